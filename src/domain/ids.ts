@@ -1,0 +1,39 @@
+/**
+ * Branded identifiers of the domain, so that a job id can never be passed where a session id is
+ * expected.
+ */
+import { Schema } from "effect"
+
+/** A Sui address: `0x` + 64 lowercase hex digits. */
+export const SuiAddress = Schema.String.pipe(
+  Schema.pattern(/^0x[0-9a-f]{64}$/),
+  Schema.brand("SuiAddress")
+)
+export type SuiAddress = typeof SuiAddress.Type
+
+/** A session is named by its Ed25519 key's Sui address. */
+export const SessionId = Schema.String.pipe(Schema.pattern(/^0x[0-9a-f]{64}$/), Schema.brand("SessionId"))
+export type SessionId = typeof SessionId.Type
+
+/** Opaque job id handed to agents; always begins with `sn`. */
+export const JobId = Schema.String.pipe(Schema.pattern(/^sn[1-9A-HJ-NP-Za-km-z]+$/), Schema.brand("JobId"))
+export type JobId = typeof JobId.Type
+
+/** An AppInstance object id as events carry it: 64 hex digits, no `0x`. */
+export const AppInstanceId = Schema.String.pipe(Schema.pattern(/^[0-9a-f]{64}$/), Schema.brand("AppInstanceId"))
+export type AppInstanceId = typeof AppInstanceId.Type
+
+/** The `(developer, agent, agent_method)` triple an agent image serves. */
+export class Triple extends Schema.Class<Triple>("Triple")({
+  developer: Schema.String,
+  agent: Schema.String,
+  agentMethod: Schema.String
+}) {}
+
+/** A stable map key for a triple (names cannot contain NUL). */
+export const tripleKey = (t: { readonly developer: string; readonly agent: string; readonly agentMethod: string }): string =>
+  `${t.developer}\u0000${t.agent}\u0000${t.agentMethod}`
+
+/** Normalises an app instance id from `0x…` or bare hex to the 64-hex form events use. */
+export const normalizeAppInstance = (id: string): AppInstanceId =>
+  id.toLowerCase().replace(/^0x/, "").padStart(64, "0") as AppInstanceId
