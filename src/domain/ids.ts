@@ -16,7 +16,7 @@ export const SessionId = Schema.String.pipe(Schema.pattern(/^0x[0-9a-f]{64}$/), 
 export type SessionId = typeof SessionId.Type
 
 /** Opaque job id handed to agents; always begins with `sn`. */
-export const JobId = Schema.String.pipe(Schema.pattern(/^sn[1-9A-HJ-NP-Za-km-z]+$/), Schema.brand("JobId"))
+export const JobId = Schema.String.pipe(Schema.pattern(/^sn[2-9A-HJ-NP-Za-km-np-z]+$/), Schema.brand("JobId"))
 export type JobId = typeof JobId.Type
 
 /** An AppInstance object id as events carry it: 64 hex digits, no `0x`. */

@@ -1,0 +1,48 @@
+/**
+ * The agent API's errors and their mapping to gRPC — in one place.
+ *
+ * Business refusals (unknown session, a job not held by the caller…) are NOT errors on the wire:
+ * published agents check `success`, so handlers answer them as `success=false` + message. What is
+ * here becomes a gRPC status.
+ */
+import { Data } from "effect"
+import { ServerError, Status } from "nice-grpc"
+
+/** A malformed request: empty required id, oversize field, malformed id. */
+export class InvalidArgument extends Data.TaggedError("InvalidArgument")<{ readonly message: string }> {}
+
+/** Too many calls in flight. */
+export class Overloaded extends Data.TaggedError("Overloaded")<{ readonly message: string }> {}
+
+/** The server is draining for shutdown. */
+export class ShuttingDown extends Data.TaggedError("ShuttingDown")<{ readonly message: string }> {}
+
+/** An RPC of the contract that this coordinator does not implement yet. */
+export class NotImplemented extends Data.TaggedError("NotImplemented")<{ readonly rpc: string }> {}
+
+/** A report could not be stored durably; the agent may retry. */
+export class StorageUnavailable extends Data.TaggedError("StorageUnavailable")<{ readonly message: string }> {}
+
+export type ApiError = InvalidArgument | Overloaded | ShuttingDown | NotImplemented | StorageUnavailable
+
+/** The one mapping from API errors to gRPC statuses. */
+export const toServerError = (error: ApiError): ServerError => {
+  switch (error._tag) {
+    case "InvalidArgument":
+      return new ServerError(Status.INVALID_ARGUMENT, error.message)
+    case "Overloaded":
+      return new ServerError(Status.RESOURCE_EXHAUSTED, error.message)
+    case "ShuttingDown":
+      return new ServerError(Status.UNAVAILABLE, error.message)
+    case "NotImplemented":
+      return new ServerError(
+        Status.UNIMPLEMENTED,
+        `${error.rpc} is not implemented by this coordinator yet`
+      )
+    case "StorageUnavailable":
+      return new ServerError(Status.UNAVAILABLE, error.message)
+  }
+}
+
+/** Any unexpected failure (a defect) becomes INTERNAL without leaking details to the caller. */
+export const internalError = () => new ServerError(Status.INTERNAL, "internal error; see the coordinator's log")

@@ -1,0 +1,165 @@
+/**
+ * The core job-loop RPCs of the agent API as Effects over the services. Transport concerns
+ * (listeners, deadlines, status codes) live in the AgentApi layer; here is what each RPC means.
+ *
+ * Ownership is checked on every call: a session only ever sees, completes, fails or terminates the
+ * jobs it received itself, and only for its own triple — stricter than the deployed coordinator.
+ */
+import { Effect, Option } from "effect"
+import type { SessionId } from "../domain/ids.js"
+import type { StoredJob } from "../domain/job.js"
+import type {
+  AgentMessageRequest,
+  AgentMessageResponse,
+  CompleteJobRequest,
+  CompleteJobResponse,
+  FailJobRequest,
+  FailJobResponse,
+  GetJobRequest,
+  GetJobResponse,
+  Job,
+  TerminateJobRequest,
+  TerminateJobResponse
+} from "../gen/silvana/coordinator/v1/coordinator.js"
+import { LogLevel } from "../gen/silvana/coordinator/v1/coordinator.js"
+import { JobStore, type ReportKind } from "../layers/JobStore.js"
+import { Reports } from "../layers/Reports.js"
+import { type Session, Sessions } from "../layers/Sessions.js"
+import { type InvalidArgument, StorageUnavailable } from "./errors.js"
+import * as V from "./validate.js"
+
+const refuse = (message: string) => ({ success: false, message })
+
+/** The wire form of a job; `app_instance` carries the object id with its `0x`. */
+export const toWireJob = (job: StoredJob, chain: string): Job => ({
+  jobSequence: job.jobSequence,
+  description: job.description,
+  developer: job.developer,
+  agent: job.agent,
+  agentMethod: job.agentMethod,
+  app: job.app,
+  appInstance: `0x${job.appInstance}`,
+  appInstanceMethod: job.appInstanceMethod,
+  blockNumber: job.blockNumber,
+  sequences: [...job.sequences],
+  sequences1: [...job.sequences1],
+  sequences2: [...job.sequences2],
+  data: Buffer.from(job.data),
+  jobId: job.jobId ?? "",
+  attempts: job.attempts,
+  createdAt: job.createdAt,
+  updatedAt: job.updatedAt,
+  chain
+})
+
+const liveSession = (id: SessionId) => Effect.flatMap(Sessions, (s) => s.get(id))
+
+const unknownSession = (id: string) => refuse(`unknown session ${id}`)
+
+export const getJob = (req: GetJobRequest, chain: string) =>
+  Effect.gen(function* () {
+    const sessionId = yield* V.sessionId(req.sessionId)
+    const developer = yield* V.name("developer", req.developer)
+    const agent = yield* V.name("agent", req.agent)
+    const agentMethod = yield* V.name("agent_method", req.agentMethod)
+    const session = yield* liveSession(sessionId)
+    if (Option.isNone(session)) return unknownSession(sessionId) satisfies GetJobResponse
+    const t = session.value.triple
+    if (t.developer !== developer || t.agent !== agent || t.agentMethod !== agentMethod) {
+      return refuse(
+        `session ${sessionId} serves ${t.developer}/${t.agent}/${t.agentMethod}, not ${developer}/${agent}/${agentMethod}`
+      ) satisfies GetJobResponse
+    }
+    const store = yield* JobStore
+    const next = yield* store.takeNext(sessionId, t)
+    return Option.match(next, {
+      onNone: (): GetJobResponse => ({ success: true, message: "no job available", job: undefined }),
+      onSome: (job): GetJobResponse => ({ success: true, message: `job ${job.jobId}`, job: toWireJob(job, chain) })
+    })
+  }).pipe(Effect.withSpan("AgentApi.GetJob"))
+
+/** Complete, fail and terminate share one path: ownership, state rules, durable record, reply. */
+const settleReport = (rawSession: string, rawJob: string, kind: ReportKind, error?: string) =>
+  Effect.gen(function* () {
+    const sessionId = yield* V.sessionId(rawSession)
+    const jobId = yield* V.jobId(rawJob)
+    const session = yield* liveSession(sessionId)
+    if (Option.isNone(session)) return unknownSession(sessionId)
+    const store = yield* JobStore
+    const outcome = yield* store.report(sessionId, jobId, kind, error)
+    switch (outcome._tag) {
+      case "NotHeld":
+      case "AlreadySettled":
+        return refuse(outcome.message)
+      case "Duplicate":
+        return { success: true, message: `job ${jobId} was already reported (${kind})` }
+      case "Accepted": {
+        const reports = yield* Reports
+        yield* reports.record(outcome.report).pipe(
+          Effect.tapError(() => store.revertReport(jobId)),
+          Effect.mapError((e) => new StorageUnavailable({ message: `${e.message}; retry the call` }))
+        )
+        yield* Effect.logInfo(`job ${kind} reported`).pipe(
+          Effect.annotateLogs({ job_id: jobId, app_instance: outcome.report.appInstance })
+        )
+        return { success: true, message: `job ${jobId} ${kind} recorded` }
+      }
+    }
+  }).pipe(Effect.annotateLogs({ session_id: rawSession, job_id: rawJob }))
+
+export const completeJob = (req: CompleteJobRequest): Effect.Effect<CompleteJobResponse, InvalidArgument | StorageUnavailable, JobStore | Sessions | Reports> =>
+  settleReport(req.sessionId, req.jobId, "complete").pipe(Effect.withSpan("AgentApi.CompleteJob"))
+
+export const failJob = (req: FailJobRequest): Effect.Effect<FailJobResponse, InvalidArgument | StorageUnavailable, JobStore | Sessions | Reports> =>
+  Effect.flatMap(V.text("error_message", req.errorMessage, V.limits.errorMessage), (msg) =>
+    settleReport(req.sessionId, req.jobId, "fail", msg)
+  ).pipe(Effect.withSpan("AgentApi.FailJob"))
+
+export const terminateJob = (req: TerminateJobRequest): Effect.Effect<TerminateJobResponse, InvalidArgument | StorageUnavailable, JobStore | Sessions | Reports> =>
+  settleReport(req.sessionId, req.jobId, "terminate").pipe(Effect.withSpan("AgentApi.TerminateJob"))
+
+const logAt = (level: LogLevel, message: string) => {
+  switch (level) {
+    case LogLevel.LOG_LEVEL_DEBUG:
+      return Effect.logDebug(message)
+    case LogLevel.LOG_LEVEL_WARN:
+      return Effect.logWarning(message)
+    case LogLevel.LOG_LEVEL_ERROR:
+      return Effect.logError(message)
+    case LogLevel.LOG_LEVEL_FATAL:
+      return Effect.logFatal(message)
+    default:
+      return Effect.logInfo(message)
+  }
+}
+
+/** An agent's log line, logged with its session (and job) context. Works before any job. */
+export const agentMessage = (req: AgentMessageRequest) =>
+  Effect.gen(function* () {
+    const sessionId = yield* V.sessionId(req.sessionId)
+    const message = yield* V.text("message", req.message, V.limits.logMessage)
+    const session: Option.Option<Session> = yield* liveSession(sessionId)
+    if (Option.isNone(session)) return unknownSession(sessionId) satisfies AgentMessageResponse
+    let jobAnnotation: Record<string, string> = {}
+    if (req.jobId !== undefined && req.jobId !== "") {
+      const jobId = yield* V.jobId(req.jobId)
+      const store = yield* JobStore
+      const job = yield* store.get(jobId)
+      if (Option.isNone(job) || job.value.heldBy !== sessionId) {
+        return refuse(`job ${jobId} is not held by session ${sessionId}`) satisfies AgentMessageResponse
+      }
+      jobAnnotation = { job_id: jobId, app_instance: job.value.appInstance }
+    }
+    const t = session.value.triple
+    yield* logAt(req.level, message).pipe(
+      Effect.annotateLogs({
+        source: "agent",
+        session_id: sessionId,
+        developer: t.developer,
+        agent: t.agent,
+        agent_method: t.agentMethod,
+        ...jobAnnotation
+      })
+    )
+    return { success: true, message: "logged" } satisfies AgentMessageResponse
+  }).pipe(Effect.withSpan("AgentApi.AgentMessage"))

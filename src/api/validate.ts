@@ -1,0 +1,49 @@
+/**
+ * Request validation for the agent API: what makes a request malformed (INVALID_ARGUMENT) as
+ * opposed to refused (`success=false`).
+ */
+import { Effect } from "effect"
+import type { JobId, SessionId } from "../domain/ids.js"
+import { InvalidArgument } from "./errors.js"
+
+/** Bounds on free-text fields. An error message goes on chain, so it must fit a transaction. */
+export const limits = {
+  name: 256,
+  jobId: 128,
+  errorMessage: 16 * 1024,
+  logMessage: 64 * 1024
+} as const
+
+const SESSION_ID = /^0x[0-9a-f]{64}$/
+
+const present = (field: string, value: string, max: number) =>
+  value.length === 0
+    ? Effect.fail(new InvalidArgument({ message: `${field} is required` }))
+    : value.length > max
+      ? Effect.fail(new InvalidArgument({ message: `${field} is longer than ${max} characters` }))
+      : Effect.succeed(value)
+
+export const sessionId = (value: string): Effect.Effect<SessionId, InvalidArgument> =>
+  Effect.flatMap(present("session_id", value, 66), (v) =>
+    SESSION_ID.test(v)
+      ? Effect.succeed(v as SessionId)
+      : Effect.fail(new InvalidArgument({ message: "session_id is malformed: expected 0x followed by 64 lowercase hex digits" }))
+  )
+
+/** Job ids are opaque to agents; a U+FFFD means the id was not valid UTF-8 on the wire. */
+export const jobId = (value: string): Effect.Effect<JobId, InvalidArgument> =>
+  Effect.flatMap(present("job_id", value, limits.jobId), (v) =>
+    v.includes("\uFFFD")
+      ? Effect.fail(new InvalidArgument({ message: "job_id is not valid UTF-8" }))
+      : Effect.succeed(v as JobId)
+  )
+
+export const name = (field: string, value: string): Effect.Effect<string, InvalidArgument> =>
+  Effect.flatMap(present(field, value, limits.name), (v) =>
+    v.includes("\uFFFD") ? Effect.fail(new InvalidArgument({ message: `${field} is not valid UTF-8` })) : Effect.succeed(v)
+  )
+
+export const text = (field: string, value: string, max: number): Effect.Effect<string, InvalidArgument> =>
+  value.length > max
+    ? Effect.fail(new InvalidArgument({ message: `${field} is longer than ${max} characters` }))
+    : Effect.succeed(value)

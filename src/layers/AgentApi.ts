@@ -1,0 +1,259 @@
+/**
+ * AgentApi — the gRPC server agents call: `silvana.coordinator.v1.CoordinatorService` plus
+ * `grpc.health.v1.Health` and server reflection (v1 and v1alpha), on a Unix socket and on TCP.
+ *
+ * The socket is created with mode 0660 after removing a stale file (never a live one). The TCP
+ * listener binds to the Docker bridge gateway — the address containers reach as
+ * `host.docker.internal` — or to loopback, never to all interfaces unless configured.
+ * Closing the layer's scope drains: new calls get UNAVAILABLE, calls in flight finish (bounded),
+ * then the listeners close and the socket file is removed.
+ */
+import { readFileSync } from "node:fs"
+import * as fs from "node:fs/promises"
+import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { Cause, Context, Data, Duration, Effect, Exit, Layer, Option, Runtime } from "effect"
+import { createServer, type ServerMiddleware, ServerError, Status } from "nice-grpc"
+import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health"
+import { ServerReflection, ServerReflectionService } from "nice-grpc-server-reflection"
+import { type ApiError, internalError, NotImplemented, Overloaded, ShuttingDown, toServerError } from "../api/errors.js"
+import * as H from "../api/handlers.js"
+import {
+  CoordinatorServiceDefinition,
+  type CoordinatorServiceImplementation
+} from "../gen/silvana/coordinator/v1/coordinator.js"
+import { Config, type HostPort } from "./Config.js"
+import { JobStore } from "./JobStore.js"
+import { Reports } from "./Reports.js"
+import { Sessions } from "./Sessions.js"
+
+export interface AgentApiOptions {
+  readonly socketPath: string
+  /** `port: 0` picks a free port. */
+  readonly tcp: HostPort
+  readonly maxMessageBytes: number
+  readonly chain: string
+  /** Calls in flight beyond this answer RESOURCE_EXHAUSTED. */
+  readonly maxInFlight: number
+  /** How long shutdown waits for calls in flight. */
+  readonly drainTimeout: Duration.DurationInput
+}
+
+export interface AgentApiService {
+  readonly socketPath: string
+  readonly tcp: HostPort
+  /** `unix:///abs/path` — the form nice-grpc clients need. */
+  readonly socketUrl: string
+  readonly inFlight: () => number
+  /** Stops taking new calls (UNAVAILABLE) and waits for the ones in flight. */
+  readonly drain: Effect.Effect<void>
+}
+
+export class AgentApiStartError extends Data.TaggedError("AgentApiStartError")<{ readonly message: string }> {}
+
+export const SERVICE_NAME = "silvana.coordinator.v1.CoordinatorService"
+
+/** The RPCs this coordinator implements; every other RPC of the contract answers UNIMPLEMENTED. */
+const CORE_RPCS = new Set(["getJob", "completeJob", "failJob", "terminateJob", "agentMessage"])
+
+const descriptorSet = (): Uint8Array => {
+  const here = path.dirname(fileURLToPath(import.meta.url))
+  return readFileSync(path.join(here, "..", "gen", "descriptor.binpb"))
+}
+
+/** The reflection v1alpha service: same messages as v1 under the older name, for older tools. */
+const reflectionV1Alpha = Object.fromEntries(
+  Object.entries(ServerReflectionService).map(([k, m]) => [
+    k,
+    { ...m, path: m.path.replace("grpc.reflection.v1.", "grpc.reflection.v1alpha.") }
+  ])
+) as unknown as typeof ServerReflectionService
+
+/** The Docker bridge gateway (what containers reach as host.docker.internal), else loopback. */
+export const defaultTcpHost = (): string => {
+  const docker0 = os.networkInterfaces()["docker0"]
+  const v4 = docker0?.find((a) => a.family === "IPv4")
+  return v4?.address ?? "127.0.0.1"
+}
+
+const socketIsLive = (p: string) =>
+  new Promise<boolean>((resolve) => {
+    const s = net.createConnection(p)
+    s.once("connect", () => {
+      s.destroy()
+      resolve(true)
+    })
+    s.once("error", () => resolve(false))
+  })
+
+/** Removes a stale socket file; refuses to touch a live socket or a file that is not a socket. */
+const prepareSocketPath = (p: string) =>
+  Effect.tryPromise({
+    try: async () => {
+      await fs.mkdir(path.dirname(p), { recursive: true })
+      const st = await fs.lstat(p).catch(() => undefined)
+      if (st === undefined) return
+      if (!st.isSocket()) throw new Error(`${p} exists and is not a socket; refusing to replace it`)
+      if (await socketIsLive(p)) throw new Error(`another process is serving on ${p}`)
+      await fs.unlink(p)
+    },
+    catch: (e) => new AgentApiStartError({ message: `GRPC_SOCKET_PATH: ${(e as Error).message}` })
+  })
+
+const isApiError = (e: unknown): e is ApiError =>
+  typeof e === "object" &&
+  e !== null &&
+  "_tag" in e &&
+  ["InvalidArgument", "Overloaded", "ShuttingDown", "NotImplemented", "StorageUnavailable"].includes(
+    (e as { _tag: string })._tag
+  )
+
+export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApiService>() {
+  /** Options from Config. */
+  static readonly layer = Layer.unwrapEffect(
+    Effect.map(Config, (c) =>
+      AgentApi.layerWith({
+        socketPath: path.resolve(c.grpcSocketPath),
+        tcp: Option.getOrElse(c.grpcTcpAddress, () => ({ host: defaultTcpHost(), port: 50051 })),
+        maxMessageBytes: c.grpcMaxMessageBytes,
+        chain: c.suiChain,
+        maxInFlight: 4096,
+        drainTimeout: Duration.seconds(10)
+      })
+    )
+  )
+
+  static readonly layerWith = (options: AgentApiOptions) =>
+    Layer.scoped(
+      AgentApi,
+      Effect.gen(function* () {
+        const runtime = yield* Effect.runtime<JobStore | Sessions | Reports>()
+        const run = Runtime.runPromiseExit(runtime)
+        let inFlight = 0
+        let draining = false
+
+        const admission: ServerMiddleware = async function* (call, context) {
+          if (draining) throw toServerError(new ShuttingDown({ message: "the coordinator is shutting down" }))
+          if (inFlight >= options.maxInFlight) {
+            throw toServerError(new Overloaded({ message: "too many calls in flight; retry with backoff" }))
+          }
+          inFlight += 1
+          try {
+            return yield* call.next(call.request, context)
+          } finally {
+            inFlight -= 1
+          }
+        }
+
+        const serve = async <A>(effect: Effect.Effect<A, ApiError, JobStore | Sessions | Reports>, signal: AbortSignal) => {
+          const exit = await run(effect, { signal })
+          if (Exit.isSuccess(exit)) return exit.value
+          const failure = Cause.failureOption(exit.cause)
+          if (Option.isSome(failure) && isApiError(failure.value)) throw toServerError(failure.value)
+          if (Cause.isInterruptedOnly(exit.cause)) throw new ServerError(Status.CANCELLED, "call cancelled")
+          await run(Effect.logError("agent API handler defect", exit.cause))
+          throw internalError()
+        }
+
+        const core: Partial<CoordinatorServiceImplementation> = {
+          getJob: (req, ctx) => serve(H.getJob(req, options.chain), ctx.signal),
+          completeJob: (req, ctx) => serve(H.completeJob(req), ctx.signal),
+          failJob: (req, ctx) => serve(H.failJob(req), ctx.signal),
+          terminateJob: (req, ctx) => serve(H.terminateJob(req), ctx.signal),
+          agentMessage: (req, ctx) => serve(H.agentMessage(req), ctx.signal)
+        }
+        const impl = Object.fromEntries(
+          Object.entries(CoordinatorServiceDefinition.methods).map(([key, method]) => [
+            key,
+            CORE_RPCS.has(key)
+              ? core[key as keyof CoordinatorServiceImplementation]
+              : async () => {
+                  throw toServerError(new NotImplemented({ rpc: method.name }))
+                }
+          ])
+        ) as unknown as CoordinatorServiceImplementation
+
+        const health = HealthState()
+        const reflection = ServerReflection(descriptorSet(), [SERVICE_NAME, "grpc.health.v1.Health"])
+        // nice-grpc binds one address per server: the socket and TCP listeners are twin servers.
+        const makeServer = () => {
+          const server = createServer({
+            "grpc.max_receive_message_length": options.maxMessageBytes,
+            "grpc.max_send_message_length": options.maxMessageBytes
+          }).use(admission)
+          server.add(CoordinatorServiceDefinition, impl)
+          server.add(HealthDefinition, HealthServiceImpl(health))
+          server.add(ServerReflectionService, reflection)
+          server.add(reflectionV1Alpha, reflection)
+          return server
+        }
+        const servers = [makeServer(), makeServer()] as const
+
+        yield* prepareSocketPath(options.socketPath)
+        const listen = (server: (typeof servers)[number], address: string, what: string) =>
+          Effect.tryPromise({
+            try: () => server.listen(address),
+            catch: (e) => new AgentApiStartError({ message: `${what}: cannot listen on ${address}: ${(e as Error).message}` })
+          })
+
+        const drain = Effect.gen(function* () {
+          if (draining) return
+          draining = true
+          health.setStatus("unhealthy")
+          health.setStatus("unhealthy", SERVICE_NAME)
+          yield* Effect.logInfo("agent API draining", { inFlight })
+          yield* Effect.sleep(Duration.millis(20)).pipe(
+            Effect.repeat({ until: () => inFlight === 0 }),
+            Effect.timeout(options.drainTimeout),
+            Effect.ignore
+          )
+        })
+
+        const port = yield* Effect.acquireRelease(
+          Effect.gen(function* () {
+            yield* listen(servers[0], `unix://${options.socketPath}`, "GRPC_SOCKET_PATH")
+            yield* Effect.tryPromise({
+              try: () => fs.chmod(options.socketPath, 0o660),
+              catch: (e) => new AgentApiStartError({ message: `GRPC_SOCKET_PATH: chmod failed: ${(e as Error).message}` })
+            })
+            const host = options.tcp.host.includes(":") ? `[${options.tcp.host}]` : options.tcp.host
+            return yield* listen(servers[1], `${host}:${options.tcp.port}`, "GRPC_TCP_ADDRESS")
+          }).pipe(
+            Effect.tapError(() =>
+              Effect.promise(async () => {
+                for (const server of servers) server.forceShutdown()
+                await fs.unlink(options.socketPath).catch(() => undefined)
+              })
+            )
+          ),
+          () =>
+            Effect.gen(function* () {
+              yield* drain
+              yield* Effect.forEach(
+                servers,
+                (server) =>
+                  Effect.promise(() => server.shutdown()).pipe(
+                    Effect.timeout(Duration.seconds(2)),
+                    Effect.catchAll(() => Effect.sync(() => server.forceShutdown()))
+                  ),
+                { concurrency: "unbounded", discard: true }
+              )
+              yield* Effect.promise(() => fs.unlink(options.socketPath).catch(() => undefined))
+              yield* Effect.logInfo("agent API closed")
+            })
+        )
+        health.setStatus("healthy")
+        health.setStatus("healthy", SERVICE_NAME)
+        yield* Effect.logInfo("agent API listening", { socket: options.socketPath, tcp: `${options.tcp.host}:${port}` })
+        return AgentApi.of({
+          socketPath: options.socketPath,
+          tcp: { host: options.tcp.host, port },
+          socketUrl: `unix://${options.socketPath}`,
+          inFlight: () => inFlight,
+          drain
+        })
+      })
+    )
+}

@@ -1,0 +1,419 @@
+/**
+ * JobStore — the coordinator's in-memory job database.
+ *
+ * Jobs are keyed by (app instance, job sequence) and indexed by triple, by app instance, by job id
+ * and by the session holding them. Every transition is one synchronous step inside `Effect.sync`:
+ * JavaScript runs one fiber step at a time, so a transition can never interleave with another and no
+ * job can be handed to two sessions. (An STM map would give the same guarantee at several times the
+ * cost per operation; the store sits on the hot path of every GetJob.)
+ */
+import { Context, Effect, Layer, Option } from "effect"
+import { type AppInstanceId, type JobId, type SessionId, tripleKey } from "../domain/ids.js"
+import type { JobData, JobReport, JobState, StoredJob } from "../domain/job.js"
+import { makeJobIdGenerator } from "../domain/jobId.js"
+import { Config } from "./Config.js"
+
+export interface TripleRef {
+  readonly developer: string
+  readonly agent: string
+  readonly agentMethod: string
+}
+
+/** Why a session's report was refused (answered as `success=false` with this message). */
+export type ReportRefusal =
+  | { readonly _tag: "NotHeld"; readonly message: string }
+  | { readonly _tag: "AlreadySettled"; readonly message: string }
+
+export type ReportOutcome =
+  | { readonly _tag: "Accepted"; readonly report: JobReport }
+  | { readonly _tag: "Duplicate"; readonly report: JobReport }
+  | ReportRefusal
+
+export type ReportKind = JobReport["kind"]
+
+export interface JobCounts {
+  readonly pending: number
+  readonly starting: number
+  readonly started: number
+  readonly held: number
+  readonly completed: number
+  readonly failed: number
+  readonly terminated: number
+  readonly total: number
+}
+
+interface Entry {
+  data: JobData
+  readonly key: string
+  readonly triple: string
+  jobId: JobId | undefined
+  state: JobState
+  heldBy: SessionId | undefined
+  error: string | undefined
+}
+
+const jobKey = (appInstance: string, jobSequence: bigint) => `${appInstance}:${jobSequence}`
+
+const terminalOf: Record<ReportKind, JobState> = {
+  complete: "completed",
+  fail: "failed",
+  terminate: "terminated"
+}
+
+const snapshot = (e: Entry): StoredJob => ({ ...e.data, jobId: e.jobId, state: e.state, heldBy: e.heldBy, error: e.error })
+
+const addTo = <K, V>(index: Map<K, Set<V>>, k: K, v: V) => {
+  let set = index.get(k)
+  if (set === undefined) {
+    set = new Set()
+    index.set(k, set)
+  }
+  set.add(v)
+}
+
+const removeFrom = <K, V>(index: Map<K, Set<V>>, k: K, v: V) => {
+  const set = index.get(k)
+  if (set !== undefined) {
+    set.delete(v)
+    if (set.size === 0) index.delete(k)
+  }
+}
+
+/** The synchronous core; exported for property tests and benchmarks, used through `JobStore`. */
+export class JobTable {
+  private readonly byKey = new Map<string, Entry>()
+  private readonly byJobId = new Map<JobId, Entry>()
+  private readonly pendingByTriple = new Map<string, Set<Entry>>()
+  private readonly startedByTriple = new Map<string, Set<Entry>>()
+  private readonly bySession = new Map<SessionId, Set<Entry>>()
+  private readonly byAppInstance = new Map<AppInstanceId, Set<Entry>>()
+  private readonly counts: Record<JobState, number> = {
+    pending: 0,
+    starting: 0,
+    started: 0,
+    held: 0,
+    completed: 0,
+    failed: 0,
+    terminated: 0
+  }
+  private readonly newJobId: ReturnType<typeof makeJobIdGenerator>
+
+  constructor(private readonly ids: { readonly coordinatorId: string; readonly chain: string }) {
+    this.newJobId = makeJobIdGenerator()
+  }
+
+  private setState(e: Entry, next: JobState) {
+    const prev = e.state
+    if (prev === "pending") removeFrom(this.pendingByTriple, e.triple, e)
+    if (prev === "started") removeFrom(this.startedByTriple, e.triple, e)
+    if (prev === "held" && e.heldBy !== undefined) removeFrom(this.bySession, e.heldBy, e)
+    this.counts[prev] -= 1
+    e.state = next
+    this.counts[next] += 1
+    if (next === "pending") addTo(this.pendingByTriple, e.triple, e)
+    if (next === "started") addTo(this.startedByTriple, e.triple, e)
+    if (next === "held" && e.heldBy !== undefined) addTo(this.bySession, e.heldBy, e)
+  }
+
+  private insert(data: JobData, state: JobState): Entry {
+    const e: Entry = {
+      data,
+      key: jobKey(data.appInstance, data.jobSequence),
+      triple: tripleKey(data),
+      jobId: undefined,
+      state: "pending",
+      heldBy: undefined,
+      error: undefined
+    }
+    this.byKey.set(e.key, e)
+    addTo(this.byAppInstance, data.appInstance, e)
+    this.counts.pending += 1
+    addTo(this.pendingByTriple, e.triple, e)
+    if (state !== "pending") this.setState(e, state)
+    return e
+  }
+
+  private assignJobId(e: Entry): JobId {
+    if (e.jobId !== undefined) this.byJobId.delete(e.jobId)
+    const id = this.newJobId({ ...this.ids, ...e.data })
+    e.jobId = id
+    this.byJobId.set(id, e)
+    return id
+  }
+
+  private drop(e: Entry) {
+    if (e.state === "pending") removeFrom(this.pendingByTriple, e.triple, e)
+    if (e.state === "started") removeFrom(this.startedByTriple, e.triple, e)
+    if (e.state === "held" && e.heldBy !== undefined) removeFrom(this.bySession, e.heldBy, e)
+    this.counts[e.state] -= 1
+    if (e.jobId !== undefined) this.byJobId.delete(e.jobId)
+    removeFrom(this.byAppInstance, e.data.appInstance, e)
+    this.byKey.delete(e.key)
+  }
+
+  /** A job seen pending on chain. New jobs are added; a known pending job gets the newer data. */
+  addPending(data: JobData): boolean {
+    const e = this.byKey.get(jobKey(data.appInstance, data.jobSequence))
+    if (e === undefined) {
+      this.insert(data, "pending")
+      return true
+    }
+    if (e.state === "pending") e.data = data
+    return false
+  }
+
+  /**
+   * Chain says the job is Pending again (a failed attempt retried by the contract): whatever we
+   * knew of a previous attempt is over, the job waits to be started anew.
+   */
+  resetToPending(data: JobData): void {
+    const e = this.byKey.get(jobKey(data.appInstance, data.jobSequence))
+    if (e === undefined) {
+      this.insert(data, "pending")
+      return
+    }
+    if (e.state === "starting" || e.state === "held" || e.state === "started") return
+    e.data = data
+    if (e.jobId !== undefined) this.byJobId.delete(e.jobId)
+    e.jobId = undefined
+    e.heldBy = undefined
+    e.error = undefined
+    this.setState(e, "pending")
+  }
+
+  /** Moves up to `max` pending jobs of a triple to `starting` (the caller then starts them on chain). */
+  claimForStart(triple: TripleRef, max: number): ReadonlyArray<StoredJob> {
+    const set = this.pendingByTriple.get(tripleKey(triple))
+    if (set === undefined || max <= 0) return []
+    const out: Array<StoredJob> = []
+    for (const e of set) {
+      if (out.length >= max) break
+      this.setState(e, "starting")
+      out.push(snapshot(e))
+    }
+    return out
+  }
+
+  /** Our start transaction succeeded: the job gets an id and waits for its session. */
+  markStarted(appInstance: AppInstanceId, jobSequence: bigint): Option.Option<JobId> {
+    const e = this.byKey.get(jobKey(appInstance, jobSequence))
+    if (e === undefined || (e.state !== "starting" && e.state !== "pending")) return Option.none()
+    const id = this.assignJobId(e)
+    this.setState(e, "started")
+    return Option.some(id)
+  }
+
+  /** Another coordinator won the start (or the job vanished): forget it. */
+  startLost(appInstance: AppInstanceId, jobSequence: bigint): void {
+    const e = this.byKey.get(jobKey(appInstance, jobSequence))
+    if (e !== undefined && (e.state === "starting" || e.state === "pending")) this.drop(e)
+  }
+
+  /** Our start transaction did not execute: the job is pending again. */
+  startFailed(appInstance: AppInstanceId, jobSequence: bigint): void {
+    const e = this.byKey.get(jobKey(appInstance, jobSequence))
+    if (e !== undefined && e.state === "starting") this.setState(e, "pending")
+  }
+
+  /** Inserts a job that is already started on chain by this coordinator (restart, tests). */
+  addStarted(data: JobData): JobId {
+    const key = jobKey(data.appInstance, data.jobSequence)
+    const existing = this.byKey.get(key)
+    if (existing !== undefined) {
+      if (existing.state === "started" || existing.state === "held") return existing.jobId!
+      this.drop(existing)
+    }
+    const e = this.insert(data, "pending")
+    const id = this.assignJobId(e)
+    this.setState(e, "started")
+    return id
+  }
+
+  /** Hands the oldest started job of the triple to the session. */
+  takeNext(sessionId: SessionId, triple: TripleRef): Option.Option<StoredJob> {
+    const set = this.startedByTriple.get(tripleKey(triple))
+    if (set === undefined) return Option.none()
+    const first = set.values().next()
+    if (first.done === true) return Option.none()
+    const e = first.value
+    e.heldBy = sessionId
+    this.setState(e, "held")
+    return Option.some(snapshot(e))
+  }
+
+  /** A session reports a job's end. Only the holder may; a repeated identical report is a duplicate. */
+  report(sessionId: SessionId, jobId: JobId, kind: ReportKind, error?: string): ReportOutcome {
+    const e = this.byJobId.get(jobId)
+    // Unknown jobs and other sessions' jobs get the same answer: nothing leaks about other sessions.
+    if (e === undefined || e.heldBy !== sessionId) {
+      return { _tag: "NotHeld", message: `job ${jobId} is not held by session ${sessionId}` }
+    }
+    const report: JobReport = {
+      kind,
+      jobId,
+      sessionId,
+      appInstance: e.data.appInstance,
+      jobSequence: e.data.jobSequence,
+      ...(kind === "fail" ? { error: error ?? "" } : {})
+    }
+    if (e.state === "held") {
+      e.error = kind === "fail" ? error : undefined
+      this.setState(e, terminalOf[kind])
+      return { _tag: "Accepted", report }
+    }
+    if (e.state === terminalOf[kind]) return { _tag: "Duplicate", report }
+    return { _tag: "AlreadySettled", message: `job ${jobId} was already ${e.state}; it cannot now be ${terminalOf[kind]}` }
+  }
+
+  /** Undoes an accepted report whose durable write failed, so the agent can retry it. */
+  revertReport(jobId: JobId): void {
+    const e = this.byJobId.get(jobId)
+    if (e === undefined || e.heldBy === undefined) return
+    if (e.state === "completed" || e.state === "failed" || e.state === "terminated") {
+      e.error = undefined
+      this.setState(e, "held")
+    }
+  }
+
+  /**
+   * A session ended: every job it still held is marked failed with `reason` and returned, so the
+   * caller can fail them on chain.
+   */
+  releaseSession(sessionId: SessionId, reason: string): ReadonlyArray<JobReport> {
+    const set = this.bySession.get(sessionId)
+    if (set === undefined) return []
+    const out: Array<JobReport> = []
+    for (const e of [...set]) {
+      e.error = reason
+      this.setState(e, "failed")
+      out.push({
+        kind: "fail",
+        jobId: e.jobId!,
+        sessionId,
+        appInstance: e.data.appInstance,
+        jobSequence: e.data.jobSequence,
+        error: reason
+      })
+    }
+    return out
+  }
+
+  /** The job's outcome is on chain (or the job was deleted there): forget it. */
+  remove(appInstance: AppInstanceId, jobSequence: bigint): boolean {
+    const e = this.byKey.get(jobKey(appInstance, jobSequence))
+    if (e === undefined) return false
+    this.drop(e)
+    return true
+  }
+
+  get(jobId: JobId): Option.Option<StoredJob> {
+    const e = this.byJobId.get(jobId)
+    return e === undefined ? Option.none() : Option.some(snapshot(e))
+  }
+
+  getBySequence(appInstance: AppInstanceId, jobSequence: bigint): Option.Option<StoredJob> {
+    const e = this.byKey.get(jobKey(appInstance, jobSequence))
+    return e === undefined ? Option.none() : Option.some(snapshot(e))
+  }
+
+  heldBy(sessionId: SessionId): ReadonlyArray<StoredJob> {
+    return [...(this.bySession.get(sessionId) ?? [])].map(snapshot)
+  }
+
+  byInstance(appInstance: AppInstanceId): ReadonlyArray<StoredJob> {
+    return [...(this.byAppInstance.get(appInstance) ?? [])].map(snapshot)
+  }
+
+  list(state?: JobState, limit = Number.POSITIVE_INFINITY): ReadonlyArray<StoredJob> {
+    const out: Array<StoredJob> = []
+    for (const e of this.byKey.values()) {
+      if (out.length >= limit) break
+      if (state === undefined || e.state === state) out.push(snapshot(e))
+    }
+    return out
+  }
+
+  /** Triples that have pending jobs, with how many. */
+  pendingTriples(): ReadonlyArray<{ readonly triple: TripleRef; readonly pending: number }> {
+    const out: Array<{ triple: TripleRef; pending: number }> = []
+    for (const set of this.pendingByTriple.values()) {
+      const first = set.values().next().value as Entry
+      out.push({
+        triple: { developer: first.data.developer, agent: first.data.agent, agentMethod: first.data.agentMethod },
+        pending: set.size
+      })
+    }
+    return out
+  }
+
+  /** Started jobs waiting for a session of the triple. */
+  startedCount(triple: TripleRef): number {
+    return this.startedByTriple.get(tripleKey(triple))?.size ?? 0
+  }
+
+  stats(): JobCounts {
+    return { ...this.counts, total: this.byKey.size }
+  }
+}
+
+/** The job database as an Effect service; every method is one atomic transition. */
+export interface JobStoreService {
+  readonly addPending: (data: JobData) => Effect.Effect<boolean>
+  readonly resetToPending: (data: JobData) => Effect.Effect<void>
+  readonly claimForStart: (triple: TripleRef, max: number) => Effect.Effect<ReadonlyArray<StoredJob>>
+  readonly markStarted: (appInstance: AppInstanceId, jobSequence: bigint) => Effect.Effect<Option.Option<JobId>>
+  readonly startLost: (appInstance: AppInstanceId, jobSequence: bigint) => Effect.Effect<void>
+  readonly startFailed: (appInstance: AppInstanceId, jobSequence: bigint) => Effect.Effect<void>
+  readonly addStarted: (data: JobData) => Effect.Effect<JobId>
+  readonly takeNext: (sessionId: SessionId, triple: TripleRef) => Effect.Effect<Option.Option<StoredJob>>
+  readonly report: (sessionId: SessionId, jobId: JobId, kind: ReportKind, error?: string) => Effect.Effect<ReportOutcome>
+  readonly revertReport: (jobId: JobId) => Effect.Effect<void>
+  readonly releaseSession: (sessionId: SessionId, reason: string) => Effect.Effect<ReadonlyArray<JobReport>>
+  readonly remove: (appInstance: AppInstanceId, jobSequence: bigint) => Effect.Effect<boolean>
+  readonly get: (jobId: JobId) => Effect.Effect<Option.Option<StoredJob>>
+  readonly getBySequence: (appInstance: AppInstanceId, jobSequence: bigint) => Effect.Effect<Option.Option<StoredJob>>
+  readonly heldBy: (sessionId: SessionId) => Effect.Effect<ReadonlyArray<StoredJob>>
+  readonly byInstance: (appInstance: AppInstanceId) => Effect.Effect<ReadonlyArray<StoredJob>>
+  readonly list: (state?: JobState, limit?: number) => Effect.Effect<ReadonlyArray<StoredJob>>
+  readonly pendingTriples: Effect.Effect<ReadonlyArray<{ readonly triple: TripleRef; readonly pending: number }>>
+  readonly startedCount: (triple: TripleRef) => Effect.Effect<number>
+  readonly stats: Effect.Effect<JobCounts>
+}
+
+/** Wraps a table so every call is a single atomic step. */
+export const makeJobStore = (table: JobTable): JobStoreService => ({
+  addPending: (d) => Effect.sync(() => table.addPending(d)),
+  resetToPending: (d) => Effect.sync(() => table.resetToPending(d)),
+  claimForStart: (t, max) => Effect.sync(() => table.claimForStart(t, max)),
+  markStarted: (a, s) => Effect.sync(() => table.markStarted(a, s)),
+  startLost: (a, s) => Effect.sync(() => table.startLost(a, s)),
+  startFailed: (a, s) => Effect.sync(() => table.startFailed(a, s)),
+  addStarted: (d) => Effect.sync(() => table.addStarted(d)),
+  takeNext: (s, t) => Effect.sync(() => table.takeNext(s, t)),
+  report: (s, j, k, e) => Effect.sync(() => table.report(s, j, k, e)),
+  revertReport: (j) => Effect.sync(() => table.revertReport(j)),
+  releaseSession: (s, r) => Effect.sync(() => table.releaseSession(s, r)),
+  remove: (a, s) => Effect.sync(() => table.remove(a, s)),
+  get: (j) => Effect.sync(() => table.get(j)),
+  getBySequence: (a, s) => Effect.sync(() => table.getBySequence(a, s)),
+  heldBy: (s) => Effect.sync(() => table.heldBy(s)),
+  byInstance: (a) => Effect.sync(() => table.byInstance(a)),
+  list: (state, limit) => Effect.sync(() => table.list(state, limit)),
+  pendingTriples: Effect.sync(() => table.pendingTriples()),
+  startedCount: (t) => Effect.sync(() => table.startedCount(t)),
+  stats: Effect.sync(() => table.stats())
+})
+
+export class JobStore extends Context.Tag("silvana/JobStore")<JobStore, JobStoreService>() {
+  /** A fresh store; job ids are salted with the coordinator address and chain from Config. */
+  static readonly layer = Layer.effect(
+    JobStore,
+    Effect.map(Config, (c) =>
+      makeJobStore(new JobTable({ coordinatorId: Option.getOrElse(c.suiAddress, () => "embedded"), chain: c.suiChain }))
+    )
+  )
+
+  /** A store with no config, for tests and embedding. */
+  static readonly layerMemory = (ids: { coordinatorId: string; chain: string } = { coordinatorId: "test", chain: "test" }) =>
+    Layer.sync(JobStore, () => makeJobStore(new JobTable(ids)))
+}

@@ -1,0 +1,100 @@
+/**
+ * Sessions — one per agent run. Each session has a fresh Ed25519 key; its Sui address is the
+ * `session_id` the agent presents on every call, and the private key (bech32 `suiprivkey…`) is
+ * handed only to that agent's container. A session is bound to exactly one triple and one
+ * container; revoking it returns the jobs it still held so they can be failed on chain.
+ */
+import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
+import { Context, Data, Effect, Layer, Option, Redacted } from "effect"
+import { type SessionId, Triple, tripleKey } from "../domain/ids.js"
+import type { JobReport } from "../domain/job.js"
+import { JobStore } from "./JobStore.js"
+
+export interface Session {
+  readonly id: SessionId
+  readonly triple: Triple
+  /** `suiprivkey1…`; only ever given to the session's own agent. */
+  readonly privateKey: Redacted.Redacted<string>
+  readonly createdAt: number
+  readonly containerId: string | undefined
+}
+
+export class SessionNotFound extends Data.TaggedError("SessionNotFound")<{ readonly sessionId: string }> {
+  override get message() {
+    return `unknown session ${this.sessionId}`
+  }
+}
+
+export interface SessionsService {
+  /** A new session for a triple with a fresh key. */
+  readonly create: (triple: Triple) => Effect.Effect<Session>
+  /** Records which container or process runs the session. */
+  readonly bindContainer: (id: SessionId, containerId: string) => Effect.Effect<void, SessionNotFound>
+  readonly get: (id: SessionId) => Effect.Effect<Option.Option<Session>>
+  readonly list: Effect.Effect<ReadonlyArray<Session>>
+  /** Live sessions serving a triple. */
+  readonly countFor: (triple: { developer: string; agent: string; agentMethod: string }) => Effect.Effect<number>
+  /**
+   * Ends a session: it can no longer call the API, and the jobs it still held are returned
+   * (marked failed in the JobStore with `reason`) for the caller to fail on chain.
+   */
+  readonly revoke: (id: SessionId, reason: string) => Effect.Effect<ReadonlyArray<JobReport>>
+}
+
+export class Sessions extends Context.Tag("silvana/Sessions")<Sessions, SessionsService>() {
+  static readonly layer = Layer.effect(
+    Sessions,
+    Effect.gen(function* () {
+      const store = yield* JobStore
+      const live = new Map<SessionId, Session>()
+      const perTriple = new Map<string, number>()
+
+      const create = (triple: Triple) =>
+        Effect.sync(() => {
+          const key = Ed25519Keypair.generate()
+          const session: Session = {
+            id: key.toSuiAddress() as SessionId,
+            triple: Triple.make({ developer: triple.developer, agent: triple.agent, agentMethod: triple.agentMethod }),
+            privateKey: Redacted.make(key.getSecretKey()),
+            createdAt: Date.now(),
+            containerId: undefined
+          }
+          live.set(session.id, session)
+          const k = tripleKey(triple)
+          perTriple.set(k, (perTriple.get(k) ?? 0) + 1)
+          return session
+        }).pipe(Effect.withSpan("Sessions.create"))
+
+      const bindContainer = (id: SessionId, containerId: string) =>
+        Effect.suspend(() => {
+          const s = live.get(id)
+          if (s === undefined) return Effect.fail(new SessionNotFound({ sessionId: id }))
+          live.set(id, { ...s, containerId })
+          return Effect.void
+        })
+
+      const revoke = (id: SessionId, reason: string) =>
+        Effect.suspend(() => {
+          const s = live.get(id)
+          if (s !== undefined) {
+            live.delete(id)
+            const k = tripleKey(s.triple)
+            const n = (perTriple.get(k) ?? 1) - 1
+            if (n <= 0) perTriple.delete(k)
+            else perTriple.set(k, n)
+          }
+          // Release even for an unknown id: revocation is idempotent and must never strand jobs.
+          return store.releaseSession(id, reason)
+        }).pipe(Effect.withSpan("Sessions.revoke", { attributes: { session_id: id } }))
+
+      return Sessions.of({
+        create,
+        bindContainer,
+        get: (id) => Effect.sync(() => Option.fromNullable(live.get(id))),
+        list: Effect.sync(() => [...live.values()]),
+        countFor: (t) => Effect.sync(() => perTriple.get(tripleKey(t)) ?? 0),
+        revoke
+      })
+    })
+  )
+}
