@@ -201,7 +201,7 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
         const drain = Effect.gen(function* () {
           if (draining) return
           draining = true
-          health.setStatus("unhealthy")
+          health.setStatus("unhealthy", "")
           health.setStatus("unhealthy", SERVICE_NAME)
           yield* Effect.logInfo("agent API draining", { inFlight })
           yield* Effect.sleep(Duration.millis(20)).pipe(
@@ -244,7 +244,7 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
               yield* Effect.logInfo("agent API closed")
             })
         )
-        health.setStatus("healthy")
+        health.setStatus("healthy", "")
         health.setStatus("healthy", SERVICE_NAME)
         yield* Effect.logInfo("agent API listening", { socket: options.socketPath, tcp: `${options.tcp.host}:${port}` })
         return AgentApi.of({
