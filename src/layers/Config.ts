@@ -38,7 +38,8 @@ export interface CoordinatorConfig {
   readonly dockerPassword: Option.Option<Redacted.Redacted<string>>
 }
 
-const invalid = (name: string, message: string) => ConfigError.InvalidData([name], message)
+// The path is filled in by `Config` with the variable name.
+const invalid = (_name: string, message: string) => ConfigError.InvalidData([], message)
 
 const positiveInt = (name: string, def: number) =>
   C.string(name).pipe(
