@@ -48,6 +48,9 @@ export interface LocatedEvent {
 
 /** The events of a checkpoint in ledger order, annotated the way ListEvents/SubscribeEvents return them. */
 export const eventsOf = (checkpoint: GrpcTypes.Checkpoint): LocatedEvent[] => {
+  // Checkpoints are immutable once sealed; every subscriber and replay shares one annotation.
+  const cached = located.get(checkpoint)
+  if (cached !== undefined) return cached
   const seq = checkpoint.sequenceNumber ?? 0n
   const out: LocatedEvent[] = []
   const txs = checkpoint.transactions
@@ -64,8 +67,11 @@ export const eventsOf = (checkpoint: GrpcTypes.Checkpoint): LocatedEvent[] => {
       out.push({ position: { checkpoint: seq, tx: t, event: e }, event: annotated })
     }
   }
+  located.set(checkpoint, out)
   return out
 }
+
+const located = new WeakMap<GrpcTypes.Checkpoint, LocatedEvent[]>()
 
 /** A compiled event filter. */
 export type EventPredicate = (event: GrpcTypes.Event) => boolean

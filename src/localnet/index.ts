@@ -1,0 +1,206 @@
+/**
+ * The localnet: an in-process Sui full node speaking `sui.rpc.v2` over real gRPC, backed by the
+ * `LocalChain` engine. `startLocalnet` runs one; `Localnet.make` is the same as a scoped Effect.
+ */
+import { Data, Effect, type Scope } from "effect"
+import { LocalChain } from "./chain.js"
+import { type AdminServer, startAdminServer } from "./server/admin.js"
+import type { FaultSwitches } from "./server/context.js"
+import { isFilteredListener } from "./server/subscriptions.js"
+import { loadState, saveState, saveStateSync } from "./server/persist.js"
+import { CheckpointProducer } from "./server/producer.js"
+import { type RunningGrpcServer, startGrpcServer } from "./server/server.js"
+import { RpcStatusError, Status } from "./server/status.js"
+
+export interface LocalnetOptions {
+  /** Listen address (default "127.0.0.1"). */
+  host?: string
+  /** gRPC port (default 9000; 0 picks a free port). */
+  port?: number
+  /** Extra Unix socket listener. */
+  socketPath?: string
+  /** Checkpoint interval in ms (default 250), or seal right after every executed transaction. */
+  checkpointMs?: number | "per-transaction"
+  /** Restore state from this file when it exists; save to it periodically and on close. */
+  stateFile?: string
+  /** Initial pruning point. */
+  pruneBelow?: number
+  /** ListEvents/SubscribeEvents answer UNIMPLEMENTED (an older node). */
+  filteredEventsUnimplemented?: boolean
+  /** Port of the loopback admin (fault) HTTP endpoint; default 0 = any free port. */
+  adminPort?: number
+  /** How often the state file is rewritten while the chain changes (default 2000 ms). */
+  saveEveryMs?: number
+}
+
+/** Everything a client in another process needs; exactly these keys. */
+export interface LocalnetManifest {
+  grpcUrl: string
+  chainId: string
+  packageId: string
+  registryId: string
+  appInstanceId: string
+  keys: { admin: string; coordinator: string }
+}
+
+/** Faults on demand for resilience tests. */
+export interface LocalnetFaults {
+  /** Ends every live subscription stream with UNAVAILABLE. */
+  dropSubscriptions(): void
+  pauseCheckpoints(): void
+  resumeCheckpoints(): void
+  /** Drops history below `checkpoint` (reported as `lowest_available_checkpoint`). */
+  pruneBelow(checkpoint: bigint | number): void
+  /** The next `count` ExecuteTransaction calls fail (UNAVAILABLE, or ABORTED version conflict). */
+  failNextExecutions(count: number, kind: "unavailable" | "version-conflict"): void
+  /** Delay added to every call. */
+  setLatencyMs(ms: number): void
+  setFilteredEventsUnimplemented(on: boolean): void
+}
+
+export interface LocalnetHandle {
+  readonly manifest: LocalnetManifest
+  readonly faults: LocalnetFaults
+  /** The engine; for the localnet's own tests and the CLI only. */
+  readonly chain: LocalChain
+  /** Base URL of the loopback admin endpoint (faults from other processes). */
+  readonly adminUrl: string
+  close(): Promise<void>
+}
+
+/** Starting the localnet failed (port in use, unreadable state file...). */
+export class LocalnetError extends Data.TaggedError("LocalnetError")<{ readonly message: string; readonly cause?: unknown }> {}
+
+/** Starts a localnet and resolves once it serves. */
+export async function startLocalnet(options: LocalnetOptions = {}): Promise<LocalnetHandle> {
+  const host = options.host ?? "127.0.0.1"
+  const stateFile = options.stateFile
+  const saved = stateFile !== undefined ? loadState(stateFile) : undefined
+  const chain = saved !== undefined ? LocalChain.restore(saved) : LocalChain.genesis()
+  if (options.pruneBelow !== undefined && options.pruneBelow > 0) chain.prune(BigInt(options.pruneBelow))
+
+  const switches: FaultSwitches = {
+    failNext: { count: 0, kind: "unavailable" },
+    filteredEventsUnimplemented: options.filteredEventsUnimplemented ?? false
+  }
+  const producer = new CheckpointProducer(chain, options.checkpointMs ?? 250, (e) => {
+    console.error("localnet: sealing a checkpoint failed:", e)
+  })
+  let grpcServer: RunningGrpcServer | undefined
+  let admin: AdminServer | undefined
+  try {
+    grpcServer = await startGrpcServer(
+      chain,
+      { host, port: options.port ?? 9000, ...(options.socketPath !== undefined ? { socketPath: options.socketPath } : {}) },
+      { onExecuted: () => producer.afterExecute(), faults: switches }
+    )
+  } catch (e) {
+    throw new LocalnetError({ message: `cannot start the localnet gRPC server on ${host}:${options.port ?? 9000}: ${String(e)}`, cause: e })
+  }
+  const ctx = grpcServer.context
+
+  const faults: LocalnetFaults = {
+    dropSubscriptions: () => {
+      ctx.fanout.dropAll(new RpcStatusError(Status.UNAVAILABLE, "subscription dropped by the node (injected fault)"))
+    },
+    pauseCheckpoints: () => producer.pause(),
+    resumeCheckpoints: () => producer.resume(),
+    pruneBelow: (checkpoint) => chain.prune(BigInt(checkpoint)),
+    failNextExecutions: (count, kind) => {
+      switches.failNext = { count: Math.max(0, Math.floor(count)), kind }
+    },
+    setLatencyMs: (ms) => {
+      ctx.policy.latencyMs = Math.max(0, ms)
+    },
+    setFilteredEventsUnimplemented: (on) => {
+      switches.filteredEventsUnimplemented = on
+      if (on) {
+        ctx.fanout.dropAll(
+          new RpcStatusError(Status.UNIMPLEMENTED, "filtered event subscriptions are no longer available on this node"),
+          isFilteredListener
+        )
+      }
+    }
+  }
+
+  const status = () => ({
+    checkpointHeight: chain.latestCheckpoint().sequenceNumber ?? 0n,
+    lowestAvailableCheckpoint: chain.lowestAvailableCheckpoint(),
+    pendingTransactions: chain.pendingTransactions(),
+    checkpointsPaused: producer.isPaused,
+    subscriptions: ctx.fanout.size,
+    latencyMs: ctx.policy.latencyMs,
+    failNextExecutions: switches.failNext,
+    filteredEventsUnimplemented: switches.filteredEventsUnimplemented
+  })
+  try {
+    admin = await startAdminServer(faults, status, host, options.adminPort ?? 0)
+  } catch (e) {
+    await grpcServer.shutdown()
+    throw new LocalnetError({ message: `cannot start the localnet admin endpoint: ${String(e)}`, cause: e })
+  }
+
+  // Persist while the chain moves: a save is due when a new checkpoint exists since the last one.
+  let savedHeight = -1n
+  let saving = false
+  const saveTimer =
+    stateFile !== undefined
+      ? setInterval(() => {
+          const height = chain.latestCheckpoint().sequenceNumber ?? 0n
+          if (saving || height === savedHeight) return
+          saving = true
+          saveState(stateFile, chain.snapshot())
+            .then(() => {
+              savedHeight = height
+            })
+            .catch((e: unknown) => console.error("localnet: saving state failed:", e))
+            .finally(() => {
+              saving = false
+            })
+        }, options.saveEveryMs ?? 2000)
+      : undefined
+  saveTimer?.unref()
+  if (stateFile !== undefined) saveStateSync(stateFile, chain.snapshot())
+
+  producer.start()
+
+  const manifest: LocalnetManifest = {
+    grpcUrl: `http://${host.includes(":") ? `[${host}]` : host}:${grpcServer.port}`,
+    chainId: chain.chainId,
+    packageId: chain.ids.packageId,
+    registryId: chain.ids.registryId,
+    appInstanceId: chain.ids.appInstanceId,
+    keys: { admin: chain.keys.admin, coordinator: chain.keys.coordinator }
+  }
+
+  let closing: Promise<void> | undefined
+  const server = grpcServer
+  const adminServer = admin
+  return {
+    manifest,
+    faults,
+    chain,
+    adminUrl: adminServer.url,
+    close: () => {
+      closing ??= (async () => {
+        producer.stop()
+        if (saveTimer !== undefined) clearInterval(saveTimer)
+        await Promise.all([server.shutdown(), adminServer.close()])
+        if (stateFile !== undefined) saveStateSync(stateFile, chain.snapshot())
+      })()
+      return closing
+    }
+  }
+}
+
+/** Effect wrapper: the localnet lives as long as the enclosing Scope. */
+export const Localnet = {
+  make: (options?: LocalnetOptions): Effect.Effect<LocalnetHandle, LocalnetError, Scope.Scope> =>
+    Effect.acquireRelease(
+      Effect.tryPromise({
+        try: () => startLocalnet(options),
+        catch: (e) => (e instanceof LocalnetError ? e : new LocalnetError({ message: String(e), cause: e }))
+      }),
+      (handle) => Effect.promise(() => handle.close())
+    ).pipe(Effect.withSpan("Localnet.make"))
+}

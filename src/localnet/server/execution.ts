@@ -1,0 +1,67 @@
+/**
+ * `sui.rpc.v2.TransactionExecutionService`: ExecuteTransaction and SimulateTransaction, with the
+ * injected execution faults (UNAVAILABLE, or an object-version conflict answered like a stale
+ * owned object on Sui).
+ */
+import { GrpcTypes } from "@mysten/sui/grpc"
+import type { ServerContext } from "./context.js"
+import { checkMask } from "./masks.js"
+import { applyMask, maskOf } from "./readMask.js"
+import type { ServiceHandlers } from "./rpc.js"
+import { invalidArgument, RpcStatusError, Status } from "./status.js"
+
+const EXECUTE_DEFAULT_MASK = ["effects.status", "checkpoint"]
+const SIMULATE_DEFAULT_MASK = ["transaction", "command_outputs", "suggested_gas_price"]
+
+const transactionOf = (tx: GrpcTypes.Transaction | undefined): Uint8Array | GrpcTypes.Transaction => {
+  if (tx === undefined) throw invalidArgument("missing transaction")
+  return tx.bcs?.value !== undefined && tx.bcs.value.length > 0 ? tx.bcs.value : tx
+}
+
+export const executionHandlers = (ctx: ServerContext): ServiceHandlers => {
+  const chain = ctx.chain
+
+  const injectedFailure = (): RpcStatusError | undefined => {
+    const f = ctx.faults.failNext
+    if (f.count <= 0) return undefined
+    f.count--
+    return f.kind === "unavailable"
+      ? new RpcStatusError(Status.UNAVAILABLE, "transaction execution temporarily unavailable (injected fault)")
+      : new RpcStatusError(
+          Status.ABORTED,
+          "Transaction validator signing failed due to issues with transaction inputs: object is not available for consumption, its current version is newer (injected version conflict)"
+        )
+  }
+
+  return {
+    ExecuteTransaction: (req: GrpcTypes.ExecuteTransactionRequest): GrpcTypes.ExecuteTransactionResponse => {
+      const mask = maskOf(req.readMask, EXECUTE_DEFAULT_MASK)
+      checkMask(GrpcTypes.ExecutedTransaction, mask)
+      const tx = transactionOf(req.transaction)
+      if (req.signatures.length === 0) throw invalidArgument("missing signatures")
+      const failure = injectedFailure()
+      if (failure !== undefined) throw failure
+      const executed = chain.execute(tx, req.signatures)
+      ctx.onExecuted()
+      // In per-transaction mode the checkpoint is sealed by now; answer with its number then.
+      const latest = executed.digest !== undefined ? (chain.getTransaction(executed.digest) ?? executed) : executed
+      return { transaction: applyMask(GrpcTypes.ExecutedTransaction, latest, mask) }
+    },
+
+    SimulateTransaction: (req: GrpcTypes.SimulateTransactionRequest): GrpcTypes.SimulateTransactionResponse => {
+      const mask = maskOf(req.readMask, SIMULATE_DEFAULT_MASK)
+      checkMask(GrpcTypes.SimulateTransactionResponse, mask)
+      const checks = req.checks !== GrpcTypes.SimulateTransactionRequest_TransactionChecks.DISABLED
+      const result = chain.simulate(transactionOf(req.transaction), {
+        checks,
+        doGasSelection: checks && req.doGasSelection === true
+      })
+      const response: GrpcTypes.SimulateTransactionResponse = {
+        transaction: result.transaction,
+        commandOutputs: result.commandOutputs,
+        suggestedGasPrice: chain.referenceGasPrice()
+      }
+      return applyMask(GrpcTypes.SimulateTransactionResponse, response, mask)
+    }
+  }
+}

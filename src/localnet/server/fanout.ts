@@ -1,0 +1,119 @@
+/**
+ * Live fan-out of sealed checkpoints to stream subscribers, like a full node: every subscriber
+ * starts at the live tip, has a 256-frame buffer on top of the transport's own, and is dropped
+ * (stream ended with UNAVAILABLE) when that buffer overflows — a slow reader never slows the chain
+ * or the other subscribers.
+ */
+import type { GrpcTypes } from "@mysten/sui/grpc"
+import type { StreamSink } from "./rpc.js"
+import { RpcStatusError, Status } from "./status.js"
+
+/** Frames a subscriber may have waiting before it is dropped. */
+export const SUBSCRIBER_BUFFER = 256
+
+/** One subscriber's outgoing queue with the overflow rule. */
+export class Subscriber<O> {
+  private readonly queue: Array<O | Uint8Array> = []
+  private blocked = false
+  private dropped = false
+
+  constructor(
+    private readonly sink: StreamSink<O>,
+    private readonly onGone: () => void,
+    private readonly capacity: number = SUBSCRIBER_BUFFER
+  ) {
+    sink.signal.addEventListener("abort", () => onGone(), { once: true })
+  }
+
+  get closed(): boolean {
+    return this.dropped || this.sink.closed
+  }
+
+  /** Frames waiting in this subscriber's buffer. */
+  get buffered(): number {
+    return this.queue.length
+  }
+
+  send(frame: O | Uint8Array): void {
+    if (this.closed) return
+    if (this.blocked) {
+      if (this.queue.length >= this.capacity) {
+        this.drop(
+          new RpcStatusError(
+            Status.UNAVAILABLE,
+            `subscription dropped: subscriber fell behind (buffer of ${this.capacity} frames full)`
+          )
+        )
+        return
+      }
+      this.queue.push(frame)
+      return
+    }
+    if (!this.sink.write(frame)) this.waitForDrain()
+  }
+
+  /** Ends the stream with `error` after the frames already handed to the transport. */
+  drop(error: RpcStatusError): void {
+    if (this.closed) return
+    this.dropped = true
+    this.queue.length = 0
+    this.sink.fail(error)
+    this.onGone()
+  }
+
+  private waitForDrain(): void {
+    this.blocked = true
+    this.sink.onDrain(() => this.flush())
+  }
+
+  private flush(): void {
+    this.blocked = false
+    while (this.queue.length > 0 && !this.closed) {
+      const frame = this.queue.shift()!
+      if (!this.sink.write(frame)) {
+        this.waitForDrain()
+        return
+      }
+    }
+  }
+}
+
+/** A registered stream: receives each sealed checkpoint and turns it into frames. */
+export interface CheckpointListener {
+  /** Called once per sealed checkpoint, in order. `shared` caches encodings across listeners. */
+  onCheckpoint(checkpoint: GrpcTypes.Checkpoint, shared: Map<string, Uint8Array>): void
+  drop(error: RpcStatusError): void
+}
+
+/** The set of live streams of one server. */
+export class Fanout {
+  private readonly listeners = new Set<CheckpointListener>()
+
+  get size(): number {
+    return this.listeners.size
+  }
+
+  add(listener: CheckpointListener): () => void {
+    this.listeners.add(listener)
+    return () => {
+      this.listeners.delete(listener)
+    }
+  }
+
+  publish(checkpoint: GrpcTypes.Checkpoint): void {
+    const shared = new Map<string, Uint8Array>()
+    for (const listener of [...this.listeners]) listener.onCheckpoint(checkpoint, shared)
+  }
+
+  /** Ends every stream (or those matching `which`) with `error`. */
+  dropAll(error: RpcStatusError, which: (l: CheckpointListener) => boolean = () => true): number {
+    let n = 0
+    for (const listener of [...this.listeners]) {
+      if (!which(listener)) continue
+      this.listeners.delete(listener)
+      listener.drop(error)
+      n++
+    }
+    return n
+  }
+}

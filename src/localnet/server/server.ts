@@ -1,0 +1,106 @@
+/**
+ * The localnet's gRPC server: every `sui.rpc.v2` service of `@mysten/sui/grpc` on a grpc-js server
+ * (loopback TCP and optionally a Unix socket), wired to one `LocalChain`.
+ */
+import * as fs from "node:fs"
+import * as grpc from "@grpc/grpc-js"
+import { GrpcTypes } from "@mysten/sui/grpc"
+import type { LocalChain } from "../chain.js"
+import type { FaultSwitches, ServerContext } from "./context.js"
+import { executionHandlers } from "./execution.js"
+import { Fanout } from "./fanout.js"
+import { ledgerHandlers } from "./ledger.js"
+import { movePackageHandlers } from "./movePackage.js"
+import { addService, type CallPolicy } from "./rpc.js"
+import { stateHandlers } from "./state.js"
+import { RpcStatusError } from "./status.js"
+import { subscriptionHandlers } from "./subscriptions.js"
+
+export interface GrpcServerOptions {
+  readonly host: string
+  readonly port: number
+  readonly socketPath?: string
+  readonly maxInFlight?: number
+}
+
+export interface RunningGrpcServer {
+  readonly context: ServerContext
+  /** The bound TCP port (useful when 0 was asked). */
+  readonly port: number
+  shutdown(): Promise<void>
+}
+
+const bind = (server: grpc.Server, address: string): Promise<number> =>
+  new Promise((resolve, reject) =>
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)))
+  )
+
+/** Starts the server; `onExecuted` runs after every successful ExecuteTransaction. */
+export const startGrpcServer = async (
+  chain: LocalChain,
+  options: GrpcServerOptions,
+  hooks: { readonly onExecuted: () => void; readonly faults: FaultSwitches; readonly policy?: Partial<CallPolicy> }
+): Promise<RunningGrpcServer> => {
+  const policy: CallPolicy = { latencyMs: 0, maxInFlight: options.maxInFlight ?? 20_000, inFlight: 0, ...hooks.policy }
+  const context: ServerContext = {
+    chain,
+    fanout: new Fanout(),
+    policy,
+    faults: hooks.faults,
+    onExecuted: hooks.onExecuted
+  }
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": 64 * 1024 * 1024,
+    "grpc.max_send_message_length": 64 * 1024 * 1024
+  })
+  addService(server, GrpcTypes.LedgerService, ledgerHandlers(context), policy)
+  addService(server, GrpcTypes.StateService, stateHandlers(context), policy)
+  addService(server, GrpcTypes.TransactionExecutionService, executionHandlers(context), policy)
+  addService(server, GrpcTypes.SubscriptionService, subscriptionHandlers(context), policy)
+  addService(server, GrpcTypes.MovePackageService, movePackageHandlers(context), policy)
+  // The SDK's client also knows these; they answer UNIMPLEMENTED like a node without them.
+  addService(server, GrpcTypes.SignatureVerificationService, {}, policy)
+  addService(server, GrpcTypes.NameService, {}, policy)
+
+  const unsubscribe = chain.onCheckpoint((cp) => context.fanout.publish(cp))
+  let port: number
+  try {
+    port = await bind(server, `${options.host.includes(":") ? `[${options.host}]` : options.host}:${options.port}`)
+    if (options.socketPath !== undefined) {
+      removeStaleSocket(options.socketPath)
+      await bind(server, `unix:${options.socketPath}`)
+    }
+  } catch (e) {
+    unsubscribe()
+    server.forceShutdown()
+    throw e
+  }
+
+  return {
+    context,
+    port,
+    shutdown: async () => {
+      unsubscribe()
+      context.fanout.dropAll(new RpcStatusError(grpc.status.UNAVAILABLE, "server shutting down"))
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown()
+          resolve()
+        }, 2000)
+        server.tryShutdown(() => {
+          clearTimeout(force)
+          resolve()
+        })
+      })
+      if (options.socketPath !== undefined) removeStaleSocket(options.socketPath)
+    }
+  }
+}
+
+const removeStaleSocket = (path: string) => {
+  try {
+    if (fs.statSync(path).isSocket()) fs.unlinkSync(path)
+  } catch {
+    // absent: nothing to remove
+  }
+}
