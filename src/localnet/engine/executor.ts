@@ -1,0 +1,490 @@
+/**
+ * Transaction execution: input resolution (for simulation), validation of owned/shared inputs,
+ * gas checks and charging, the equivocation lock table, PTB execution under a journal, version
+ * assignment and the effects/events/balance changes of the result.
+ *
+ * Gas model (deterministic, documented because it is not Sui's exact schedule):
+ * - computation = gas price × (1,000 + 100 per command) — Sui's minimum is 1,000 units;
+ * - storage = 7,600 MIST × nominal bytes of every object written (coins 40, fields 100,
+ *   jobs 200 + data, the AppInstance a flat 1,000 so writes stay O(1), other objects 250);
+ * - rebate = 99 % of the storage fee previously paid by each mutated or deleted object
+ *   (the remaining 1 % is the non-refundable fee);
+ * - if computation + storage exceeds the budget the transaction fails with INSUFFICIENT_GAS,
+ *   all writes are undone and the whole budget is charged; Move aborts and other execution
+ *   failures charge computation plus the storage of the rewritten gas coin and mutable inputs.
+ */
+import type { GrpcTypes } from "@mysten/sui/grpc"
+import { fromBase58, normalizeSuiAddress } from "@mysten/sui/utils"
+import { LocalnetTxError } from "./errors.js"
+import { deriveObjectId, effectsDigest, eventsDigest, objectDigest } from "./crypto.js"
+import { encodeMove, jsonToProtoValue, moveJson, type MoveLayout } from "./moveValue.js"
+import { coinBalance, GAS_COIN_TYPE, isGasCoin, ownerToProto, SUI_TYPE, type CoinValue } from "./objects.js"
+import { ErrKind, ExecFailure, inputObject, inputPure, runPtb } from "./ptb.js"
+import { PlainData, TxJournal, type ObjData, type ObjectStore, type ObjRecord, type OwnerRec } from "./store.js"
+import { isTxContext, MoveAbort, type MoveCtx, type MoveFunction } from "./runtime.js"
+import type { ObjRef, TxData, TxInput } from "./txdata.js"
+
+export const MIN_GAS_BUDGET = 1_000_000n
+export const MAX_GAS_BUDGET = 50_000_000_000n
+const STORAGE_PRICE_PER_BYTE = 7_600n
+const GAS_OVERHEAD_UNITS = 1_000n
+
+export interface ExecEnv {
+  readonly store: ObjectStore
+  readonly packageId: string
+  readonly functions: ReadonlyMap<string, MoveFunction>
+  readonly referenceGasPrice: bigint
+  readonly epoch: bigint
+  now(): bigint
+  /** (object id @ version) → digest of the transaction that consumed it. */
+  readonly locks: Map<string, string>
+}
+
+export interface ExecOutcome {
+  readonly effects: GrpcTypes.TransactionEffects
+  readonly events: GrpcTypes.TransactionEvents | undefined
+  readonly balanceChanges: GrpcTypes.BalanceChange[]
+  readonly commandOutputs: GrpcTypes.CommandResult[]
+  readonly gasUsed: { computation: bigint; storage: bigint; rebate: bigint; nonRefundable: bigint }
+  /** The transaction after resolution (simulation fills inputs and gas). */
+  readonly tx: TxData
+}
+
+const nominalSize = (rec: ObjRecord): bigint => {
+  if (rec.type === GAS_COIN_TYPE) return 40n
+  if (rec.dynamicField) return 100n
+  if (rec.type.endsWith("::jobs::Job")) return 200n + BigInt(((rec.data as PlainData<{ data: Uint8Array }>).v.data ?? new Uint8Array()).length)
+  if (rec.type.endsWith("::app_instance::AppInstance")) return 1_000n
+  return 250n
+}
+
+const usedMutably = (tx: TxData, index: number, functions: ReadonlyMap<string, MoveFunction>, pkg: string): boolean => {
+  let mutable = false
+  for (const c of tx.commands) {
+    const args =
+      c.kind === "moveCall" ? c.args
+      : c.kind === "splitCoins" ? [c.coin, ...c.amounts]
+      : c.kind === "mergeCoins" ? [c.coin, ...c.sources]
+      : c.kind === "transferObjects" ? [...c.objects, c.address]
+      : c.kind === "makeMoveVec" ? c.elements
+      : []
+    args.forEach((a, i) => {
+      if (a.kind !== "input" || a.index !== index) return
+      if (c.kind !== "moveCall") {
+        mutable = true
+        return
+      }
+      const fn = c.package === pkg ? functions.get(`${c.module}::${c.function}`) : undefined
+      const p = fn?.params.filter((x) => !isTxContext(x))[i]
+      if (!p || p.ref !== "imm") mutable = true
+    })
+  }
+  return mutable
+}
+
+/** Fills unresolved object inputs the way SimulateTransaction does. */
+export const resolveInputs = (env: ExecEnv, tx: TxData): TxData => {
+  if (!tx.inputs.some((i) => i.kind === "unresolved")) return tx
+  const inputs = tx.inputs.map((i, index): TxInput => {
+    if (i.kind !== "unresolved") return i
+    const rec = env.store.get(i.id)
+    if (!rec) throw new LocalnetTxError("ObjectNotFound", `object ${i.id} not found`)
+    if (rec.owner.kind === "shared") {
+      return { kind: "shared", id: rec.id, initialVersion: rec.owner.initialVersion, mutable: i.mutable ?? usedMutably(tx, index, env.functions, env.packageId) }
+    }
+    return { kind: "owned", ref: { id: rec.id, version: i.version ?? rec.version, digest: i.digest ?? rec.digest } }
+  })
+  return { ...tx, inputs }
+}
+
+const lockKey = (r: ObjRef): string => `${r.id}@${r.version}`
+
+/** Checks an owned object reference against the live object and the lock table. */
+const checkOwnedRef = (env: ExecEnv, r: ObjRef, sender: string, digest: string, what: string, allowImmutable: boolean): ObjRecord => {
+  const locked = env.locks.get(lockKey(r))
+  if (locked !== undefined && locked !== digest) {
+    throw new LocalnetTxError(
+      "Equivocation",
+      `${what} ${r.id} at version ${r.version} is already locked by transaction ${locked}; a conflicting transaction cannot use it`
+    )
+  }
+  const rec = env.store.get(r.id)
+  if (!rec) throw new LocalnetTxError("ObjectNotFound", `${what} ${r.id} not found (deleted or never existed)`)
+  if (rec.version !== r.version) {
+    if (r.version < rec.version) {
+      throw new LocalnetTxError("StaleVersion", `${what} ${r.id} version ${r.version} is not the live version ${rec.version} (object version unavailable for consumption)`)
+    }
+    throw new LocalnetTxError("ObjectNotFound", `${what} ${r.id} has no version ${r.version} yet (live ${rec.version})`)
+  }
+  if (rec.digest !== r.digest) throw new LocalnetTxError("InvalidArgument", `${what} ${r.id} digest ${r.digest} does not match ${rec.digest}`)
+  if (rec.owner.kind === "immutable" && allowImmutable) return rec
+  if (rec.owner.kind !== "address") throw new LocalnetTxError("InvalidArgument", `${what} ${r.id} is not an address-owned object`)
+  if (rec.owner.address !== sender) throw new LocalnetTxError("NotOwner", `${what} ${r.id} is owned by ${rec.owner.address}, not by the sender ${sender}`)
+  return rec
+}
+
+export interface RunOptions {
+  readonly digest: string
+  readonly simulate: boolean
+  readonly checks: boolean
+}
+
+/**
+ * Validates and executes `tx`. In simulation every write is rolled back at the end (and no
+ * locks are taken); otherwise the writes are committed with the lamport version.
+ */
+export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): ExecOutcome => {
+  const { digest } = opts
+  const sender = tx.sender
+  const price = tx.gas.price ?? env.referenceGasPrice
+  const budget = tx.gas.budget ?? MAX_GAS_BUDGET
+  if (opts.checks) {
+    if (price < env.referenceGasPrice) throw new LocalnetTxError("GasPriceTooLow", `gas price ${price} is below the reference gas price ${env.referenceGasPrice}`)
+    if (budget < MIN_GAS_BUDGET || budget > MAX_GAS_BUDGET) {
+      throw new LocalnetTxError("GasBudgetInvalid", `gas budget ${budget} outside [${MIN_GAS_BUDGET}, ${MAX_GAS_BUDGET}]`)
+    }
+    if (tx.gas.owner !== sender) throw new LocalnetTxError("InvalidArgument", "sponsored transactions are not supported by the localnet")
+  }
+
+  // gas coins
+  const gasRecs: ObjRecord[] = []
+  const seen = new Set<string>()
+  for (const r of tx.gas.payment) {
+    if (seen.has(r.id)) throw new LocalnetTxError("InvalidArgument", `gas coin ${r.id} listed twice`)
+    seen.add(r.id)
+    const rec = opts.checks ? checkOwnedRef(env, r, sender, digest, "gas coin", false) : env.store.get(r.id)
+    if (!rec) throw new LocalnetTxError("ObjectNotFound", `gas coin ${r.id} not found`)
+    if (!isGasCoin(rec)) throw new LocalnetTxError("InvalidArgument", `gas object ${r.id} is not a Coin<SUI>`)
+    gasRecs.push(rec)
+  }
+  if (opts.checks && gasRecs.length > 0) {
+    const total = gasRecs.reduce((s, r) => s + coinBalance(r), 0n)
+    if (total < budget) throw new LocalnetTxError("InsufficientGas", `gas coins hold ${total} MIST, less than the budget ${budget}`)
+  }
+  if (opts.checks && gasRecs.length === 0 && !opts.simulate) {
+    throw new LocalnetTxError("InsufficientGas", "no gas payment (address balances are not supported by the localnet)")
+  }
+
+  // inputs
+  const inputVals = tx.inputs.map((i) => {
+    switch (i.kind) {
+      case "pure": return inputPure(i.bytes)
+      case "owned": {
+        if (seen.has(i.ref.id)) throw new LocalnetTxError("InvalidArgument", `object ${i.ref.id} is used both as gas and as an input`)
+        seen.add(i.ref.id)
+        const rec = opts.checks ? checkOwnedRef(env, i.ref, sender, digest, "object", true) : env.store.get(i.ref.id)
+        if (!rec) throw new LocalnetTxError("ObjectNotFound", `object ${i.ref.id} not found`)
+        return inputObject(rec, rec.owner.kind === "address")
+      }
+      case "shared": {
+        const rec = env.store.get(i.id)
+        if (!rec) throw new LocalnetTxError("ObjectNotFound", `shared object ${i.id} not found`)
+        if (rec.owner.kind !== "shared") throw new LocalnetTxError("InvalidArgument", `object ${i.id} is not shared`)
+        if (rec.owner.initialVersion !== i.initialVersion) {
+          throw new LocalnetTxError("InvalidArgument", `shared object ${i.id} has initial version ${rec.owner.initialVersion}, not ${i.initialVersion}`)
+        }
+        return inputObject(rec, i.mutable)
+      }
+      case "receiving": throw new LocalnetTxError("InvalidArgument", "Receiving inputs are not supported by the localnet")
+      case "unresolved": throw new LocalnetTxError("InvalidArgument", `input ${i.id} is not resolved`)
+    }
+  })
+
+  // lock owned inputs: the first transaction to reach an (id, version) owns it
+  if (!opts.simulate) {
+    for (const r of tx.gas.payment) env.locks.set(lockKey(r), digest)
+    for (const i of tx.inputs) if (i.kind === "owned") env.locks.set(lockKey(i.ref), digest)
+    if (env.locks.size > 400_000) {
+      let drop = 100_000
+      for (const k of env.locks.keys()) {
+        env.locks.delete(k)
+        if (--drop === 0) break
+      }
+    }
+  }
+
+  // objects whose versions are bumped whatever happens: gas, owned inputs, mutable shared inputs
+  const mutableInputs: ObjRecord[] = [...gasRecs]
+  tx.inputs.forEach((i, idx) => {
+    const v = inputVals[idx]!
+    if (v.t !== "obj") return
+    if (i.kind === "owned" && v.rec.owner.kind === "address") mutableInputs.push(v.rec)
+    if (i.kind === "shared" && i.mutable) mutableInputs.push(v.rec)
+  })
+  const readOnlyShared: ObjRecord[] = []
+  tx.inputs.forEach((i, idx) => {
+    const v = inputVals[idx]!
+    if (i.kind === "shared" && !i.mutable && v.t === "obj") readOnlyShared.push(v.rec)
+  })
+
+  const priorOf = new Map<string, { version: bigint; digest: string; owner: OwnerRec; balance?: bigint; storageRebate: bigint; type: string }>()
+  const remember = (rec: ObjRecord): void => {
+    if (priorOf.has(rec.id)) return
+    priorOf.set(rec.id, {
+      version: rec.version,
+      digest: rec.digest,
+      owner: rec.owner,
+      storageRebate: rec.storageRebate,
+      type: rec.type,
+      ...(isGasCoin(rec) ? { balance: coinBalance(rec) } : {})
+    })
+  }
+  for (const r of mutableInputs) remember(r)
+
+  const journal = new TxJournal(env.store)
+  const origMutate = journal.mutate.bind(journal)
+  const origDelete = journal.delete.bind(journal)
+  journal.mutate = (rec) => {
+    if (!journal.created.has(rec.id)) remember(rec)
+    origMutate(rec)
+  }
+  journal.delete = (id) => {
+    const rec = env.store.get(id)
+    if (rec && !journal.created.has(id)) remember(rec)
+    origDelete(id)
+  }
+
+  const digestBytes = fromBase58(digest)
+  let created = 0n
+  const events: Array<{ module: string; type: string; layout: MoveLayout; value: unknown }> = []
+  let entryModule = ""
+  let entryPackage = env.packageId
+  const nowMs = env.now()
+  const ctx: MoveCtx = {
+    packageId: env.packageId,
+    sender,
+    store: env.store,
+    journal,
+    nowMs,
+    newId: () => deriveObjectId(digestBytes, created++),
+    createObject: (a) => {
+      const rec: ObjRecord = {
+        id: a.id, version: 0n, digest: "", owner: a.owner, type: a.type, previousTransaction: digest, storageRebate: 0n,
+        hasPublicTransfer: a.hasPublicTransfer, data: a.data as ObjData, ...(a.dynamicField ? { dynamicField: a.dynamicField } : {})
+      }
+      journal.create(rec)
+      return rec
+    },
+    emit: (module, name, layout, value) => events.push({ module, type: `${env.packageId}::${module}::${name}`, layout, value }),
+    abort: (module, fn, code, message, packageId) => {
+      throw new MoveAbort(normalizeSuiAddress(packageId ?? env.packageId), module, fn, code, message)
+    }
+  }
+
+  // gas smashing: merge all payment coins into the first
+  const gasCoin = gasRecs[0]
+  if (gasCoin) {
+    for (const extra of gasRecs.slice(1)) {
+      journal.mutate(gasCoin)
+      ;(gasCoin.data as PlainData<CoinValue>).v.balance += coinBalance(extra)
+      journal.delete(extra.id)
+    }
+  }
+
+  const computation = price * (GAS_OVERHEAD_UNITS + 100n * BigInt(tx.commands.length))
+  let status: GrpcTypes.ExecutionStatus = { success: true }
+  let commandOutputs: GrpcTypes.CommandResult[] = []
+  const firstEntry = tx.commands.find((c) => c.kind === "moveCall")
+  if (firstEntry && firstEntry.kind === "moveCall") {
+    entryModule = firstEntry.module
+    entryPackage = firstEntry.package
+  }
+
+  const writtenSize = (): bigint => {
+    let size = 0n
+    for (const rec of journal.written.values()) size += nominalSize(rec)
+    for (const rec of mutableInputs) if (!journal.written.has(rec.id) && env.store.get(rec.id)) size += nominalSize(rec)
+    return size
+  }
+
+  try {
+    commandOutputs = runPtb({ ctx, functions: env.functions, packageId: env.packageId, inputs: inputVals, gasCoin }, tx.commands).commandOutputs
+    const storage = writtenSize() * STORAGE_PRICE_PER_BYTE
+    if (computation + storage > budget) throw new ExecFailure(ErrKind.INSUFFICIENT_GAS, undefined, `computation ${computation} + storage ${storage} exceed the budget ${budget}`)
+  } catch (e) {
+    if (e instanceof MoveAbort) {
+      const cmdIndex = tx.commands.indexOf(firstEntry!)
+      status = {
+        success: false,
+        error: {
+          description: `MoveAbort in ${e.module}::${e.functionName} with code ${e.code}: ${e.message}`,
+          ...(cmdIndex >= 0 ? { command: BigInt(cmdIndex) } : {}),
+          kind: ErrKind.MOVE_ABORT,
+          errorDetails: {
+            oneofKind: "abort",
+            abort: {
+              abortCode: e.code,
+              location: { package: e.packageId, module: e.module, functionName: e.functionName, function: 0, instruction: 0 }
+            }
+          }
+        }
+      }
+    } else if (e instanceof ExecFailure) {
+      status = {
+        success: false,
+        error: {
+          description: e.message,
+          ...(e.command !== undefined ? { command: BigInt(e.command) } : {}),
+          kind: e.kind,
+          errorDetails: e.argument
+            ? { oneofKind: "commandArgumentError", commandArgumentError: { argument: e.argument.index, kind: e.argument.kind } }
+            : { oneofKind: undefined }
+        }
+      }
+    } else throw e
+    journal.rollback()
+    events.length = 0
+    commandOutputs = []
+  }
+
+  // gas charging
+  let storage = writtenSize() * STORAGE_PRICE_PER_BYTE
+  let comp = computation
+  if (!status.success && status.error?.kind === ErrKind.INSUFFICIENT_GAS) {
+    comp = budget > storage ? budget - storage : budget
+    if (comp + storage > budget) storage = 0n
+  }
+  let rebateBase = 0n
+  for (const [id, p] of priorOf) {
+    if (journal.written.has(id) || journal.deleted.has(id) || mutableInputs.some((r) => r.id === id)) rebateBase += p.storageRebate
+  }
+  const rebate = (rebateBase * 99n) / 100n
+  const nonRefundable = rebateBase - rebate
+  if (gasCoin) {
+    journal.mutate(gasCoin)
+    const v = (gasCoin.data as PlainData<CoinValue>).v
+    const charge = comp + storage - rebate
+    v.balance = charge > v.balance ? 0n : v.balance - charge
+  }
+
+  // versions
+  let lamport = 0n
+  for (const r of mutableInputs) if ((priorOf.get(r.id)?.version ?? r.version) > lamport) lamport = priorOf.get(r.id)?.version ?? r.version
+  for (const r of readOnlyShared) if (r.version > lamport) lamport = r.version
+  for (const [, p] of priorOf) if (p.version > lamport) lamport = p.version
+  lamport += 1n
+
+  const changed: GrpcTypes.ChangedObject[] = []
+  const touched = new Map<string, ObjRecord>()
+  for (const r of mutableInputs) if (env.store.get(r.id)) touched.set(r.id, r)
+  for (const [id, r] of journal.written) touched.set(id, r)
+  const perObjectStorage = (rec: ObjRecord) => nominalSize(rec) * STORAGE_PRICE_PER_BYTE
+  const commitWrites = !opts.simulate
+  const dependencies = new Set<string>()
+  for (const [id, rec] of touched) {
+    const prior = priorOf.get(id)
+    const createdNow = journal.created.has(id)
+    const outVersion = lamport
+    const outDigest = objectDigest(id, outVersion, digest)
+    if (prior?.version !== undefined && !createdNow) {
+      const prev = env.store.get(id)?.previousTransaction
+      if (prev) dependencies.add(prev)
+    }
+    if (rec.owner.kind === "shared" && rec.owner.initialVersion === 0n && commitWrites) rec.owner = { kind: "shared", initialVersion: outVersion }
+    const outOwner = rec.owner.kind === "shared" && rec.owner.initialVersion === 0n ? { kind: "shared" as const, initialVersion: outVersion } : rec.owner
+    changed.push({
+      objectId: id,
+      inputState: createdNow ? 1 : 2,
+      ...(createdNow ? {} : { inputVersion: prior!.version, inputDigest: prior!.digest, inputOwner: ownerToProto(prior!.owner) }),
+      outputState: 2,
+      outputVersion: outVersion,
+      outputDigest: outDigest,
+      outputOwner: ownerToProto(outOwner),
+      idOperation: createdNow ? 2 : 1,
+      objectType: rec.type
+    })
+    if (commitWrites) {
+      rec.version = outVersion
+      rec.digest = outDigest
+      rec.previousTransaction = digest
+      rec.storageRebate = perObjectStorage(rec)
+    }
+  }
+  for (const [id, rec] of journal.deleted) {
+    const prior = priorOf.get(id) ?? { version: rec.version, digest: rec.digest, owner: rec.owner }
+    changed.push({
+      objectId: id,
+      inputState: 2,
+      inputVersion: prior.version,
+      inputDigest: prior.digest,
+      inputOwner: ownerToProto(prior.owner),
+      outputState: 1,
+      idOperation: 3,
+      objectType: rec.type
+    })
+  }
+  changed.sort((a, b) => (a.objectId! < b.objectId! ? -1 : a.objectId! > b.objectId! ? 1 : 0))
+
+  // balance changes of SUI coins
+  const deltas = new Map<string, bigint>()
+  const addDelta = (owner: OwnerRec, d: bigint) => {
+    if (owner.kind !== "address" || d === 0n) return
+    deltas.set(owner.address, (deltas.get(owner.address) ?? 0n) + d)
+  }
+  for (const [id, rec] of touched) {
+    if (!isGasCoin(rec)) continue
+    const prior = priorOf.get(id)
+    if (prior && !journal.created.has(id)) {
+      addDelta(prior.owner, -(prior.balance ?? 0n))
+    }
+    addDelta(rec.owner, coinBalance(rec))
+  }
+  for (const [id, rec] of journal.deleted) {
+    if (!isGasCoin(rec)) continue
+    const prior = priorOf.get(id)
+    addDelta(prior?.owner ?? rec.owner, -(prior?.balance ?? coinBalance(rec)))
+  }
+  const balanceChanges: GrpcTypes.BalanceChange[] = [...deltas]
+    .filter(([, d]) => d !== 0n)
+    .map(([address, d]) => ({ address, coinType: SUI_TYPE, amount: d.toString() }))
+
+  const eventMessages: GrpcTypes.Event[] = events.map((e) => {
+    const value = encodeMove(e.layout, e.value)
+    return {
+      packageId: entryPackage,
+      module: entryModule,
+      sender,
+      eventType: e.type,
+      contents: { name: e.type, value },
+      json: jsonToProtoValue(moveJson(e.layout, e.value))
+    }
+  })
+  const evDigest = eventMessages.length > 0 ? eventsDigest(new TextEncoder().encode(`${digest}:${eventMessages.length}`)) : undefined
+
+  const gasChange = gasCoin ? changed.find((c) => c.objectId === gasCoin.id) : undefined
+  const effects: GrpcTypes.TransactionEffects = {
+    version: 2,
+    status,
+    epoch: env.epoch,
+    gasUsed: { computationCost: comp, storageCost: storage, storageRebate: rebate, nonRefundableStorageFee: nonRefundable },
+    transactionDigest: digest,
+    ...(gasChange ? { gasObject: gasChange } : {}),
+    ...(evDigest ? { eventsDigest: evDigest } : {}),
+    dependencies: [...dependencies],
+    lamportVersion: lamport,
+    changedObjects: changed,
+    unchangedConsensusObjects: readOnlyShared.map((r) => ({ kind: 1, objectId: r.id, version: r.version, digest: r.digest, objectType: r.type })),
+    unchangedLoadedRuntimeObjects: []
+  }
+  effects.digest = effectsDigest(new TextEncoder().encode(`${digest}:${lamport}:${status.success ? 1 : 0}`))
+
+  if (opts.simulate) journal.rollback()
+  else journal.commit()
+
+  return {
+    effects,
+    events: eventMessages.length > 0 ? { digest: evDigest!, events: eventMessages } : undefined,
+    balanceChanges,
+    commandOutputs,
+    gasUsed: { computation: comp, storage, rebate, nonRefundable },
+    tx
+  }
+}
+
+/** Suggested budget for a simulated transaction (the SDK's formula: overhead of 1,000 units). */
+export const budgetFromGasUsed = (g: { computation: bigint; storage: bigint; rebate: bigint }, price: bigint): bigint => {
+  const base = g.computation + GAS_OVERHEAD_UNITS * price
+  const withStorage = base + g.storage - g.rebate
+  const b = withStorage > base ? withStorage : base
+  return b < MIN_GAS_BUDGET ? MIN_GAS_BUDGET : b
+}
