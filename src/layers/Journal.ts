@@ -1,0 +1,377 @@
+/**
+ * Journal — the coordinator's durable local state in embedded SQLite: the event cursor, tracked
+ * app instances, the settlement outbox (with the signed transaction each in-flight operation rides
+ * in), the jobs this coordinator started and the session holding each, and live sessions.
+ *
+ * Every write is transactional and acknowledged only after its commit reached the disk (WAL,
+ * `synchronous=FULL`); concurrent writes are group-committed.
+ */
+import type { DatabaseSync, SQLOutputValue } from "node:sqlite"
+import { join } from "node:path"
+import { Context, Data, Effect, Layer, Option, type Scope } from "effect"
+import { GroupCommitDb } from "../chain/sqlite.js"
+import { Config } from "./Config.js"
+
+/** A Journal read or write failed. */
+export class JournalError extends Data.TaggedError("JournalError")<{ readonly op: string; readonly message: string }> {}
+
+/** A ledger position: checkpoint, transaction index in it, event index in that transaction. */
+export interface ChainPosition {
+  readonly checkpoint: bigint
+  readonly tx: number
+  readonly event: number
+}
+
+/** The stored event cursor: the last fully processed position (and the node's opaque cursor, if any). */
+export interface ChainCursor extends ChainPosition {
+  readonly token: Uint8Array | null
+}
+
+export type OpKind = "start" | "complete" | "fail" | "terminate"
+/** `queued` → `inflight` (in a signed tx) → `done` | `rejected` (chain said false) | `aborted` (Move abort). */
+export type OpState = "queued" | "inflight" | "done" | "rejected" | "aborted"
+
+export interface NewOp {
+  readonly kind: OpKind
+  /** 64 hex digits, no `0x`. */
+  readonly appInstance: string
+  readonly jobSequence: bigint
+  readonly error?: string | undefined
+  readonly session?: string | undefined
+}
+
+export interface OutboxOp {
+  readonly id: number
+  readonly kind: OpKind
+  readonly appInstance: string
+  readonly jobSequence: bigint
+  readonly error: string | null
+  readonly session: string | null
+  readonly state: OpState
+  readonly txDigest: string | null
+  readonly attempts: number
+  readonly outcome: string | null
+  readonly createdAt: number
+}
+
+/** A signed transaction that may or may not have executed. */
+export interface InflightTx {
+  readonly digest: string
+  readonly bytes: Uint8Array
+  readonly signature: string
+  readonly gasCoin: string
+  readonly opIds: ReadonlyArray<number>
+}
+
+export interface StartedJob {
+  readonly appInstance: string
+  readonly jobSequence: bigint
+  readonly session: string | null
+  readonly startedAt: number
+}
+
+export interface SessionRecord {
+  readonly sessionId: string
+  readonly developer: string
+  readonly agent: string
+  readonly agentMethod: string
+  readonly containerId: string | null
+  readonly startedAt: number
+}
+
+export interface JournalService {
+  readonly getCursor: Effect.Effect<Option.Option<ChainCursor>, JournalError>
+  readonly setCursor: (cursor: ChainCursor) => Effect.Effect<void, JournalError>
+  readonly trackAppInstance: (id: string) => Effect.Effect<void, JournalError>
+  readonly appInstances: Effect.Effect<ReadonlyArray<string>, JournalError>
+  /** Durably enqueues operations; an identical unfinished op is returned instead of a duplicate. */
+  readonly enqueue: (ops: ReadonlyArray<NewOp>) => Effect.Effect<ReadonlyArray<OutboxOp>, JournalError>
+  /** Ops still to settle (queued or inflight), oldest first. */
+  readonly openOps: Effect.Effect<ReadonlyArray<OutboxOp>, JournalError>
+  readonly getOps: (ids: ReadonlyArray<number>) => Effect.Effect<ReadonlyArray<OutboxOp>, JournalError>
+  /** Records a signed transaction and moves its ops to `inflight` — before it is submitted. */
+  readonly markInflight: (tx: InflightTx) => Effect.Effect<void, JournalError>
+  /** The tx did not execute: its ops go back to `queued`. */
+  readonly requeue: (digest: string) => Effect.Effect<void, JournalError>
+  /** The tx executed: final states of its ops; started jobs are recorded in the same commit. */
+  readonly finish: (
+    digest: string,
+    results: ReadonlyArray<{ readonly id: number; readonly state: Exclude<OpState, "queued" | "inflight">; readonly outcome?: string }>
+  ) => Effect.Effect<void, JournalError>
+  /** Fails ops without a transaction (e.g. refused before building). */
+  readonly abandon: (ids: ReadonlyArray<number>, outcome: string) => Effect.Effect<void, JournalError>
+  readonly inflightTxs: Effect.Effect<ReadonlyArray<InflightTx>, JournalError>
+  readonly startedJobs: Effect.Effect<ReadonlyArray<StartedJob>, JournalError>
+  readonly isStarted: (appInstance: string, jobSequence: bigint) => Effect.Effect<boolean, JournalError>
+  readonly holdJob: (appInstance: string, jobSequence: bigint, session: string | null) => Effect.Effect<void, JournalError>
+  readonly forgetStarted: (appInstance: string, jobSequence: bigint) => Effect.Effect<void, JournalError>
+  readonly putSession: (s: SessionRecord) => Effect.Effect<void, JournalError>
+  readonly removeSession: (sessionId: string) => Effect.Effect<void, JournalError>
+  readonly sessions: Effect.Effect<ReadonlyArray<SessionRecord>, JournalError>
+  /** Deletes finished ops older than `ms`. */
+  readonly pruneFinished: (olderThanMs: number) => Effect.Effect<number, JournalError>
+  /** Commits so far (group commits count once). */
+  readonly commits: Effect.Effect<number>
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS cursor (
+  id INTEGER PRIMARY KEY CHECK (id = 0),
+  checkpoint TEXT NOT NULL, tx INTEGER NOT NULL, event INTEGER NOT NULL, token BLOB
+);
+CREATE TABLE IF NOT EXISTS app_instances (id TEXT PRIMARY KEY, added_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS txs (
+  digest TEXT PRIMARY KEY, bytes BLOB NOT NULL, signature TEXT NOT NULL, gas_coin TEXT NOT NULL, created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL, app_instance TEXT NOT NULL, job_sequence TEXT NOT NULL,
+  error TEXT, session TEXT, state TEXT NOT NULL, tx_digest TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+  outcome TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_open ON outbox (state) WHERE state IN ('queued', 'inflight');
+CREATE INDEX IF NOT EXISTS outbox_key ON outbox (app_instance, job_sequence, kind);
+CREATE INDEX IF NOT EXISTS outbox_tx ON outbox (tx_digest);
+CREATE TABLE IF NOT EXISTS started_jobs (
+  app_instance TEXT NOT NULL, job_sequence TEXT NOT NULL, session TEXT, started_at INTEGER NOT NULL,
+  PRIMARY KEY (app_instance, job_sequence)
+);
+CREATE TABLE IF NOT EXISTS sessions (
+  session_id TEXT PRIMARY KEY, developer TEXT NOT NULL, agent TEXT NOT NULL, agent_method TEXT NOT NULL,
+  container_id TEXT, started_at INTEGER NOT NULL
+);
+`
+
+type Row = Record<string, SQLOutputValue>
+
+const toOp = (r: Row): OutboxOp => ({
+  id: Number(r.id),
+  kind: r.kind as OpKind,
+  appInstance: String(r.app_instance),
+  jobSequence: BigInt(String(r.job_sequence)),
+  error: r.error === null ? null : String(r.error),
+  session: r.session === null ? null : String(r.session),
+  state: r.state as OpState,
+  txDigest: r.tx_digest === null ? null : String(r.tx_digest),
+  attempts: Number(r.attempts),
+  outcome: r.outcome === null ? null : String(r.outcome),
+  createdAt: Number(r.created_at)
+})
+
+/** Builds the Journal over a database file (`:memory:` for an in-memory one). */
+export const makeJournal = (path: string): Effect.Effect<JournalService, JournalError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const store = yield* Effect.acquireRelease(
+      Effect.try({
+        try: () => {
+          const s = new GroupCommitDb(path)
+          s.db.exec(SCHEMA)
+          return s
+        },
+        catch: (e) => new JournalError({ op: "open", message: `cannot open journal ${path}: ${(e as Error).message}` })
+      }),
+      (s) => Effect.sync(() => s.close())
+    )
+    const db = store.db
+
+    const read = <A>(op: string, f: (db: DatabaseSync) => A) =>
+      Effect.try({ try: () => f(db), catch: (e) => new JournalError({ op, message: (e as Error).message }) })
+    const write = <A>(op: string, f: (db: DatabaseSync) => A) =>
+      Effect.tryPromise({ try: () => store.write(f), catch: (e) => new JournalError({ op, message: (e as Error).message }) })
+
+    const selectOpenKey = db.prepare(
+      "SELECT * FROM outbox WHERE app_instance = ? AND job_sequence = ? AND kind = ? AND state IN ('queued','inflight') LIMIT 1"
+    )
+    const insertOp = db.prepare(
+      "INSERT INTO outbox (kind, app_instance, job_sequence, error, session, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?) RETURNING *"
+    )
+    const opsOfTx = db.prepare("SELECT id FROM outbox WHERE tx_digest = ?")
+
+    const service: JournalService = {
+      getCursor: read("getCursor", (d) => {
+        const r = d.prepare("SELECT * FROM cursor WHERE id = 0").get()
+        if (r === undefined) return Option.none()
+        return Option.some({
+          checkpoint: BigInt(String(r.checkpoint)),
+          tx: Number(r.tx),
+          event: Number(r.event),
+          token: r.token === null ? null : new Uint8Array(r.token as Uint8Array)
+        })
+      }),
+      setCursor: (c) =>
+        write("setCursor", (d) =>
+          d
+            .prepare(
+              "INSERT INTO cursor (id, checkpoint, tx, event, token) VALUES (0, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET checkpoint = excluded.checkpoint, tx = excluded.tx, event = excluded.event, token = excluded.token"
+            )
+            .run(c.checkpoint.toString(), c.tx, c.event, c.token)
+        ).pipe(Effect.asVoid),
+      trackAppInstance: (id) =>
+        write("trackAppInstance", (d) =>
+          d.prepare("INSERT OR IGNORE INTO app_instances (id, added_at) VALUES (?, ?)").run(id, Date.now())
+        ).pipe(Effect.asVoid),
+      appInstances: read("appInstances", (d) =>
+        d.prepare("SELECT id FROM app_instances ORDER BY added_at, id").all().map((r) => String(r.id))
+      ),
+      enqueue: (ops) =>
+        write("enqueue", () => {
+          const now = Date.now()
+          return ops.map((op) => {
+            const existing = selectOpenKey.get(op.appInstance, op.jobSequence.toString(), op.kind)
+            if (existing !== undefined) return toOp(existing)
+            return toOp(
+              insertOp.get(op.kind, op.appInstance, op.jobSequence.toString(), op.error ?? null, op.session ?? null, now, now)!
+            )
+          })
+        }),
+      openOps: read("openOps", (d) =>
+        d.prepare("SELECT * FROM outbox WHERE state IN ('queued','inflight') ORDER BY id").all().map(toOp)
+      ),
+      getOps: (ids) =>
+        read("getOps", (d) => {
+          const stmt = d.prepare("SELECT * FROM outbox WHERE id = ?")
+          return ids.flatMap((id) => {
+            const r = stmt.get(id)
+            return r === undefined ? [] : [toOp(r)]
+          })
+        }),
+      markInflight: (tx) =>
+        write("markInflight", (d) => {
+          d.prepare("INSERT INTO txs (digest, bytes, signature, gas_coin, created_at) VALUES (?, ?, ?, ?, ?)").run(
+            tx.digest,
+            tx.bytes,
+            tx.signature,
+            tx.gasCoin,
+            Date.now()
+          )
+          const upd = d.prepare(
+            "UPDATE outbox SET state = 'inflight', tx_digest = ?, attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'queued'"
+          )
+          const now = Date.now()
+          for (const id of tx.opIds) {
+            const r = upd.run(tx.digest, now, id)
+            if (Number(r.changes) !== 1) throw new Error(`op ${id} is not queued`)
+          }
+        }),
+      requeue: (digest) =>
+        write("requeue", (d) => {
+          d.prepare("UPDATE outbox SET state = 'queued', tx_digest = NULL, updated_at = ? WHERE tx_digest = ? AND state = 'inflight'").run(
+            Date.now(),
+            digest
+          )
+          d.prepare("DELETE FROM txs WHERE digest = ?").run(digest)
+        }).pipe(Effect.asVoid),
+      finish: (digest, results) =>
+        write("finish", (d) => {
+          const now = Date.now()
+          const upd = d.prepare("UPDATE outbox SET state = ?, outcome = ?, updated_at = ? WHERE id = ? AND tx_digest = ?")
+          const get = d.prepare("SELECT * FROM outbox WHERE id = ?")
+          const addStarted = d.prepare(
+            "INSERT OR IGNORE INTO started_jobs (app_instance, job_sequence, session, started_at) VALUES (?, ?, NULL, ?)"
+          )
+          const delStarted = d.prepare("DELETE FROM started_jobs WHERE app_instance = ? AND job_sequence = ?")
+          for (const r of results) {
+            upd.run(r.state, r.outcome ?? null, now, r.id, digest)
+            const op = get.get(r.id)
+            if (op === undefined) continue
+            const o = toOp(op)
+            if (o.kind === "start" && r.state === "done") addStarted.run(o.appInstance, o.jobSequence.toString(), now)
+            // A settled complete/fail/terminate ends this coordinator's hold on the job.
+            if (o.kind !== "start" && r.state !== "aborted") delStarted.run(o.appInstance, o.jobSequence.toString())
+          }
+          // Ops of this tx not named in results go back to the queue rather than being lost.
+          d.prepare("UPDATE outbox SET state = 'queued', tx_digest = NULL, updated_at = ? WHERE tx_digest = ? AND state = 'inflight'").run(
+            now,
+            digest
+          )
+          d.prepare("DELETE FROM txs WHERE digest = ?").run(digest)
+        }).pipe(Effect.asVoid),
+      abandon: (ids, outcome) =>
+        write("abandon", (d) => {
+          const upd = d.prepare("UPDATE outbox SET state = 'aborted', outcome = ?, updated_at = ? WHERE id = ? AND state = 'queued'")
+          for (const id of ids) upd.run(outcome, Date.now(), id)
+        }).pipe(Effect.asVoid),
+      inflightTxs: read("inflightTxs", (d) =>
+        d
+          .prepare("SELECT * FROM txs ORDER BY created_at")
+          .all()
+          .map((r) => ({
+            digest: String(r.digest),
+            bytes: new Uint8Array(r.bytes as Uint8Array),
+            signature: String(r.signature),
+            gasCoin: String(r.gas_coin),
+            opIds: opsOfTx.all(String(r.digest)).map((o) => Number(o.id))
+          }))
+      ),
+      startedJobs: read("startedJobs", (d) =>
+        d
+          .prepare("SELECT * FROM started_jobs ORDER BY started_at")
+          .all()
+          .map((r) => ({
+            appInstance: String(r.app_instance),
+            jobSequence: BigInt(String(r.job_sequence)),
+            session: r.session === null ? null : String(r.session),
+            startedAt: Number(r.started_at)
+          }))
+      ),
+      isStarted: (app, seq) =>
+        read("isStarted", (d) =>
+          d.prepare("SELECT 1 FROM started_jobs WHERE app_instance = ? AND job_sequence = ?").get(app, seq.toString()) !== undefined
+        ),
+      holdJob: (app, seq, session) =>
+        write("holdJob", (d) =>
+          d.prepare("UPDATE started_jobs SET session = ? WHERE app_instance = ? AND job_sequence = ?").run(session, app, seq.toString())
+        ).pipe(Effect.asVoid),
+      forgetStarted: (app, seq) =>
+        write("forgetStarted", (d) =>
+          d.prepare("DELETE FROM started_jobs WHERE app_instance = ? AND job_sequence = ?").run(app, seq.toString())
+        ).pipe(Effect.asVoid),
+      putSession: (s) =>
+        write("putSession", (d) =>
+          d
+            .prepare(
+              "INSERT OR REPLACE INTO sessions (session_id, developer, agent, agent_method, container_id, started_at) VALUES (?, ?, ?, ?, ?, ?)"
+            )
+            .run(s.sessionId, s.developer, s.agent, s.agentMethod, s.containerId, s.startedAt)
+        ).pipe(Effect.asVoid),
+      removeSession: (id) =>
+        write("removeSession", (d) => {
+          d.prepare("DELETE FROM sessions WHERE session_id = ?").run(id)
+          d.prepare("UPDATE started_jobs SET session = NULL WHERE session = ?").run(id)
+        }).pipe(Effect.asVoid),
+      sessions: read("sessions", (d) =>
+        d
+          .prepare("SELECT * FROM sessions ORDER BY started_at")
+          .all()
+          .map((r) => ({
+            sessionId: String(r.session_id),
+            developer: String(r.developer),
+            agent: String(r.agent),
+            agentMethod: String(r.agent_method),
+            containerId: r.container_id === null ? null : String(r.container_id),
+            startedAt: Number(r.started_at)
+          }))
+      ),
+      pruneFinished: (ms) =>
+        write("pruneFinished", (d) =>
+          Number(
+            d.prepare("DELETE FROM outbox WHERE state NOT IN ('queued','inflight') AND updated_at < ?").run(Date.now() - ms).changes
+          )
+        ),
+      commits: Effect.sync(() => store.commits)
+    }
+    return service
+  })
+
+/** Durable local state. */
+export class Journal extends Context.Tag("silvana/Journal")<Journal, JournalService>() {
+  /** `journal.sqlite` under `STATE_DIR`. */
+  static readonly layer = Layer.scoped(
+    Journal,
+    Effect.flatMap(Config, (c) => makeJournal(join(c.stateDir, "journal.sqlite")))
+  )
+  /** A journal in a given file. */
+  static readonly layerFile = (path: string) => Layer.scoped(Journal, makeJournal(path))
+  /** An in-memory journal (tests). */
+  static readonly layerMemory = Layer.scoped(Journal, makeJournal(":memory:"))
+}
