@@ -30,6 +30,9 @@ import * as V from "./validate.js"
 
 const refuse = (message: string) => ({ success: false, message })
 
+/** Spans on every call, without the stack capture that would dominate a sub-millisecond RPC. */
+const spanOptions = { captureStackTrace: false } as const
+
 /** The wire form of a job; `app_instance` carries the object id with its `0x`. */
 export const toWireJob = (job: StoredJob, chain: string): Job => ({
   jobSequence: job.jobSequence,
@@ -76,7 +79,7 @@ export const getJob = (req: GetJobRequest, chain: string) =>
       onNone: (): GetJobResponse => ({ success: true, message: "no job available", job: undefined }),
       onSome: (job): GetJobResponse => ({ success: true, message: `job ${job.jobId}`, job: toWireJob(job, chain) })
     })
-  }).pipe(Effect.withSpan("AgentApi.GetJob"))
+  }).pipe(Effect.withSpan("AgentApi.GetJob", spanOptions))
 
 /** Complete, fail and terminate share one path: ownership, state rules, durable record, reply. */
 const settleReport = (rawSession: string, rawJob: string, kind: ReportKind, error?: string) =>
@@ -108,15 +111,15 @@ const settleReport = (rawSession: string, rawJob: string, kind: ReportKind, erro
   }).pipe(Effect.annotateLogs({ session_id: rawSession, job_id: rawJob }))
 
 export const completeJob = (req: CompleteJobRequest): Effect.Effect<CompleteJobResponse, InvalidArgument | StorageUnavailable, JobStore | Sessions | Reports> =>
-  settleReport(req.sessionId, req.jobId, "complete").pipe(Effect.withSpan("AgentApi.CompleteJob"))
+  settleReport(req.sessionId, req.jobId, "complete").pipe(Effect.withSpan("AgentApi.CompleteJob", spanOptions))
 
 export const failJob = (req: FailJobRequest): Effect.Effect<FailJobResponse, InvalidArgument | StorageUnavailable, JobStore | Sessions | Reports> =>
   Effect.flatMap(V.text("error_message", req.errorMessage, V.limits.errorMessage), (msg) =>
     settleReport(req.sessionId, req.jobId, "fail", msg)
-  ).pipe(Effect.withSpan("AgentApi.FailJob"))
+  ).pipe(Effect.withSpan("AgentApi.FailJob", spanOptions))
 
 export const terminateJob = (req: TerminateJobRequest): Effect.Effect<TerminateJobResponse, InvalidArgument | StorageUnavailable, JobStore | Sessions | Reports> =>
-  settleReport(req.sessionId, req.jobId, "terminate").pipe(Effect.withSpan("AgentApi.TerminateJob"))
+  settleReport(req.sessionId, req.jobId, "terminate").pipe(Effect.withSpan("AgentApi.TerminateJob", spanOptions))
 
 const logAt = (level: LogLevel, message: string) => {
   switch (level) {
@@ -162,4 +165,4 @@ export const agentMessage = (req: AgentMessageRequest) =>
       })
     )
     return { success: true, message: "logged" } satisfies AgentMessageResponse
-  }).pipe(Effect.withSpan("AgentApi.AgentMessage"))
+  }).pipe(Effect.withSpan("AgentApi.AgentMessage", spanOptions))

@@ -15,7 +15,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Cause, Context, Data, Duration, Effect, Exit, Layer, Option, Runtime } from "effect"
-import { createServer, type ServerMiddleware, ServerError, Status } from "nice-grpc"
+import { createServer, ServerError, Status } from "nice-grpc"
 import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health"
 import { ServerReflection, ServerReflectionService } from "nice-grpc-server-reflection"
 import { type ApiError, internalError, NotImplemented, Overloaded, ShuttingDown, toServerError } from "../api/errors.js"
@@ -134,21 +134,19 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
         let inFlight = 0
         let draining = false
 
-        const admission: ServerMiddleware = async function* (call, context) {
+        /** Admission (drain, overload), then the handler's Effect, then the one error mapping. */
+        const serve = async <A>(effect: Effect.Effect<A, ApiError, JobStore | Sessions | Reports>, signal: AbortSignal) => {
           if (draining) throw toServerError(new ShuttingDown({ message: "the coordinator is shutting down" }))
           if (inFlight >= options.maxInFlight) {
             throw toServerError(new Overloaded({ message: "too many calls in flight; retry with backoff" }))
           }
           inFlight += 1
+          let exit: Exit.Exit<A, ApiError>
           try {
-            return yield* call.next(call.request, context)
+            exit = await run(effect, { signal })
           } finally {
             inFlight -= 1
           }
-        }
-
-        const serve = async <A>(effect: Effect.Effect<A, ApiError, JobStore | Sessions | Reports>, signal: AbortSignal) => {
-          const exit = await run(effect, { signal })
           if (Exit.isSuccess(exit)) return exit.value
           const failure = Cause.failureOption(exit.cause)
           if (Option.isSome(failure) && isApiError(failure.value)) throw toServerError(failure.value)
@@ -157,6 +155,9 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
           throw internalError()
         }
 
+        const refuseIfDraining = async () => {
+          if (draining) throw toServerError(new ShuttingDown({ message: "the coordinator is shutting down" }))
+        }
         const core: Partial<CoordinatorServiceImplementation> = {
           getJob: (req, ctx) => serve(H.getJob(req, options.chain), ctx.signal),
           completeJob: (req, ctx) => serve(H.completeJob(req), ctx.signal),
@@ -170,6 +171,7 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
             CORE_RPCS.has(key)
               ? core[key as keyof CoordinatorServiceImplementation]
               : async () => {
+                  await refuseIfDraining()
                   throw toServerError(new NotImplemented({ rpc: method.name }))
                 }
           ])
@@ -182,7 +184,7 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
           const server = createServer({
             "grpc.max_receive_message_length": options.maxMessageBytes,
             "grpc.max_send_message_length": options.maxMessageBytes
-          }).use(admission)
+          })
           server.add(CoordinatorServiceDefinition, impl)
           server.add(HealthDefinition, HealthServiceImpl(health))
           server.add(ServerReflectionService, reflection)

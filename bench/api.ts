@@ -1,0 +1,200 @@
+/**
+ * bench:api — GetJob+CompleteJob pairs per second through the coordinator's AgentApi over the Unix
+ * socket, against a bare nice-grpc server whose handlers do nothing, with the same client and
+ * concurrency in the same run. Each server runs in its own child process (as a daemon would);
+ * rounds alternate between the two to spread machine noise. Prints `name=value` lines.
+ */
+import { fork } from "node:child_process"
+import { mkdtempSync } from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { Duration, Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
+import { createChannel, createClient, createServer } from "nice-grpc"
+import { type AppInstanceId, Triple } from "../src/domain/ids.js"
+import {
+  CoordinatorServiceDefinition,
+  type CoordinatorServiceImplementation,
+  type Job
+} from "../src/gen/silvana/coordinator/v1/coordinator.js"
+import { AgentApi } from "../src/layers/AgentApi.js"
+import { JobStore } from "../src/layers/JobStore.js"
+import { Reports } from "../src/layers/Reports.js"
+import { Sessions } from "../src/layers/Sessions.js"
+
+const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 32)
+const ROUND_MS = Number(process.env["BENCH_ROUND_MS"] ?? 3000)
+const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 3)
+const JOBS = Number(process.env["BENCH_JOBS"] ?? 200_000)
+const triple = Triple.make({ developer: "bench", agent: "noop", agentMethod: "run" })
+
+const sampleJob = (seq: number): Job => ({
+  jobSequence: BigInt(seq),
+  description: undefined,
+  developer: triple.developer,
+  agent: triple.agent,
+  agentMethod: triple.agentMethod,
+  app: "bench",
+  appInstance: `0x${"ab".repeat(32)}`,
+  appInstanceMethod: "run",
+  blockNumber: undefined,
+  sequences: [],
+  sequences1: [],
+  sequences2: [],
+  data: Buffer.from("[1,2,3]"),
+  jobId: `sn${"x".repeat(44)}`,
+  attempts: 1,
+  createdAt: 0n,
+  updatedAt: 0n,
+  chain: "bench"
+})
+
+/** Child process: serve one kind of server on `socketPath`, then report session ids. */
+const serve = async (kind: string, socketPath: string) => {
+  if (kind === "bare") {
+    const server = createServer()
+    const job = sampleJob(1)
+    const impl: Partial<CoordinatorServiceImplementation> = {
+      getJob: async () => ({ success: true, message: "", job }),
+      completeJob: async () => ({ success: true, message: "" })
+    }
+    const full = Object.fromEntries(
+      Object.keys(CoordinatorServiceDefinition.methods).map((k) => [
+        k,
+        impl[k as keyof CoordinatorServiceImplementation] ??
+          (async () => {
+            throw new Error("unused")
+          })
+      ])
+    )
+    server.add(CoordinatorServiceDefinition, full as unknown as CoordinatorServiceImplementation)
+    await server.listen(`unix://${socketPath}`)
+    process.send!({ ready: true, sessions: Array.from({ length: CONCURRENCY }, () => `0x${"1".repeat(64)}`) })
+    return
+  }
+  const layer = AgentApi.layerWith({
+    socketPath,
+    tcp: { host: "127.0.0.1", port: 0 },
+    maxMessageBytes: 4 * 1024 * 1024,
+    chain: "bench",
+    maxInFlight: 4096,
+    drainTimeout: Duration.seconds(1)
+  }).pipe(
+    Layer.provideMerge(Layer.mergeAll(Sessions.layer, Reports.layerMemory)),
+    Layer.provideMerge(JobStore.layerMemory()),
+    Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
+  )
+  const rt = ManagedRuntime.make(layer)
+  const sessions = await rt.runPromise(
+    Effect.gen(function* () {
+      const store = yield* JobStore
+      const ai = "ab".repeat(32) as AppInstanceId
+      for (let i = 0; i < JOBS; i++) {
+        yield* store.addStarted({
+          appInstance: ai,
+          jobSequence: BigInt(i),
+          ...triple,
+          app: "bench",
+          appInstanceMethod: "run",
+          sequences: [],
+          sequences1: [],
+          sequences2: [],
+          data: new TextEncoder().encode("[1,2,3]"),
+          attempts: 1,
+          createdAt: 0n,
+          updatedAt: 0n
+        })
+      }
+      const s = yield* Sessions
+      return yield* Effect.forEach(Array.from({ length: CONCURRENCY }), () => Effect.map(s.create(triple), (x) => x.id))
+    })
+  )
+  process.send!({ ready: true, sessions })
+}
+
+const startServer = (kind: "coordinator" | "bare") =>
+  new Promise<{ socketUrl: string; sessions: Array<string>; kill: () => void }>((resolve, reject) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-bench-"))
+    const socketPath = path.join(dir, `${kind}.sock`)
+    const profile = process.env["BENCH_PROFILE"] === kind ? ["--cpu-prof", "--cpu-prof-dir", dir] : []
+    const child = fork(fileURLToPath(import.meta.url), ["serve", kind, socketPath], { execArgv: ["--import", "tsx", ...profile] })
+    if (profile.length > 0) console.error(`cpu profile of the ${kind} server goes to ${dir}`)
+    child.once("message", (m: { sessions: Array<string> }) =>
+      resolve({ socketUrl: `unix://${socketPath}`, sessions: m.sessions, kill: () => child.kill(profile.length > 0 ? "SIGTERM" : "SIGKILL") })
+    )
+    child.once("exit", (code) => reject(new Error(`${kind} server exited with ${code}`)))
+  })
+
+const percentile = (sorted: Array<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+
+/** One timed round of CONCURRENCY loops doing GetJob then CompleteJob. */
+const round = async (socketUrl: string, sessions: Array<string>) => {
+  const channel = createChannel(socketUrl)
+  const client = createClient(CoordinatorServiceDefinition, channel)
+  const latencies: Array<number> = []
+  const deadline = performance.now() + ROUND_MS
+  let pairs = 0
+  await Promise.all(
+    sessions.map(async (sessionId) => {
+      while (performance.now() < deadline) {
+        const t0 = performance.now()
+        const res = await client.getJob({ ...triple, sessionId })
+        if (res.job === undefined) throw new Error("bench ran out of jobs")
+        const done = await client.completeJob({ jobId: res.job.jobId, sessionId })
+        if (!done.success) throw new Error(`complete refused: ${done.message}`)
+        latencies.push(performance.now() - t0)
+        pairs += 1
+      }
+    })
+  )
+  channel.close()
+  return { perSecond: (pairs * 1000) / ROUND_MS, latencies }
+}
+
+const main = async () => {
+  const coordinator = await startServer("coordinator")
+  const bare = await startServer("bare")
+  try {
+    // warm-up both (JIT, connections)
+    await round(coordinator.socketUrl, coordinator.sessions)
+    await round(bare.socketUrl, bare.sessions)
+    const results = { coordinator: [] as Array<number>, bare: [] as Array<number> }
+    const lat = { coordinator: [] as Array<number>, bare: [] as Array<number> }
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const [name, srv] of [["coordinator", coordinator], ["bare", bare]] as const) {
+        const res = await round(srv.socketUrl, srv.sessions)
+        results[name].push(res.perSecond)
+        lat[name].push(...res.latencies)
+      }
+    }
+    const median = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+    const c = median(results.coordinator)
+    const b = median(results.bare)
+    const cl = lat.coordinator.sort((x, y) => x - y)
+    const bl = lat.bare.sort((x, y) => x - y)
+    console.log(`api_pairs_per_s_coordinator=${c.toFixed(0)}`)
+    console.log(`api_pairs_per_s_bare=${b.toFixed(0)}`)
+    console.log(`api_p50_ms_coordinator=${percentile(cl, 50).toFixed(3)}`)
+    console.log(`api_p99_ms_coordinator=${percentile(cl, 99).toFixed(3)}`)
+    console.log(`api_p50_ms_bare=${percentile(bl, 50).toFixed(3)}`)
+    console.log(`api_p99_ms_bare=${percentile(bl, 99).toFixed(3)}`)
+    console.log(`api_concurrency=${CONCURRENCY}`)
+    console.log(`api_overhead_ratio=${(c / b).toFixed(3)}`)
+  } finally {
+    coordinator.kill()
+    bare.kill()
+  }
+}
+
+if (process.argv[2] === "serve") {
+  process.on("SIGTERM", () => process.exit(0))
+  void serve(process.argv[3]!, process.argv[4]!)
+}
+else
+  main().then(
+    () => process.exit(0),
+    (e) => {
+      console.error(e)
+      process.exit(1)
+    }
+  )

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+/**
+ * silvana-coordinator — the command line: `start` runs the daemon, `config` prints the effective
+ * configuration (secrets redacted). A configuration error is one line on stderr and exit code 2.
+ */
+import { Command } from "@effect/cli"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { ConfigError, Console, Effect, Layer } from "effect"
+import { Config, formatConfigError } from "./layers/Config.js"
+import { Observability } from "./layers/Observability.js"
+import { coordinator } from "./programs/coordinator.js"
+
+const withConfig = <A, E, R>(program: Effect.Effect<A, E, R | Config>) =>
+  program.pipe(
+    Effect.provide(Layer.provideMerge(Observability.logging, Config.layer)),
+    Effect.catchIf(ConfigError.isConfigError, (e) =>
+      Effect.zipRight(
+        Console.error(formatConfigError(e)),
+        Effect.sync(() => {
+          process.exitCode = 2
+        })
+      )
+    )
+  )
+
+const start = Command.make("start", {}, () => withConfig(coordinator)).pipe(
+  Command.withDescription("Run the coordinator daemon")
+)
+
+const config = Command.make("config", {}, () =>
+  withConfig(Effect.flatMap(Config, (c) => Console.log(JSON.stringify(Config.render(c), null, 2))))
+).pipe(Command.withDescription("Print the effective configuration with secrets redacted"))
+
+const root = Command.make("silvana-coordinator").pipe(
+  Command.withDescription("Silvana coordinator: runs the agents of Silvana apps' jobs on Sui"),
+  Command.withSubcommands([start, config])
+)
+
+const cli = Command.run(root, { name: "silvana-coordinator", version: "0.1.0" })
+
+cli(process.argv).pipe(Effect.provide(NodeContext.layer), NodeRuntime.runMain({ disablePrettyLogger: true }))
