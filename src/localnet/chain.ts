@@ -7,7 +7,23 @@
  * transactions that execute and fail (Move abort, insufficient gas) come back as an
  * `ExecutedTransaction` whose effects carry the failure, like on Sui.
  */
-import type { GrpcTypes } from "@mysten/sui/grpc"
+import { randomBytes } from "node:crypto"
+import { GrpcTypes } from "@mysten/sui/grpc"
+import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
+import { fromBase64, normalizeStructTag, normalizeSuiAddress, toBase58, toBase64 } from "@mysten/sui/utils"
+import { CheckpointLog, toTimestamp } from "./engine/checkpoints.js"
+import { AppInstanceData } from "./engine/coordination/appInstanceData.js"
+import { appInstanceType, coordinationFunctions, newAppInstanceData, registryType } from "./engine/coordination/package.js"
+import { deriveObjectId, objectDigest, transactionDigest, verifyUserSignature } from "./engine/crypto.js"
+import { LocalnetTxError } from "./engine/errors.js"
+import { budgetFromGasUsed, MAX_GAS_BUDGET, resolveInputs, runTransaction, type ExecEnv } from "./engine/executor.js"
+import { fromJsonable, toJsonable } from "./engine/jsonable.js"
+import { AgentMethodLayout, AppInstanceLayout, AppMethodLayout, JobLayout, namedLayouts, RegistryLayout } from "./engine/layouts.js"
+import type { MoveLayout } from "./engine/moveValue.js"
+import { CLOCK_ID, ClockData, coinBalance, coinData, GAS_COIN_TYPE, isGasCoin, objectToProto, PackageData, SUI_TYPE } from "./engine/objects.js"
+import { openSignature, SUI, type MoveFunction } from "./engine/runtime.js"
+import { ObjectStore, PlainData, type ObjData, type ObjRecord } from "./engine/store.js"
+import { txFromBcs, txFromProto, txToBcs, txToProto, type TxData } from "./engine/txdata.js"
 
 export { LocalnetTxError, type LocalnetTxErrorCode } from "./engine/errors.js"
 
@@ -69,59 +85,522 @@ export interface PageOptions {
   readonly limit?: number
 }
 
-/** The in-process Sui chain. */
-export declare class LocalChain {
-  /** Creates a fresh chain: package, registry, Clock, one AppInstance, keys and gas coins. */
-  static genesis(options?: GenesisOptions): LocalChain
-  /** Rebuilds a chain from `snapshot()` output (objects, checkpoints, keys, chain id, clock). */
-  static restore(snapshot: LocalChainSnapshot, options?: Pick<GenesisOptions, "clock">): LocalChain
-  /** Plain-data (JSON-able) image of the whole state. */
-  snapshot(): LocalChainSnapshot
+const DEFAULT_RGP = 1_000n
+const EPOCH = 0n
 
-  readonly chainId: string
-  readonly ids: LocalChainIds
-  readonly keys: LocalChainKeys
+interface ChainState {
+  chainId: string
+  ids: LocalChainIds
+  keys: LocalChainKeys
+  genesisMs: bigint
+  clock: "wall" | "manual"
+  /** Manual clock base, or the offset added to the wall clock. */
+  clockBase: number
+  clockOffset: number
+}
+
+/** The in-process Sui chain. */
+export class LocalChain {
+  private readonly store = new ObjectStore()
+  private readonly log = new CheckpointLog()
+  private readonly locks = new Map<string, string>()
+  private readonly functions: ReadonlyMap<string, MoveFunction>
+  private readonly env: ExecEnv
+
+  private constructor(private readonly st: ChainState) {
+    this.functions = coordinationFunctions(st.ids.packageId)
+    const self = this
+    this.env = {
+      store: this.store,
+      packageId: st.ids.packageId,
+      functions: this.functions,
+      referenceGasPrice: DEFAULT_RGP,
+      epoch: EPOCH,
+      now: () => BigInt(self.now()),
+      locks: this.locks
+    }
+  }
+
+  /** Creates a fresh chain: package, registry, Clock, one AppInstance, keys and gas coins. */
+  static genesis(options: GenesisOptions = {}): LocalChain {
+    const start = options.startTimeMs ?? Date.now()
+    const seed = randomBytes(32)
+    let counter = 0n
+    const newId = () => deriveObjectId(seed, counter++)
+    const admin = Ed25519Keypair.generate()
+    const coordinator = Ed25519Keypair.generate()
+    const packageId = newId()
+    const registryId = newId()
+    const clockMode = options.clock ?? "wall"
+    const chain = new LocalChain({
+      chainId: "",
+      ids: { packageId, registryId, appInstanceId: "", clockId: CLOCK_ID },
+      keys: { admin: admin.getSecretKey(), coordinator: coordinator.getSecretKey() },
+      genesisMs: BigInt(start),
+      clock: clockMode,
+      clockBase: clockMode === "manual" ? start : 0,
+      clockOffset: clockMode === "manual" ? 0 : start - Date.now() > 0 ? start - Date.now() : 0
+    })
+    const genesisTx = toBase58(seed)
+    const put = (rec: Omit<ObjRecord, "version" | "digest" | "previousTransaction" | "storageRebate">) =>
+      chain.store.insert({ ...rec, version: 1n, digest: objectDigest(rec.id, 1n, genesisTx), previousTransaction: genesisTx, storageRebate: 0n })
+    put({ id: packageId, type: "package", owner: { kind: "immutable" }, hasPublicTransfer: false, data: new PackageData(), isPackage: true })
+    put({ id: CLOCK_ID, type: `${SUI}::clock::Clock`, owner: { kind: "shared", initialVersion: 1n }, hasPublicTransfer: false, data: new ClockData(() => BigInt(chain.now())) })
+    const adminAddr = admin.toSuiAddress()
+    put({
+      id: registryId,
+      type: registryType(packageId),
+      owner: { kind: "shared", initialVersion: 1n },
+      hasPublicTransfer: true,
+      data: new PlainData(RegistryLayout, {
+        id: registryId, name: "silvana-localnet", version: 1, admin: adminAddr,
+        developers: { id: newId(), size: 0n }, developers_index: { id: newId(), size: 0n },
+        apps: { id: newId(), size: 0n }, apps_index: { id: newId(), size: 0n }
+      })
+    })
+    const app = newAppInstanceData({ newId, nowMs: BigInt(start) }, { appName: "silvana-localnet", description: "localnet app instance", admin: adminAddr, minTimeBetweenBlocks: 60_000n })
+    put({ id: app.s.id, type: appInstanceType(packageId), owner: { kind: "shared", initialVersion: 1n }, hasPublicTransfer: true, data: app })
+    ;(chain.st.ids as { appInstanceId: string }).appInstanceId = app.s.id
+    const coins = options.coinsPerKey ?? 20
+    const balance = options.coinBalance ?? 10_000n * 1_000_000_000n
+    for (const owner of [adminAddr, coordinator.toSuiAddress()]) {
+      for (let i = 0; i < coins; i++) {
+        const id = newId()
+        put({ id, type: GAS_COIN_TYPE, owner: { kind: "address", address: owner }, hasPublicTransfer: true, data: coinData(id, balance) })
+      }
+    }
+    const cp0 = chain.log.seal(BigInt(start), EPOCH)
+    chain.st.chainId = cp0.digest!
+    return chain
+  }
+
+  get chainId(): string {
+    return this.st.chainId
+  }
+  get ids(): LocalChainIds {
+    return this.st.ids
+  }
+  get keys(): LocalChainKeys {
+    return this.st.keys
+  }
 
   /** Current chain time in ms (wall clock plus any `advanceClock` offset). */
-  now(): number
+  now(): number {
+    return (this.st.clock === "manual" ? this.st.clockBase : Date.now()) + this.st.clockOffset
+  }
+
   /** Moves chain time forward (the Clock object and job timers follow); for tests and retries. */
-  advanceClock(ms: number): void
+  advanceClock(ms: number): void {
+    if (ms < 0) throw new Error("the clock only moves forward")
+    this.st.clockOffset += ms
+  }
 
   /** `GetServiceInfo` data. */
-  serviceInfo(): GrpcTypes.GetServiceInfoResponse
-  referenceGasPrice(): bigint
+  serviceInfo(): GrpcTypes.GetServiceInfoResponse {
+    const latest = this.latestCheckpoint()
+    return {
+      chainId: this.st.chainId,
+      chain: "localnet",
+      epoch: EPOCH,
+      checkpointHeight: latest.sequenceNumber!,
+      ...(latest.summary?.timestamp ? { timestamp: latest.summary.timestamp } : {}),
+      lowestAvailableCheckpoint: this.log.lowest,
+      lowestAvailableCheckpointObjects: this.log.lowest,
+      server: "silvana-localnet"
+    }
+  }
+
+  referenceGasPrice(): bigint {
+    return DEFAULT_RGP
+  }
+
   /** The current epoch (only epoch 0 exists). */
-  epoch(): GrpcTypes.Epoch
+  epoch(): GrpcTypes.Epoch {
+    return {
+      epoch: EPOCH,
+      firstCheckpoint: 0n,
+      start: toTimestamp(this.st.genesisMs),
+      referenceGasPrice: DEFAULT_RGP,
+      systemState: {
+        version: 2n,
+        epoch: EPOCH,
+        protocolVersion: 1n,
+        referenceGasPrice: DEFAULT_RGP,
+        epochStartTimestampMs: this.st.genesisMs,
+        safeMode: false,
+        safeModeStorageRewards: 0n,
+        safeModeComputationRewards: 0n,
+        safeModeStorageRebates: 0n,
+        safeModeNonRefundableStorageFee: 0n,
+        parameters: { epochDurationMs: 86_400_000n, stakeSubsidyStartEpoch: 0n, maxValidatorCount: 1n, minValidatorJoiningStake: 0n, validatorLowStakeThreshold: 0n, validatorLowStakeGracePeriod: 0n },
+        storageFund: { totalObjectStorageRebates: 0n, nonRefundableBalance: 0n },
+        stakeSubsidy: { balance: 0n, distributionCounter: 0n, currentDistributionAmount: 0n, stakeSubsidyPeriodLength: 0n, stakeSubsidyDecreaseRate: 0 },
+        validatorReportRecords: []
+      },
+      protocolConfig: { protocolVersion: 1n, featureFlags: {}, attributes: {}, configs: {} }
+    }
+  }
 
   /** Verifies and executes a signed transaction (BCS `TransactionData` or a gRPC `Transaction`). */
   execute(
     transaction: Uint8Array | GrpcTypes.Transaction,
     signatures: ReadonlyArray<Uint8Array | GrpcTypes.UserSignature>
-  ): GrpcTypes.ExecutedTransaction
+  ): GrpcTypes.ExecutedTransaction {
+    let bytes: Uint8Array
+    let tx: TxData
+    try {
+      if (transaction instanceof Uint8Array) bytes = transaction
+      else if (transaction.bcs?.value && transaction.bcs.value.length > 0) bytes = transaction.bcs.value
+      else bytes = txToBcs(txFromProto(transaction))
+      tx = txFromBcs(bytes)
+    } catch (e) {
+      if (e instanceof LocalnetTxError) throw e
+      throw new LocalnetTxError("InvalidArgument", (e as Error).message)
+    }
+    const digest = transactionDigest(bytes)
+    const known = this.log.txs.get(digest)
+    if (known) return known
+    if (signatures.length === 0) throw new LocalnetTxError("InvalidArgument", "missing signatures")
+    const sigBytes = signatures.map(signatureBytes)
+    let signer: string | undefined
+    for (const sig of sigBytes) {
+      const r = verifyUserSignature(bytes, sig)
+      if ("error" in r) throw new LocalnetTxError("InvalidSignature", `invalid user signature: ${r.error}`)
+      if (r.address === tx.sender) signer = r.address
+      else throw new LocalnetTxError("InvalidSignature", `signer ${r.address} is not the sender ${tx.sender} (and sponsors are not supported)`)
+    }
+    if (signer === undefined) throw new LocalnetTxError("InvalidSignature", "no signature from the sender")
+    this.checkExpiration(tx)
+    const out = runTransaction(this.env, tx, { digest, simulate: false, checks: true })
+    const executed: GrpcTypes.ExecutedTransaction = {
+      digest,
+      transaction: txToProto(tx, { bcs: bytes, digest }),
+      signatures: sigBytes.map((b) => ({
+        bcs: { name: "UserSignatureBytes", value: b },
+        scheme: 0,
+        signature: { oneofKind: "simple", simple: { scheme: 0, signature: b.subarray(1, 65), publicKey: b.subarray(65) } }
+      })),
+      effects: out.effects,
+      ...(out.events ? { events: out.events } : {}),
+      balanceChanges: out.balanceChanges
+    }
+    this.log.addExecuted(executed)
+    return executed
+  }
+
+  private checkExpiration(tx: TxData): void {
+    const e = tx.expiration
+    if (e.kind === "epoch" && e.epoch < EPOCH) throw new LocalnetTxError("InvalidArgument", `transaction expired at epoch ${e.epoch}`)
+    if (e.kind === "validDuring") {
+      if ((e.minEpoch !== null && e.minEpoch > EPOCH) || (e.maxEpoch !== null && e.maxEpoch < EPOCH)) {
+        throw new LocalnetTxError("InvalidArgument", "transaction is outside its valid epochs")
+      }
+      if (e.chain !== "" && e.chain !== this.st.chainId) throw new LocalnetTxError("InvalidArgument", `transaction is for chain ${e.chain}, not ${this.st.chainId}`)
+    }
+  }
+
   /** Dry-runs a transaction, resolving unresolved inputs and gas as `SimulateTransaction` does. */
-  simulate(transaction: Uint8Array | GrpcTypes.Transaction, options?: SimulateOptions): SimulateResult
+  simulate(transaction: Uint8Array | GrpcTypes.Transaction, options: SimulateOptions = {}): SimulateResult {
+    const checks = options.checks ?? true
+    let tx: TxData
+    try {
+      tx = transaction instanceof Uint8Array ? txFromBcs(transaction) : txFromProto(transaction)
+    } catch (e) {
+      throw new LocalnetTxError("InvalidArgument", (e as Error).message)
+    }
+    tx = resolveInputs(this.env, tx)
+    const price = tx.gas.price ?? DEFAULT_RGP
+    const provisionalDigest = (t: TxData) =>
+      transactionDigest(txToBcs({ ...t, gas: { ...t.gas, price, budget: t.gas.budget ?? MAX_GAS_BUDGET } }))
+    if (tx.gas.budget === undefined) {
+      // estimate with no coin, then size the budget like the SDK does
+      const probe: TxData = { ...tx, gas: { ...tx.gas, payment: [], price, budget: MAX_GAS_BUDGET } }
+      const est = runTransaction(this.env, probe, { digest: provisionalDigest(probe), simulate: true, checks: false })
+      tx = { ...tx, gas: { ...tx.gas, price, budget: budgetFromGasUsed(est.gasUsed, price) } }
+    } else tx = { ...tx, gas: { ...tx.gas, price } }
+    if (options.doGasSelection && tx.gas.payment.length === 0) {
+      const used = new Set(tx.inputs.flatMap((i) => (i.kind === "owned" ? [i.ref.id] : [])))
+      const coins = [...this.store.owned(tx.gas.owner)]
+        .map((id) => this.store.get(id)!)
+        .filter((r) => r.owner.kind === "address" && isGasCoin(r) && !used.has(r.id))
+        .sort((a, b) => (coinBalance(b) > coinBalance(a) ? 1 : -1))
+      const picked: ObjRecord[] = []
+      let sum = 0n
+      for (const c of coins) {
+        if (sum >= tx.gas.budget!) break
+        picked.push(c)
+        sum += coinBalance(c)
+      }
+      if (sum < tx.gas.budget!) throw new LocalnetTxError("InsufficientGas", `sender ${tx.gas.owner} has ${sum} MIST in gas coins, budget is ${tx.gas.budget}`)
+      tx = { ...tx, gas: { ...tx.gas, payment: picked.map((r) => ({ id: r.id, version: r.version, digest: r.digest })) } }
+    }
+    const bytes = txToBcs(tx)
+    const digest = transactionDigest(bytes)
+    const out = runTransaction(this.env, tx, { digest, simulate: true, checks })
+    return {
+      transaction: {
+        digest,
+        transaction: txToProto(tx, { bcs: bytes, digest }),
+        signatures: [],
+        effects: out.effects,
+        ...(out.events ? { events: out.events } : {}),
+        balanceChanges: out.balanceChanges
+      },
+      commandOutputs: out.commandOutputs
+    }
+  }
 
   /** The object at its live version, or at `version` if that is the live one. */
-  getObject(objectId: string, version?: bigint): GrpcTypes.Object | undefined
-  listOwnedObjects(owner: string, options?: PageOptions & { readonly objectType?: string }): Page<GrpcTypes.Object>
-  listDynamicFields(parent: string, options?: PageOptions): Page<GrpcTypes.DynamicField>
-  getBalance(owner: string, coinType: string): GrpcTypes.Balance
-  listBalances(owner: string): GrpcTypes.Balance[]
-  getTransaction(digest: string): GrpcTypes.ExecutedTransaction | undefined
-  getPackage(packageId: string): GrpcTypes.Package | undefined
-  getFunction(packageId: string, module: string, name: string): GrpcTypes.FunctionDescriptor | undefined
-  getDatatype(packageId: string, module: string, name: string): GrpcTypes.DatatypeDescriptor | undefined
+  getObject(objectId: string, version?: bigint): GrpcTypes.Object | undefined {
+    const rec = this.store.get(normalizeSuiAddress(objectId))
+    if (!rec || (version !== undefined && version !== rec.version)) return undefined
+    return objectToProto(rec, () => this.getPackage(rec.id)!)
+  }
+
+  listOwnedObjects(owner: string, options: PageOptions & { readonly objectType?: string } = {}): Page<GrpcTypes.Object> {
+    const filter = options.objectType ? normalizeTypeFilter(options.objectType) : undefined
+    const ids = [...this.store.owned(normalizeSuiAddress(owner))].filter((id) => {
+      const rec = this.store.get(id)!
+      if (rec.owner.kind !== "address") return false
+      if (!filter) return true
+      const t = normalizeTypeFilter(rec.type)
+      return t === filter || (!filter.includes("<") && t.startsWith(filter + "<"))
+    })
+    return this.page(ids, options, (id) => objectToProto(this.store.get(id)!))
+  }
+
+  listDynamicFields(parent: string, options: PageOptions = {}): Page<GrpcTypes.DynamicField> {
+    const p = normalizeSuiAddress(parent)
+    const ids = [...this.store.owned(p)].filter((id) => this.store.get(id)?.dynamicField !== undefined)
+    return this.page(ids, options, (id) => {
+      const rec = this.store.get(id)!
+      const df = rec.dynamicField!
+      const child = this.store.get(df.childId)
+      const keyType = df.nameType.replace(/^.*::dynamic_object_field::Wrapper<(.*)>$/, "$1")
+      return {
+        kind: 2,
+        parent: p,
+        fieldId: rec.id,
+        fieldObject: objectToProto(rec),
+        name: { name: keyType, value: df.nameBcs },
+        ...(child ? { valueType: child.type, childObject: objectToProto(child) } : {}),
+        childId: df.childId
+      }
+    })
+  }
+
+  private page<T>(ids: string[], options: PageOptions, render: (id: string) => T): Page<T> {
+    let start = 0
+    if (options.after !== undefined) {
+      const i = ids.indexOf(options.after)
+      start = i < 0 ? ids.length : i + 1
+    }
+    const limit = Math.max(1, Math.min(options.limit ?? 50, 1000))
+    const slice = ids.slice(start, start + limit)
+    return { items: slice.map(render), nextCursor: start + limit < ids.length ? slice[slice.length - 1] : undefined }
+  }
+
+  getBalance(owner: string, coinType: string): GrpcTypes.Balance {
+    const want = normalizeTypeFilter(coinType)
+    let total = 0n
+    if (want === normalizeTypeFilter(SUI_TYPE)) {
+      for (const id of this.store.owned(normalizeSuiAddress(owner))) {
+        const rec = this.store.get(id)!
+        if (rec.owner.kind === "address" && isGasCoin(rec)) total += coinBalance(rec)
+      }
+    }
+    return { coinType: want, balance: total, coinBalance: total, addressBalance: 0n }
+  }
+
+  listBalances(owner: string): GrpcTypes.Balance[] {
+    const b = this.getBalance(owner, SUI_TYPE)
+    return b.balance! > 0n ? [b] : []
+  }
+
+  getTransaction(digest: string): GrpcTypes.ExecutedTransaction | undefined {
+    return this.log.txs.get(digest)
+  }
+
+  getPackage(packageId: string): GrpcTypes.Package | undefined {
+    if (normalizeSuiAddress(packageId) !== this.st.ids.packageId) return undefined
+    const modules = new Map<string, GrpcTypes.FunctionDescriptor[]>()
+    for (const f of this.functions.values()) {
+      const list = modules.get(f.module) ?? []
+      list.push(this.describe(f))
+      modules.set(f.module, list)
+    }
+    return {
+      storageId: this.st.ids.packageId,
+      originalId: this.st.ids.packageId,
+      version: 1n,
+      modules: [...modules].map(([name, functions]) => ({ name, datatypes: [], functions })),
+      typeOrigins: [],
+      linkage: []
+    }
+  }
+
+  getFunction(packageId: string, module: string, name: string): GrpcTypes.FunctionDescriptor | undefined {
+    if (normalizeSuiAddress(packageId) !== this.st.ids.packageId) return undefined
+    const f = this.functions.get(`${module}::${name}`)
+    return f ? this.describe(f) : undefined
+  }
+
+  private describe(f: MoveFunction): GrpcTypes.FunctionDescriptor {
+    return {
+      name: f.name,
+      visibility: 2,
+      isEntry: false,
+      typeParameters: [],
+      parameters: f.params.map(openSignature),
+      returns: f.returns.map(openSignature)
+    }
+  }
+
+  getDatatype(packageId: string, module: string, name: string): GrpcTypes.DatatypeDescriptor | undefined {
+    if (normalizeSuiAddress(packageId) !== this.st.ids.packageId) return undefined
+    const layout = datatypeLayouts[`${module}::${name}`]
+    if (!layout || typeof layout === "string" || !("struct" in layout)) return undefined
+    return {
+      typeName: `${packageId}::${module}::${name}`,
+      definingId: this.st.ids.packageId,
+      module,
+      name,
+      abilities: [],
+      typeParameters: [],
+      kind: 1,
+      fields: layout.fields.map(([fname], position) => ({ name: fname, position })),
+      variants: []
+    }
+  }
 
   /** Seals the executed-but-unsealed transactions (possibly none) into the next checkpoint. */
-  sealCheckpoint(): GrpcTypes.Checkpoint
+  sealCheckpoint(): GrpcTypes.Checkpoint {
+    return this.log.seal(BigInt(this.now()), EPOCH)
+  }
+
   /** Number of executed transactions waiting for the next checkpoint. */
-  pendingTransactions(): number
-  getCheckpoint(sequenceNumber: bigint): GrpcTypes.Checkpoint | undefined
-  getCheckpointByDigest(digest: string): GrpcTypes.Checkpoint | undefined
-  latestCheckpoint(): GrpcTypes.Checkpoint
+  pendingTransactions(): number {
+    return this.log.pending.length
+  }
+
+  getCheckpoint(sequenceNumber: bigint): GrpcTypes.Checkpoint | undefined {
+    return this.log.get(sequenceNumber)
+  }
+
+  getCheckpointByDigest(digest: string): GrpcTypes.Checkpoint | undefined {
+    return this.log.getByDigest(digest)
+  }
+
+  latestCheckpoint(): GrpcTypes.Checkpoint {
+    return this.log.latest()!
+  }
+
   /** Called synchronously after each sealed checkpoint; returns an unsubscribe function. */
-  onCheckpoint(listener: (checkpoint: GrpcTypes.Checkpoint) => void): () => void
+  onCheckpoint(listener: (checkpoint: GrpcTypes.Checkpoint) => void): () => void {
+    return this.log.onCheckpoint(listener)
+  }
+
   /** Drops checkpoints (and their transactions) below `below`. */
-  prune(below: bigint): void
-  lowestAvailableCheckpoint(): bigint
+  prune(below: bigint): void {
+    this.log.prune(below)
+  }
+
+  lowestAvailableCheckpoint(): bigint {
+    return this.log.lowest
+  }
+
+  /** Plain-data (JSON-able) image of the whole state. */
+  snapshot(): LocalChainSnapshot {
+    const objects = [...this.store.objects.values()].map((rec) => {
+      const base = {
+        id: rec.id, version: rec.version, digest: rec.digest, owner: rec.owner, type: rec.type,
+        previousTransaction: rec.previousTransaction, storageRebate: rec.storageRebate, hasPublicTransfer: rec.hasPublicTransfer,
+        ...(rec.dynamicField ? { dynamicField: rec.dynamicField } : {}),
+        ...(rec.isPackage ? { isPackage: true } : {})
+      }
+      const d = rec.data
+      if (d instanceof AppInstanceData) return { ...base, data: { kind: "appInstance", value: d.toSnapshot() } }
+      if (d instanceof ClockData) return { ...base, data: { kind: "clock" } }
+      if (d instanceof PackageData) return { ...base, data: { kind: "package" } }
+      const name = layoutNames.get(d.layout)
+      if (!name || !(d instanceof PlainData)) throw new Error(`cannot snapshot object ${rec.id} of type ${rec.type}`)
+      return { ...base, data: { kind: "plain", layout: name, value: d.v } }
+    })
+    const encodeCp = (cp: GrpcTypes.Checkpoint) => toBase64(GrpcTypes.Checkpoint.toBinary(cp))
+    const encodeTx = (tx: GrpcTypes.ExecutedTransaction) => toBase64(GrpcTypes.ExecutedTransaction.toBinary(tx))
+    return {
+      format: "silvana-localnet/1",
+      state: toJsonable({ ...this.st, clockOffset: this.st.clockOffset, wallAtSnapshot: this.now() }),
+      objects: toJsonable(objects),
+      checkpoints: this.log.checkpoints.map(encodeCp),
+      lowest: this.log.lowest.toString(),
+      totalTransactions: this.log.totalTransactions.toString(),
+      pending: this.log.pending.map(encodeTx)
+    }
+  }
+
+  /** Rebuilds a chain from `snapshot()` output (objects, checkpoints, keys, chain id, clock). */
+  static restore(snapshot: LocalChainSnapshot, options: Pick<GenesisOptions, "clock"> = {}): LocalChain {
+    if (snapshot.format !== "silvana-localnet/1") throw new Error(`unknown snapshot format ${String(snapshot.format)}`)
+    const saved = fromJsonable(snapshot.state) as ChainState & { wallAtSnapshot: number }
+    const clock = options.clock ?? saved.clock
+    const st: ChainState = {
+      chainId: saved.chainId,
+      ids: saved.ids,
+      keys: saved.keys,
+      genesisMs: saved.genesisMs,
+      clock,
+      // chain time never goes backwards across a restart
+      clockBase: clock === "manual" ? saved.wallAtSnapshot : 0,
+      clockOffset: clock === "manual" ? 0 : Math.max(0, saved.wallAtSnapshot - Date.now())
+    }
+    const chain = new LocalChain(st)
+    for (const o of fromJsonable(snapshot.objects) as any[]) {
+      let data: ObjData
+      switch (o.data.kind) {
+        case "appInstance": data = AppInstanceData.fromSnapshot(o.data.value); break
+        case "clock": data = new ClockData(() => BigInt(chain.now())); break
+        case "package": data = new PackageData(); break
+        default: data = new PlainData(namedLayouts[o.data.layout]!, o.data.value)
+      }
+      const { data: _d, ...rest } = o
+      chain.store.insert({ ...rest, data })
+    }
+    chain.log.lowest = BigInt(snapshot.lowest as string)
+    for (const b of snapshot.checkpoints as string[]) {
+      const cp = GrpcTypes.Checkpoint.fromBinary(fromBase64(b))
+      chain.log.restoreCheckpoint(cp)
+    }
+    chain.log.totalTransactions = BigInt(snapshot.totalTransactions as string)
+    for (const b of snapshot.pending as string[]) chain.log.addExecuted(GrpcTypes.ExecutedTransaction.fromBinary(fromBase64(b)))
+    return chain
+  }
+}
+
+const layoutNames = new Map<MoveLayout, string>(Object.entries(namedLayouts).map(([k, v]) => [v, k]))
+
+const datatypeLayouts: Record<string, MoveLayout> = {
+  "jobs::Job": JobLayout,
+  "app_instance::AppInstance": AppInstanceLayout,
+  "registry::SilvanaRegistry": RegistryLayout,
+  "agent::AgentMethod": AgentMethodLayout,
+  "app_method::AppMethod": AppMethodLayout
+}
+
+const normalizeTypeFilter = (t: string): string => {
+  try {
+    return normalizeStructTag(t)
+  } catch {
+    return t
+  }
+}
+
+const signatureBytes = (s: Uint8Array | GrpcTypes.UserSignature): Uint8Array => {
+  if (s instanceof Uint8Array) return s
+  if (s.bcs?.value && s.bcs.value.length > 0) return s.bcs.value
+  if (s.signature.oneofKind === "simple") {
+    const { scheme, signature, publicKey } = s.signature.simple
+    if (signature && publicKey) return Uint8Array.from([scheme ?? 0, ...signature, ...publicKey])
+  }
+  throw new LocalnetTxError("InvalidSignature", "unsupported signature encoding")
 }

@@ -183,13 +183,22 @@ export const AppNamesLayout = struct("AppNames", [
 export const CoinLayout = struct("Coin", [["id", "uid"], ["balance", "u64"]])
 export const ClockLayout = struct("Clock", [["id", "uid"], ["timestamp_ms", "u64"]])
 
-/** `0x2::dynamic_field::Field<0x2::dynamic_object_field::Wrapper<K>, 0x2::object::ID>` */
-export const dofFieldLayout = (key: MoveLayout): MoveLayout =>
-  struct("Field", [
-    ["id", "uid"],
-    ["name", struct("Wrapper", [["name", key]])],
-    ["value", "id"]
-  ])
+const fieldLayouts = new Map<string, MoveLayout>()
+
+/** `0x2::dynamic_field::Field<0x2::dynamic_object_field::Wrapper<K>, 0x2::object::ID>` (K primitive). */
+export const dofFieldLayout = (key: MoveLayout): MoveLayout => {
+  const k = JSON.stringify(key)
+  let l = fieldLayouts.get(k)
+  if (!l) {
+    l = struct("Field", [
+      ["id", "uid"],
+      ["name", struct("Wrapper", [["name", key]])],
+      ["value", "id"]
+    ])
+    fieldLayouts.set(k, l)
+  }
+  return l
+}
 
 export const OperationFailedEventLayout = struct("OperationFailedEvent", [
   ["operation", "string"],
@@ -278,4 +287,20 @@ export const jobsEventLayouts: Record<string, MoveLayout> = {
     ["start_results", vec("bool")],
     ["timestamp", "u64"]
   ])
+}
+
+/** Stored-object layouts by name, so snapshots can refer to them. */
+export const namedLayouts: Record<string, MoveLayout> = {
+  Job: JobLayout,
+  Coin: CoinLayout,
+  SilvanaRegistry: RegistryLayout,
+  Developer: DeveloperLayout,
+  DeveloperNames: DeveloperNamesLayout,
+  Agent: AgentLayout,
+  SilvanaApp: SilvanaAppLayout,
+  AppNames: AppNamesLayout,
+  AppInstanceCap: AppInstanceCapLayout,
+  "Field<u64>": dofFieldLayout("u64"),
+  "Field<string>": dofFieldLayout("string"),
+  "Field<address>": dofFieldLayout("address")
 }
