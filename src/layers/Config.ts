@@ -146,7 +146,7 @@ export const coordinatorConfig: C.Config<CoordinatorConfig> = C.all({
   stateDir: nonEmpty("STATE_DIR").pipe(C.withDefault("./.silvana")),
   logLevel: logLevel("LOG_LEVEL"),
   otelEndpoint: C.option(grpcUrl("OTEL_EXPORTER_OTLP_ENDPOINT")),
-  grpcMaxMessageBytes: positiveInt("GRPC_MAX_MESSAGE_BYTES", 4 * 1024 * 1024),
+  grpcMaxMessageBytes: positiveInt("GRPC_MAX_MESSAGE_BYTES", 16 * 1024 * 1024),
   dockerUsername: C.option(nonEmpty("DOCKER_USERNAME")),
   dockerPassword: C.option(C.redacted(nonEmpty("DOCKER_PASSWORD")))
 }).pipe(
