@@ -1,0 +1,149 @@
+/**
+ * agentSession — the life of one agent: new session → start the agent → wait for its exit (the
+ * runtime enforces the timeout) → fail on chain whatever the session still held → revoke the
+ * session. The caller holds the concurrency permit for the whole call.
+ *
+ * Nothing here can fail the daemon: a start failure, a crash or a timeout all end the same way,
+ * with the held jobs reported failed with the reason.
+ */
+import { Effect, Option, Redacted, Schedule } from "effect"
+import type { Triple } from "../domain/ids.js"
+import { AgentApi } from "../layers/AgentApi.js"
+import { type AgentHandle, AgentRuntime, type ExitInfo } from "../layers/AgentRuntime.js"
+import { Config } from "../layers/Config.js"
+import { Reports } from "../layers/Reports.js"
+import { type Session, Sessions } from "../layers/Sessions.js"
+
+/** What the registry says about the method a session runs. */
+export interface MethodSpec {
+  readonly dockerImage: string
+  readonly dockerSha256: Option.Option<string>
+  readonly minMemoryGb: number
+  readonly minCpuCores: number
+  readonly requiresTee: boolean
+}
+
+/** How a session ended, for the dispatcher and for observers (tests, metrics). */
+export interface SessionOutcome {
+  readonly sessionId: string
+  readonly triple: Triple
+  readonly exit: ExitInfo
+  /** Jobs the session still held when it ended; they were reported failed. */
+  readonly failedJobs: number
+  readonly startedAt: number
+  readonly endedAt: number
+}
+
+/** The environment of spec/runtime.md. */
+export const agentEnv = (args: {
+  readonly session: Session
+  readonly chain: string
+  readonly coordinatorId: string
+  readonly socketPath: string
+  readonly tcpUrl: string
+}): Record<string, string> => ({
+  CHAIN: args.chain,
+  COORDINATOR_ID: args.coordinatorId,
+  SESSION_ID: args.session.id,
+  SESSION_PRIVATE_KEY: Redacted.value(args.session.privateKey),
+  DEVELOPER: args.session.triple.developer,
+  AGENT: args.session.triple.agent,
+  AGENT_METHOD: args.session.triple.agentMethod,
+  COORDINATION_LAYER_ID: "sui",
+  COORDINATION_LAYER_TYPE: "sui",
+  OPERATION_MODE: "multicall",
+  COORDINATOR_SOCKET: args.socketPath,
+  COORDINATOR_URL: args.tcpUrl
+})
+
+/** Hooks the dispatcher (and tests) use to watch sessions. */
+export interface SessionHooks {
+  readonly onStarted?: (session: Session, handle: AgentHandle) => Effect.Effect<void>
+  readonly onEnded?: (outcome: SessionOutcome) => Effect.Effect<void>
+}
+
+/** Runs one agent session to its end; never fails. */
+export const agentSession = (triple: Triple, method: MethodSpec, coordinatorId: string, hooks: SessionHooks = {}) =>
+  Effect.gen(function* () {
+    const config = yield* Config
+    const sessions = yield* Sessions
+    const runtime = yield* AgentRuntime
+    const api = yield* AgentApi
+    const reports = yield* Reports
+    const session = yield* sessions.create(triple)
+    const startedAt = Date.now()
+    // Containers reach the host's TCP listener as host.docker.internal; processes use it directly.
+    const tcpUrl =
+      runtime.kind === "docker" && !method.requiresTee
+        ? `http://host.docker.internal:${api.tcp.port}`
+        : `http://${api.tcp.host.includes(":") ? `[${api.tcp.host}]` : api.tcp.host}:${api.tcp.port}`
+
+    const exit: ExitInfo = yield* Effect.scoped(
+      Effect.gen(function* () {
+        const handle = yield* runtime.start({
+          image: method.dockerImage,
+          imageSha256: Option.getOrUndefined(method.dockerSha256),
+          env: agentEnv({ session, chain: config.suiChain, coordinatorId, socketPath: api.socketPath, tcpUrl }),
+          memoryGb: method.minMemoryGb,
+          cpus: method.minCpuCores,
+          requiresTee: method.requiresTee,
+          labels: { coordinatorId, sessionId: session.id, ...triple },
+          timeoutMs: config.containerTimeoutSecs * 1000,
+          socketPath: api.socketPath
+        })
+        yield* sessions.bindContainer(session.id, handle.id).pipe(Effect.ignore)
+        if (hooks.onStarted) yield* hooks.onStarted(session, handle)
+        yield* Effect.logInfo("agent started", { container: handle.name })
+        const info = yield* handle.exit
+        const logs = yield* handle.logs
+        const tail = (logs.stderr || logs.stdout).slice(-2000)
+        const level = info.reason === "exited" && info.exitCode === 0 ? Effect.logInfo : Effect.logWarning
+        yield* level("agent ended", {
+          reason: info.reason,
+          exit_code: info.exitCode,
+          log_bytes: logs.totalBytes,
+          ...(tail.length > 0 && !(info.reason === "exited" && info.exitCode === 0) ? { log_tail: tail } : {})
+        })
+        return info
+      })
+    ).pipe(
+      Effect.catchAll((error) =>
+        Effect.as(Effect.logError("agent could not start", { error: error.message }), {
+          reason: "lost" as const,
+          exitCode: null,
+          signal: null,
+          message: `agent could not start: ${error.message}`
+        })
+      ),
+      Effect.annotateLogs("session_id", session.id)
+    )
+
+    // Whatever the session still held is failed on chain with the reason; recording must not give
+    // up (the Journal may be briefly unavailable), so it retries until stored.
+    const held = yield* sessions.revoke(session.id, exit.message)
+    yield* Effect.forEach(
+      held,
+      (report) =>
+        reports.record(report).pipe(
+          Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("5 seconds")))),
+          Effect.annotateLogs({ job_id: report.jobId })
+        ),
+      { discard: true }
+    )
+    if (held.length > 0) yield* Effect.logWarning("jobs held by the ended agent were reported failed", { count: held.length, reason: exit.message })
+    const outcome: SessionOutcome = {
+      sessionId: session.id,
+      triple,
+      exit,
+      failedJobs: held.length,
+      startedAt,
+      endedAt: Date.now()
+    }
+    if (hooks.onEnded) yield* hooks.onEnded(outcome)
+    return outcome
+  }).pipe(
+    Effect.annotateLogs({ developer: triple.developer, agent: triple.agent, agent_method: triple.agentMethod }),
+    Effect.withSpan("program.agentSession", {
+      attributes: { developer: triple.developer, agent: triple.agent, agent_method: triple.agentMethod }
+    })
+  )
