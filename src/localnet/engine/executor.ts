@@ -291,16 +291,27 @@ export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): Exec
   }
 
   const writtenSize = (): bigint => {
-    let size = 0n
+    let size = gasCoin ? 0n : 40n // a simulation without payment still rewrites a (mock) gas coin
     for (const rec of journal.written.values()) size += nominalSize(rec)
     for (const rec of mutableInputs) if (!journal.written.has(rec.id) && env.store.get(rec.id)) size += nominalSize(rec)
     return size
+  }
+  const rebateOf = () => {
+    let base = 0n
+    for (const [id, p] of priorOf) {
+      if (journal.written.has(id) || journal.deleted.has(id) || mutableInputs.some((r) => r.id === id)) base += p.storageRebate
+    }
+    const rebate = (base * 99n) / 100n
+    return { rebate, nonRefundable: base - rebate }
   }
 
   try {
     commandOutputs = runPtb({ ctx, functions: env.functions, packageId: env.packageId, inputs: inputVals, gasCoin }, tx.commands).commandOutputs
     const storage = writtenSize() * STORAGE_PRICE_PER_BYTE
-    if (computation + storage > budget) throw new ExecFailure(ErrKind.INSUFFICIENT_GAS, undefined, `computation ${computation} + storage ${storage} exceed the budget ${budget}`)
+    const net = computation + storage - rebateOf().rebate
+    if (net > budget) {
+      throw new ExecFailure(ErrKind.INSUFFICIENT_GAS, undefined, `computation ${computation} + storage ${storage} - rebate exceed the budget ${budget}`)
+    }
   } catch (e) {
     if (e instanceof MoveAbort) {
       const cmdIndex = tx.commands.indexOf(firstEntry!)
@@ -340,16 +351,12 @@ export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): Exec
   // gas charging
   let storage = writtenSize() * STORAGE_PRICE_PER_BYTE
   let comp = computation
+  const { rebate, nonRefundable } = rebateOf()
   if (!status.success && status.error?.kind === ErrKind.INSUFFICIENT_GAS) {
-    comp = budget > storage ? budget - storage : budget
-    if (comp + storage > budget) storage = 0n
+    // out of gas: the whole budget is charged
+    const c = budget + rebate - storage
+    comp = c > 0n ? c : 0n
   }
-  let rebateBase = 0n
-  for (const [id, p] of priorOf) {
-    if (journal.written.has(id) || journal.deleted.has(id) || mutableInputs.some((r) => r.id === id)) rebateBase += p.storageRebate
-  }
-  const rebate = (rebateBase * 99n) / 100n
-  const nonRefundable = rebateBase - rebate
   if (gasCoin) {
     journal.mutate(gasCoin)
     const v = (gasCoin.data as PlainData<CoinValue>).v
