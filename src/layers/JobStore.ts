@@ -346,6 +346,16 @@ export class JobTable {
     return out
   }
 
+  /** Triples that have started jobs waiting for a session. */
+  startedTriples(): ReadonlyArray<TripleRef> {
+    const out: Array<TripleRef> = []
+    for (const set of this.startedByTriple.values()) {
+      const first = set.values().next().value as Entry
+      out.push({ developer: first.data.developer, agent: first.data.agent, agentMethod: first.data.agentMethod })
+    }
+    return out
+  }
+
   /** Started jobs waiting for a session of the triple. */
   startedCount(triple: TripleRef): number {
     return this.startedByTriple.get(tripleKey(triple))?.size ?? 0
@@ -377,6 +387,7 @@ export interface JobStoreService {
   readonly list: (state?: JobState, limit?: number) => Effect.Effect<ReadonlyArray<StoredJob>>
   readonly pendingTriples: Effect.Effect<ReadonlyArray<{ readonly triple: TripleRef; readonly pending: number }>>
   readonly startedCount: (triple: TripleRef) => Effect.Effect<number>
+  readonly startedTriples: Effect.Effect<ReadonlyArray<TripleRef>>
   readonly stats: Effect.Effect<JobCounts>
 }
 
@@ -401,6 +412,7 @@ export const makeJobStore = (table: JobTable): JobStoreService => ({
   list: (state, limit) => Effect.sync(() => table.list(state, limit)),
   pendingTriples: Effect.sync(() => table.pendingTriples()),
   startedCount: (t) => Effect.sync(() => table.startedCount(t)),
+  startedTriples: Effect.sync(() => table.startedTriples()),
   stats: Effect.sync(() => table.stats())
 })
 
