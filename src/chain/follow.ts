@@ -1,0 +1,381 @@
+/**
+ * The event follower behind ChainEvents: one connection attempt ("session") on either event path,
+ * gap filling from the last delivered position, replay-gap detection and de-duplication by ledger
+ * position. The retry loop around sessions lives in ChainEvents.
+ */
+import { GrpcTypes, type SuiGrpcClient } from "@mysten/sui/grpc"
+import { Chunk, Data, Effect, Option, Queue, Stream, Take } from "effect"
+import type { ChainPosition } from "../layers/Journal.js"
+import { type CoordinationEvent, coordinationEventName, decodeCoordinationEvent } from "./events.js"
+import { ChainRpcError, serverStream, unary } from "./rpc.js"
+
+/** An item of the event stream. Every item carries the position to commit once it is processed. */
+export type ChainItem =
+  | {
+      readonly _tag: "Event"
+      readonly position: ChainPosition
+      readonly txDigest: string
+      readonly event: CoordinationEvent
+      /** The node's opaque resume cursor at this item (filtered path), if any. */
+      readonly token: Uint8Array | null
+    }
+  | {
+      /** Every coordination event up to and including `checkpoint` has been delivered. */
+      readonly _tag: "Checkpoint"
+      readonly checkpoint: bigint
+      readonly position: ChainPosition
+      readonly token: Uint8Array | null
+    }
+  | {
+      /**
+       * Checkpoints `from..to` were pruned before they could be replayed: their events are lost to
+       * this stream and the consumer must reconcile from chain state. The stream goes on at `to + 1`.
+       */
+      readonly _tag: "ReplayGap"
+      readonly from: bigint
+      readonly to: bigint
+      readonly position: ChainPosition
+      readonly token: null
+    }
+
+export type EventPath = "filtered" | "checkpoints"
+
+/** The stream went quiet for longer than the silence threshold. */
+export class ChainSilence extends Data.TaggedError("ChainSilence")<{ readonly ms: number }> {}
+/** A subscription ended without an error. */
+export class ChainStreamEnded extends Data.TaggedError("ChainStreamEnded")<{ readonly method: string }> {}
+
+const END = 0xffffffff
+/** The position after everything in `checkpoint`. */
+export const endOf = (checkpoint: bigint): ChainPosition => ({ checkpoint, tx: END, event: END })
+
+export const comparePositions = (a: ChainPosition, b: ChainPosition): number =>
+  a.checkpoint !== b.checkpoint ? (a.checkpoint < b.checkpoint ? -1 : 1) : a.tx !== b.tx ? a.tx - b.tx : a.event - b.event
+
+/** Mutable progress of a follower, shared by its sessions. */
+export interface FollowState {
+  /** Last checkpoint whose coordination events have all been delivered. */
+  covered: bigint
+  /** Last delivered position (de-duplication bound). */
+  last: ChainPosition
+  /** Opaque node cursor matching `last`, when the filtered path produced one. */
+  token: Uint8Array | null
+}
+
+export interface FollowStats {
+  path: EventPath
+  events: number
+  checkpoints: number
+  reconnects: number
+  replayGaps: number
+  decodeErrors: number
+}
+
+export interface FollowSettings {
+  readonly client: SuiGrpcClient
+  readonly packageId: string
+  readonly silenceMs: number
+  readonly gapConcurrency: number
+  readonly chunkSize: number
+  readonly emit: (item: ChainItem) => Effect.Effect<void>
+  readonly state: FollowState
+  readonly stats: FollowStats
+}
+
+const CHECKPOINT_MASK = [
+  "sequence_number",
+  "transactions.digest",
+  "transactions.events.events.event_type",
+  "transactions.events.events.contents"
+]
+const EVENT_MASK = ["event_type", "contents", "checkpoint", "transaction_digest", "transaction_index", "event_index"]
+
+const isPruned = (e: unknown): boolean =>
+  e instanceof ChainRpcError && (e.code === "NOT_FOUND" || e.code === "OUT_OF_RANGE")
+
+/** Shared helpers of both paths. */
+const core = (s: FollowSettings) => {
+  const { state, stats } = s
+
+  const serviceInfo = unary("GetServiceInfo", (o) => s.client.ledgerService.getServiceInfo({}, o), 15_000)
+
+  const emitEvent = (position: ChainPosition, txDigest: string, ev: GrpcTypes.Event, token: Uint8Array | null) =>
+    Effect.suspend(() => {
+      if (comparePositions(position, state.last) <= 0) return Effect.void
+      const name = ev.eventType === undefined ? undefined : coordinationEventName(ev.eventType, s.packageId)
+      state.last = position
+      if (token !== null) state.token = token
+      if (name === undefined) return Effect.void
+      const bytes = ev.contents?.value
+      let event: CoordinationEvent
+      try {
+        if (bytes === undefined) throw new Error("event has no BCS contents")
+        event = decodeCoordinationEvent(name, bytes)
+      } catch (e) {
+        stats.decodeErrors++
+        return Effect.logError(`cannot decode ${ev.eventType} at checkpoint ${position.checkpoint}: ${(e as Error).message}`)
+      }
+      stats.events++
+      return s.emit({ _tag: "Event", position, txDigest, event, token })
+    })
+
+  const advance = (checkpoint: bigint, token: Uint8Array | null) =>
+    Effect.suspend(() => {
+      if (checkpoint <= state.covered) return Effect.void
+      state.covered = checkpoint
+      const position = endOf(checkpoint)
+      if (comparePositions(position, state.last) > 0) state.last = position
+      state.token = token
+      stats.checkpoints++
+      return s.emit({ _tag: "Checkpoint", checkpoint, position, token })
+    })
+
+  /** Reports checkpoints `covered+1 .. lowest-1` as lost and moves past them. */
+  const skipPruned = (lowest: bigint) =>
+    Effect.suspend(() => {
+      if (state.covered + 1n >= lowest) return Effect.succeed(false)
+      const from = state.covered + 1n
+      const to = lowest - 1n
+      stats.replayGaps++
+      state.covered = to
+      state.last = endOf(to)
+      state.token = null
+      return Effect.logError(
+        `REPLAY GAP: checkpoints ${from}..${to} are pruned on the node and cannot be replayed; reconciling from chain state`
+      ).pipe(
+        Effect.annotateLogs({ replay_gap_from: from.toString(), replay_gap_to: to.toString() }),
+        Effect.zipRight(s.emit({ _tag: "ReplayGap", from, to, position: endOf(to), token: null })),
+        Effect.as(true)
+      )
+    })
+
+  /** Takes the next chunk of a subscription, failing on silence, error or end. */
+  const nextFrames = <A>(queue: Queue.Dequeue<Take.Take<A, ChainRpcError>>, method: string) =>
+    Queue.take(queue).pipe(
+      Effect.timeoutFail({ duration: s.silenceMs, onTimeout: () => new ChainSilence({ ms: s.silenceMs }) }),
+      Effect.flatMap((take) =>
+        Take.done(take).pipe(
+          Effect.mapError((e) => (Option.isSome(e) ? e.value : new ChainStreamEnded({ method })))
+        )
+      )
+    )
+
+  return { serviceInfo, emitEvent, advance, skipPruned, nextFrames }
+}
+
+/** Checkpoint path: SubscribeCheckpoints from the tip, gaps filled with ListCheckpoints/GetCheckpoint. */
+export const checkpointSession = (s: FollowSettings, caps: { listCheckpoints: boolean }) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const c = core(s)
+      const { state } = s
+
+      const processCheckpoint = (cp: GrpcTypes.Checkpoint) =>
+        Effect.gen(function* () {
+          const seq = cp.sequenceNumber ?? 0n
+          if (seq <= state.covered) return
+          const txs = cp.transactions
+          for (let t = 0; t < txs.length; t++) {
+            const tx = txs[t]!
+            const events = tx.events?.events
+            if (events === undefined) continue
+            for (let e = 0; e < events.length; e++) {
+              yield* c.emitEvent({ checkpoint: seq, tx: t, event: e }, tx.digest ?? "", events[e]!, null)
+            }
+          }
+          yield* c.advance(seq, null)
+        })
+
+      const getOne = (seq: bigint) =>
+        unary(
+          "GetCheckpoint",
+          (o) =>
+            s.client.ledgerService.getCheckpoint(
+              { checkpointId: { oneofKind: "sequenceNumber", sequenceNumber: seq }, readMask: { paths: CHECKPOINT_MASK } },
+              o
+            ),
+          30_000
+        ).pipe(Effect.map((r) => r.checkpoint!))
+
+      /** Checkpoints `[start, end)` in order. */
+      const fetchRange = (start: bigint, end: bigint): Effect.Effect<GrpcTypes.Checkpoint[], ChainRpcError> =>
+        Effect.gen(function* () {
+          if (caps.listCheckpoints) {
+            const out: GrpcTypes.Checkpoint[] = []
+            let next = start
+            while (next < end) {
+              const from = next
+              const frames = yield* serverStream("ListCheckpoints", (o) =>
+                s.client.ledgerService.listCheckpoints(
+                  {
+                    startCheckpoint: from,
+                    endCheckpoint: end,
+                    readMask: { paths: CHECKPOINT_MASK },
+                    options: { limit: Number(end - from) }
+                  },
+                  o
+                )
+              ).pipe(
+                Stream.runCollect,
+                Effect.map(Chunk.toReadonlyArray),
+                Effect.catchIf(
+                  (e) => e.code === "UNIMPLEMENTED",
+                  () => {
+                    caps.listCheckpoints = false
+                    return Effect.succeed(undefined)
+                  }
+                )
+              )
+              if (frames === undefined) return yield* fetchRange(from, end)
+              let got = 0
+              for (const f of frames) {
+                if (f.checkpoint !== undefined) {
+                  out.push(f.checkpoint)
+                  got++
+                }
+              }
+              if (got === 0) return yield* new ChainRpcError({ method: "ListCheckpoints", code: "NOT_FOUND", message: `no checkpoints from ${from}` })
+              next = (out[out.length - 1]!.sequenceNumber ?? from) + 1n
+            }
+            return out
+          }
+          const seqs: bigint[] = []
+          for (let q = start; q < end; q++) seqs.push(q)
+          return yield* Effect.forEach(seqs, getOne, { concurrency: s.gapConcurrency })
+        })
+
+      /** Delivers every checkpoint up to `target`, replay gaps reported. */
+      const fillTo = (target: bigint) =>
+        Effect.gen(function* () {
+          let prunedRetries = 0
+          while (state.covered < target) {
+            const info = yield* c.serviceInfo
+            yield* c.skipPruned(info.lowestAvailableCheckpoint ?? 0n)
+            if (state.covered >= target) break
+            const ranges: Array<[bigint, bigint]> = []
+            const step = BigInt(s.chunkSize)
+            for (let a = state.covered + 1n; a <= target; a += step) {
+              ranges.push([a, a + step - 1n > target ? target + 1n : a + step])
+            }
+            const result = yield* Stream.fromIterable(ranges).pipe(
+              Stream.mapEffect(([a, b]) => fetchRange(a, b), { concurrency: s.gapConcurrency }),
+              Stream.runForEach((cps) => Effect.forEach(cps, processCheckpoint, { discard: true })),
+              Effect.as(true),
+              Effect.catchIf(isPruned, (e) => (++prunedRetries > 5 ? Effect.fail(e) : Effect.succeed(false)))
+            )
+            if (result) break
+          }
+        })
+
+      const sub = yield* serverStream("SubscribeCheckpoints", (o) =>
+        s.client.subscriptionService.subscribeCheckpoints({ readMask: { paths: CHECKPOINT_MASK } }, o)
+      ).pipe(Stream.toQueue({ strategy: "unbounded" }))
+      const info = yield* c.serviceInfo
+      yield* fillTo(info.checkpointHeight ?? 0n)
+      while (true) {
+        const frames = yield* c.nextFrames(sub, "SubscribeCheckpoints")
+        for (const frame of frames) {
+          const cp = frame.checkpoint
+          const seq = frame.cursor ?? cp?.sequenceNumber
+          if (cp === undefined || seq === undefined || seq <= state.covered) continue
+          if (seq > state.covered + 1n) yield* fillTo(seq - 1n)
+          yield* processCheckpoint(cp)
+        }
+      }
+    })
+  )
+
+/** Filtered path: ListEvents from the stored cursor to the tip, then SubscribeEvents. */
+export const filteredSession = (s: FollowSettings) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const c = core(s)
+      const { state } = s
+      const filter: GrpcTypes.EventFilter = {
+        terms: [
+          {
+            literals: [{ negated: false, predicate: { oneofKind: "emitModule", emitModule: { module: `${s.packageId}::jobs` } } }]
+          }
+        ]
+      }
+      const positionOf = (ev: GrpcTypes.Event): ChainPosition => ({
+        checkpoint: ev.checkpoint ?? 0n,
+        tx: Number(ev.transactionIndex ?? 0n),
+        event: ev.eventIndex ?? 0
+      })
+
+      /** Replays events after the current position up to `endExclusive` (or the ledger tip). */
+      const catchUp = (endExclusive: bigint | undefined) =>
+        Effect.gen(function* () {
+          let prunedRetries = 0
+          while (true) {
+            const info = yield* c.serviceInfo
+            yield* c.skipPruned(info.lowestAvailableCheckpoint ?? 0n)
+            if (endExclusive !== undefined && state.covered + 1n >= endExclusive) return
+            const token = state.token
+            const req: GrpcTypes.ListEventsRequest = {
+              filter,
+              readMask: { paths: EVENT_MASK },
+              options: token !== null ? { limit: 1000, after: token } : { limit: 1000 }
+            }
+            if (token === null) req.startCheckpoint = state.covered + 1n
+            if (endExclusive !== undefined) req.endCheckpoint = endExclusive
+            let reason: GrpcTypes.QueryEndReason | undefined
+            const ok = yield* serverStream("ListEvents", (o) => s.client.ledgerService.listEvents(req, o)).pipe(
+              Stream.runForEach((frame) =>
+                Effect.gen(function* () {
+                  const wm = frame.watermark
+                  if (frame.event !== undefined) {
+                    const ev = frame.event
+                    const pos = positionOf(ev)
+                    // A watermark below the event's checkpoint closes earlier checkpoints; its cursor
+                    // is the event's, so that boundary gets no token of its own.
+                    if (wm?.checkpoint !== undefined && wm.checkpoint < pos.checkpoint) yield* c.advance(wm.checkpoint, null)
+                    yield* c.emitEvent(pos, ev.transactionDigest ?? "", ev, wm?.cursor ?? null)
+                    if (wm?.checkpoint !== undefined && wm.checkpoint >= pos.checkpoint) yield* c.advance(wm.checkpoint, wm.cursor ?? null)
+                  } else if (wm?.checkpoint !== undefined) {
+                    yield* c.advance(wm.checkpoint, wm.cursor ?? null)
+                  }
+                  if (frame.end !== undefined) reason = frame.end.reason
+                })
+              ),
+              Effect.as(true),
+              Effect.catchIf(isPruned, (e) => (++prunedRetries > 5 ? Effect.fail(e) : Effect.succeed(false)))
+            )
+            if (!ok) continue
+            if (
+              reason === GrpcTypes.QueryEndReason.LEDGER_TIP ||
+              reason === GrpcTypes.QueryEndReason.CHECKPOINT_BOUND ||
+              reason === undefined
+            ) {
+              return
+            }
+          }
+        })
+
+      const sub = yield* serverStream("SubscribeEvents", (o) =>
+        s.client.subscriptionService.subscribeEvents({ filter, readMask: { paths: EVENT_MASK } }, o)
+      ).pipe(Stream.toQueue({ strategy: "unbounded" }))
+      yield* catchUp(undefined)
+      while (true) {
+        const frames = yield* c.nextFrames(sub, "SubscribeEvents")
+        for (const frame of frames) {
+          const wm = frame.watermark
+          if (frame.event !== undefined) {
+            const pos = positionOf(frame.event)
+            if (pos.checkpoint > state.covered + 1n) yield* catchUp(pos.checkpoint + 1n)
+            yield* c.emitEvent(pos, frame.event.transactionDigest ?? "", frame.event, wm?.cursor ?? null)
+          } else if (wm?.checkpoint !== undefined && wm.checkpoint > state.covered) {
+            if (wm.checkpoint > state.covered + 1n) yield* catchUp(wm.checkpoint + 1n)
+            yield* c.advance(wm.checkpoint, wm.cursor ?? null)
+          }
+        }
+      }
+    })
+  )
+
+/** Reads the tip (start position when there is no cursor). */
+export const tipOf = (client: SuiGrpcClient) =>
+  unary("GetServiceInfo", (o) => client.ledgerService.getServiceInfo({}, o), 15_000).pipe(
+    Effect.map((i) => i.checkpointHeight ?? 0n)
+  )

@@ -1,0 +1,182 @@
+/**
+ * ChainEvents — the coordination events of the configured package as one Stream that never
+ * misses an event: it resumes from the Journal's cursor, fills every gap on (re)connect, drops
+ * duplicates by ledger position, reconnects with jittered exponential backoff on errors and on
+ * silence, and reports history pruned before it could be replayed as a `ReplayGap` item.
+ *
+ * Positions are committed by the consumer after it has processed an item (`commit`), so a crash
+ * replays from the last processed position. Commits are coalesced and written every
+ * `commitIntervalMs` (and when the layer closes): a lost commit only means a longer replay.
+ */
+import { Context, Duration, Effect, Layer, Option, Queue, Schedule, Stream } from "effect"
+import {
+  type ChainItem,
+  ChainSilence,
+  checkpointSession,
+  comparePositions,
+  endOf,
+  type EventPath,
+  filteredSession,
+  type FollowState,
+  type FollowStats,
+  tipOf
+} from "../chain/follow.js"
+import { ChainRpcError } from "../chain/rpc.js"
+import { type ChainCursor, type ChainPosition, Journal } from "./Journal.js"
+import { SuiClient } from "./SuiClient.js"
+
+export type { ChainItem, EventPath, FollowStats as ChainEventsStats } from "../chain/follow.js"
+
+export interface ChainEventsOptions {
+  /** `auto`: filtered events, falling back to checkpoints when the node answers UNIMPLEMENTED. */
+  readonly mode?: "auto" | EventPath
+  /** Reconnect when nothing arrives for this long (default 30 s). */
+  readonly silenceMs?: number
+  readonly backoffInitialMs?: number
+  readonly backoffMaxMs?: number
+  /** Concurrent checkpoint range reads while filling a gap (default 4). */
+  readonly gapConcurrency?: number
+  /** Checkpoints per range read (default 100). */
+  readonly chunkSize?: number
+  /** Items buffered ahead of the consumer (default 4096). */
+  readonly buffer?: number
+  readonly commitIntervalMs?: number
+}
+
+export interface ChainEventsService {
+  /**
+   * The event stream. Run it once at a time; each run resumes after the last committed position.
+   * It does not fail: errors are retried inside.
+   */
+  readonly stream: Stream.Stream<ChainItem>
+  /** Marks everything up to `item` (or a position) as processed. */
+  readonly commit: (at: ChainItem | ChainCursor) => Effect.Effect<void>
+  /** Writes the latest commit to the Journal now. */
+  readonly flush: Effect.Effect<void>
+  readonly stats: Effect.Effect<Readonly<FollowStats>>
+}
+
+/** Decoded coordination events from the chain. */
+export class ChainEvents extends Context.Tag("silvana/ChainEvents")<ChainEvents, ChainEventsService>() {
+  static readonly layer = (options: ChainEventsOptions = {}) => Layer.scoped(ChainEvents, makeChainEvents(options))
+}
+
+const toCursor = (at: ChainItem | ChainCursor): ChainCursor =>
+  "_tag" in at ? { ...at.position, token: at.token } : at
+
+export const makeChainEvents = (options: ChainEventsOptions) =>
+  Effect.gen(function* () {
+    const sui = yield* SuiClient
+    const journal = yield* Journal
+    const mode = options.mode ?? "auto"
+    const silenceMs = options.silenceMs ?? 30_000
+    const backoffInitialMs = options.backoffInitialMs ?? 200
+    const backoffMaxMs = options.backoffMaxMs ?? 10_000
+    const commitIntervalMs = options.commitIntervalMs ?? 250
+
+    const stats: FollowStats = {
+      path: mode === "checkpoints" ? "checkpoints" : "filtered",
+      events: 0,
+      checkpoints: 0,
+      reconnects: 0,
+      replayGaps: 0,
+      decodeErrors: 0
+    }
+    let committed: Option.Option<ChainCursor> = yield* journal.getCursor.pipe(Effect.orDie)
+    let written = committed
+
+    const flush = Effect.suspend(() => {
+      const c = committed
+      if (Option.isNone(c) || c === written) return Effect.void
+      return journal.setCursor(c.value).pipe(
+        Effect.tap(() => Effect.sync(() => (written = c))),
+        Effect.catchAll((e) => Effect.logError(`cannot store the event cursor: ${e.message}`))
+      )
+    })
+    yield* Effect.addFinalizer(() => flush)
+    yield* flush.pipe(Effect.delay(Duration.millis(commitIntervalMs)), Effect.forever, Effect.forkScoped)
+
+    const commit = (at: ChainItem | ChainCursor) =>
+      Effect.sync(() => {
+        const c = toCursor(at)
+        if (Option.isNone(committed) || comparePositions(c, committed.value) > 0) committed = Option.some(c)
+      })
+
+    /** The follower state for a new run of the stream: from the last commit, else from the tip. */
+    const initialState = Effect.gen(function* () {
+      if (Option.isSome(committed)) {
+        const c = committed.value
+        const boundary = comparePositions(c, endOf(c.checkpoint)) === 0
+        const state: FollowState = { covered: boundary ? c.checkpoint : c.checkpoint - 1n, last: c, token: c.token }
+        return state
+      }
+      const tip = yield* tipOf(sui.client).pipe(
+        Effect.tapError((e) => Effect.logWarning(`cannot read the chain tip: ${describe(e)}`)),
+        Effect.retry(Schedule.exponential(Duration.millis(backoffInitialMs)).pipe(Schedule.union(Schedule.spaced(Duration.millis(backoffMaxMs))))),
+        Effect.orDie
+      )
+      yield* Effect.logInfo(`no event cursor stored: following from the tip (checkpoint ${tip}); reconcile loads what is pending`)
+      const state: FollowState = { covered: tip, last: endOf(tip), token: null }
+      return state
+    })
+
+    const run = (queue: Queue.Queue<ChainItem>) =>
+      Effect.gen(function* () {
+        const state = yield* initialState
+        const caps = { listCheckpoints: true }
+        let path: EventPath = mode === "checkpoints" ? "checkpoints" : "filtered"
+        let attempt = 0
+        const settings = {
+          client: sui.client,
+          packageId: sui.packageId,
+          silenceMs,
+          gapConcurrency: options.gapConcurrency ?? 4,
+          chunkSize: options.chunkSize ?? 100,
+          emit: (item: ChainItem) => Queue.offer(queue, item).pipe(Effect.asVoid),
+          state,
+          stats
+        }
+        while (true) {
+          stats.path = path
+          const before = state.last
+          const exit = yield* Effect.either(path === "filtered" ? filteredSession(settings) : checkpointSession(settings, caps))
+          if (exit._tag === "Right") continue
+          const error = exit.left
+          if (comparePositions(state.last, before) > 0) attempt = 0
+          if (error instanceof ChainRpcError && error.code === "UNIMPLEMENTED" && path === "filtered" && mode === "auto") {
+            yield* Effect.logWarning(`the node does not serve filtered events (${error.message}); following checkpoints instead`)
+            path = "checkpoints"
+            continue
+          }
+          stats.reconnects++
+          const base = Math.min(backoffMaxMs, backoffInitialMs * 2 ** Math.min(attempt, 20))
+          const delay = Math.round(base / 2 + Math.random() * (base / 2))
+          attempt++
+          const why = error instanceof ChainSilence ? `no data for ${error.ms} ms` : describe(error)
+          yield* Effect.logWarning(`event stream (${path}) interrupted: ${why}; reconnecting in ${delay} ms`)
+          yield* Effect.sleep(Duration.millis(delay))
+        }
+      }).pipe(Effect.catchAllCause((cause) => Effect.logError("event follower stopped", cause)))
+
+    const stream: Stream.Stream<ChainItem> = Stream.unwrapScoped(
+      Effect.gen(function* () {
+        const queue = yield* Effect.acquireRelease(Queue.bounded<ChainItem>(options.buffer ?? 4096), Queue.shutdown)
+        yield* Effect.forkScoped(run(queue))
+        return Stream.fromQueue(queue)
+      })
+    )
+
+    const service: ChainEventsService = {
+      stream,
+      commit,
+      flush,
+      stats: Effect.sync(() => ({ ...stats }))
+    }
+    return service
+  })
+
+const describe = (e: unknown): string =>
+  e instanceof ChainRpcError ? `${e.method}: ${e.code} ${e.message}` : e instanceof Error ? e.message : String(e)
+
+/** The position to pass to `commit` for an item. */
+export const positionOf = (item: ChainItem): ChainPosition => item.position
