@@ -22,7 +22,9 @@ export const JobData = Schema.Struct({
   data: Schema.Uint8ArrayFromSelf,
   attempts: Schema.Number,
   createdAt: Schema.BigIntFromSelf,
-  updatedAt: Schema.BigIntFromSelf
+  updatedAt: Schema.BigIntFromSelf,
+  /** Epoch ms before which the chain refuses to start the job (retry delay, periodic schedule). */
+  dueAt: Schema.optional(Schema.BigIntFromSelf)
 })
 export type JobData = typeof JobData.Type
 

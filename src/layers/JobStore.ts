@@ -84,6 +84,8 @@ export class JobTable {
   private readonly byKey = new Map<string, Entry>()
   private readonly byJobId = new Map<JobId, Entry>()
   private readonly pendingByTriple = new Map<string, Set<Entry>>()
+  /** Pending jobs that are not due yet; moved to `pendingByTriple` once due. */
+  private readonly delayed = new Set<Entry>()
   private readonly startedByTriple = new Map<string, Set<Entry>>()
   private readonly bySession = new Map<SessionId, Set<Entry>>()
   private readonly byAppInstance = new Map<AppInstanceId, Set<Entry>>()
@@ -98,19 +100,43 @@ export class JobTable {
   }
   private readonly newJobId: ReturnType<typeof makeJobIdGenerator>
 
-  constructor(private readonly ids: { readonly coordinatorId: string; readonly chain: string }) {
+  constructor(
+    private readonly ids: { readonly coordinatorId: string; readonly chain: string },
+    private readonly now: () => number = Date.now
+  ) {
     this.newJobId = makeJobIdGenerator()
+  }
+
+  private enterPending(e: Entry) {
+    if (e.data.dueAt !== undefined && Number(e.data.dueAt) > this.now()) this.delayed.add(e)
+    else addTo(this.pendingByTriple, e.triple, e)
+  }
+
+  private leavePending(e: Entry) {
+    if (!this.delayed.delete(e)) removeFrom(this.pendingByTriple, e.triple, e)
+  }
+
+  /** Moves delayed jobs that have become due into the pending queues. */
+  private promoteDue() {
+    if (this.delayed.size === 0) return
+    const now = this.now()
+    for (const e of this.delayed) {
+      if (e.data.dueAt === undefined || Number(e.data.dueAt) <= now) {
+        this.delayed.delete(e)
+        addTo(this.pendingByTriple, e.triple, e)
+      }
+    }
   }
 
   private setState(e: Entry, next: JobState) {
     const prev = e.state
-    if (prev === "pending") removeFrom(this.pendingByTriple, e.triple, e)
+    if (prev === "pending") this.leavePending(e)
     if (prev === "started") removeFrom(this.startedByTriple, e.triple, e)
     if (prev === "held" && e.heldBy !== undefined) removeFrom(this.bySession, e.heldBy, e)
     this.counts[prev] -= 1
     e.state = next
     this.counts[next] += 1
-    if (next === "pending") addTo(this.pendingByTriple, e.triple, e)
+    if (next === "pending") this.enterPending(e)
     if (next === "started") addTo(this.startedByTriple, e.triple, e)
     if (next === "held" && e.heldBy !== undefined) addTo(this.bySession, e.heldBy, e)
   }
@@ -128,7 +154,7 @@ export class JobTable {
     this.byKey.set(e.key, e)
     addTo(this.byAppInstance, data.appInstance, e)
     this.counts.pending += 1
-    addTo(this.pendingByTriple, e.triple, e)
+    this.enterPending(e)
     if (state !== "pending") this.setState(e, state)
     return e
   }
@@ -142,7 +168,7 @@ export class JobTable {
   }
 
   private drop(e: Entry) {
-    if (e.state === "pending") removeFrom(this.pendingByTriple, e.triple, e)
+    if (e.state === "pending") this.leavePending(e)
     if (e.state === "started") removeFrom(this.startedByTriple, e.triple, e)
     if (e.state === "held" && e.heldBy !== undefined) removeFrom(this.bySession, e.heldBy, e)
     this.counts[e.state] -= 1
@@ -158,7 +184,11 @@ export class JobTable {
       this.insert(data, "pending")
       return true
     }
-    if (e.state === "pending") e.data = data
+    if (e.state === "pending") {
+      this.leavePending(e)
+      e.data = data
+      this.enterPending(e)
+    }
     return false
   }
 
@@ -173,6 +203,12 @@ export class JobTable {
       return
     }
     if (e.state === "starting" || e.state === "held" || e.state === "started") return
+    if (e.state === "pending") {
+      this.leavePending(e)
+      e.data = data
+      this.enterPending(e)
+      return
+    }
     e.data = data
     if (e.jobId !== undefined) this.byJobId.delete(e.jobId)
     e.jobId = undefined
@@ -183,6 +219,7 @@ export class JobTable {
 
   /** Moves up to `max` pending jobs of a triple to `starting` (the caller then starts them on chain). */
   claimForStart(triple: TripleRef, max: number): ReadonlyArray<StoredJob> {
+    this.promoteDue()
     const set = this.pendingByTriple.get(tripleKey(triple))
     if (set === undefined || max <= 0) return []
     const out: Array<StoredJob> = []
@@ -333,8 +370,9 @@ export class JobTable {
     return out
   }
 
-  /** Triples that have pending jobs, with how many. */
+  /** Triples that have pending jobs that are due, with how many. */
   pendingTriples(): ReadonlyArray<{ readonly triple: TripleRef; readonly pending: number }> {
+    this.promoteDue()
     const out: Array<{ triple: TripleRef; pending: number }> = []
     for (const set of this.pendingByTriple.values()) {
       const first = set.values().next().value as Entry
@@ -426,6 +464,8 @@ export class JobStore extends Context.Tag("silvana/JobStore")<JobStore, JobStore
   )
 
   /** A store with no config, for tests and embedding. */
-  static readonly layerMemory = (ids: { coordinatorId: string; chain: string } = { coordinatorId: "test", chain: "test" }) =>
-    Layer.sync(JobStore, () => makeJobStore(new JobTable(ids)))
+  static readonly layerMemory = (
+    ids: { coordinatorId: string; chain: string } = { coordinatorId: "test", chain: "test" },
+    now: () => number = Date.now
+  ) => Layer.sync(JobStore, () => makeJobStore(new JobTable(ids, now)))
 }

@@ -170,3 +170,30 @@ describe("JobStore", () => {
     }).pipe(Effect.provide(JobStore.layerMemory()))
   )
 })
+
+describe("JobStore due times", () => {
+  it("a job that is not due yet is not offered for start until its time", () => {
+    let now = 1_000
+    const t = new JobTable({ coordinatorId: "c", chain: "x" }, () => now)
+    t.addPending({ ...job(7, triples[0]!), dueAt: 61_000n })
+    t.addPending(job(8, triples[0]!))
+    expect(t.pendingTriples()).toEqual([{ triple: triples[0], pending: 1 }])
+    expect(t.claimForStart(triples[0]!, 10).map((j) => j.jobSequence)).toEqual([8n])
+    expect(t.stats().pending).toBe(1)
+    now = 61_000
+    expect(t.claimForStart(triples[0]!, 10).map((j) => j.jobSequence)).toEqual([7n])
+  })
+
+  it("resetToPending with a due time delays a retried job", () => {
+    let now = 0
+    const t = new JobTable({ coordinatorId: "c", chain: "x" }, () => now)
+    const id = t.addStarted(job(9, triples[1]!))
+    t.takeNext(sessions[0]!, triples[1]!)
+    t.report(sessions[0]!, id, "fail", "x")
+    t.resetToPending({ ...job(9, triples[1]!), attempts: 1, dueAt: 60_000n })
+    expect(t.pendingTriples()).toEqual([])
+    expect(t.stats().pending).toBe(1)
+    now = 60_000
+    expect(t.pendingTriples()).toEqual([{ triple: triples[1], pending: 1 }])
+  })
+})
