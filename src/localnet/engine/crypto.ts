@@ -9,6 +9,7 @@
  */
 import { blake2b } from "@noble/hashes/blake2.js"
 import { createPublicKey, verify as nodeVerify, type KeyObject } from "node:crypto"
+import { bcs } from "@mysten/sui/bcs"
 import { toBase58 } from "@mysten/sui/utils"
 
 export const blake2b256 = (...parts: Uint8Array[]): Uint8Array => {
@@ -86,4 +87,20 @@ export const verifyUserSignature = (txBytes: Uint8Array, signature: Uint8Array):
   }
   if (!ok) return { error: "signature does not verify" }
   return { address: ed25519Address(pubkey) }
+}
+
+const typeTagCache = new Map<string, Uint8Array>()
+
+/**
+ * Sui's dynamic field id: `blake2b256(0xf0 ‖ parent ‖ len(key) as u64 ‖ key ‖ bcs(TypeTag))`,
+ * the same rule as `deriveDynamicFieldID` in `@mysten/sui/utils`, with the type tag bytes cached
+ * (serialising the tag from its string dominated create_app_job's cost).
+ */
+export const deriveFieldId = (parentId: string, keyType: string, key: Uint8Array): string => {
+  let tag = typeTagCache.get(keyType)
+  if (!tag) {
+    tag = bcs.TypeTag.serialize(keyType).toBytes()
+    typeTagCache.set(keyType, tag)
+  }
+  return "0x" + bytesToHex(blake2b256(Uint8Array.of(0xf0), hexToBytes(parentId), u64le(BigInt(key.length)), key, tag))
 }

@@ -8,7 +8,7 @@
  * and starting a periodic job created without `next_scheduled_at` aborts in `std::option`.
  */
 import { bcs } from "@mysten/sui/bcs"
-import { deriveDynamicFieldID } from "@mysten/sui/utils"
+import { deriveFieldId } from "../crypto.js"
 import { dofFieldLayout, JobLayout, jobsEventLayouts, OperationFailedEventLayout } from "../layouts.js"
 import { PlainData, type ObjRecord } from "../store.js"
 import { STD, SUI, type MoveCtx } from "../runtime.js"
@@ -47,8 +47,13 @@ const U64_KEY_TYPE = `${SUI}::dynamic_object_field::Wrapper<u64>`
 const u64Field = dofFieldLayout("u64")
 
 /** Id of the dynamic field object holding job `seq` in table `tableId` (Sui's derivation). */
-export const jobFieldId = (tableId: string, seq: bigint): string =>
-  deriveDynamicFieldID(tableId, U64_KEY_TYPE, bcs.u64().serialize(seq).toBytes())
+export const jobFieldId = (tableId: string, seq: bigint): string => deriveFieldId(tableId, U64_KEY_TYPE, u64Bytes(seq))
+
+const u64Bytes = (v: bigint): Uint8Array => {
+  const b = new Uint8Array(8)
+  new DataView(b.buffer).setBigUint64(0, v, true)
+  return b
+}
 
 export const jobType = (pkg: string): string => `${pkg}::jobs::Job`
 
@@ -161,7 +166,7 @@ export const createJob = (ctx: MoveCtx, appRec: ObjRecord, app: AppInstanceData,
     owner: { kind: "object", address: app.jobs.tableId },
     data: new PlainData(u64Field, { id: fieldId, name: { name: seq }, value: jobId }),
     hasPublicTransfer: false,
-    dynamicField: { nameType: U64_KEY_TYPE, nameBcs: bcs.u64().serialize(seq).toBytes(), childId: jobId }
+    dynamicField: { nameType: U64_KEY_TYPE, nameBcs: u64Bytes(seq), childId: jobId }
   })
   ctx.createObject({
     id: jobId,

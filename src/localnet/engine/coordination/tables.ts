@@ -3,7 +3,7 @@
  * derives from (table id, `Wrapper<K>` type tag, BCS key); the field object is owned by the table
  * and holds the child's id, the child is owned by the field.
  */
-import { deriveDynamicFieldID } from "@mysten/sui/utils"
+import { deriveFieldId } from "../crypto.js"
 import { dofFieldLayout } from "../layouts.js"
 import type { MoveLayout } from "../moveValue.js"
 import { encodeMove } from "../moveValue.js"
@@ -22,7 +22,7 @@ export const AddressKey: TableKey = { typeName: "address", layout: "address" }
 const wrapperType = (k: TableKey): string => `${SUI}::dynamic_object_field::Wrapper<${k.typeName}>`
 
 export const fieldIdOf = (tableId: string, key: TableKey, value: unknown): string =>
-  deriveDynamicFieldID(tableId, wrapperType(key), encodeMove(key.layout, value))
+  deriveFieldId(tableId, wrapperType(key), encodeMove(key.layout, value))
 
 /** `object_table::contains` */
 export const tableContains = (ctx: MoveCtx, tableId: string, key: TableKey, value: unknown): boolean =>
