@@ -1,0 +1,446 @@
+/**
+ * The Docker runtime: one container per agent session, through dockerode (spec/runtime.md).
+ *
+ * - Engine from `DOCKER_HOST`, else `/var/run/docker.sock` (dockerode's own defaults).
+ * - Image present locally or pulled with retry, backoff, an overall timeout and optional
+ *   credentials; `docker_sha256` checked against the image's repo digests and id.
+ * - Limits (memory, NanoCpus, pids), no privilege, `host.docker.internal:host-gateway`, the
+ *   coordinator socket bind-mounted read-only at the same path, name and labels, TEE → host network.
+ * - Race-free exit: the `wait?condition=next-exit` request is open (response headers received,
+ *   so the engine has registered the waiter) before the container starts; no AutoRemove, the
+ *   runtime removes the container itself.
+ * - Logs are demultiplexed into bounded tails; every stream opened is destroyed.
+ */
+import Docker from "dockerode"
+import type { IncomingMessage } from "node:http"
+import type { Readable } from "node:stream"
+import { Deferred, Duration, Effect, Fiber, Layer, Option, Redacted, Schedule, type Scope } from "effect"
+import {
+  type AgentHandle,
+  type AgentInfo,
+  AgentRuntime,
+  type AgentRuntimeService,
+  type AgentSpec,
+  type AgentStartError,
+  AgentStartFailed,
+  agentName,
+  EngineUnavailable,
+  type ExitInfo,
+  ImageDigestMismatch,
+  ImagePullFailed,
+  LABELS,
+  type LogTail,
+  makeExit,
+  ownerFromLabels,
+  ownerLabels,
+  type RuntimeOptions
+} from "../AgentRuntime.js"
+import { demuxInto } from "./demux.js"
+import { TailBuffer } from "./logTail.js"
+
+export interface RegistryCredentials {
+  readonly username: string
+  readonly password: Option.Option<Redacted.Redacted<string>>
+}
+
+export interface DockerRuntimeOptions extends RuntimeOptions {
+  readonly credentials: Option.Option<RegistryCredentials>
+  /** Bound on pulling an image, all retries included (default 5 min). */
+  readonly pullTimeoutMs?: number
+  /** Pull attempts after the first (default 3). */
+  readonly pullRetries?: number
+  /** Processes a container may run (default 1024). */
+  readonly pidsLimit?: number
+  /** A client to use instead of dockerode's defaults (DOCKER_HOST / /var/run/docker.sock). */
+  readonly docker?: Docker
+}
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+const statusOf = (e: unknown): number | undefined =>
+  typeof e === "object" && e !== null && "statusCode" in e ? (e as { statusCode: number }).statusCode : undefined
+
+const engineDown = (what: string) => (e: unknown) =>
+  new EngineUnavailable({ message: `Docker engine: ${what}: ${errorText(e)}` })
+
+/** True when a Docker engine answers `/_ping` within `timeout` (used to pick the runtime). */
+export const dockerAnswers = (timeout: Duration.DurationInput, docker: Docker = new Docker()) =>
+  Effect.tryPromise(() => docker.ping()).pipe(
+    Effect.timeout(timeout),
+    Effect.as(true),
+    Effect.orElseSucceed(() => false)
+  )
+
+/**
+ * The Docker bridge gateway — what containers reach as `host.docker.internal` — from the engine.
+ * (Node's interface list omits docker0 while no container runs, because the link is down.)
+ */
+export const bridgeGateway = (docker: Docker = new Docker()) =>
+  Effect.tryPromise(
+    () => docker.getNetwork("bridge").inspect() as Promise<{ IPAM?: { Config?: Array<{ Gateway?: string; Subnet?: string }> } }>
+  ).pipe(
+    Effect.map((n) => {
+      const configs = (n.IPAM?.Config ?? []).filter((c) => c.Subnet?.includes(".") ?? c.Gateway?.includes(".") ?? false)
+      const explicit = configs.find((c) => c.Gateway !== undefined)?.Gateway
+      if (explicit !== undefined) return Option.some(explicit)
+      // Without an explicit gateway the engine gives the bridge the subnet's first address.
+      const subnet = configs.find((c) => c.Subnet !== undefined)?.Subnet
+      const m = subnet === undefined ? null : /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(subnet)
+      if (m === null) return Option.none<string>()
+      const base = ((+m[1]! << 24) | (+m[2]! << 16) | (+m[3]! << 8) | +m[4]!) >>> 0
+      const mask = +m[5]! === 0 ? 0 : (0xffffffff << (32 - +m[5]!)) >>> 0
+      const first = (((base & mask) >>> 0) + 1) >>> 0
+      return Option.some([first >>> 24, (first >>> 16) & 255, (first >>> 8) & 255, first & 255].join("."))
+    }),
+    Effect.orElseSucceed(() => Option.none<string>())
+  )
+
+const normalizeDigest = (d: string) => d.trim().toLowerCase().replace(/^sha256:/, "")
+
+/** The digests an image is known by: its repo digests (`repo@sha256:…`) and its id. */
+export const imageDigests = (info: { readonly Id: string; readonly RepoDigests?: ReadonlyArray<string> | undefined }) => [
+  ...(info.RepoDigests ?? []).map((d) => d.slice(d.indexOf("@") + 1)),
+  info.Id
+]
+
+/** Reads the whole body of a stream (small JSON answers only). */
+const readAll = (stream: Readable) =>
+  new Promise<string>((resolve, reject) => {
+    const chunks: Array<Buffer> = []
+    stream.on("data", (c: Buffer) => chunks.push(c))
+    stream.once("end", () => resolve(Buffer.concat(chunks).toString("utf8")))
+    stream.once("error", reject)
+    stream.once("close", () => resolve(Buffer.concat(chunks).toString("utf8")))
+  })
+
+export const makeDockerRuntime = (options: DockerRuntimeOptions) =>
+  Effect.gen(function* () {
+    const docker = options.docker ?? new Docker()
+    const pullTimeoutMs = options.pullTimeoutMs ?? 5 * 60_000
+    const pullRetries = options.pullRetries ?? 3
+    const pidsLimit = options.pidsLimit ?? 1024
+    const live = new Set<AgentHandle>()
+
+    const health = Effect.tryPromise({
+      try: async () => {
+        await docker.ping()
+        const v = await docker.version()
+        return { kind: "docker" as const, version: v.Version }
+      },
+      catch: engineDown("no answer")
+    }).pipe(
+      Effect.timeoutFail({ duration: Duration.seconds(5), onTimeout: () => new EngineUnavailable({ message: "Docker engine: no answer within 5s" }) }),
+      Effect.withSpan("AgentRuntime.health")
+    )
+
+    // A missing engine is a start-up error when this runtime is chosen.
+    yield* health
+
+    const authconfig = Option.match(options.credentials, {
+      onNone: () => undefined,
+      onSome: (c) => ({
+        username: c.username,
+        password: Option.match(c.password, { onNone: () => "", onSome: Redacted.value })
+      })
+    })
+
+    const pullOnce = (image: string) =>
+      Effect.async<void, ImagePullFailed>((resume) => {
+        let stream: Readable | undefined
+        docker.pull(image, authconfig === undefined ? {} : { authconfig }, (err?: unknown, raw?: NodeJS.ReadableStream) => {
+          if (err) return resume(Effect.fail(new ImagePullFailed({ image, message: errorText(err) })))
+          const s = raw as Readable
+          stream = s
+          docker.modem.followProgress(s, (err2: unknown, output: Array<{ error?: string }>) => {
+            const failed = err2 ? errorText(err2) : output.find((o) => o.error !== undefined)?.error
+            resume(failed === undefined ? Effect.void : Effect.fail(new ImagePullFailed({ image, message: failed })))
+          })
+        })
+        return Effect.sync(() => stream?.destroy())
+      })
+
+    // Errors no retry will fix: the image or the credentials are wrong.
+    const permanent = (e: ImagePullFailed) => /not found|unauthorized|denied|manifest unknown|invalid reference/i.test(e.message)
+
+    const inspectImage = (image: string) =>
+      Effect.tryPromise({ try: () => docker.getImage(image).inspect(), catch: (e) => e }).pipe(
+        Effect.map(Option.some),
+        Effect.catchAll((e) =>
+          statusOf(e) === 404 ? Effect.succeed(Option.none()) : Effect.fail(engineDown(`inspect image ${image}`)(e))
+        )
+      )
+
+    const ensureImage = Effect.fn("AgentRuntime.ensureImage")(function* (image: string, sha256: string | undefined) {
+      let info = yield* inspectImage(image)
+      if (Option.isNone(info)) {
+        yield* Effect.logInfo(`pulling image ${image}`)
+        yield* pullOnce(image).pipe(
+          Effect.retry({
+            schedule: Schedule.exponential(Duration.millis(500), 2).pipe(Schedule.intersect(Schedule.recurs(pullRetries))),
+            while: (e) => !permanent(e)
+          }),
+          Effect.timeoutFail({
+            duration: Duration.millis(pullTimeoutMs),
+            onTimeout: () => new ImagePullFailed({ image, message: `pull did not finish within ${pullTimeoutMs} ms` })
+          })
+        )
+        info = yield* inspectImage(image)
+        if (Option.isNone(info)) return yield* new ImagePullFailed({ image, message: "pulled, but the engine does not have it" })
+      }
+      if (sha256 !== undefined && sha256.trim() !== "") {
+        const expected = normalizeDigest(sha256)
+        const actual = imageDigests(info.value)
+        if (!actual.some((d) => normalizeDigest(d) === expected)) {
+          return yield* new ImageDigestMismatch({ image, expected, actual })
+        }
+      }
+    })
+
+    /** Opens `wait?condition=next-exit`; resolves once the engine has answered with headers. */
+    const openWait = (id: string) =>
+      Effect.async<IncomingMessage, AgentStartFailed>((resume) => {
+        docker.modem.dial(
+          {
+            path: `/containers/${id}/wait?`,
+            method: "POST",
+            isStream: true,
+            statusCodes: { 200: true, 400: "bad parameter", 404: "no such container", 500: "server error" },
+            options: { _query: { condition: "next-exit" }, _body: {} }
+          },
+          (err: unknown, res: unknown) =>
+            resume(
+              err
+                ? Effect.fail(new AgentStartFailed({ name: id, message: `wait: ${errorText(err)}` }))
+                : Effect.succeed(res as IncomingMessage)
+            )
+        )
+      })
+
+    const start = (spec: AgentSpec): Effect.Effect<AgentHandle, AgentStartError, Scope.Scope> =>
+      Effect.gen(function* () {
+        yield* ensureImage(spec.image, spec.imageSha256)
+        const name = spec.name ?? agentName(spec.labels)
+        const env: Record<string, string> = { ...spec.env }
+        const binds: Array<string> = []
+        if (spec.socketPath !== undefined) {
+          env["COORDINATOR_SOCKET"] = spec.socketPath
+          binds.push(`${spec.socketPath}:${spec.socketPath}:ro`)
+        }
+        const created = yield* Effect.tryPromise({
+          try: () =>
+            docker.createContainer({
+              name,
+              Image: spec.image,
+              ...(spec.command === undefined ? {} : { Cmd: [...spec.command] }),
+              Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+              Labels: ownerLabels(spec.labels),
+              Tty: false,
+              AttachStdin: false,
+              OpenStdin: false,
+              HostConfig: {
+                ...(spec.memoryGb > 0 ? { Memory: Math.round(spec.memoryGb * 1024 ** 3) } : {}),
+                ...(spec.cpus > 0 ? { NanoCpus: Math.round(spec.cpus * 1e9) } : {}),
+                PidsLimit: pidsLimit,
+                Privileged: false,
+                SecurityOpt: ["no-new-privileges"],
+                ExtraHosts: ["host.docker.internal:host-gateway"],
+                Binds: binds,
+                AutoRemove: false,
+                // The engine's copy of the logs is bounded too (the coordinator keeps only a tail).
+                LogConfig: { Type: "json-file", Config: { "max-size": "64m", "max-file": "2" } },
+                ...(spec.requiresTee ? { NetworkMode: "host" } : {})
+              }
+            }),
+          catch: (e) => new AgentStartFailed({ name, message: `create: ${errorText(e)}` })
+        })
+        const container = docker.getContainer(created.id)
+
+        const stdout = new TailBuffer(options.logTailBytes)
+        const stderr = new TailBuffer(options.logTailBytes)
+        const exited = yield* Deferred.make<ExitInfo>()
+        let timedOut = false
+        let stopping = false
+        let removed = false
+        let started = false
+        const streams = new Set<{ destroy: () => void }>()
+
+        const logs = Effect.sync(
+          (): LogTail => ({
+            stdout: stdout.text(),
+            stderr: stderr.text(),
+            totalBytes: stdout.total + stderr.total,
+            truncated: stdout.truncated || stderr.truncated
+          })
+        )
+
+        const stop = (graceMs: number = options.stopGraceMs) =>
+          Effect.gen(function* () {
+            if (!started) {
+              // Never started: there is no exit to wait for.
+              yield* Deferred.succeed(exited, makeExit({ reason: "lost", exitCode: null, signal: null }, "container never started"))
+            }
+            if (!(yield* Deferred.isDone(exited))) {
+              if (!timedOut) stopping = true
+              yield* Effect.tryPromise(() => container.stop({ t: Math.max(1, Math.ceil(graceMs / 1000)) })).pipe(
+                // 304: already stopped; 404: gone. Anything else: kill outright.
+                Effect.catchAll((e) =>
+                  statusOf(e) === 304 || statusOf(e) === 404 ? Effect.void : Effect.tryPromise(() => container.kill()).pipe(Effect.ignore)
+                )
+              )
+            }
+            // Interruptible: stop also runs in finalizers, where the timeout must still fire.
+            return yield* Effect.interruptible(Deferred.await(exited)).pipe(
+              Effect.timeoutTo({
+                duration: Duration.millis(graceMs + 15_000),
+                onSuccess: (x) => Effect.succeed(x),
+                onTimeout: () => {
+                  const lost = makeExit({ reason: "lost", exitCode: null, signal: null })
+                  return Deferred.succeed(exited, lost).pipe(Effect.as(lost))
+                }
+              }),
+              Effect.flatten
+            )
+          }).pipe(Effect.withSpan("AgentRuntime.stop", { attributes: { container: name } }))
+
+        const remove = Effect.gen(function* () {
+          if (removed) return
+          removed = true
+          yield* stop().pipe(Effect.ignore)
+          for (const s of streams) s.destroy()
+          yield* Effect.tryPromise(() => container.remove({ force: true, v: true })).pipe(
+            Effect.catchAll((e) =>
+              statusOf(e) === 404 || statusOf(e) === 409
+                ? Effect.void
+                : Effect.logWarning(`could not remove container ${name}: ${errorText(e)}`)
+            )
+          )
+        }).pipe(Effect.withSpan("AgentRuntime.remove", { attributes: { container: name } }))
+
+        const handle: AgentHandle = { id: created.id, name, exit: Deferred.await(exited), logs, stop, remove }
+        live.add(handle)
+        // Closing the caller's scope stops (grace, kill) and removes the container.
+        yield* Effect.addFinalizer(() => remove.pipe(Effect.ensuring(Effect.sync(() => live.delete(handle)))))
+
+        const waitStream = yield* openWait(created.id)
+        streams.add(waitStream)
+
+        yield* Effect.tryPromise({
+          try: () => container.start(),
+          catch: (e) => new AgentStartFailed({ name, message: `start: ${errorText(e)}` })
+        })
+        started = true
+
+        // Follow the logs from the beginning (the engine keeps them from creation, so nothing is
+        // lost however fast the agent exits) into the bounded tails.
+        const logStream = yield* Effect.tryPromise({
+          try: () => container.logs({ follow: true, stdout: true, stderr: true }) as unknown as Promise<Readable>,
+          catch: (e) => new AgentStartFailed({ name, message: `logs: ${errorText(e)}` })
+        })
+        streams.add(logStream)
+        const logsDone = new Promise<void>((resolve) => {
+          const sink = demuxInto(stdout, stderr)
+          logStream.once("end", resolve)
+          logStream.once("close", resolve)
+          logStream.once("error", () => resolve())
+          logStream.pipe(sink)
+        })
+
+        const watcher = Effect.gen(function* () {
+          const body = yield* Effect.tryPromise(() => readAll(waitStream)).pipe(Effect.orElseSucceed(() => ""))
+          let code: number | null = null
+          try {
+            const parsed = JSON.parse(body) as { StatusCode?: number }
+            code = typeof parsed.StatusCode === "number" ? parsed.StatusCode : null
+          } catch {
+            code = null
+          }
+          // Let the log stream drain (it ends with the container), but never wait on it forever.
+          yield* Effect.promise(() => logsDone).pipe(Effect.timeout(Duration.seconds(5)), Effect.ignore)
+          const state = yield* Effect.tryPromise(() => container.inspect()).pipe(
+            Effect.map((i) => i.State),
+            Effect.option
+          )
+          const oom = Option.exists(state, (s) => s.OOMKilled === true)
+          if (code === null && Option.isSome(state) && !state.value.Running) code = state.value.ExitCode
+          const info =
+            code === null
+              ? makeExit({ reason: "lost", exitCode: null, signal: null })
+              : makeExit({
+                  reason: timedOut ? "timeout" : stopping ? "stopped" : oom ? "oom" : "exited",
+                  exitCode: code,
+                  signal: null
+                })
+          yield* Deferred.succeed(exited, info)
+        })
+        const watcherFiber = yield* Effect.forkDaemon(watcher)
+
+        const timer = yield* Effect.forkDaemon(
+          Effect.sleep(Duration.millis(spec.timeoutMs)).pipe(
+            Effect.zipRight(
+              Effect.suspend(() => {
+                timedOut = true
+                return Effect.logWarning(`agent ${name} timed out after ${spec.timeoutMs} ms; stopping it`)
+              })
+            ),
+            Effect.zipRight(stop()),
+            Effect.raceFirst(Deferred.await(exited))
+          )
+        )
+        // Remove first (its stop needs the watcher to see the exit), then end the fibers; the
+        // earlier finalizer covers a failure before this point, and `remove` is idempotent.
+        yield* Effect.addFinalizer(() =>
+          remove.pipe(Effect.ensuring(Effect.zipRight(Fiber.interrupt(timer), Fiber.interrupt(watcherFiber))))
+        )
+        return handle
+      }).pipe(
+        Effect.withSpan("AgentRuntime.start", {
+          attributes: { image: spec.image, session_id: spec.labels.sessionId, developer: spec.labels.developer }
+        })
+      )
+
+    const list = (coordinatorId: string) =>
+      Effect.tryPromise({
+        try: () =>
+          docker.listContainers({ all: true, filters: { label: [`${LABELS.coordinatorId}=${coordinatorId}`] } }),
+        catch: engineDown("list containers")
+      }).pipe(
+        Effect.map((cs) =>
+          cs.flatMap((c): Array<AgentInfo> => {
+            const owner = ownerFromLabels(c.Labels)
+            return owner === undefined
+              ? []
+              : [{ id: c.Id, name: (c.Names[0] ?? c.Id).replace(/^\//, ""), owner, running: c.State === "running" }]
+          })
+        ),
+        Effect.withSpan("AgentRuntime.list")
+      )
+
+    const sweep = (coordinatorId: string, liveSessionIds: Iterable<string>) =>
+      Effect.gen(function* () {
+        const keep = new Set(liveSessionIds)
+        const orphans = (yield* list(coordinatorId)).filter((a) => !keep.has(a.owner.sessionId))
+        yield* Effect.forEach(
+          orphans,
+          (a) =>
+            Effect.tryPromise(async () => {
+              const c = docker.getContainer(a.id)
+              if (a.running) await c.stop({ t: 2 }).catch(() => undefined)
+              await c.remove({ force: true, v: true })
+            }).pipe(
+              Effect.catchAll((e) =>
+                statusOf(e) === 404 ? Effect.void : Effect.logWarning(`could not remove orphan ${a.name}: ${errorText(e)}`)
+              )
+            ),
+          { concurrency: 4, discard: true }
+        )
+        if (orphans.length > 0) yield* Effect.logWarning(`swept ${orphans.length} orphan agent container(s)`)
+        return orphans
+      }).pipe(Effect.withSpan("AgentRuntime.sweep"))
+
+    // Safety net: whatever is still running when the runtime itself goes away.
+    yield* Effect.addFinalizer(() => Effect.forEach([...live], (h) => h.remove, { concurrency: "unbounded", discard: true }))
+
+    return AgentRuntime.of({ kind: "docker", start, list, sweep, health } satisfies AgentRuntimeService)
+  })
+
+/** The Docker runtime as the `AgentRuntime` layer; fails to build when no engine answers. */
+export const dockerLayer = (options: DockerRuntimeOptions) => Layer.scoped(AgentRuntime, makeDockerRuntime(options))

@@ -1,0 +1,71 @@
+/** Shared set-up for the runtime tests: engine check, image build, a spec builder. */
+import { execFileSync } from "node:child_process"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import Docker from "dockerode"
+import type { AgentSpec } from "../../src/layers/AgentRuntime.js"
+import { type FakeCoordinator, type FakeSession, newSessionId } from "./fakeCoordinator.js"
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..")
+export const AGENT_IMAGE = process.env["AGENT_IMAGE"] ?? "silvana/add-agent:dev"
+
+/**
+ * Fails loudly (never skips) when no Docker engine answers, then makes sure the example image is
+ * built (the build script is idempotent and returns at once when the image is current).
+ */
+export const requireDockerAndImage = async (docker: Docker): Promise<void> => {
+  try {
+    await docker.ping()
+  } catch (e) {
+    throw new Error(
+      `these tests need a Docker engine and none answered (${(e as Error).message}); start one with scripts/start-dockerd.sh`
+    )
+  }
+  execFileSync(path.join(repoRoot, "scripts", "build-agent-image.sh"), [AGENT_IMAGE], { cwd: repoRoot, stdio: "pipe" })
+}
+
+export const triple = { developer: "Test Dev", agent: "add/agent", agentMethod: "Sum!" }
+
+export const newSession = (): FakeSession => ({ sessionId: newSessionId(), ...triple })
+
+/** The environment spec/runtime.md gives an agent. */
+export const agentEnv = (coordinatorId: string, s: FakeSession, extra: Record<string, string> = {}): Record<string, string> => ({
+  CHAIN: "localnet",
+  COORDINATOR_ID: coordinatorId,
+  SESSION_ID: s.sessionId,
+  SESSION_PRIVATE_KEY: "suiprivkey1testonlynotarealkey",
+  DEVELOPER: s.developer,
+  AGENT: s.agent,
+  AGENT_METHOD: s.agentMethod,
+  COORDINATION_LAYER_ID: "sui",
+  COORDINATION_LAYER_TYPE: "sui",
+  OPERATION_MODE: "multicall",
+  ...extra
+})
+
+export const specFor = (
+  coordinatorId: string,
+  s: FakeSession,
+  fake: FakeCoordinator | undefined,
+  over: Partial<AgentSpec> = {}
+): AgentSpec => ({
+  image: AGENT_IMAGE,
+  env: agentEnv(coordinatorId, s),
+  memoryGb: 1,
+  cpus: 1,
+  requiresTee: false,
+  labels: { coordinatorId, ...s },
+  timeoutMs: 60_000,
+  ...(fake === undefined ? {} : { socketPath: fake.socketPath }),
+  ...over
+})
+
+/** Node one-liners run as the agent's command (the image's entrypoint is node). */
+export const scripts = {
+  hang: ["-e", "setInterval(() => {}, 1000)"],
+  ignoreTerm: ["-e", "process.on('SIGTERM', () => console.log('ignoring SIGTERM')); setInterval(() => {}, 1000)"],
+  flood100MbThenExit3: [
+    "-e",
+    "const b = Buffer.alloc(1 << 20, 97); let i = 0; const w = () => { while (i < 100) { i++; if (!process.stdout.write(b)) return process.stdout.once('drain', w) } console.error('done flooding'); process.exitCode = 3 }; w()"
+  ]
+}
