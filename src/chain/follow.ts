@@ -7,6 +7,7 @@ import { GrpcTypes, type SuiGrpcClient } from "@mysten/sui/grpc"
 import { Chunk, Data, Effect, Option, Queue, Stream, Take } from "effect"
 import type { ChainPosition } from "../layers/Journal.js"
 import { type CoordinationEvent, coordinationEventName, decodeCoordinationEvent } from "./events.js"
+import { jobsEvents } from "./moveTypes.js"
 import { ChainRpcError, serverStream, unary } from "./rpc.js"
 
 /** An item of the event stream. Every item carries the position to commit once it is processed. */
@@ -291,12 +292,14 @@ export const filteredSession = (s: FollowSettings) =>
     Effect.gen(function* () {
       const c = core(s)
       const { state } = s
+      // One exact event type per term: `emit_module` matches the module of the top-level call
+      // (`app_instance`), not the module that declares the event, so it cannot select `jobs` events.
       const filter: GrpcTypes.EventFilter = {
-        terms: [
-          {
-            literals: [{ negated: false, predicate: { oneofKind: "emitModule", emitModule: { module: `${s.packageId}::jobs` } } }]
-          }
-        ]
+        terms: Object.keys(jobsEvents).map((name) => ({
+          literals: [
+            { negated: false, predicate: { oneofKind: "eventType", eventType: { eventType: `${s.packageId}::jobs::${name}` } } }
+          ]
+        }))
       }
       const positionOf = (ev: GrpcTypes.Event): ChainPosition => ({
         checkpoint: ev.checkpoint ?? 0n,
