@@ -6,7 +6,7 @@
  * Nothing here can fail the daemon: a start failure, a crash or a timeout all end the same way,
  * with the held jobs reported failed with the reason.
  */
-import { Effect, Option, Redacted, Schedule } from "effect"
+import { Effect, Option, Redacted, Ref, Schedule } from "effect"
 import type { Triple } from "../domain/ids.js"
 import { AgentApi } from "../layers/AgentApi.js"
 import { type AgentHandle, AgentRuntime, type ExitInfo } from "../layers/AgentRuntime.js"
@@ -72,6 +72,27 @@ export const agentSession = (triple: Triple, method: MethodSpec, coordinatorId: 
     const reports = yield* Reports
     const session = yield* sessions.create(triple)
     const startedAt = Date.now()
+    const endReason = yield* Ref.make("shutdown")
+    const failedCount = yield* Ref.make(0)
+    // Whatever the session still held is failed on chain with the reason (`shutdown` when the
+    // daemon stops it); recording retries while the Journal is briefly unavailable.
+    const cleanup = Effect.gen(function* () {
+      const reason = yield* Ref.get(endReason)
+      const held = yield* sessions.revoke(session.id, reason)
+      yield* Effect.forEach(
+        held,
+        (report) =>
+          reports.record(report).pipe(
+            Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("5 seconds")), Schedule.upTo("2 minutes"))),
+            // The chain's reconciliation still fails the job later (it is Running with no holder).
+            Effect.catchAll((e) => Effect.logError("could not record the failure of a held job", { error: e.message })),
+            Effect.annotateLogs({ job_id: report.jobId })
+          ),
+        { discard: true }
+      )
+      yield* Ref.set(failedCount, held.length)
+      if (held.length > 0) yield* Effect.logWarning("jobs held by the ended agent were reported failed", { count: held.length, reason })
+    }).pipe(Effect.annotateLogs("session_id", session.id))
     // Containers reach the host's TCP listener as host.docker.internal; processes use it directly.
     const tcpUrl =
       runtime.kind === "docker" && !method.requiresTee
@@ -115,27 +136,16 @@ export const agentSession = (triple: Triple, method: MethodSpec, coordinatorId: 
           message: `agent could not start: ${error.message}`
         })
       ),
-      Effect.annotateLogs("session_id", session.id)
+      Effect.tap((info) => Ref.set(endReason, info.message)),
+      Effect.annotateLogs("session_id", session.id),
+      Effect.ensuring(cleanup)
     )
 
-    // Whatever the session still held is failed on chain with the reason; recording must not give
-    // up (the Journal may be briefly unavailable), so it retries until stored.
-    const held = yield* sessions.revoke(session.id, exit.message)
-    yield* Effect.forEach(
-      held,
-      (report) =>
-        reports.record(report).pipe(
-          Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("5 seconds")))),
-          Effect.annotateLogs({ job_id: report.jobId })
-        ),
-      { discard: true }
-    )
-    if (held.length > 0) yield* Effect.logWarning("jobs held by the ended agent were reported failed", { count: held.length, reason: exit.message })
     const outcome: SessionOutcome = {
       sessionId: session.id,
       triple,
       exit,
-      failedJobs: held.length,
+      failedJobs: yield* Ref.get(failedCount),
       startedAt,
       endedAt: Date.now()
     }
