@@ -1,0 +1,271 @@
+/**
+ * Metrics — every metric the coordinator exposes, as Effect `Metric`s named for Prometheus
+ * (`silvana_…`), the small helpers the other parts call to update them, and the Prometheus text
+ * exposition (format 0.0.4) rendered from `Metric.snapshot`.
+ *
+ * Why our own renderer rather than the OpenTelemetry Prometheus exporter: Effect's metric registry
+ * already holds every value; the exporter would add a second registry, a bridge and its own HTTP
+ * listener, while rendering the snapshot is a page of code served on the HTTP endpoint we have.
+ *
+ * Helpers that run on hot paths outside Effect (the gRPC server) use `unsafeUpdate` with cached
+ * label arrays: a map lookup and an add, no fiber.
+ */
+import { Effect, Metric, MetricBoundaries, type MetricLabel, MetricState, Option } from "effect"
+import { make as MetricLabelMake } from "effect/MetricLabel"
+import type { MetricPair } from "effect/MetricPair"
+import { Status } from "nice-grpc"
+
+const ms = (...b: Array<number>) => MetricBoundaries.fromIterable(b)
+
+/** Latencies of sub-millisecond to second operations (RPCs, dispatch), in milliseconds. */
+const latencyMs = ms(0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
+/** Waits and start-ups that run from milliseconds to minutes, in milliseconds. */
+const longMs = ms(10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 120000, 300000, 600000)
+
+// ---- jobs -----------------------------------------------------------------------------------
+
+/** Jobs in the store by state (label `state`). */
+export const jobsByState = Metric.gauge("silvana_jobs", { description: "Jobs in the coordinator's store by state" })
+export const jobsStarted = Metric.counter("silvana_jobs_started_total", {
+  description: "Jobs this coordinator started on chain",
+  incremental: true
+})
+export const jobsCompleted = Metric.counter("silvana_jobs_completed_total", {
+  description: "Jobs reported completed by agents",
+  incremental: true
+})
+export const jobsFailed = Metric.counter("silvana_jobs_failed_total", {
+  description: "Jobs reported failed (by agents, or because their session ended)",
+  incremental: true
+})
+/** Time a job waited between being seen pending and a session taking it (labels developer/agent/agent_method). */
+export const queueWait = Metric.histogram("silvana_job_queue_wait_ms", longMs, "Time from pending to taken by an agent, per triple")
+/** From the checkpoint that carried a JobCreatedEvent to the agent's GetJob returning the job. */
+export const dispatchLatency = Metric.histogram(
+  "silvana_dispatch_latency_ms",
+  latencyMs,
+  "From the job's creation checkpoint to GetJob returning it"
+)
+
+// ---- agents ---------------------------------------------------------------------------------
+
+export const agentsActive = Metric.gauge("silvana_agents_active", { description: "Agent sessions running now" })
+export const permitsFree = Metric.gauge("silvana_agent_permits_free", {
+  description: "Free MAX_CONCURRENT_AGENTS permits"
+})
+export const containerStart = Metric.histogram(
+  "silvana_container_start_ms",
+  longMs,
+  "Time to start an agent container or process (image pull included)"
+)
+/** Agent exits by reason (label `reason`: exited, timeout, killed, lost, …). */
+export const containerExits = Metric.counter("silvana_container_exits_total", {
+  description: "Agent containers/processes that ended, by reason",
+  incremental: true
+})
+
+// ---- chain ----------------------------------------------------------------------------------
+
+/** Transactions by outcome (label `outcome`: success, failure, error) and kind (label `kind`). */
+export const transactions = Metric.counter("silvana_transactions_total", {
+  description: "Transactions sent, by kind and outcome",
+  incremental: true
+})
+export const opsPerTransaction = Metric.histogram(
+  "silvana_transaction_ops",
+  ms(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
+  "Operations (start/complete/fail calls) batched into one transaction"
+)
+export const gasBalance = Metric.gauge("silvana_gas_balance_mist", { description: "Coordinator gas balance in MIST" })
+export const checkpointLag = Metric.gauge("silvana_checkpoint_lag", {
+  description: "Checkpoints between the chain's latest and the last one processed"
+})
+export const lastCheckpoint = Metric.gauge("silvana_checkpoint_last", { description: "Last checkpoint processed" })
+export const replayGaps = Metric.counter("silvana_replay_gaps_total", {
+  description: "Gaps in the checkpoint stream that had to be filled from history",
+  incremental: true
+})
+
+// ---- agent API --------------------------------------------------------------------------------
+
+export const grpcRequests = Metric.counter("silvana_grpc_requests_total", {
+  description: "Agent API calls by method and status code",
+  incremental: true
+})
+export const grpcLatency = Metric.histogram("silvana_grpc_request_duration_ms", latencyMs, "Agent API call latency by method")
+
+// ---- helpers ----------------------------------------------------------------------------------
+
+const labelCache = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
+/** Cached label arrays, so hot-path updates allocate nothing after the first call. */
+const labels = (...kv: Array<string>): ReadonlyArray<MetricLabel.MetricLabel> => {
+  const key = kv.join("\u0000")
+  let out = labelCache.get(key)
+  if (out === undefined) {
+    const arr: Array<MetricLabel.MetricLabel> = []
+    for (let i = 0; i < kv.length; i += 2) arr.push(MetricLabelMake(kv[i]!, kv[i + 1]!))
+    out = arr
+    labelCache.set(key, out)
+  }
+  return out
+}
+
+/** The status name of a gRPC code (`OK`, `INVALID_ARGUMENT`, …). */
+export const grpcCodeName = (code: number): string => Status[code] ?? String(code)
+
+/** Records one agent API call (synchronous: called from the gRPC server's promise world). */
+export const grpcRequest = (method: string, code: number | string, millis: number): void => {
+  const c = typeof code === "number" ? grpcCodeName(code) : code
+  grpcRequests.unsafeUpdate(1, labels("method", method, "code", c))
+  grpcLatency.unsafeUpdate(millis, labels("method", method))
+}
+
+/**
+ * Wraps an async gRPC handler so every call is counted with its method, final status and latency.
+ * A thrown error carrying a numeric `code` (nice-grpc `ServerError`) gives the status; anything
+ * else counts as UNKNOWN, which is what the transport answers.
+ */
+export const timedRpc =
+  <Req, Ctx, Res>(method: string, handler: (req: Req, ctx: Ctx) => Promise<Res>) =>
+  async (req: Req, ctx: Ctx): Promise<Res> => {
+    const t0 = performance.now()
+    try {
+      const res = await handler(req, ctx)
+      grpcRequest(method, Status.OK, performance.now() - t0)
+      return res
+    } catch (e) {
+      const code = typeof (e as { code?: unknown })?.code === "number" ? (e as { code: number }).code : Status.UNKNOWN
+      grpcRequest(method, code, performance.now() - t0)
+      throw e
+    }
+  }
+
+/** Triple labels for per-triple metrics. */
+export const tripleLabels = (t: { readonly developer: string; readonly agent: string; readonly agentMethod: string }) =>
+  labels("developer", t.developer, "agent", t.agent, "agent_method", t.agentMethod)
+
+/** Sets the jobs-by-state gauges from store counts. */
+export const setJobCounts = (counts: Readonly<Record<string, number>>): Effect.Effect<void> =>
+  Effect.sync(() => {
+    for (const [state, n] of Object.entries(counts)) {
+      if (state !== "total") jobsByState.unsafeUpdate(n, labels("state", state))
+    }
+  })
+
+export const jobStarted = (n = 1) => Effect.sync(() => jobsStarted.unsafeUpdate(n, []))
+export const jobReported = (kind: "complete" | "fail" | "terminate") =>
+  Effect.sync(() => (kind === "complete" ? jobsCompleted : jobsFailed).unsafeUpdate(1, []))
+export const jobWaited = (t: Parameters<typeof tripleLabels>[0], millis: number) =>
+  Effect.sync(() => queueWait.unsafeUpdate(millis, tripleLabels(t)))
+export const jobDispatched = (millis: number) => Effect.sync(() => dispatchLatency.unsafeUpdate(millis, []))
+export const agents = (active: number, free: number) =>
+  Effect.sync(() => {
+    agentsActive.unsafeUpdate(active, [])
+    permitsFree.unsafeUpdate(free, [])
+  })
+export const containerStarted = (millis: number) => Effect.sync(() => containerStart.unsafeUpdate(millis, []))
+export const containerExited = (reason: string) => Effect.sync(() => containerExits.unsafeUpdate(1, labels("reason", reason)))
+export const transaction = (kind: string, outcome: "success" | "failure" | "error", ops: number) =>
+  Effect.sync(() => {
+    transactions.unsafeUpdate(1, labels("kind", kind, "outcome", outcome))
+    opsPerTransaction.unsafeUpdate(ops, [])
+  })
+export const gas = (mist: bigint | number) => Effect.sync(() => gasBalance.unsafeUpdate(Number(mist), []))
+export const checkpoint = (processed: bigint | number, latest: bigint | number) =>
+  Effect.sync(() => {
+    lastCheckpoint.unsafeUpdate(Number(processed), [])
+    checkpointLag.unsafeUpdate(Math.max(0, Number(latest) - Number(processed)), [])
+  })
+export const replayGap = (n = 1) => Effect.sync(() => replayGaps.unsafeUpdate(n, []))
+
+// ---- Prometheus exposition ----------------------------------------------------------------------
+
+const escapeLabel = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"')
+const escapeHelp = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")
+const num = (n: number) => (Number.isNaN(n) ? "NaN" : n === Infinity ? "+Inf" : n === -Infinity ? "-Inf" : String(n))
+const validName = (n: string) => n.replace(/[^a-zA-Z0-9_:]/g, "_").replace(/^([0-9])/, "_$1")
+const labelStr = (pairs: ReadonlyArray<readonly [string, string]>) =>
+  pairs.length === 0 ? "" : `{${pairs.map(([k, v]) => `${validName(k)}="${escapeLabel(v)}"`).join(",")}}`
+
+/**
+ * Renders metric pairs as Prometheus text format 0.0.4. Only `silvana_` metrics by default: Effect
+ * registers its own internal fiber metrics, which are not this daemon's contract.
+ */
+export const renderPrometheus = (
+  pairs: ReadonlyArray<MetricPair.Untyped>,
+  filter: (name: string) => boolean = (n) => n.startsWith("silvana_")
+): string => {
+  const families = new Map<string, { type: string; help: string; lines: Array<string> }>()
+  const family = (name: string, type: string, help: string) => {
+    let f = families.get(name)
+    if (f === undefined) {
+      f = { type, help, lines: [] }
+      families.set(name, f)
+    }
+    return f
+  }
+  for (const pair of pairs) {
+    const key = pair.metricKey
+    if (!filter(key.name)) continue
+    const name = validName(key.name)
+    const help = Option.getOrElse(key.description, () => name)
+    const tags = key.tags.map((t) => [t.key, t.value] as const)
+    const state = pair.metricState
+    if (MetricState.isCounterState(state)) {
+      family(name, "counter", help).lines.push(`${name}${labelStr(tags)} ${num(Number(state.count))}`)
+    } else if (MetricState.isGaugeState(state)) {
+      family(name, "gauge", help).lines.push(`${name}${labelStr(tags)} ${num(Number(state.value))}`)
+    } else if (MetricState.isHistogramState(state)) {
+      const f = family(name, "histogram", help)
+      for (const [bound, count] of state.buckets) {
+        f.lines.push(`${name}_bucket${labelStr([...tags, ["le", num(bound)]])} ${count}`)
+      }
+      f.lines.push(`${name}_bucket${labelStr([...tags, ["le", "+Inf"]])} ${state.count}`)
+      f.lines.push(`${name}_sum${labelStr(tags)} ${num(state.sum)}`)
+      f.lines.push(`${name}_count${labelStr(tags)} ${state.count}`)
+    } else if (MetricState.isFrequencyState(state)) {
+      const f = family(name, "counter", help)
+      for (const [value, count] of state.occurrences) {
+        f.lines.push(`${name}${labelStr([...tags, ["value", value]])} ${count}`)
+      }
+    } else if (MetricState.isSummaryState(state)) {
+      const f = family(name, "summary", help)
+      for (const [q, v] of state.quantiles) {
+        f.lines.push(`${name}${labelStr([...tags, ["quantile", num(q)]])} ${num(Option.getOrElse(v, () => NaN))}`)
+      }
+      f.lines.push(`${name}_sum${labelStr(tags)} ${num(state.sum)}`)
+      f.lines.push(`${name}_count${labelStr(tags)} ${state.count}`)
+    }
+  }
+  const out: Array<string> = []
+  for (const [name, f] of [...families.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    out.push(`# HELP ${name} ${escapeHelp(f.help)}`, `# TYPE ${name} ${f.type}`, ...f.lines)
+  }
+  return out.length === 0 ? "" : `${out.join("\n")}\n`
+}
+
+/** The current exposition of every `silvana_` metric. */
+export const prometheusText: Effect.Effect<string> = Effect.map(Metric.snapshot, (pairs) => renderPrometheus(pairs))
+
+/**
+ * Makes every unlabelled metric visible from the start (at zero / empty), so a scrape shows the
+ * whole list before anything happened. Reading a value registers it without observing anything.
+ */
+export const registerAll: Effect.Effect<void> = Effect.sync(() => {
+  for (const m of [
+    jobsStarted,
+    jobsCompleted,
+    jobsFailed,
+    dispatchLatency,
+    agentsActive,
+    permitsFree,
+    containerStart,
+    opsPerTransaction,
+    gasBalance,
+    checkpointLag,
+    lastCheckpoint,
+    replayGaps
+  ] as ReadonlyArray<Metric.Metric<unknown, never, unknown>>) {
+    m.unsafeValue([])
+  }
+})
