@@ -117,7 +117,11 @@ export class LocalChain {
       referenceGasPrice: DEFAULT_RGP,
       epoch: EPOCH,
       now: () => BigInt(self.now()),
-      locks: this.locks
+      locks: this.locks,
+      isFinal: (digest) => {
+        const t = self.log.txs.get(digest)
+        return t === undefined || t.checkpoint !== undefined
+      }
     }
   }
 
@@ -271,7 +275,15 @@ export class LocalChain {
     }
     if (signer === undefined) throw new LocalnetTxError("InvalidSignature", "no signature from the sender")
     this.checkExpiration(tx)
-    const out = runTransaction(this.env, tx, { digest, simulate: false, checks: true })
+    let out: ReturnType<typeof runTransaction>
+    try {
+      out = runTransaction(this.env, tx, { digest, simulate: false, checks: true })
+    } catch (e) {
+      // a rejected (or crashed) transaction must not keep its locks
+      const refs = [...tx.gas.payment, ...tx.inputs.flatMap((i) => (i.kind === "owned" ? [i.ref] : []))]
+      for (const r of refs) if (this.locks.get(`${r.id}@${r.version}`) === digest) this.locks.delete(`${r.id}@${r.version}`)
+      throw e
+    }
     const executed: GrpcTypes.ExecutedTransaction = {
       digest,
       transaction: txToProto(tx, { bcs: bytes, digest }),

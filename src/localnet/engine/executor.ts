@@ -38,6 +38,8 @@ export interface ExecEnv {
   now(): bigint
   /** (object id @ version) → digest of the transaction that consumed it. */
   readonly locks: Map<string, string>
+  /** Whether a transaction is final (in a checkpoint); a lock held by a non-final one is a race. */
+  isFinal(digest: string): boolean
 }
 
 export interface ExecOutcome {
@@ -101,8 +103,11 @@ const lockKey = (r: ObjRef): string => `${r.id}@${r.version}`
 
 /** Checks an owned object reference against the live object and the lock table. */
 const checkOwnedRef = (env: ExecEnv, r: ObjRef, sender: string, digest: string, what: string, allowImmutable: boolean): ObjRecord => {
+  // Like a validator's lock table: while the transaction that took (id, version) is in flight
+  // (executed but not yet in a checkpoint) a second one is an equivocation; once it is final the
+  // object has moved on and the reference is simply stale.
   const locked = env.locks.get(lockKey(r))
-  if (locked !== undefined && locked !== digest) {
+  if (locked !== undefined && locked !== digest && !env.isFinal(locked)) {
     throw new LocalnetTxError(
       "Equivocation",
       `${what} ${r.id} at version ${r.version} is already locked by transaction ${locked}; a conflicting transaction cannot use it`
