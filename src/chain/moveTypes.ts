@@ -147,3 +147,22 @@ export const AgentMethod = bcs.struct("AgentMethod", {
   min_cpu_cores: bcs.u16(),
   requires_tee: bcs.bool()
 })
+
+/** `multicall::OperationFailedEvent` — emitted when a job operation answers `false` (e.g. a lost start race). */
+export const OperationFailedEvent = bcs.struct("OperationFailedEvent", {
+  operation: bcs.string(),
+  entity_type: bcs.string(),
+  entity_id: bcs.u64(),
+  reason: bcs.string(),
+  caller: bcs.Address,
+  timestamp: bcs.u64(),
+  additional_data: bcs.option(bcs.vector(bcs.u8()))
+})
+
+/** `app_method::AppMethod` — the triple an app instance method maps to. */
+export const AppMethod = bcs.struct("AppMethod", {
+  description: bcs.option(bcs.string()),
+  developer: bcs.string(),
+  agent: bcs.string(),
+  agent_method: bcs.string()
+})
