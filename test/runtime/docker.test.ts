@@ -8,8 +8,8 @@ import { Effect, Exit, Option, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type AgentRuntimeService, agentName, LABELS } from "../../src/layers/AgentRuntime.js"
 import { makeDockerRuntime } from "../../src/layers/runtime/docker.js"
-import { type FakeCoordinator, startFakeCoordinator } from "./fakeCoordinator.js"
-import { AGENT_IMAGE, newSession, requireDockerAndImage, scripts, specFor } from "./helpers.js"
+import { type FakeCoordinator, newSessionId, startFakeCoordinator } from "./fakeCoordinator.js"
+import { AGENT_IMAGE, crashACoordinator, newSession, repoRoot, requireDockerAndImage, scripts, specFor } from "./helpers.js"
 
 const docker = new Docker()
 const coordinatorId = `0x${"d0".repeat(32)}`
@@ -189,5 +189,26 @@ describe("docker runtime", () => {
     )
     expect(result._tag).toBe("ImagePullFailed")
     expect((await runtime.list(coordinatorId).pipe(Effect.runPromise)).some((a) => a.owner.sessionId === s.sessionId)).toBe(false)
+  })
+
+  it("sweeps the containers a crashed coordinator left behind, sparing live sessions", async () => {
+    const crashedCoordinator = `0x${"ee".repeat(32)}`
+    const orphanSession = newSessionId()
+    const orphanId = await crashACoordinator("docker", repoRoot, crashedCoordinator, orphanSession)
+    // The crash ran no finalizer: the container is still there, running, with its labels.
+    expect((await docker.getContainer(orphanId).inspect()).State.Running).toBe(true)
+    // A live session of the same coordinator must survive the sweep.
+    const liveSession = newSession()
+    await run(
+      Effect.gen(function* () {
+        const live = yield* runtime.start(specFor(crashedCoordinator, liveSession, fake, { command: scripts.hang }))
+        const swept = yield* runtime.sweep(crashedCoordinator, [liveSession.sessionId])
+        expect(swept.map((a) => [a.id, a.owner.sessionId])).toEqual([[orphanId, orphanSession]])
+        expect((yield* runtime.list(crashedCoordinator)).map((a) => a.id)).toEqual([live.id])
+      })
+    )
+    expect(await gone(orphanId)).toBe(true)
+    const left = await docker.listContainers({ all: true, filters: { label: [`${LABELS.coordinatorId}=${crashedCoordinator}`] } })
+    expect(left).toEqual([])
   })
 })

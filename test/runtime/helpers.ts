@@ -69,3 +69,36 @@ export const scripts = {
     "const b = Buffer.alloc(1 << 20, 97); let i = 0; const w = () => { while (i < 100) { i++; if (!process.stdout.write(b)) return process.stdout.once('drain', w) } console.error('done flooding'); process.exitCode = 3 }; w()"
   ]
 }
+
+/**
+ * Runs test/runtime/crashingCoordinator.ts, waits until it has started its agent, then kills it
+ * with SIGKILL (no finalizer runs: a coordinator crash). Returns the agent's id.
+ */
+export const crashACoordinator = async (
+  kind: "docker" | "process",
+  stateDir: string,
+  coordinatorId: string,
+  sessionId: string
+): Promise<string> => {
+  const { spawn } = await import("node:child_process")
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", path.join(repoRoot, "test", "runtime", "crashingCoordinator.ts"), kind, stateDir, coordinatorId, sessionId],
+    { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] }
+  )
+  let err = ""
+  child.stderr.on("data", (c: Buffer) => (err += c.toString()))
+  const id = await new Promise<string>((resolve, reject) => {
+    let out = ""
+    child.stdout.on("data", (c: Buffer) => {
+      out += c.toString()
+      const line = out.split("\n").find((l) => l.startsWith("{"))
+      if (line !== undefined) resolve((JSON.parse(line) as { id: string }).id)
+    })
+    child.once("exit", (code) => reject(new Error(`stand-in coordinator exited early (${code}): ${err}`)))
+  })
+  const exited = new Promise((r) => child.once("exit", r))
+  child.kill("SIGKILL")
+  await exited
+  return id
+}

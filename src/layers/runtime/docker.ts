@@ -353,8 +353,15 @@ export const makeDockerRuntime = (options: DockerRuntimeOptions) =>
           } catch {
             code = null
           }
-          // Let the log stream drain (it ends with the container), but never wait on it forever.
-          yield* Effect.promise(() => logsDone).pipe(Effect.timeout(Duration.seconds(5)), Effect.ignore)
+          // Let the log stream drain: it ends once the engine has sent everything the container
+          // wrote, which for a flood can take a while. Wait as long as bytes keep coming, but
+          // give up after 2 s without progress so a stuck stream cannot hold the exit back.
+          let seen = -1
+          while (seen !== stdout.total + stderr.total) {
+            seen = stdout.total + stderr.total
+            const done = yield* Effect.promise(() => logsDone).pipe(Effect.timeout(Duration.seconds(2)), Effect.option)
+            if (Option.isSome(done)) break
+          }
           const state = yield* Effect.tryPromise(() => container.inspect()).pipe(
             Effect.map((i) => i.State),
             Effect.option
@@ -421,11 +428,8 @@ export const makeDockerRuntime = (options: DockerRuntimeOptions) =>
         yield* Effect.forEach(
           orphans,
           (a) =>
-            Effect.tryPromise(async () => {
-              const c = docker.getContainer(a.id)
-              if (a.running) await c.stop({ t: 2 }).catch(() => undefined)
-              await c.remove({ force: true, v: true })
-            }).pipe(
+            // An orphan's session is gone, so there is nobody to drain: kill and remove at once.
+            Effect.tryPromise(() => docker.getContainer(a.id).remove({ force: true, v: true })).pipe(
               Effect.catchAll((e) =>
                 statusOf(e) === 404 ? Effect.void : Effect.logWarning(`could not remove orphan ${a.name}: ${errorText(e)}`)
               )

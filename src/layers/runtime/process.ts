@@ -115,12 +115,23 @@ const procStartTime = (pid: number): string | null => {
   }
 }
 
+/** Field 3 of /proc/<pid>/stat; `Z` is a zombie: dead, only waiting for its parent to reap it. */
+const procState = (pid: number): string | null => {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0] ?? null
+  } catch {
+    return null
+  }
+}
+
 const alive = (r: Pick<PidRecord, "pid" | "startTime">): boolean => {
   try {
     process.kill(r.pid, 0)
   } catch {
     return false
   }
+  if (procState(r.pid) === "Z") return false
   return r.startTime === null || procStartTime(r.pid) === r.startTime
 }
 
