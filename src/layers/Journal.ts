@@ -60,6 +60,7 @@ export interface InflightTx {
   readonly bytes: Uint8Array
   readonly signature: string
   readonly gasCoin: string
+  /** In the order the transaction was built from (command order). */
   readonly opIds: ReadonlyArray<number>
 }
 
@@ -121,7 +122,8 @@ CREATE TABLE IF NOT EXISTS cursor (
 );
 CREATE TABLE IF NOT EXISTS app_instances (id TEXT PRIMARY KEY, added_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS txs (
-  digest TEXT PRIMARY KEY, bytes BLOB NOT NULL, signature TEXT NOT NULL, gas_coin TEXT NOT NULL, created_at INTEGER NOT NULL
+  digest TEXT PRIMARY KEY, bytes BLOB NOT NULL, signature TEXT NOT NULL, gas_coin TEXT NOT NULL,
+  op_ids TEXT NOT NULL, created_at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS outbox (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -185,7 +187,6 @@ export const makeJournal = (path: string): Effect.Effect<JournalService, Journal
     const insertOp = db.prepare(
       "INSERT INTO outbox (kind, app_instance, job_sequence, error, session, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?) RETURNING *"
     )
-    const opsOfTx = db.prepare("SELECT id FROM outbox WHERE tx_digest = ?")
 
     const service: JournalService = {
       getCursor: read("getCursor", (d) => {
@@ -237,11 +238,12 @@ export const makeJournal = (path: string): Effect.Effect<JournalService, Journal
         }),
       markInflight: (tx) =>
         write("markInflight", (d) => {
-          d.prepare("INSERT INTO txs (digest, bytes, signature, gas_coin, created_at) VALUES (?, ?, ?, ?, ?)").run(
+          d.prepare("INSERT INTO txs (digest, bytes, signature, gas_coin, op_ids, created_at) VALUES (?, ?, ?, ?, ?, ?)").run(
             tx.digest,
             tx.bytes,
             tx.signature,
             tx.gasCoin,
+            JSON.stringify(tx.opIds),
             Date.now()
           )
           const upd = d.prepare(
@@ -300,7 +302,8 @@ export const makeJournal = (path: string): Effect.Effect<JournalService, Journal
             bytes: new Uint8Array(r.bytes as Uint8Array),
             signature: String(r.signature),
             gasCoin: String(r.gas_coin),
-            opIds: opsOfTx.all(String(r.digest)).map((o) => Number(o.id))
+            // In the order the transaction's commands were built from.
+            opIds: JSON.parse(String(r.op_ids)) as number[]
           }))
       ),
       startedJobs: read("startedJobs", (d) =>

@@ -1,0 +1,190 @@
+/**
+ * ChainState — reads of the coordination state that reconciliation needs: the AppInstance fields
+ * (from the object's `json`, rendered by Sui's standard Move value rules) and its Job objects
+ * (dynamic object fields of the `jobs.jobs` ObjectTable, BCS-decoded).
+ */
+import { bcs } from "@mysten/sui/bcs"
+import { deriveDynamicFieldID, normalizeSuiAddress } from "@mysten/sui/utils"
+import { Context, Data, Effect, Layer, Option } from "effect"
+import { Job as JobBcs } from "../chain/moveTypes.js"
+import { SuiClient } from "./SuiClient.js"
+
+/** A chain read failed or returned something unexpected. */
+export class ChainStateError extends Data.TaggedError("ChainStateError")<{ readonly message: string }> {}
+
+export type JobStatus = { readonly _tag: "Pending" } | { readonly _tag: "Running" } | { readonly _tag: "Failed"; readonly error: string }
+
+/** A decoded `jobs::Job`. */
+export interface ChainJob {
+  readonly id: string
+  readonly jobSequence: bigint
+  readonly description: Option.Option<string>
+  readonly developer: string
+  readonly agent: string
+  readonly agentMethod: string
+  readonly app: string
+  readonly appInstance: string
+  readonly appInstanceMethod: string
+  readonly blockNumber: Option.Option<bigint>
+  readonly sequences: Option.Option<ReadonlyArray<bigint>>
+  readonly sequences1: Option.Option<ReadonlyArray<bigint>>
+  readonly sequences2: Option.Option<ReadonlyArray<bigint>>
+  readonly data: Uint8Array
+  readonly status: JobStatus
+  readonly attempts: number
+  readonly intervalMs: Option.Option<bigint>
+  readonly nextScheduledAt: Option.Option<bigint>
+  readonly createdAt: bigint
+  readonly updatedAt: bigint
+}
+
+export interface AppMethod {
+  readonly description: Option.Option<string>
+  readonly developer: string
+  readonly agent: string
+  readonly agentMethod: string
+}
+
+/** The AppInstance fields the coordinator uses. */
+export interface AppInstanceInfo {
+  readonly id: string
+  readonly version: bigint
+  /** Present when the object is shared (it always is for a live instance). */
+  readonly initialSharedVersion: Option.Option<bigint>
+  readonly jobsTableId: string
+  readonly pendingJobs: ReadonlyArray<bigint>
+  readonly nextJobSequence: bigint
+  readonly methods: ReadonlyMap<string, AppMethod>
+}
+
+export interface ChainStateService {
+  readonly appInstance: (id: string) => Effect.Effect<AppInstanceInfo, ChainStateError>
+  /** The Job objects of `seqs` (missing ones are left out). */
+  readonly jobs: (appInstance: string, seqs: ReadonlyArray<bigint>) => Effect.Effect<ReadonlyArray<ChainJob>, ChainStateError>
+  /** Every job listed in the instance's `pending_jobs`, decoded. */
+  readonly pendingJobs: (appInstance: string) => Effect.Effect<ReadonlyArray<ChainJob>, ChainStateError>
+}
+
+const U64_KEY = "0x2::dynamic_object_field::Wrapper<u64>"
+const BATCH = 50
+
+type Json = Record<string, unknown>
+const str = (v: unknown): string => String(v)
+const optStr = (v: unknown): Option.Option<string> => (v === null || v === undefined ? Option.none() : Option.some(String(v)))
+const optBig = (v: unknown): Option.Option<bigint> =>
+  v === null || v === undefined ? Option.none() : Option.some(BigInt(v as string))
+const optBigs = (v: unknown): Option.Option<ReadonlyArray<bigint>> =>
+  v === null || v === undefined ? Option.none() : Option.some((v as Array<string>).map((x) => BigInt(x)))
+
+/** Decodes the BCS contents of a `jobs::Job` object. */
+export const decodeJob = (bytes: Uint8Array): ChainJob => {
+  const j = JobBcs.parse(bytes) as unknown as Json & { status: Json & { $kind: string; Failed?: string } }
+  const status: JobStatus =
+    j.status.$kind === "Failed" ? { _tag: "Failed", error: String(j.status.Failed) } : { _tag: j.status.$kind as "Pending" | "Running" }
+  return {
+    id: normalizeSuiAddress(str(j.id)),
+    jobSequence: BigInt(j.job_sequence as string),
+    description: optStr(j.description),
+    developer: str(j.developer),
+    agent: str(j.agent),
+    agentMethod: str(j.agent_method),
+    app: str(j.app),
+    appInstance: str(j.app_instance),
+    appInstanceMethod: str(j.app_instance_method),
+    blockNumber: optBig(j.block_number),
+    sequences: optBigs(j.sequences),
+    sequences1: optBigs(j.sequences1),
+    sequences2: optBigs(j.sequences2),
+    data: Uint8Array.from(j.data as number[]),
+    status,
+    attempts: Number(j.attempts),
+    intervalMs: optBig(j.interval_ms),
+    nextScheduledAt: optBig(j.next_scheduled_at),
+    createdAt: BigInt(j.created_at as string),
+    updatedAt: BigInt(j.updated_at as string)
+  }
+}
+
+/** Parses the AppInstance `json` rendering (u64 as strings, VecSet/VecMap as `{contents}`). */
+export const parseAppInstance = (id: string, version: bigint, initialSharedVersion: Option.Option<bigint>, json: Json): AppInstanceInfo => {
+  const jobs = json.jobs as Json | undefined
+  if (jobs === undefined) throw new Error("AppInstance json has no `jobs` field")
+  const table = jobs.jobs as Json
+  const pending = jobs.pending_jobs as { contents: Array<string> }
+  const methods = new Map<string, AppMethod>()
+  for (const e of ((json.methods as { contents?: Array<{ key: string; value: Json }> } | undefined)?.contents ?? [])) {
+    methods.set(e.key, {
+      description: optStr(e.value.description),
+      developer: str(e.value.developer),
+      agent: str(e.value.agent),
+      agentMethod: str(e.value.agent_method)
+    })
+  }
+  return {
+    id,
+    version,
+    initialSharedVersion,
+    jobsTableId: normalizeSuiAddress(str(table.id)),
+    pendingJobs: pending.contents.map((s) => BigInt(s)),
+    nextJobSequence: BigInt((jobs.next_job_sequence as string | undefined) ?? "0"),
+    methods
+  }
+}
+
+export const makeChainState = Effect.gen(function* () {
+  const sui = yield* SuiClient
+  const client = sui.client
+  const fail = (what: string) => (e: unknown) =>
+    new ChainStateError({ message: `${what}: ${e instanceof Error ? e.message : String(e)}` })
+
+  const appInstance = (id: string) =>
+    Effect.tryPromise({
+      try: async () => {
+        const objectId = normalizeSuiAddress(id)
+        const { object } = await client.core.getObject({ objectId, include: { json: true } })
+        if (object.json === null || object.json === undefined) throw new Error("object has no json rendering")
+        const owner = object.owner as { $kind: string; Shared?: { initialSharedVersion: string } }
+        const isv = owner.$kind === "Shared" && owner.Shared ? Option.some(BigInt(owner.Shared.initialSharedVersion)) : Option.none()
+        return parseAppInstance(objectId, BigInt(object.version), isv, object.json)
+      },
+      catch: fail(`reading app instance ${id}`)
+    })
+
+  const jobsIn = (tableId: string, seqs: ReadonlyArray<bigint>) =>
+    Effect.tryPromise({
+      try: async () => {
+        const out: ChainJob[] = []
+        for (let i = 0; i < seqs.length; i += BATCH) {
+          const slice = seqs.slice(i, i + BATCH)
+          const fieldIds = slice.map((s) => deriveDynamicFieldID(tableId, U64_KEY, bcs.u64().serialize(s).toBytes()))
+          const fields = await client.core.getObjects({ objectIds: fieldIds, include: { json: true } })
+          const jobIds: string[] = []
+          for (const f of fields.objects) {
+            if (f instanceof Error) continue
+            const value = (f.json as { value?: unknown } | null)?.value
+            if (typeof value === "string") jobIds.push(value)
+          }
+          if (jobIds.length === 0) continue
+          const jobs = await client.core.getObjects({ objectIds: jobIds, include: { content: true } })
+          for (const j of jobs.objects) {
+            if (j instanceof Error) continue
+            out.push(decodeJob(j.content))
+          }
+        }
+        return out
+      },
+      catch: fail(`reading jobs of table ${tableId}`)
+    })
+
+  const service: ChainStateService = {
+    appInstance,
+    jobs: (app, seqs) => Effect.flatMap(appInstance(app), (info) => jobsIn(info.jobsTableId, seqs)),
+    pendingJobs: (app) => Effect.flatMap(appInstance(app), (info) => jobsIn(info.jobsTableId, info.pendingJobs))
+  }
+  return service
+})
+
+/** Reads of chain state. */
+export class ChainState extends Context.Tag("silvana/ChainState")<ChainState, ChainStateService>() {
+  static readonly layer = Layer.effect(ChainState, makeChainState)
+}

@@ -1,0 +1,590 @@
+/**
+ * Settlement — turns start/complete/fail/terminate into batched transactions.
+ *
+ * - complete/fail/terminate are written to the Journal's outbox before the caller's Effect returns;
+ *   start resolves once its transaction executed, with the chain's per-job answer.
+ * - A settle loop drains the outbox: ops of one app instance go into one
+ *   `multicall_app_job_operations`, several instances share a transaction. It waits `lingerMs`
+ *   after the first op and then for a free gas coin, so light load gets low latency and heavy
+ *   load gets big batches.
+ * - Gas: a pool of the coordinator's coins, one in-flight transaction per coin. A signed
+ *   transaction is recorded in the Journal before submission and only ever resubmitted
+ *   byte-for-byte, so a coin is never offered to two different transactions (no equivocation),
+ *   and a crash between submission and execution settles each op exactly once after restart.
+ * - Failures: UNAVAILABLE/transport → resubmit the same bytes with backoff; version conflict or
+ *   missing object → check whether it executed, else refresh the coin and requeue; Move abort →
+ *   decode and report, isolate the failing ops by splitting, resubmit the rest.
+ */
+import type { SuiGrpcClient } from "@mysten/sui/grpc"
+import { normalizeSuiAddress } from "@mysten/sui/utils"
+import { Context, Data, Deferred, Duration, Effect, FiberSet, Layer, PubSub, Queue, Stream } from "effect"
+import { grpcCode } from "../chain/rpc.js"
+import {
+  buildSettlementTx,
+  decodeAbort,
+  type GasCoin,
+  groupOps,
+  listSuiCoins,
+  type MulticallGroup,
+  type OpResult,
+  resultsFromEvents
+} from "../chain/settleTx.js"
+import { type InflightTx, Journal, type JournalError, type JournalService, type OpKind, type OutboxOp } from "./Journal.js"
+import { SuiClient, type SuiClientService } from "./SuiClient.js"
+
+/** A settlement request was refused. */
+export class SettlementError extends Data.TaggedError("SettlementError")<{
+  readonly reason: "NotStartedHere" | "Journal" | "Aborted" | "Closed"
+  readonly message: string
+}> {}
+
+export interface SettlementOptions {
+  /** Most ops in one transaction (default 500). */
+  readonly maxOpsPerTx?: number
+  /** Most ops in one multicall command (default 250). */
+  readonly maxOpsPerCall?: number
+  /** Wait after the first queued op before building (default 5 ms). */
+  readonly lingerMs?: number
+  /** Gas coins to keep (= most transactions in flight; default 4). */
+  readonly gasCoins?: number
+  /** A coin below this balance is retired (default 0.5 SUI). */
+  readonly minCoinBalance?: bigint
+  /** Balance given to each coin split off at start (default 50 SUI, less when the balance is low). */
+  readonly coinSplitAmount?: bigint
+  readonly retryInitialMs?: number
+  readonly retryMaxMs?: number
+  /** `available_memory_bytes` passed with starts (default: no limit). */
+  readonly availableMemoryBytes?: bigint
+}
+
+export type SettlementResult = "done" | "rejected" | "aborted"
+
+/** What happened to one op (for metrics and tests). */
+export interface SettlementOutcome {
+  readonly kind: OpKind
+  readonly appInstance: string
+  readonly jobSequence: bigint
+  readonly result: SettlementResult
+  readonly txDigest: string | null
+  readonly detail: string | null
+}
+
+export interface SettlementStats {
+  transactions: number
+  executedOps: number
+  failedTransactions: number
+  retries: number
+  versionConflicts: number
+  aborts: number
+  /** Highest number of in-flight transactions seen on one coin (must stay ≤ 1). */
+  maxInflightPerCoin: number
+  coins: number
+  lowBalance: boolean
+}
+
+export interface SettlementService {
+  /** Starts jobs; resolves once the start transaction executed: `true` = this coordinator has the job. */
+  readonly start: (appInstance: string, seqs: ReadonlyArray<bigint>) => Effect.Effect<ReadonlyMap<bigint, boolean>, SettlementError>
+  /** Queues a completion; resolves once it is durable. Only for jobs this coordinator started. */
+  readonly complete: (appInstance: string, seq: bigint, session?: string) => Effect.Effect<void, SettlementError>
+  readonly fail: (appInstance: string, seq: bigint, error: string, session?: string) => Effect.Effect<void, SettlementError>
+  readonly terminate: (appInstance: string, seq: bigint) => Effect.Effect<void, SettlementError>
+  /** Settlement outcomes as they happen. */
+  readonly outcomes: Stream.Stream<SettlementOutcome>
+  /** Resolves once nothing is queued or in flight. */
+  readonly awaitIdle: Effect.Effect<void>
+  readonly stats: Effect.Effect<Readonly<SettlementStats>>
+}
+
+const MAX_BUDGET = 50_000_000_000n
+const appKey = (id: string) => id.toLowerCase().replace(/^0x/, "").padStart(64, "0")
+
+interface Entry {
+  readonly op: OutboxOp
+  /** Ops under suspicion after an abort travel alone in their group, split further on each abort. */
+  readonly isolate: number | undefined
+}
+
+export const makeSettlement = (options: SettlementOptions = {}) =>
+  Effect.gen(function* () {
+    const sui = yield* SuiClient
+    const journal = yield* Journal
+    const maxOpsPerTx = options.maxOpsPerTx ?? 500
+    const maxOpsPerCall = options.maxOpsPerCall ?? 250
+    const lingerMs = options.lingerMs ?? 5
+    const poolSize = options.gasCoins ?? 4
+    const minCoinBalance = options.minCoinBalance ?? 500_000_000n
+    const splitAmount = options.coinSplitAmount ?? 50_000_000_000n
+    const retryInitialMs = options.retryInitialMs ?? 100
+    const retryMaxMs = options.retryMaxMs ?? 5_000
+    const availableMemoryBytes = options.availableMemoryBytes ?? 0xffff_ffff_ffff_ffffn
+    const client = sui.client
+
+    const stats: SettlementStats = {
+      transactions: 0,
+      executedOps: 0,
+      failedTransactions: 0,
+      retries: 0,
+      versionConflicts: 0,
+      aborts: 0,
+      maxInflightPerCoin: 0,
+      coins: 0,
+      lowBalance: false
+    }
+    const outcomes = yield* PubSub.unbounded<SettlementOutcome>()
+    const waiters = new Map<number, Array<Deferred.Deferred<SettlementResult>>>()
+    const queue: Entry[] = []
+    let isolateGroup = 0
+    let inflightTxs = 0
+    const idleWaiters: Array<Deferred.Deferred<void>> = []
+    const doorbell = yield* Queue.sliding<void>(1)
+    const coins = yield* Queue.unbounded<GasCoin>()
+    const coinInflight = new Map<string, number>()
+    const sharedVersions = new Map<string, bigint>()
+    const gasPrice = yield* Effect.promise(() => client.core.getReferenceGasPrice()).pipe(
+      Effect.map((r) => BigInt(r.referenceGasPrice))
+    )
+
+    const publish = (op: OutboxOp, result: SettlementResult, digest: string | null, detail: string | null) =>
+      Effect.gen(function* () {
+        yield* PubSub.publish(outcomes, {
+          kind: op.kind,
+          appInstance: op.appInstance,
+          jobSequence: op.jobSequence,
+          result,
+          txDigest: digest,
+          detail
+        })
+        const ws = waiters.get(op.id)
+        if (ws !== undefined) {
+          waiters.delete(op.id)
+          for (const w of ws) yield* Deferred.succeed(w, result)
+        }
+      })
+
+    const checkIdle = Effect.suspend(() => {
+      if (queue.length > 0 || inflightTxs > 0) return Effect.void
+      const ws = idleWaiters.splice(0)
+      return Effect.forEach(ws, (w) => Deferred.succeed(w, undefined), { discard: true })
+    })
+
+    const journalFail = (e: JournalError) => new SettlementError({ reason: "Journal", message: `${e.op}: ${e.message}` })
+
+    // ---- gas coins -------------------------------------------------------------------------
+
+    /** Lists the coordinator's coins and splits more off the richest until the pool is full. */
+    const fillPool = Effect.gen(function* () {
+      let all = yield* Effect.promise(() => listSuiCoins(client, sui.address))
+      let usable = all.filter((c) => c.balance >= minCoinBalance).sort((a, b) => (b.balance > a.balance ? 1 : b.balance < a.balance ? -1 : 0))
+      if (usable.length < poolSize && usable.length > 0) {
+        const richest = usable[0]!
+        const missing = poolSize - usable.length
+        const each = [splitAmount, richest.balance / BigInt(poolSize + 1)].reduce((a, b) => (a < b ? a : b))
+        if (each >= minCoinBalance * 2n) {
+          yield* Effect.tryPromise(async () => {
+            const { Transaction } = await import("@mysten/sui/transactions")
+            const tx = new Transaction()
+            tx.setSender(sui.address)
+            tx.setGasPrice(gasPrice)
+            tx.setGasBudget(100_000_000n)
+            tx.setGasPayment([{ objectId: richest.objectId, version: richest.version, digest: richest.digest }])
+            const parts = tx.splitCoins(tx.gas, Array.from({ length: missing }, () => tx.pure.u64(each)))
+            tx.transferObjects(
+              Array.from({ length: missing }, (_, i) => parts[i]!),
+              tx.pure.address(sui.address)
+            )
+            const bytes = await tx.build()
+            const { signature } = await sui.keypair.signTransaction(bytes)
+            await client.core.executeTransaction({ transaction: bytes, signatures: [signature], include: { effects: true } })
+          }).pipe(Effect.catchAll((e) => Effect.logWarning(`cannot split gas coins: ${String(e)}`)))
+          all = yield* Effect.promise(() => listSuiCoins(client, sui.address))
+          usable = all.filter((c) => c.balance >= minCoinBalance).sort((a, b) => (b.balance > a.balance ? 1 : b.balance < a.balance ? -1 : 0))
+        }
+      }
+      const pool = usable.slice(0, poolSize)
+      stats.coins = pool.length
+      stats.lowBalance = pool.length === 0
+      if (pool.length === 0) {
+        yield* Effect.logWarning(
+          `LOW BALANCE: coordinator ${sui.address} has no gas coin with at least ${minCoinBalance} MIST; settlement waits for funds`
+        )
+      }
+      yield* Queue.offerAll(coins, pool)
+      return pool.length
+    })
+
+    /** Keeps trying to fill the pool while it is empty (low balance never loses ops; they wait). */
+    const ensureCoins = Effect.gen(function* () {
+      while ((yield* Queue.size(coins)) === 0 && stats.coins === 0) {
+        const n = yield* fillPool.pipe(Effect.catchAllCause(() => Effect.succeed(0)))
+        if (n > 0) return
+        yield* Effect.sleep(Duration.seconds(5))
+      }
+    })
+
+    const refreshCoin = (coin: GasCoin) =>
+      Effect.tryPromise(() => client.core.getObject({ objectId: coin.objectId })).pipe(
+        Effect.map(({ object }) => {
+          coin.version = object.version
+          coin.digest = object.digest
+          return true
+        }),
+        Effect.catchAll(() => Effect.succeed(false))
+      )
+
+    const releaseCoin = (coin: GasCoin, alive: boolean) =>
+      Effect.gen(function* () {
+        coinInflight.set(coin.objectId, (coinInflight.get(coin.objectId) ?? 1) - 1)
+        if (alive && coin.balance >= minCoinBalance) {
+          yield* Queue.offer(coins, coin)
+          return
+        }
+        stats.coins--
+        yield* Effect.logWarning(`gas coin ${coin.objectId} retired (balance ${coin.balance} MIST)`)
+        if (stats.coins <= 0) {
+          stats.coins = 0
+          yield* fillPool.pipe(Effect.catchAllCause(() => Effect.succeed(0)))
+        }
+      })
+
+    // ---- app instances ------------------------------------------------------------------------
+
+    const sharedVersionOf = (app: string) =>
+      Effect.gen(function* () {
+        const known = sharedVersions.get(app)
+        if (known !== undefined) return known
+        const { object } = yield* Effect.tryPromise(() => client.core.getObject({ objectId: normalizeSuiAddress(app) }))
+        const owner = object.owner as { $kind: string; Shared?: { initialSharedVersion: string } }
+        if (owner.$kind !== "Shared" || owner.Shared === undefined) return yield* Effect.fail(new Error(`app instance ${app} is not shared`))
+        const v = BigInt(owner.Shared.initialSharedVersion)
+        sharedVersions.set(app, v)
+        return v
+      })
+
+    // ---- executing one transaction --------------------------------------------------------
+
+    type ExecOutcome =
+      | { readonly _tag: "Executed"; readonly success: boolean; readonly error: unknown; readonly events: Array<{ eventType: string; bcs: Uint8Array }>; readonly gas: { version: string; digest: string } | undefined; readonly used: bigint }
+      | { readonly _tag: "NotExecuted"; readonly code: string; readonly message: string }
+
+    const toExecuted = (r: Awaited<ReturnType<SuiGrpcClient["core"]["executeTransaction"]>>): ExecOutcome => {
+      const t = (r.$kind === "Transaction" ? r.Transaction : r.FailedTransaction) as unknown as {
+        status: { success: boolean; error: unknown }
+        effects?: { gasObject: { outputVersion: string | null; outputDigest: string | null } | null; gasUsed?: { computationCost: string; storageCost: string; storageRebate: string } }
+        events?: Array<{ eventType: string; bcs: Uint8Array }>
+      }
+      const g = t.effects?.gasObject
+      const gu = t.effects?.gasUsed
+      return {
+        _tag: "Executed",
+        success: t.status.success,
+        error: t.status.error,
+        events: t.events ?? [],
+        gas: g?.outputVersion && g.outputDigest ? { version: g.outputVersion, digest: g.outputDigest } : undefined,
+        used: gu === undefined ? 0n : BigInt(gu.computationCost) + BigInt(gu.storageCost) - BigInt(gu.storageRebate)
+      }
+    }
+
+    const lookupExecuted = (digest: string) =>
+      Effect.tryPromise(() => client.core.getTransaction({ digest, include: { effects: true, events: true } })).pipe(
+        Effect.map((r) => toExecuted(r)),
+        Effect.option
+      )
+
+    /**
+     * Submits signed bytes until there is a definite answer: executed (now or earlier), or not
+     * executed with a non-transient status. Only ever these bytes: never a different tx on the coin.
+     */
+    const submit = (tx: { digest: string; bytes: Uint8Array; signature: string }) =>
+      Effect.gen(function* () {
+        let attempt = 0
+        while (true) {
+          const r = yield* Effect.tryPromise(() =>
+            client.core.executeTransaction({
+              transaction: tx.bytes,
+              signatures: [tx.signature],
+              include: { effects: true, events: true }
+            })
+          ).pipe(Effect.either)
+          if (r._tag === "Right") return toExecuted(r.right)
+          const code = grpcCode((r.left as { error?: unknown }).error ?? r.left)
+          const message = String(((r.left as { error?: unknown }).error as Error | undefined)?.message ?? r.left)
+          // It may have executed on an earlier attempt whose answer was lost.
+          const prior = yield* lookupExecuted(tx.digest)
+          if (prior._tag === "Some") return prior.value
+          if (code === "UNAVAILABLE" || code === "DEADLINE_EXCEEDED" || code === "INTERNAL" || code === "UNKNOWN" || code === "RESOURCE_EXHAUSTED" || code === "CANCELLED") {
+            stats.retries++
+            const base = Math.min(retryMaxMs, retryInitialMs * 2 ** Math.min(attempt++, 16))
+            const delay = Math.round(base / 2 + Math.random() * (base / 2))
+            yield* Effect.logWarning(`settlement tx ${tx.digest}: ${code} ${message}; resubmitting in ${delay} ms`)
+            yield* Effect.sleep(Duration.millis(delay))
+            continue
+          }
+          const out: ExecOutcome = { _tag: "NotExecuted", code, message }
+          return out
+        }
+      })
+
+    /** Applies an execution outcome to the ops of `groups`; returns whether the coin survives. */
+    const settle = (digest: string, groups: ReadonlyArray<MulticallGroup>, coin: GasCoin | undefined, outcome: ExecOutcome) =>
+      Effect.gen(function* () {
+        const ops = groups.flatMap((g) => g.ops)
+        if (outcome._tag === "NotExecuted") {
+          stats.failedTransactions++
+          if (outcome.code === "ABORTED" || outcome.code === "FAILED_PRECONDITION" || outcome.code === "NOT_FOUND") stats.versionConflicts++
+          yield* Effect.logWarning(`settlement tx ${digest} not executed (${outcome.code}: ${outcome.message}); refreshing and retrying its ${ops.length} ops`)
+          yield* journal.requeue(digest).pipe(Effect.orDie)
+          for (const g of groups) sharedVersions.delete(g.appInstance)
+          if (coin !== undefined) yield* refreshCoin(coin)
+          // Invalid transactions would fail again as they are: give up on an op after many tries.
+          const keep: OutboxOp[] = []
+          for (const op of ops) {
+            if (op.attempts + 1 >= 20) {
+              yield* journal.abandon([op.id], `not executed after ${op.attempts + 1} attempts: ${outcome.message}`).pipe(Effect.orDie)
+              yield* publish(op, "aborted", null, outcome.message)
+            } else keep.push({ ...op, state: "queued", txDigest: null, attempts: op.attempts + 1 })
+          }
+          queue.unshift(...keep.map((op) => ({ op, isolate: undefined })))
+          yield* Effect.sleep(Duration.millis(retryInitialMs))
+          return true
+        }
+        if (coin !== undefined && outcome.gas !== undefined) {
+          coin.version = outcome.gas.version
+          coin.digest = outcome.gas.digest
+          coin.balance -= outcome.used
+        }
+        stats.transactions++
+        if (outcome.success) {
+          const results: OpResult[] = resultsFromEvents(groups, outcome.events, sui.packageId)
+          yield* journal.finish(digest, results).pipe(Effect.orDie)
+          const byId = new Map(results.map((r) => [r.id, r.state]))
+          const missing: OutboxOp[] = []
+          for (const op of ops) {
+            const st = byId.get(op.id)
+            if (st === undefined) {
+              missing.push({ ...op, state: "queued", txDigest: null })
+              continue
+            }
+            stats.executedOps++
+            yield* publish(op, st, digest, null)
+          }
+          if (missing.length > 0) queue.unshift(...missing.map((op) => ({ op, isolate: undefined })))
+          return true
+        }
+        // Executed but failed: nothing of it applied.
+        stats.failedTransactions++
+        const abort = decodeAbort(outcome.error)
+        const command = abort?.command ?? (outcome.error as { command?: number } | null)?.command
+        yield* journal.requeue(digest).pipe(Effect.orDie)
+        if (command === undefined || groups[command] === undefined) {
+          yield* Effect.logWarning(`settlement tx ${digest} failed without a command index: ${JSON.stringify(outcome.error)}; retrying`)
+          queue.unshift(...ops.map((op) => ({ op: { ...op, state: "queued" as const, txDigest: null }, isolate: undefined })))
+          yield* Effect.sleep(Duration.millis(retryInitialMs))
+          return true
+        }
+        stats.aborts++
+        const bad = groups[command]!.ops
+        const others = groups.flatMap((g, i) => (i === command ? [] : g.ops))
+        const detail = abort !== undefined ? `Move abort in ${abort.module}::${abort.function} code ${abort.code}` : `execution error in command ${command}`
+        yield* Effect.logError(`settlement tx ${digest}: ${detail}; isolating ${bad.length} op(s), resubmitting ${others.length}`)
+        const requeued: Entry[] = others.map((op) => ({ op: { ...op, state: "queued", txDigest: null }, isolate: undefined }))
+        if (bad.length === 1) {
+          const op = bad[0]!
+          yield* journal.abandon([op.id], detail).pipe(Effect.orDie)
+          yield* publish(op, "aborted", digest, detail)
+        } else {
+          const half = Math.ceil(bad.length / 2)
+          const a = ++isolateGroup
+          const b = ++isolateGroup
+          bad.forEach((op, i) => requeued.push({ op: { ...op, state: "queued", txDigest: null }, isolate: i < half ? a : b }))
+        }
+        queue.unshift(...requeued)
+        return true
+      })
+
+    /** Takes the next batch: an isolated group alone, else up to `maxOpsPerTx` ordinary ops. */
+    const takeBatch = (): OutboxOp[] => {
+      const iso = queue.findIndex((e) => e.isolate !== undefined)
+      if (iso >= 0) {
+        const id = queue[iso]!.isolate
+        const picked: OutboxOp[] = []
+        for (let i = queue.length - 1; i >= 0; i--) {
+          if (queue[i]!.isolate === id) picked.unshift(queue.splice(i, 1)[0]!.op)
+        }
+        return picked
+      }
+      const picked: OutboxOp[] = []
+      for (let i = 0; i < queue.length && picked.length < maxOpsPerTx; ) {
+        if (queue[i]!.isolate === undefined) picked.push(queue.splice(i, 1)[0]!.op)
+        else i++
+      }
+      return picked
+    }
+
+    const runBatch = (ops: OutboxOp[], coin: GasCoin) =>
+      Effect.gen(function* () {
+        const n = (coinInflight.get(coin.objectId) ?? 0) + 1
+        coinInflight.set(coin.objectId, n)
+        stats.maxInflightPerCoin = Math.max(stats.maxInflightPerCoin, n)
+        let alive = true
+        const groups = groupOps(ops, maxOpsPerCall)
+        const versions = yield* Effect.forEach(groups, (g) => Effect.map(sharedVersionOf(g.appInstance), (v) => [g.appInstance, v] as const)).pipe(
+          Effect.either
+        )
+        if (versions._tag === "Left") {
+          yield* Effect.logWarning(`cannot read app instances: ${String(versions.left)}; retrying`)
+          queue.unshift(...ops.map((op) => ({ op, isolate: undefined })))
+          yield* Effect.sleep(Duration.millis(retryInitialMs))
+          return yield* releaseCoin(coin, true)
+        }
+        const count = BigInt(ops.length)
+        const budget = [MAX_BUDGET, 50_000_000n + 10_000_000n * count, coin.balance].reduce((a, b) => (a < b ? a : b))
+        const built = yield* Effect.tryPromise(() =>
+          buildSettlementTx({
+            packageId: sui.packageId,
+            keypair: sui.keypair,
+            sender: sui.address,
+            groups,
+            sharedVersions: new Map(versions.right),
+            gas: coin,
+            gasPrice,
+            gasBudget: budget,
+            availableMemoryBytes
+          })
+        ).pipe(Effect.orDie)
+        yield* journal.markInflight({ digest: built.digest, bytes: built.bytes, signature: built.signature, gasCoin: coin.objectId, opIds: ops.map((o) => o.id) }).pipe(Effect.orDie)
+        const outcome = yield* submit(built)
+        alive = yield* settle(built.digest, groups, coin, outcome)
+        yield* releaseCoin(coin, alive)
+      }).pipe(
+        Effect.ensuring(
+          Effect.suspend(() => {
+            inflightTxs--
+            return Effect.zipRight(Queue.offer(doorbell, undefined), checkIdle)
+          })
+        )
+      )
+
+    // ---- recovery of transactions signed before a crash ----------------------------------------
+
+    const recover = (tx: InflightTx, j: JournalService) =>
+      Effect.gen(function* () {
+        const ops = yield* j.getOps(tx.opIds).pipe(Effect.orDie)
+        const groups = groupOps(ops, maxOpsPerCall)
+        const prior = yield* lookupExecuted(tx.digest)
+        const outcome = prior._tag === "Some" ? prior.value : yield* submit(tx)
+        yield* Effect.logInfo(`recovered settlement tx ${tx.digest}: ${outcome._tag === "Executed" ? "executed" : `not executed (${outcome.code})`}`)
+        // The rebuilt groups must match the signed ones: same ops, same order (ids ascending per app).
+        yield* settle(tx.digest, groups, undefined, outcome)
+      })
+
+    const inflight = yield* journal.inflightTxs.pipe(Effect.orDie)
+    for (const tx of inflight) yield* recover(tx, journal)
+    const open = yield* journal.openOps.pipe(Effect.orDie)
+    const queuedIds = new Set(queue.map((e) => e.op.id))
+    for (const op of open) if (op.state === "queued" && !queuedIds.has(op.id)) queue.push({ op, isolate: undefined })
+
+    yield* fillPool
+    yield* Effect.logInfo(`settlement ready: ${stats.coins} gas coin(s), ${queue.length} op(s) queued from the journal`)
+
+    // ---- the settle loop ---------------------------------------------------------------------
+
+    const fibers = yield* FiberSet.make()
+    const loop = Effect.gen(function* () {
+      while (true) {
+        if (queue.length === 0) {
+          yield* checkIdle
+          yield* Queue.take(doorbell)
+          continue
+        }
+        if (lingerMs > 0) yield* Effect.sleep(Duration.millis(lingerMs))
+        yield* ensureCoins
+        const coin = yield* Queue.take(coins)
+        const ops = takeBatch()
+        if (ops.length === 0) {
+          yield* Queue.offer(coins, coin)
+          continue
+        }
+        inflightTxs++
+        yield* FiberSet.run(fibers, runBatch(ops, coin))
+      }
+    })
+    yield* Effect.forkScoped(loop)
+
+    // ---- the API -----------------------------------------------------------------------------
+
+    const enqueue = (op: { kind: OpKind; appInstance: string; jobSequence: bigint; error?: string; session?: string }) =>
+      Effect.gen(function* () {
+        const [stored] = yield* journal.enqueue([op]).pipe(Effect.mapError(journalFail))
+        if (!queue.some((e) => e.op.id === stored!.id) && stored!.state === "queued") queue.push({ op: stored!, isolate: undefined })
+        yield* Queue.offer(doorbell, undefined)
+        return stored!
+      })
+
+    const requireStarted = (app: string, seq: bigint) =>
+      Effect.flatMap(journal.isStarted(app, seq).pipe(Effect.mapError(journalFail)), (ok) =>
+        ok
+          ? Effect.void
+          : Effect.fail(new SettlementError({ reason: "NotStartedHere", message: `job ${seq} of ${app} was not started by this coordinator` }))
+      )
+
+    const service: SettlementService = {
+      start: (appInstance, seqs) =>
+        Effect.gen(function* () {
+          const app = appKey(appInstance)
+          const stored = yield* journal
+            .enqueue(seqs.map((s) => ({ kind: "start" as const, appInstance: app, jobSequence: s })))
+            .pipe(Effect.mapError(journalFail))
+          const pending = stored.map((op) => {
+            const d = Deferred.unsafeMake<SettlementResult>(undefined as never)
+            const ws = waiters.get(op.id)
+            if (ws === undefined) waiters.set(op.id, [d])
+            else ws.push(d)
+            if (op.state === "queued" && !queue.some((e) => e.op.id === op.id)) queue.push({ op, isolate: undefined })
+            return [op.jobSequence, d] as const
+          })
+          yield* Queue.offer(doorbell, undefined)
+          const out = new Map<bigint, boolean>()
+          for (const [seq, d] of pending) out.set(seq, (yield* Deferred.await(d)) === "done")
+          return out as ReadonlyMap<bigint, boolean>
+        }).pipe(Effect.withSpan("Settlement.start")),
+      complete: (appInstance, seq, session) =>
+        Effect.gen(function* () {
+          const app = appKey(appInstance)
+          yield* requireStarted(app, seq)
+          yield* enqueue(session === undefined ? { kind: "complete", appInstance: app, jobSequence: seq } : { kind: "complete", appInstance: app, jobSequence: seq, session })
+        }).pipe(Effect.withSpan("Settlement.complete")),
+      fail: (appInstance, seq, error, session) =>
+        Effect.gen(function* () {
+          const app = appKey(appInstance)
+          yield* requireStarted(app, seq)
+          yield* enqueue(
+            session === undefined
+              ? { kind: "fail", appInstance: app, jobSequence: seq, error }
+              : { kind: "fail", appInstance: app, jobSequence: seq, error, session }
+          )
+        }).pipe(Effect.withSpan("Settlement.fail")),
+      terminate: (appInstance, seq) =>
+        Effect.gen(function* () {
+          const app = appKey(appInstance)
+          yield* requireStarted(app, seq)
+          yield* enqueue({ kind: "terminate", appInstance: app, jobSequence: seq })
+        }).pipe(Effect.withSpan("Settlement.terminate")),
+      outcomes: Stream.fromPubSub(outcomes),
+      awaitIdle: Effect.suspend(() => {
+        if (queue.length === 0 && inflightTxs === 0) return Effect.void
+        const d = Deferred.unsafeMake<void>(undefined as never)
+        idleWaiters.push(d)
+        return Deferred.await(d)
+      }),
+      stats: Effect.sync(() => ({ ...stats }))
+    }
+    return service
+  })
+
+/** Batched settlement of job operations. */
+export class Settlement extends Context.Tag("silvana/Settlement")<Settlement, SettlementService>() {
+  static readonly layer = (options: SettlementOptions = {}) => Layer.scoped(Settlement, makeSettlement(options))
+}
+
+export type { SuiClientService }

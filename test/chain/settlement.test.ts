@@ -1,0 +1,183 @@
+/**
+ * Settlement against the localnet over gRPC: batching, gas-coin discipline, injected execution
+ * faults, Move aborts isolated from the rest of a batch, and two coordinators racing on starts.
+ */
+import { Transaction } from "@mysten/sui/transactions"
+import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
+import { Effect, Layer } from "effect"
+import { afterEach, describe, expect, it } from "vitest"
+import { coordinationCall, createJobs, makeSuiClient } from "../../src/localnet/client.js"
+import type { LocalnetHandle } from "../../src/localnet/index.js"
+import { ChainState } from "../../src/layers/ChainState.js"
+import { Journal } from "../../src/layers/Journal.js"
+import { Settlement, type SettlementOptions } from "../../src/layers/Settlement.js"
+import { SuiClient } from "../../src/layers/SuiClient.js"
+import { METHOD, startNet, suiLayer } from "./fixture.js"
+
+let net: LocalnetHandle | undefined
+afterEach(async () => {
+  await net?.close()
+  net = undefined
+})
+
+const settlementLayer = (n: LocalnetHandle, options: SettlementOptions = {}, key?: string) => {
+  const sui = key === undefined
+    ? suiLayer(n)
+    : SuiClient.layerFrom({ url: n.manifest.grpcUrl, privateKey: key, packageId: n.manifest.packageId })
+  return Layer.provideMerge(
+    Layer.merge(Settlement.layer({ lingerMs: 5, retryInitialMs: 20, retryMaxMs: 200, ...options }), ChainState.layer),
+    Layer.merge(sui, Journal.layerMemory)
+  )
+}
+
+const run = <A, E>(n: LocalnetHandle, effect: Effect.Effect<A, E, Settlement | ChainState | Journal | SuiClient>, options?: SettlementOptions) =>
+  Effect.runPromise(Effect.scoped(effect).pipe(Effect.provide(settlementLayer(n, options))))
+
+describe("Settlement", () => {
+  it("starts 50 jobs and settles 50 concurrent completions in few transactions, one tx per coin at a time", async () => {
+    net = await startNet()
+    const n = net
+    const { jobSequences } = await createJobs(n.manifest, { count: 50, method: METHOD, perTransaction: 10 })
+    const r = await run(
+      n,
+      Effect.gen(function* () {
+        const settlement = yield* Settlement
+        const chain = yield* ChainState
+        const started = yield* settlement.start(n.manifest.appInstanceId, jobSequences)
+        const afterStart = yield* settlement.stats
+        const before = yield* chain.jobs(n.manifest.appInstanceId, jobSequences)
+        yield* Effect.forEach(jobSequences, (s) => settlement.complete(n.manifest.appInstanceId, s), { concurrency: "unbounded" })
+        yield* settlement.awaitIdle
+        const stats = yield* settlement.stats
+        const after = yield* chain.jobs(n.manifest.appInstanceId, jobSequences)
+        const info = yield* chain.appInstance(n.manifest.appInstanceId)
+        return { started, afterStart, before, stats, after, info }
+      })
+    )
+    expect([...r.started.values()].every((v) => v)).toBe(true)
+    expect(r.started.size).toBe(50)
+    expect(r.before.every((j) => j.status._tag === "Running")).toBe(true)
+    expect(r.after).toHaveLength(0)
+    expect(r.info.pendingJobs.filter((s) => jobSequences.includes(s))).toHaveLength(0)
+    const completionTxs = r.stats.transactions - r.afterStart.transactions
+    expect(completionTxs).toBeGreaterThanOrEqual(1)
+    expect(completionTxs).toBeLessThanOrEqual(5)
+    expect(r.stats.executedOps).toBe(100)
+    expect(r.stats.maxInflightPerCoin).toBe(1)
+  })
+
+  it("refuses to complete a job this coordinator did not start", async () => {
+    net = await startNet()
+    const n = net
+    const { jobSequences } = await createJobs(n.manifest, { count: 1, method: METHOD })
+    const r = await run(
+      n,
+      Effect.gen(function* () {
+        const settlement = yield* Settlement
+        return yield* Effect.flip(settlement.complete(n.manifest.appInstanceId, jobSequences[0]!))
+      })
+    )
+    expect(r.reason).toBe("NotStartedHere")
+  })
+
+  it("retries injected UNAVAILABLE and version conflicts without losing or repeating ops", async () => {
+    net = await startNet()
+    const n = net
+    const { jobSequences } = await createJobs(n.manifest, { count: 30, method: METHOD, perTransaction: 10 })
+    const r = await run(
+      n,
+      Effect.gen(function* () {
+        const settlement = yield* Settlement
+        const chain = yield* ChainState
+        n.faults.failNextExecutions(3, "unavailable")
+        const started = yield* settlement.start(n.manifest.appInstanceId, jobSequences)
+        n.faults.failNextExecutions(3, "version-conflict")
+        yield* Effect.forEach(jobSequences, (s) => settlement.complete(n.manifest.appInstanceId, s), { concurrency: 5 })
+        yield* settlement.awaitIdle
+        const stats = yield* settlement.stats
+        const after = yield* chain.jobs(n.manifest.appInstanceId, jobSequences)
+        return { started, stats, after }
+      })
+    )
+    expect([...r.started.values()].filter((v) => v)).toHaveLength(30)
+    expect(r.after).toHaveLength(0)
+    expect(r.stats.retries).toBeGreaterThanOrEqual(3)
+    expect(r.stats.versionConflicts).toBeGreaterThanOrEqual(1)
+    expect(r.stats.executedOps).toBe(60)
+    expect(r.stats.maxInflightPerCoin).toBe(1)
+  })
+
+  it("a Move abort in one op does not lose the others in its batch", async () => {
+    net = await startNet()
+    const n = net
+    const good = await createJobs(n.manifest, { count: 6, method: METHOD, perTransaction: 6 })
+    // A periodic job without next_scheduled_at: starting it aborts in std::option (as on chain).
+    const client = makeSuiClient(n.manifest.grpcUrl)
+    const admin = Ed25519Keypair.fromSecretKey(n.manifest.keys.admin)
+    const tx = new Transaction()
+    coordinationCall.createAppJob(tx, n.manifest.packageId, n.manifest.appInstanceId, { method: METHOD, intervalMs: 120_000n })
+    tx.setSender(admin.toSuiAddress())
+    const res = await client.signAndExecuteTransaction({ transaction: tx, signer: admin, include: { events: true } })
+    expect(res.$kind).toBe("Transaction")
+    const info = await Effect.runPromise(
+      Effect.scoped(Effect.flatMap(ChainState, (c) => c.appInstance(n.manifest.appInstanceId))).pipe(
+        Effect.provide(Layer.provide(ChainState.layer, suiLayer(n)))
+      )
+    )
+    const bad = info.nextJobSequence - 1n
+    expect(good.jobSequences).not.toContain(bad)
+    const seqs = [...good.jobSequences.slice(0, 3), bad, ...good.jobSequences.slice(3)]
+    const r = await run(
+      n,
+      Effect.gen(function* () {
+        const settlement = yield* Settlement
+        const chain = yield* ChainState
+        const started = yield* settlement.start(n.manifest.appInstanceId, seqs)
+        const stats = yield* settlement.stats
+        const jobs = yield* chain.jobs(n.manifest.appInstanceId, seqs)
+        return { started, stats, jobs }
+      })
+    )
+    expect(r.started.get(bad)).toBe(false)
+    for (const s of good.jobSequences) expect(r.started.get(s)).toBe(true)
+    expect(r.stats.aborts).toBeGreaterThanOrEqual(1)
+    const status = new Map(r.jobs.map((j) => [j.jobSequence, j.status._tag]))
+    for (const s of good.jobSequences) expect(status.get(s)).toBe("Running")
+    expect(status.get(bad)).toBe("Pending")
+  })
+
+  it("two coordinators racing on the same starts: each job started by exactly one", async () => {
+    net = await startNet()
+    const n = net
+    const { jobSequences } = await createJobs(n.manifest, { count: 40, method: METHOD, perTransaction: 10 })
+    const race = (key: string | undefined, order: bigint[]) =>
+      Effect.runPromise(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const settlement = yield* Settlement
+            const results = yield* Effect.forEach(
+              [order.slice(0, 20), order.slice(20)],
+              (part) => settlement.start(n.manifest.appInstanceId, part),
+              { concurrency: "unbounded" }
+            )
+            const out = new Map<bigint, boolean>()
+            for (const m of results) for (const [k, v] of m) out.set(k, v)
+            return out
+          })
+        ).pipe(Effect.provide(settlementLayer(n, {}, key)))
+      )
+    const [a, b] = await Promise.all([race(undefined, jobSequences), race(n.manifest.keys.admin, [...jobSequences].reverse())])
+    let both = 0
+    let none = 0
+    for (const s of jobSequences) {
+      const x = a.get(s) === true
+      const y = b.get(s) === true
+      if (x && y) both++
+      if (!x && !y) none++
+    }
+    expect(both).toBe(0)
+    expect(none).toBe(0)
+    expect(a.size).toBe(40)
+    expect(b.size).toBe(40)
+  })
+})
