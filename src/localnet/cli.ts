@@ -170,13 +170,14 @@ const fault = Command.make(
         catch: (e) => new Error(`cannot read ${adminFileOf(o.manifest)}: ${String(e)}`)
       })
       const query = new URLSearchParams()
-      for (const [key, value] of [
+      const params: Array<[string, Option.Option<string | number>]> = [
         ["checkpoint", o.checkpoint],
         ["count", o.count],
         ["kind", o.kind],
         ["ms", o.ms],
         ["on", o.on]
-      ] as const) {
+      ]
+      for (const [key, value] of params) {
         if (Option.isSome(value)) query.set(key, String(value.value))
       }
       const response = yield* Effect.tryPromise(() => fetch(`${adminUrl}/faults/${o.name}?${query}`, { method: "POST" }))
