@@ -48,7 +48,8 @@ export const tcpAddress = (url: string): string => {
   if (u.protocol !== "http:") {
     throw new AgentEnvError("COORDINATOR_URL", `expected an http:// URL (gRPC over cleartext HTTP/2), got ${JSON.stringify(url)}`)
   }
-  return `${u.hostname.includes(":") ? `[${u.hostname}]` : u.hostname}:${u.port === "" ? "80" : u.port}`
+  // WHATWG URL keeps IPv6 hosts bracketed, which is the form gRPC targets need too.
+  return `${u.hostname}:${u.port === "" ? "80" : u.port}`
 }
 
 /**
