@@ -286,7 +286,6 @@ export class LocalChain {
     }
     const executed: GrpcTypes.ExecutedTransaction = {
       digest,
-      transaction: txToProto(tx, { bcs: bytes, digest }),
       signatures: sigBytes.map((b) => ({
         bcs: { name: "UserSignatureBytes", value: b },
         scheme: 0,
@@ -296,6 +295,12 @@ export class LocalChain {
       ...(out.events ? { events: out.events } : {}),
       balanceChanges: out.balanceChanges
     }
+    // the structured transaction is rebuilt from its BCS on read: history keeps only the bytes
+    Object.defineProperty(executed, "transaction", {
+      enumerable: true,
+      configurable: true,
+      get: () => txToProto(txFromBcs(bytes), { bcs: bytes, digest })
+    })
     this.log.addExecuted(executed)
     return executed
   }

@@ -12,6 +12,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Args, Command, Options } from "@effect/cli"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Option } from "effect"
 import { createJobs, seedAgentMethod } from "./client.js"
 import { Localnet, type LocalnetManifest, type LocalnetOptions } from "./index.js"
@@ -189,3 +190,12 @@ const fault = Command.make(
 
 /** The `localnet` command with its subcommands. */
 export const localnetCommand = run.pipe(Command.withSubcommands([seed, createJobsCommand, fault]))
+
+/**
+ * Runs `localnet ...args` as a program (until SIGINT/SIGTERM for the server). For scripts and the
+ * CLI tests; the application binary mounts `localnetCommand` under its own root instead.
+ */
+export const runLocalnetCli = (args: ReadonlyArray<string>): void => {
+  const cli = Command.run(localnetCommand, { name: "localnet", version: "0.1.0" })
+  cli(["node", "localnet", ...args]).pipe(Effect.provide(NodeContext.layer), NodeRuntime.runMain({ disablePrettyLogger: true }))
+}

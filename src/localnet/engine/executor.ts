@@ -251,9 +251,10 @@ export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): Exec
 
   const digestBytes = fromBase58(digest)
   let created = 0n
-  const events: Array<{ module: string; type: string; layout: MoveLayout; value: unknown }> = []
-  let entryModule = ""
-  let entryPackage = env.packageId
+  // Sui reports the package and module of the MoveCall that emitted an event
+  const events: Array<{ callPackage: string; callModule: string; type: string; layout: MoveLayout; value: unknown }> = []
+  let callModule = ""
+  let callPackage = env.packageId
   const nowMs = env.now()
   const ctx: MoveCtx = {
     packageId: env.packageId,
@@ -270,7 +271,7 @@ export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): Exec
       journal.create(rec)
       return rec
     },
-    emit: (module, name, layout, value) => events.push({ module, type: `${env.packageId}::${module}::${name}`, layout, value }),
+    emit: (module, name, layout, value) => events.push({ callPackage, callModule, type: `${env.packageId}::${module}::${name}`, layout, value }),
     abort: (module, fn, code, message, packageId) => {
       throw new MoveAbort(normalizeSuiAddress(packageId ?? env.packageId), module, fn, code, message)
     }
@@ -289,11 +290,7 @@ export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): Exec
   const computation = price * (GAS_OVERHEAD_UNITS + 100n * BigInt(tx.commands.length))
   let status: GrpcTypes.ExecutionStatus = { success: true }
   let commandOutputs: GrpcTypes.CommandResult[] = []
-  const firstEntry = tx.commands.find((c) => c.kind === "moveCall")
-  if (firstEntry && firstEntry.kind === "moveCall") {
-    entryModule = firstEntry.module
-    entryPackage = firstEntry.package
-  }
+  let currentCommand = -1
 
   const writtenSize = (): bigint => {
     let size = gasCoin ? 0n : 40n // a simulation without payment still rewrites a (mock) gas coin
@@ -311,7 +308,17 @@ export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): Exec
   }
 
   try {
-    commandOutputs = runPtb({ ctx, functions: env.functions, packageId: env.packageId, inputs: inputVals, gasCoin }, tx.commands).commandOutputs
+    commandOutputs = runPtb(
+      {
+        ctx, functions: env.functions, packageId: env.packageId, inputs: inputVals, gasCoin,
+        enterCommand: (index, pkg, module) => {
+          currentCommand = index
+          callPackage = pkg
+          callModule = module
+        }
+      },
+      tx.commands
+    ).commandOutputs
     const storage = writtenSize() * STORAGE_PRICE_PER_BYTE
     const net = computation + storage - rebateOf().rebate
     if (net > budget) {
@@ -319,7 +326,7 @@ export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): Exec
     }
   } catch (e) {
     if (e instanceof MoveAbort) {
-      const cmdIndex = tx.commands.indexOf(firstEntry!)
+      const cmdIndex = currentCommand
       status = {
         success: false,
         error: {
@@ -452,14 +459,16 @@ export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): Exec
 
   const eventMessages: GrpcTypes.Event[] = events.map((e) => {
     const value = encodeMove(e.layout, e.value)
-    return {
-      packageId: entryPackage,
-      module: entryModule,
+    const ev: GrpcTypes.Event = {
+      packageId: e.callPackage,
+      module: e.callModule,
       sender,
       eventType: e.type,
-      contents: { name: e.type, value },
-      json: jsonToProtoValue(moveJson(e.layout, e.value))
+      contents: { name: e.type, value }
     }
+    // JSON is rendered on read: checkpoint history stays compact
+    Object.defineProperty(ev, "json", { enumerable: true, configurable: true, get: () => jsonToProtoValue(moveJson(e.layout, e.value)) })
+    return ev
   })
   const evDigest = eventMessages.length > 0 ? eventsDigest(new TextEncoder().encode(`${digest}:${eventMessages.length}`)) : undefined
 

@@ -67,6 +67,8 @@ export interface PtbEnv {
   readonly inputs: Array<Val>
   /** The (smashed) gas coin, if the transaction pays with coins. */
   readonly gasCoin: ObjRecord | undefined
+  /** Told which command runs (MoveCalls: with their package and module). */
+  readonly enterCommand?: (index: number, pkg: string, module: string) => void
 }
 
 export interface PtbResult {
@@ -86,6 +88,7 @@ export const runPtb = (env: PtbEnv, commands: readonly TxCommand[]): PtbResult =
   const gasVal: Val | undefined = env.gasCoin ? { t: "obj", rec: env.gasCoin, mutable: true, gas: true } : undefined
 
   commands.forEach((cmd, ci) => {
+    env.enterCommand?.(ci, cmd.kind === "moveCall" ? cmd.package : "", cmd.kind === "moveCall" ? cmd.module : "")
     const fail = (argIndex: number, kind: number, msg: string): never => {
       throw new ExecFailure(ErrKind.COMMAND_ARGUMENT_ERROR, ci, msg, { index: argIndex, kind })
     }
