@@ -166,3 +166,20 @@ export const AppMethod = bcs.struct("AppMethod", {
   agent: bcs.string(),
   agent_method: bcs.string()
 })
+
+/** `agent::Agent` — a registry entry (dynamic object field of `Developer.agents`). */
+export const Agent = bcs.struct("Agent", {
+  id: bcs.Address,
+  name: bcs.string(),
+  image: bcs.option(bcs.string()),
+  description: bcs.option(bcs.string()),
+  site: bcs.option(bcs.string()),
+  chains: bcs.vector(bcs.string()),
+  methods: bcs.struct("VecMap<String,AgentMethod>", {
+    contents: bcs.vector(bcs.struct("Entry<String,AgentMethod>", { key: bcs.string(), value: AgentMethod }))
+  }),
+  default_method: bcs.option(AgentMethod),
+  created_at: bcs.u64(),
+  updated_at: bcs.u64(),
+  version: bcs.u64()
+})
