@@ -23,6 +23,7 @@ import type {
 } from "../gen/silvana/coordinator/v1/coordinator.js"
 import { LogLevel } from "../gen/silvana/coordinator/v1/coordinator.js"
 import { JobStore, type ReportKind } from "../layers/JobStore.js"
+import * as Metrics from "../layers/Metrics.js"
 import { Reports } from "../layers/Reports.js"
 import { type Session, Sessions } from "../layers/Sessions.js"
 import { type InvalidArgument, StorageUnavailable } from "./errors.js"
@@ -65,6 +66,7 @@ export const getJob = (req: GetJobRequest, chain: string) =>
     const developer = yield* V.name("developer", req.developer)
     const agent = yield* V.name("agent", req.agent)
     const agentMethod = yield* V.name("agent_method", req.agentMethod)
+    yield* Effect.annotateCurrentSpan({ session_id: sessionId, developer, agent, agent_method: agentMethod })
     const session = yield* liveSession(sessionId)
     if (Option.isNone(session)) return unknownSession(sessionId) satisfies GetJobResponse
     const t = session.value.triple
@@ -75,6 +77,16 @@ export const getJob = (req: GetJobRequest, chain: string) =>
     }
     const store = yield* JobStore
     const next = yield* store.takeNext(sessionId, t)
+    if (Option.isSome(next)) {
+      const job = next.value
+      yield* Effect.annotateCurrentSpan({
+        job_id: job.jobId ?? "",
+        app_instance: job.appInstance,
+        job_sequence: job.jobSequence.toString()
+      })
+      // Queue wait: from the job's creation on chain (its `created_at`, ms) to an agent taking it.
+      yield* Metrics.jobWaited(t, Math.max(0, Date.now() - Number(job.createdAt)))
+    }
     return Option.match(next, {
       onNone: (): GetJobResponse => ({ success: true, message: "no job available", job: undefined }),
       onSome: (job): GetJobResponse => ({ success: true, message: `job ${job.jobId}`, job: toWireJob(job, chain) })
@@ -86,6 +98,7 @@ const settleReport = (rawSession: string, rawJob: string, kind: ReportKind, erro
   Effect.gen(function* () {
     const sessionId = yield* V.sessionId(rawSession)
     const jobId = yield* V.jobId(rawJob)
+    yield* Effect.annotateCurrentSpan({ session_id: sessionId, job_id: jobId, report: kind })
     const session = yield* liveSession(sessionId)
     if (Option.isNone(session)) return unknownSession(sessionId)
     const store = yield* JobStore
@@ -102,6 +115,8 @@ const settleReport = (rawSession: string, rawJob: string, kind: ReportKind, erro
           Effect.tapError(() => store.revertReport(jobId)),
           Effect.mapError((e) => new StorageUnavailable({ message: `${e.message}; retry the call` }))
         )
+        yield* Metrics.jobReported(kind)
+        yield* Effect.annotateCurrentSpan({ app_instance: outcome.report.appInstance, job_sequence: outcome.report.jobSequence.toString() })
         yield* Effect.logInfo(`job ${kind} reported`).pipe(
           Effect.annotateLogs({ job_id: jobId, app_instance: outcome.report.appInstance })
         )

@@ -26,6 +26,7 @@ import {
 } from "../gen/silvana/coordinator/v1/coordinator.js"
 import { Config, type HostPort } from "./Config.js"
 import { JobStore } from "./JobStore.js"
+import * as Metrics from "./Metrics.js"
 import { Reports } from "./Reports.js"
 import { Sessions } from "./Sessions.js"
 
@@ -168,12 +169,12 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
         const impl = Object.fromEntries(
           Object.entries(CoordinatorServiceDefinition.methods).map(([key, method]) => [
             key,
-            CORE_RPCS.has(key)
-              ? core[key as keyof CoordinatorServiceImplementation]
+            Metrics.timedRpc(method.name, CORE_RPCS.has(key)
+              ? (core[key as keyof CoordinatorServiceImplementation] as (req: unknown, ctx: unknown) => Promise<unknown>)
               : async () => {
                   await refuseIfDraining()
                   throw toServerError(new NotImplemented({ rpc: method.name }))
-                }
+                })
           ])
         ) as unknown as CoordinatorServiceImplementation
 

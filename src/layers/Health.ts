@@ -7,7 +7,15 @@
  * than its timeout counts as unhealthy with the reason in its details, so one stuck part can never
  * hang the health endpoint.
  */
-import { Cause, Context, Duration, Effect, Layer, Ref, Scope } from "effect"
+import * as net from "node:net"
+import { Cause, Context, Duration, Effect, Layer, Option, Ref, type Scope } from "effect"
+import { AgentApi, type AgentApiService } from "./AgentApi.js"
+import { AgentRuntime, type AgentRuntimeService } from "./AgentRuntime.js"
+import { ChainEvents, type ChainEventsService } from "./ChainEvents.js"
+import { JobStore, type JobStoreService } from "./JobStore.js"
+import { Journal, type JournalService } from "./Journal.js"
+import * as Metrics from "./Metrics.js"
+import { SuiClient, type SuiClientService } from "./SuiClient.js"
 
 export interface CheckResult {
   readonly healthy: boolean
@@ -26,7 +34,7 @@ export interface HealthReport {
 }
 
 export interface HealthService {
-  /** Adds (or replaces) a named check. Removed again when the given scope closes, if any. */
+  /** Adds (or replaces) a named check. */
   readonly register: (name: string, check: Check) => Effect.Effect<void>
   /** Adds a check for the life of the current scope. */
   readonly registerScoped: (name: string, check: Check) => Effect.Effect<void, never, Scope.Scope>
@@ -96,3 +104,111 @@ export class Health extends Context.Tag("silvana/Health")<Health, HealthService>
 
   static readonly layer = Layer.effect(Health, Health.make())
 }
+
+// ---- the standard checks of the daemon's parts ----------------------------------------------------
+
+const canConnect = (target: { readonly path: string } | { readonly host: string; readonly port: number }) =>
+  Effect.async<boolean>((resume) => {
+    const s = "path" in target ? net.createConnection(target.path) : net.createConnection(target.port, target.host)
+    const done = (ok: boolean) => {
+      s.destroy()
+      resume(Effect.succeed(ok))
+    }
+    s.setTimeout(1000, () => done(false))
+    s.once("connect", () => done(true))
+    s.once("error", () => done(false))
+    return Effect.sync(() => s.destroy())
+  })
+
+/** The agent API's two listeners accept connections. */
+export const agentApiCheck = (api: AgentApiService): Check =>
+  Effect.gen(function* () {
+    const socket = yield* canConnect({ path: api.socketPath })
+    const tcp = yield* canConnect(api.tcp)
+    return {
+      healthy: socket && tcp,
+      details: {
+        socket: api.socketPath,
+        socket_listening: socket,
+        tcp: `${api.tcp.host}:${api.tcp.port}`,
+        tcp_listening: tcp,
+        in_flight: api.inFlight()
+      }
+    }
+  })
+
+/** The store's counts; always healthy (it is memory), reported for operators. */
+export const storeCheck = (store: JobStoreService): Check =>
+  Effect.map(store.stats, (stats) => ({ healthy: true, details: { ...stats } }))
+
+/** The Journal answers a read. */
+export const journalCheck = (journal: JournalService): Check =>
+  Effect.gen(function* () {
+    const cursor = yield* journal.getCursor
+    return {
+      healthy: true,
+      details: {
+        cursor_checkpoint: Option.match(cursor, { onNone: () => null, onSome: (c) => c.checkpoint.toString() }),
+        commits: yield* journal.commits
+      }
+    }
+  })
+
+/** The agent runtime's engine (Docker daemon) answers. */
+export const runtimeCheck = (runtime: AgentRuntimeService): Check =>
+  Effect.map(runtime.health, (h) => ({ healthy: true, details: { kind: h.kind, version: h.version } }))
+
+/**
+ * The full node answers, and how far this coordinator is behind it: checkpoints between the node's
+ * latest and the Journal's cursor, and the age of the node's latest checkpoint. Also feeds the
+ * checkpoint gauges. `chainEvents` adds the stream's counters (path, reconnects, replay gaps).
+ */
+export const chainCheck = (
+  sui: SuiClientService,
+  journal: Option.Option<JournalService>,
+  chainEvents: Option.Option<ChainEventsService>
+): Check =>
+  Effect.gen(function* () {
+    const info = yield* Effect.tryPromise({
+      try: (signal) => sui.client.ledgerService.getServiceInfo({}, { abort: signal, timeout: 1500 }).response,
+      catch: (e) => new Error(`full node at ${sui.url} does not answer: ${(e as Error).message ?? String(e)}`)
+    })
+    const latest = info.checkpointHeight ?? 0n
+    const latestAt = info.timestamp === undefined ? undefined : Number(info.timestamp.seconds) * 1000 + Math.floor(info.timestamp.nanos / 1e6)
+    const cursor = Option.isSome(journal) ? yield* Effect.orElseSucceed(journal.value.getCursor, () => Option.none()) : Option.none()
+    const processed = Option.map(cursor, (c) => c.checkpoint)
+    if (Option.isSome(processed)) yield* Metrics.checkpoint(processed.value, latest)
+    const stats = Option.isSome(chainEvents) ? yield* chainEvents.value.stats : undefined
+    return {
+      healthy: true,
+      details: {
+        connected: true,
+        node: sui.url,
+        chain_id: info.chainId ?? null,
+        latest_checkpoint: latest.toString(),
+        last_checkpoint: Option.match(processed, { onNone: () => null, onSome: (p) => p.toString() }),
+        lag_checkpoints: Option.match(processed, { onNone: () => null, onSome: (p) => Number(latest > p ? latest - p : 0n) }),
+        node_checkpoint_age_ms: latestAt === undefined ? null : Math.max(0, Date.now() - latestAt),
+        ...(stats === undefined ? {} : { stream: { ...stats } })
+      }
+    }
+  })
+
+/**
+ * Registers the checks of every part present in the context (agent API, store, Journal, runtime,
+ * chain) for the life of the current scope. Parts that are absent are simply not checked.
+ */
+export const registerStandardChecks = Effect.gen(function* () {
+  const health = yield* Health
+  const api = yield* Effect.serviceOption(AgentApi)
+  const store = yield* Effect.serviceOption(JobStore)
+  const journal = yield* Effect.serviceOption(Journal)
+  const runtime = yield* Effect.serviceOption(AgentRuntime)
+  const sui = yield* Effect.serviceOption(SuiClient)
+  const chainEvents = yield* Effect.serviceOption(ChainEvents)
+  if (Option.isSome(api)) yield* health.registerScoped("grpc", agentApiCheck(api.value))
+  if (Option.isSome(store)) yield* health.registerScoped("store", storeCheck(store.value))
+  if (Option.isSome(journal)) yield* health.registerScoped("journal", journalCheck(journal.value))
+  if (Option.isSome(runtime)) yield* health.registerScoped("agent_runtime", runtimeCheck(runtime.value))
+  if (Option.isSome(sui)) yield* health.registerScoped("chain", chainCheck(sui.value, journal, chainEvents))
+})

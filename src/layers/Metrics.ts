@@ -217,7 +217,9 @@ export const renderPrometheus = (
       family(name, "gauge", help).lines.push(`${name}${labelStr(tags)} ${num(Number(state.value))}`)
     } else if (MetricState.isHistogramState(state)) {
       const f = family(name, "histogram", help)
+      // Effect's boundaries end with +Inf already; the +Inf bucket is written once, from the count.
       for (const [bound, count] of state.buckets) {
+        if (bound === Infinity) continue
         f.lines.push(`${name}_bucket${labelStr([...tags, ["le", num(bound)]])} ${count}`)
       }
       f.lines.push(`${name}_bucket${labelStr([...tags, ["le", "+Inf"]])} ${state.count}`)

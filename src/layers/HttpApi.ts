@@ -1,0 +1,194 @@
+/**
+ * HttpApi — the operator's HTTP endpoint on `HTTP_ADDRESS` (default 127.0.0.1:8080):
+ *
+ * | route | answer |
+ * |---|---|
+ * | `GET /health` | 200 when every registered check is healthy, else 503 naming the failing ones (JSON) |
+ * | `GET /ready` | 200 once start-up is complete, else 503 |
+ * | `GET /metrics` | Prometheus text format 0.0.4 |
+ * | `GET /v1/status` | health summary, job counts by state, agents, listeners |
+ * | `GET /v1/jobs?state=…&limit=…` | jobs of the store (no payloads) |
+ * | `GET /v1/agents` | live agent sessions (never their keys) |
+ * | `GET /v1/config` | the effective configuration, secrets redacted |
+ *
+ * The server lives in the layer's scope. It binds where it is told; the default is loopback
+ * because the endpoint has no authentication.
+ */
+import { createServer } from "node:http"
+import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Context, Data, Effect, Layer, Schema } from "effect"
+import { JobState, type StoredJob } from "../domain/job.js"
+import { Config, type HostPort } from "./Config.js"
+import { Health, registerStandardChecks } from "./Health.js"
+import { JobStore } from "./JobStore.js"
+import * as Metrics from "./Metrics.js"
+import { Sessions } from "./Sessions.js"
+
+export const VERSION = "0.1.0"
+
+export interface HttpApiService {
+  /** Where the server listens (the real port when 0 was asked for). */
+  readonly address: HostPort
+  readonly url: string
+}
+
+export class HttpApiStartError extends Data.TaggedError("HttpApiStartError")<{ readonly message: string }> {}
+
+/** The JSON form of a job for operators: ids, triple, state, holder; never the payload itself. */
+export const jobView = (j: StoredJob) => ({
+  job_id: j.jobId ?? null,
+  state: j.state,
+  app_instance: `0x${j.appInstance}`,
+  job_sequence: j.jobSequence.toString(),
+  developer: j.developer,
+  agent: j.agent,
+  agent_method: j.agentMethod,
+  app: j.app,
+  app_instance_method: j.appInstanceMethod,
+  attempts: j.attempts,
+  held_by: j.heldBy ?? null,
+  error: j.error ?? null,
+  data_bytes: j.data.length,
+  created_at: Number(j.createdAt),
+  updated_at: Number(j.updatedAt)
+})
+
+const MAX_LIMIT = 10_000
+
+const badRequest = (message: string) => HttpServerResponse.unsafeJson({ error: message }, { status: 400 })
+
+/** Refreshes the store- and session-derived gauges, so a scrape always sees current values. */
+const refreshGauges = Effect.gen(function* () {
+  const store = yield* JobStore
+  const sessions = yield* Sessions
+  const config = yield* Config
+  yield* Metrics.setJobCounts({ ...(yield* store.stats) })
+  const active = (yield* sessions.list).length
+  yield* Metrics.agents(active, Math.max(0, config.maxConcurrentAgents - active))
+})
+
+const healthResponse = Effect.gen(function* () {
+  const report = yield* (yield* Health).report
+  return HttpServerResponse.unsafeJson(
+    { status: report.healthy ? "ok" : "unhealthy", ...report },
+    { status: report.healthy ? 200 : 503 }
+  )
+})
+
+const status = Effect.gen(function* () {
+  const config = yield* Config
+  const report = yield* (yield* Health).report
+  const stats = yield* (yield* JobStore).stats
+  const sessions = yield* (yield* Sessions).list
+  return HttpServerResponse.unsafeJson({
+    service: "silvana-coordinator",
+    version: VERSION,
+    chain: config.suiChain,
+    healthy: report.healthy,
+    ready: report.ready,
+    failing: report.failing,
+    uptime_seconds: report.uptimeSeconds,
+    jobs: stats,
+    agents: { active: sessions.length, max: config.maxConcurrentAgents },
+    checks: report.checks
+  })
+})
+
+const jobs = Effect.gen(function* () {
+  const params = yield* HttpServerRequest.ParsedSearchParams
+  const rawState = params["state"]
+  const rawLimit = params["limit"]
+  if (Array.isArray(rawState) || Array.isArray(rawLimit)) return badRequest("state and limit may be given once")
+  let state: JobState | undefined
+  if (rawState !== undefined && rawState !== "") {
+    if (!Schema.is(JobState)(rawState)) return badRequest(`state must be one of ${JobState.literals.join(", ")}`)
+    state = rawState
+  }
+  let limit = 100
+  if (rawLimit !== undefined && rawLimit !== "") {
+    const n = Number(rawLimit)
+    if (!Number.isSafeInteger(n) || n <= 0 || n > MAX_LIMIT) return badRequest(`limit must be an integer from 1 to ${MAX_LIMIT}`)
+    limit = n
+  }
+  const store = yield* JobStore
+  const list = yield* store.list(state, limit)
+  const stats = yield* store.stats
+  return HttpServerResponse.unsafeJson({ jobs: list.map(jobView), total: state === undefined ? stats.total : stats[state] })
+})
+
+const agents = Effect.gen(function* () {
+  const sessions = yield* (yield* Sessions).list
+  const store = yield* JobStore
+  const out = yield* Effect.forEach(sessions, (s) =>
+    Effect.map(store.heldBy(s.id), (held) => ({
+      session_id: s.id,
+      developer: s.triple.developer,
+      agent: s.triple.agent,
+      agent_method: s.triple.agentMethod,
+      container_id: s.containerId ?? null,
+      created_at: s.createdAt,
+      held_jobs: held.length
+    }))
+  )
+  return HttpServerResponse.unsafeJson({ agents: out })
+})
+
+/** The routes, as an app over the services (exported so tests can serve them on any server). */
+export const router = HttpRouter.empty.pipe(
+  HttpRouter.get("/health", healthResponse),
+  HttpRouter.get(
+    "/ready",
+    Effect.map(Effect.flatMap(Health, (h) => h.ready), (ready) => HttpServerResponse.unsafeJson({ ready }, { status: ready ? 200 : 503 }))
+  ),
+  HttpRouter.get(
+    "/metrics",
+    Effect.zipRight(
+      refreshGauges,
+      Effect.map(Metrics.prometheusText, (text) =>
+        HttpServerResponse.text(text, { contentType: "text/plain; version=0.0.4; charset=utf-8" })
+      )
+    )
+  ),
+  HttpRouter.get("/v1/status", status),
+  HttpRouter.get("/v1/jobs", jobs),
+  HttpRouter.get("/v1/agents", agents),
+  HttpRouter.get("/v1/config", Effect.map(Config, (c) => HttpServerResponse.unsafeJson(Config.render(c)))),
+  HttpRouter.all("*", Effect.succeed(HttpServerResponse.unsafeJson({ error: "not found" }, { status: 404 })))
+)
+
+export class HttpApi extends Context.Tag("silvana/HttpApi")<HttpApi, HttpApiService>() {
+  /** Listens on `address` (port 0 picks a free one) for the life of the layer's scope. */
+  static readonly layerWith = (address: HostPort) =>
+    Layer.scoped(
+      HttpApi,
+      Effect.gen(function* () {
+        yield* Metrics.registerAll
+        const server = yield* NodeHttpServer.make(() => createServer(), { host: address.host, port: address.port }).pipe(
+          Effect.mapError(
+            (e) => new HttpApiStartError({ message: `HTTP_ADDRESS: cannot listen on ${address.host}:${address.port}: ${String(e.cause ?? e)}` })
+          )
+        )
+        yield* HttpServer.serveEffect(router).pipe(Effect.provideService(HttpServer.HttpServer, server))
+        const port = server.address._tag === "TcpAddress" ? server.address.port : address.port
+        const host = address.host.includes(":") ? `[${address.host}]` : address.host
+        yield* Effect.logInfo("HTTP endpoint listening", { http: `${host}:${port}` })
+        return HttpApi.of({ address: { host: address.host, port }, url: `http://${host}:${port}` })
+      })
+    )
+
+  /** On `HTTP_ADDRESS`. */
+  static readonly layer = Layer.unwrapEffect(Effect.map(Config, (c) => HttpApi.layerWith(c.httpAddress)))
+
+  /**
+   * What the daemon adds on top of its services: the Health registry with the standard checks of
+   * every part present below it, the HTTP endpoint, and readiness once all of it is up. Provide it
+   * over the other layers so that it is built last.
+   */
+  static readonly layerDaemon = Layer.scopedDiscard(
+    Effect.gen(function* () {
+      yield* registerStandardChecks
+      yield* Effect.flatMap(Health, (h) => h.setReady(true))
+    })
+  ).pipe(Layer.provideMerge(HttpApi.layer), Layer.provideMerge(Health.layer))
+}
