@@ -145,6 +145,94 @@ describe("programmable transactions", () => {
   })
 })
 
+describe("apps and instances", () => {
+  it("creates an app with methods and a new shared AppInstance from the registry; the cap must be transferred", async () => {
+    const pkg = net.manifest.packageId
+    const reg = net.manifest.registryId
+    const appName = "app-two"
+    const r1 = await client.signAndExecuteTransaction({
+      signer: admin,
+      include: { effects: true },
+      transaction: (() => {
+        const tx = new Transaction()
+        tx.moveCall({ target: `${pkg}::registry::add_app`, arguments: [tx.object(reg), tx.pure.string(appName), tx.pure.address(admin.toSuiAddress()), tx.pure.option("string", "demo"), tx.object.clock()] })
+        const m = tx.moveCall({ target: `${pkg}::app_method::new`, arguments: [tx.pure.option("string", null), tx.pure.string("dev-x"), tx.pure.string("agent-x"), tx.pure.string("m-x")] })
+        tx.moveCall({ target: `${pkg}::registry::add_method_to_app`, arguments: [tx.object(reg), tx.pure.string(appName), tx.pure.string("run"), m] })
+        return tx
+      })()
+    })
+    expect(r1.$kind).toBe("Transaction")
+
+    // an AppInstanceCap that nobody takes is an unused value without drop
+    const lost = new Transaction()
+    lost.moveCall({
+      target: `${pkg}::registry::create_app_instance_from_registry`,
+      arguments: [lost.object(reg), lost.pure.string(appName), lost.pure.option("string", null), lost.pure.vector("string", []), lost.pure.vector("option<string>", []), lost.pure.u64(60_000), lost.object.clock()]
+    })
+    await expect(client.signAndExecuteTransaction({ transaction: lost, signer: admin })).rejects.toThrow(/unused value/i)
+
+    const tx = new Transaction()
+    const cap = tx.moveCall({
+      target: `${pkg}::registry::create_app_instance_from_registry`,
+      arguments: [tx.object(reg), tx.pure.string(appName), tx.pure.option("string", "second"), tx.pure.vector("string", ["mina"]), tx.pure.vector("option<string>", [null]), tx.pure.u64(60_000), tx.object.clock()]
+    })
+    tx.transferObjects([cap], tx.pure.address(admin.toSuiAddress()))
+    const r2 = await client.signAndExecuteTransaction({ transaction: tx, signer: admin, include: { effects: true, objectTypes: true } })
+    expect(r2.$kind).toBe("Transaction")
+    const t = r2.Transaction!
+    const created = t.effects!.changedObjects.filter((c) => c.idOperation === "Created")
+    const instanceId = created.find((c) => t.objectTypes![c.objectId]?.endsWith("::app_instance::AppInstance"))!.objectId
+    const capId = created.find((c) => t.objectTypes![c.objectId]?.endsWith("::app_instance::AppInstanceCap"))!.objectId
+    const { object: inst } = await client.core.getObject({ objectId: instanceId, include: { json: true } })
+    expect(inst.owner).toEqual({ $kind: "Shared", Shared: { initialSharedVersion: t.effects!.lamportVersion } })
+    const json = inst.json as any
+    expect(json.methods.contents).toEqual([{ key: "run", value: { description: null, developer: "dev-x", agent: "agent-x", agent_method: "m-x" } }])
+    expect(json.settlements.contents[0].key).toBe("mina")
+    expect(json.settlements.contents[0].value.settlement_job).toBeNull()
+    expect(json.admin).toBe(admin.toSuiAddress())
+    const { object: capObj } = await client.core.getObject({ objectId: capId, include: { json: true } })
+    expect(capObj.owner).toEqual({ $kind: "AddressOwner", AddressOwner: admin.toSuiAddress() })
+    expect((capObj.json as any).instance_address).toBe(instanceId)
+
+    // jobs on the new instance, including a settlement job that occupies its chain's slot
+    const job = new Transaction()
+    const args = (settlement: string | null) => [
+      job.object(instanceId), job.pure.string("run"), job.pure.option("string", null), job.pure.option("u64", null),
+      job.pure.option("vector<u64>", null), job.pure.option("vector<u64>", null), job.pure.option("vector<u64>", null),
+      job.pure.vector("u8", [1]), job.pure.option("u64", null), job.pure.option("u64", null), job.pure.option("string", settlement), job.object.clock()
+    ]
+    job.moveCall({ target: `${pkg}::app_instance::create_app_job`, arguments: args("mina") })
+    job.moveCall({ target: `${pkg}::app_instance::create_app_job`, arguments: args("mina") })
+    const r3 = await client.signAndExecuteTransaction({ transaction: job, signer: admin, include: { events: true } })
+    expect(r3.$kind).toBe("Transaction")
+    const names = r3.Transaction!.events!.map((e) => e.eventType.split("::").slice(1).join("::"))
+    expect(names).toEqual(["jobs::JobCreatedEvent", "multicall::OperationFailedEvent"])
+    expect(r3.Transaction!.events!.every((e) => e.module === "app_instance")).toBe(true)
+    const after = (await client.core.getObject({ objectId: instanceId, include: { json: true } })).object.json as any
+    expect(after.settlements.contents[0].value.settlement_job).toBe("1")
+  })
+
+  it("publishes executed transactions in checkpoints with their events' BCS and type strings", async () => {
+    const tx = new Transaction()
+    tx.moveCall({
+      target: `${net.manifest.packageId}::app_instance::start_app_job`,
+      arguments: [tx.object(net.manifest.appInstanceId), tx.pure.u64(424_242), tx.object.clock()]
+    })
+    const r = await client.signAndExecuteTransaction({ transaction: tx, signer: coordinator, include: { events: true } })
+    const digest = r.Transaction!.digest
+    const got = await client.core.getTransaction({ digest, include: { events: true } })
+    const cpSeq = BigInt(got.Transaction!.checkpoint!)
+    const { response } = await client.ledgerService.getCheckpoint({
+      checkpointId: { oneofKind: "sequenceNumber", sequenceNumber: cpSeq },
+      readMask: { paths: ["sequence_number", "transactions.digest", "transactions.events"] }
+    })
+    const inCp = response.checkpoint!.transactions.find((t) => t.digest === digest)!
+    const ev = inCp.events!.events[0]!
+    expect(ev.eventType).toBe(`${net.manifest.packageId}::multicall::OperationFailedEvent`)
+    expect(Array.from(ev.contents!.value!)).toEqual(Array.from(r.Transaction!.events![0]!.bcs))
+  })
+})
+
 describe("rejections", () => {
   it("rejects a tampered signature and a signature by another key (wrong sender)", async () => {
     const owner = admin.toSuiAddress()
