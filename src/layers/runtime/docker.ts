@@ -12,6 +12,7 @@
  * - Logs are demultiplexed into bounded tails; every stream opened is destroyed.
  */
 import Docker from "dockerode"
+import * as fs from "node:fs"
 import type { IncomingMessage } from "node:http"
 import type { Readable } from "node:stream"
 import { Deferred, Duration, Effect, Fiber, Layer, Option, Redacted, Schedule, type Scope } from "effect"
@@ -222,6 +223,19 @@ export const makeDockerRuntime = (options: DockerRuntimeOptions) =>
         const env: Record<string, string> = { ...spec.env }
         const binds: Array<string> = []
         if (spec.socketPath !== undefined) {
+          // A bind source that does not exist would be created by the engine as a directory,
+          // squatting the path the coordinator's socket belongs at.
+          const socketPath = spec.socketPath
+          const isSocket = yield* Effect.sync(() => {
+            try {
+              return fs.statSync(socketPath).isSocket()
+            } catch {
+              return false
+            }
+          })
+          if (!isSocket) {
+            return yield* new AgentStartFailed({ name, message: `coordinator socket ${socketPath} does not exist or is not a socket` })
+          }
           env["COORDINATOR_SOCKET"] = spec.socketPath
           binds.push(`${spec.socketPath}:${spec.socketPath}:ro`)
         }

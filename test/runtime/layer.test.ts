@@ -1,0 +1,41 @@
+/** `AgentRuntime.layer` picks the implementation from Config, and a missing engine is a clear error. */
+import { Effect, Exit, Layer } from "effect"
+import { afterEach, describe, expect, it } from "vitest"
+import { AgentRuntime } from "../../src/layers/AgentRuntime.js"
+import { Config } from "../../src/layers/Config.js"
+
+const kindWith = (env: Record<string, string>) =>
+  Effect.runPromiseExit(
+    Effect.scoped(
+      Effect.flatMap(Layer.build(AgentRuntime.layer.pipe(Layer.provide(Config.layerFromEnv(env)))), (ctx) =>
+        Effect.succeed(ctx.unsafeMap.get(AgentRuntime.key) as AgentRuntime["Type"])
+      ).pipe(Effect.flatMap((rt) => Effect.map(rt.health, (h) => [rt.kind, h.kind] as const)))
+    )
+  )
+
+const savedDockerHost = process.env["DOCKER_HOST"]
+afterEach(() => {
+  if (savedDockerHost === undefined) delete process.env["DOCKER_HOST"]
+  else process.env["DOCKER_HOST"] = savedDockerHost
+})
+
+describe("AgentRuntime.layer", () => {
+  it("uses the process runtime when asked", async () => {
+    const exit = await kindWith({ AGENT_RUNTIME: "process", STATE_DIR: ".silvana/test-layer" })
+    expect(exit).toEqual(Exit.succeed(["process", "process"]))
+  })
+
+  it("uses Docker when asked, and when unset while an engine answers", async () => {
+    expect(await kindWith({ AGENT_RUNTIME: "docker" })).toEqual(Exit.succeed(["docker", "docker"]))
+    expect(await kindWith({ STATE_DIR: ".silvana/test-layer" })).toEqual(Exit.succeed(["docker", "docker"]))
+  })
+
+  it("falls back to processes when no engine answers, but fails when Docker was asked for", async () => {
+    process.env["DOCKER_HOST"] = "unix:///nonexistent/docker.sock"
+    expect(await kindWith({ STATE_DIR: ".silvana/test-layer" })).toEqual(Exit.succeed(["process", "process"]))
+    const exit = await kindWith({ AGENT_RUNTIME: "docker" })
+    expect(Exit.isFailure(exit)).toBe(true)
+    expect(String(exit)).toMatch(/EngineUnavailable/)
+    expect(String(exit)).toMatch(/Docker engine/)
+  })
+})
