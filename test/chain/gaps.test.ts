@@ -1,0 +1,114 @@
+/**
+ * ChainEvents across restarts: a gap larger than the node's 256-frame subscription buffer is
+ * filled from history on both paths; a gap reaching pruned history yields a ReplayGap item, and
+ * ChainState recovers the pending jobs the stream could not replay.
+ */
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Effect, Stream } from "effect"
+import { afterEach, describe, expect, it } from "vitest"
+import { createJobs } from "../../src/localnet/client.js"
+import type { LocalnetHandle } from "../../src/localnet/index.js"
+import { type ChainItem, ChainEvents, type ChainEventsOptions } from "../../src/layers/ChainEvents.js"
+import { ChainState } from "../../src/layers/ChainState.js"
+import { Journal } from "../../src/layers/Journal.js"
+import { endOf } from "../../src/chain/follow.js"
+import { eventsLayer, METHOD, startNet, suiLayer } from "./fixture.js"
+import { Layer } from "effect"
+
+let net: LocalnetHandle | undefined
+let dir: string | undefined
+afterEach(async () => {
+  await net?.close()
+  net = undefined
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
+  dir = undefined
+})
+
+const appHex = (id: string) => id.toLowerCase().replace(/^0x/, "").padStart(64, "0")
+
+/** Runs the stream (a fresh layer on the journal file) until `until` holds, committing every item. */
+const follow = (n: LocalnetHandle, file: string, options: ChainEventsOptions, until: (items: ChainItem[]) => boolean, init?: bigint) =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const events = yield* ChainEvents
+        if (init !== undefined) yield* events.commit({ ...endOf(init), token: null })
+        const items: ChainItem[] = []
+        yield* events.stream.pipe(
+          Stream.tap((item) => Effect.sync(() => items.push(item))),
+          Stream.tap(events.commit),
+          Stream.takeUntil(() => until(items)),
+          Stream.runDrain,
+          Effect.timeoutFail({ duration: "40 seconds", onTimeout: () => new Error(`timed out with ${items.length} items`) })
+        )
+        return { items, stats: yield* events.stats }
+      })
+    ).pipe(Effect.provide(eventsLayer(n, { backoffInitialMs: 20, backoffMaxMs: 200, silenceMs: 5_000, ...options }, file)))
+  )
+
+const createdSeqs = (items: ChainItem[], app: string) =>
+  items.flatMap((i) => (i._tag === "Event" && i.event._tag === "JobCreatedEvent" && i.event.appInstance === app ? [i.event.jobSequence] : []))
+
+describe.each(["filtered", "checkpoints"] as const)("ChainEvents gaps (%s path)", (mode) => {
+  it("fills a gap of more than 256 checkpoints after a restart, from the stored cursor", async () => {
+    net = await startNet()
+    const n = net
+    dir = mkdtempSync(join(tmpdir(), "chain-gap-"))
+    const file = join(dir, "journal.sqlite")
+    const app = appHex(n.manifest.appInstanceId)
+    const first = await createJobs(n.manifest, { count: 5, method: METHOD })
+    const tip0 = (n.chain.latestCheckpoint().sequenceNumber ?? 0n) - 5n
+    const run1 = await follow(n, file, { mode }, (items) => createdSeqs(items, app).length >= 5, tip0)
+    expect(createdSeqs(run1.items, app)).toEqual(first.jobSequences)
+    // The coordinator is down while 300 checkpoints (one job each) are produced.
+    const before = n.chain.latestCheckpoint().sequenceNumber ?? 0n
+    const gap = await createJobs(n.manifest, { count: 300, method: METHOD })
+    const after = n.chain.latestCheckpoint().sequenceNumber ?? 0n
+    expect(after - before).toBeGreaterThan(256n)
+    const run2 = await follow(n, file, { mode }, (items) => createdSeqs(items, app).length >= 300)
+    expect(createdSeqs(run2.items, app)).toEqual(gap.jobSequences)
+    expect(run2.stats.path).toBe(mode)
+    expect(run2.stats.replayGaps).toBe(0)
+  })
+
+  it("reports a ReplayGap when the gap reaches pruned history, and ChainState recovers the pending jobs", async () => {
+    net = await startNet()
+    const n = net
+    dir = mkdtempSync(join(tmpdir(), "chain-prune-"))
+    const file = join(dir, "journal.sqlite")
+    const app = appHex(n.manifest.appInstanceId)
+    const tip0 = n.chain.latestCheckpoint().sequenceNumber ?? 0n
+    const run1 = await follow(n, file, { mode }, () => true, tip0)
+    const lastCheckpoint = run1.items.filter((i) => i._tag === "Checkpoint").at(-1)
+    const covered = lastCheckpoint?._tag === "Checkpoint" ? lastCheckpoint.checkpoint : tip0
+    const lost = await createJobs(n.manifest, { count: 20, method: METHOD })
+    const prunePoint = n.chain.latestCheckpoint().sequenceNumber ?? 0n
+    n.faults.pruneBelow(prunePoint)
+    const later = await createJobs(n.manifest, { count: 5, method: METHOD })
+    const run = await follow(n, file, { mode }, (items) => createdSeqs(items, app).length >= 6)
+    const gaps = run.items.filter((i) => i._tag === "ReplayGap")
+    expect(gaps).toHaveLength(1)
+    const gap = gaps[0]!
+    if (gap._tag !== "ReplayGap") throw new Error("unreachable")
+    expect(gap.from).toBe(covered + 1n)
+    expect(gap.to).toBe(prunePoint - 1n)
+    expect(run.stats.replayGaps).toBe(1)
+    // The gap item comes before any event after it, and the later jobs still arrive in order.
+    expect(run.items.findIndex((i) => i._tag === "ReplayGap")).toBeLessThan(run.items.findIndex((i) => i._tag === "Event"))
+    // Checkpoint `prunePoint` itself is still available: it holds the last of the "lost" jobs.
+    expect(createdSeqs(run.items, app)).toEqual([lost.jobSequences.at(-1)!, ...later.jobSequences])
+    // Reconciliation from chain state finds every job the stream lost.
+    const pending = await Effect.runPromise(
+      Effect.flatMap(ChainState, (c) => c.pendingJobs(n.manifest.appInstanceId)).pipe(
+        Effect.provide(Layer.provide(ChainState.layer, suiLayer(n))),
+        Effect.scoped
+      )
+    )
+    const pendingSeqs = new Set(pending.map((j) => j.jobSequence))
+    for (const s of lost.jobSequences) expect(pendingSeqs.has(s)).toBe(true)
+    expect(pending.every((j) => j.status._tag === "Pending" && j.appInstance === app)).toBe(true)
+    expect(pending.find((j) => j.jobSequence === lost.jobSequences[0])?.agentMethod).toBe(METHOD)
+  })
+})
