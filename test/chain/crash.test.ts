@@ -1,0 +1,133 @@
+/**
+ * Crash between "agent acknowledged" and "transaction executed": a child process makes the
+ * completions durable, is SIGKILLed, and a restarted Settlement on the same Journal file settles
+ * every operation exactly once.
+ */
+import { spawn } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { DatabaseSync } from "node:sqlite"
+import { fileURLToPath } from "node:url"
+import { Effect, Layer } from "effect"
+import { afterEach, describe, expect, it } from "vitest"
+import { JobCompletedEvent } from "../../src/chain/moveTypes.js"
+import { createJobs } from "../../src/localnet/client.js"
+import type { LocalnetHandle } from "../../src/localnet/index.js"
+import { ChainState } from "../../src/layers/ChainState.js"
+import { Journal } from "../../src/layers/Journal.js"
+import { Settlement } from "../../src/layers/Settlement.js"
+import { METHOD, sleep, startNet, suiLayer } from "./fixture.js"
+
+let net: LocalnetHandle | undefined
+let dir: string | undefined
+afterEach(async () => {
+  await net?.close()
+  net = undefined
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
+  dir = undefined
+})
+
+const child = fileURLToPath(new URL("./crashChild.ts", import.meta.url))
+
+const settlementOn = (n: LocalnetHandle, file: string) =>
+  Layer.provideMerge(Layer.merge(Settlement.layer({ lingerMs: 5 }), ChainState.layer), Layer.merge(suiLayer(n), Journal.layerFile(file)))
+
+/** Counts JobCompletedEvents per job sequence over the whole (unpruned) chain. */
+const completions = (n: LocalnetHandle): Map<bigint, number> => {
+  const out = new Map<bigint, number>()
+  const tip = n.chain.latestCheckpoint().sequenceNumber ?? 0n
+  for (let s = 0n; s <= tip; s++) {
+    for (const tx of n.chain.getCheckpoint(s)?.transactions ?? []) {
+      for (const ev of tx.events?.events ?? []) {
+        if (ev.eventType?.endsWith("::jobs::JobCompletedEvent") !== true || ev.contents?.value === undefined) continue
+        const seq = BigInt(JobCompletedEvent.parse(ev.contents.value).job_sequence)
+        out.set(seq, (out.get(seq) ?? 0) + 1)
+      }
+    }
+  }
+  return out
+}
+
+const journalCount = (file: string, sql: string): number => {
+  const db = new DatabaseSync(file, { readOnly: true })
+  try {
+    return Number((db.prepare(sql).get() as { n: number }).n)
+  } finally {
+    db.close()
+  }
+}
+
+describe.each(["after the acknowledgement", "while the transaction is in flight"] as const)("crash %s", (when) => {
+  it("restart on the same Journal executes every acknowledged completion exactly once", async () => {
+    net = await startNet()
+    const n = net
+    dir = mkdtempSync(join(tmpdir(), "chain-crash-"))
+    const file = join(dir, "journal.sqlite")
+    const { jobSequences } = await createJobs(n.manifest, { count: 20, method: METHOD, perTransaction: 10 })
+    const started = await Effect.runPromise(
+      Effect.scoped(Effect.flatMap(Settlement, (s) => s.start(n.manifest.appInstanceId, jobSequences))).pipe(
+        Effect.provide(settlementOn(n, file))
+      )
+    )
+    expect([...started.values()].every((v) => v)).toBe(true)
+
+    // Slow the node down so the kill lands before the completion transaction executes.
+    n.faults.setLatencyMs(when === "after the acknowledgement" ? 3_000 : 1_500)
+    const proc = spawn(process.execPath, ["--import", "tsx", child], {
+      env: {
+        ...process.env,
+        CRASH_URL: n.manifest.grpcUrl,
+        CRASH_KEY: n.manifest.keys.coordinator,
+        CRASH_PKG: n.manifest.packageId,
+        CRASH_JOURNAL: file,
+        CRASH_APP: n.manifest.appInstanceId,
+        CRASH_SEQS: jobSequences.join(",")
+      },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stderr = ""
+    proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
+    const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()))
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`child did not acknowledge: ${stderr}`)), 40_000)
+      proc.stdout.on("data", (d: Buffer) => {
+        if (d.toString().includes("ACKED")) {
+          clearTimeout(t)
+          resolve()
+        }
+      })
+    })
+    if (when === "while the transaction is in flight") {
+      const deadline = Date.now() + 20_000
+      while (journalCount(file, "SELECT count(*) AS n FROM txs") === 0 && Date.now() < deadline) await sleep(20)
+      expect(journalCount(file, "SELECT count(*) AS n FROM txs")).toBe(1)
+    }
+    proc.kill("SIGKILL")
+    await exited
+    // Nothing executed yet for the completions, and all of them are durable in the outbox.
+    expect(completions(n).size).toBe(0)
+    expect(journalCount(file, "SELECT count(*) AS n FROM outbox WHERE kind = 'complete' AND state IN ('queued','inflight')")).toBe(20)
+
+    n.faults.setLatencyMs(0)
+    const after = await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const settlement = yield* Settlement
+          yield* settlement.awaitIdle
+          const chain = yield* ChainState
+          const jobs = yield* chain.jobs(n.manifest.appInstanceId, jobSequences)
+          const open = yield* Effect.flatMap(Journal, (j) => j.openOps)
+          return { jobs, open }
+        })
+      ).pipe(Effect.provide(settlementOn(n, file)))
+    )
+    // A transaction that was still executing when the child died may land a little later.
+    await sleep(2_000)
+    const counts = completions(n)
+    expect(after.open).toHaveLength(0)
+    expect(after.jobs).toHaveLength(0)
+    for (const s of jobSequences) expect(counts.get(s)).toBe(1)
+    expect(journalCount(file, "SELECT count(*) AS n FROM outbox WHERE kind = 'complete' AND state = 'done'")).toBe(20)
+  })
+})
