@@ -1,0 +1,190 @@
+/**
+ * Operator commands that read a running daemon over its HTTP endpoint:
+ * `status`, `jobs [--state …] [--limit …]`, `agents`, and `config` (local, or the daemon's with
+ * `--url`). Human tables by default, `--json` for scripts.
+ *
+ * Exit codes: 0 — answered and healthy; 1 — the daemon is unhealthy (status) or cannot be reached
+ * or answered with an error; 2 — a usage or configuration error (bad flag, bad URL, bad env).
+ */
+import { Command, Options } from "@effect/cli"
+import { ConfigError, Console, Effect, Either, Layer, Option } from "effect"
+import { Config, formatConfigError } from "../layers/Config.js"
+import { Observability } from "../layers/Observability.js"
+import { BadUrl, getJson, resolveUrl } from "./client.js"
+import { age, kv, shortId, table } from "./table.js"
+
+const JOB_STATES = ["pending", "starting", "started", "held", "completed", "failed", "terminated"] as const
+
+const url = Options.text("url").pipe(
+  Options.withDescription("The daemon's HTTP endpoint (default: http://HTTP_ADDRESS, else http://127.0.0.1:8080)"),
+  Options.optional
+)
+const json = Options.boolean("json").pipe(Options.withDescription("Print the daemon's JSON answer instead of a table"))
+
+const setExit = (code: number) =>
+  Effect.sync(() => {
+    process.exitCode = code
+  })
+
+/** Runs a daemon read: a bad URL is exit 2, an unreachable or failing daemon exit 1, one line on stderr. */
+const withDaemon = <E extends { readonly message: string; readonly _tag: string }>(
+  flag: Option.Option<string>,
+  run: (base: string) => Effect.Effect<void, E>
+) =>
+  Either.match(resolveUrl(flag), {
+    onLeft: (e: BadUrl) => Effect.zipRight(Console.error(e.message), setExit(2)),
+    onRight: (base) => run(base).pipe(Effect.catchAll((e) => Effect.zipRight(Console.error(e.message), setExit(1))))
+  })
+
+interface CheckView {
+  readonly healthy: boolean
+  readonly details: Record<string, unknown>
+}
+interface StatusView {
+  readonly chain: string
+  readonly version: string
+  readonly healthy: boolean
+  readonly ready: boolean
+  readonly failing: ReadonlyArray<string>
+  readonly uptime_seconds: number
+  readonly jobs: Record<string, number>
+  readonly agents: { readonly active: number; readonly max: number }
+  readonly checks: Record<string, CheckView>
+}
+
+/** `status`: health, job counts, agents. Exit 1 when the daemon reports itself unhealthy. */
+export const statusCommand = Command.make("status", { url, json }, ({ json, url }) =>
+  withDaemon(url, (base) =>
+    Effect.gen(function* () {
+      const { body: s } = yield* getJson<StatusView>(base, "/v1/status")
+      if (json) {
+        yield* Console.log(JSON.stringify(s, null, 2))
+      } else {
+        const state = s.healthy ? "healthy" : `UNHEALTHY (${s.failing.join(", ")})`
+        yield* Console.log(
+          [
+            `coordinator ${s.version} at ${base}: ${state}, ${s.ready ? "ready" : "starting"}, up ${age(s.uptime_seconds)}, chain ${s.chain}`,
+            `agents: ${s.agents.active} of ${s.agents.max}`,
+            `jobs: ${Object.entries(s.jobs).map(([k, v]) => `${k} ${v}`).join(", ")}`,
+            "",
+            table(
+              ["CHECK", "STATUS", "DETAILS"],
+              Object.entries(s.checks).map(([name, c]) => [name, c.healthy ? "ok" : "FAILING", kv(c.details)])
+            )
+          ].join("\n")
+        )
+      }
+      if (!s.healthy) yield* setExit(1)
+    })
+  )
+).pipe(Command.withDescription("Show the health, job counts and agents of a running coordinator"))
+
+interface JobView {
+  readonly job_id: string | null
+  readonly state: string
+  readonly app_instance: string
+  readonly job_sequence: string
+  readonly developer: string
+  readonly agent: string
+  readonly agent_method: string
+  readonly attempts: number
+  readonly held_by: string | null
+  readonly error: string | null
+}
+
+/** `jobs`: the daemon's jobs, optionally of one state. */
+export const jobsCommand = Command.make(
+  "jobs",
+  {
+    url,
+    json,
+    state: Options.choice("state", JOB_STATES).pipe(Options.withDescription("Only jobs in this state"), Options.optional),
+    limit: Options.integer("limit").pipe(Options.withDescription("At most this many jobs (1 to 10000)"), Options.withDefault(100))
+  },
+  ({ json, limit, state, url }) =>
+    limit < 1 || limit > 10_000
+      ? Effect.zipRight(Console.error("--limit: expected an integer from 1 to 10000"), setExit(2))
+      : withDaemon(url, (base) =>
+          Effect.gen(function* () {
+            const query = new URLSearchParams({ limit: String(limit) })
+            if (Option.isSome(state)) query.set("state", state.value)
+            const { body } = yield* getJson<{ jobs: ReadonlyArray<JobView>; total: number }>(base, `/v1/jobs?${query}`)
+            if (json) return yield* Console.log(JSON.stringify(body, null, 2))
+            yield* Console.log(
+              table(
+                ["JOB_ID", "STATE", "DEVELOPER/AGENT/METHOD", "APP_INSTANCE", "SEQ", "ATTEMPTS", "HELD_BY", "ERROR"],
+                body.jobs.map((j) => [
+                  j.job_id ?? "-",
+                  j.state,
+                  `${j.developer}/${j.agent}/${j.agent_method}`,
+                  shortId(j.app_instance),
+                  j.job_sequence,
+                  String(j.attempts),
+                  shortId(j.held_by),
+                  j.error === null ? "" : j.error.replace(/\s+/g, " ").slice(0, 60)
+                ])
+              )
+            )
+            yield* Console.log(`${body.jobs.length} shown of ${body.total}`)
+          })
+        )
+).pipe(Command.withDescription("List the jobs a running coordinator knows (optionally of one state)"))
+
+interface AgentView {
+  readonly session_id: string
+  readonly developer: string
+  readonly agent: string
+  readonly agent_method: string
+  readonly container_id: string | null
+  readonly created_at: number
+  readonly held_jobs: number
+}
+
+/** `agents`: live agent sessions. */
+export const agentsCommand = Command.make("agents", { url, json }, ({ json, url }) =>
+  withDaemon(url, (base) =>
+    Effect.gen(function* () {
+      const { body } = yield* getJson<{ agents: ReadonlyArray<AgentView> }>(base, "/v1/agents")
+      if (json) return yield* Console.log(JSON.stringify(body, null, 2))
+      const now = Date.now()
+      yield* Console.log(
+        table(
+          ["SESSION", "DEVELOPER/AGENT/METHOD", "CONTAINER", "HELD_JOBS", "AGE"],
+          body.agents.map((a) => [
+            shortId(a.session_id),
+            `${a.developer}/${a.agent}/${a.agent_method}`,
+            shortId(a.container_id),
+            String(a.held_jobs),
+            age((now - a.created_at) / 1000)
+          ])
+        )
+      )
+      yield* Console.log(`${body.agents.length} agent${body.agents.length === 1 ? "" : "s"} running`)
+    })
+  )
+).pipe(Command.withDescription("List the agent sessions of a running coordinator"))
+
+const printConfig = (c: Record<string, unknown>, asJson: boolean) =>
+  asJson
+    ? Console.log(JSON.stringify(c, null, 2))
+    : Console.log(table(["VARIABLE", "VALUE"], Object.entries(c).map(([k, v]) => [k, v === null ? "-" : String(v)])))
+
+/**
+ * `config`: without `--url`, the effective configuration this machine's environment gives (what
+ * `start` would use), as JSON — unchanged from before the operator commands existed; with
+ * `--url`, the configuration the running daemon uses. Secrets are redacted either way.
+ */
+export const configCommand = Command.make(
+  "config",
+  { url, table: Options.boolean("table").pipe(Options.withDescription("Print a table instead of JSON")) },
+  ({ table: asTable, url }) =>
+    Option.isSome(url)
+      ? withDaemon(url, (base) => Effect.flatMap(getJson<Record<string, unknown>>(base, "/v1/config"), ({ body }) => printConfig(body, !asTable)))
+      : Effect.flatMap(Config, (c) => printConfig(Config.render(c), !asTable)).pipe(
+          Effect.provide(Layer.provideMerge(Observability.logger, Config.layer)),
+          Effect.catchIf(ConfigError.isConfigError, (e) => Effect.zipRight(Console.error(formatConfigError(e)), setExit(2)))
+        )
+).pipe(Command.withDescription("Print the effective configuration (secrets redacted); with --url, the running daemon's"))
+
+/** The operator commands, for `Command.withSubcommands`. */
+export const operatorCommands = [statusCommand, jobsCommand, agentsCommand] as const
