@@ -36,6 +36,10 @@ const readManifest = (file: string) =>
     catch: (e) => new Error(`cannot read manifest ${file}: ${String(e)}`)
   })
 
+/** Runs a promise, turning its rejection into a readable error (the CLI prints its message). */
+const attempt = <A>(what: string, f: () => Promise<A>) =>
+  Effect.tryPromise({ try: f, catch: (e) => new Error(`${what} failed: ${e instanceof Error ? e.message : String(e)}`) })
+
 const parseCheckpointMs = (text: string): number | "per-transaction" => {
   if (text === "per-transaction" || text === "tx") return "per-transaction"
   const n = Number(text)
@@ -99,7 +103,7 @@ const seed = Command.make(
   (o) =>
     Effect.gen(function* () {
       const manifest = yield* readManifest(o.manifest)
-      yield* Effect.tryPromise(() =>
+      yield* attempt("seed", () =>
         seedAgentMethod(manifest, {
           developer: o.developer,
           agent: o.agent,
@@ -134,7 +138,7 @@ const createJobsCommand = Command.make(
     Effect.gen(function* () {
       const manifest = yield* readManifest(o.manifest)
       let last = 0
-      const result = yield* Effect.tryPromise(() =>
+      const result = yield* attempt("create-jobs", () =>
         createJobs(manifest, {
           count: o.count,
           method: o.method,
@@ -181,8 +185,8 @@ const fault = Command.make(
       for (const [key, value] of params) {
         if (Option.isSome(value)) query.set(key, String(value.value))
       }
-      const response = yield* Effect.tryPromise(() => fetch(`${adminUrl}/faults/${o.name}?${query}`, { method: "POST" }))
-      const body = yield* Effect.tryPromise(() => response.text())
+      const response = yield* attempt(`fault ${o.name}`, () => fetch(`${adminUrl}/faults/${o.name}?${query}`, { method: "POST" }))
+      const body = yield* attempt(`fault ${o.name}`, () => response.text())
       if (!response.ok) return yield* Effect.fail(new Error(`fault ${o.name} refused: ${body}`))
       yield* Console.log(body)
     })
