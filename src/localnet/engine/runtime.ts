@@ -35,8 +35,24 @@ export const TxContextParam = (mutable: boolean): MoveParam => ({
 export const isTxContext = (p: MoveParam): boolean =>
   typeof p.type === "object" && "datatype" in p.type && p.type.datatype === `${SUI}::tx_context::TxContext`
 
-/** The BCS schema of a pure argument of this type, or undefined for object/struct types. */
+const primitiveSchemas = new Map<string, BcsType<any, any> | undefined>()
+const schemaCache = new WeakMap<object, BcsType<any, any> | null>()
+
+/** The BCS schema of a pure argument of this type, or undefined for object/struct types (cached). */
 export const pureSchema = (t: MoveType): BcsType<any, any> | undefined => {
+  if (typeof t === "string") {
+    if (!primitiveSchemas.has(t)) primitiveSchemas.set(t, buildPureSchema(t))
+    return primitiveSchemas.get(t)
+  }
+  let s = schemaCache.get(t)
+  if (s === undefined) {
+    s = buildPureSchema(t) ?? null
+    schemaCache.set(t, s)
+  }
+  return s ?? undefined
+}
+
+const buildPureSchema = (t: MoveType): BcsType<any, any> | undefined => {
   if (typeof t === "string") {
     switch (t) {
       case "u8": return bcs.u8()
