@@ -131,7 +131,7 @@ const createJobsCommand = Command.make(
     count: Options.integer("count").pipe(Options.withDefault(1)),
     method: Options.text("method"),
     data: Options.text("data").pipe(Options.optional, Options.withDescription("Job data: text, or 0x-prefixed hex")),
-    intervalMs: Options.integer("interval-ms").pipe(Options.optional, Options.withDescription("Pause between transactions")),
+    intervalMs: Options.integer("interval-ms").pipe(Options.optional, Options.withDescription("Make the jobs periodic with this interval_ms (>= 60000, first run due now)")),
     perTransaction: Options.integer("per-transaction").pipe(Options.optional, Options.withDescription("Jobs per transaction"))
   },
   (o) =>
