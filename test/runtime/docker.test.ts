@@ -212,3 +212,71 @@ describe("docker runtime", () => {
     expect(left).toEqual([])
   })
 })
+
+describe("docker runtime image pulls", () => {
+  it("retries a failing pull with backoff, then reports ImagePullFailed", async () => {
+    const net = await import("node:net")
+    let connections = 0
+    // A "registry" that hangs up on every connection: each pull attempt fails fast.
+    const server = net.createServer((s) => {
+      connections += 1
+      s.destroy()
+    })
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()))
+    const port = (server.address() as { port: number }).port
+    const scope = Effect.runSync(Scope.make())
+    const pullWith = async (pullRetries: number) => {
+      const rt = await Effect.runPromise(
+        makeDockerRuntime({ stopGraceMs: 1000, logTailBytes: 1024, credentials: Option.none(), pullRetries, pullTimeoutMs: 30_000 }).pipe(
+          Scope.extend(scope)
+        )
+      )
+      const before = connections
+      const error = await Effect.runPromise(
+        Effect.scoped(rt.start(specFor(coordinatorId, newSession(), fake, { image: `127.0.0.1:${port}/silvana/absent:1` }))).pipe(Effect.flip)
+      )
+      return { error, connections: connections - before }
+    }
+    try {
+      // The engine may dial the registry more than once per pull (https, then http): measure one
+      // attempt, then expect exactly three times that with two retries.
+      const once = await pullWith(0)
+      expect(once.error._tag).toBe("ImagePullFailed")
+      expect(once.connections).toBeGreaterThan(0)
+      const retried = await pullWith(2)
+      expect(retried.error._tag).toBe("ImagePullFailed")
+      expect(retried.connections).toBe(3 * once.connections)
+    } finally {
+      await Effect.runPromise(Scope.close(scope, Exit.void))
+      server.close()
+    }
+  })
+
+  it("bounds a pull by the pull timeout", async () => {
+    const net = await import("node:net")
+    const sockets = new Set<import("node:net").Socket>()
+    // A "registry" that accepts and never answers.
+    const server = net.createServer((s) => {
+      sockets.add(s)
+    })
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()))
+    const port = (server.address() as { port: number }).port
+    const scope = Effect.runSync(Scope.make())
+    try {
+      const rt = await Effect.runPromise(
+        makeDockerRuntime({ stopGraceMs: 1000, logTailBytes: 1024, credentials: Option.none(), pullRetries: 0, pullTimeoutMs: 1500 }).pipe(
+          Scope.extend(scope)
+        )
+      )
+      const error = await Effect.runPromise(
+        Effect.scoped(rt.start(specFor(coordinatorId, newSession(), fake, { image: `127.0.0.1:${port}/silvana/slow:1` }))).pipe(Effect.flip)
+      )
+      expect(error._tag).toBe("ImagePullFailed")
+      expect(error.message).toMatch(/did not finish within 1500 ms/)
+    } finally {
+      await Effect.runPromise(Scope.close(scope, Exit.void))
+      for (const s of sockets) s.destroy()
+      server.close()
+    }
+  })
+})

@@ -121,15 +121,20 @@ export const makeDockerRuntime = (options: DockerRuntimeOptions) =>
     const pidsLimit = options.pidsLimit ?? 1024
     const live = new Set<AgentHandle>()
 
+    const where = process.env["DOCKER_HOST"] ?? "/var/run/docker.sock"
+    const hint = "start the engine (scripts/start-dockerd.sh) or set AGENT_RUNTIME=process"
     const health = Effect.tryPromise({
       try: async () => {
         await docker.ping()
         const v = await docker.version()
         return { kind: "docker" as const, version: v.Version }
       },
-      catch: engineDown("no answer")
+      catch: (e) => new EngineUnavailable({ message: `Docker engine at ${where} does not answer (${errorText(e)}); ${hint}` })
     }).pipe(
-      Effect.timeoutFail({ duration: Duration.seconds(5), onTimeout: () => new EngineUnavailable({ message: "Docker engine: no answer within 5s" }) }),
+      Effect.timeoutFail({
+        duration: Duration.seconds(5),
+        onTimeout: () => new EngineUnavailable({ message: `Docker engine at ${where} did not answer within 5 s; ${hint}` })
+      }),
       Effect.withSpan("AgentRuntime.health")
     )
 
