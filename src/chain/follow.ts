@@ -8,7 +8,7 @@ import { Chunk, Data, Effect, Option, Queue, Stream, Take } from "effect"
 import type { ChainPosition } from "../layers/Journal.js"
 import { type CoordinationEvent, coordinationEventName, decodeCoordinationEvent } from "./events.js"
 import { jobsEvents } from "./moveTypes.js"
-import { ChainRpcError, serverStream, unary } from "./rpc.js"
+import { type CallOpts, ChainRpcError, serverStream, toRpcError, unary } from "./rpc.js"
 
 /** An item of the event stream. Every item carries the position to commit once it is processed. */
 export type ChainItem =
@@ -78,7 +78,8 @@ export interface FollowSettings {
   readonly silenceMs: number
   readonly gapConcurrency: number
   readonly chunkSize: number
-  readonly emit: (item: ChainItem) => Effect.Effect<void>
+  /** Hands items to the consumer (with backpressure). */
+  readonly emit: (items: ReadonlyArray<ChainItem>) => Effect.Effect<void>
   readonly state: FollowState
   readonly stats: FollowStats
 }
@@ -94,42 +95,51 @@ const EVENT_MASK = ["event_type", "contents", "checkpoint", "transaction_digest"
 const isPruned = (e: unknown): boolean =>
   e instanceof ChainRpcError && (e.code === "NOT_FOUND" || e.code === "OUT_OF_RANGE")
 
-/** Shared helpers of both paths. */
+/**
+ * Shared helpers of both paths. Items are produced synchronously into a buffer and handed over in
+ * batches (`flush`), so catching up costs one Effect step per range read, not one per item.
+ */
 const core = (s: FollowSettings) => {
   const { state, stats } = s
+  const out: ChainItem[] = []
+  const problems: string[] = []
 
   const serviceInfo = unary("GetServiceInfo", (o) => s.client.ledgerService.getServiceInfo({}, o), 15_000)
 
-  const emitEvent = (position: ChainPosition, txDigest: string, ev: GrpcTypes.Event, token: Uint8Array | null) =>
-    Effect.suspend(() => {
-      if (comparePositions(position, state.last) <= 0) return Effect.void
-      const name = ev.eventType === undefined ? undefined : coordinationEventName(ev.eventType, s.packageId)
-      state.last = position
-      if (token !== null) state.token = token
-      if (name === undefined) return Effect.void
-      const bytes = ev.contents?.value
-      let event: CoordinationEvent
-      try {
-        if (bytes === undefined) throw new Error("event has no BCS contents")
-        event = decodeCoordinationEvent(name, bytes)
-      } catch (e) {
-        stats.decodeErrors++
-        return Effect.logError(`cannot decode ${ev.eventType} at checkpoint ${position.checkpoint}: ${(e as Error).message}`)
-      }
-      stats.events++
-      return s.emit({ _tag: "Event", position, txDigest, event, token })
-    })
+  const flush = Effect.suspend(() => {
+    const logs = problems.length === 0 ? Effect.void : Effect.forEach(problems.splice(0), (m) => Effect.logError(m), { discard: true })
+    return out.length === 0 ? logs : Effect.zipRight(logs, s.emit(out.splice(0)))
+  })
 
-  const advance = (checkpoint: bigint, token: Uint8Array | null) =>
-    Effect.suspend(() => {
-      if (checkpoint <= state.covered) return Effect.void
-      state.covered = checkpoint
-      const position = endOf(checkpoint)
-      if (comparePositions(position, state.last) > 0) state.last = position
-      state.token = token
-      stats.checkpoints++
-      return s.emit({ _tag: "Checkpoint", checkpoint, position, token })
-    })
+  const emitEvent = (position: ChainPosition, txDigest: string, ev: GrpcTypes.Event, token: Uint8Array | null): void => {
+    if (comparePositions(position, state.last) <= 0) return
+    const name = ev.eventType === undefined ? undefined : coordinationEventName(ev.eventType, s.packageId)
+    state.last = position
+    if (token !== null) state.token = token
+    if (name === undefined) return
+    const bytes = ev.contents?.value
+    let event: CoordinationEvent
+    try {
+      if (bytes === undefined) throw new Error("event has no BCS contents")
+      event = decodeCoordinationEvent(name, bytes)
+    } catch (e) {
+      stats.decodeErrors++
+      problems.push(`cannot decode ${ev.eventType} at checkpoint ${position.checkpoint}: ${(e as Error).message}`)
+      return
+    }
+    stats.events++
+    out.push({ _tag: "Event", position, txDigest, event, token })
+  }
+
+  const advance = (checkpoint: bigint, token: Uint8Array | null): void => {
+    if (checkpoint <= state.covered) return
+    state.covered = checkpoint
+    const position = endOf(checkpoint)
+    if (comparePositions(position, state.last) > 0) state.last = position
+    state.token = token
+    stats.checkpoints++
+    out.push({ _tag: "Checkpoint", checkpoint, position, token })
+  }
 
   /** Reports checkpoints `covered+1 .. lowest-1` as lost and moves past them. */
   const skipPruned = (lowest: bigint) =>
@@ -141,11 +151,12 @@ const core = (s: FollowSettings) => {
       state.covered = to
       state.last = endOf(to)
       state.token = null
+      out.push({ _tag: "ReplayGap", from, to, position: endOf(to), token: null })
       return Effect.logError(
         `REPLAY GAP: checkpoints ${from}..${to} are pruned on the node and cannot be replayed; reconciling from chain state`
       ).pipe(
         Effect.annotateLogs({ replay_gap_from: from.toString(), replay_gap_to: to.toString() }),
-        Effect.zipRight(s.emit({ _tag: "ReplayGap", from, to, position: endOf(to), token: null })),
+        Effect.zipRight(flush),
         Effect.as(true)
       )
     })
@@ -161,8 +172,19 @@ const core = (s: FollowSettings) => {
       )
     )
 
-  return { serviceInfo, emitEvent, advance, skipPruned, nextFrames }
+  return { serviceInfo, emitEvent, advance, skipPruned, nextFrames, flush }
 }
+
+/** Collects every frame of a server-streaming call (one Effect step for the whole call). */
+const collect = <A>(method: string, open: (opts: CallOpts) => { readonly responses: AsyncIterable<A> }) =>
+  Effect.tryPromise({
+    try: async (signal) => {
+      const frames: A[] = []
+      for await (const f of open({ abort: signal, timeout: 120_000 }).responses) frames.push(f)
+      return frames
+    },
+    catch: toRpcError(method)
+  })
 
 /** Checkpoint path: SubscribeCheckpoints from the tip, gaps filled with ListCheckpoints/GetCheckpoint. */
 export const checkpointSession = (s: FollowSettings, caps: { listCheckpoints: boolean }) =>
@@ -171,21 +193,18 @@ export const checkpointSession = (s: FollowSettings, caps: { listCheckpoints: bo
       const c = core(s)
       const { state } = s
 
-      const processCheckpoint = (cp: GrpcTypes.Checkpoint) =>
-        Effect.gen(function* () {
-          const seq = cp.sequenceNumber ?? 0n
-          if (seq <= state.covered) return
-          const txs = cp.transactions
-          for (let t = 0; t < txs.length; t++) {
-            const tx = txs[t]!
-            const events = tx.events?.events
-            if (events === undefined) continue
-            for (let e = 0; e < events.length; e++) {
-              yield* c.emitEvent({ checkpoint: seq, tx: t, event: e }, tx.digest ?? "", events[e]!, null)
-            }
-          }
-          yield* c.advance(seq, null)
-        })
+      const processCheckpoint = (cp: GrpcTypes.Checkpoint): void => {
+        const seq = cp.sequenceNumber ?? 0n
+        if (seq <= state.covered) return
+        const txs = cp.transactions
+        for (let t = 0; t < txs.length; t++) {
+          const tx = txs[t]!
+          const events = tx.events?.events
+          if (events === undefined) continue
+          for (let e = 0; e < events.length; e++) c.emitEvent({ checkpoint: seq, tx: t, event: e }, tx.digest ?? "", events[e]!, null)
+        }
+        c.advance(seq, null)
+      }
 
       const getOne = (seq: bigint) =>
         unary(
@@ -202,23 +221,16 @@ export const checkpointSession = (s: FollowSettings, caps: { listCheckpoints: bo
       const fetchRange = (start: bigint, end: bigint): Effect.Effect<GrpcTypes.Checkpoint[], ChainRpcError> =>
         Effect.gen(function* () {
           if (caps.listCheckpoints) {
-            const out: GrpcTypes.Checkpoint[] = []
+            const got: GrpcTypes.Checkpoint[] = []
             let next = start
             while (next < end) {
               const from = next
-              const frames = yield* serverStream("ListCheckpoints", (o) =>
+              const frames = yield* collect("ListCheckpoints", (o) =>
                 s.client.ledgerService.listCheckpoints(
-                  {
-                    startCheckpoint: from,
-                    endCheckpoint: end,
-                    readMask: { paths: CHECKPOINT_MASK },
-                    options: { limit: Number(end - from) }
-                  },
+                  { startCheckpoint: from, endCheckpoint: end, readMask: { paths: CHECKPOINT_MASK }, options: { limit: Number(end - from) } },
                   o
                 )
               ).pipe(
-                Stream.runCollect,
-                Effect.map(Chunk.toReadonlyArray),
                 Effect.catchIf(
                   (e) => e.code === "UNIMPLEMENTED",
                   () => {
@@ -228,17 +240,14 @@ export const checkpointSession = (s: FollowSettings, caps: { listCheckpoints: bo
                 )
               )
               if (frames === undefined) return yield* fetchRange(from, end)
-              let got = 0
-              for (const f of frames) {
-                if (f.checkpoint !== undefined) {
-                  out.push(f.checkpoint)
-                  got++
-                }
+              const before = got.length
+              for (const f of frames) if (f.checkpoint !== undefined) got.push(f.checkpoint)
+              if (got.length === before) {
+                return yield* new ChainRpcError({ method: "ListCheckpoints", code: "NOT_FOUND", message: `no checkpoints from ${from}` })
               }
-              if (got === 0) return yield* new ChainRpcError({ method: "ListCheckpoints", code: "NOT_FOUND", message: `no checkpoints from ${from}` })
-              next = (out[out.length - 1]!.sequenceNumber ?? from) + 1n
+              next = (got[got.length - 1]!.sequenceNumber ?? from) + 1n
             }
-            return out
+            return got
           }
           const seqs: bigint[] = []
           for (let q = start; q < end; q++) seqs.push(q)
@@ -260,7 +269,12 @@ export const checkpointSession = (s: FollowSettings, caps: { listCheckpoints: bo
             }
             const result = yield* Stream.fromIterable(ranges).pipe(
               Stream.mapEffect(([a, b]) => fetchRange(a, b), { concurrency: s.gapConcurrency }),
-              Stream.runForEach((cps) => Effect.forEach(cps, processCheckpoint, { discard: true })),
+              Stream.runForEach((cps) =>
+                Effect.suspend(() => {
+                  for (const cp of cps) processCheckpoint(cp)
+                  return c.flush
+                })
+              ),
               Effect.as(true),
               Effect.catchIf(isPruned, (e) => (++prunedRetries > 5 ? Effect.fail(e) : Effect.succeed(false)))
             )
@@ -280,8 +294,9 @@ export const checkpointSession = (s: FollowSettings, caps: { listCheckpoints: bo
           const seq = frame.cursor ?? cp?.sequenceNumber
           if (cp === undefined || seq === undefined || seq <= state.covered) continue
           if (seq > state.covered + 1n) yield* fillTo(seq - 1n)
-          yield* processCheckpoint(cp)
+          processCheckpoint(cp)
         }
+        yield* c.flush
       }
     })
   )
@@ -307,6 +322,23 @@ export const filteredSession = (s: FollowSettings) =>
         event: ev.eventIndex ?? 0
       })
 
+      /** Handles one ListEvents frame; returns its end reason, if it is the last frame. */
+      const onListFrame = (frame: GrpcTypes.ListEventsResponse): GrpcTypes.QueryEndReason | undefined => {
+        const wm = frame.watermark
+        if (frame.event !== undefined) {
+          const ev = frame.event
+          const pos = positionOf(ev)
+          // A watermark below the event's checkpoint closes earlier checkpoints; its cursor is the
+          // event's, so that boundary gets no token of its own.
+          if (wm?.checkpoint !== undefined && wm.checkpoint < pos.checkpoint) c.advance(wm.checkpoint, null)
+          c.emitEvent(pos, ev.transactionDigest ?? "", ev, wm?.cursor ?? null)
+          if (wm?.checkpoint !== undefined && wm.checkpoint >= pos.checkpoint) c.advance(wm.checkpoint, wm.cursor ?? null)
+        } else if (wm?.checkpoint !== undefined) {
+          c.advance(wm.checkpoint, wm.cursor ?? null)
+        }
+        return frame.end?.reason
+      }
+
       /** Replays events after the current position up to `endExclusive` (or the ledger tip). */
       const catchUp = (endExclusive: bigint | undefined) =>
         Effect.gen(function* () {
@@ -323,29 +355,13 @@ export const filteredSession = (s: FollowSettings) =>
             }
             if (token === null) req.startCheckpoint = state.covered + 1n
             if (endExclusive !== undefined) req.endCheckpoint = endExclusive
-            let reason: GrpcTypes.QueryEndReason | undefined
-            const ok = yield* serverStream("ListEvents", (o) => s.client.ledgerService.listEvents(req, o)).pipe(
-              Stream.runForEach((frame) =>
-                Effect.gen(function* () {
-                  const wm = frame.watermark
-                  if (frame.event !== undefined) {
-                    const ev = frame.event
-                    const pos = positionOf(ev)
-                    // A watermark below the event's checkpoint closes earlier checkpoints; its cursor
-                    // is the event's, so that boundary gets no token of its own.
-                    if (wm?.checkpoint !== undefined && wm.checkpoint < pos.checkpoint) yield* c.advance(wm.checkpoint, null)
-                    yield* c.emitEvent(pos, ev.transactionDigest ?? "", ev, wm?.cursor ?? null)
-                    if (wm?.checkpoint !== undefined && wm.checkpoint >= pos.checkpoint) yield* c.advance(wm.checkpoint, wm.cursor ?? null)
-                  } else if (wm?.checkpoint !== undefined) {
-                    yield* c.advance(wm.checkpoint, wm.cursor ?? null)
-                  }
-                  if (frame.end !== undefined) reason = frame.end.reason
-                })
-              ),
-              Effect.as(true),
-              Effect.catchIf(isPruned, (e) => (++prunedRetries > 5 ? Effect.fail(e) : Effect.succeed(false)))
+            const frames = yield* collect("ListEvents", (o) => s.client.ledgerService.listEvents(req, o)).pipe(
+              Effect.catchIf(isPruned, (e) => (++prunedRetries > 5 ? Effect.fail(e) : Effect.succeed(undefined)))
             )
-            if (!ok) continue
+            if (frames === undefined) continue
+            let reason: GrpcTypes.QueryEndReason | undefined
+            for (const f of frames) reason = onListFrame(f) ?? reason
+            yield* c.flush
             if (
               reason === GrpcTypes.QueryEndReason.LEDGER_TIP ||
               reason === GrpcTypes.QueryEndReason.CHECKPOINT_BOUND ||
@@ -366,13 +382,20 @@ export const filteredSession = (s: FollowSettings) =>
           const wm = frame.watermark
           if (frame.event !== undefined) {
             const pos = positionOf(frame.event)
-            if (pos.checkpoint > state.covered + 1n) yield* catchUp(pos.checkpoint + 1n)
-            yield* c.emitEvent(pos, frame.event.transactionDigest ?? "", frame.event, wm?.cursor ?? null)
+            if (pos.checkpoint > state.covered + 1n) {
+              yield* c.flush
+              yield* catchUp(pos.checkpoint + 1n)
+            }
+            c.emitEvent(pos, frame.event.transactionDigest ?? "", frame.event, wm?.cursor ?? null)
           } else if (wm?.checkpoint !== undefined && wm.checkpoint > state.covered) {
-            if (wm.checkpoint > state.covered + 1n) yield* catchUp(wm.checkpoint + 1n)
-            yield* c.advance(wm.checkpoint, wm.cursor ?? null)
+            if (wm.checkpoint > state.covered + 1n) {
+              yield* c.flush
+              yield* catchUp(wm.checkpoint + 1n)
+            }
+            c.advance(wm.checkpoint, wm.cursor ?? null)
           }
         }
+        yield* c.flush
       }
     })
   )

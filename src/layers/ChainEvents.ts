@@ -132,7 +132,7 @@ export const makeChainEvents = (options: ChainEventsOptions) =>
           silenceMs,
           gapConcurrency: options.gapConcurrency ?? 4,
           chunkSize: options.chunkSize ?? 100,
-          emit: (item: ChainItem) => Queue.offer(queue, item).pipe(Effect.asVoid),
+          emit: (items: ReadonlyArray<ChainItem>) => Queue.offerAll(queue, items).pipe(Effect.asVoid),
           state,
           stats
         }
