@@ -1,6 +1,9 @@
 /** `AgentRuntime.layer` picks the implementation from Config, and a missing engine is a clear error. */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import { Effect, Exit, Layer } from "effect"
-import { afterEach, describe, expect, it } from "vitest"
+import { afterAll, afterEach, describe, expect, it } from "vitest"
 import { AgentRuntime } from "../../src/layers/AgentRuntime.js"
 import { Config } from "../../src/layers/Config.js"
 
@@ -13,6 +16,9 @@ const kindWith = (env: Record<string, string>) =>
     )
   )
 
+const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "silvana-layer-"))
+afterAll(() => fs.rmSync(stateDir, { recursive: true, force: true }))
+
 const savedDockerHost = process.env["DOCKER_HOST"]
 afterEach(() => {
   if (savedDockerHost === undefined) delete process.env["DOCKER_HOST"]
@@ -21,18 +27,18 @@ afterEach(() => {
 
 describe("AgentRuntime.layer", () => {
   it("uses the process runtime when asked", async () => {
-    const exit = await kindWith({ AGENT_RUNTIME: "process", STATE_DIR: ".silvana/test-layer" })
+    const exit = await kindWith({ AGENT_RUNTIME: "process", STATE_DIR: stateDir })
     expect(exit).toEqual(Exit.succeed(["process", "process"]))
   })
 
   it("uses Docker when asked, and when unset while an engine answers", async () => {
     expect(await kindWith({ AGENT_RUNTIME: "docker" })).toEqual(Exit.succeed(["docker", "docker"]))
-    expect(await kindWith({ STATE_DIR: ".silvana/test-layer" })).toEqual(Exit.succeed(["docker", "docker"]))
+    expect(await kindWith({ STATE_DIR: stateDir })).toEqual(Exit.succeed(["docker", "docker"]))
   })
 
   it("falls back to processes when no engine answers, but fails when Docker was asked for", async () => {
     process.env["DOCKER_HOST"] = "unix:///nonexistent/docker.sock"
-    expect(await kindWith({ STATE_DIR: ".silvana/test-layer" })).toEqual(Exit.succeed(["process", "process"]))
+    expect(await kindWith({ STATE_DIR: stateDir })).toEqual(Exit.succeed(["process", "process"]))
     const exit = await kindWith({ AGENT_RUNTIME: "docker" })
     expect(Exit.isFailure(exit)).toBe(true)
     expect(String(exit)).toMatch(/EngineUnavailable/)
