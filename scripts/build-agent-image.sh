@@ -18,8 +18,13 @@ BUNDLE="$OUT_DIR/add-agent.cjs"
 command -v docker >/dev/null || { echo "docker CLI not found; run scripts/start-dockerd.sh" >&2; exit 1; }
 
 mkdir -p "$OUT_DIR"
+# Test files running in parallel may all ask for the image: one build at a time.
+exec 9>"$OUT_DIR/.build.lock"
+if command -v flock >/dev/null 2>&1; then flock 9; fi
+
 npx esbuild examples/add-agent/main.ts --bundle --platform=node --target=node22 --format=cjs \
-  --outfile="$BUNDLE" --log-level=warning
+  --outfile="$BUNDLE.tmp" --log-level=warning
+mv -f "$BUNDLE.tmp" "$BUNDLE"
 
 # The shared libraries the binary needs, resolved on this machine (glibc, libstdc++ …).
 mapfile -t LIBS < <(ldd "$NODE_BIN" | awk '/=> \//{print $3} /^[[:space:]]*\//{print $1}' | sort -u)
