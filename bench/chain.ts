@@ -8,43 +8,47 @@
  *    100 at a time); `settle_tx_per_1000_jobs` counts every settlement transaction (starts and
  *    completions) per 1,000 completed jobs.
  *
- * The gap's empty checkpoints are sealed through the in-process engine (set-up only, not timed).
+ * The localnet runs in a child process (bench/chain-node.ts), like a remote full node; the gap's
+ * empty checkpoints are sealed there through its engine (set-up only, not timed).
  */
+import { spawn } from "node:child_process"
+import { createInterface } from "node:readline"
+import { fileURLToPath } from "node:url"
 import { Effect, Layer, Logger, LogLevel, Stream } from "effect"
 import { endOf } from "../src/chain/follow.js"
-import { createJobs, seedAgentMethod } from "../src/localnet/client.js"
-import { startLocalnet } from "../src/localnet/index.js"
+import { createJobs } from "../src/localnet/client.js"
+import type { LocalnetManifest } from "../src/localnet/index.js"
 import { ChainEvents, type ChainEventsOptions } from "../src/layers/ChainEvents.js"
 import { Journal } from "../src/layers/Journal.js"
 import { Settlement } from "../src/layers/Settlement.js"
 import { SuiClient } from "../src/layers/SuiClient.js"
 
-const CHECKPOINTS = Number(process.env["BENCH_CHECKPOINTS"] ?? 10_000)
 const EVENTS = Number(process.env["BENCH_EVENTS"] ?? 10_000)
-const JOBS_PER_TX = 10
 const SETTLE_JOBS = Number(process.env["BENCH_SETTLE_JOBS"] ?? 1_000)
 const METHOD = "bench"
 
 const quiet = Logger.minimumLogLevel(LogLevel.Warning)
 
-const main = async () => {
-  const net = await startLocalnet({ port: 0, checkpointMs: "per-transaction" })
-  try {
-    await seedAgentMethod(net.manifest, { developer: "bench", agent: "bench", method: METHOD, image: "bench:1" })
-    const sui = SuiClient.layerFrom({ url: net.manifest.grpcUrl, privateKey: net.manifest.keys.coordinator, packageId: net.manifest.packageId })
+/** Starts the node process and waits for its gap to be built. */
+const startNode = async () => {
+  const node = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./chain-node.ts", import.meta.url))], {
+    env: { ...process.env, BENCH_METHOD: METHOD },
+    stdio: ["pipe", "pipe", "inherit"]
+  })
+  const line = await new Promise<string>((resolve, reject) => {
+    node.once("exit", (code) => reject(new Error(`node process exited with ${code}`)))
+    createInterface({ input: node.stdout! }).once("line", resolve)
+  })
+  const info = JSON.parse(line) as { manifest: LocalnetManifest; start: string; tip: string }
+  return { node, manifest: info.manifest, start: BigInt(info.start), tip: BigInt(info.tip) }
+}
 
-    // ---- build the gap ------------------------------------------------------------------------
-    const start = net.chain.latestCheckpoint().sequenceNumber ?? 0n
-    const txs = Math.ceil(EVENTS / JOBS_PER_TX)
-    const rounds = 10
-    const emptyPerRound = Math.max(0, Math.floor((CHECKPOINTS - txs) / rounds))
-    const t0 = Date.now()
-    for (let r = 0; r < rounds; r++) {
-      const count = Math.floor(EVENTS / rounds)
-      await createJobs(net.manifest, { count, method: METHOD, perTransaction: JOBS_PER_TX })
-      for (let i = 0; i < emptyPerRound; i++) net.chain.sealCheckpoint()
-    }
-    const tip = net.chain.latestCheckpoint().sequenceNumber ?? 0n
+const main = async () => {
+  const t0 = Date.now()
+  const { node, manifest, start, tip } = await startNode()
+  const net = { manifest }
+  try {
+    const sui = SuiClient.layerFrom({ url: manifest.grpcUrl, privateKey: manifest.keys.coordinator, packageId: manifest.packageId })
     const gap = Number(tip - start)
     console.error(`gap of ${gap} checkpoints with ${EVENTS} job events built in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
 
@@ -117,7 +121,7 @@ const main = async () => {
       `  settlement: ${settled.stats.transactions} transactions for ${settled.stats.executedOps} ops (${completed} jobs) in ${settled.secs.toFixed(2)} s`
     )
   } finally {
-    await net.close()
+    node.stdin?.end()
   }
 }
 
