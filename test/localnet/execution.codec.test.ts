@@ -6,6 +6,8 @@
 import * as fc from "fast-check"
 import { Transaction } from "@mysten/sui/transactions"
 import { describe, expect, it } from "vitest"
+import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
+import { fastSigner } from "../../src/localnet/client.js"
 import { fastTxFromBcs, txFromBcs, txFromBcsGeneric, txToBcs } from "../../src/localnet/engine/txdata.js"
 
 const A = (c: string) => "0x" + c.repeat(64)
@@ -90,5 +92,16 @@ describe("transaction codec", () => {
       ),
       { numRuns: 60 }
     )
+  })
+
+  it("signs with Node's Ed25519 exactly as Ed25519Keypair.signTransaction does", async () => {
+    const kp = Ed25519Keypair.generate()
+    const sign = fastSigner(kp.getSecretKey())
+    for (const n of [1, 2, 3]) {
+      const bytes = await build((tx) => {
+        tx.transferObjects([tx.splitCoins(tx.gas, [tx.pure.u64(n)])[0]!], tx.pure.address(A("e")))
+      })
+      expect(sign(bytes)).toBe((await kp.signTransaction(bytes)).signature)
+    }
   })
 })
