@@ -131,6 +131,24 @@ describe("programmable transactions", () => {
     expect((await client.core.getObject({ objectId: net.manifest.appInstanceId })).object.version).toBe(v)
   })
 
+  it("passes a MakeMoveVec of pure u64 values as a vector<u64> argument; builds transaction kinds only", async () => {
+    const tx = new Transaction()
+    const seqs = tx.makeMoveVec({ type: "u64", elements: [tx.pure.u64(777_001), tx.pure.u64(777_002)] })
+    tx.moveCall({
+      target: `${net.manifest.packageId}::app_instance::multicall_app_job_operations`,
+      arguments: [
+        tx.object(net.manifest.appInstanceId), tx.pure.vector("u64", []), tx.pure.vector("u64", []), tx.pure.vector("string", []),
+        tx.pure.vector("u64", []), seqs, tx.pure.vector("u64", [0n, 0n]), tx.pure.u64(10), tx.object.clock()
+      ]
+    })
+    const kind = await tx.build({ client, onlyTransactionKind: true })
+    expect(kind.length).toBeGreaterThan(0)
+    const r = await client.signAndExecuteTransaction({ transaction: tx, signer: coordinator, include: { events: true } })
+    expect(r.$kind).toBe("Transaction")
+    const multicall = r.Transaction!.events!.find((e) => e.eventType.endsWith("::jobs::MulticallExecutedEvent"))!
+    expect(multicall.json).toMatchObject({ start_jobs: ["777001", "777002"], start_results: [false, false] })
+  })
+
   it("returns command results from simulation (bool of start_app_job)", async () => {
     const tx = new Transaction()
     tx.setSender(coordinator.toSuiAddress())
