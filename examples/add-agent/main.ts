@@ -35,6 +35,15 @@ const main = async (): Promise<number> => {
   }
 }
 
+// As a container's PID 1, Node would ignore SIGTERM and the coordinator's stop would have to
+// wait for its kill; exit promptly instead (a job in hand is failed by the coordinator).
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.once(signal, () => {
+    console.error(`add agent: ${signal}, exiting`)
+    process.exit(signal === "SIGTERM" ? 143 : 130)
+  })
+}
+
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {

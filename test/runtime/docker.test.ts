@@ -131,6 +131,32 @@ describe("docker runtime", () => {
     )
   })
 
+  it("stop() asks the agent to end (SIGTERM) and reports `stopped`", async () => {
+    const net = await import("node:net")
+    // A coordinator that accepts connections and never answers: the agent waits on its first call.
+    const silent = net.createServer(() => {})
+    const connected = new Promise<void>((resolve) => silent.once("connection", () => resolve()))
+    await new Promise<void>((r) => silent.listen(0, fake.tcpHost, () => r()))
+    const port = (silent.address() as { port: number }).port
+    const s = newSession()
+    try {
+      const { exit, logs } = await run(
+        Effect.gen(function* () {
+          const base = specFor(coordinatorId, s, undefined)
+          const h = yield* runtime.start({ ...base, env: { ...base.env, COORDINATOR_URL: `http://host.docker.internal:${port}` } })
+          // Wait until the agent is up and blocked on the silent coordinator.
+          yield* Effect.promise(() => connected)
+          return { exit: yield* h.stop(30_000), logs: yield* h.logs }
+        })
+      )
+      // The example agent handles SIGTERM, so no kill was needed: 143 = 128 + SIGTERM.
+      expect(exit).toMatchObject({ reason: "stopped", exitCode: 143 })
+      expect(logs.stderr).toContain("SIGTERM")
+    } finally {
+      silent.close()
+    }
+  })
+
   it("stops, kills and removes an agent that outlives its timeout, reporting `timeout`", async () => {
     const s = newSession()
     const { exit, id } = await run(
