@@ -1,0 +1,233 @@
+/**
+ * bench:localnet — the localnet's own throughput, as a coordinator would see it over native gRPC:
+ *
+ * - `localnet_tx_per_s`: executed `create_app_job` transactions per second, each signed by the
+ *   client (Ed25519 over the intent message) and submitted by several concurrent senders, one
+ *   transaction in flight per gas coin.
+ * - `localnet_events_per_s`: events delivered per second to one `SubscribeCheckpoints` subscriber
+ *   (read mask `transactions.events`) while transactions carrying many `create_app_job` calls run.
+ *
+ * The node runs in the main thread (as `localnet` does); the senders and the subscriber run in
+ * worker threads with their own gRPC clients. Transactions are built once per gas coin with
+ * `@mysten/sui` and then re-serialised with the coin's new version/digest, so client-side building
+ * does not dominate; signing is real per transaction.
+ */
+import * as crypto from "node:crypto"
+import { fileURLToPath } from "node:url"
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads"
+import { bcs } from "@mysten/sui/bcs"
+import { decodeSuiPrivateKey, messageWithIntent } from "@mysten/sui/cryptography"
+import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
+import { Transaction } from "@mysten/sui/transactions"
+import { blake2b } from "@noble/hashes/blake2.js"
+import { coordinationCall, makeSuiClient, seedAgentMethod } from "../src/localnet/client.js"
+import { type LocalnetManifest, startLocalnet } from "../src/localnet/index.js"
+
+const TX_SECONDS = Number(process.env["BENCH_TX_SECONDS"] ?? 8)
+const EVENTS_SECONDS = Number(process.env["BENCH_EVENTS_SECONDS"] ?? 8)
+const CALLS_PER_TX = Number(process.env["BENCH_CALLS_PER_TX"] ?? 50)
+const SENDERS = Number(process.env["BENCH_SENDERS"] ?? 32)
+const METHOD = "bench"
+
+interface LoadJob {
+  readonly role: "load"
+  readonly manifest: LocalnetManifest
+  readonly seconds: number
+  readonly callsPerTx: number
+  readonly senders: number
+}
+interface SubscribeJob {
+  readonly role: "subscribe"
+  readonly manifest: LocalnetManifest
+}
+type Job = LoadJob | SubscribeJob
+
+// ---------------------------------------------------------------------------------------------
+// Worker side
+
+const PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex")
+
+/** A Sui Ed25519 signer on node:crypto (the same bytes as `Ed25519Keypair.signTransaction`). */
+const fastSigner = (secretKey: string) => {
+  const { secretKey: seed } = decodeSuiPrivateKey(secretKey)
+  const key = crypto.createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: "der", type: "pkcs8" })
+  const kp = Ed25519Keypair.fromSecretKey(secretKey)
+  const pub = kp.getPublicKey().toRawBytes()
+  return {
+    address: kp.toSuiAddress(),
+    sign: (txBytes: Uint8Array): Uint8Array => {
+      const digest = blake2b(messageWithIntent("TransactionData", txBytes), { dkLen: 32 })
+      const out = new Uint8Array(1 + 64 + 32)
+      out[0] = 0x00 // Ed25519 flag
+      out.set(crypto.sign(null, digest, key), 1)
+      out.set(pub, 65)
+      return out
+    }
+  }
+}
+
+const runLoad = async (job: LoadJob): Promise<{ executed: number; failed: number; seconds: number }> => {
+  const client = makeSuiClient(job.manifest.grpcUrl)
+  const signers = [fastSigner(job.manifest.keys.admin), fastSigner(job.manifest.keys.coordinator)]
+  const inst = await client.core.getObject({ objectId: job.manifest.appInstanceId })
+  const owner = inst.object.owner as { Shared?: { initialSharedVersion: string } }
+  const appRef = { objectId: job.manifest.appInstanceId, initialSharedVersion: owner.Shared!.initialSharedVersion }
+  const { referenceGasPrice } = await client.core.getReferenceGasPrice()
+
+  // One template per gas coin, built by the SDK; later transactions only change the gas ref.
+  const lanes: Array<{ signer: (typeof signers)[number]; data: ReturnType<typeof bcs.TransactionData.parse> }> = []
+  for (const signer of signers) {
+    const coins = await client.core.listCoins({ owner: signer.address, limit: 100 })
+    for (const c of coins.objects) {
+      if (lanes.length >= job.senders) break
+      const tx = new Transaction()
+      tx.setSender(signer.address)
+      tx.setGasPrice(BigInt(referenceGasPrice))
+      tx.setGasBudget(50_000_000n + 20_000_000n * BigInt(job.callsPerTx))
+      tx.setGasPayment([{ objectId: c.objectId, version: c.version, digest: c.digest }])
+      for (let i = 0; i < job.callsPerTx; i++) {
+        coordinationCall.createAppJob(tx, job.manifest.packageId, appRef, { method: METHOD, data: new Uint8Array([1, 2, 3, 4]) })
+      }
+      lanes.push({ signer, data: bcs.TransactionData.parse(await tx.build()) })
+    }
+  }
+  let executed = 0
+  let failed = 0
+  const start = performance.now()
+  const deadline = start + job.seconds * 1000
+  const lane = async (l: (typeof lanes)[number]) => {
+    while (performance.now() < deadline) {
+      const bytes = bcs.TransactionData.serialize(l.data).toBytes()
+      const signature = l.signer.sign(bytes)
+      const { response } = await client.transactionExecutionService.executeTransaction({
+        transaction: { bcs: { value: bytes } },
+        signatures: [{ bcs: { value: signature }, signature: { oneofKind: undefined } }],
+        readMask: { paths: ["effects.status", "effects.gas_object"] }
+      })
+      const effects = response.transaction?.effects
+      if (effects?.status?.success) executed++
+      else failed++
+      const gas = effects?.gasObject
+      const v1 = l.data.V1!
+      v1.gasData.payment[0]!.version = String(gas!.outputVersion)
+      v1.gasData.payment[0]!.digest = gas!.outputDigest!
+    }
+  }
+  await Promise.all(lanes.map(lane))
+  return { executed, failed, seconds: (performance.now() - start) / 1000 }
+}
+
+const runSubscribe = async (job: SubscribeJob) => {
+  const client = makeSuiClient(job.manifest.grpcUrl)
+  const abort = new AbortController()
+  const call = client.subscriptionService.subscribeCheckpoints(
+    { readMask: { paths: ["sequence_number", "transactions.events"] } },
+    { abort: abort.signal }
+  )
+  let events = 0
+  let checkpoints = 0
+  let first = 0
+  let last = 0
+  parentPort!.on("message", (m: string) => {
+    if (m === "stop") abort.abort()
+  })
+  parentPort!.postMessage({ ready: true })
+  try {
+    for await (const frame of call.responses) {
+      checkpoints++
+      let n = 0
+      for (const tx of frame.checkpoint?.transactions ?? []) n += tx.events?.events.length ?? 0
+      if (n > 0) {
+        if (first === 0) first = performance.now()
+        last = performance.now()
+        events += n
+      }
+    }
+  } catch {
+    // aborted
+  }
+  return { events, checkpoints, seconds: (last - first) / 1000 }
+}
+
+if (!isMainThread) {
+  const job = workerData as Job
+  const result = job.role === "load" ? runLoad(job) : runSubscribe(job)
+  result.then(
+    (r) => parentPort!.postMessage({ result: r }),
+    (e: unknown) => parentPort!.postMessage({ error: String(e instanceof Error ? e.stack : e) })
+  )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main side
+
+const spawnWorker = <R>(job: Job, onReady?: () => void): { done: Promise<R>; worker: Worker } => {
+  const worker = new Worker(fileURLToPath(import.meta.url), { workerData: job })
+  const done = new Promise<R>((resolve, reject) => {
+    worker.on("message", (m: { ready?: boolean; result?: R; error?: string }) => {
+      if (m.ready) onReady?.()
+      else if (m.error !== undefined) reject(new Error(m.error))
+      else if (m.result !== undefined) resolve(m.result)
+    })
+    worker.on("error", reject)
+  })
+  return { done, worker }
+}
+
+const main = async () => {
+  const net = await startLocalnet({ port: 0, checkpointMs: 250 })
+  try {
+    await seedAgentMethod(net.manifest, { developer: "bench", agent: "bench", method: METHOD, image: "bench:1" })
+
+    // 1. Transactions per second: one create_app_job per transaction.
+    const load = spawnWorker<{ executed: number; failed: number; seconds: number }>({
+      role: "load",
+      manifest: net.manifest,
+      seconds: TX_SECONDS,
+      callsPerTx: 1,
+      senders: SENDERS
+    })
+    const tx = await load.done
+    await load.worker.terminate()
+    const txPerS = tx.executed / tx.seconds
+    console.log(`localnet_tx_per_s=${txPerS.toFixed(0)}`)
+    console.log(`# ${tx.executed} executed, ${tx.failed} failed in ${tx.seconds.toFixed(1)} s with ${SENDERS} senders`)
+
+    // 2. Checkpoint stream to one subscriber while multi-call transactions run.
+    let ready!: () => void
+    const isReady = new Promise<void>((r) => (ready = r))
+    const sub = spawnWorker<{ events: number; checkpoints: number; seconds: number }>({ role: "subscribe", manifest: net.manifest }, () =>
+      ready()
+    )
+    await isReady
+    const load2 = spawnWorker<{ executed: number; failed: number; seconds: number }>({
+      role: "load",
+      manifest: net.manifest,
+      seconds: EVENTS_SECONDS,
+      callsPerTx: CALLS_PER_TX,
+      senders: SENDERS
+    })
+    const produced = await load2.done
+    await load2.worker.terminate()
+    // Let the last checkpoints reach the subscriber.
+    await new Promise((r) => setTimeout(r, 1000))
+    sub.worker.postMessage("stop")
+    const streamed = await sub.done
+    await sub.worker.terminate()
+    const eventsPerS = streamed.events / Math.max(streamed.seconds, 1e-3)
+    console.log(`localnet_events_per_s=${eventsPerS.toFixed(0)}`)
+    console.log(
+      `# ${streamed.events} events in ${streamed.checkpoints} checkpoints streamed over ${streamed.seconds.toFixed(1)} s; ` +
+        `${produced.executed} transactions of ${CALLS_PER_TX} create_app_job calls (${(produced.executed / produced.seconds).toFixed(0)} tx/s)`
+    )
+  } finally {
+    await net.close()
+  }
+}
+
+if (isMainThread) {
+  main().catch((e: unknown) => {
+    console.error(e)
+    process.exitCode = 1
+  })
+}
