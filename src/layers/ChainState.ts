@@ -7,6 +7,7 @@ import { bcs } from "@mysten/sui/bcs"
 import { deriveDynamicFieldID, normalizeSuiAddress } from "@mysten/sui/utils"
 import { Context, Data, Effect, Layer, Option } from "effect"
 import { Job as JobBcs } from "../chain/moveTypes.js"
+import { Journal } from "./Journal.js"
 import { SuiClient } from "./SuiClient.js"
 
 /** A chain read failed or returned something unexpected. */
@@ -188,3 +189,26 @@ export const makeChainState = Effect.gen(function* () {
 export class ChainState extends Context.Tag("silvana/ChainState")<ChainState, ChainStateService>() {
   static readonly layer = Layer.effect(ChainState, makeChainState)
 }
+
+/**
+ * Jobs this coordinator started (per the Journal) as the chain has them now, with the session
+ * holding each. A job missing from the chain has been settled or removed; `job` is then `None`.
+ */
+export const startedJobsOnChain = Effect.gen(function* () {
+  const journal = yield* Journal
+  const chain = yield* ChainState
+  const started = yield* journal.startedJobs.pipe(Effect.mapError((e) => new ChainStateError({ message: e.message })))
+  const byApp = new Map<string, bigint[]>()
+  for (const s of started) byApp.set(s.appInstance, [...(byApp.get(s.appInstance) ?? []), s.jobSequence])
+  const found = new Map<string, ChainJob>()
+  for (const [app, seqs] of byApp) {
+    for (const job of yield* chain.jobs(app, seqs)) found.set(`${app}:${job.jobSequence}`, job)
+  }
+  return started.map((s) => ({
+    appInstance: s.appInstance,
+    jobSequence: s.jobSequence,
+    session: s.session,
+    startedAt: s.startedAt,
+    job: Option.fromNullable(found.get(`${s.appInstance}:${s.jobSequence}`))
+  }))
+})

@@ -17,7 +17,7 @@
  */
 import type { SuiGrpcClient } from "@mysten/sui/grpc"
 import { normalizeSuiAddress } from "@mysten/sui/utils"
-import { Context, Data, Deferred, Duration, Effect, FiberSet, Layer, PubSub, Queue, Stream } from "effect"
+import { Context, Data, Deferred, Duration, Effect, FiberSet, Layer, PubSub, Queue, Schedule, Stream } from "effect"
 import { grpcCode } from "../chain/rpc.js"
 import {
   buildSettlementTx,
@@ -55,6 +55,8 @@ export interface SettlementOptions {
   readonly retryMaxMs?: number
   /** `available_memory_bytes` passed with starts (default: no limit). */
   readonly availableMemoryBytes?: bigint
+  /** How often to look for funds again while no coin is usable (default 5 s). */
+  readonly lowBalanceRetryMs?: number
 }
 
 export type SettlementResult = "done" | "rejected" | "aborted"
@@ -118,7 +120,20 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
     const retryInitialMs = options.retryInitialMs ?? 100
     const retryMaxMs = options.retryMaxMs ?? 5_000
     const availableMemoryBytes = options.availableMemoryBytes ?? 0xffff_ffff_ffff_ffffn
+    const lowBalanceRetryMs = options.lowBalanceRetryMs ?? 5_000
     const client = sui.client
+    /** Retries a node read with jittered backoff until it answers (start-up must not die on a blip). */
+    const patiently = <A>(what: string, f: () => Promise<A>) =>
+      Effect.tryPromise(f).pipe(
+        Effect.tapError((e) => Effect.logWarning(`settlement: ${what} failed: ${String(e.error ?? e)}; retrying`)),
+        Effect.retry(
+          Schedule.exponential(Duration.millis(retryInitialMs)).pipe(
+            Schedule.union(Schedule.spaced(Duration.millis(retryMaxMs))),
+            Schedule.jittered
+          )
+        ),
+        Effect.orDie
+      )
 
     const stats: SettlementStats = {
       transactions: 0,
@@ -141,7 +156,7 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
     const coins = yield* Queue.unbounded<GasCoin>()
     const coinInflight = new Map<string, number>()
     const sharedVersions = new Map<string, bigint>()
-    const gasPrice = yield* Effect.promise(() => client.core.getReferenceGasPrice()).pipe(
+    const gasPrice = yield* patiently("reading the reference gas price", () => client.core.getReferenceGasPrice()).pipe(
       Effect.map((r) => BigInt(r.referenceGasPrice))
     )
 
@@ -174,7 +189,7 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
 
     /** Lists the coordinator's coins and splits more off the richest until the pool is full. */
     const fillPool = Effect.gen(function* () {
-      let all = yield* Effect.promise(() => listSuiCoins(client, sui.address))
+      let all = yield* patiently("listing gas coins", () => listSuiCoins(client, sui.address))
       let usable = all.filter((c) => c.balance >= minCoinBalance).sort((a, b) => (b.balance > a.balance ? 1 : b.balance < a.balance ? -1 : 0))
       if (usable.length < poolSize && usable.length > 0) {
         const richest = usable[0]!
@@ -197,7 +212,7 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
             const { signature } = await sui.keypair.signTransaction(bytes)
             await client.core.executeTransaction({ transaction: bytes, signatures: [signature], include: { effects: true } })
           }).pipe(Effect.catchAll((e) => Effect.logWarning(`cannot split gas coins: ${String(e)}`)))
-          all = yield* Effect.promise(() => listSuiCoins(client, sui.address))
+          all = yield* patiently("listing gas coins", () => listSuiCoins(client, sui.address))
           usable = all.filter((c) => c.balance >= minCoinBalance).sort((a, b) => (b.balance > a.balance ? 1 : b.balance < a.balance ? -1 : 0))
         }
       }
@@ -218,7 +233,7 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
       while ((yield* Queue.size(coins)) === 0 && stats.coins === 0) {
         const n = yield* fillPool.pipe(Effect.catchAllCause(() => Effect.succeed(0)))
         if (n > 0) return
-        yield* Effect.sleep(Duration.seconds(5))
+        yield* Effect.sleep(Duration.millis(lowBalanceRetryMs))
       }
     })
 
@@ -451,10 +466,24 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
             gasBudget: budget,
             availableMemoryBytes
           })
-        ).pipe(Effect.orDie)
-        yield* journal.markInflight({ digest: built.digest, bytes: built.bytes, signature: built.signature, gasCoin: coin.objectId, opIds: ops.map((o) => o.id) }).pipe(Effect.orDie)
-        const outcome = yield* submit(built)
-        alive = yield* settle(built.digest, groups, coin, outcome)
+        ).pipe(
+          Effect.flatMap((b) =>
+            Effect.as(
+              journal.markInflight({ digest: b.digest, bytes: b.bytes, signature: b.signature, gasCoin: coin.objectId, opIds: ops.map((o) => o.id) }),
+              b
+            )
+          ),
+          Effect.either
+        )
+        if (built._tag === "Left") {
+          // Nothing was submitted: the ops are still queued in the journal; put them back.
+          yield* Effect.logError(`cannot prepare a settlement transaction: ${String(built.left)}; retrying`)
+          queue.unshift(...ops.map((op) => ({ op, isolate: undefined })))
+          yield* Effect.sleep(Duration.millis(retryMaxMs))
+          return yield* releaseCoin(coin, true)
+        }
+        const outcome = yield* submit(built.right)
+        alive = yield* settle(built.right.digest, groups, coin, outcome)
         yield* releaseCoin(coin, alive)
       }).pipe(
         Effect.ensuring(

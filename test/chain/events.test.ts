@@ -101,4 +101,39 @@ describe("ChainEvents", () => {
     expect(r.stats.reconnects).toBeGreaterThanOrEqual(1)
     expect(r.seen).toEqual([...r.created].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)))
   })
+
+  it("with no stored cursor starts at the tip: earlier jobs are not replayed, later ones arrive", async () => {
+    net = await startNet()
+    const n = net
+    const app = appHex(n.manifest.appInstanceId)
+    const earlier = await createJobs(n.manifest, { count: 5, method: METHOD })
+    const r = await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const events = yield* ChainEvents
+          const seen: bigint[] = []
+          const fiber = yield* events.stream.pipe(
+            Stream.tap((item) =>
+              Effect.sync(() => {
+                if (item._tag === "Event" && item.event._tag === "JobCreatedEvent" && item.event.appInstance === app) seen.push(item.event.jobSequence)
+              })
+            ),
+            Stream.runDrain,
+            Effect.fork
+          )
+          // Keep creating single jobs until one comes through the stream (the follower is then live).
+          const later: bigint[] = []
+          for (let i = 0; i < 20 && seen.length === 0; i++) {
+            later.push(...(yield* Effect.promise(() => createJobs(n.manifest, { count: 1, method: METHOD }))).jobSequences)
+            for (let k = 0; k < 20 && seen.length === 0; k++) yield* Effect.sleep("50 millis")
+          }
+          yield* Fiber.interrupt(fiber)
+          return { seen, later }
+        })
+      ).pipe(Effect.provide(eventsLayer(n, { mode: "auto" })))
+    )
+    expect(r.seen.length).toBeGreaterThan(0)
+    for (const s of earlier.jobSequences) expect(r.seen).not.toContain(s)
+    for (const s of r.seen) expect(r.later).toContain(s)
+  })
 })

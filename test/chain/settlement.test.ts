@@ -4,11 +4,11 @@
  */
 import { Transaction } from "@mysten/sui/transactions"
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { coordinationCall, createJobs, makeSuiClient } from "../../src/localnet/client.js"
 import type { LocalnetHandle } from "../../src/localnet/index.js"
-import { ChainState } from "../../src/layers/ChainState.js"
+import { ChainState, startedJobsOnChain } from "../../src/layers/ChainState.js"
 import { Journal } from "../../src/layers/Journal.js"
 import { Settlement, type SettlementOptions } from "../../src/layers/Settlement.js"
 import { SuiClient } from "../../src/layers/SuiClient.js"
@@ -46,18 +46,23 @@ describe("Settlement", () => {
         const started = yield* settlement.start(n.manifest.appInstanceId, jobSequences)
         const afterStart = yield* settlement.stats
         const before = yield* chain.jobs(n.manifest.appInstanceId, jobSequences)
+        const held = yield* startedJobsOnChain
         yield* Effect.forEach(jobSequences, (s) => settlement.complete(n.manifest.appInstanceId, s), { concurrency: "unbounded" })
         yield* settlement.awaitIdle
         const stats = yield* settlement.stats
         const after = yield* chain.jobs(n.manifest.appInstanceId, jobSequences)
         const info = yield* chain.appInstance(n.manifest.appInstanceId)
-        return { started, afterStart, before, stats, after, info }
+        const heldAfter = yield* startedJobsOnChain
+        return { started, afterStart, before, held, stats, after, info, heldAfter }
       })
     )
     expect([...r.started.values()].every((v) => v)).toBe(true)
     expect(r.started.size).toBe(50)
     expect(r.before.every((j) => j.status._tag === "Running")).toBe(true)
     expect(r.after).toHaveLength(0)
+    expect(r.held).toHaveLength(50)
+    expect(r.held.every((h) => Option.isSome(h.job) && h.job.value.status._tag === "Running")).toBe(true)
+    expect(r.heldAfter).toHaveLength(0)
     expect(r.info.pendingJobs.filter((s) => jobSequences.includes(s))).toHaveLength(0)
     const completionTxs = r.stats.transactions - r.afterStart.transactions
     expect(completionTxs).toBeGreaterThanOrEqual(1)
@@ -179,5 +184,43 @@ describe("Settlement", () => {
     expect(none).toBe(0)
     expect(a.size).toBe(40)
     expect(b.size).toBe(40)
+  })
+
+  it("low balance: warns and holds ops until funds arrive, then settles them", async () => {
+    net = await startNet()
+    const n = net
+    const { jobSequences } = await createJobs(n.manifest, { count: 2, method: METHOD, perTransaction: 2 })
+    const SUI = 1_000_000_000n
+    const r = await run(
+      n,
+      Effect.gen(function* () {
+        const settlement = yield* Settlement
+        const low = (yield* settlement.stats).lowBalance
+        const fiber = yield* Effect.fork(settlement.start(n.manifest.appInstanceId, jobSequences))
+        yield* Effect.sleep("500 millis")
+        const waitingBefore = fiber.unsafePoll() === null
+        // The admin sends the coordinator one coin above the minimum.
+        yield* Effect.promise(async () => {
+          const client = makeSuiClient(n.manifest.grpcUrl)
+          const admin = Ed25519Keypair.fromSecretKey(n.manifest.keys.admin)
+          const coins = await client.core.listCoins({ owner: admin.toSuiAddress(), limit: 3 })
+          const tx = new Transaction()
+          tx.setSender(admin.toSuiAddress())
+          tx.setGasPayment(coins.objects.slice(0, 2).map((c) => ({ objectId: c.objectId, version: c.version, digest: c.digest })))
+          const [big] = tx.splitCoins(tx.gas, [tx.pure.u64(16_000n * SUI)])
+          tx.transferObjects([big!], tx.pure.address(Ed25519Keypair.fromSecretKey(n.manifest.keys.coordinator).toSuiAddress()))
+          const res = await client.signAndExecuteTransaction({ transaction: tx, signer: admin, include: { effects: true } })
+          if (res.$kind !== "Transaction") throw new Error("funding failed")
+        })
+        const started = yield* fiber.await.pipe(Effect.flatten)
+        return { low, waitingBefore, started, stats: yield* settlement.stats }
+      }),
+      { minCoinBalance: 15_000n * SUI, lowBalanceRetryMs: 200 }
+    )
+    expect(r.low).toBe(true)
+    expect(r.waitingBefore).toBe(true)
+    expect([...r.started.values()]).toEqual([true, true])
+    expect(r.stats.lowBalance).toBe(false)
+    expect(r.stats.coins).toBe(1)
   })
 })
