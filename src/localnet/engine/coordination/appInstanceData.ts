@@ -255,3 +255,43 @@ export class AppInstanceData implements ObjData {
     return d
   }
 }
+
+/** A fresh, empty AppInstance (used by genesis and `create_app_instance_from_registry`). */
+export const newAppInstanceData = (
+  ids: { newId(): string; nowMs: bigint },
+  o: { appName: string; description: string | null; admin: string; minTimeBetweenBlocks: bigint }
+): AppInstanceData =>
+  new AppInstanceData(
+    {
+      id: ids.newId(),
+      silvana_app_name: o.appName,
+      description: o.description,
+      stateId: ids.newId(),
+      blocksId: ids.newId(),
+      proofCalculationsId: ids.newId(),
+      sequenceStatesManagerId: ids.newId(),
+      sequenceStatesId: ids.newId(),
+      sequence: 0n,
+      admin: o.admin,
+      block_number: 1n,
+      previous_block_timestamp: ids.nowMs,
+      previous_block_last_sequence: 0n,
+      last_proved_block_number: 0n,
+      last_settled_block_number: 0n,
+      last_settled_sequence: 0n,
+      last_purged_sequence: 0n,
+      isPaused: false,
+      min_time_between_blocks: o.minTimeBetweenBlocks,
+      created_at: ids.nowMs,
+      updated_at: ids.nowMs
+    },
+    {
+      id: ids.newId(),
+      tableId: ids.newId(),
+      tableSize: 0n,
+      failedCount: 0n,
+      pendingCount: 0n,
+      nextJobSequence: 1n,
+      maxAttempts: 3
+    }
+  )
