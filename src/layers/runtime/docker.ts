@@ -3,7 +3,7 @@
  *
  * - Engine from `DOCKER_HOST`, else `/var/run/docker.sock` (dockerode's own defaults).
  * - Image present locally or pulled with retry, backoff, an overall timeout and optional
- *   credentials; `docker_sha256` checked against the image's repo digests and id.
+ *   credentials; `docker_sha256` checked against the image's repo digests and id (dockerImage.ts).
  * - Limits (memory, NanoCpus, pids), no privilege, `host.docker.internal:host-gateway`, the
  *   coordinator socket bind-mounted read-only at the same path, name and labels, TEE → host network.
  * - Race-free exit: the `wait?condition=next-exit` request is open (response headers received,
@@ -15,7 +15,7 @@ import Docker from "dockerode"
 import * as fs from "node:fs"
 import type { IncomingMessage } from "node:http"
 import type { Readable } from "node:stream"
-import { Deferred, Duration, Effect, Fiber, Layer, Option, Redacted, Schedule, type Scope } from "effect"
+import { Deferred, Duration, Effect, Fiber, Layer, Option, type Scope } from "effect"
 import {
   type AgentHandle,
   type AgentInfo,
@@ -27,8 +27,6 @@ import {
   agentName,
   EngineUnavailable,
   type ExitInfo,
-  ImageDigestMismatch,
-  ImagePullFailed,
   LABELS,
   type LogTail,
   makeExit,
@@ -37,12 +35,17 @@ import {
   type RuntimeOptions
 } from "../AgentRuntime.js"
 import { demuxInto } from "./demux.js"
+import {
+  bridgeGateway,
+  dockerAnswers,
+  engineDown,
+  errorText,
+  imageDigests,
+  makeImageEnsurer,
+  type RegistryCredentials,
+  statusOf
+} from "./dockerImage.js"
 import { TailBuffer } from "./logTail.js"
-
-export interface RegistryCredentials {
-  readonly username: string
-  readonly password: Option.Option<Redacted.Redacted<string>>
-}
 
 export interface DockerRuntimeOptions extends RuntimeOptions {
   readonly credentials: Option.Option<RegistryCredentials>
@@ -56,52 +59,7 @@ export interface DockerRuntimeOptions extends RuntimeOptions {
   readonly docker?: Docker
 }
 
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e))
-const statusOf = (e: unknown): number | undefined =>
-  typeof e === "object" && e !== null && "statusCode" in e ? (e as { statusCode: number }).statusCode : undefined
-
-const engineDown = (what: string) => (e: unknown) =>
-  new EngineUnavailable({ message: `Docker engine: ${what}: ${errorText(e)}` })
-
-/** True when a Docker engine answers `/_ping` within `timeout` (used to pick the runtime). */
-export const dockerAnswers = (timeout: Duration.DurationInput, docker: Docker = new Docker()) =>
-  Effect.tryPromise(() => docker.ping()).pipe(
-    Effect.timeout(timeout),
-    Effect.as(true),
-    Effect.orElseSucceed(() => false)
-  )
-
-/**
- * The Docker bridge gateway — what containers reach as `host.docker.internal` — from the engine.
- * (Node's interface list omits docker0 while no container runs, because the link is down.)
- */
-export const bridgeGateway = (docker: Docker = new Docker()) =>
-  Effect.tryPromise(
-    () => docker.getNetwork("bridge").inspect() as Promise<{ IPAM?: { Config?: Array<{ Gateway?: string; Subnet?: string }> } }>
-  ).pipe(
-    Effect.map((n) => {
-      const configs = (n.IPAM?.Config ?? []).filter((c) => c.Subnet?.includes(".") ?? c.Gateway?.includes(".") ?? false)
-      const explicit = configs.find((c) => c.Gateway !== undefined)?.Gateway
-      if (explicit !== undefined) return Option.some(explicit)
-      // Without an explicit gateway the engine gives the bridge the subnet's first address.
-      const subnet = configs.find((c) => c.Subnet !== undefined)?.Subnet
-      const m = subnet === undefined ? null : /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(subnet)
-      if (m === null) return Option.none<string>()
-      const base = ((+m[1]! << 24) | (+m[2]! << 16) | (+m[3]! << 8) | +m[4]!) >>> 0
-      const mask = +m[5]! === 0 ? 0 : (0xffffffff << (32 - +m[5]!)) >>> 0
-      const first = (((base & mask) >>> 0) + 1) >>> 0
-      return Option.some([first >>> 24, (first >>> 16) & 255, (first >>> 8) & 255, first & 255].join("."))
-    }),
-    Effect.orElseSucceed(() => Option.none<string>())
-  )
-
-const normalizeDigest = (d: string) => d.trim().toLowerCase().replace(/^sha256:/, "")
-
-/** The digests an image is known by: its repo digests (`repo@sha256:…`) and its id. */
-export const imageDigests = (info: { readonly Id: string; readonly RepoDigests?: ReadonlyArray<string> | undefined }) => [
-  ...(info.RepoDigests ?? []).map((d) => d.slice(d.indexOf("@") + 1)),
-  info.Id
-]
+export { bridgeGateway, dockerAnswers, imageDigests, type RegistryCredentials }
 
 /** Reads the whole body of a stream (small JSON answers only). */
 const readAll = (stream: Readable) =>
@@ -116,8 +74,6 @@ const readAll = (stream: Readable) =>
 export const makeDockerRuntime = (options: DockerRuntimeOptions) =>
   Effect.gen(function* () {
     const docker = options.docker ?? new Docker()
-    const pullTimeoutMs = options.pullTimeoutMs ?? 5 * 60_000
-    const pullRetries = options.pullRetries ?? 3
     const pidsLimit = options.pidsLimit ?? 1024
     const live = new Set<AgentHandle>()
 
@@ -141,64 +97,10 @@ export const makeDockerRuntime = (options: DockerRuntimeOptions) =>
     // A missing engine is a start-up error when this runtime is chosen.
     yield* health
 
-    const authconfig = Option.match(options.credentials, {
-      onNone: () => undefined,
-      onSome: (c) => ({
-        username: c.username,
-        password: Option.match(c.password, { onNone: () => "", onSome: Redacted.value })
-      })
-    })
-
-    const pullOnce = (image: string) =>
-      Effect.async<void, ImagePullFailed>((resume) => {
-        let stream: Readable | undefined
-        docker.pull(image, authconfig === undefined ? {} : { authconfig }, (err?: unknown, raw?: NodeJS.ReadableStream) => {
-          if (err) return resume(Effect.fail(new ImagePullFailed({ image, message: errorText(err) })))
-          const s = raw as Readable
-          stream = s
-          docker.modem.followProgress(s, (err2: unknown, output: Array<{ error?: string }>) => {
-            const failed = err2 ? errorText(err2) : output.find((o) => o.error !== undefined)?.error
-            resume(failed === undefined ? Effect.void : Effect.fail(new ImagePullFailed({ image, message: failed })))
-          })
-        })
-        return Effect.sync(() => stream?.destroy())
-      })
-
-    // Errors no retry will fix: the image or the credentials are wrong.
-    const permanent = (e: ImagePullFailed) => /not found|unauthorized|denied|manifest unknown|invalid reference/i.test(e.message)
-
-    const inspectImage = (image: string) =>
-      Effect.tryPromise({ try: () => docker.getImage(image).inspect(), catch: (e) => e }).pipe(
-        Effect.map(Option.some),
-        Effect.catchAll((e) =>
-          statusOf(e) === 404 ? Effect.succeed(Option.none()) : Effect.fail(engineDown(`inspect image ${image}`)(e))
-        )
-      )
-
-    const ensureImage = Effect.fn("AgentRuntime.ensureImage")(function* (image: string, sha256: string | undefined) {
-      let info = yield* inspectImage(image)
-      if (Option.isNone(info)) {
-        yield* Effect.logInfo(`pulling image ${image}`)
-        yield* pullOnce(image).pipe(
-          Effect.retry({
-            schedule: Schedule.exponential(Duration.millis(500), 2).pipe(Schedule.intersect(Schedule.recurs(pullRetries))),
-            while: (e) => !permanent(e)
-          }),
-          Effect.timeoutFail({
-            duration: Duration.millis(pullTimeoutMs),
-            onTimeout: () => new ImagePullFailed({ image, message: `pull did not finish within ${pullTimeoutMs} ms` })
-          })
-        )
-        info = yield* inspectImage(image)
-        if (Option.isNone(info)) return yield* new ImagePullFailed({ image, message: "pulled, but the engine does not have it" })
-      }
-      if (sha256 !== undefined && sha256.trim() !== "") {
-        const expected = normalizeDigest(sha256)
-        const actual = imageDigests(info.value)
-        if (!actual.some((d) => normalizeDigest(d) === expected)) {
-          return yield* new ImageDigestMismatch({ image, expected, actual })
-        }
-      }
+    const ensureImage = makeImageEnsurer(docker, {
+      credentials: options.credentials,
+      pullTimeoutMs: options.pullTimeoutMs ?? 5 * 60_000,
+      pullRetries: options.pullRetries ?? 3
     })
 
     /** Opens `wait?condition=next-exit`; resolves once the engine has answered with headers. */
