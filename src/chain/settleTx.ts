@@ -24,7 +24,27 @@ export interface MulticallGroup {
   readonly ops: ReadonlyArray<OutboxOp>
 }
 
-/** Groups ops by app instance (first-appearance order), at most `perCall` ops per group. */
+/** Longest error text sent on chain (bytes of UTF-8); longer texts are cut. */
+export const MAX_ERROR_BYTES = 1_024
+/** Error text per multicall, kept well under Sui's 16 KiB limit for one pure argument. */
+const MAX_ERRORS_PER_CALL = 12_000
+/** Rough size of ops in one transaction, kept well under Sui's 128 KiB transaction limit. */
+export const MAX_TX_OP_BYTES = 64_000
+
+/** Cuts an error text to `MAX_ERROR_BYTES` of UTF-8 without splitting a character. */
+export const clampError = (error: string): string => {
+  const bytes = new TextEncoder().encode(error)
+  if (bytes.length <= MAX_ERROR_BYTES) return error
+  return new TextDecoder().decode(bytes.slice(0, MAX_ERROR_BYTES - 3)).replace(/\uFFFD$/, "") + "..."
+}
+
+/** Bytes an op adds to a transaction (a u64 or two, plus its error text). */
+export const opBytes = (op: OutboxOp): number => 16 + (op.error === null ? 0 : new TextEncoder().encode(op.error).length + 4)
+
+/**
+ * Groups ops by app instance (first-appearance order): at most `perCall` ops and
+ * `MAX_ERRORS_PER_CALL` bytes of error text per group.
+ */
 export const groupOps = (ops: ReadonlyArray<OutboxOp>, perCall: number): MulticallGroup[] => {
   const byApp = new Map<string, OutboxOp[]>()
   for (const op of ops) {
@@ -34,7 +54,19 @@ export const groupOps = (ops: ReadonlyArray<OutboxOp>, perCall: number): Multica
   }
   const groups: MulticallGroup[] = []
   for (const [appInstance, list] of byApp) {
-    for (let i = 0; i < list.length; i += perCall) groups.push({ appInstance, ops: list.slice(i, i + perCall) })
+    let current: OutboxOp[] = []
+    let errorBytes = 0
+    for (const op of list) {
+      const e = op.error === null ? 0 : opBytes(op)
+      if (current.length > 0 && (current.length >= perCall || errorBytes + e > MAX_ERRORS_PER_CALL)) {
+        groups.push({ appInstance, ops: current })
+        current = []
+        errorBytes = 0
+      }
+      current.push(op)
+      errorBytes += e
+    }
+    if (current.length > 0) groups.push({ appInstance, ops: current })
   }
   return groups
 }

@@ -21,11 +21,14 @@ import { Context, Data, Deferred, Duration, Effect, FiberSet, Layer, PubSub, Que
 import { grpcCode } from "../chain/rpc.js"
 import {
   buildSettlementTx,
+  clampError,
   decodeAbort,
   type GasCoin,
   groupOps,
   listSuiCoins,
+  MAX_TX_OP_BYTES,
   type MulticallGroup,
+  opBytes,
   type OpResult,
   resultsFromEvents
 } from "../chain/settleTx.js"
@@ -429,9 +432,17 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
         return picked
       }
       const picked: OutboxOp[] = []
+      let bytes = 0
       for (let i = 0; i < queue.length && picked.length < maxOpsPerTx; ) {
-        if (queue[i]!.isolate === undefined) picked.push(queue.splice(i, 1)[0]!.op)
-        else i++
+        const e = queue[i]!
+        if (e.isolate !== undefined) {
+          i++
+          continue
+        }
+        const b = opBytes(e.op)
+        if (picked.length > 0 && bytes + b > MAX_TX_OP_BYTES) break
+        bytes += b
+        picked.push(queue.splice(i, 1)[0]!.op)
       }
       return picked
     }
@@ -589,8 +600,8 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
           yield* requireStarted(app, seq)
           yield* enqueue(
             session === undefined
-              ? { kind: "fail", appInstance: app, jobSequence: seq, error }
-              : { kind: "fail", appInstance: app, jobSequence: seq, error, session }
+              ? { kind: "fail", appInstance: app, jobSequence: seq, error: clampError(error) }
+              : { kind: "fail", appInstance: app, jobSequence: seq, error: clampError(error), session }
           )
         }).pipe(Effect.withSpan("Settlement.fail")),
       terminate: (appInstance, seq) =>

@@ -69,6 +69,9 @@ describe("Settlement", () => {
     expect(completionTxs).toBeLessThanOrEqual(5)
     expect(r.stats.executedOps).toBe(100)
     expect(r.stats.maxInflightPerCoin).toBe(1)
+    // No transaction was refused by the node (an equivocating coin would be).
+    expect(r.stats.failedTransactions).toBe(0)
+    expect(r.stats.versionConflicts).toBe(0)
   })
 
   it("refuses to complete a job this coordinator did not start", async () => {
@@ -222,5 +225,28 @@ describe("Settlement", () => {
     expect([...r.started.values()]).toEqual([true, true])
     expect(r.stats.lowBalance).toBe(false)
     expect(r.stats.coins).toBe(1)
+  })
+
+  it("fails with long error texts: texts are cut, split across multicalls, and every job goes back to Pending", async () => {
+    net = await startNet()
+    const n = net
+    const { jobSequences } = await createJobs(n.manifest, { count: 40, method: METHOD, perTransaction: 20 })
+    const r = await run(
+      n,
+      Effect.gen(function* () {
+        const settlement = yield* Settlement
+        const chain = yield* ChainState
+        yield* settlement.start(n.manifest.appInstanceId, jobSequences)
+        yield* Effect.forEach(jobSequences, (s) => settlement.fail(n.manifest.appInstanceId, s, `error of job ${s}: ${"x".repeat(5_000)}`), {
+          concurrency: "unbounded"
+        })
+        yield* settlement.awaitIdle
+        return { jobs: yield* chain.jobs(n.manifest.appInstanceId, jobSequences), stats: yield* settlement.stats }
+      })
+    )
+    expect(r.jobs).toHaveLength(40)
+    expect(r.jobs.every((j) => j.status._tag === "Pending" && j.attempts === 1)).toBe(true)
+    expect(r.stats.failedTransactions).toBe(0)
+    expect(r.stats.executedOps).toBe(80)
   })
 })
