@@ -15,7 +15,7 @@ import { GrpcTransport } from "@protobuf-ts/grpc-transport"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Localnet, type LocalnetHandle, startLocalnet } from "../../src/localnet/index.js"
-import { drain, eventually, grpcClient, sleep, statusOf } from "./serverHelpers.js"
+import { drain, eventually, grpcClient, GrpcTypes, sleep, statusOf } from "./serverHelpers.js"
 
 let net: LocalnetHandle
 let client: SuiGrpcClient
@@ -208,6 +208,36 @@ describe("execution faults", () => {
     expect((await fetch(`${net.adminUrl}/faults/nope`, { method: "POST" })).status).toBe(404)
     const status = (await (await fetch(`${net.adminUrl}/status`)).json()) as { checkpointHeight: string }
     expect(BigInt(status.checkpointHeight)).toBeGreaterThan(0n)
+  })
+})
+
+describe("transaction queries", () => {
+  it("lists and streams transactions matching a TransactionFilter", async () => {
+    const signer = Ed25519Keypair.fromSecretKey(net.manifest.keys.coordinator)
+    const bySender: GrpcTypes.TransactionFilter = {
+      terms: [{ literals: [{ negated: false, predicate: { oneofKind: "sender", sender: { address: signer.toSuiAddress() } } }] }]
+    }
+    const abort = new AbortController()
+    const live = client.subscriptionService.subscribeTransactions({ filter: bySender }, { abort: abort.signal })
+    const it = live.responses[Symbol.asyncIterator]()
+    await it.next()
+    const from = (await client.ledgerService.getServiceInfo({})).response.checkpointHeight! + 1n
+    const digests: string[] = []
+    for (let i = 0; i < 3; i++) digests.push((await execTransfer(client, signer)).Transaction!.digest)
+    await execTransfer(client, admin)
+    const streamed: string[] = []
+    while (streamed.length < 3) {
+      const f = (await it.next()).value as GrpcTypes.SubscribeTransactionsResponse
+      if (f.transaction) streamed.push(f.transaction.digest!)
+    }
+    abort.abort()
+    expect(streamed).toEqual(digests)
+    const listed = await eventually(async () => {
+      const frames = await drain(client.ledgerService.listTransactions({ startCheckpoint: from, filter: bySender }).responses)
+      const got = frames.flatMap((f) => (f.transaction ? [f.transaction.digest!] : []))
+      return got.length >= 3 ? got : undefined
+    })
+    expect(listed).toEqual(digests)
   })
 })
 

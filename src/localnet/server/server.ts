@@ -16,6 +16,7 @@ import { addService, type CallPolicy } from "./rpc.js"
 import { stateHandlers } from "./state.js"
 import { RpcStatusError } from "./status.js"
 import { subscriptionHandlers } from "./subscriptions.js"
+import { transactionHandlers } from "./transactions.js"
 
 export interface GrpcServerOptions {
   readonly host: string
@@ -54,10 +55,11 @@ export const startGrpcServer = async (
     "grpc.max_receive_message_length": 64 * 1024 * 1024,
     "grpc.max_send_message_length": 64 * 1024 * 1024
   })
-  addService(server, GrpcTypes.LedgerService, ledgerHandlers(context), policy)
+  const txs = transactionHandlers(context)
+  addService(server, GrpcTypes.LedgerService, { ...ledgerHandlers(context), ...txs.ledger }, policy)
   addService(server, GrpcTypes.StateService, stateHandlers(context), policy)
   addService(server, GrpcTypes.TransactionExecutionService, executionHandlers(context), policy)
-  addService(server, GrpcTypes.SubscriptionService, subscriptionHandlers(context), policy)
+  addService(server, GrpcTypes.SubscriptionService, { ...subscriptionHandlers(context), ...txs.subscription }, policy)
   addService(server, GrpcTypes.MovePackageService, movePackageHandlers(context), policy)
   // The SDK's client also knows these; they answer UNIMPLEMENTED like a node without them.
   addService(server, GrpcTypes.SignatureVerificationService, {}, policy)
