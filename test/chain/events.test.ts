@@ -136,4 +136,40 @@ describe("ChainEvents", () => {
     for (const s of earlier.jobSequences) expect(r.seen).not.toContain(s)
     for (const s of r.seen) expect(r.later).toContain(s)
   })
+
+  it("reconnects when the stream goes silent, then still delivers what happens next", async () => {
+    net = await startNet()
+    const n = net
+    const app = appHex(n.manifest.appInstanceId)
+    const r = await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const events = yield* ChainEvents
+          yield* events.commit({ ...endOf(n.chain.latestCheckpoint().sequenceNumber ?? 0n), token: null })
+          const seen: bigint[] = []
+          const fiber = yield* events.stream.pipe(
+            Stream.tap((item) =>
+              Effect.sync(() => {
+                if (item._tag === "Event" && item.event._tag === "JobCreatedEvent" && item.event.appInstance === app) seen.push(item.event.jobSequence)
+              })
+            ),
+            Stream.runDrain,
+            Effect.fork
+          )
+          // Checkpoints are paused: nothing arrives, so the follower must reconnect on silence.
+          n.faults.pauseCheckpoints()
+          const deadline = Date.now() + 10_000
+          while ((yield* events.stats).reconnects < 2 && Date.now() < deadline) yield* Effect.sleep("50 millis")
+          const reconnects = (yield* events.stats).reconnects
+          const created = yield* Effect.promise(() => createJobs(n.manifest, { count: 3, method: METHOD }))
+          n.faults.resumeCheckpoints()
+          while (seen.length < 3 && Date.now() < deadline + 10_000) yield* Effect.sleep("50 millis")
+          yield* Fiber.interrupt(fiber)
+          return { reconnects, created: created.jobSequences, seen }
+        })
+      ).pipe(Effect.provide(eventsLayer(n, { mode: "auto", silenceMs: 300, backoffInitialMs: 20, backoffMaxMs: 100 })))
+    )
+    expect(r.reconnects).toBeGreaterThanOrEqual(2)
+    expect(r.seen).toEqual(r.created)
+  })
 })
