@@ -6,6 +6,7 @@
  */
 import { Context, Data, Effect, Layer, Ref } from "effect"
 import type { JobReport } from "../domain/job.js"
+import { Settlement } from "./Settlement.js"
 
 export class ReportNotDurable extends Data.TaggedError("ReportNotDurable")<{ readonly reason: string }> {
   override get message() {
@@ -30,3 +31,24 @@ export class Reports extends Context.Tag("silvana/Reports")<Reports, ReportsServ
     )
   ).pipe(Layer.provideMerge(Layer.effect(MemoryReports, Ref.make<ReadonlyArray<JobReport>>([]))))
 }
+
+/**
+ * Reports written to the settlement outbox: `record` returns once the operation is in the
+ * Journal, and the settle loop carries it to chain.
+ */
+export const reportsFromSettlement: Layer.Layer<Reports, never, Settlement> = Layer.effect(
+  Reports,
+  Effect.map(Settlement, (settlement) =>
+    Reports.of({
+      record: (r) => {
+        const op =
+          r.kind === "complete"
+            ? settlement.complete(r.appInstance, r.jobSequence, r.sessionId)
+            : r.kind === "fail"
+              ? settlement.fail(r.appInstance, r.jobSequence, r.error ?? "", r.sessionId)
+              : settlement.terminate(r.appInstance, r.jobSequence)
+        return Effect.mapError(op, (e) => new ReportNotDurable({ reason: e.message }))
+      }
+    })
+  )
+)

@@ -1,28 +1,120 @@
 /**
- * coordinator — the daemon as one scoped program: every service acquired in one scope, running
- * until interrupted (SIGINT/SIGTERM through `NodeRuntime.runMain`), then released in reverse order
- * (the agent API drains before it closes).
+ * coordinator — the daemon as one scoped program: every service acquired in one scope, the
+ * programs (discover, dispatch, reconcile; settle runs inside Settlement) forked as supervised
+ * fibers, and a graceful stop on interruption (SIGINT/SIGTERM through `NodeRuntime.runMain`):
+ * stop discovering and starting, let running agents finish up to a grace period, stop the rest
+ * (their jobs failed on chain with `shutdown`), flush the settlement outbox, then close the
+ * listeners as the scope unwinds.
  */
-import { Effect, Layer } from "effect"
+import { Duration, Effect, Fiber, Layer, Option } from "effect"
 import { AgentApi } from "../layers/AgentApi.js"
+import { AgentRuntime } from "../layers/AgentRuntime.js"
+import { ChainEvents } from "../layers/ChainEvents.js"
+import { ChainState } from "../layers/ChainState.js"
 import { Config } from "../layers/Config.js"
+import { HttpApi } from "../layers/HttpApi.js"
 import { JobStore } from "../layers/JobStore.js"
-import { Reports } from "../layers/Reports.js"
+import { Journal } from "../layers/Journal.js"
+import { Registry } from "../layers/Registry.js"
+import { reportsFromSettlement } from "../layers/Reports.js"
 import { Sessions } from "../layers/Sessions.js"
+import { Settlement } from "../layers/Settlement.js"
+import { SuiClient } from "../layers/SuiClient.js"
+import { discover } from "./discover.js"
+import { defaultDispatchOptions, type DispatchOptions, makeDispatcher } from "./dispatch.js"
+import { reconcile, reconcileOnce } from "./reconcile.js"
 
-/** The agent API over an in-memory store: the daemon until the chain side is wired in. */
-export const ApiLive = AgentApi.layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(Sessions.layer, Reports.layerMemory)),
-  Layer.provideMerge(JobStore.layer)
+/** The chain side: node client, durable journal, event stream, registry, settlement. */
+export const ChainLive = Layer.mergeAll(ChainEvents.layer(), ChainState.layer, Registry.layer(), Settlement.layer()).pipe(
+  Layer.provideMerge(Journal.layer),
+  Layer.provideMerge(SuiClient.layer)
 )
 
-export const coordinator = Effect.gen(function* () {
-  const config = yield* Config
-  const api = yield* AgentApi
-  yield* Effect.logInfo("coordinator started", {
-    chain: config.suiChain,
-    socket: api.socketPath,
-    tcp: `${api.tcp.host}:${api.tcp.port}`
-  })
-  return yield* Effect.never
-}).pipe(Effect.provide(ApiLive))
+/** Every service of the daemon, given Config. */
+export const CoordinatorLive = AgentApi.layer.pipe(
+  Layer.provideMerge(Layer.mergeAll(Sessions.layer, reportsFromSettlement, AgentRuntime.layer)),
+  Layer.provideMerge(JobStore.layer),
+  Layer.provideMerge(ChainLive)
+)
+
+export interface CoordinatorOptions {
+  readonly dispatch?: Partial<Omit<DispatchOptions, "coordinatorId">>
+  /** Time running agents get to finish on shutdown. */
+  readonly shutdownGrace?: Duration.DurationInput
+  readonly reconcileEvery?: Duration.DurationInput
+  /** Extra fibers to run beside the programs (the demo's job creator, the progress view). */
+  readonly extras?: ReadonlyArray<Effect.Effect<unknown, unknown, CoordinatorServices>>
+}
+
+export type CoordinatorServices = Layer.Layer.Success<typeof CoordinatorLive> | Config
+
+/** The programs over the services; runs until interrupted, then stops gracefully. */
+export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
+  Effect.gen(function* () {
+    const config = yield* Config
+    const sui = yield* SuiClient
+    const api = yield* AgentApi
+    const settlement = yield* Settlement
+    const coordinatorId = sui.address
+    const context = yield* Effect.context<CoordinatorServices>()
+    const orphanAfterMs = config.containerTimeoutSecs * 1000 + 60_000
+
+    yield* Effect.logInfo("coordinator starting", {
+      coordinator: coordinatorId,
+      chain: config.suiChain,
+      node: sui.url,
+      package: sui.packageId,
+      socket: api.socketPath,
+      tcp: `${api.tcp.host}:${api.tcp.port}`
+    })
+    // What a previous run left: pending jobs, orphaned agents, jobs started but no longer held.
+    yield* reconcileOnce({ coordinatorId, orphanAfterMs: 0 }).pipe(
+      Effect.catchAllCause((cause) => Effect.logError("start-up reconciliation failed; continuing", cause))
+    )
+
+    const dispatcher = yield* makeDispatcher({ ...defaultDispatchOptions(coordinatorId), ...options.dispatch, coordinatorId })
+    const discoverFiber = yield* Effect.forkScoped(
+      discover({
+        coordinatorId,
+        onReplayGap: () => reconcileOnce({ coordinatorId, orphanAfterMs }).pipe(Effect.ignoreLogged, Effect.provide(context))
+      })
+    )
+    const dispatchFiber = yield* Effect.forkScoped(dispatcher.run)
+    const reconcileFiber = yield* Effect.forkScoped(
+      Effect.delay(reconcile({ coordinatorId, orphanAfterMs }, options.reconcileEvery ?? Duration.seconds(30)), options.reconcileEvery ?? Duration.seconds(30))
+    )
+    const extras = yield* Effect.forEach(options.extras ?? [], (e) => Effect.forkScoped(Effect.ignoreLogged(e)))
+    yield* Effect.logInfo("coordinator running")
+
+    const shutdown = Effect.gen(function* () {
+      yield* Effect.logInfo("shutting down: no new jobs are started")
+      const named = [["discover", discoverFiber], ["dispatch", dispatchFiber], ["reconcile", reconcileFiber], ...extras.map((f, i) => [`extra ${i}`, f] as const)] as const
+      yield* Effect.forEach(
+        named,
+        ([name, fiber]) =>
+          Fiber.interrupt(fiber).pipe(
+            Effect.timeout(Duration.seconds(10)),
+            Effect.catchAll(() => Effect.logWarning(`the ${name} fiber did not stop within 10 s`))
+          ),
+        { concurrency: "unbounded", discard: true }
+      )
+      yield* Effect.logInfo("waiting for running agents", { sessions: yield* dispatcher.activeSessions })
+      yield* dispatcher.drain(options.shutdownGrace ?? Duration.seconds(30))
+      yield* Effect.logInfo("flushing the settlement outbox")
+      yield* settlement.awaitIdle.pipe(
+        Effect.timeout(Duration.seconds(30)),
+        Effect.catchAll(() => Effect.logWarning("settlement outbox not empty after 30 s; it is kept in the Journal for the next start"))
+      )
+      yield* Effect.logInfo("coordinator stopped")
+    })
+    return yield* Effect.never.pipe(Effect.onInterrupt(() => shutdown))
+  }).pipe(Effect.annotateLogs("service", "coordinator"))
+
+/** The daemon: services from Config, programs over them. */
+export const coordinator = (options: CoordinatorOptions = {}) =>
+  Effect.scoped(coordinatorProgram(options)).pipe(
+    // The operator endpoint (/health, /metrics, /v1/*) over every service, built last.
+    Effect.provide(HttpApi.layerDaemon.pipe(Layer.provideMerge(CoordinatorLive)))
+  )
+
+export const hasNode = (c: { readonly suiRpcUrl: Option.Option<string> }) => Option.isSome(c.suiRpcUrl)

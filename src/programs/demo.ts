@@ -1,0 +1,65 @@
+/**
+ * demo — what `npm start` runs with no `SUI_RPC_URL`: an embedded localnet, a demo app whose
+ * method is served by the bundled `add` example agent, and a steady trickle of demo jobs, so a
+ * newcomer sees the whole loop (chain event → agent → settlement) with one command.
+ */
+import * as path from "node:path"
+import { Duration, Effect, Option, Redacted, Schedule } from "effect"
+import { createJobs, type ManifestLike, seedAgentMethod } from "../localnet/client.js"
+import type { CoordinatorConfig } from "../layers/Config.js"
+
+export const DEMO = {
+  developer: "silvana-demo",
+  agent: "add",
+  method: "add",
+  image: "silvana/add-agent:dev"
+} as const
+
+/** The config of a coordinator running against the embedded localnet's manifest. */
+export const configForLocalnet = (
+  base: CoordinatorConfig,
+  manifest: ManifestLike & { readonly chainId: string; readonly keys: { readonly coordinator: string } }
+): CoordinatorConfig => ({
+  ...base,
+  suiRpcUrl: Option.some(manifest.grpcUrl),
+  suiChain: "localnet",
+  suiPrivateKey: Option.some(Redacted.make(manifest.keys.coordinator)),
+  suiAddress: Option.none(),
+  registryPackage: Option.some(manifest.packageId),
+  registry: Option.some(manifest.registryId),
+  // A fresh localnet is a new chain: its journal lives beside it, keyed by chain id.
+  stateDir: path.join(base.stateDir, "embedded", manifest.chainId)
+})
+
+/** Registers the demo developer/agent/method (idempotent). */
+export const seedDemo = (manifest: ManifestLike) =>
+  Effect.tryPromise({
+    try: () => seedAgentMethod(manifest, { ...DEMO, memoryGb: 0, cpus: 0 }),
+    catch: (e) => new Error(`seeding the demo app failed: ${(e as Error).message}`)
+  }).pipe(Effect.retry(Schedule.exponential("200 millis").pipe(Schedule.upTo("20 seconds"))))
+
+/**
+ * Creates `perRound` demo jobs every `every`; about one in twenty holds bad data, so the failure
+ * path (FailJob → on-chain retry → Failed) shows too.
+ */
+export const demoJobs = (manifest: ManifestLike, perRound = 5, every: Duration.DurationInput = "2 seconds") => {
+  let n = 0
+  return Effect.tryPromise({
+    try: () =>
+      createJobs(manifest, {
+        count: perRound,
+        method: DEMO.method,
+        perTransaction: perRound,
+        data: () => {
+          n += 1
+          const text = n % 20 === 0 ? `[${n}, not-a-number]` : `[${n}, ${n * 2}, ${n * 3}]`
+          return new TextEncoder().encode(text)
+        }
+      }),
+    catch: (e) => new Error(`creating demo jobs failed: ${(e as Error).message}`)
+  }).pipe(
+    Effect.catchAll((e) => Effect.logWarning(e.message)),
+    Effect.repeat(Schedule.spaced(every)),
+    Effect.asVoid
+  )
+}

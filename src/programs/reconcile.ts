@@ -1,0 +1,108 @@
+/**
+ * reconcile — brings the coordinator back in line with the chain, at start and periodically:
+ * - pending jobs of every tracked app instance are loaded from chain state into the JobStore (what
+ *   a replay gap or a restart could have hidden from the event stream);
+ * - jobs this coordinator started on chain that no live session holds, with no settlement under
+ *   way, are failed on chain with the reason (a restart lost their agent) — never jobs another
+ *   coordinator started;
+ * - agents left behind by a crash (labelled with this coordinator's id, no live session) are
+ *   stopped and removed.
+ */
+import { Duration, Effect, Option, Schedule } from "effect"
+import { normalizeAppInstance } from "../domain/ids.js"
+import type { JobData } from "../domain/job.js"
+import { AgentRuntime } from "../layers/AgentRuntime.js"
+import { type ChainJob, ChainState } from "../layers/ChainState.js"
+import { JobStore } from "../layers/JobStore.js"
+import { Journal } from "../layers/Journal.js"
+import { Sessions } from "../layers/Sessions.js"
+import { Settlement } from "../layers/Settlement.js"
+
+export interface ReconcileOptions {
+  readonly coordinatorId: string
+  /** A job we started that nobody holds is failed only once it is this old (a session may be about to take it). */
+  readonly orphanAfterMs: number
+}
+
+export interface ReconcileReport {
+  readonly loadedPending: number
+  readonly failedOrphans: number
+  readonly sweptAgents: number
+}
+
+export const jobDataFromChain = (j: ChainJob): JobData => ({
+  appInstance: normalizeAppInstance(j.appInstance),
+  jobSequence: j.jobSequence,
+  developer: j.developer,
+  agent: j.agent,
+  agentMethod: j.agentMethod,
+  app: j.app,
+  appInstanceMethod: j.appInstanceMethod,
+  ...(Option.isSome(j.description) ? { description: j.description.value } : {}),
+  ...(Option.isSome(j.blockNumber) ? { blockNumber: j.blockNumber.value } : {}),
+  sequences: Option.getOrElse(j.sequences, () => []),
+  sequences1: Option.getOrElse(j.sequences1, () => []),
+  sequences2: Option.getOrElse(j.sequences2, () => []),
+  data: j.data,
+  attempts: j.attempts,
+  createdAt: j.createdAt,
+  updatedAt: j.updatedAt,
+  ...(Option.isSome(j.nextScheduledAt) ? { dueAt: j.nextScheduledAt.value } : {})
+})
+
+/** One reconciliation pass. */
+export const reconcileOnce = (options: ReconcileOptions) =>
+  Effect.gen(function* () {
+    const chain = yield* ChainState
+    const store = yield* JobStore
+    const journal = yield* Journal
+    const settlement = yield* Settlement
+    const sessions = yield* Sessions
+    const runtime = yield* AgentRuntime
+
+    // 1. Pending jobs from chain state.
+    let loadedPending = 0
+    for (const ai of yield* journal.appInstances) {
+      const pending = yield* chain.pendingJobs(ai).pipe(
+        Effect.catchAll((e) => Effect.as(Effect.logWarning("cannot read pending jobs", { app_instance: ai, error: e.message }), []))
+      )
+      for (const job of pending) {
+        if (job.status._tag !== "Pending") continue
+        if (yield* store.addPending(jobDataFromChain(job))) loadedPending += 1
+      }
+    }
+
+    // 2. Agents a crash left behind.
+    const live = new Set((yield* sessions.list).map((s) => s.id as string))
+    const swept = yield* runtime.sweep(options.coordinatorId, live).pipe(
+      Effect.catchAll((e) => Effect.as(Effect.logWarning("cannot sweep orphan agents", { error: e.message }), []))
+    )
+    if (swept.length > 0) yield* Effect.logWarning("removed agents left behind by an earlier run", { count: swept.length })
+
+    // 3. Jobs we started that nobody holds.
+    const open = new Set((yield* journal.openOps).map((op) => `${op.appInstance}:${op.jobSequence}`))
+    const now = Date.now()
+    let failedOrphans = 0
+    for (const started of yield* journal.startedJobs) {
+      const ai = normalizeAppInstance(started.appInstance)
+      if (open.has(`${started.appInstance}:${started.jobSequence}`)) continue
+      const known = yield* store.getBySequence(ai, started.jobSequence)
+      const inUse = Option.isSome(known) && ["starting", "started", "held", "completed", "failed", "terminated"].includes(known.value.state)
+      if (inUse || now - started.startedAt < options.orphanAfterMs) continue
+      yield* settlement.fail(started.appInstance, started.jobSequence, "coordinator restarted: no agent holds this job any more").pipe(
+        Effect.tap(() => Effect.sync(() => (failedOrphans += 1))),
+        Effect.catchAll((e) => Effect.logWarning("cannot fail an orphaned job", { job_sequence: String(started.jobSequence), error: e.message }))
+      )
+    }
+    const report: ReconcileReport = { loadedPending, failedOrphans, sweptAgents: swept.length }
+    if (loadedPending + failedOrphans + swept.length > 0) yield* Effect.logInfo("reconciled with the chain", { ...report })
+    return report
+  }).pipe(Effect.withSpan("program.reconcile"))
+
+/** Reconciles now and then every `every`; a failed pass is logged and retried at the next tick. */
+export const reconcile = (options: ReconcileOptions, every: Duration.DurationInput) =>
+  reconcileOnce(options).pipe(
+    Effect.catchAllCause((cause) => Effect.logError("reconciliation failed", cause)),
+    Effect.repeat(Schedule.spaced(every)),
+    Effect.asVoid
+  )

@@ -1,0 +1,38 @@
+/**
+ * start — what `silvana-coordinator start` (and `npm start`) runs: the production daemon when a
+ * node is configured (`SUI_RPC_URL`), else the embedded demo: a localnet in this process, a demo
+ * app served by the bundled example agent, and a steady flow of demo jobs with a live view.
+ */
+import * as path from "node:path"
+import { Console, Effect, Option } from "effect"
+import { Localnet } from "../localnet/index.js"
+import { Config } from "../layers/Config.js"
+import { coordinator } from "./coordinator.js"
+import { configForLocalnet, demoJobs, seedDemo } from "./demo.js"
+import { progress } from "./progress.js"
+
+const EMBEDDED_BANNER = [
+  "Silvana coordinator — embedded demo (no SUI_RPC_URL set).",
+  "A local Sui node runs in this process; demo jobs are created every 2 s and served by the example `add` agent.",
+  "To run against a real network set SUI_RPC_URL (e.g. https://fullnode.testnet.sui.io:443), SUI_PRIVATE_KEY,",
+  "SILVANA_REGISTRY_PACKAGE and SILVANA_REGISTRY (see README.md and docs/). Ctrl-C stops gracefully."
+].join("\n")
+
+export const embedded = Effect.gen(function* () {
+  const base = yield* Config
+  yield* Console.error(EMBEDDED_BANNER)
+  const localnet = yield* Localnet.make({
+    port: 0,
+    checkpointMs: 250,
+    stateFile: path.join(base.stateDir, "embedded", "localnet.json")
+  })
+  const manifest = localnet.manifest
+  yield* Effect.logInfo("embedded localnet running", { grpc: manifest.grpcUrl, chain_id: manifest.chainId })
+  yield* seedDemo(manifest)
+  const config = configForLocalnet(base, manifest)
+  return yield* coordinator({ extras: [demoJobs(manifest), progress()] }).pipe(Effect.provideService(Config, config))
+})
+
+export const startDaemon = Effect.flatMap(Config, (c) =>
+  Option.isSome(c.suiRpcUrl) ? coordinator() : Effect.scoped(embedded)
+)
