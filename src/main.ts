@@ -3,12 +3,14 @@
  * silvana-coordinator — the command line: `start` runs the daemon, `config` prints the effective
  * configuration (secrets redacted). A configuration error is one line on stderr and exit code 2.
  */
-import { Command } from "@effect/cli"
+import { Command, ValidationError } from "@effect/cli"
+import { agentsCommand, configCommand, jobsCommand, statusCommand } from "./cli/commands.js"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { ConfigError, Console, Effect, Layer } from "effect"
 import { Config, formatConfigError } from "./layers/Config.js"
 import { Observability } from "./layers/Observability.js"
-import { coordinator } from "./programs/coordinator.js"
+import { localnetCommand } from "./localnet/cli.js"
+import { startDaemon } from "./programs/start.js"
 
 const withConfig = <A, E, R>(program: Effect.Effect<A, E, R | Config>) =>
   program.pipe(
@@ -23,7 +25,7 @@ const withConfig = <A, E, R>(program: Effect.Effect<A, E, R | Config>) =>
     )
   )
 
-const start = Command.make("start", {}, () => withConfig(coordinator)).pipe(
+const start = Command.make("start", {}, () => withConfig(startDaemon)).pipe(
   Command.withDescription("Run the coordinator daemon")
 )
 
@@ -33,9 +35,14 @@ const config = Command.make("config", {}, () =>
 
 const root = Command.make("silvana-coordinator").pipe(
   Command.withDescription("Silvana coordinator: runs the agents of Silvana apps' jobs on Sui"),
-  Command.withSubcommands([start, config])
+  Command.withSubcommands([start, configCommand, localnetCommand, statusCommand, jobsCommand, agentsCommand])
 )
 
 const cli = Command.run(root, { name: "silvana-coordinator", version: "0.1.0" })
 
-cli(process.argv).pipe(Effect.provide(NodeContext.layer), NodeRuntime.runMain({ disablePrettyLogger: true }))
+cli(process.argv).pipe(
+  // @effect/cli has already printed what was wrong with the arguments: a usage error is exit code 2.
+  Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => void (process.exitCode = 2))),
+  Effect.provide(NodeContext.layer),
+  NodeRuntime.runMain({ disablePrettyLogger: true })
+)
