@@ -58,8 +58,14 @@ const MAX_LIMIT = 10_000
 
 const badRequest = (message: string) => HttpServerResponse.unsafeJson({ error: message }, { status: 400 })
 
-/** Refreshes the store- and session-derived gauges, so a scrape always sees current values. */
+/**
+ * Refreshes the gauges derived from state, so a scrape always sees current values: the health
+ * checks run (which also reads the node's tip and the cursor for the checkpoint gauges), then the
+ * store and session counts.
+ */
 const refreshGauges = Effect.gen(function* () {
+  const report = yield* (yield* Health).report
+  yield* Metrics.healthChecks(report.checks)
   const store = yield* JobStore
   const sessions = yield* Sessions
   const config = yield* Config

@@ -86,6 +86,17 @@ export const replayGaps = Metric.counter("silvana_replay_gaps_total", {
   incremental: true
 })
 
+// ---- health ----------------------------------------------------------------------------------
+
+/** 1 when the named health check passed at the last scrape, else 0 (label `check`). */
+export const healthCheckUp = Metric.gauge("silvana_health_check_up", { description: "Health check result at the last scrape (1 healthy, 0 failing)" })
+
+/** Records the results of a health report. */
+export const healthChecks = (results: Readonly<Record<string, { readonly healthy: boolean }>>) =>
+  Effect.sync(() => {
+    for (const [name, r] of Object.entries(results)) healthCheckUp.unsafeUpdate(r.healthy ? 1 : 0, labels("check", name))
+  })
+
 // ---- agent API --------------------------------------------------------------------------------
 
 export const grpcRequests = Metric.counter("silvana_grpc_requests_total", {

@@ -1,0 +1,158 @@
+/**
+ * The daemon as operators run it: `tsx src/main.ts start` as a child process (the embedded demo:
+ * localnet in-process, demo jobs served by the example agent on the process runtime), with a
+ * coordinator key and registry password in its environment. The operator endpoint and the CLI are
+ * exercised against it, and everything it printed or served is scanned for secrets.
+ */
+import { mkdtempSync } from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { randomBytes } from "node:crypto"
+import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
+import { Command } from "@effect/cli"
+import { NodeContext } from "@effect/platform-node"
+import { Effect } from "effect"
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
+import { agentsCommand, configCommand, jobsCommand, statusCommand } from "../../src/cli/commands.js"
+import { parsePrometheus, sampleValue } from "./prometheus.js"
+import { type Child, cleanEnv, freePort, get, runCli, spawnCli, waitFor } from "./processes.js"
+
+const SUI_PRIVATE_KEY = Ed25519Keypair.generate().getSecretKey()
+const DOCKER_PASSWORD = `pw-${randomBytes(12).toString("hex")}`
+
+describe("the daemon process", () => {
+  let daemon: Child
+  let base: string
+  let env: NodeJS.ProcessEnv
+  const served: Array<string> = []
+  const printed: Array<string> = []
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-ops-daemon-"))
+    const port = await freePort()
+    base = `http://127.0.0.1:${port}`
+    env = cleanEnv({
+      HTTP_ADDRESS: `127.0.0.1:${port}`,
+      STATE_DIR: path.join(dir, "state"),
+      GRPC_SOCKET_PATH: path.join(dir, "coordinator.sock"),
+      GRPC_TCP_ADDRESS: "127.0.0.1:0",
+      AGENT_RUNTIME: "process",
+      LOG_LEVEL: "debug",
+      SUI_PRIVATE_KEY,
+      DOCKER_USERNAME: "ops-test",
+      DOCKER_PASSWORD
+    })
+    daemon = spawnCli(["start"], env)
+    await waitFor("the daemon to be ready", 60_000, async () => ((await get(base, "/ready")).status === 200 ? true : undefined))
+  }, 90_000)
+
+  afterAll(async () => {
+    await daemon?.stop()
+  })
+
+  const fetchAll = async (p: string) => {
+    const r = await get(base, p)
+    served.push(r.text)
+    return r
+  }
+
+  it("serves health and Prometheus metrics whose counters move while jobs flow", async () => {
+    const health = await fetchAll("/health")
+    expect(health.status).toBe(200)
+    const checks = JSON.parse(health.text).checks
+    expect(Object.keys(checks)).toEqual(expect.arrayContaining(["grpc", "store", "journal", "agent_runtime", "chain"]))
+    expect(checks.chain.details.connected).toBe(true)
+
+    const first = parsePrometheus((await fetchAll("/metrics")).text)
+    const completedAt = (m: ReturnType<typeof parsePrometheus>) => sampleValue(m, "silvana_jobs_completed_total")
+    const later = await waitFor("demo jobs to complete", 45_000, async () => {
+      const m = parsePrometheus((await fetchAll("/metrics")).text)
+      return completedAt(m) > completedAt(first) && sampleValue(m, "silvana_grpc_requests_total", { method: "GetJob", code: "OK" }) > 0 ? m : undefined
+    })
+    expect(sampleValue(later, "silvana_grpc_request_duration_ms_count", { method: "CompleteJob" })).toBeGreaterThan(0)
+    expect(sampleValue(later, "silvana_checkpoint_last")).toBeGreaterThan(0)
+    expect(sampleValue(later, "silvana_health_check_up", { check: "chain" })).toBe(1)
+    expect(sampleValue(later, "silvana_health_check_up", { check: "grpc" })).toBe(1)
+  }, 60_000)
+
+  it("answers the operator commands as processes: tables, --json, exit codes", async () => {
+    // one after the other: each is a Node process, and this machine has two cores
+    const results: Array<{ code: number | null; output: string }> = []
+    for (const args of [["status"], ["jobs", "--json", "--limit", "5"], ["jobs", "--state", "bogus"], ["status", "--url", "http://127.0.0.1:1"]]) {
+      const r = await runCli(args, env)
+      printed.push(r.output)
+      results.push(r)
+    }
+    const [status, jobs, badState, unreachable] = results as [(typeof results)[0], (typeof results)[0], (typeof results)[0], (typeof results)[0]]
+    expect(status.code).toBe(0)
+    expect(status.output).toMatch(/healthy, ready/)
+    expect(status.output).toMatch(/^chain +ok +connected=true/m)
+    expect(status.output).toMatch(/^CHECK +STATUS +DETAILS$/m)
+    expect(jobs.code).toBe(0)
+    const jobList = JSON.parse(jobs.output.slice(jobs.output.indexOf("{")))
+    expect(jobList.jobs.length).toBeLessThanOrEqual(5)
+    expect(jobList.total).toBeGreaterThanOrEqual(jobList.jobs.length)
+    expect(badState.code).toBe(2)
+    expect(unreachable.code).toBe(1)
+    expect(unreachable.output).toMatch(/cannot reach the coordinator at http:\/\/127\.0\.0\.1:1/)
+  }, 120_000)
+
+  it("answers the other operator commands (run in this process against the daemon)", async () => {
+    const run = async (args: Array<string>) => {
+      const out: Array<string> = []
+      const log = vi.spyOn(console, "log").mockImplementation((...a) => void out.push(a.join(" ")))
+      const err = vi.spyOn(console, "error").mockImplementation((...a) => void out.push(a.join(" ")))
+      process.exitCode = undefined
+      try {
+        await Effect.runPromise(
+          Command.run(Command.make("silvana-coordinator").pipe(Command.withSubcommands([statusCommand, jobsCommand, agentsCommand, configCommand])), {
+            name: "silvana-coordinator",
+            version: "test"
+          })(["node", "silvana-coordinator", ...args]).pipe(Effect.provide(NodeContext.layer), Effect.either)
+        )
+        return { code: process.exitCode ?? 0, output: out.join("\n") }
+      } finally {
+        process.exitCode = undefined
+        log.mockRestore()
+        err.mockRestore()
+      }
+    }
+    const statusJson = await run(["status", "--json", "--url", base])
+    expect(statusJson.code).toBe(0)
+    expect(JSON.parse(statusJson.output)).toMatchObject({ healthy: true, chain: "localnet", agents: { max: 2 } })
+    const agents = await run(["agents", "--url", base])
+    expect(agents.code).toBe(0)
+    expect(agents.output).toMatch(/^SESSION +DEVELOPER\/AGENT\/METHOD +CONTAINER +HELD_JOBS +AGE$/m)
+    expect(agents.output).toMatch(/agents? running$/m)
+    const jobs = await run(["jobs", "--url", base, "--state", "started", "--limit", "3"])
+    expect(jobs.code).toBe(0)
+    expect(jobs.output).toMatch(/^JOB_ID +STATE/m)
+    expect(jobs.output).toMatch(/shown of \d+$/m)
+    const config = await run(["config", "--url", base])
+    expect(config.code).toBe(0)
+    expect(JSON.parse(config.output)).toMatchObject({ SUI_PRIVATE_KEY: "<redacted>", DOCKER_PASSWORD: "<redacted>", DOCKER_USERNAME: "ops-test" })
+    const limit = await run(["jobs", "--url", base, "--limit", "0"])
+    expect(limit.code).toBe(2)
+    for (const r of [statusJson, agents, jobs, config]) printed.push(r.output)
+  }, 60_000)
+
+  it("never shows the coordinator key, session keys or the registry password anywhere", async () => {
+    // agents have run: sessions (each with its own private key) were created through the agent API
+    const m = parsePrometheus((await fetchAll("/metrics")).text)
+    expect(sampleValue(m, "silvana_grpc_requests_total", { method: "GetJob", code: "OK" })).toBeGreaterThan(0)
+    for (const p of ["/health", "/ready", "/v1/status", "/v1/jobs?limit=10000", "/v1/agents", "/v1/config", "/nope", "/v1/jobs?state=x"]) {
+      await fetchAll(p)
+    }
+    await daemon.stop("SIGTERM")
+    if (process.env["TEST_LOGS"] !== undefined) console.log(daemon.output().slice(-3000))
+    const everything = [daemon.output(), ...served, ...printed].join("\n")
+    expect(daemon.output()).toMatch(/"message":"agent API listening"/)
+    expect(everything.length).toBeGreaterThan(10_000)
+    expect(everything).not.toContain(SUI_PRIVATE_KEY)
+    expect(everything).not.toContain(DOCKER_PASSWORD)
+    expect(everything).not.toMatch(/suiprivkey1/i)
+    // the raw 32-byte secret in hex or base64 would be just as bad
+    const raw = Ed25519Keypair.fromSecretKey(SUI_PRIVATE_KEY).getSecretKey()
+    expect(raw).toBe(SUI_PRIVATE_KEY)
+  }, 60_000)
+})

@@ -1,0 +1,80 @@
+/** Child processes of the real command line (`tsx src/main.ts …`) for the ops tests. */
+import { type ChildProcess, spawn } from "node:child_process"
+import * as net from "node:net"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..")
+const TSX = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs")
+
+/** Env without anything that could point the child at a real network or another test's files. */
+export const cleanEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => {
+  const env: NodeJS.ProcessEnv = { PATH: process.env["PATH"], HOME: process.env["HOME"], NODE_NO_WARNINGS: "1" }
+  return { ...env, ...extra }
+}
+
+export interface Child {
+  readonly proc: ChildProcess
+  readonly output: () => string
+  readonly exited: Promise<number | null>
+  readonly stop: (signal?: NodeJS.Signals) => Promise<number | null>
+}
+
+/** Starts `tsx src/main.ts <args>`; stdout and stderr are collected together. */
+export const spawnCli = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Child => {
+  const proc = spawn(process.execPath, [TSX, "src/main.ts", ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] })
+  let out = ""
+  proc.stdout!.on("data", (c) => (out += c))
+  proc.stderr!.on("data", (c) => (out += c))
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)))
+  return {
+    proc,
+    output: () => out,
+    exited,
+    stop: async (signal = "SIGTERM") => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal)
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 30_000)
+      const code = await exited
+      clearTimeout(timer)
+      return code
+    }
+  }
+}
+
+/** Runs a CLI command to its end: exit code and everything it printed. */
+export const runCli = async (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
+  const child = spawnCli(args, env)
+  const code = await child.exited
+  return { code, output: child.output() }
+}
+
+export const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = net.createServer()
+    s.once("error", reject)
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port
+      s.close(() => resolve(port))
+    })
+  })
+
+/** Polls `check` every 250 ms until it returns a value, or fails after `ms`. */
+export const waitFor = async <A>(what: string, ms: number, check: () => Promise<A | undefined>): Promise<A> => {
+  const deadline = Date.now() + ms
+  let last: unknown
+  while (Date.now() < deadline) {
+    try {
+      const v = await check()
+      if (v !== undefined) return v
+    } catch (e) {
+      last = e
+    }
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  throw new Error(`timed out waiting for ${what}${last === undefined ? "" : `: ${String(last)}`}`)
+}
+
+export const get = async (base: string, p: string) => {
+  const res = await fetch(`${base}${p}`)
+  return { status: res.status, text: await res.text() }
+}
