@@ -10,19 +10,20 @@
 import { randomBytes } from "node:crypto"
 import { GrpcTypes } from "@mysten/sui/grpc"
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
-import { fromBase64, normalizeStructTag, normalizeSuiAddress, toBase58, toBase64 } from "@mysten/sui/utils"
+import { fromBase64, normalizeStructTag, normalizeSuiAddress, toBase64 } from "@mysten/sui/utils"
 import { CheckpointLog, toTimestamp } from "./engine/checkpoints.js"
-import { AppInstanceData } from "./engine/coordination/appInstanceData.js"
-import { appInstanceType, coordinationFunctions, newAppInstanceData, registryType } from "./engine/coordination/package.js"
-import { deriveObjectId, objectDigest, transactionDigest, verifyUserSignature } from "./engine/crypto.js"
+import { populateGenesis } from "./engine/genesis.js"
+import { objectsFromPlain, objectsToPlain } from "./engine/snapshot.js"
+import { coordinationFunctions } from "./engine/coordination/package.js"
+import { deriveObjectId, transactionDigest, verifyUserSignature } from "./engine/crypto.js"
 import { LocalnetTxError } from "./engine/errors.js"
 import { budgetFromGasUsed, MAX_GAS_BUDGET, resolveInputs, runTransaction, type ExecEnv } from "./engine/executor.js"
 import { fromJsonable, toJsonable } from "./engine/jsonable.js"
-import { AgentMethodLayout, AppInstanceLayout, AppMethodLayout, JobLayout, namedLayouts, RegistryLayout } from "./engine/layouts.js"
+import { AgentMethodLayout, AppInstanceLayout, AppMethodLayout, JobLayout, RegistryLayout } from "./engine/layouts.js"
 import type { MoveLayout } from "./engine/moveValue.js"
-import { CLOCK_ID, ClockData, coinBalance, coinData, GAS_COIN_TYPE, isGasCoin, objectToProto, PackageData, SUI_TYPE } from "./engine/objects.js"
-import { openSignature, SUI, type MoveFunction } from "./engine/runtime.js"
-import { ObjectStore, PlainData, type ObjData, type ObjRecord } from "./engine/store.js"
+import { CLOCK_ID, coinBalance, isGasCoin, objectToProto, SUI_TYPE } from "./engine/objects.js"
+import { openSignature, type MoveFunction } from "./engine/runtime.js"
+import { ObjectStore, type ObjRecord } from "./engine/store.js"
 import { txFromBcs, txFromProto, txToBcs, txToProto, type TxData } from "./engine/txdata.js"
 
 export { LocalnetTxError, type LocalnetTxErrorCode } from "./engine/errors.js"
@@ -145,34 +146,19 @@ export class LocalChain {
       clockBase: clockMode === "manual" ? start : 0,
       clockOffset: clockMode === "manual" ? 0 : start - Date.now() > 0 ? start - Date.now() : 0
     })
-    const genesisTx = toBase58(seed)
-    const put = (rec: Omit<ObjRecord, "version" | "digest" | "previousTransaction" | "storageRebate">) =>
-      chain.store.insert({ ...rec, version: 1n, digest: objectDigest(rec.id, 1n, genesisTx), previousTransaction: genesisTx, storageRebate: 0n })
-    put({ id: packageId, type: "package", owner: { kind: "immutable" }, hasPublicTransfer: false, data: new PackageData(), isPackage: true })
-    put({ id: CLOCK_ID, type: `${SUI}::clock::Clock`, owner: { kind: "shared", initialVersion: 1n }, hasPublicTransfer: false, data: new ClockData(() => BigInt(chain.now())) })
-    const adminAddr = admin.toSuiAddress()
-    put({
-      id: registryId,
-      type: registryType(packageId),
-      owner: { kind: "shared", initialVersion: 1n },
-      hasPublicTransfer: true,
-      data: new PlainData(RegistryLayout, {
-        id: registryId, name: "silvana-localnet", version: 1, admin: adminAddr,
-        developers: { id: newId(), size: 0n }, developers_index: { id: newId(), size: 0n },
-        apps: { id: newId(), size: 0n }, apps_index: { id: newId(), size: 0n }
-      })
+    const { appInstanceId } = populateGenesis(chain.store, {
+      seed,
+      newId,
+      packageId,
+      registryId,
+      startMs: BigInt(start),
+      admin: admin.toSuiAddress(),
+      coordinator: coordinator.toSuiAddress(),
+      coinsPerKey: options.coinsPerKey ?? 20,
+      coinBalance: options.coinBalance ?? 10_000n * 1_000_000_000n,
+      now: () => BigInt(chain.now())
     })
-    const app = newAppInstanceData({ newId, nowMs: BigInt(start) }, { appName: "silvana-localnet", description: "localnet app instance", admin: adminAddr, minTimeBetweenBlocks: 60_000n })
-    put({ id: app.s.id, type: appInstanceType(packageId), owner: { kind: "shared", initialVersion: 1n }, hasPublicTransfer: true, data: app })
-    ;(chain.st.ids as { appInstanceId: string }).appInstanceId = app.s.id
-    const coins = options.coinsPerKey ?? 20
-    const balance = options.coinBalance ?? 10_000n * 1_000_000_000n
-    for (const owner of [adminAddr, coordinator.toSuiAddress()]) {
-      for (let i = 0; i < coins; i++) {
-        const id = newId()
-        put({ id, type: GAS_COIN_TYPE, owner: { kind: "address", address: owner }, hasPublicTransfer: true, data: coinData(id, balance) })
-      }
-    }
+    ;(chain.st.ids as { appInstanceId: string }).appInstanceId = appInstanceId
     const cp0 = chain.log.seal(BigInt(start), EPOCH)
     chain.st.chainId = cp0.digest!
     return chain
@@ -528,21 +514,7 @@ export class LocalChain {
 
   /** Plain-data (JSON-able) image of the whole state. */
   snapshot(): LocalChainSnapshot {
-    const objects = [...this.store.objects.values()].map((rec) => {
-      const base = {
-        id: rec.id, version: rec.version, digest: rec.digest, owner: rec.owner, type: rec.type,
-        previousTransaction: rec.previousTransaction, storageRebate: rec.storageRebate, hasPublicTransfer: rec.hasPublicTransfer,
-        ...(rec.dynamicField ? { dynamicField: rec.dynamicField } : {}),
-        ...(rec.isPackage ? { isPackage: true } : {})
-      }
-      const d = rec.data
-      if (d instanceof AppInstanceData) return { ...base, data: { kind: "appInstance", value: d.toSnapshot() } }
-      if (d instanceof ClockData) return { ...base, data: { kind: "clock" } }
-      if (d instanceof PackageData) return { ...base, data: { kind: "package" } }
-      const name = layoutNames.get(d.layout)
-      if (!name || !(d instanceof PlainData)) throw new Error(`cannot snapshot object ${rec.id} of type ${rec.type}`)
-      return { ...base, data: { kind: "plain", layout: name, value: d.v } }
-    })
+    const objects = objectsToPlain(this.store)
     const encodeCp = (cp: GrpcTypes.Checkpoint) => toBase64(GrpcTypes.Checkpoint.toBinary(cp))
     const encodeTx = (tx: GrpcTypes.ExecutedTransaction) => toBase64(GrpcTypes.ExecutedTransaction.toBinary(tx))
     return {
@@ -572,17 +544,7 @@ export class LocalChain {
       clockOffset: clock === "manual" ? 0 : Math.max(0, saved.wallAtSnapshot - Date.now())
     }
     const chain = new LocalChain(st)
-    for (const o of fromJsonable(snapshot.objects) as any[]) {
-      let data: ObjData
-      switch (o.data.kind) {
-        case "appInstance": data = AppInstanceData.fromSnapshot(o.data.value); break
-        case "clock": data = new ClockData(() => BigInt(chain.now())); break
-        case "package": data = new PackageData(); break
-        default: data = new PlainData(namedLayouts[o.data.layout]!, o.data.value)
-      }
-      const { data: _d, ...rest } = o
-      chain.store.insert({ ...rest, data })
-    }
+    objectsFromPlain(chain.store, fromJsonable(snapshot.objects), () => BigInt(chain.now()))
     chain.log.lowest = BigInt(snapshot.lowest as string)
     for (const b of snapshot.checkpoints as string[]) {
       const cp = GrpcTypes.Checkpoint.fromBinary(fromBase64(b))
@@ -593,8 +555,6 @@ export class LocalChain {
     return chain
   }
 }
-
-const layoutNames = new Map<MoveLayout, string>(Object.entries(namedLayouts).map(([k, v]) => [v, k]))
 
 const datatypeLayouts: Record<string, MoveLayout> = {
   "jobs::Job": JobLayout,

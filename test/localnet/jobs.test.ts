@@ -309,3 +309,60 @@ describe("jobs on chain", () => {
     for (const name of Object.keys(jobsEvents)) expect(seen.get(name) ?? 0, name).toBeGreaterThan(0)
   })
 })
+
+describe("restart from the state file", () => {
+  it("keeps objects, jobs, keys, chain id, checkpoints and coin versions across a restart", async () => {
+    const fs = await import("node:fs")
+    const os = await import("node:os")
+    const path = await import("node:path")
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "localnet-state-"))
+    const stateFile = path.join(dir, "state.json")
+    const first = await startLocalnet({ port: 0, checkpointMs: "per-transaction", stateFile })
+    let firstOpen = true
+    let restarted: LocalnetHandle | undefined
+    try {
+      await seedAgentMethod(first.manifest, { developer: "dev", agent: "agent", method: "m", image: "img:1" })
+      const { jobSequences } = await createJobs(first.manifest, { count: 4, method: "m", data: new Uint8Array([1, 2]) })
+      const c1 = makeSuiClient(first.manifest.grpcUrl)
+      const start = new Transaction()
+      coordinationCall.startAppJob(start, first.manifest.packageId, first.manifest.appInstanceId, jobSequences[0]!)
+      const started = await c1.signAndExecuteTransaction({ transaction: start, signer: Ed25519Keypair.fromSecretKey(first.manifest.keys.coordinator) })
+      expect(started.$kind).toBe("Transaction")
+      const before = {
+        info: (await c1.ledgerService.getServiceInfo({})).response,
+        app: (await c1.core.getObject({ objectId: first.manifest.appInstanceId, include: { json: true } })).object,
+        coins: (await c1.core.listCoins({ owner: Ed25519Keypair.fromSecretKey(first.manifest.keys.admin).toSuiAddress() })).objects
+      }
+      await first.close()
+      firstOpen = false
+
+      restarted = await startLocalnet({ port: 0, checkpointMs: "per-transaction", stateFile })
+      const m2 = restarted.manifest
+      expect(m2.chainId).toBe(first.manifest.chainId)
+      expect(m2.keys).toEqual(first.manifest.keys)
+      expect(m2.appInstanceId).toBe(first.manifest.appInstanceId)
+      const c2 = makeSuiClient(m2.grpcUrl)
+      const info = (await c2.ledgerService.getServiceInfo({})).response
+      expect(info.checkpointHeight).toBeGreaterThanOrEqual(before.info.checkpointHeight!)
+      const app2 = (await c2.core.getObject({ objectId: m2.appInstanceId, include: { json: true } })).object
+      expect(app2.version).toBe(before.app.version)
+      expect(app2.json).toEqual(before.app.json)
+      const coins2 = (await c2.core.listCoins({ owner: Ed25519Keypair.fromSecretKey(m2.keys.admin).toSuiAddress() })).objects
+      expect(coins2.map((c) => [c.objectId, c.version, c.digest, c.balance]).sort()).toEqual(before.coins.map((c) => [c.objectId, c.version, c.digest, c.balance]).sort())
+      const tx = (await c2.core.getTransaction({ digest: started.Transaction!.digest, include: { events: true } })).Transaction!
+      expect(tx.events!.some((e) => e.eventType.endsWith("::jobs::JobStartedEvent"))).toBe(true)
+
+      // the restarted chain keeps executing: complete the running job and create one more
+      const done = new Transaction()
+      coordinationCall.completeAppJob(done, m2.packageId, m2.appInstanceId, jobSequences[0]!)
+      const r = await c2.signAndExecuteTransaction({ transaction: done, signer: Ed25519Keypair.fromSecretKey(m2.keys.coordinator), include: { events: true } })
+      expect(r.Transaction!.events!.map((e) => e.eventType.split("::").pop())).toEqual(["JobCompletedEvent", "JobDeletedEvent"])
+      const more = await createJobs(m2, { count: 1, method: "m" })
+      expect(more.jobSequences[0]).toBe(jobSequences[3]! + 1n)
+    } finally {
+      if (firstOpen) await first.close()
+      await restarted?.close()
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

@@ -1,0 +1,56 @@
+/**
+ * The objects every localnet starts with: the coordination package, the Clock `0x6`, the
+ * registry, one AppInstance administered by the admin key, and funded gas coins for both keys —
+ * all at version 1, created by a synthetic genesis transaction.
+ */
+import { toBase58 } from "@mysten/sui/utils"
+import { newAppInstanceData } from "./coordination/appInstanceData.js"
+import { appInstanceType, registryType } from "./coordination/types.js"
+import { objectDigest } from "./crypto.js"
+import { RegistryLayout } from "./layouts.js"
+import { CLOCK_ID, ClockData, coinData, GAS_COIN_TYPE, PackageData } from "./objects.js"
+import { SUI } from "./runtime.js"
+import { PlainData, type ObjectStore, type ObjRecord } from "./store.js"
+
+export interface GenesisInput {
+  readonly seed: Uint8Array
+  readonly newId: () => string
+  readonly packageId: string
+  readonly registryId: string
+  readonly startMs: bigint
+  readonly admin: string
+  readonly coordinator: string
+  readonly coinsPerKey: number
+  readonly coinBalance: bigint
+  /** Chain time, for the Clock's contents. */
+  readonly now: () => bigint
+}
+
+export const populateGenesis = (store: ObjectStore, g: GenesisInput): { appInstanceId: string } => {
+  const { newId, packageId, registryId } = g
+  const genesisTx = toBase58(g.seed)
+  const put = (rec: Omit<ObjRecord, "version" | "digest" | "previousTransaction" | "storageRebate">) =>
+    store.insert({ ...rec, version: 1n, digest: objectDigest(rec.id, 1n, genesisTx), previousTransaction: genesisTx, storageRebate: 0n })
+  put({ id: packageId, type: "package", owner: { kind: "immutable" }, hasPublicTransfer: false, data: new PackageData(), isPackage: true })
+  put({ id: CLOCK_ID, type: `${SUI}::clock::Clock`, owner: { kind: "shared", initialVersion: 1n }, hasPublicTransfer: false, data: new ClockData(g.now) })
+  put({
+    id: registryId,
+    type: registryType(packageId),
+    owner: { kind: "shared", initialVersion: 1n },
+    hasPublicTransfer: true,
+    data: new PlainData(RegistryLayout, {
+      id: registryId, name: "silvana-localnet", version: 1, admin: g.admin,
+      developers: { id: newId(), size: 0n }, developers_index: { id: newId(), size: 0n },
+      apps: { id: newId(), size: 0n }, apps_index: { id: newId(), size: 0n }
+    })
+  })
+  const app = newAppInstanceData({ newId, nowMs: g.startMs }, { appName: "silvana-localnet", description: "localnet app instance", admin: g.admin, minTimeBetweenBlocks: 60_000n })
+  put({ id: app.s.id, type: appInstanceType(packageId), owner: { kind: "shared", initialVersion: 1n }, hasPublicTransfer: true, data: app })
+  for (const owner of [g.admin, g.coordinator]) {
+    for (let i = 0; i < g.coinsPerKey; i++) {
+      const id = newId()
+      put({ id, type: GAS_COIN_TYPE, owner: { kind: "address", address: owner }, hasPublicTransfer: true, data: coinData(id, g.coinBalance) })
+    }
+  }
+  return { appInstanceId: app.s.id }
+}
