@@ -57,6 +57,21 @@ describe("AgentClient", () => {
     })
   }
 
+  it("terminates a job it holds", async () => {
+    const { session, client } = await clientFor("socket", tripleB)
+    try {
+      const jobId = await api.addStarted(makeJob(520, tripleB, "[1]"))
+      expect((await client.getJob())?.jobId).toBe(jobId)
+      await client.terminateJob(jobId)
+      const mine = (await api.reports()).filter((r) => r.sessionId === session.id)
+      expect(mine.map((r) => [r.kind, r.jobId])).toEqual([["terminate", jobId]])
+      // It is settled now: failing it afterwards is refused.
+      await expect(client.failJob(jobId, "late")).rejects.toBeInstanceOf(CoordinatorRefused)
+    } finally {
+      client.close()
+    }
+  })
+
   it("turns success=false into CoordinatorRefused", async () => {
     const { client } = await clientFor("socket")
     try {
