@@ -4,7 +4,8 @@
  * position. The retry loop around sessions lives in ChainEvents.
  */
 import { GrpcTypes, type SuiGrpcClient } from "@mysten/sui/grpc"
-import { Chunk, Data, Effect, Option, Queue, Stream, Take } from "effect"
+import { Data, Effect, Metric, Option, Queue, Stream, Take } from "effect"
+import { chainEventsDelivered, chainReplayGaps } from "./metrics.js"
 import type { ChainPosition } from "../layers/Journal.js"
 import { type CoordinationEvent, coordinationEventName, decodeCoordinationEvent } from "./events.js"
 import { jobsEvents } from "./moveTypes.js"
@@ -108,7 +109,10 @@ const core = (s: FollowSettings) => {
 
   const flush = Effect.suspend(() => {
     const logs = problems.length === 0 ? Effect.void : Effect.forEach(problems.splice(0), (m) => Effect.logError(m), { discard: true })
-    return out.length === 0 ? logs : Effect.zipRight(logs, s.emit(out.splice(0)))
+    if (out.length === 0) return logs
+    const items = out.splice(0)
+    const events = items.reduce((n, i) => (i._tag === "Event" ? n + 1 : n), 0)
+    return Effect.zipRight(logs, Effect.zipRight(Metric.incrementBy(chainEventsDelivered, events), s.emit(items)))
   })
 
   const emitEvent = (position: ChainPosition, txDigest: string, ev: GrpcTypes.Event, token: Uint8Array | null): void => {
@@ -152,13 +156,10 @@ const core = (s: FollowSettings) => {
       state.last = endOf(to)
       state.token = null
       out.push({ _tag: "ReplayGap", from, to, position: endOf(to), token: null })
-      return Effect.logError(
+      const log = Effect.logError(
         `REPLAY GAP: checkpoints ${from}..${to} are pruned on the node and cannot be replayed; reconciling from chain state`
-      ).pipe(
-        Effect.annotateLogs({ replay_gap_from: from.toString(), replay_gap_to: to.toString() }),
-        Effect.zipRight(flush),
-        Effect.as(true)
-      )
+      ).pipe(Effect.annotateLogs({ replay_gap_from: from.toString(), replay_gap_to: to.toString() }))
+      return Metric.increment(chainReplayGaps).pipe(Effect.zipRight(log), Effect.zipRight(flush), Effect.as(true))
     })
 
   /** Takes the next chunk of a subscription, failing on silence, error or end. */
@@ -343,11 +344,13 @@ export const filteredSession = (s: FollowSettings) =>
       const catchUp = (endExclusive: bigint | undefined) =>
         Effect.gen(function* () {
           let prunedRetries = 0
+          // The page cursor moves with every frame, even over duplicates, so paging always advances.
+          let resume: Uint8Array | null = state.token
           while (true) {
             const info = yield* c.serviceInfo
-            yield* c.skipPruned(info.lowestAvailableCheckpoint ?? 0n)
+            if (yield* c.skipPruned(info.lowestAvailableCheckpoint ?? 0n)) resume = null
             if (endExclusive !== undefined && state.covered + 1n >= endExclusive) return
-            const token = state.token
+            const token = resume
             const req: GrpcTypes.ListEventsRequest = {
               filter,
               readMask: { paths: EVENT_MASK },
@@ -360,7 +363,10 @@ export const filteredSession = (s: FollowSettings) =>
             )
             if (frames === undefined) continue
             let reason: GrpcTypes.QueryEndReason | undefined
-            for (const f of frames) reason = onListFrame(f) ?? reason
+            for (const f of frames) {
+              reason = onListFrame(f) ?? reason
+              if (f.watermark?.cursor !== undefined) resume = f.watermark.cursor
+            }
             yield* c.flush
             if (
               reason === GrpcTypes.QueryEndReason.LEDGER_TIP ||

@@ -8,7 +8,8 @@
  * replays from the last processed position. Commits are coalesced and written every
  * `commitIntervalMs` (and when the layer closes): a lost commit only means a longer replay.
  */
-import { Context, Duration, Effect, Layer, Option, Queue, Schedule, Stream } from "effect"
+import { Context, Duration, Effect, Layer, Metric, Option, Queue, Schedule, Stream } from "effect"
+import { chainReconnects } from "../chain/metrics.js"
 import {
   type ChainItem,
   ChainSilence,
@@ -149,6 +150,7 @@ export const makeChainEvents = (options: ChainEventsOptions) =>
             continue
           }
           stats.reconnects++
+          yield* Metric.increment(chainReconnects)
           const base = Math.min(backoffMaxMs, backoffInitialMs * 2 ** Math.min(attempt, 20))
           const delay = Math.round(base / 2 + Math.random() * (base / 2))
           attempt++

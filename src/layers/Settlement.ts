@@ -17,7 +17,8 @@
  */
 import type { SuiGrpcClient } from "@mysten/sui/grpc"
 import { normalizeSuiAddress } from "@mysten/sui/utils"
-import { Context, Data, Deferred, Duration, Effect, FiberSet, Layer, PubSub, Queue, Schedule, Stream } from "effect"
+import { Context, Data, Deferred, Duration, Effect, FiberSet, Layer, Metric, PubSub, Queue, Schedule, Stream } from "effect"
+import { settlementAborts, settlementLowBalance, settlementOps, settlementTransactions } from "../chain/metrics.js"
 import { grpcCode } from "../chain/rpc.js"
 import {
   buildSettlementTx,
@@ -222,6 +223,7 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
       const pool = usable.slice(0, poolSize)
       stats.coins = pool.length
       stats.lowBalance = pool.length === 0
+      yield* Metric.set(settlementLowBalance, pool.length === 0 ? 1 : 0)
       if (pool.length === 0) {
         yield* Effect.logWarning(
           `LOW BALANCE: coordinator ${sui.address} has no gas coin with at least ${minCoinBalance} MIST; settlement waits for funds`
@@ -372,6 +374,7 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
           coin.balance -= outcome.used
         }
         stats.transactions++
+        yield* Metric.increment(settlementTransactions)
         if (outcome.success) {
           const results: OpResult[] = resultsFromEvents(groups, outcome.events, sui.packageId)
           yield* journal.finish(digest, results).pipe(Effect.orDie)
@@ -384,6 +387,7 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
               continue
             }
             stats.executedOps++
+            yield* Metric.increment(settlementOps)
             yield* publish(op, st, digest, null)
           }
           if (missing.length > 0) queue.unshift(...missing.map((op) => ({ op, isolate: undefined })))
@@ -401,6 +405,7 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
           return true
         }
         stats.aborts++
+        yield* Metric.increment(settlementAborts)
         const bad = groups[command]!.ops
         const others = groups.flatMap((g, i) => (i === command ? [] : g.ops))
         const detail = abort !== undefined ? `Move abort in ${abort.module}::${abort.function} code ${abort.code}` : `execution error in command ${command}`

@@ -1,0 +1,30 @@
+/** Metrics of the chain layers (Effect `Metric`s; exported by whatever exporter the daemon installs). */
+import { Metric } from "effect"
+
+export const chainEventsDelivered = Metric.counter("silvana_chain_events_total", {
+  description: "Coordination events delivered by ChainEvents",
+  incremental: true
+})
+export const chainReconnects = Metric.counter("silvana_chain_reconnects_total", {
+  description: "Event stream reconnects (errors and silence)",
+  incremental: true
+})
+export const chainReplayGaps = Metric.counter("silvana_chain_replay_gaps_total", {
+  description: "Gaps that reached pruned history and could not be replayed",
+  incremental: true
+})
+export const settlementTransactions = Metric.counter("silvana_settlement_transactions_total", {
+  description: "Settlement transactions executed",
+  incremental: true
+})
+export const settlementOps = Metric.counter("silvana_settlement_ops_total", {
+  description: "Job operations settled on chain",
+  incremental: true
+})
+export const settlementAborts = Metric.counter("silvana_settlement_aborts_total", {
+  description: "Settlement transactions that hit a Move abort",
+  incremental: true
+})
+export const settlementLowBalance = Metric.gauge("silvana_settlement_low_balance", {
+  description: "1 while no gas coin is usable (settlement waits for funds)"
+})
