@@ -15,3 +15,17 @@ export {
   processLayer,
   type ProcessRuntimeOptions
 } from "./layers/runtime/process.js"
+
+// The daemon's services — compose them into your own Effect program (see docs/architecture.md).
+export { Config, type CoordinatorConfig, coordinatorConfig, formatConfigError, parseHostPort } from "./layers/Config.js"
+export { JobStore, type JobStoreService, JobTable, makeJobStore } from "./layers/JobStore.js"
+export { type Session, Sessions, type SessionsService } from "./layers/Sessions.js"
+export { MemoryReports, Reports, type ReportsService } from "./layers/Reports.js"
+export { AgentApi, type AgentApiOptions, type AgentApiService } from "./layers/AgentApi.js"
+
+// Operating it: health, HTTP endpoint, metrics, logs, traces.
+export { type Check, type CheckResult, Health, type HealthReport, type HealthService, registerStandardChecks } from "./layers/Health.js"
+export { HttpApi, type HttpApiService } from "./layers/HttpApi.js"
+export * as Metrics from "./layers/Metrics.js"
+export { jsonLogger, Observability, prettyLogger } from "./layers/Observability.js"
+export { Tracing } from "./layers/Tracing.js"
