@@ -30,12 +30,15 @@ export const ChainLive = Layer.mergeAll(ChainEvents.layer(), ChainState.layer, R
   Layer.provideMerge(SuiClient.layer)
 )
 
-/** Every service of the daemon, given Config. */
-export const CoordinatorLive = AgentApi.layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(Sessions.layer, reportsFromSettlement, AgentRuntime.layer)),
-  Layer.provideMerge(JobStore.layer),
-  Layer.provideMerge(ChainLive)
-)
+/** Every service of the daemon, given Config; the agent runtime can be replaced (tests, embedding). */
+export const coordinatorLayer = <E, R>(runtime: Layer.Layer<AgentRuntime, E, R>) =>
+  AgentApi.layer.pipe(
+    Layer.provideMerge(Layer.mergeAll(Sessions.layer, reportsFromSettlement, runtime)),
+    Layer.provideMerge(JobStore.layer),
+    Layer.provideMerge(ChainLive)
+  )
+
+export const CoordinatorLive = coordinatorLayer(AgentRuntime.layer)
 
 export interface CoordinatorOptions {
   readonly dispatch?: Partial<Omit<DispatchOptions, "coordinatorId">>
@@ -47,6 +50,23 @@ export interface CoordinatorOptions {
 }
 
 export type CoordinatorServices = Layer.Layer.Success<typeof CoordinatorLive> | Config
+
+/** Fails on chain every job this coordinator started that has no settlement under way. */
+export const failUnheld = (reason: string) =>
+  Effect.gen(function* () {
+    const journal = yield* Journal
+    const settlement = yield* Settlement
+    const open = new Set((yield* journal.openOps).map((op) => `${op.appInstance}:${op.jobSequence}`))
+    let failed = 0
+    for (const job of yield* journal.startedJobs) {
+      if (open.has(`${job.appInstance}:${job.jobSequence}`)) continue
+      yield* settlement.fail(job.appInstance, job.jobSequence, reason).pipe(
+        Effect.tap(() => Effect.sync(() => (failed += 1))),
+        Effect.catchAll((e) => Effect.logWarning("cannot fail an unheld job", { job_sequence: String(job.jobSequence), error: e.message }))
+      )
+    }
+    return failed
+  }).pipe(Effect.catchAll((e) => Effect.as(Effect.logWarning("cannot read started jobs", { error: e.message }), 0)))
 
 /** The programs over the services; runs until interrupted, then stops gracefully. */
 export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
@@ -101,10 +121,17 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
       yield* Effect.logInfo("waiting for running agents", { sessions: yield* dispatcher.activeSessions })
       yield* dispatcher.drain(options.shutdownGrace ?? Duration.seconds(30))
       yield* Effect.logInfo("flushing the settlement outbox")
-      yield* settlement.awaitIdle.pipe(
+      const flush = settlement.awaitIdle.pipe(
         Effect.timeout(Duration.seconds(30)),
         Effect.catchAll(() => Effect.logWarning("settlement outbox not empty after 30 s; it is kept in the Journal for the next start"))
       )
+      yield* flush
+      // Jobs we started that no agent took are not left Running: fail them so the contract retries them.
+      const unheld = yield* failUnheld("shutdown: the coordinator stopped before an agent took the job")
+      if (unheld > 0) {
+        yield* Effect.logInfo("failed started jobs no agent took", { count: unheld })
+        yield* flush
+      }
       yield* Effect.logInfo("coordinator stopped")
     })
     return yield* Effect.never.pipe(Effect.onInterrupt(() => shutdown))

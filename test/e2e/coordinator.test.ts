@@ -1,0 +1,86 @@
+/**
+ * The coordinator end to end: localnet over gRPC, all layers, real agent processes.
+ */
+import { afterEach, describe, expect, it } from "vitest"
+import { type E2E, eventually, startE2E } from "./fixture.js"
+
+let e2e: E2E | undefined
+afterEach(async () => {
+  await e2e?.close()
+  e2e = undefined
+})
+
+describe("coordinator end to end", () => {
+  it("300 jobs over 3 triples with MAX_CONCURRENT_AGENTS=2: all completed on chain, never more than 2 agents, each job run by one session", async () => {
+    const triples = ["alpha", "beta", "gamma"].map((method) => ({ developer: "e2e", agent: "rec", method, mode: "ok" as const }))
+    e2e = await startE2E({ triples, env: { MAX_CONCURRENT_AGENTS: "2" } })
+    const run = e2e
+    const seqs: Array<bigint> = []
+    // one sender: job creations go one after another (parallel ones would race for its gas coins)
+    for (const t of triples) seqs.push(...(await run.createJobs(t.method, 100)))
+    expect(seqs).toHaveLength(300)
+    await eventually(() => new Set(run.records().filter((r) => r.outcome === "completed").map((r) => r.seq)).size === 300, 150_000, "300 completions")
+    // on chain: completed non-periodic jobs are deleted, so none of them is left
+    await eventually(async () => (await run.chainJobs(seqs)).length === 0, 30_000, "all jobs settled on chain")
+    const records = run.records()
+    const bySeq = new Map<bigint, Array<string>>()
+    for (const r of records) bySeq.set(r.seq, [...(bySeq.get(r.seq) ?? []), r.session])
+    for (const seq of seqs) expect(bySeq.get(seq)).toHaveLength(1)
+    expect(run.counts.maxAlive).toBeLessThanOrEqual(2)
+    expect(run.counts.maxAlive).toBeGreaterThanOrEqual(1)
+    // every triple was served by its own sessions
+    const sessionsUsed = new Set(records.map((r) => r.session))
+    expect(sessionsUsed.size).toBeGreaterThanOrEqual(3)
+  }, 200_000)
+
+  it("failed attempts are retried by the contract and then completed; always-failing jobs end Failed", async () => {
+    const triples = [
+      { developer: "e2e", agent: "rec", method: "flaky", mode: "fail-odd" as const },
+      { developer: "e2e", agent: "rec", method: "broken", mode: "always-fail" as const }
+    ]
+    e2e = await startE2E({ triples })
+    const run = e2e
+    const flaky = await run.createJobs("flaky", 6)
+    const broken = await run.createJobs("broken", 2)
+    // the contract delays a retry by 60 s: move the localnet clock on instead of waiting
+    const advance = setInterval(() => run.localnet.chain.advanceClock(61_000), 1_000)
+    try {
+      await eventually(async () => (await run.chainJobs(flaky)).length === 0, 90_000, "flaky jobs completed after retries")
+      await eventually(
+        async () => (await run.chainJobs(broken)).every((j) => j.status === "Failed"),
+        90_000,
+        "broken jobs Failed after max attempts"
+      )
+    } finally {
+      clearInterval(advance)
+    }
+    const odd = flaky.filter((s) => s % 2n === 1n)
+    for (const s of odd) {
+      const outcomes = run.records().filter((r) => r.seq === s).map((r) => r.outcome)
+      expect(outcomes).toEqual(["failed", "completed"])
+    }
+    const brokenJobs = await run.chainJobs(broken)
+    expect(brokenJobs.map((j) => j.attempts)).toEqual([3, 3])
+  }, 200_000)
+
+  it("a hanging agent is stopped at the timeout and its job failed with `timeout`; a crashing agent's job is retried", async () => {
+    const triples = [
+      { developer: "e2e", agent: "rec", method: "hangs", mode: "hang" as const },
+      { developer: "e2e", agent: "rec", method: "crashes", mode: "crash" as const }
+    ]
+    e2e = await startE2E({ triples, env: { CONTAINER_TIMEOUT_SECS: "3" } })
+    const run = e2e
+    const [hung] = await run.createJobs("hangs", 1)
+    const [crashed] = await run.createJobs("crashes", 1)
+    await eventually(
+      async () => {
+        const jobs = await run.chainJobs([hung!, crashed!])
+        return jobs.length === 2 && jobs.every((j) => j.status === "Pending" && j.attempts === 1)
+      },
+      60_000,
+      "both jobs back to Pending after one failed attempt"
+    )
+    expect(run.records().map((r) => r.outcome).sort()).toEqual(["crash", "hang"])
+    expect(run.counts.alive).toBe(0)
+  }, 120_000)
+})

@@ -1,0 +1,183 @@
+/**
+ * End-to-end fixture: a real localnet over gRPC, the real coordinator program with all its layers,
+ * and the process runtime running a bundled test agent (test/e2e/agents/recorder.ts). The runtime
+ * is wrapped to count live agents from its own start/exit events.
+ */
+import { mkdtempSync, readFileSync, existsSync } from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { build } from "esbuild"
+import { ConfigProvider, Effect, Exit, Fiber, Layer, Logger, LogLevel } from "effect"
+import { coordinatorConfig, Config } from "../../src/layers/Config.js"
+import { AgentRuntime, defaultRuntimeOptions } from "../../src/layers/AgentRuntime.js"
+import { processLayer } from "../../src/layers/runtime/process.js"
+import { ChainState } from "../../src/layers/ChainState.js"
+import { SuiClient } from "../../src/layers/SuiClient.js"
+import { createJobs, seedAgentMethod } from "../../src/localnet/client.js"
+import { type LocalnetHandle, startLocalnet } from "../../src/localnet/index.js"
+import { coordinatorLayer, coordinatorProgram, type CoordinatorOptions } from "../../src/programs/coordinator.js"
+import { configForLocalnet } from "../../src/programs/demo.js"
+
+export type AgentMode = "ok" | "fail-odd" | "always-fail" | "hang" | "crash"
+
+export interface TripleSpec {
+  readonly developer: string
+  readonly agent: string
+  readonly method: string
+  readonly mode: AgentMode
+}
+
+let bundled: string | undefined
+/** The test agent bundled once into a single file (fast to start, no TypeScript loader). */
+export const agentBundle = async (): Promise<string> => {
+  if (bundled !== undefined && existsSync(bundled)) return bundled
+  const out = path.join(mkdtempSync(path.join(os.tmpdir(), "silvana-agent-")), "recorder.cjs")
+  await build({
+    entryPoints: [path.resolve("test/e2e/agents/recorder.ts")],
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "node22",
+    outfile: out,
+    logLevel: "warning"
+  })
+  bundled = out
+  return out
+}
+
+export interface Record {
+  readonly seq: bigint
+  readonly session: string
+  readonly outcome: string
+}
+
+/** Counts agents alive at once from the runtime's own start and exit events. */
+export const countingRuntime = <E, R>(inner: Layer.Layer<AgentRuntime, E, R>) => {
+  const counts = { alive: 0, maxAlive: 0, started: 0 }
+  const layer = Layer.effect(
+    AgentRuntime,
+    Effect.map(AgentRuntime, (rt) =>
+      AgentRuntime.of({
+        ...rt,
+        start: (spec) =>
+          Effect.tap(rt.start(spec), (handle) =>
+            Effect.gen(function* () {
+              counts.alive += 1
+              counts.started += 1
+              counts.maxAlive = Math.max(counts.maxAlive, counts.alive)
+              yield* Effect.forkDaemon(Effect.ensuring(handle.exit, Effect.sync(() => (counts.alive -= 1))))
+            })
+          )
+      })
+    )
+  ).pipe(Layer.provide(inner))
+  return { layer, counts }
+}
+
+export interface E2E {
+  readonly localnet: LocalnetHandle
+  readonly dir: string
+  readonly recordFile: string
+  readonly counts: { alive: number; maxAlive: number; started: number }
+  readonly createJobs: (method: string, count: number) => Promise<ReadonlyArray<bigint>>
+  readonly records: () => ReadonlyArray<Record>
+  /** Jobs of the app instance still on chain (pending, running or Failed), by sequence. */
+  readonly chainJobs: (seqs: ReadonlyArray<bigint>) => Promise<ReadonlyArray<{ seq: bigint; status: string; attempts: number }>>
+  readonly stop: () => Promise<void>
+  readonly close: () => Promise<void>
+}
+
+export interface E2EOptions {
+  readonly triples: ReadonlyArray<TripleSpec>
+  readonly env?: Readonly<globalThis.Record<string, string>>
+  readonly localnet?: LocalnetHandle
+  readonly coordinator?: CoordinatorOptions
+}
+
+export const startE2E = async (options: E2EOptions): Promise<E2E> => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-e2e-"))
+  const recordFile = path.join(dir, "records.txt")
+  const localnet = options.localnet ?? (await startLocalnet({ port: 0, checkpointMs: 100 }))
+  const manifest = localnet.manifest
+  for (const t of options.triples) {
+    await seedAgentMethod(manifest, { developer: t.developer, agent: t.agent, method: t.method, image: `test/${t.mode}`, appMethod: t.method })
+  }
+  const bundle = await agentBundle()
+  const commands = Object.fromEntries(
+    options.triples.map((t) => [`test/${t.mode}`, { entrypoint: [process.execPath, bundle, recordFile, t.mode], cmd: [] }])
+  )
+  const env = {
+    MAX_CONCURRENT_AGENTS: "2",
+    CONTAINER_TIMEOUT_SECS: "60",
+    GRPC_SOCKET_PATH: path.join(dir, "coordinator.sock"),
+    GRPC_TCP_ADDRESS: "127.0.0.1:0",
+    STATE_DIR: dir,
+    AGENT_RUNTIME: "process",
+    ...options.env
+  }
+  const base = await Effect.runPromise(Effect.withConfigProvider(coordinatorConfig, ConfigProvider.fromMap(new Map(Object.entries(env)))))
+  const config = { ...configForLocalnet(base, manifest), stateDir: dir }
+  const { layer: runtime, counts } = countingRuntime(
+    processLayer({ ...defaultRuntimeOptions, stopGraceMs: 2_000, stateDir: dir, commands })
+  )
+  const quiet = process.env["TEST_LOGS"] === undefined ? Logger.minimumLogLevel(LogLevel.Warning) : Layer.empty
+  const program = Effect.scoped(coordinatorProgram(options.coordinator)).pipe(
+    Effect.provide(coordinatorLayer(runtime)),
+    Effect.provideService(Config, config),
+    Effect.provide(quiet)
+  )
+  const fiber = Effect.runFork(program)
+
+  const chainLayer = ChainState.layer.pipe(
+    Layer.provideMerge(SuiClient.layerFrom({ url: manifest.grpcUrl, privateKey: manifest.keys.admin, packageId: manifest.packageId }))
+  )
+  const chainJobs = (seqs: ReadonlyArray<bigint>) =>
+    Effect.runPromise(
+      Effect.scoped(
+        Effect.flatMap(ChainState, (c) => c.jobs(manifest.appInstanceId, seqs)).pipe(
+          Effect.map((jobs) => jobs.map((j) => ({ seq: j.jobSequence, status: j.status._tag, attempts: j.attempts })))
+        )
+      ).pipe(Effect.provide(chainLayer))
+    )
+
+  let stopped = false
+  const stop = async () => {
+    if (stopped) return
+    stopped = true
+    const exit = await Effect.runPromise(Fiber.interrupt(fiber))
+    if (Exit.isFailure(exit) && !Exit.isInterrupted(exit)) throw new Error(`coordinator failed: ${String(exit.cause)}`)
+  }
+  return {
+    localnet,
+    dir,
+    recordFile,
+    counts,
+    createJobs: async (method, count) => (await createJobs(manifest, { count, method, perTransaction: 50, data: (i) => new TextEncoder().encode(`[${i}]`) })).jobSequences,
+    records: () =>
+      existsSync(recordFile)
+        ? readFileSync(recordFile, "utf8")
+            .split("\n")
+            .filter((l) => l.length > 0)
+            .map((l) => {
+              const [seq, session, outcome] = l.split(" ")
+              return { seq: BigInt(seq!), session: session!, outcome: outcome! }
+            })
+        : [],
+    chainJobs,
+    stop,
+    close: async () => {
+      await stop()
+      if (options.localnet === undefined) await localnet.close()
+    }
+  }
+}
+
+/** Polls until `check` holds or `timeoutMs` passes. */
+export const eventually = async (check: () => Promise<boolean> | boolean, timeoutMs: number, what: string) => {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    if (await check()) return
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
