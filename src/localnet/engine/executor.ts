@@ -17,12 +17,14 @@ import type { GrpcTypes } from "@mysten/sui/grpc"
 import { fromBase58, normalizeSuiAddress } from "@mysten/sui/utils"
 import { LocalnetTxError } from "./errors.js"
 import { deriveObjectId, effectsDigest, eventsDigest, objectDigest } from "./crypto.js"
-import { encodeMove, jsonToProtoValue, moveJson, type MoveLayout } from "./moveValue.js"
-import { coinBalance, GAS_COIN_TYPE, isGasCoin, ownerToProto, SUI_TYPE, type CoinValue } from "./objects.js"
+import { abortStatus, balanceChangesOf, eventMessagesOf, failureStatus, type EmittedEvent, type Prior } from "./effects.js"
+import { coinBalance, GAS_COIN_TYPE, isGasCoin, ownerToProto, type CoinValue } from "./objects.js"
 import { ErrKind, ExecFailure, inputObject, inputPure, runPtb } from "./ptb.js"
-import { PlainData, TxJournal, type ObjData, type ObjectStore, type ObjRecord, type OwnerRec } from "./store.js"
-import { isTxContext, MoveAbort, type MoveCtx, type MoveFunction } from "./runtime.js"
-import type { ObjRef, TxData, TxInput } from "./txdata.js"
+import { PlainData, TxJournal, type ObjData, type ObjectStore, type ObjRecord } from "./store.js"
+import { MoveAbort, type MoveCtx, type MoveFunction } from "./runtime.js"
+import type { ObjRef, TxData } from "./txdata.js"
+
+export { resolveInputs } from "./resolve.js"
 
 export const MIN_GAS_BUDGET = 1_000_000n
 export const MAX_GAS_BUDGET = 50_000_000_000n
@@ -58,45 +60,6 @@ const nominalSize = (rec: ObjRecord): bigint => {
   if (rec.type.endsWith("::jobs::Job")) return 200n + BigInt(((rec.data as PlainData<{ data: Uint8Array }>).v.data ?? new Uint8Array()).length)
   if (rec.type.endsWith("::app_instance::AppInstance")) return 1_000n
   return 250n
-}
-
-const usedMutably = (tx: TxData, index: number, functions: ReadonlyMap<string, MoveFunction>, pkg: string): boolean => {
-  let mutable = false
-  for (const c of tx.commands) {
-    const args =
-      c.kind === "moveCall" ? c.args
-      : c.kind === "splitCoins" ? [c.coin, ...c.amounts]
-      : c.kind === "mergeCoins" ? [c.coin, ...c.sources]
-      : c.kind === "transferObjects" ? [...c.objects, c.address]
-      : c.kind === "makeMoveVec" ? c.elements
-      : []
-    args.forEach((a, i) => {
-      if (a.kind !== "input" || a.index !== index) return
-      if (c.kind !== "moveCall") {
-        mutable = true
-        return
-      }
-      const fn = c.package === pkg ? functions.get(`${c.module}::${c.function}`) : undefined
-      const p = fn?.params.filter((x) => !isTxContext(x))[i]
-      if (!p || p.ref !== "imm") mutable = true
-    })
-  }
-  return mutable
-}
-
-/** Fills unresolved object inputs the way SimulateTransaction does. */
-export const resolveInputs = (env: ExecEnv, tx: TxData): TxData => {
-  if (!tx.inputs.some((i) => i.kind === "unresolved")) return tx
-  const inputs = tx.inputs.map((i, index): TxInput => {
-    if (i.kind !== "unresolved") return i
-    const rec = env.store.get(i.id)
-    if (!rec) throw new LocalnetTxError("ObjectNotFound", `object ${i.id} not found`)
-    if (rec.owner.kind === "shared") {
-      return { kind: "shared", id: rec.id, initialVersion: rec.owner.initialVersion, mutable: i.mutable ?? usedMutably(tx, index, env.functions, env.packageId) }
-    }
-    return { kind: "owned", ref: { id: rec.id, version: i.version ?? rec.version, digest: i.digest ?? rec.digest } }
-  })
-  return { ...tx, inputs }
 }
 
 const lockKey = (r: ObjRef): string => `${r.id}@${r.version}`
@@ -222,7 +185,7 @@ export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): Exec
     if (i.kind === "shared" && !i.mutable && v.t === "obj") readOnlyShared.push(v.rec)
   })
 
-  const priorOf = new Map<string, { version: bigint; digest: string; owner: OwnerRec; balance?: bigint; storageRebate: bigint; type: string }>()
+  const priorOf = new Map<string, Prior>()
   const remember = (rec: ObjRecord): void => {
     if (priorOf.has(rec.id)) return
     priorOf.set(rec.id, {
@@ -252,7 +215,7 @@ export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): Exec
   const digestBytes = fromBase58(digest)
   let created = 0n
   // Sui reports the package and module of the MoveCall that emitted an event
-  const events: Array<{ callPackage: string; callModule: string; type: string; layout: MoveLayout; value: unknown }> = []
+  const events: EmittedEvent[] = []
   let callModule = ""
   let callPackage = env.packageId
   const nowMs = env.now()
@@ -325,36 +288,9 @@ export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): Exec
       throw new ExecFailure(ErrKind.INSUFFICIENT_GAS, undefined, `computation ${computation} + storage ${storage} - rebate exceed the budget ${budget}`)
     }
   } catch (e) {
-    if (e instanceof MoveAbort) {
-      const cmdIndex = currentCommand
-      status = {
-        success: false,
-        error: {
-          description: `MoveAbort in ${e.module}::${e.functionName} with code ${e.code}: ${e.message}`,
-          ...(cmdIndex >= 0 ? { command: BigInt(cmdIndex) } : {}),
-          kind: ErrKind.MOVE_ABORT,
-          errorDetails: {
-            oneofKind: "abort",
-            abort: {
-              abortCode: e.code,
-              location: { package: e.packageId, module: e.module, functionName: e.functionName, function: 0, instruction: 0 }
-            }
-          }
-        }
-      }
-    } else if (e instanceof ExecFailure) {
-      status = {
-        success: false,
-        error: {
-          description: e.message,
-          ...(e.command !== undefined ? { command: BigInt(e.command) } : {}),
-          kind: e.kind,
-          errorDetails: e.argument
-            ? { oneofKind: "commandArgumentError", commandArgumentError: { argument: e.argument.index, kind: e.argument.kind } }
-            : { oneofKind: undefined }
-        }
-      }
-    } else throw e
+    if (e instanceof MoveAbort) status = abortStatus(e, currentCommand)
+    else if (e instanceof ExecFailure) status = failureStatus(e)
+    else throw e
     journal.rollback()
     events.length = 0
     commandOutputs = []
@@ -434,42 +370,9 @@ export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): Exec
   }
   changed.sort((a, b) => (a.objectId! < b.objectId! ? -1 : a.objectId! > b.objectId! ? 1 : 0))
 
-  // balance changes of SUI coins
-  const deltas = new Map<string, bigint>()
-  const addDelta = (owner: OwnerRec, d: bigint) => {
-    if (owner.kind !== "address" || d === 0n) return
-    deltas.set(owner.address, (deltas.get(owner.address) ?? 0n) + d)
-  }
-  for (const [id, rec] of touched) {
-    if (!isGasCoin(rec)) continue
-    const prior = priorOf.get(id)
-    if (prior && !journal.created.has(id)) {
-      addDelta(prior.owner, -(prior.balance ?? 0n))
-    }
-    addDelta(rec.owner, coinBalance(rec))
-  }
-  for (const [id, rec] of journal.deleted) {
-    if (!isGasCoin(rec)) continue
-    const prior = priorOf.get(id)
-    addDelta(prior?.owner ?? rec.owner, -(prior?.balance ?? coinBalance(rec)))
-  }
-  const balanceChanges: GrpcTypes.BalanceChange[] = [...deltas]
-    .filter(([, d]) => d !== 0n)
-    .map(([address, d]) => ({ address, coinType: SUI_TYPE, amount: d.toString() }))
+  const balanceChanges = balanceChangesOf(touched, journal, priorOf)
 
-  const eventMessages: GrpcTypes.Event[] = events.map((e) => {
-    const value = encodeMove(e.layout, e.value)
-    const ev: GrpcTypes.Event = {
-      packageId: e.callPackage,
-      module: e.callModule,
-      sender,
-      eventType: e.type,
-      contents: { name: e.type, value }
-    }
-    // JSON is rendered on read: checkpoint history stays compact
-    Object.defineProperty(ev, "json", { enumerable: true, configurable: true, get: () => jsonToProtoValue(moveJson(e.layout, e.value)) })
-    return ev
-  })
+  const eventMessages = eventMessagesOf(events, sender)
   const evDigest = eventMessages.length > 0 ? eventsDigest(new TextEncoder().encode(`${digest}:${eventMessages.length}`)) : undefined
 
   const gasChange = gasCoin ? changed.find((c) => c.objectId === gasCoin.id) : undefined
