@@ -78,12 +78,13 @@ export const crashACoordinator = async (
   kind: "docker" | "process",
   stateDir: string,
   coordinatorId: string,
-  sessionId: string
+  sessionId: string,
+  command?: ReadonlyArray<string>
 ): Promise<string> => {
   const { spawn } = await import("node:child_process")
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", path.join(repoRoot, "test", "runtime", "crashingCoordinator.ts"), kind, stateDir, coordinatorId, sessionId],
+    ["--import", "tsx", path.join(repoRoot, "test", "runtime", "crashingCoordinator.ts"), kind, stateDir, coordinatorId, sessionId, ...(command === undefined ? [] : [JSON.stringify(command)])],
     { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] }
   )
   let err = ""

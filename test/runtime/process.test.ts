@@ -162,6 +162,26 @@ describe("process runtime", () => {
     expect(await Effect.runPromise(runtime.list(coordinatorId))).toEqual([])
   })
 
+  it("sweeps what is left of a crashed coordinator's agent group after its leader has exited", async () => {
+    const pidFile = path.join(stateDir, `grandchild-${Date.now()}.pid`)
+    const script = [
+      "const c = require('child_process').spawn('sleep', ['300'], { stdio: 'ignore' })",
+      `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(c.pid))`,
+      // The leader outlives the coordinator by a moment, then exits, leaving its child behind.
+      "setTimeout(() => process.exit(0), 500)"
+    ].join("; ")
+    const orphanSession = newSessionId()
+    const id = await crashACoordinator("process", stateDir, coordinatorId, orphanSession, ["-e", script])
+    for (let i = 0; i < 200 && (isAlive(pidOf(id)) || !fs.existsSync(pidFile)); i++) await new Promise((r) => setTimeout(r, 20))
+    expect(isAlive(pidOf(id))).toBe(false)
+    const grandchild = Number(fs.readFileSync(pidFile, "utf8"))
+    expect(isAlive(grandchild)).toBe(true)
+    const swept = await Effect.runPromise(runtime.sweep(coordinatorId, []))
+    expect(swept.find((a) => a.id === id)).toMatchObject({ running: false, owner: { sessionId: orphanSession } })
+    for (let i = 0; i < 50 && isAlive(grandchild); i++) await new Promise((r) => setTimeout(r, 20))
+    expect(isAlive(grandchild)).toBe(false)
+  })
+
   it("refuses an image it has no command for", async () => {
     const r = await Effect.runPromise(Effect.scoped(runtime.start(specFor(coordinatorId, newSession(), fake, { image: "nope:1" }))).pipe(Effect.flip))
     expect(r._tag).toBe("UnknownAgentImage")

@@ -135,6 +135,18 @@ const alive = (r: Pick<PidRecord, "pid" | "startTime">): boolean => {
   return r.startTime === null || procStartTime(r.pid) === r.startTime
 }
 
+const signalable = (target: number): boolean => {
+  try {
+    process.kill(target, 0)
+    return true
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+const pidExists = (pid: number) => signalable(pid)
+const groupExists = (pgid: number) => signalable(-pgid)
+
 const killGroup = (pid: number, signal: NodeJS.Signals) => {
   try {
     process.kill(-pid, signal)
@@ -302,7 +314,12 @@ export const makeProcessRuntime = (options: ProcessRuntimeOptions) =>
         const swept: Array<AgentInfo> = []
         for (const r of records) {
           const running = alive(r)
-          if (running) killGroup(r.pid, "SIGKILL")
+          // Kill the group when its leader is ours (running, or a zombie nobody reaped yet), or
+          // when the leader is gone but members remain (the kernel does not hand out a pid that
+          // is still a live group's id, so the group is ours). A process with that pid and
+          // another start time is not ours: leave it alone.
+          const leaderIsOurs = r.startTime !== null && procStartTime(r.pid) === r.startTime
+          if (running || leaderIsOurs || (!pidExists(r.pid) && groupExists(r.pid))) killGroup(r.pid, "SIGKILL")
           fs.rmSync(recordPath(r.pid), { force: true })
           swept.push({ id: `pid:${r.pid}`, name: r.name, owner: r.owner, running })
         }
