@@ -52,6 +52,8 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
+  // Whatever a failed test left behind (crashed stand-in coordinators' agents) goes too.
+  if (runtime) await Effect.runPromise(runtime.sweep(coordinatorId, []))
   if (scope) await Effect.runPromise(Scope.close(scope, Exit.void))
   await fake?.close()
   if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true })
