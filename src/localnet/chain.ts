@@ -11,7 +11,8 @@ import { randomBytes } from "node:crypto"
 import { GrpcTypes } from "@mysten/sui/grpc"
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { fromBase64, normalizeStructTag, normalizeSuiAddress, toBase64 } from "@mysten/sui/utils"
-import { CheckpointLog, toTimestamp } from "./engine/checkpoints.js"
+import { CheckpointLog } from "./engine/checkpoints.js"
+import { describeDatatype, describeFunction, describePackage, epochMessage } from "./engine/describe.js"
 import { populateGenesis } from "./engine/genesis.js"
 import { objectsFromPlain, objectsToPlain } from "./engine/snapshot.js"
 import { coordinationFunctions } from "./engine/coordination/package.js"
@@ -19,10 +20,8 @@ import { deriveObjectId, transactionDigest, verifyUserSignature } from "./engine
 import { LocalnetTxError } from "./engine/errors.js"
 import { budgetFromGasUsed, MAX_GAS_BUDGET, resolveInputs, runTransaction, type ExecEnv } from "./engine/executor.js"
 import { fromJsonable, toJsonable } from "./engine/jsonable.js"
-import { AgentMethodLayout, AppInstanceLayout, AppMethodLayout, JobLayout, RegistryLayout } from "./engine/layouts.js"
-import type { MoveLayout } from "./engine/moveValue.js"
 import { CLOCK_ID, coinBalance, isGasCoin, objectToProto, SUI_TYPE } from "./engine/objects.js"
-import { openSignature, type MoveFunction } from "./engine/runtime.js"
+import type { MoveFunction } from "./engine/runtime.js"
 import { ObjectStore, type ObjRecord } from "./engine/store.js"
 import { txFromBcs, txFromProto, txToBcs, txToProto, type TxData } from "./engine/txdata.js"
 
@@ -206,29 +205,7 @@ export class LocalChain {
 
   /** The current epoch (only epoch 0 exists). */
   epoch(): GrpcTypes.Epoch {
-    return {
-      epoch: EPOCH,
-      firstCheckpoint: 0n,
-      start: toTimestamp(this.st.genesisMs),
-      referenceGasPrice: DEFAULT_RGP,
-      systemState: {
-        version: 2n,
-        epoch: EPOCH,
-        protocolVersion: 1n,
-        referenceGasPrice: DEFAULT_RGP,
-        epochStartTimestampMs: this.st.genesisMs,
-        safeMode: false,
-        safeModeStorageRewards: 0n,
-        safeModeComputationRewards: 0n,
-        safeModeStorageRebates: 0n,
-        safeModeNonRefundableStorageFee: 0n,
-        parameters: { epochDurationMs: 86_400_000n, stakeSubsidyStartEpoch: 0n, maxValidatorCount: 1n, minValidatorJoiningStake: 0n, validatorLowStakeThreshold: 0n, validatorLowStakeGracePeriod: 0n },
-        storageFund: { totalObjectStorageRebates: 0n, nonRefundableBalance: 0n },
-        stakeSubsidy: { balance: 0n, distributionCounter: 0n, currentDistributionAmount: 0n, stakeSubsidyPeriodLength: 0n, stakeSubsidyDecreaseRate: 0 },
-        validatorReportRecords: []
-      },
-      protocolConfig: { protocolVersion: 1n, featureFlags: {}, attributes: {}, configs: {} }
-    }
+    return epochMessage(this.st.genesisMs, DEFAULT_RGP)
   }
 
   /** Verifies and executes a signed transaction (BCS `TransactionData` or a gRPC `Transaction`). */
@@ -425,55 +402,17 @@ export class LocalChain {
   }
 
   getPackage(packageId: string): GrpcTypes.Package | undefined {
-    if (normalizeSuiAddress(packageId) !== this.st.ids.packageId) return undefined
-    const modules = new Map<string, GrpcTypes.FunctionDescriptor[]>()
-    for (const f of this.functions.values()) {
-      const list = modules.get(f.module) ?? []
-      list.push(this.describe(f))
-      modules.set(f.module, list)
-    }
-    return {
-      storageId: this.st.ids.packageId,
-      originalId: this.st.ids.packageId,
-      version: 1n,
-      modules: [...modules].map(([name, functions]) => ({ name, datatypes: [], functions })),
-      typeOrigins: [],
-      linkage: []
-    }
+    return normalizeSuiAddress(packageId) === this.st.ids.packageId ? describePackage(this.st.ids.packageId, this.functions) : undefined
   }
 
   getFunction(packageId: string, module: string, name: string): GrpcTypes.FunctionDescriptor | undefined {
     if (normalizeSuiAddress(packageId) !== this.st.ids.packageId) return undefined
     const f = this.functions.get(`${module}::${name}`)
-    return f ? this.describe(f) : undefined
-  }
-
-  private describe(f: MoveFunction): GrpcTypes.FunctionDescriptor {
-    return {
-      name: f.name,
-      visibility: 2,
-      isEntry: false,
-      typeParameters: [],
-      parameters: f.params.map(openSignature),
-      returns: f.returns.map(openSignature)
-    }
+    return f ? describeFunction(f) : undefined
   }
 
   getDatatype(packageId: string, module: string, name: string): GrpcTypes.DatatypeDescriptor | undefined {
-    if (normalizeSuiAddress(packageId) !== this.st.ids.packageId) return undefined
-    const layout = datatypeLayouts[`${module}::${name}`]
-    if (!layout || typeof layout === "string" || !("struct" in layout)) return undefined
-    return {
-      typeName: `${packageId}::${module}::${name}`,
-      definingId: this.st.ids.packageId,
-      module,
-      name,
-      abilities: [],
-      typeParameters: [],
-      kind: 1,
-      fields: layout.fields.map(([fname], position) => ({ name: fname, position })),
-      variants: []
-    }
+    return normalizeSuiAddress(packageId) === this.st.ids.packageId ? describeDatatype(this.st.ids.packageId, module, name) : undefined
   }
 
   /** Seals the executed-but-unsealed transactions (possibly none) into the next checkpoint. */
@@ -556,13 +495,6 @@ export class LocalChain {
   }
 }
 
-const datatypeLayouts: Record<string, MoveLayout> = {
-  "jobs::Job": JobLayout,
-  "app_instance::AppInstance": AppInstanceLayout,
-  "registry::SilvanaRegistry": RegistryLayout,
-  "agent::AgentMethod": AgentMethodLayout,
-  "app_method::AppMethod": AppMethodLayout
-}
 
 const normalizeTypeFilter = (t: string): string => {
   try {

@@ -1,0 +1,87 @@
+/**
+ * Descriptions the SDK asks for: the coordination package, its functions (`GetFunction`, used to
+ * resolve argument types while building), a few datatypes, and the single epoch's system state.
+ */
+import type { GrpcTypes } from "@mysten/sui/grpc"
+import { toTimestamp } from "./checkpoints.js"
+import { AgentMethodLayout, AppInstanceLayout, AppMethodLayout, JobLayout, RegistryLayout } from "./layouts.js"
+import type { MoveLayout } from "./moveValue.js"
+import { openSignature, type MoveFunction } from "./runtime.js"
+
+export const describeFunction = (f: MoveFunction): GrpcTypes.FunctionDescriptor => ({
+  name: f.name,
+  visibility: 2,
+  isEntry: false,
+  typeParameters: [],
+  parameters: f.params.map(openSignature),
+  returns: f.returns.map(openSignature)
+})
+
+export const describePackage = (packageId: string, functions: ReadonlyMap<string, MoveFunction>): GrpcTypes.Package => {
+  const modules = new Map<string, GrpcTypes.FunctionDescriptor[]>()
+  for (const f of functions.values()) {
+    const list = modules.get(f.module) ?? []
+    list.push(describeFunction(f))
+    modules.set(f.module, list)
+  }
+  return {
+    storageId: packageId,
+    originalId: packageId,
+    version: 1n,
+    modules: [...modules].map(([name, fns]) => ({ name, datatypes: [], functions: fns })),
+    typeOrigins: [],
+    linkage: []
+  }
+}
+
+const datatypeLayouts: Record<string, MoveLayout> = {
+  "jobs::Job": JobLayout,
+  "app_instance::AppInstance": AppInstanceLayout,
+  "registry::SilvanaRegistry": RegistryLayout,
+  "agent::AgentMethod": AgentMethodLayout,
+  "app_method::AppMethod": AppMethodLayout
+}
+
+/** Field names and positions of the package's main structs (types are not described). */
+export const describeDatatype = (packageId: string, module: string, name: string): GrpcTypes.DatatypeDescriptor | undefined => {
+  const layout = datatypeLayouts[`${module}::${name}`]
+  if (!layout || typeof layout === "string" || !("struct" in layout)) return undefined
+  return {
+    typeName: `${packageId}::${module}::${name}`,
+    definingId: packageId,
+    module,
+    name,
+    abilities: [],
+    typeParameters: [],
+    kind: 1,
+    fields: layout.fields.map(([fname], position) => ({ name: fname, position })),
+    variants: []
+  }
+}
+
+/** Epoch 0 with the system state fields `getCurrentSystemState` reads. */
+export const epochMessage = (genesisMs: bigint, referenceGasPrice: bigint): GrpcTypes.Epoch => {
+  return {
+    epoch: 0n,
+    firstCheckpoint: 0n,
+    start: toTimestamp(genesisMs),
+    referenceGasPrice,
+    systemState: {
+      version: 2n,
+      epoch: 0n,
+      protocolVersion: 1n,
+      referenceGasPrice,
+      epochStartTimestampMs: genesisMs,
+      safeMode: false,
+      safeModeStorageRewards: 0n,
+      safeModeComputationRewards: 0n,
+      safeModeStorageRebates: 0n,
+      safeModeNonRefundableStorageFee: 0n,
+      parameters: { epochDurationMs: 86_400_000n, stakeSubsidyStartEpoch: 0n, maxValidatorCount: 1n, minValidatorJoiningStake: 0n, validatorLowStakeThreshold: 0n, validatorLowStakeGracePeriod: 0n },
+      storageFund: { totalObjectStorageRebates: 0n, nonRefundableBalance: 0n },
+      stakeSubsidy: { balance: 0n, distributionCounter: 0n, currentDistributionAmount: 0n, stakeSubsidyPeriodLength: 0n, stakeSubsidyDecreaseRate: 0 },
+      validatorReportRecords: []
+    },
+    protocolConfig: { protocolVersion: 1n, featureFlags: {}, attributes: {}, configs: {} }
+  }
+}
