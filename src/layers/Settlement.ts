@@ -242,11 +242,16 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
       }
     })
 
+    /** Re-reads a coin's version, digest and balance; false when it is gone or no longer ours. */
     const refreshCoin = (coin: GasCoin) =>
-      Effect.tryPromise(() => client.core.getObject({ objectId: coin.objectId })).pipe(
+      Effect.tryPromise(() => client.core.getObject({ objectId: coin.objectId, include: { json: true } })).pipe(
         Effect.map(({ object }) => {
+          const owner = object.owner as { $kind: string; AddressOwner?: string }
+          if (owner.$kind !== "AddressOwner" || normalizeSuiAddress(owner.AddressOwner ?? "") !== sui.address) return false
           coin.version = object.version
           coin.digest = object.digest
+          const balance = (object.json as { balance?: unknown } | null)?.balance
+          if (typeof balance === "string" || typeof balance === "number") coin.balance = BigInt(balance)
           return true
         }),
         Effect.catchAll(() => Effect.succeed(false))
@@ -355,18 +360,20 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
           yield* Effect.logWarning(`settlement tx ${digest} not executed (${outcome.code}: ${outcome.message}); refreshing and retrying its ${ops.length} ops`)
           yield* journal.requeue(digest).pipe(Effect.orDie)
           for (const g of groups) sharedVersions.delete(g.appInstance)
-          if (coin !== undefined) yield* refreshCoin(coin)
-          // Invalid transactions would fail again as they are: give up on an op after many tries.
+          // A coin that is gone or too poor is retired; the ops move on to another coin.
+          const alive = coin === undefined ? true : yield* refreshCoin(coin)
+          const conflict = outcome.code === "ABORTED" || outcome.code === "FAILED_PRECONDITION" || outcome.code === "NOT_FOUND"
+          // An invalid transaction would fail again as it is: give up on an op after many tries.
           const keep: OutboxOp[] = []
           for (const op of ops) {
-            if (op.attempts + 1 >= 20) {
+            if (!conflict && op.attempts + 1 >= 20) {
               yield* journal.abandon([op.id], `not executed after ${op.attempts + 1} attempts: ${outcome.message}`).pipe(Effect.orDie)
               yield* publish(op, "aborted", null, outcome.message)
             } else keep.push({ ...op, state: "queued", txDigest: null, attempts: op.attempts + 1 })
           }
           queue.unshift(...keep.map((op) => ({ op, isolate: undefined })))
           yield* Effect.sleep(Duration.millis(retryInitialMs))
-          return true
+          return alive
         }
         if (coin !== undefined && outcome.gas !== undefined) {
           coin.version = outcome.gas.version
