@@ -4,7 +4,7 @@
  * name as inspected on the engine; timeout; crash with a 100 MB log flood; digest and pull errors.
  */
 import Docker from "dockerode"
-import { Effect, Exit, Option, Scope } from "effect"
+import { Effect, Exit, Option, Redacted, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type AgentRuntimeService, agentName, LABELS } from "../../src/layers/AgentRuntime.js"
 import { makeDockerRuntime } from "../../src/layers/runtime/docker.js"
@@ -275,6 +275,48 @@ describe("docker runtime image pulls", () => {
     } finally {
       await Effect.runPromise(Scope.close(scope, Exit.void))
       server.close()
+    }
+  })
+
+  it("sends the registry credentials, and does not retry an image the registry does not have", async () => {
+    const http = await import("node:http")
+    const requests: Array<{ path: string; auth: string | undefined }> = []
+    // A registry that asks for Basic credentials, then has no such manifest.
+    const registry = http.createServer((req, res) => {
+      requests.push({ path: `${req.method} ${req.url}`, auth: req.headers.authorization })
+      if (req.headers.authorization === undefined) {
+        res.writeHead(401, { "WWW-Authenticate": 'Basic realm="test"', "Docker-Distribution-API-Version": "registry/2.0" })
+        return res.end()
+      }
+      res.writeHead(404, { "Content-Type": "application/json" })
+      res.end(JSON.stringify({ errors: [{ code: "MANIFEST_UNKNOWN", message: "manifest unknown" }] }))
+    })
+    await new Promise<void>((r) => registry.listen(0, "127.0.0.1", () => r()))
+    const port = (registry.address() as { port: number }).port
+    const scope = Effect.runSync(Scope.make())
+    try {
+      const rt = await Effect.runPromise(
+        makeDockerRuntime({
+          stopGraceMs: 1000,
+          logTailBytes: 1024,
+          credentials: Option.some({ username: "alice", password: Option.some(Redacted.make("s3cret")) }),
+          pullRetries: 2,
+          pullTimeoutMs: 30_000
+        }).pipe(Scope.extend(scope))
+      )
+      const error = await Effect.runPromise(
+        Effect.scoped(rt.start(specFor(coordinatorId, newSession(), fake, { image: `127.0.0.1:${port}/silvana/private:1` }))).pipe(Effect.flip)
+      )
+      expect(error._tag).toBe("ImagePullFailed")
+      expect(error.message).toMatch(/manifest unknown/)
+      const authed = requests.filter((r) => r.auth !== undefined)
+      expect(authed.length).toBeGreaterThan(0)
+      for (const r of authed) expect(r.auth).toBe(`Basic ${Buffer.from("alice:s3cret").toString("base64")}`)
+      // A missing manifest is permanent: one pull, no retries.
+      expect(requests.filter((r) => r.path === "GET /v2/silvana/private/manifests/1")).toHaveLength(1)
+    } finally {
+      await Effect.runPromise(Scope.close(scope, Exit.void))
+      registry.close()
     }
   })
 
