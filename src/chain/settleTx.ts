@@ -85,6 +85,8 @@ export const buildSettlementTx = async (input: {
   readonly groups: ReadonlyArray<MulticallGroup>
   readonly sharedVersions: ReadonlyMap<string, bigint>
   readonly gas: GasCoin
+  /** Small coins to merge into `gas` (Sui smashes every gas payment coin into the first). */
+  readonly mergeGas?: ReadonlyArray<GasCoin>
   readonly gasPrice: bigint
   readonly gasBudget: bigint
   readonly availableMemoryBytes: bigint
@@ -93,7 +95,9 @@ export const buildSettlementTx = async (input: {
   tx.setSender(input.sender)
   tx.setGasPrice(input.gasPrice)
   tx.setGasBudget(input.gasBudget)
-  tx.setGasPayment([{ objectId: input.gas.objectId, version: input.gas.version, digest: input.gas.digest }])
+  tx.setGasPayment(
+    [input.gas, ...(input.mergeGas ?? [])].map((c) => ({ objectId: c.objectId, version: c.version, digest: c.digest }))
+  )
   for (const g of input.groups) {
     const isv = input.sharedVersions.get(g.appInstance)
     if (isv === undefined) throw new Error(`no shared version known for app instance ${g.appInstance}`)

@@ -85,6 +85,8 @@ export interface SettlementStats {
   /** Highest number of in-flight transactions seen on one coin (must stay ≤ 1). */
   maxInflightPerCoin: number
   coins: number
+  /** Small coins merged into pool coins (through the gas payment of settlement transactions). */
+  merged: number
   lowBalance: boolean
 }
 
@@ -148,6 +150,7 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
       aborts: 0,
       maxInflightPerCoin: 0,
       coins: 0,
+      merged: 0,
       lowBalance: false
     }
     const outcomes = yield* PubSub.unbounded<SettlementOutcome>()
@@ -159,6 +162,8 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
     const doorbell = yield* Queue.sliding<void>(1)
     const coins = yield* Queue.unbounded<GasCoin>()
     const coinInflight = new Map<string, number>()
+    /** Our coins too small to pay for a transaction; merged into pool coins as they are used. */
+    const dust = new Map<string, GasCoin>()
     const sharedVersions = new Map<string, bigint>()
     const gasPrice = yield* patiently("reading the reference gas price", () => client.core.getReferenceGasPrice()).pipe(
       Effect.map((r) => BigInt(r.referenceGasPrice))
@@ -221,6 +226,7 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
         }
       }
       const pool = usable.slice(0, poolSize)
+      for (const c of all) if (c.balance < minCoinBalance) dust.set(c.objectId, c)
       stats.coins = pool.length
       stats.lowBalance = pool.length === 0
       yield* Metric.set(settlementLowBalance, pool.length === 0 ? 1 : 0)
@@ -265,6 +271,7 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
           return
         }
         stats.coins--
+        if (alive) dust.set(coin.objectId, coin)
         yield* Effect.logWarning(`gas coin ${coin.objectId} retired (balance ${coin.balance} MIST)`)
         if (stats.coins <= 0) {
           stats.coins = 0
@@ -351,10 +358,17 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
       })
 
     /** Applies an execution outcome to the ops of `groups`; returns whether the coin survives. */
-    const settle = (digest: string, groups: ReadonlyArray<MulticallGroup>, coin: GasCoin | undefined, outcome: ExecOutcome) =>
+    const settle = (
+      digest: string,
+      groups: ReadonlyArray<MulticallGroup>,
+      coin: GasCoin | undefined,
+      outcome: ExecOutcome,
+      merging: ReadonlyArray<GasCoin> = []
+    ) =>
       Effect.gen(function* () {
         const ops = groups.flatMap((g) => g.ops)
         if (outcome._tag === "NotExecuted") {
+          for (const d of merging) if (yield* refreshCoin(d)) dust.set(d.objectId, d)
           stats.failedTransactions++
           if (outcome.code === "ABORTED" || outcome.code === "FAILED_PRECONDITION" || outcome.code === "NOT_FOUND") stats.versionConflicts++
           yield* Effect.logWarning(`settlement tx ${digest} not executed (${outcome.code}: ${outcome.message}); refreshing and retrying its ${ops.length} ops`)
@@ -379,6 +393,8 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
           coin.version = outcome.gas.version
           coin.digest = outcome.gas.digest
           coin.balance -= outcome.used
+          for (const d of merging) coin.balance += d.balance
+          stats.merged += merging.length
         }
         stats.transactions++
         yield* Metric.increment(settlementTransactions)
@@ -475,6 +491,8 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
           yield* Effect.sleep(Duration.millis(retryInitialMs))
           return yield* releaseCoin(coin, true)
         }
+        const merging = [...dust.values()].slice(0, 8)
+        for (const d of merging) dust.delete(d.objectId)
         const count = BigInt(ops.length)
         const budget = [MAX_BUDGET, 50_000_000n + 10_000_000n * count, coin.balance].reduce((a, b) => (a < b ? a : b))
         const built = yield* Effect.tryPromise(() =>
@@ -485,6 +503,7 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
             groups,
             sharedVersions: new Map(versions.right),
             gas: coin,
+            mergeGas: merging,
             gasPrice,
             gasBudget: budget,
             availableMemoryBytes
@@ -502,11 +521,12 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
           // Nothing was submitted: the ops are still queued in the journal; put them back.
           yield* Effect.logError(`cannot prepare a settlement transaction: ${String(built.left)}; retrying`)
           queue.unshift(...ops.map((op) => ({ op, isolate: undefined })))
+          for (const d of merging) dust.set(d.objectId, d)
           yield* Effect.sleep(Duration.millis(retryMaxMs))
           return yield* releaseCoin(coin, true)
         }
         const outcome = yield* submit(built.right)
-        alive = yield* settle(built.right.digest, groups, coin, outcome)
+        alive = yield* settle(built.right.digest, groups, coin, outcome, merging)
         yield* releaseCoin(coin, alive)
       }).pipe(
         Effect.ensuring(

@@ -249,4 +249,35 @@ describe("Settlement", () => {
     expect(r.stats.failedTransactions).toBe(0)
     expect(r.stats.executedOps).toBe(80)
   })
+
+  it("merges the coordinator's small coins into pool coins through the gas payment", async () => {
+    net = await startNet()
+    const n = net
+    const SUI = 1_000_000_000n
+    const client = makeSuiClient(n.manifest.grpcUrl)
+    const admin = Ed25519Keypair.fromSecretKey(n.manifest.keys.admin)
+    const coordinator = Ed25519Keypair.fromSecretKey(n.manifest.keys.coordinator).toSuiAddress()
+    const tx = new Transaction()
+    tx.setSender(admin.toSuiAddress())
+    const small = tx.splitCoins(tx.gas, [tx.pure.u64(SUI / 10n), tx.pure.u64(SUI / 10n), tx.pure.u64(SUI / 10n)])
+    tx.transferObjects([small[0]!, small[1]!, small[2]!], tx.pure.address(coordinator))
+    const res = await client.signAndExecuteTransaction({ transaction: tx, signer: admin, include: { effects: true } })
+    expect(res.$kind).toBe("Transaction")
+    const smallCoins = async () =>
+      (await client.core.listCoins({ owner: coordinator, limit: 200 })).objects.filter((c) => BigInt(c.balance) < SUI / 2n).length
+    expect(await smallCoins()).toBe(3)
+    const { jobSequences } = await createJobs(n.manifest, { count: 5, method: METHOD, perTransaction: 5 })
+    const r = await run(
+      n,
+      Effect.gen(function* () {
+        const settlement = yield* Settlement
+        const started = yield* settlement.start(n.manifest.appInstanceId, jobSequences)
+        yield* settlement.awaitIdle
+        return { started, stats: yield* settlement.stats }
+      })
+    )
+    expect([...r.started.values()].every((v) => v)).toBe(true)
+    expect(r.stats.merged).toBe(3)
+    expect(await smallCoins()).toBe(0)
+  })
 })
