@@ -18,11 +18,12 @@ import { objectsFromPlain, objectsToPlain } from "./engine/snapshot.js"
 import { coordinationFunctions } from "./engine/coordination/package.js"
 import { deriveObjectId, transactionDigest, verifyUserSignature } from "./engine/crypto.js"
 import { LocalnetTxError } from "./engine/errors.js"
-import { budgetFromGasUsed, MAX_GAS_BUDGET, resolveInputs, runTransaction, type ExecEnv } from "./engine/executor.js"
+import { runTransaction, type ExecEnv } from "./engine/executor.js"
+import { simulateTransaction } from "./engine/simulate.js"
 import { fromJsonable, toJsonable } from "./engine/jsonable.js"
 import { CLOCK_ID, coinBalance, isGasCoin, objectToProto, SUI_TYPE } from "./engine/objects.js"
 import type { MoveFunction } from "./engine/runtime.js"
-import { ObjectStore, type ObjRecord } from "./engine/store.js"
+import { ObjectStore } from "./engine/store.js"
 import { txFromBcs, txFromProto, txToBcs, txToProto, type TxData } from "./engine/txdata.js"
 
 export { LocalnetTxError, type LocalnetTxErrorCode } from "./engine/errors.js"
@@ -288,35 +289,8 @@ export class LocalChain {
     } catch (e) {
       throw new LocalnetTxError("InvalidArgument", (e as Error).message)
     }
-    tx = resolveInputs(this.env, tx)
-    const price = tx.gas.price ?? DEFAULT_RGP
-    const provisionalDigest = (t: TxData) =>
-      transactionDigest(txToBcs({ ...t, gas: { ...t.gas, price, budget: t.gas.budget ?? MAX_GAS_BUDGET } }))
-    if (tx.gas.budget === undefined) {
-      // estimate with no coin, then size the budget like the SDK does
-      const probe: TxData = { ...tx, gas: { ...tx.gas, payment: [], price, budget: MAX_GAS_BUDGET } }
-      const est = runTransaction(this.env, probe, { digest: provisionalDigest(probe), simulate: true, checks: false })
-      tx = { ...tx, gas: { ...tx.gas, price, budget: budgetFromGasUsed(est.gasUsed, price) } }
-    } else tx = { ...tx, gas: { ...tx.gas, price } }
-    if (options.doGasSelection && tx.gas.payment.length === 0) {
-      const used = new Set(tx.inputs.flatMap((i) => (i.kind === "owned" ? [i.ref.id] : [])))
-      const coins = [...this.store.owned(tx.gas.owner)]
-        .map((id) => this.store.get(id)!)
-        .filter((r) => r.owner.kind === "address" && isGasCoin(r) && !used.has(r.id))
-        .sort((a, b) => (coinBalance(b) > coinBalance(a) ? 1 : -1))
-      const picked: ObjRecord[] = []
-      let sum = 0n
-      for (const c of coins) {
-        if (sum >= tx.gas.budget!) break
-        picked.push(c)
-        sum += coinBalance(c)
-      }
-      if (sum < tx.gas.budget!) throw new LocalnetTxError("InsufficientGas", `sender ${tx.gas.owner} has ${sum} MIST in gas coins, budget is ${tx.gas.budget}`)
-      tx = { ...tx, gas: { ...tx.gas, payment: picked.map((r) => ({ id: r.id, version: r.version, digest: r.digest })) } }
-    }
-    const bytes = txToBcs(tx)
-    const digest = transactionDigest(bytes)
-    const out = runTransaction(this.env, tx, { digest, simulate: true, checks })
+    const { tx: resolved, bytes, digest, out } = simulateTransaction(this.env, tx, { checks, doGasSelection: options.doGasSelection ?? false })
+    tx = resolved
     return {
       transaction: {
         digest,
