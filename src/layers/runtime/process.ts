@@ -194,20 +194,30 @@ export const makeProcessRuntime = (options: ProcessRuntimeOptions) =>
         Object.assign(env, spec.env)
         if (spec.socketPath !== undefined) env["COORDINATOR_SOCKET"] = spec.socketPath
 
-        const child = yield* Effect.async<ChildProcess, AgentStartFailed>((resume) => {
-          const c = spawn(argv[0]!, argv.slice(1), {
-            detached: true,
-            env,
-            stdio: ["ignore", "pipe", "pipe"],
-            ...(command.cwd === undefined ? {} : { cwd: command.cwd })
-          })
-          const onError = (e: Error) => resume(Effect.fail(new AgentStartFailed({ name, message: `spawn ${argv[0]}: ${e.message}` })))
-          c.once("error", onError)
-          c.once("spawn", () => {
-            c.off("error", onError)
-            resume(Effect.succeed(c))
-          })
-        })
+        type ExitEvent = { readonly code: number | null; readonly signal: NodeJS.Signals | null }
+        const { child, exitEvent, streamsClosed } = yield* Effect.async<
+          { child: ChildProcess; exitEvent: Promise<ExitEvent>; streamsClosed: Promise<void> },
+          AgentStartFailed
+        >(
+          (resume) => {
+            const c = spawn(argv[0]!, argv.slice(1), {
+              detached: true,
+              env,
+              stdio: ["ignore", "pipe", "pipe"],
+              ...(command.cwd === undefined ? {} : { cwd: command.cwd })
+            })
+            // Listen for the exit at once: an agent that dies instantly must not be missed.
+            const exitEvent = new Promise<ExitEvent>((resolve) => c.once("exit", (code, signal) => resolve({ code, signal })))
+            const streamsClosed = new Promise<void>((resolve) => c.once("close", () => resolve()))
+            const onError = (e: Error) =>
+              resume(Effect.fail(new AgentStartFailed({ name, message: `spawn ${argv[0]}: ${e.message}` })))
+            c.once("error", onError)
+            c.once("spawn", () => {
+              c.off("error", onError)
+              resume(Effect.succeed({ child: c, exitEvent, streamsClosed }))
+            })
+          }
+        )
         const pid = child.pid!
         const record: PidRecord = { pid, startTime: procStartTime(pid), name, image: spec.image, owner: spec.labels }
         fs.writeFileSync(recordPath(pid), JSON.stringify(record))
@@ -216,14 +226,14 @@ export const makeProcessRuntime = (options: ProcessRuntimeOptions) =>
         const stderr = new TailBuffer(options.logTailBytes)
         child.stdout!.on("data", (c: Buffer) => stdout.write(c))
         child.stderr!.on("data", (c: Buffer) => stderr.write(c))
-        const streamsClosed = new Promise<void>((resolve) => child.once("close", () => resolve()))
+
 
         const exited = yield* Deferred.make<ExitInfo>()
         let timedOut = false
         let stopping = false
         let removed = false
 
-        child.once("exit", (code, signal) => {
+        void exitEvent.then(({ code, signal }) => {
           // Anything the agent left running in its group goes with it.
           killGroup(pid, "SIGKILL")
           const info = makeExit({
