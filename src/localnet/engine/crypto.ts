@@ -8,7 +8,7 @@
  * implementation), which matters for the localnet's throughput goal.
  */
 import { blake2b } from "@noble/hashes/blake2.js"
-import { createPublicKey, verify as nodeVerify, type KeyObject } from "node:crypto"
+import { createHash, createPublicKey, verify as nodeVerify, type KeyObject } from "node:crypto"
 import { bcs } from "@mysten/sui/bcs"
 import { toBase58 } from "@mysten/sui/utils"
 
@@ -40,16 +40,20 @@ const u64le = (v: bigint): Uint8Array => {
 }
 
 /**
- * Object digest. Real nodes hash the full BCS object; here it is the hash of (id, version,
+ * Object digest. Real nodes hash the full BCS object; here it is a hash of (id, version,
  * producing transaction), which is just as unique per object version and keeps writes O(1) for
- * the ever-growing AppInstance. Clients only echo digests back, so nothing observable changes.
+ * the ever-growing AppInstance. Clients only echo digests back, so nothing observable changes;
+ * Node's native SHA-256 is used because these are computed several times per transaction.
  */
 export const objectDigest = (objectId: string, version: bigint, previousTransaction: string): string =>
-  toBase58(blake2b256(OBJECT_PREFIX, hexToBytes(objectId), u64le(version), utf8.encode(previousTransaction)))
+  toBase58(createHash("sha256").update(OBJECT_PREFIX).update(hexToBytes(objectId)).update(u64le(version)).update(previousTransaction).digest())
 
-/** Fresh object id derived like Sui: `blake2b256(0xf1 ‖ tx digest ‖ creation index)`. */
+/**
+ * Fresh object id, unique per (transaction digest, creation index) like Sui's derivation (which
+ * uses Blake2b with a 0xf1 prefix; no client recomputes created ids, so native SHA-256 is used).
+ */
 export const deriveObjectId = (txDigestBytes: Uint8Array, index: bigint): string =>
-  "0x" + bytesToHex(blake2b256(Uint8Array.of(0xf1), txDigestBytes, u64le(index)))
+  "0x" + createHash("sha256").update(Uint8Array.of(0xf1)).update(txDigestBytes).update(u64le(index)).digest("hex")
 
 const ED25519_SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex")
 const keyCache = new Map<string, KeyObject>()
