@@ -12,7 +12,8 @@ SOCK="${DOCKER_HOST:-unix:///var/run/docker.sock}"
 SOCK="${SOCK#unix://}"
 STATE="${STATE_DIR:-./.silvana}"
 LOG="${DOCKERD_LOG:-$STATE/dockerd.log}"
-PIDFILE="${DOCKERD_PIDFILE:-$STATE/dockerd.pid}"
+# Beside the engine's socket, not in STATE_DIR: tests may wipe STATE_DIR while the engine runs.
+PIDFILE="${DOCKERD_PIDFILE:-$(dirname "$SOCK")/silvana-dockerd.pid}"
 WAIT="${DOCKERD_WAIT_SECS:-60}"
 
 ping() {

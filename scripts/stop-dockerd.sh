@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-STATE="${STATE_DIR:-./.silvana}"
-PIDFILE="${DOCKERD_PIDFILE:-$STATE/dockerd.pid}"
+SOCK="${DOCKER_HOST:-unix:///var/run/docker.sock}"
+SOCK="${SOCK#unix://}"
+PIDFILE="${DOCKERD_PIDFILE:-$(dirname "$SOCK")/silvana-dockerd.pid}"
 WAIT="${DOCKERD_STOP_SECS:-20}"
 
 if [ ! -f "$PIDFILE" ]; then
