@@ -7,7 +7,8 @@
  *   `multicall_app_job_operations`, several instances share a transaction. It waits `lingerMs`
  *   after the first op and then for a free gas coin, so light load gets low latency and heavy
  *   load gets big batches.
- * - Gas: a pool of the coordinator's coins, one in-flight transaction per coin. A signed
+ * - Gas: a pool of the coordinator's coins (src/chain/gasPool.ts), one in-flight transaction per
+ *   coin, small coins merged through later gas payments. A signed
  *   transaction is recorded in the Journal before submission and only ever resubmitted
  *   byte-for-byte, so a coin is never offered to two different transactions (no equivocation),
  *   and a crash between submission and execution settles each op exactly once after restart.
@@ -15,18 +16,17 @@
  *   missing object → check whether it executed, else refresh the coin and requeue; Move abort →
  *   decode and report, isolate the failing ops by splitting, resubmit the rest.
  */
-import type { SuiGrpcClient } from "@mysten/sui/grpc"
 import { normalizeSuiAddress } from "@mysten/sui/utils"
 import { Context, Data, Deferred, Duration, Effect, FiberSet, Layer, Metric, PubSub, Queue, Schedule, Stream } from "effect"
-import { settlementAborts, settlementLowBalance, settlementOps, settlementTransactions } from "../chain/metrics.js"
-import { grpcCode } from "../chain/rpc.js"
+import { settlementAborts, settlementOps, settlementTransactions } from "../chain/metrics.js"
+import { type ExecOutcome, lookupExecuted, submitSigned } from "../chain/execute.js"
+import { makeGasPool } from "../chain/gasPool.js"
 import {
   buildSettlementTx,
   clampError,
   decodeAbort,
   type GasCoin,
   groupOps,
-  listSuiCoins,
   MAX_TX_OP_BYTES,
   type MulticallGroup,
   opBytes,
@@ -160,14 +160,21 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
     let inflightTxs = 0
     const idleWaiters: Array<Deferred.Deferred<void>> = []
     const doorbell = yield* Queue.sliding<void>(1)
-    const coins = yield* Queue.unbounded<GasCoin>()
-    const coinInflight = new Map<string, number>()
-    /** Our coins too small to pay for a transaction; merged into pool coins as they are used. */
-    const dust = new Map<string, GasCoin>()
     const sharedVersions = new Map<string, bigint>()
     const gasPrice = yield* patiently("reading the reference gas price", () => client.core.getReferenceGasPrice()).pipe(
       Effect.map((r) => BigInt(r.referenceGasPrice))
     )
+
+    const pool = yield* makeGasPool({
+      sui,
+      gasPrice,
+      poolSize,
+      minCoinBalance,
+      splitAmount,
+      lowBalanceRetryMs,
+      patiently,
+      stats
+    })
 
     const publish = (op: OutboxOp, result: SettlementResult, digest: string | null, detail: string | null) =>
       Effect.gen(function* () {
@@ -194,91 +201,6 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
 
     const journalFail = (e: JournalError) => new SettlementError({ reason: "Journal", message: `${e.op}: ${e.message}` })
 
-    // ---- gas coins -------------------------------------------------------------------------
-
-    /** Lists the coordinator's coins and splits more off the richest until the pool is full. */
-    const fillPool = Effect.gen(function* () {
-      let all = yield* patiently("listing gas coins", () => listSuiCoins(client, sui.address))
-      let usable = all.filter((c) => c.balance >= minCoinBalance).sort((a, b) => (b.balance > a.balance ? 1 : b.balance < a.balance ? -1 : 0))
-      if (usable.length < poolSize && usable.length > 0) {
-        const richest = usable[0]!
-        const missing = poolSize - usable.length
-        const each = [splitAmount, richest.balance / BigInt(poolSize + 1)].reduce((a, b) => (a < b ? a : b))
-        if (each >= minCoinBalance * 2n) {
-          yield* Effect.tryPromise(async () => {
-            const { Transaction } = await import("@mysten/sui/transactions")
-            const tx = new Transaction()
-            tx.setSender(sui.address)
-            tx.setGasPrice(gasPrice)
-            tx.setGasBudget(100_000_000n)
-            tx.setGasPayment([{ objectId: richest.objectId, version: richest.version, digest: richest.digest }])
-            const parts = tx.splitCoins(tx.gas, Array.from({ length: missing }, () => tx.pure.u64(each)))
-            tx.transferObjects(
-              Array.from({ length: missing }, (_, i) => parts[i]!),
-              tx.pure.address(sui.address)
-            )
-            const bytes = await tx.build()
-            const { signature } = await sui.keypair.signTransaction(bytes)
-            await client.core.executeTransaction({ transaction: bytes, signatures: [signature], include: { effects: true } })
-          }).pipe(Effect.catchAll((e) => Effect.logWarning(`cannot split gas coins: ${String(e)}`)))
-          all = yield* patiently("listing gas coins", () => listSuiCoins(client, sui.address))
-          usable = all.filter((c) => c.balance >= minCoinBalance).sort((a, b) => (b.balance > a.balance ? 1 : b.balance < a.balance ? -1 : 0))
-        }
-      }
-      const pool = usable.slice(0, poolSize)
-      for (const c of all) if (c.balance < minCoinBalance) dust.set(c.objectId, c)
-      stats.coins = pool.length
-      stats.lowBalance = pool.length === 0
-      yield* Metric.set(settlementLowBalance, pool.length === 0 ? 1 : 0)
-      if (pool.length === 0) {
-        yield* Effect.logWarning(
-          `LOW BALANCE: coordinator ${sui.address} has no gas coin with at least ${minCoinBalance} MIST; settlement waits for funds`
-        )
-      }
-      yield* Queue.offerAll(coins, pool)
-      return pool.length
-    })
-
-    /** Keeps trying to fill the pool while it is empty (low balance never loses ops; they wait). */
-    const ensureCoins = Effect.gen(function* () {
-      while ((yield* Queue.size(coins)) === 0 && stats.coins === 0) {
-        const n = yield* fillPool.pipe(Effect.catchAllCause(() => Effect.succeed(0)))
-        if (n > 0) return
-        yield* Effect.sleep(Duration.millis(lowBalanceRetryMs))
-      }
-    })
-
-    /** Re-reads a coin's version, digest and balance; false when it is gone or no longer ours. */
-    const refreshCoin = (coin: GasCoin) =>
-      Effect.tryPromise(() => client.core.getObject({ objectId: coin.objectId, include: { json: true } })).pipe(
-        Effect.map(({ object }) => {
-          const owner = object.owner as { $kind: string; AddressOwner?: string }
-          if (owner.$kind !== "AddressOwner" || normalizeSuiAddress(owner.AddressOwner ?? "") !== sui.address) return false
-          coin.version = object.version
-          coin.digest = object.digest
-          const balance = (object.json as { balance?: unknown } | null)?.balance
-          if (typeof balance === "string" || typeof balance === "number") coin.balance = BigInt(balance)
-          return true
-        }),
-        Effect.catchAll(() => Effect.succeed(false))
-      )
-
-    const releaseCoin = (coin: GasCoin, alive: boolean) =>
-      Effect.gen(function* () {
-        coinInflight.set(coin.objectId, (coinInflight.get(coin.objectId) ?? 1) - 1)
-        if (alive && coin.balance >= minCoinBalance) {
-          yield* Queue.offer(coins, coin)
-          return
-        }
-        stats.coins--
-        if (alive) dust.set(coin.objectId, coin)
-        yield* Effect.logWarning(`gas coin ${coin.objectId} retired (balance ${coin.balance} MIST)`)
-        if (stats.coins <= 0) {
-          stats.coins = 0
-          yield* fillPool.pipe(Effect.catchAllCause(() => Effect.succeed(0)))
-        }
-      })
-
     // ---- app instances ------------------------------------------------------------------------
 
     const sharedVersionOf = (app: string) =>
@@ -295,67 +217,9 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
 
     // ---- executing one transaction --------------------------------------------------------
 
-    type ExecOutcome =
-      | { readonly _tag: "Executed"; readonly success: boolean; readonly error: unknown; readonly events: Array<{ eventType: string; bcs: Uint8Array }>; readonly gas: { version: string; digest: string } | undefined; readonly used: bigint }
-      | { readonly _tag: "NotExecuted"; readonly code: string; readonly message: string }
-
-    const toExecuted = (r: Awaited<ReturnType<SuiGrpcClient["core"]["executeTransaction"]>>): ExecOutcome => {
-      const t = (r.$kind === "Transaction" ? r.Transaction : r.FailedTransaction) as unknown as {
-        status: { success: boolean; error: unknown }
-        effects?: { gasObject: { outputVersion: string | null; outputDigest: string | null } | null; gasUsed?: { computationCost: string; storageCost: string; storageRebate: string } }
-        events?: Array<{ eventType: string; bcs: Uint8Array }>
-      }
-      const g = t.effects?.gasObject
-      const gu = t.effects?.gasUsed
-      return {
-        _tag: "Executed",
-        success: t.status.success,
-        error: t.status.error,
-        events: t.events ?? [],
-        gas: g?.outputVersion && g.outputDigest ? { version: g.outputVersion, digest: g.outputDigest } : undefined,
-        used: gu === undefined ? 0n : BigInt(gu.computationCost) + BigInt(gu.storageCost) - BigInt(gu.storageRebate)
-      }
-    }
-
-    const lookupExecuted = (digest: string) =>
-      Effect.tryPromise(() => client.core.getTransaction({ digest, include: { effects: true, events: true } })).pipe(
-        Effect.map((r) => toExecuted(r)),
-        Effect.option
-      )
-
-    /**
-     * Submits signed bytes until there is a definite answer: executed (now or earlier), or not
-     * executed with a non-transient status. Only ever these bytes: never a different tx on the coin.
-     */
+    const lookup = (digest: string) => lookupExecuted(client, digest)
     const submit = (tx: { digest: string; bytes: Uint8Array; signature: string }) =>
-      Effect.gen(function* () {
-        let attempt = 0
-        while (true) {
-          const r = yield* Effect.tryPromise(() =>
-            client.core.executeTransaction({
-              transaction: tx.bytes,
-              signatures: [tx.signature],
-              include: { effects: true, events: true }
-            })
-          ).pipe(Effect.either)
-          if (r._tag === "Right") return toExecuted(r.right)
-          const code = grpcCode((r.left as { error?: unknown }).error ?? r.left)
-          const message = String(((r.left as { error?: unknown }).error as Error | undefined)?.message ?? r.left)
-          // It may have executed on an earlier attempt whose answer was lost.
-          const prior = yield* lookupExecuted(tx.digest)
-          if (prior._tag === "Some") return prior.value
-          if (code === "UNAVAILABLE" || code === "DEADLINE_EXCEEDED" || code === "INTERNAL" || code === "UNKNOWN" || code === "RESOURCE_EXHAUSTED" || code === "CANCELLED") {
-            stats.retries++
-            const base = Math.min(retryMaxMs, retryInitialMs * 2 ** Math.min(attempt++, 16))
-            const delay = Math.round(base / 2 + Math.random() * (base / 2))
-            yield* Effect.logWarning(`settlement tx ${tx.digest}: ${code} ${message}; resubmitting in ${delay} ms`)
-            yield* Effect.sleep(Duration.millis(delay))
-            continue
-          }
-          const out: ExecOutcome = { _tag: "NotExecuted", code, message }
-          return out
-        }
-      })
+      submitSigned(client, tx, { initialMs: retryInitialMs, maxMs: retryMaxMs, onRetry: () => void stats.retries++ })
 
     /** Applies an execution outcome to the ops of `groups`; returns whether the coin survives. */
     const settle = (
@@ -368,14 +232,14 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
       Effect.gen(function* () {
         const ops = groups.flatMap((g) => g.ops)
         if (outcome._tag === "NotExecuted") {
-          for (const d of merging) if (yield* refreshCoin(d)) dust.set(d.objectId, d)
+          yield* pool.returnDust(merging, true)
           stats.failedTransactions++
           if (outcome.code === "ABORTED" || outcome.code === "FAILED_PRECONDITION" || outcome.code === "NOT_FOUND") stats.versionConflicts++
           yield* Effect.logWarning(`settlement tx ${digest} not executed (${outcome.code}: ${outcome.message}); refreshing and retrying its ${ops.length} ops`)
           yield* journal.requeue(digest).pipe(Effect.orDie)
           for (const g of groups) sharedVersions.delete(g.appInstance)
           // A coin that is gone or too poor is retired; the ops move on to another coin.
-          const alive = coin === undefined ? true : yield* refreshCoin(coin)
+          const alive = coin === undefined ? true : yield* pool.refresh(coin)
           const conflict = outcome.code === "ABORTED" || outcome.code === "FAILED_PRECONDITION" || outcome.code === "NOT_FOUND"
           // An invalid transaction would fail again as it is: give up on an op after many tries.
           const keep: OutboxOp[] = []
@@ -477,9 +341,6 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
 
     const runBatch = (ops: OutboxOp[], coin: GasCoin) =>
       Effect.gen(function* () {
-        const n = (coinInflight.get(coin.objectId) ?? 0) + 1
-        coinInflight.set(coin.objectId, n)
-        stats.maxInflightPerCoin = Math.max(stats.maxInflightPerCoin, n)
         let alive = true
         const groups = groupOps(ops, maxOpsPerCall)
         const versions = yield* Effect.forEach(groups, (g) => Effect.map(sharedVersionOf(g.appInstance), (v) => [g.appInstance, v] as const)).pipe(
@@ -489,10 +350,9 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
           yield* Effect.logWarning(`cannot read app instances: ${String(versions.left)}; retrying`)
           queue.unshift(...ops.map((op) => ({ op, isolate: undefined })))
           yield* Effect.sleep(Duration.millis(retryInitialMs))
-          return yield* releaseCoin(coin, true)
+          return yield* pool.release(coin, true)
         }
-        const merging = [...dust.values()].slice(0, 8)
-        for (const d of merging) dust.delete(d.objectId)
+        const merging = pool.takeDust(8)
         const count = BigInt(ops.length)
         const budget = [MAX_BUDGET, 50_000_000n + 10_000_000n * count, coin.balance].reduce((a, b) => (a < b ? a : b))
         const built = yield* Effect.tryPromise(() =>
@@ -521,13 +381,13 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
           // Nothing was submitted: the ops are still queued in the journal; put them back.
           yield* Effect.logError(`cannot prepare a settlement transaction: ${String(built.left)}; retrying`)
           queue.unshift(...ops.map((op) => ({ op, isolate: undefined })))
-          for (const d of merging) dust.set(d.objectId, d)
+          yield* pool.returnDust(merging, false)
           yield* Effect.sleep(Duration.millis(retryMaxMs))
-          return yield* releaseCoin(coin, true)
+          return yield* pool.release(coin, true)
         }
         const outcome = yield* submit(built.right)
         alive = yield* settle(built.right.digest, groups, coin, outcome, merging)
-        yield* releaseCoin(coin, alive)
+        yield* pool.release(coin, alive)
       }).pipe(
         Effect.ensuring(
           Effect.suspend(() => {
@@ -543,7 +403,7 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
       Effect.gen(function* () {
         const ops = yield* j.getOps(tx.opIds).pipe(Effect.orDie)
         const groups = groupOps(ops, maxOpsPerCall)
-        const prior = yield* lookupExecuted(tx.digest)
+        const prior = yield* lookup(tx.digest)
         const outcome = prior._tag === "Some" ? prior.value : yield* submit(tx)
         yield* Effect.logInfo(`recovered settlement tx ${tx.digest}: ${outcome._tag === "Executed" ? "executed" : `not executed (${outcome.code})`}`)
         // The rebuilt groups must match the signed ones: same ops, same order (ids ascending per app).
@@ -556,7 +416,8 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
     const queuedIds = new Set(queue.map((e) => e.op.id))
     for (const op of open) if (op.state === "queued" && !queuedIds.has(op.id)) queue.push({ op, isolate: undefined })
 
-    yield* fillPool
+    // Only now: a recovered transaction may have consumed a coin version the pool would list.
+    yield* pool.fill
     yield* Effect.logInfo(`settlement ready: ${stats.coins} gas coin(s), ${queue.length} op(s) queued from the journal`)
 
     // ---- the settle loop ---------------------------------------------------------------------
@@ -570,11 +431,10 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
           continue
         }
         if (lingerMs > 0) yield* Effect.sleep(Duration.millis(lingerMs))
-        yield* ensureCoins
-        const coin = yield* Queue.take(coins)
+        const coin = yield* pool.acquire
         const ops = takeBatch()
         if (ops.length === 0) {
-          yield* Queue.offer(coins, coin)
+          yield* pool.release(coin, true)
           continue
         }
         inflightTxs++

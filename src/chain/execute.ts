@@ -1,0 +1,89 @@
+/**
+ * Executing a signed transaction until there is a definite answer, and reading the parts of the
+ * result that settlement needs. Only ever the same signed bytes are resubmitted, so a gas coin is
+ * never offered to two different transactions.
+ */
+import type { SuiGrpcClient } from "@mysten/sui/grpc"
+import { Duration, Effect } from "effect"
+import { grpcCode } from "./rpc.js"
+
+/** What became of a submitted transaction. */
+export type ExecOutcome =
+  | {
+      readonly _tag: "Executed"
+      readonly success: boolean
+      readonly error: unknown
+      readonly events: ReadonlyArray<{ readonly eventType: string; readonly bcs: Uint8Array }>
+      /** The gas coin's new reference. */
+      readonly gas: { readonly version: string; readonly digest: string } | undefined
+      /** Computation + storage - rebate, in MIST. */
+      readonly used: bigint
+    }
+  | { readonly _tag: "NotExecuted"; readonly code: string; readonly message: string }
+
+type SdkResult = Awaited<ReturnType<SuiGrpcClient["core"]["executeTransaction"]>>
+
+export const toExecuted = (r: SdkResult): ExecOutcome => {
+  const t = (r.$kind === "Transaction" ? r.Transaction : r.FailedTransaction) as unknown as {
+    status: { success: boolean; error: unknown }
+    effects?: {
+      gasObject: { outputVersion: string | null; outputDigest: string | null } | null
+      gasUsed?: { computationCost: string; storageCost: string; storageRebate: string }
+    }
+    events?: Array<{ eventType: string; bcs: Uint8Array }>
+  }
+  const g = t.effects?.gasObject
+  const gu = t.effects?.gasUsed
+  return {
+    _tag: "Executed",
+    success: t.status.success,
+    error: t.status.error,
+    events: t.events ?? [],
+    gas: g?.outputVersion && g.outputDigest ? { version: g.outputVersion, digest: g.outputDigest } : undefined,
+    used: gu === undefined ? 0n : BigInt(gu.computationCost) + BigInt(gu.storageCost) - BigInt(gu.storageRebate)
+  }
+}
+
+/** The executed transaction `digest`, if the node knows it. */
+export const lookupExecuted = (client: SuiGrpcClient, digest: string) =>
+  Effect.tryPromise(() => client.core.getTransaction({ digest, include: { effects: true, events: true } })).pipe(
+    Effect.map(toExecuted),
+    Effect.option
+  )
+
+const TRANSIENT = new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "INTERNAL", "UNKNOWN", "RESOURCE_EXHAUSTED", "CANCELLED"])
+
+/**
+ * Submits signed bytes until there is a definite answer: executed (now or on an earlier attempt
+ * whose answer was lost), or refused with a non-transient status. Transient failures are retried
+ * with jittered exponential backoff.
+ */
+export const submitSigned = (
+  client: SuiGrpcClient,
+  tx: { readonly digest: string; readonly bytes: Uint8Array; readonly signature: string },
+  retry: { readonly initialMs: number; readonly maxMs: number; readonly onRetry: () => void }
+) =>
+  Effect.gen(function* () {
+    let attempt = 0
+    while (true) {
+      const r = yield* Effect.tryPromise(() =>
+        client.core.executeTransaction({ transaction: tx.bytes, signatures: [tx.signature], include: { effects: true, events: true } })
+      ).pipe(Effect.either)
+      if (r._tag === "Right") return toExecuted(r.right)
+      const cause = (r.left as { error?: unknown }).error ?? r.left
+      const code = grpcCode(cause)
+      const message = cause instanceof Error ? cause.message : String(cause)
+      const prior = yield* lookupExecuted(client, tx.digest)
+      if (prior._tag === "Some") return prior.value
+      if (TRANSIENT.has(code)) {
+        retry.onRetry()
+        const base = Math.min(retry.maxMs, retry.initialMs * 2 ** Math.min(attempt++, 16))
+        const delay = Math.round(base / 2 + Math.random() * (base / 2))
+        yield* Effect.logWarning(`settlement tx ${tx.digest}: ${code} ${message}; resubmitting in ${delay} ms`)
+        yield* Effect.sleep(Duration.millis(delay))
+        continue
+      }
+      const out: ExecOutcome = { _tag: "NotExecuted", code, message }
+      return out
+    }
+  })

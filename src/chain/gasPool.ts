@@ -1,0 +1,153 @@
+/**
+ * The settlement gas-coin pool: coins of the coordinator handed out one at a time (never one coin
+ * to two in-flight transactions), split off the richest coin at start, retired when poor, refilled
+ * when empty, and small coins ("dust") merged into pool coins through later gas payments.
+ */
+import { Transaction } from "@mysten/sui/transactions"
+import { normalizeSuiAddress } from "@mysten/sui/utils"
+import { Duration, Effect, Metric, Queue } from "effect"
+import type { SuiClientService } from "../layers/SuiClient.js"
+import { settlementLowBalance } from "./metrics.js"
+import { type GasCoin, listSuiCoins } from "./settleTx.js"
+
+/** Counters the pool keeps up to date (part of the settlement stats). */
+export interface GasPoolStats {
+  coins: number
+  merged: number
+  lowBalance: boolean
+  maxInflightPerCoin: number
+}
+
+export interface GasPoolSettings {
+  readonly sui: SuiClientService
+  readonly gasPrice: bigint
+  readonly poolSize: number
+  readonly minCoinBalance: bigint
+  readonly splitAmount: bigint
+  readonly lowBalanceRetryMs: number
+  /** Runs a node read, retrying until it answers. */
+  readonly patiently: <A>(what: string, f: () => Promise<A>) => Effect.Effect<A>
+  readonly stats: GasPoolStats
+}
+
+const byBalanceDesc = (a: GasCoin, b: GasCoin) => (b.balance > a.balance ? 1 : b.balance < a.balance ? -1 : 0)
+
+/** Builds the pool; call `fill` once nothing signed earlier can still consume a coin. */
+export const makeGasPool = (s: GasPoolSettings) =>
+  Effect.gen(function* () {
+    const { sui, stats, minCoinBalance } = s
+    const client = sui.client
+    const free = yield* Queue.unbounded<GasCoin>()
+    const inflight = new Map<string, number>()
+    const dust = new Map<string, GasCoin>()
+
+    const splitOff = (richest: GasCoin, count: number, each: bigint) =>
+      Effect.tryPromise(async () => {
+        const tx = new Transaction()
+        tx.setSender(sui.address)
+        tx.setGasPrice(s.gasPrice)
+        tx.setGasBudget(100_000_000n)
+        tx.setGasPayment([{ objectId: richest.objectId, version: richest.version, digest: richest.digest }])
+        const parts = tx.splitCoins(tx.gas, Array.from({ length: count }, () => tx.pure.u64(each)))
+        tx.transferObjects(
+          Array.from({ length: count }, (_, i) => parts[i]!),
+          tx.pure.address(sui.address)
+        )
+        const bytes = await tx.build()
+        const { signature } = await sui.keypair.signTransaction(bytes)
+        await client.core.executeTransaction({ transaction: bytes, signatures: [signature], include: { effects: true } })
+      }).pipe(Effect.catchAll((e) => Effect.logWarning(`cannot split gas coins: ${String(e)}`)))
+
+    /**
+     * Lists the coordinator's coins and splits more off the richest until the pool is full. Only
+     * called while no pool coin is in use (at start, or once every coin has been retired).
+     */
+    const fill = Effect.gen(function* () {
+      let all = yield* s.patiently("listing gas coins", () => listSuiCoins(client, sui.address))
+      let usable = all.filter((c) => c.balance >= minCoinBalance).sort(byBalanceDesc)
+      if (usable.length < s.poolSize && usable.length > 0) {
+        const richest = usable[0]!
+        const each = [s.splitAmount, richest.balance / BigInt(s.poolSize + 1)].reduce((a, b) => (a < b ? a : b))
+        if (each >= minCoinBalance * 2n) {
+          yield* splitOff(richest, s.poolSize - usable.length, each)
+          all = yield* s.patiently("listing gas coins", () => listSuiCoins(client, sui.address))
+          usable = all.filter((c) => c.balance >= minCoinBalance).sort(byBalanceDesc)
+        }
+      }
+      const pool = usable.slice(0, s.poolSize)
+      for (const c of all) if (c.balance < minCoinBalance) dust.set(c.objectId, c)
+      stats.coins = pool.length
+      stats.lowBalance = pool.length === 0
+      yield* Metric.set(settlementLowBalance, pool.length === 0 ? 1 : 0)
+      if (pool.length === 0) {
+        yield* Effect.logWarning(
+          `LOW BALANCE: coordinator ${sui.address} has no gas coin with at least ${minCoinBalance} MIST; settlement waits for funds`
+        )
+      }
+      yield* Queue.offerAll(free, pool)
+      return pool.length
+    })
+
+    /** Waits for a free coin; while none is usable, looks for funds again (ops wait, never lost). */
+    const acquire = Effect.gen(function* () {
+      while ((yield* Queue.size(free)) === 0 && stats.coins === 0) {
+        const n = yield* fill.pipe(Effect.catchAllCause(() => Effect.succeed(0)))
+        if (n > 0) break
+        yield* Effect.sleep(Duration.millis(s.lowBalanceRetryMs))
+      }
+      const coin = yield* Queue.take(free)
+      const n = (inflight.get(coin.objectId) ?? 0) + 1
+      inflight.set(coin.objectId, n)
+      stats.maxInflightPerCoin = Math.max(stats.maxInflightPerCoin, n)
+      return coin
+    })
+
+    /** Re-reads a coin's version, digest and balance; false when it is gone or no longer ours. */
+    const refresh = (coin: GasCoin) =>
+      Effect.tryPromise(() => client.core.getObject({ objectId: coin.objectId, include: { json: true } })).pipe(
+        Effect.map(({ object }) => {
+          const owner = object.owner as { $kind: string; AddressOwner?: string }
+          if (owner.$kind !== "AddressOwner" || normalizeSuiAddress(owner.AddressOwner ?? "") !== sui.address) return false
+          coin.version = object.version
+          coin.digest = object.digest
+          const balance = (object.json as { balance?: unknown } | null)?.balance
+          if (typeof balance === "string" || typeof balance === "number") coin.balance = BigInt(balance)
+          return true
+        }),
+        Effect.catchAll(() => Effect.succeed(false))
+      )
+
+    /** Gives a coin back after its transaction: to the pool, or retired (kept as dust if it still exists). */
+    const release = (coin: GasCoin, alive: boolean) =>
+      Effect.gen(function* () {
+        inflight.set(coin.objectId, (inflight.get(coin.objectId) ?? 1) - 1)
+        if (alive && coin.balance >= minCoinBalance) {
+          yield* Queue.offer(free, coin)
+          return
+        }
+        stats.coins--
+        if (alive) dust.set(coin.objectId, coin)
+        yield* Effect.logWarning(`gas coin ${coin.objectId} retired (balance ${coin.balance} MIST)`)
+        if (stats.coins <= 0) {
+          stats.coins = 0
+          yield* fill.pipe(Effect.catchAllCause(() => Effect.succeed(0)))
+        }
+      })
+
+    /** Takes up to `n` dust coins to merge into the next transaction's gas. */
+    const takeDust = (n: number): GasCoin[] => {
+      const picked = [...dust.values()].slice(0, n)
+      for (const d of picked) dust.delete(d.objectId)
+      return picked
+    }
+
+    /** Dust coins whose transaction did not execute go back (after a refresh). */
+    const returnDust = (coins: ReadonlyArray<GasCoin>, check: boolean) =>
+      Effect.forEach(
+        coins,
+        (d) => Effect.map(check ? refresh(d) : Effect.succeed(true), (ok) => void (ok && dust.set(d.objectId, d))),
+        { discard: true }
+      )
+
+    return { fill, acquire, release, refresh, takeDust, returnDust }
+  })
