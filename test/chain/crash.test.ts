@@ -73,7 +73,7 @@ describe.each(["after the acknowledgement", "while the transaction is in flight"
     expect([...started.values()].every((v) => v)).toBe(true)
 
     // Slow the node down so the kill lands before the completion transaction executes.
-    n.faults.setLatencyMs(when === "after the acknowledgement" ? 3_000 : 1_500)
+    n.faults.setLatencyMs(1_000)
     const proc = spawn(process.execPath, ["--import", "tsx", child], {
       env: {
         ...process.env,

@@ -1,5 +1,7 @@
 /** Shared set-up of the chain tests: a localnet over real gRPC and the chain layers on top of it. */
-import { Effect, Layer } from "effect"
+import { Effect, Fiber, Layer, Stream } from "effect"
+import { createJobs } from "../../src/localnet/client.js"
+import { endOf } from "../../src/chain/follow.js"
 import { type LocalnetHandle, type LocalnetOptions, startLocalnet } from "../../src/localnet/index.js"
 import { seedAgentMethod } from "../../src/localnet/client.js"
 import { ChainEvents, type ChainEventsOptions } from "../../src/layers/ChainEvents.js"
@@ -41,3 +43,63 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /** Runs an async function as an Effect (for test bodies mixing both). */
 export const promise = <A>(f: () => Promise<A>) => Effect.promise(f)
+
+export const appHex = (id: string) => id.toLowerCase().replace(/^0x/, "").padStart(64, "0")
+
+/**
+ * Follows the chain from the current tip while `total` jobs are created at random moments and the
+ * node drops every subscription `cuts` times; returns what was created and what was delivered.
+ */
+export const cutWhileCreating = (net: LocalnetHandle, total: number, cuts: number) =>
+  Effect.gen(function* () {
+    const events = yield* ChainEvents
+    // Start right after the current tip (seeding happened before).
+    const tip = net.chain.latestCheckpoint().sequenceNumber ?? 0n
+    yield* events.commit({ ...endOf(tip), token: null })
+    const app = appHex(net.manifest.appInstanceId)
+    const seen: bigint[] = []
+    const fiber = yield* events.stream.pipe(
+      Stream.tap((item) =>
+        Effect.sync(() => {
+          if (item._tag === "Event" && item.event._tag === "JobCreatedEvent" && item.event.appInstance === app) {
+            seen.push(item.event.jobSequence)
+          }
+        })
+      ),
+      Stream.tap(events.commit),
+      Stream.runDrain,
+      Effect.fork
+    )
+    const { created, cutsDone } = yield* Effect.promise(async () => {
+      const created: bigint[] = []
+      let producing = true
+      let cutsDone = 0
+      const cutter = (async () => {
+        while (cutsDone < cuts) {
+          await sleep(10 + Math.random() * 90)
+          if (!producing && cutsDone >= cuts) break
+          net.faults.dropSubscriptions()
+          cutsDone++
+        }
+      })()
+      let remaining = total
+      while (remaining > 0) {
+        const n = Math.min(remaining, 1 + Math.floor(Math.random() * 10))
+        const r = await createJobs(net.manifest, { count: n, method: METHOD, perTransaction: 1 + Math.floor(Math.random() * 3) })
+        created.push(...r.jobSequences)
+        remaining -= n
+        await sleep(Math.random() * 40)
+      }
+      producing = false
+      await cutter
+      return { created, cutsDone }
+    })
+    const deadline = Date.now() + 30_000
+    while (seen.length < created.length && Date.now() < deadline) yield* Effect.sleep("50 millis")
+    // A little longer, so that a duplicate arriving late would be caught.
+    yield* Effect.sleep("300 millis")
+    yield* Fiber.interrupt(fiber)
+    const stats = yield* events.stats
+    return { seen, created, cutsDone, stats }
+  })
+
