@@ -15,6 +15,7 @@ import { ChainEvents, type ChainEventsService } from "./ChainEvents.js"
 import { JobStore, type JobStoreService } from "./JobStore.js"
 import { Journal, type JournalService } from "./Journal.js"
 import * as Metrics from "./Metrics.js"
+import { Settlement, type SettlementService } from "./Settlement.js"
 import { SuiClient, type SuiClientService } from "./SuiClient.js"
 
 export interface CheckResult {
@@ -195,6 +196,36 @@ export const chainCheck = (
   })
 
 /**
+ * Settlement: healthy while the gas pool is not low. Feeds the transaction counters (from the
+ * cumulative stats, by difference since the last check) and the gas balance (read from the node).
+ */
+export const settlementCheck = (settlement: SettlementService, sui: Option.Option<SuiClientService>): Check => {
+  let seen = { ok: 0, failed: 0 }
+  return Effect.gen(function* () {
+    const stats = yield* settlement.stats
+    const ok = stats.transactions - stats.failedTransactions
+    if (ok > seen.ok) yield* Metrics.transactionsCounted("settlement", "success", ok - seen.ok)
+    if (stats.failedTransactions > seen.failed) {
+      yield* Metrics.transactionsCounted("settlement", "failure", stats.failedTransactions - seen.failed)
+    }
+    seen = { ok: Math.max(ok, seen.ok), failed: Math.max(stats.failedTransactions, seen.failed) }
+    let balance: string | null = null
+    if (Option.isSome(sui)) {
+      const client = sui.value
+      const res = yield* Effect.tryPromise((signal) =>
+        client.client.stateService.getBalance({ owner: client.address, coinType: "0x2::sui::SUI" }, { abort: signal, timeout: 1500 }).response
+      ).pipe(Effect.option)
+      const mist = Option.flatMap(res, (r) => Option.fromNullable(r.balance?.balance))
+      if (Option.isSome(mist)) {
+        yield* Metrics.gas(mist.value)
+        balance = mist.value.toString()
+      }
+    }
+    return { healthy: !stats.lowBalance, details: { ...stats, balance_mist: balance, ...(stats.lowBalance ? { error: "gas is low: fund the coordinator's address" } : {}) } }
+  })
+}
+
+/**
  * Registers the checks of every part present in the context (agent API, store, Journal, runtime,
  * chain) for the life of the current scope. Parts that are absent are simply not checked.
  */
@@ -210,5 +241,7 @@ export const registerStandardChecks = Effect.gen(function* () {
   if (Option.isSome(store)) yield* health.registerScoped("store", storeCheck(store.value))
   if (Option.isSome(journal)) yield* health.registerScoped("journal", journalCheck(journal.value))
   if (Option.isSome(runtime)) yield* health.registerScoped("agent_runtime", runtimeCheck(runtime.value))
+  const settlement = yield* Effect.serviceOption(Settlement)
   if (Option.isSome(sui)) yield* health.registerScoped("chain", chainCheck(sui.value, journal, chainEvents))
+  if (Option.isSome(settlement)) yield* health.registerScoped("settlement", settlementCheck(settlement.value, sui))
 })

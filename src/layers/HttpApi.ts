@@ -17,8 +17,9 @@
 import { createServer } from "node:http"
 import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Context, Data, Effect, Layer, Schema } from "effect"
+import { Context, Data, Effect, Layer, Option, Schema } from "effect"
 import { JobState, type StoredJob } from "../domain/job.js"
+import { AgentRuntime } from "./AgentRuntime.js"
 import { Config, type HostPort } from "./Config.js"
 import { Health, registerStandardChecks } from "./Health.js"
 import { JobStore } from "./JobStore.js"
@@ -163,6 +164,17 @@ export const router = HttpRouter.empty.pipe(
   HttpRouter.all("*", Effect.succeed(HttpServerResponse.unsafeJson({ error: "not found" }, { status: 404 })))
 )
 
+/**
+ * When an `AgentRuntime` is below, re-provides it decorated with the container metrics, so that
+ * the programs above (which read the service from the merged context, where this layer's output
+ * wins) start agents through the instrumented one. Typed as adding nothing: it only replaces.
+ */
+const instrumentedRuntimeIfPresent: Layer.Layer<never> = Layer.unwrapEffect(
+  Effect.map(Effect.serviceOption(AgentRuntime), (runtime) =>
+    Option.isSome(runtime) ? (Layer.succeed(AgentRuntime, Metrics.instrumentRuntime(runtime.value)) as unknown as Layer.Layer<never>) : Layer.empty
+  )
+)
+
 export class HttpApi extends Context.Tag("silvana/HttpApi")<HttpApi, HttpApiService>() {
   /** Listens on `address` (port 0 picks a free one) for the life of the layer's scope. */
   static readonly layerWith = (address: HostPort) =>
@@ -191,10 +203,13 @@ export class HttpApi extends Context.Tag("silvana/HttpApi")<HttpApi, HttpApiServ
    * every part present below it, the HTTP endpoint, and readiness once all of it is up. Provide it
    * over the other layers so that it is built last.
    */
-  static readonly layerDaemon = Layer.scopedDiscard(
-    Effect.gen(function* () {
-      yield* registerStandardChecks
-      yield* Effect.flatMap(Health, (h) => h.setReady(true))
-    })
+  static readonly layerDaemon = Layer.mergeAll(
+    Layer.scopedDiscard(
+      Effect.gen(function* () {
+        yield* registerStandardChecks
+        yield* Effect.flatMap(Health, (h) => h.setReady(true))
+      })
+    ),
+    instrumentedRuntimeIfPresent
   ).pipe(Layer.provideMerge(HttpApi.layer), Layer.provideMerge(Health.layer))
 }

@@ -10,10 +10,11 @@
  * Helpers that run on hot paths outside Effect (the gRPC server) use `unsafeUpdate` with cached
  * label arrays: a map lookup and an add, no fiber.
  */
-import { Effect, Metric, MetricBoundaries, type MetricLabel, MetricState, Option } from "effect"
+import { Effect, Layer, Metric, MetricBoundaries, type MetricLabel, MetricState, Option } from "effect"
 import { make as MetricLabelMake } from "effect/MetricLabel"
 import type { MetricPair } from "effect/MetricPair"
 import { Status } from "nice-grpc"
+import { AgentRuntime, type AgentRuntimeService, type ExitInfo } from "./AgentRuntime.js"
 
 const ms = (...b: Array<number>) => MetricBoundaries.fromIterable(b)
 
@@ -181,6 +182,9 @@ export const transaction = (kind: string, outcome: "success" | "failure" | "erro
     transactions.unsafeUpdate(1, labels("kind", kind, "outcome", outcome))
     opsPerTransaction.unsafeUpdate(ops, [])
   })
+/** Adds `n` transactions of a kind and outcome (when only totals are known, without ops). */
+export const transactionsCounted = (kind: string, outcome: "success" | "failure" | "error", n: number) =>
+  Effect.sync(() => transactions.unsafeUpdate(n, labels("kind", kind, "outcome", outcome)))
 export const gas = (mist: bigint | number) => Effect.sync(() => gasBalance.unsafeUpdate(Number(mist), []))
 export const checkpoint = (processed: bigint | number, latest: bigint | number) =>
   Effect.sync(() => {
@@ -282,3 +286,29 @@ export const registerAll: Effect.Effect<void> = Effect.sync(() => {
     m.unsafeValue([])
   }
 })
+
+/**
+ * Decorates an agent runtime so every start is timed (`silvana_container_start_ms`, failures
+ * counted as exits with reason `start_failed`) and every agent's end is counted by reason
+ * (`silvana_container_exits_total`), once per agent however often its `exit` is awaited.
+ */
+export const instrumentRuntime = (runtime: AgentRuntimeService): AgentRuntimeService => ({
+  ...runtime,
+  start: (spec) =>
+    Effect.gen(function* () {
+      const t0 = performance.now()
+      const handle = yield* runtime.start(spec).pipe(Effect.tapError(() => containerExited("start_failed")))
+      yield* containerStarted(performance.now() - t0)
+      let counted = false
+      const count = (info: ExitInfo) =>
+        Effect.suspend(() => {
+          if (counted) return Effect.void
+          counted = true
+          return containerExited(info.reason)
+        })
+      return { ...handle, exit: Effect.tap(handle.exit, count), stop: (graceMs) => Effect.tap(handle.stop(graceMs), count) }
+    })
+})
+
+/** The same, as a layer over the current `AgentRuntime` (it replaces the service it decorates). */
+export const layerInstrumentedRuntime = Layer.effect(AgentRuntime, Effect.map(AgentRuntime, instrumentRuntime))

@@ -73,6 +73,15 @@ describe("the daemon process", () => {
     expect(sampleValue(later, "silvana_checkpoint_last")).toBeGreaterThan(0)
     expect(sampleValue(later, "silvana_health_check_up", { check: "chain" })).toBe(1)
     expect(sampleValue(later, "silvana_health_check_up", { check: "grpc" })).toBe(1)
+    // agents were started and ended through the instrumented runtime; settlement sent transactions
+    expect(sampleValue(later, "silvana_container_start_ms_count")).toBeGreaterThan(0)
+    const withExits = await waitFor("an agent to end", 30_000, async () => {
+      const m = parsePrometheus((await fetchAll("/metrics")).text)
+      return sampleValue(m, "silvana_container_exits_total", { reason: "exited" }) > 0 ? m : undefined
+    })
+    expect(sampleValue(withExits, "silvana_transactions_total", { kind: "settlement", outcome: "success" })).toBeGreaterThan(0)
+    expect(sampleValue(withExits, "silvana_gas_balance_mist")).toBeGreaterThan(0)
+    expect(sampleValue(withExits, "silvana_health_check_up", { check: "settlement" })).toBe(1)
   }, 60_000)
 
   it("answers the operator commands as processes: tables, --json, exit codes", async () => {
