@@ -61,6 +61,8 @@ export interface SettlementOptions {
   readonly availableMemoryBytes?: bigint
   /** How often to look for funds again while no coin is usable (default 5 s). */
   readonly lowBalanceRetryMs?: number
+  /** How long settled ops stay in the journal (default 24 h). */
+  readonly keepFinishedMs?: number
 }
 
 export type SettlementResult = "done" | "rejected" | "aborted"
@@ -127,6 +129,7 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
     const retryMaxMs = options.retryMaxMs ?? 5_000
     const availableMemoryBytes = options.availableMemoryBytes ?? 0xffff_ffff_ffff_ffffn
     const lowBalanceRetryMs = options.lowBalanceRetryMs ?? 5_000
+    const keepFinishedMs = options.keepFinishedMs ?? 24 * 3_600_000
     const client = sui.client
     /** Retries a node read with jittered backoff until it answers (start-up must not die on a blip). */
     const patiently = <A>(what: string, f: () => Promise<A>) =>
@@ -442,6 +445,13 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
       }
     })
     yield* Effect.forkScoped(loop)
+    // Settled ops are kept a day for inspection, then dropped so the journal stays small.
+    yield* journal.pruneFinished(keepFinishedMs).pipe(
+      Effect.catchAll((e) => Effect.logWarning(`cannot prune the settlement outbox: ${e.message}`)),
+      Effect.delay(Duration.minutes(10)),
+      Effect.forever,
+      Effect.forkScoped
+    )
 
     // ---- the API -----------------------------------------------------------------------------
 
