@@ -84,8 +84,11 @@ export const getJob = (req: GetJobRequest, chain: string) =>
         app_instance: job.appInstance,
         job_sequence: job.jobSequence.toString()
       })
-      // Queue wait: from the job's creation on chain (its `created_at`, ms) to an agent taking it.
-      yield* Metrics.jobWaited(t, Math.max(0, Date.now() - Number(job.createdAt)))
+      // From the job's creation on chain (its `created_at`, the creating transaction's clock, ms)
+      // to an agent taking it: per triple (queue wait) and overall (dispatch latency).
+      const waited = Math.max(0, Date.now() - Number(job.createdAt))
+      yield* Metrics.jobWaited(t, waited)
+      yield* Metrics.jobDispatched(waited)
     }
     return Option.match(next, {
       onNone: (): GetJobResponse => ({ success: true, message: "no job available", job: undefined }),

@@ -41,11 +41,15 @@ export const jobsFailed = Metric.counter("silvana_jobs_failed_total", {
 })
 /** Time a job waited between being seen pending and a session taking it (labels developer/agent/agent_method). */
 export const queueWait = Metric.histogram("silvana_job_queue_wait_ms", longMs, "Time from pending to taken by an agent, per triple")
-/** From the checkpoint that carried a JobCreatedEvent to the agent's GetJob returning the job. */
+/**
+ * From the job's creation on chain to the agent's GetJob returning it. Measured from the job's
+ * `created_at` (the clock of the transaction that created it, which the checkpoint carrying the
+ * JobCreatedEvent seals) against this host's clock, so it includes any clock skew to the chain.
+ */
 export const dispatchLatency = Metric.histogram(
   "silvana_dispatch_latency_ms",
   latencyMs,
-  "From the job's creation checkpoint to GetJob returning it"
+  "From the job's creation on chain to GetJob returning it"
 )
 
 // ---- agents ---------------------------------------------------------------------------------

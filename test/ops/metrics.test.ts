@@ -74,6 +74,7 @@ describe("GET /metrics", () => {
     expect(sampleValue(after, "silvana_grpc_request_duration_ms_sum", { method: "CompleteJob" })).toBeGreaterThan(0)
     expect(delta("silvana_jobs_completed_total")).toBe(1)
     expect(delta("silvana_job_queue_wait_ms_count", { developer: "dev", agent: "adder", agent_method: "add" })).toBe(1)
+    expect(delta("silvana_dispatch_latency_ms_count")).toBe(1)
     // store-derived gauges are current at scrape time
     expect(sampleValue(after, "silvana_jobs", { state: "completed" })).toBe(1)
     expect(sampleValue(after, "silvana_agents_active")).toBe(1)
