@@ -12,6 +12,7 @@ import { GrpcTypes } from "@mysten/sui/grpc"
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { fromBase64, normalizeStructTag, normalizeSuiAddress, toBase64 } from "@mysten/sui/utils"
 import { CheckpointLog } from "./engine/checkpoints.js"
+import { defineLazy } from "./engine/lazy.js"
 import { describeDatatype, describeFunction, describePackage, epochMessage } from "./engine/describe.js"
 import { populateGenesis } from "./engine/genesis.js"
 import { objectsFromPlain, objectsToPlain } from "./engine/snapshot.js"
@@ -260,11 +261,7 @@ export class LocalChain {
       balanceChanges: out.balanceChanges
     }
     // the structured transaction is rebuilt from its BCS on read: history keeps only the bytes
-    Object.defineProperty(executed, "transaction", {
-      enumerable: true,
-      configurable: true,
-      get: () => txToProto(txFromBcs(bytes), { bcs: bytes, digest })
-    })
+    defineLazy(executed, "transaction", () => txToProto(txFromBcs(bytes), { bcs: bytes, digest }))
     this.log.addExecuted(executed)
     return executed
   }

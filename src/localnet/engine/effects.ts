@@ -4,6 +4,7 @@
  * read so checkpoint history stays compact).
  */
 import type { GrpcTypes } from "@mysten/sui/grpc"
+import { defineLazy } from "./lazy.js"
 import { encodeMove, jsonToProtoValue, moveJson, type MoveLayout } from "./moveValue.js"
 import { coinBalance, isGasCoin, SUI_TYPE } from "./objects.js"
 import { ErrKind, type ExecFailure } from "./ptb.js"
@@ -91,6 +92,5 @@ export const eventMessagesOf = (events: readonly EmittedEvent[], sender: string)
       eventType: e.type,
       contents: { name: e.type, value: encodeMove(e.layout, e.value) }
     }
-    Object.defineProperty(ev, "json", { enumerable: true, configurable: true, get: () => jsonToProtoValue(moveJson(e.layout, e.value)) })
-    return ev
+    return defineLazy(ev, "json", () => jsonToProtoValue(moveJson(e.layout, e.value)))
   })
