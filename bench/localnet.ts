@@ -93,6 +93,7 @@ const runLoad = async (job: LoadJob): Promise<{ executed: number; failed: number
   }
   let executed = 0
   let failed = 0
+  parentPort!.postMessage({ started: true })
   const start = performance.now()
   const deadline = start + job.seconds * 1000
   const lane = async (l: (typeof lanes)[number]) => {
@@ -124,29 +125,22 @@ const runSubscribe = async (job: SubscribeJob) => {
     { readMask: { paths: ["sequence_number", "transactions.events"] } },
     { abort: abort.signal }
   )
-  let events = 0
-  let checkpoints = 0
-  let first = 0
-  let last = 0
   parentPort!.on("message", (m: string) => {
     if (m === "stop") abort.abort()
   })
-  parentPort!.postMessage({ ready: true })
+  let frames = 0
   try {
     for await (const frame of call.responses) {
-      checkpoints++
       let n = 0
       for (const tx of frame.checkpoint?.transactions ?? []) n += tx.events?.events.length ?? 0
-      if (n > 0) {
-        if (first === 0) first = performance.now()
-        last = performance.now()
-        events += n
-      }
+      // Wall-clock arrival of each checkpoint and its events, for the main thread's windows.
+      parentPort!.postMessage({ frame: { events: n, at: performance.timeOrigin + performance.now() } })
+      if (frames++ === 0) parentPort!.postMessage({ ready: true })
     }
   } catch {
     // aborted
   }
-  return { events, checkpoints, seconds: (last - first) / 1000 }
+  return { frames }
 }
 
 if (!isMainThread) {
@@ -161,18 +155,42 @@ if (!isMainThread) {
 // ---------------------------------------------------------------------------------------------
 // Main side
 
-const spawnWorker = <R>(job: Job, onReady?: () => void): { done: Promise<R>; worker: Worker } => {
+interface WorkerMessage<R> {
+  readonly ready?: boolean
+  readonly started?: boolean
+  readonly frame?: { events: number; at: number }
+  readonly result?: R
+  readonly error?: string
+}
+
+const spawnWorker = <R>(job: Job, on: (m: WorkerMessage<R>) => void = () => {}): { done: Promise<R>; worker: Worker } => {
   const worker = new Worker(fileURLToPath(import.meta.url), { workerData: job })
   const done = new Promise<R>((resolve, reject) => {
-    worker.on("message", (m: { ready?: boolean; result?: R; error?: string }) => {
-      if (m.ready) onReady?.()
-      else if (m.error !== undefined) reject(new Error(m.error))
+    worker.on("message", (m: WorkerMessage<R>) => {
+      if (m.error !== undefined) reject(new Error(m.error))
       else if (m.result !== undefined) resolve(m.result)
+      else on(m)
     })
     worker.on("error", reject)
   })
   return { done, worker }
 }
+
+type LoadResult = { executed: number; failed: number; seconds: number }
+
+/** Runs a load worker; returns its result and the node thread's utilisation during the timed part. */
+const runLoadWorker = async (job: LoadJob): Promise<LoadResult & { busy: number }> => {
+  let elu: ReturnType<typeof performance.eventLoopUtilization> | undefined
+  const load = spawnWorker<LoadResult>(job, (m) => {
+    if (m.started) elu = performance.eventLoopUtilization()
+  })
+  const result = await load.done
+  const busy = elu === undefined ? 0 : performance.eventLoopUtilization(elu).utilization
+  await load.worker.terminate()
+  return { ...result, busy }
+}
+
+const now = () => performance.timeOrigin + performance.now()
 
 const main = async () => {
   const net = await startLocalnet({ port: 0, checkpointMs: 250 })
@@ -180,46 +198,55 @@ const main = async () => {
     await seedAgentMethod(net.manifest, { developer: "bench", agent: "bench", method: METHOD, image: "bench:1" })
 
     // 1. Transactions per second: one create_app_job per transaction.
-    const load = spawnWorker<{ executed: number; failed: number; seconds: number }>({
-      role: "load",
-      manifest: net.manifest,
-      seconds: TX_SECONDS,
-      callsPerTx: 1,
-      senders: SENDERS
-    })
-    const tx = await load.done
-    await load.worker.terminate()
+    const tx = await runLoadWorker({ role: "load", manifest: net.manifest, seconds: TX_SECONDS, callsPerTx: 1, senders: SENDERS })
     const txPerS = tx.executed / tx.seconds
     console.log(`localnet_tx_per_s=${txPerS.toFixed(0)}`)
-    console.log(`# ${tx.executed} executed, ${tx.failed} failed in ${tx.seconds.toFixed(1)} s with ${SENDERS} senders`)
+    console.log(
+      `# ${tx.executed} executed, ${tx.failed} failed in ${tx.seconds.toFixed(1)} s with ${SENDERS} senders; ` +
+        `node thread busy ${(tx.busy * 100).toFixed(0)}% (≈ ${(txPerS / Math.max(tx.busy, 0.01)).toFixed(0)} tx/s at 100%)`
+    )
 
-    // 2. Checkpoint stream to one subscriber while multi-call transactions run.
+    // 2. The checkpoint stream to one subscriber (read mask transactions.events).
+    const arrivals: Array<{ events: number; at: number }> = []
     let ready!: () => void
     const isReady = new Promise<void>((r) => (ready = r))
-    const sub = spawnWorker<{ events: number; checkpoints: number; seconds: number }>({ role: "subscribe", manifest: net.manifest }, () =>
-      ready()
-    )
-    await isReady
-    const load2 = spawnWorker<{ executed: number; failed: number; seconds: number }>({
-      role: "load",
-      manifest: net.manifest,
-      seconds: EVENTS_SECONDS,
-      callsPerTx: CALLS_PER_TX,
-      senders: SENDERS
+    const sub = spawnWorker<{ frames: number }>({ role: "subscribe", manifest: net.manifest }, (m) => {
+      if (m.frame) arrivals.push(m.frame)
+      if (m.ready) ready()
     })
-    const produced = await load2.done
-    await load2.worker.terminate()
-    // Let the last checkpoints reach the subscriber.
-    await new Promise((r) => setTimeout(r, 1000))
+    await isReady
+    const eventsBetween = (from: number, to: number) => arrivals.filter((a) => a.at >= from && a.at <= to).reduce((n, a) => n + a.events, 0)
+
+    // 2a. Live: checkpoints every 250 ms while transactions of many create_app_job calls run.
+    const liveFrom = now()
+    const live = await runLoadWorker({ role: "load", manifest: net.manifest, seconds: EVENTS_SECONDS, callsPerTx: CALLS_PER_TX, senders: SENDERS })
+    await new Promise((r) => setTimeout(r, 600))
+    const liveEvents = eventsBetween(liveFrom, now())
+    const liveFirst = arrivals.find((a) => a.at >= liveFrom && a.events > 0)?.at ?? liveFrom
+    const liveLast = [...arrivals].reverse().find((a) => a.events > 0)?.at ?? now()
+    const livePerS = liveEvents / Math.max((liveLast - liveFirst) / 1000, 1e-3)
+
+    // 2b. Burst: production paused while transactions execute, then everything is sealed and
+    // streamed at once — what the stream itself carries per second, independent of execution speed.
+    net.faults.pauseCheckpoints()
+    const backlog = await runLoadWorker({ role: "load", manifest: net.manifest, seconds: EVENTS_SECONDS, callsPerTx: CALLS_PER_TX, senders: SENDERS })
+    const expected = backlog.executed * CALLS_PER_TX
+    const resumedAt = now()
+    net.faults.resumeCheckpoints()
+    while (eventsBetween(resumedAt, now()) < expected) await new Promise((r) => setTimeout(r, 5))
+    const burstLast = [...arrivals].reverse().find((a) => a.events > 0)!.at
+    const burstPerS = expected / Math.max((burstLast - resumedAt) / 1000, 1e-3)
+
     sub.worker.postMessage("stop")
-    const streamed = await sub.done
+    await sub.done.catch(() => undefined)
     await sub.worker.terminate()
-    const eventsPerS = streamed.events / Math.max(streamed.seconds, 1e-3)
-    console.log(`localnet_events_per_s=${eventsPerS.toFixed(0)}`)
+    console.log(`localnet_events_per_s=${burstPerS.toFixed(0)}`)
     console.log(
-      `# ${streamed.events} events in ${streamed.checkpoints} checkpoints streamed over ${streamed.seconds.toFixed(1)} s; ` +
-        `${produced.executed} transactions of ${CALLS_PER_TX} create_app_job calls (${(produced.executed / produced.seconds).toFixed(0)} tx/s)`
+      `# stream: ${expected} events sealed at once reached the subscriber in ${(burstLast - resumedAt).toFixed(0)} ms; ` +
+        `live: ${liveEvents} events at ${livePerS.toFixed(0)} events/s while the node executed ` +
+        `${(live.executed / live.seconds).toFixed(0)} tx/s of ${CALLS_PER_TX} create_app_job calls (node thread busy ${(live.busy * 100).toFixed(0)}%)`
     )
+    console.log(`localnet_live_events_per_s=${livePerS.toFixed(0)}`)
   } finally {
     await net.close()
   }

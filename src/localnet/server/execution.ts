@@ -6,7 +6,8 @@
 import { GrpcTypes } from "@mysten/sui/grpc"
 import type { ServerContext } from "./context.js"
 import { checkMask } from "./masks.js"
-import { applyMask, maskOf } from "./readMask.js"
+import { encodeMasked, maskWith } from "./encode.js"
+import { maskOf } from "./readMask.js"
 import type { ServiceHandlers } from "./rpc.js"
 import { invalidArgument, RpcStatusError, Status } from "./status.js"
 
@@ -34,7 +35,7 @@ export const executionHandlers = (ctx: ServerContext): ServiceHandlers => {
   }
 
   return {
-    ExecuteTransaction: (req: GrpcTypes.ExecuteTransactionRequest): GrpcTypes.ExecuteTransactionResponse => {
+    ExecuteTransaction: (req: GrpcTypes.ExecuteTransactionRequest): Uint8Array => {
       const mask = maskOf(req.readMask, EXECUTE_DEFAULT_MASK)
       checkMask(GrpcTypes.ExecutedTransaction, mask)
       const tx = transactionOf(req.transaction)
@@ -45,10 +46,10 @@ export const executionHandlers = (ctx: ServerContext): ServiceHandlers => {
       ctx.onExecuted()
       // In per-transaction mode the checkpoint is sealed by now; answer with its number then.
       const latest = executed.digest !== undefined ? (chain.getTransaction(executed.digest) ?? executed) : executed
-      return { transaction: applyMask(GrpcTypes.ExecutedTransaction, latest, mask) }
+      return encodeMasked(GrpcTypes.ExecuteTransactionResponse, { transaction: latest }, maskWith("transaction", mask))
     },
 
-    SimulateTransaction: (req: GrpcTypes.SimulateTransactionRequest): GrpcTypes.SimulateTransactionResponse => {
+    SimulateTransaction: (req: GrpcTypes.SimulateTransactionRequest): Uint8Array => {
       const mask = maskOf(req.readMask, SIMULATE_DEFAULT_MASK)
       checkMask(GrpcTypes.SimulateTransactionResponse, mask)
       const checks = req.checks !== GrpcTypes.SimulateTransactionRequest_TransactionChecks.DISABLED
@@ -61,7 +62,7 @@ export const executionHandlers = (ctx: ServerContext): ServiceHandlers => {
         commandOutputs: result.commandOutputs,
         suggestedGasPrice: chain.referenceGasPrice()
       }
-      return applyMask(GrpcTypes.SimulateTransactionResponse, response, mask)
+      return encodeMasked(GrpcTypes.SimulateTransactionResponse, response, mask)
     }
   }
 }

@@ -16,6 +16,7 @@ import {
   type Position
 } from "./events.js"
 import { checkMask } from "./masks.js"
+import { encodeMasked, fieldNumbers, frame, maskWith } from "./encode.js"
 import { applyMask, maskOf } from "./readMask.js"
 import type { ServiceHandlers, StreamSink } from "./rpc.js"
 import { invalidArgument, notFound, prunedCheckpoint, prunedRange, RpcStatusError, Status, unimplemented } from "./status.js"
@@ -31,6 +32,8 @@ export const EVENTS_LIMIT = { default: 50, max: 1000 } as const
 export const CHECKPOINTS_LIMIT = { default: 10, max: 100 } as const
 /** Checkpoints one filtered scan may visit before it ends with SCAN_LIMIT. */
 export const SCAN_BUDGET = 10_000
+
+const LIST_EVENTS = fieldNumbers(GrpcTypes.ListEventsResponse as never)
 
 const statusOf = (e: RpcStatusError) => ({ code: e.code, message: e.details, details: [] })
 
@@ -71,52 +74,53 @@ export const ledgerHandlers = (ctx: ServerContext): ServiceHandlers => {
   return {
     GetServiceInfo: () => chain.serviceInfo(),
 
-    GetObject: (req: GrpcTypes.GetObjectRequest): GrpcTypes.GetObjectResponse => {
+    GetObject: (req: GrpcTypes.GetObjectRequest): Uint8Array => {
       const mask = maskOf(req.readMask, OBJECT_DEFAULT_MASK)
       checkMask(GrpcTypes.Object, mask)
-      return { object: applyMask(GrpcTypes.Object, lookupObject(req), mask) }
+      return encodeMasked(GrpcTypes.GetObjectResponse, { object: lookupObject(req) }, maskWith("object", mask))
     },
 
-    BatchGetObjects: (req: GrpcTypes.BatchGetObjectsRequest): GrpcTypes.BatchGetObjectsResponse => {
+    BatchGetObjects: (req: GrpcTypes.BatchGetObjectsRequest): Uint8Array => {
       if (req.requests.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} objects per batch`)
       const mask = maskOf(req.readMask, OBJECT_DEFAULT_MASK)
       checkMask(GrpcTypes.Object, mask)
-      return {
+      const response: GrpcTypes.BatchGetObjectsResponse = {
         objects: req.requests.map((r): GrpcTypes.GetObjectResult => {
           try {
-            return { result: { oneofKind: "object", object: applyMask(GrpcTypes.Object, lookupObject(r), mask) } }
+            return { result: { oneofKind: "object", object: lookupObject(r) } }
           } catch (e) {
             if (e instanceof RpcStatusError) return { result: { oneofKind: "error", error: statusOf(e) } }
             throw e
           }
         })
       }
+      return encodeMasked(GrpcTypes.BatchGetObjectsResponse, response, maskWith("objects", maskWith("object", mask, "error")))
     },
 
-    GetTransaction: (req: GrpcTypes.GetTransactionRequest): GrpcTypes.GetTransactionResponse => {
+    GetTransaction: (req: GrpcTypes.GetTransactionRequest): Uint8Array => {
       const mask = maskOf(req.readMask, TRANSACTION_DEFAULT_MASK)
       checkMask(GrpcTypes.ExecutedTransaction, mask)
-      return { transaction: applyMask(GrpcTypes.ExecutedTransaction, lookupTransaction(req.digest), mask) }
+      return encodeMasked(GrpcTypes.GetTransactionResponse, { transaction: lookupTransaction(req.digest) }, maskWith("transaction", mask))
     },
 
-    BatchGetTransactions: (req: GrpcTypes.BatchGetTransactionsRequest): GrpcTypes.BatchGetTransactionsResponse => {
+    BatchGetTransactions: (req: GrpcTypes.BatchGetTransactionsRequest): Uint8Array => {
       if (req.digests.length > MAX_BATCH) throw invalidArgument(`at most ${MAX_BATCH} transactions per batch`)
       const mask = maskOf(req.readMask, TRANSACTION_DEFAULT_MASK)
       checkMask(GrpcTypes.ExecutedTransaction, mask)
-      return {
+      const response: GrpcTypes.BatchGetTransactionsResponse = {
         transactions: req.digests.map((d): GrpcTypes.GetTransactionResult => {
           try {
-            const tx = applyMask(GrpcTypes.ExecutedTransaction, lookupTransaction(d), mask)
-            return { result: { oneofKind: "transaction", transaction: tx } }
+            return { result: { oneofKind: "transaction", transaction: lookupTransaction(d) } }
           } catch (e) {
             if (e instanceof RpcStatusError) return { result: { oneofKind: "error", error: statusOf(e) } }
             throw e
           }
         })
       }
+      return encodeMasked(GrpcTypes.BatchGetTransactionsResponse, response, maskWith("transactions", maskWith("transaction", mask, "error")))
     },
 
-    GetCheckpoint: (req: GrpcTypes.GetCheckpointRequest): GrpcTypes.GetCheckpointResponse => {
+    GetCheckpoint: (req: GrpcTypes.GetCheckpointRequest): Uint8Array => {
       const mask = maskOf(req.readMask, CHECKPOINT_DEFAULT_MASK)
       checkMask(GrpcTypes.Checkpoint, mask)
       const id = req.checkpointId
@@ -127,7 +131,7 @@ export const ledgerHandlers = (ctx: ServerContext): ServiceHandlers => {
         if (found === undefined) throw notFound(`checkpoint ${id.digest} not found`)
         cp = found
       } else cp = chain.latestCheckpoint()
-      return { checkpoint: applyMask(GrpcTypes.Checkpoint, cp, mask) }
+      return encodeMasked(GrpcTypes.GetCheckpointResponse, { checkpoint: cp }, maskWith("checkpoint", mask))
     },
 
     GetEpoch: (req: GrpcTypes.GetEpochRequest): GrpcTypes.GetEpochResponse => {
@@ -168,15 +172,16 @@ export const ledgerHandlers = (ctx: ServerContext): ServiceHandlers => {
         sent++
         last = seq
         const frame: GrpcTypes.ListCheckpointsResponse = {
-          checkpoint: applyMask(GrpcTypes.Checkpoint, cp, mask),
+          checkpoint: cp,
           watermark: { cursor: encodeCheckpointCursor(seq), checkpoint: seq }
         }
+        const frameMask = maskWith("checkpoint", mask, "watermark", "end")
         if (sent >= limit) {
           frame.end = { reason: GrpcTypes.QueryEndReason.ITEM_LIMIT }
-          sink.write(frame)
+          sink.write(encodeMasked(GrpcTypes.ListCheckpointsResponse, frame, frameMask))
           return sink.end()
         }
-        sink.write(frame)
+        sink.write(encodeMasked(GrpcTypes.ListCheckpointsResponse, frame, frameMask))
       }
       const final = reason === GrpcTypes.QueryEndReason.CURSOR_BOUND ? before! : maxBig(last, stop > 0n ? stop - 1n : undefined)
       const watermark: GrpcTypes.Watermark = { cursor: encodeCheckpointCursor(final ?? 0n) }
@@ -232,13 +237,13 @@ export const ledgerHandlers = (ctx: ServerContext): ServiceHandlers => {
           if (!matches(event)) continue
           frontier = position
           sent++
-          const frame: GrpcTypes.ListEventsResponse = { event: applyMask(GrpcTypes.Event, event, mask), watermark: watermark() }
+          const w = GrpcTypes.Watermark.toBinary(watermark())
           if (sent >= limit) {
-            frame.end = { reason: GrpcTypes.QueryEndReason.ITEM_LIMIT }
-            sink.write(frame)
+            const end = GrpcTypes.QueryEnd.toBinary({ reason: GrpcTypes.QueryEndReason.ITEM_LIMIT })
+            sink.write(frame([[LIST_EVENTS.event!, encodeMasked(GrpcTypes.Event, event, mask)], [LIST_EVENTS.watermark!, w], [LIST_EVENTS.end!, end]]))
             return sink.end()
           }
-          sink.write(frame)
+          sink.write(frame([[LIST_EVENTS.event!, encodeMasked(GrpcTypes.Event, event, mask)], [LIST_EVENTS.watermark!, w]]))
         }
         const boundary = endOf(seq)
         if (before !== undefined && comparePositions(boundary, before) >= 0) {

@@ -3,7 +3,8 @@ import { GrpcTypes } from "@mysten/sui/grpc"
 import { normalizeStructTag } from "@mysten/sui/utils"
 import type { ServerContext } from "./context.js"
 import { checkMask } from "./masks.js"
-import { applyMask, maskOf } from "./readMask.js"
+import { encodeMasked, maskWith } from "./encode.js"
+import { maskOf } from "./readMask.js"
 import type { ServiceHandlers } from "./rpc.js"
 import { invalidArgument, notFound } from "./status.js"
 
@@ -35,7 +36,7 @@ const normalizeCoinType = (coinType: string): string => {
 export const stateHandlers = (ctx: ServerContext): ServiceHandlers => {
   const chain = ctx.chain
   return {
-    ListOwnedObjects: (req: GrpcTypes.ListOwnedObjectsRequest): GrpcTypes.ListOwnedObjectsResponse => {
+    ListOwnedObjects: (req: GrpcTypes.ListOwnedObjectsRequest): Uint8Array => {
       const owner = required(req.owner, "owner")
       const mask = maskOf(req.readMask, OWNED_DEFAULT_MASK)
       checkMask(GrpcTypes.Object, mask)
@@ -45,26 +46,22 @@ export const stateHandlers = (ctx: ServerContext): ServiceHandlers => {
         ...(after !== undefined ? { after } : {}),
         ...(req.objectType !== undefined && req.objectType.length > 0 ? { objectType: req.objectType } : {})
       })
-      const out: GrpcTypes.ListOwnedObjectsResponse = {
-        objects: page.items.map((o) => applyMask(GrpcTypes.Object, o, mask))
-      }
+      const out: GrpcTypes.ListOwnedObjectsResponse = { objects: page.items }
       const token = tokenOf(page.nextCursor)
       if (token !== undefined) out.nextPageToken = token
-      return out
+      return encodeMasked(GrpcTypes.ListOwnedObjectsResponse, out, maskWith("objects", mask, "next_page_token"))
     },
 
-    ListDynamicFields: (req: GrpcTypes.ListDynamicFieldsRequest): GrpcTypes.ListDynamicFieldsResponse => {
+    ListDynamicFields: (req: GrpcTypes.ListDynamicFieldsRequest): Uint8Array => {
       const parent = required(req.parent, "parent")
       const mask = maskOf(req.readMask, FIELDS_DEFAULT_MASK)
       checkMask(GrpcTypes.DynamicField, mask)
       const after = cursorOf(req.pageToken)
       const page = chain.listDynamicFields(parent, { limit: pageSize(req.pageSize), ...(after !== undefined ? { after } : {}) })
-      const out: GrpcTypes.ListDynamicFieldsResponse = {
-        dynamicFields: page.items.map((f) => applyMask(GrpcTypes.DynamicField, f, mask))
-      }
+      const out: GrpcTypes.ListDynamicFieldsResponse = { dynamicFields: page.items }
       const token = tokenOf(page.nextCursor)
       if (token !== undefined) out.nextPageToken = token
-      return out
+      return encodeMasked(GrpcTypes.ListDynamicFieldsResponse, out, maskWith("dynamic_fields", mask, "next_page_token"))
     },
 
     GetBalance: (req: GrpcTypes.GetBalanceRequest): GrpcTypes.GetBalanceResponse => {

@@ -10,7 +10,8 @@ import { GrpcTypes } from "@mysten/sui/grpc"
 import type { ServerContext } from "./context.js"
 import { compileEventFilter, encodeCursor, endOf, eventsOf } from "./events.js"
 import { Subscriber, type CheckpointListener } from "./fanout.js"
-import { applyMask, maskOf } from "./readMask.js"
+import { encodeMasked, fieldNumbers, frame, maskKey, maskWith } from "./encode.js"
+import { maskOf } from "./readMask.js"
 import type { ServiceHandlers, StreamSink } from "./rpc.js"
 import { unimplemented } from "./status.js"
 import { checkMask } from "./masks.js"
@@ -30,6 +31,8 @@ export const EVENT_DEFAULT_MASK = [
   "event_index"
 ]
 
+const SUBSCRIBE_EVENTS = fieldNumbers(GrpcTypes.SubscribeEventsResponse as never)
+
 export const filteredEventsDisabled = () =>
   unimplemented("filtered event queries are not available on this node; follow checkpoints instead")
 
@@ -38,17 +41,18 @@ export const subscriptionHandlers = (ctx: ServerContext): ServiceHandlers => ({
     if (request.filter !== undefined) throw unimplemented("transaction filters on SubscribeCheckpoints are not supported")
     const mask = maskOf(request.readMask, CHECKPOINT_DEFAULT_MASK)
     checkMask(GrpcTypes.Checkpoint, mask)
-    const key = `cp:${[...(request.readMask?.paths ?? CHECKPOINT_DEFAULT_MASK)].sort().join(",")}`
+    const key = `cp:${maskKey(mask)}`
     let remove = () => {}
     const subscriber = new Subscriber(sink, () => remove())
     const listener: CheckpointListener = {
       onCheckpoint: (checkpoint, shared) => {
         let bytes = shared.get(key)
         if (bytes === undefined) {
-          bytes = GrpcTypes.SubscribeCheckpointsResponse.toBinary({
-            cursor: checkpoint.sequenceNumber ?? 0n,
-            checkpoint: applyMask(GrpcTypes.Checkpoint, checkpoint, mask)
-          })
+          bytes = encodeMasked(
+            GrpcTypes.SubscribeCheckpointsResponse,
+            { cursor: checkpoint.sequenceNumber ?? 0n, checkpoint },
+            maskWith("checkpoint", mask, "cursor")
+          )
           shared.set(key, bytes)
         }
         subscriber.send(bytes)
@@ -64,18 +68,25 @@ export const subscriptionHandlers = (ctx: ServerContext): ServiceHandlers => ({
     const matches = compileEventFilter(request.filter)
     const mask = maskOf(request.readMask, EVENT_DEFAULT_MASK)
     checkMask(GrpcTypes.Event, mask)
+    const eventMaskKey = maskKey(mask)
     let remove = () => {}
     const subscriber = new Subscriber(sink, () => remove())
     const listener: CheckpointListener & { readonly filtered: true } = {
       filtered: true,
-      onCheckpoint: (checkpoint) => {
+      onCheckpoint: (checkpoint, shared) => {
         const seq = checkpoint.sequenceNumber ?? 0n
         const covered = seq > 0n ? seq - 1n : undefined
-        for (const { position, event } of eventsOf(checkpoint)) {
+        const located = eventsOf(checkpoint)
+        for (let i = 0; i < located.length; i++) {
+          const { position, event } = located[i]!
           if (!matches(event)) continue
           const watermark: GrpcTypes.Watermark = { cursor: encodeCursor(position) }
           if (covered !== undefined) watermark.checkpoint = covered
-          subscriber.send({ event: applyMask(GrpcTypes.Event, event, mask), watermark })
+          // Subscribers with the same mask share one encoding of each event.
+          const key = `ev:${eventMaskKey}:${i}`
+          let bytes = shared.get(key)
+          if (bytes === undefined) shared.set(key, (bytes = encodeMasked(GrpcTypes.Event, event, mask)))
+          subscriber.send(frame([[SUBSCRIBE_EVENTS.event!, bytes], [SUBSCRIBE_EVENTS.watermark!, GrpcTypes.Watermark.toBinary(watermark)]]))
           if (subscriber.closed) return
         }
         subscriber.send({ watermark: { cursor: encodeCursor(endOf(seq)), checkpoint: seq } })
