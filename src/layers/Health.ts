@@ -159,6 +159,21 @@ export const journalCheck = (journal: JournalService): Check =>
 export const runtimeCheck = (runtime: AgentRuntimeService): Check =>
   Effect.map(runtime.health, (h) => ({ healthy: true, details: { kind: h.kind, version: h.version } }))
 
+/** A checkpoint's timestamp in ms, if the node still has it. */
+const checkpointTime = (sui: SuiClientService, seq: bigint): Effect.Effect<Option.Option<number>> =>
+  Effect.tryPromise((signal) =>
+    sui.client.ledgerService.getCheckpoint(
+      { checkpointId: { oneofKind: "sequenceNumber", sequenceNumber: seq }, readMask: { paths: ["summary.timestamp"] } },
+      { abort: signal, timeout: 1500 }
+    ).response
+  ).pipe(
+    Effect.map((r) => {
+      const t = r.checkpoint?.summary?.timestamp
+      return t === undefined ? Option.none<number>() : Option.some(Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6))
+    }),
+    Effect.orElseSucceed(() => Option.none<number>())
+  )
+
 /**
  * The full node answers, and how far this coordinator is behind it: checkpoints between the node's
  * latest and the Journal's cursor, and the age of the node's latest checkpoint. Also feeds the
@@ -179,6 +194,8 @@ export const chainCheck = (
     const cursor = Option.isSome(journal) ? yield* Effect.orElseSucceed(journal.value.getCursor, () => Option.none()) : Option.none()
     const processed = Option.map(cursor, (c) => c.checkpoint)
     if (Option.isSome(processed)) yield* Metrics.checkpoint(processed.value, latest)
+    // Lag in time: the node's tip against the timestamp of the last checkpoint processed.
+    const processedAt: Option.Option<number> = Option.isNone(processed) ? Option.none() : yield* checkpointTime(sui, processed.value)
     const stats = Option.isSome(chainEvents) ? yield* chainEvents.value.stats : undefined
     return {
       healthy: true,
@@ -189,6 +206,7 @@ export const chainCheck = (
         latest_checkpoint: latest.toString(),
         last_checkpoint: Option.match(processed, { onNone: () => null, onSome: (p) => p.toString() }),
         lag_checkpoints: Option.match(processed, { onNone: () => null, onSome: (p) => Number(latest > p ? latest - p : 0n) }),
+        lag_ms: latestAt === undefined || Option.isNone(processedAt) ? null : Math.max(0, latestAt - processedAt.value),
         node_checkpoint_age_ms: latestAt === undefined ? null : Math.max(0, Date.now() - latestAt),
         ...(stats === undefined ? {} : { stream: { ...stats } })
       }

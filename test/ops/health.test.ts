@@ -70,6 +70,13 @@ describe("/health with the localnet stopped and restarted", () => {
     })
     expect(up.body.checks["chain"]?.details["connected"]).toBe(true)
     expect(Number(up.body.checks["chain"]?.details["latest_checkpoint"])).toBeGreaterThan(0)
+    const withCursor = await waitFor("a stored cursor", 20_000, async () => {
+      const h = await health()
+      return h.body.checks["chain"]?.details["last_checkpoint"] !== null ? h : undefined
+    })
+    const chain = withCursor.body.checks["chain"]!.details
+    expect(chain["lag_checkpoints"]).toBe(Number(chain["latest_checkpoint"]) - Number(chain["last_checkpoint"]))
+    expect(typeof chain["lag_ms"]).toBe("number")
 
     await stopLocalnet()
     const down = await waitFor("503", 20_000, async () => {
