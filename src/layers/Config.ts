@@ -20,6 +20,8 @@ export interface CoordinatorConfig {
   readonly suiPrivateKey: Option.Option<Redacted.Redacted<string>>
   readonly registryPackage: Option.Option<string>
   readonly registry: Option.Option<string>
+  /** App instances to follow from the start (others are picked up from their events). */
+  readonly appInstances: ReadonlyArray<string>
   readonly maxConcurrentAgents: number
   readonly containerTimeoutSecs: number
   readonly dockerUseTee: boolean
@@ -127,6 +129,16 @@ export const coordinatorConfig: C.Config<CoordinatorConfig> = C.all({
   suiPrivateKey: C.option(C.redacted(nonEmpty("SUI_PRIVATE_KEY")).pipe(C.orElse(() => C.redacted(nonEmpty("SUI_SECRET_KEY"))))),
   registryPackage: C.option(suiAddress("SILVANA_REGISTRY_PACKAGE")),
   registry: C.option(suiAddress("SILVANA_REGISTRY")),
+  appInstances: C.string("SILVANA_APP_INSTANCES").pipe(
+    C.mapOrFail((raw) => {
+      const ids = raw.split(",").map((x) => x.trim().toLowerCase()).filter((x) => x !== "")
+      const bad = ids.find((x) => !/^(0x)?[0-9a-f]{1,64}$/.test(x))
+      return bad !== undefined
+        ? Either.left(invalid("SILVANA_APP_INSTANCES", `expected comma-separated object ids, got ${JSON.stringify(bad)}`))
+        : Either.right(ids.map((x) => `0x${x.replace(/^0x/, "").padStart(64, "0")}`))
+    }),
+    C.withDefault([] as ReadonlyArray<string>)
+  ),
   maxConcurrentAgents: positiveInt("MAX_CONCURRENT_AGENTS", 2),
   containerTimeoutSecs: positiveInt("CONTAINER_TIMEOUT_SECS", 300),
   dockerUseTee: bool("DOCKER_USE_TEE", false),
@@ -199,6 +211,7 @@ export class Config extends Context.Tag("silvana/Config")<Config, CoordinatorCon
     SUI_PRIVATE_KEY: Option.isSome(c.suiPrivateKey) ? "<redacted>" : null,
     SILVANA_REGISTRY_PACKAGE: Option.getOrNull(c.registryPackage),
     SILVANA_REGISTRY: Option.getOrNull(c.registry),
+    SILVANA_APP_INSTANCES: c.appInstances.join(","),
     MAX_CONCURRENT_AGENTS: c.maxConcurrentAgents,
     CONTAINER_TIMEOUT_SECS: c.containerTimeoutSecs,
     DOCKER_USE_TEE: c.dockerUseTee,

@@ -235,6 +235,8 @@ export class JobTable {
   markStarted(appInstance: AppInstanceId, jobSequence: bigint): Option.Option<JobId> {
     const e = this.byKey.get(jobKey(appInstance, jobSequence))
     if (e === undefined || (e.state !== "starting" && e.state !== "pending")) return Option.none()
+    // The chain counted this start as an attempt; agents see the attempt they are running.
+    e.data = { ...e.data, attempts: e.data.attempts + 1 }
     const id = this.assignJobId(e)
     this.setState(e, "started")
     return Option.some(id)
@@ -456,12 +458,20 @@ export const makeJobStore = (table: JobTable): JobStoreService => ({
 
 export class JobStore extends Context.Tag("silvana/JobStore")<JobStore, JobStoreService>() {
   /** A fresh store; job ids are salted with the coordinator address and chain from Config. */
-  static readonly layer = Layer.effect(
-    JobStore,
-    Effect.map(Config, (c) =>
-      makeJobStore(new JobTable({ coordinatorId: Option.getOrElse(c.suiAddress, () => "embedded"), chain: c.suiChain }))
+  static readonly layer = JobStore.layerWithClock(Date.now)
+
+  /**
+   * Like `layer`, with the clock due times are compared against (chain time; on a real network the
+   * wall clock is chain time, a test localnet may move its clock ahead).
+   */
+  static layerWithClock(now: () => number) {
+    return Layer.effect(
+      JobStore,
+      Effect.map(Config, (c) =>
+        makeJobStore(new JobTable({ coordinatorId: Option.getOrElse(c.suiAddress, () => "embedded"), chain: c.suiChain }, now))
+      )
     )
-  )
+  }
 
   /** A store with no config, for tests and embedding. */
   static readonly layerMemory = (

@@ -7,6 +7,7 @@
  * listeners as the scope unwinds.
  */
 import { Duration, Effect, Fiber, Layer, Option } from "effect"
+import { normalizeAppInstance } from "../domain/ids.js"
 import { AgentApi } from "../layers/AgentApi.js"
 import { AgentRuntime } from "../layers/AgentRuntime.js"
 import { ChainEvents } from "../layers/ChainEvents.js"
@@ -31,10 +32,10 @@ export const ChainLive = Layer.mergeAll(ChainEvents.layer(), ChainState.layer, R
 )
 
 /** Every service of the daemon, given Config; the agent runtime can be replaced (tests, embedding). */
-export const coordinatorLayer = <E, R>(runtime: Layer.Layer<AgentRuntime, E, R>) =>
+export const coordinatorLayer = <E, R>(runtime: Layer.Layer<AgentRuntime, E, R>, chainClock: () => number = Date.now) =>
   AgentApi.layer.pipe(
     Layer.provideMerge(Layer.mergeAll(Sessions.layer, reportsFromSettlement, runtime)),
-    Layer.provideMerge(JobStore.layer),
+    Layer.provideMerge(JobStore.layerWithClock(chainClock)),
     Layer.provideMerge(ChainLive)
   )
 
@@ -87,10 +88,10 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
       socket: api.socketPath,
       tcp: `${api.tcp.host}:${api.tcp.port}`
     })
-    // What a previous run left: pending jobs, orphaned agents, jobs started but no longer held.
-    yield* reconcileOnce({ coordinatorId, orphanAfterMs: 0 }).pipe(
-      Effect.catchAllCause((cause) => Effect.logError("start-up reconciliation failed; continuing", cause))
-    )
+    const journal = yield* Journal
+    for (const ai of config.appInstances) {
+      yield* journal.trackAppInstance(normalizeAppInstance(ai)).pipe(Effect.ignoreLogged)
+    }
 
     const dispatcher = yield* makeDispatcher({ ...defaultDispatchOptions(coordinatorId), ...options.dispatch, coordinatorId })
     const discoverFiber = yield* Effect.forkScoped(
@@ -98,6 +99,12 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
         coordinatorId,
         onReplayGap: () => reconcileOnce({ coordinatorId, orphanAfterMs }).pipe(Effect.ignoreLogged, Effect.provide(context))
       })
+    )
+    // After the event stream has fixed its starting point: what a previous run left (pending jobs,
+    // orphaned agents, jobs started but no longer held); the periodic pass catches any overlap.
+    yield* Effect.sleep(Duration.millis(500))
+    yield* reconcileOnce({ coordinatorId, orphanAfterMs: 0 }).pipe(
+      Effect.catchAllCause((cause) => Effect.logError("start-up reconciliation failed; continuing", cause))
     )
     const dispatchFiber = yield* Effect.forkScoped(dispatcher.run)
     const reconcileFiber = yield* Effect.forkScoped(

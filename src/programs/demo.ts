@@ -18,7 +18,11 @@ export const DEMO = {
 /** The config of a coordinator running against the embedded localnet's manifest. */
 export const configForLocalnet = (
   base: CoordinatorConfig,
-  manifest: ManifestLike & { readonly chainId: string; readonly keys: { readonly coordinator: string } }
+  manifest: ManifestLike & {
+    readonly appInstanceId: string
+    readonly chainId: string
+    readonly keys: { readonly coordinator: string }
+  }
 ): CoordinatorConfig => ({
   ...base,
   suiRpcUrl: Option.some(manifest.grpcUrl),
@@ -27,6 +31,7 @@ export const configForLocalnet = (
   suiAddress: Option.none(),
   registryPackage: Option.some(manifest.packageId),
   registry: Option.some(manifest.registryId),
+  appInstances: [manifest.appInstanceId],
   // A fresh localnet is a new chain: its journal lives beside it, keyed by chain id.
   stateDir: path.join(base.stateDir, "embedded", manifest.chainId)
 })

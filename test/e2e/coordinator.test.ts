@@ -81,6 +81,8 @@ describe("coordinator end to end", () => {
       "both jobs back to Pending after one failed attempt"
     )
     expect(run.records().map((r) => r.outcome).sort()).toEqual(["crash", "hang"])
+    // the hanging agent was stopped by the timeout, not by exiting on its own
+    expect(run.counts.timeouts).toBeGreaterThanOrEqual(1)
     expect(run.counts.alive).toBe(0)
   }, 120_000)
 })

@@ -53,7 +53,7 @@ export interface Record {
 
 /** Counts agents alive at once from the runtime's own start and exit events. */
 export const countingRuntime = <E, R>(inner: Layer.Layer<AgentRuntime, E, R>) => {
-  const counts = { alive: 0, maxAlive: 0, started: 0 }
+  const counts = { alive: 0, maxAlive: 0, started: 0, timeouts: 0 }
   const layer = Layer.effect(
     AgentRuntime,
     Effect.map(AgentRuntime, (rt) =>
@@ -65,7 +65,11 @@ export const countingRuntime = <E, R>(inner: Layer.Layer<AgentRuntime, E, R>) =>
               counts.alive += 1
               counts.started += 1
               counts.maxAlive = Math.max(counts.maxAlive, counts.alive)
-              yield* Effect.forkDaemon(Effect.ensuring(handle.exit, Effect.sync(() => (counts.alive -= 1))))
+              yield* Effect.forkDaemon(
+                Effect.tap(handle.exit, (info) => Effect.sync(() => info.reason === "timeout" && (counts.timeouts += 1))).pipe(
+                  Effect.ensuring(Effect.sync(() => (counts.alive -= 1)))
+                )
+              )
             })
           )
       })
@@ -78,7 +82,7 @@ export interface E2E {
   readonly localnet: LocalnetHandle
   readonly dir: string
   readonly recordFile: string
-  readonly counts: { alive: number; maxAlive: number; started: number }
+  readonly counts: { alive: number; maxAlive: number; started: number; timeouts: number }
   readonly createJobs: (method: string, count: number) => Promise<ReadonlyArray<bigint>>
   readonly records: () => ReadonlyArray<Record>
   /** Jobs of the app instance still on chain (pending, running or Failed), by sequence. */
@@ -113,6 +117,7 @@ export const startE2E = async (options: E2EOptions): Promise<E2E> => {
     GRPC_TCP_ADDRESS: "127.0.0.1:0",
     STATE_DIR: dir,
     AGENT_RUNTIME: "process",
+    SILVANA_APP_INSTANCES: manifest.appInstanceId,
     ...options.env
   }
   const base = await Effect.runPromise(Effect.withConfigProvider(coordinatorConfig, ConfigProvider.fromMap(new Map(Object.entries(env)))))
@@ -121,8 +126,8 @@ export const startE2E = async (options: E2EOptions): Promise<E2E> => {
     processLayer({ ...defaultRuntimeOptions, stopGraceMs: 2_000, stateDir: dir, commands })
   )
   const quiet = process.env["TEST_LOGS"] === undefined ? Logger.minimumLogLevel(LogLevel.Warning) : Layer.empty
-  const program = Effect.scoped(coordinatorProgram(options.coordinator)).pipe(
-    Effect.provide(coordinatorLayer(runtime)),
+  const program = Effect.scoped(coordinatorProgram({ reconcileEvery: "5 seconds", ...options.coordinator })).pipe(
+    Effect.provide(coordinatorLayer(runtime, () => localnet.chain.now())),
     Effect.provideService(Config, config),
     Effect.provide(quiet)
   )

@@ -20,7 +20,8 @@ const main = async () => {
     if (job === undefined) return 0
     if (mode === "hang") {
       record(job.jobSequence, "hang")
-      await new Promise(() => undefined)
+      // keep the event loop alive: a bare pending promise would let Node exit
+      await new Promise(() => setInterval(() => undefined, 60_000))
     }
     if (mode === "crash") {
       record(job.jobSequence, "crash")
