@@ -16,8 +16,8 @@ afterAll(async () => {
   await net.close()
 })
 
-const run = <A, E>(effect: Effect.Effect<A, E, Registry>, negativeTtlMs = 10_000) =>
-  Effect.runPromise(Effect.scoped(effect).pipe(Effect.provide(Layer.provide(Registry.layer({ negativeTtlMs }), suiLayer(net)))))
+const run = <A, E>(effect: Effect.Effect<A, E, Registry>, negativeTtlMs = 10_000, ttlMs = 60_000) =>
+  Effect.runPromise(Effect.scoped(effect).pipe(Effect.provide(Layer.provide(Registry.layer({ negativeTtlMs, ttlMs }), suiLayer(net)))))
 
 describe("Registry", () => {
   it("finds a seeded method with its image and requirements, then answers from the cache", async () => {
@@ -72,5 +72,22 @@ describe("Registry", () => {
     const m = await run(Effect.flatMap(Registry, (reg) => reg.lookup("dev", "agent", "unlisted")))
     expect(m.isDefault).toBe(true)
     expect(m.dockerImage).toBe("docker.io/example/agent:1")
+  })
+
+  it("reads the registry again once an answer's TTL has passed", async () => {
+    const stats = await run(
+      Effect.gen(function* () {
+        const reg = yield* Registry
+        yield* reg.lookup("dev", "agent", METHOD)
+        yield* Effect.flip(reg.lookup("nobody", "agent", METHOD))
+        yield* Effect.sleep("300 millis")
+        yield* reg.lookup("dev", "agent", METHOD)
+        yield* Effect.flip(reg.lookup("nobody", "agent", METHOD))
+        return yield* reg.stats
+      }),
+      100,
+      100
+    )
+    expect(stats).toEqual({ fetches: 4, hits: 0 })
   })
 })

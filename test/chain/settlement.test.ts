@@ -4,7 +4,7 @@
  */
 import { Transaction } from "@mysten/sui/transactions"
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Fiber, Layer, Option, Stream } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { coordinationCall, createJobs, makeSuiClient } from "../../src/localnet/client.js"
 import type { LocalnetHandle } from "../../src/localnet/index.js"
@@ -279,5 +279,35 @@ describe("Settlement", () => {
     expect([...r.started.values()].every((v) => v)).toBe(true)
     expect(r.stats.merged).toBe(3)
     expect(await smallCoins()).toBe(0)
+  })
+
+  it("terminates a started job and reports every op on the outcomes stream", async () => {
+    net = await startNet()
+    const n = net
+    const { jobSequences } = await createJobs(n.manifest, { count: 3, method: METHOD, perTransaction: 3 })
+    const [a, b, c] = jobSequences as [bigint, bigint, bigint]
+    const r = await run(
+      n,
+      Effect.gen(function* () {
+        const settlement = yield* Settlement
+        const chain = yield* ChainState
+        const seen = yield* settlement.outcomes.pipe(Stream.take(6), Stream.runCollect, Effect.fork)
+        yield* Effect.sleep("50 millis")
+        yield* settlement.start(n.manifest.appInstanceId, [a, b, c])
+        yield* settlement.terminate(n.manifest.appInstanceId, a)
+        yield* settlement.complete(n.manifest.appInstanceId, b)
+        yield* settlement.fail(n.manifest.appInstanceId, c, "agent crashed")
+        const outcomes = [...(yield* Fiber.join(seen))]
+        const jobs = yield* chain.jobs(n.manifest.appInstanceId, jobSequences)
+        return { outcomes, jobs }
+      })
+    )
+    const byKind = (kind: string) => r.outcomes.filter((o) => o.kind === kind).map((o) => [o.jobSequence, o.result])
+    expect(byKind("start")).toEqual([[a, "done"], [b, "done"], [c, "done"]])
+    expect(byKind("terminate")).toEqual([[a, "done"]])
+    expect(byKind("complete")).toEqual([[b, "done"]])
+    expect(byKind("fail")).toEqual([[c, "done"]])
+    expect(r.outcomes.every((o) => o.txDigest !== null)).toBe(true)
+    expect(r.jobs.map((j) => [j.jobSequence, j.status._tag])).toEqual([[c, "Pending"]])
   })
 })
