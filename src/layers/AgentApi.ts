@@ -25,6 +25,7 @@ import {
   type CoordinatorServiceImplementation
 } from "../gen/silvana/coordinator/v1/coordinator.js"
 import { Config, type HostPort } from "./Config.js"
+import { bridgeGateway } from "./runtime/dockerImage.js"
 import { JobStore } from "./JobStore.js"
 import * as Metrics from "./Metrics.js"
 import { Reports } from "./Reports.js"
@@ -72,12 +73,20 @@ const reflectionV1Alpha = Object.fromEntries(
   ])
 ) as unknown as typeof ServerReflectionService
 
-/** The Docker bridge gateway (what containers reach as host.docker.internal), else loopback. */
-export const defaultTcpHost = (): string => {
-  const docker0 = os.networkInterfaces()["docker0"]
-  const v4 = docker0?.find((a) => a.family === "IPv4")
-  return v4?.address ?? "127.0.0.1"
-}
+/**
+ * The Docker bridge gateway (what containers reach as host.docker.internal), else loopback.
+ * `docker0` is missing from `os.networkInterfaces()` while its link is down (no container runs),
+ * so the engine is asked when the interface list does not show it.
+ */
+export const defaultTcpHost = Effect.suspend(() => {
+  const v4 = os.networkInterfaces()["docker0"]?.find((a) => a.family === "IPv4")
+  if (v4 !== undefined) return Effect.succeed(v4.address)
+  return bridgeGateway().pipe(
+    Effect.timeout(Duration.seconds(2)),
+    Effect.map(Option.getOrElse(() => "127.0.0.1")),
+    Effect.orElseSucceed(() => "127.0.0.1")
+  )
+})
 
 const socketIsLive = (p: string) =>
   new Promise<boolean>((resolve) => {
@@ -114,16 +123,20 @@ const isApiError = (e: unknown): e is ApiError =>
 export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApiService>() {
   /** Options from Config. */
   static readonly layer = Layer.unwrapEffect(
-    Effect.map(Config, (c) =>
+    Effect.gen(function* () {
+      const c = yield* Config
+      const tcp = Option.isSome(c.grpcTcpAddress) ? c.grpcTcpAddress.value : { host: yield* defaultTcpHost, port: 50051 }
+      return { c, tcp }
+    }).pipe(Effect.map(({ c, tcp }) =>
       AgentApi.layerWith({
         socketPath: path.resolve(c.grpcSocketPath),
-        tcp: Option.getOrElse(c.grpcTcpAddress, () => ({ host: defaultTcpHost(), port: 50051 })),
+        tcp,
         maxMessageBytes: c.grpcMaxMessageBytes,
         chain: c.suiChain,
         maxInFlight: 4096,
         drainTimeout: Duration.seconds(10)
       })
-    )
+    ))
   )
 
   static readonly layerWith = (options: AgentApiOptions) =>
