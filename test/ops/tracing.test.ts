@@ -90,3 +90,51 @@ describe("tracing", () => {
     expect(tracesUrl("http://collector:4318/v1/traces")).toBe("http://collector:4318/v1/traces")
   })
 })
+
+describe("tracing the daemon", () => {
+  it("exports the spans of a job's path through the embedded demo (start, session, agent, GetJob, complete, settle)", async () => {
+    const { mkdtempSync } = await import("node:fs")
+    const os = await import("node:os")
+    const path = await import("node:path")
+    const { Fiber, Logger, LogLevel } = await import("effect")
+    const { startDaemon } = await import("../../src/programs/start.js")
+    const { freePort, waitFor } = await import("./processes.js")
+    const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-ops-trace-"))
+    const exporter = new InMemorySpanExporter()
+    const env = {
+      STATE_DIR: path.join(dir, "state"),
+      GRPC_SOCKET_PATH: path.join(dir, "c.sock"),
+      GRPC_TCP_ADDRESS: "127.0.0.1:0",
+      HTTP_ADDRESS: `127.0.0.1:${await freePort()}`,
+      AGENT_RUNTIME: "process"
+    }
+    const fiber = Effect.runFork(
+      startDaemon.pipe(
+        Effect.provide(Config.layerFromEnv(env)),
+        Effect.provide(Tracing.layerExporter(exporter)),
+        Logger.withMinimumLogLevel(process.env["TEST_LOGS"] === undefined ? LogLevel.None : LogLevel.Info)
+      )
+    )
+    try {
+      const spans = await waitFor("a completed job's settlement in the trace", 60_000, async () => {
+        const all = exporter.getFinishedSpans()
+        const completed = all.filter((s) => s.name === "AgentApi.CompleteJob" && s.attributes["report"] === "complete")
+        return completed.length > 0 && all.some((s) => s.name === "Settlement.complete") ? all : undefined
+      })
+      const names = new Set(spans.map((s) => s.name))
+      for (const n of ["Settlement.start", "Sessions.create", "AgentRuntime.start", "AgentApi.GetJob", "AgentApi.CompleteJob", "Settlement.complete"]) {
+        expect(names, n).toContain(n)
+      }
+      // one job, followed through its attributes: handed to a session whose agent was started for it
+      const complete = spans.find((s) => s.name === "AgentApi.CompleteJob" && s.attributes["report"] === "complete")!
+      const jobId = complete.attributes["job_id"]
+      const sessionId = complete.attributes["session_id"]
+      const getJob = spans.find((s) => s.name === "AgentApi.GetJob" && s.attributes["job_id"] === jobId)
+      expect(getJob?.attributes["session_id"]).toBe(sessionId)
+      expect(getJob?.attributes["app_instance"]).toBe(complete.attributes["app_instance"])
+      expect(spans.some((s) => s.name === "AgentRuntime.start" && s.attributes["session_id"] === sessionId)).toBe(true)
+    } finally {
+      await Effect.runPromise(Fiber.interrupt(fiber))
+    }
+  }, 90_000)
+})
