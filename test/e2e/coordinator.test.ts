@@ -86,3 +86,51 @@ describe("coordinator end to end", () => {
     expect(run.counts.alive).toBe(0)
   }, 120_000)
 })
+
+describe("several coordinators", () => {
+  it("two coordinators on one chain and 300 jobs: no job executed twice, both do work", async () => {
+    const { startLocalnet } = await import("../../src/localnet/index.js")
+    const { fundedKey } = await import("./fixture.js")
+    const localnet = await startLocalnet({ port: 0, checkpointMs: 100 })
+    const triples = ["one", "two", "three"].map((method) => ({ developer: "e2e", agent: "rec", method, mode: "ok" as const }))
+    const a = await startE2E({ triples, localnet })
+    const b = await startE2E({ triples, localnet, coordinatorKey: await fundedKey(localnet) })
+    try {
+      const seqs: Array<bigint> = []
+      for (const t of triples) seqs.push(...(await a.createJobs(t.method, 100)))
+      const done = () => [...a.records(), ...b.records()].filter((r) => r.outcome === "completed")
+      await eventually(() => new Set(done().map((r) => r.seq)).size === 300, 150_000, "300 completions")
+      await eventually(async () => (await a.chainJobs(seqs)).length === 0, 30_000, "all jobs settled on chain")
+      const all = done()
+      expect(all).toHaveLength(300)
+      expect(new Set(all.map((r) => r.seq)).size).toBe(300)
+      expect(a.records().length).toBeGreaterThan(0)
+      expect(b.records().length).toBeGreaterThan(0)
+    } finally {
+      await a.close()
+      await b.close()
+      await localnet.close()
+    }
+  }, 200_000)
+})
+
+describe("graceful shutdown", () => {
+  it("under load: everything acknowledged reaches the chain and nothing is left Running", async () => {
+    const triples = ["s1", "s2"].map((method) => ({ developer: "e2e", agent: "rec", method, mode: "slow" as const }))
+    e2e = await startE2E({ triples, coordinator: { shutdownGrace: "1 second" } })
+    const run = e2e
+    const seqs: Array<bigint> = []
+    for (const t of triples) seqs.push(...(await run.createJobs(t.method, 150)))
+    await eventually(() => run.records().filter((r) => r.outcome === "completed").length >= 30, 60_000, "some completions")
+    await run.stop()
+    const acknowledged = new Set(run.records().filter((r) => r.outcome === "completed").map((r) => r.seq))
+    expect(acknowledged.size).toBeLessThan(300)
+    // let the chain seal what the coordinator flushed on its way out
+    await new Promise((r) => setTimeout(r, 500))
+    const left = await run.chainJobs(seqs)
+    const leftSeqs = new Set(left.map((j) => j.seq))
+    for (const seq of acknowledged) expect(leftSeqs.has(seq)).toBe(false)
+    expect(left.filter((j) => j.status === "Running")).toEqual([])
+    expect(left.length).toBe(300 - acknowledged.size)
+  }, 120_000)
+})

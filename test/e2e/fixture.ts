@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, existsSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { build } from "esbuild"
-import { ConfigProvider, Effect, Exit, Fiber, Layer, Logger, LogLevel } from "effect"
+import { ConfigProvider, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Redacted } from "effect"
 import { coordinatorConfig, Config } from "../../src/layers/Config.js"
 import { AgentRuntime, defaultRuntimeOptions } from "../../src/layers/AgentRuntime.js"
 import { processLayer } from "../../src/layers/runtime/process.js"
@@ -18,7 +18,7 @@ import { type LocalnetHandle, startLocalnet } from "../../src/localnet/index.js"
 import { coordinatorLayer, coordinatorProgram, type CoordinatorOptions } from "../../src/programs/coordinator.js"
 import { configForLocalnet } from "../../src/programs/demo.js"
 
-export type AgentMode = "ok" | "fail-odd" | "always-fail" | "hang" | "crash"
+export type AgentMode = "ok" | "fail-odd" | "always-fail" | "hang" | "crash" | "slow"
 
 export interface TripleSpec {
   readonly developer: string
@@ -96,6 +96,8 @@ export interface E2EOptions {
   readonly env?: Readonly<globalThis.Record<string, string>>
   readonly localnet?: LocalnetHandle
   readonly coordinator?: CoordinatorOptions
+  /** Another coordinator key (`suiprivkey…`, funded); default the localnet's coordinator key. */
+  readonly coordinatorKey?: string
 }
 
 export const startE2E = async (options: E2EOptions): Promise<E2E> => {
@@ -121,7 +123,11 @@ export const startE2E = async (options: E2EOptions): Promise<E2E> => {
     ...options.env
   }
   const base = await Effect.runPromise(Effect.withConfigProvider(coordinatorConfig, ConfigProvider.fromMap(new Map(Object.entries(env)))))
-  const config = { ...configForLocalnet(base, manifest), stateDir: dir }
+  const config = {
+    ...configForLocalnet(base, manifest),
+    stateDir: dir,
+    ...(options.coordinatorKey !== undefined ? { suiPrivateKey: Option.some(Redacted.make(options.coordinatorKey)) } : {})
+  }
   const { layer: runtime, counts } = countingRuntime(
     processLayer({ ...defaultRuntimeOptions, stopGraceMs: 2_000, stateDir: dir, commands })
   )
@@ -185,4 +191,20 @@ export const eventually = async (check: () => Promise<boolean> | boolean, timeou
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 200))
   }
+}
+
+/** A new coordinator key funded by the localnet's admin (for a second coordinator). */
+export const fundedKey = async (localnet: LocalnetHandle, mist = 50_000_000_000n): Promise<string> => {
+  const { Ed25519Keypair } = await import("@mysten/sui/keypairs/ed25519")
+  const { Transaction } = await import("@mysten/sui/transactions")
+  const { makeSuiClient } = await import("../../src/localnet/client.js")
+  const key = Ed25519Keypair.generate()
+  const admin = Ed25519Keypair.fromSecretKey(localnet.manifest.keys.admin)
+  const client = makeSuiClient(localnet.manifest.grpcUrl)
+  const tx = new Transaction()
+  const coins = tx.splitCoins(tx.gas, [mist, mist])
+  tx.transferObjects([coins[0]!, coins[1]!], key.toSuiAddress())
+  const result = await client.signAndExecuteTransaction({ transaction: tx, signer: admin })
+  if (result.$kind !== "Transaction") throw new Error("funding the second coordinator failed")
+  return key.getSecretKey()
 }

@@ -5,7 +5,8 @@
  * - `fail-odd`: fails jobs with an odd sequence on their first attempt, completes the rest;
  * - `always-fail`: fails every job;
  * - `hang`: takes one job and never answers;
- * - `crash`: takes one job and exits with code 3.
+ * - `crash`: takes one job and exits with code 3;
+ * - `slow`: completes every job after 100 ms of "work".
  */
 import { appendFileSync } from "node:fs"
 import { AgentClient } from "../../../src/sdk/index.js"
@@ -27,6 +28,7 @@ const main = async () => {
       record(job.jobSequence, "crash")
       process.exit(3)
     }
+    if (mode === "slow") await new Promise((r) => setTimeout(r, 100))
     const fail = mode === "always-fail" || (mode === "fail-odd" && job.jobSequence % 2n === 1n && job.attempts <= 1)
     if (fail) {
       await client.failJob(job.jobId, `test failure of ${job.jobSequence} (attempt ${job.attempts})`)
