@@ -100,5 +100,12 @@ describe("/health with the localnet stopped and restarted", () => {
     })
     expect(back.body.failing).toEqual([])
     expect(back.body.checks["chain"]?.details["connected"]).toBe(true)
+
+    // production mode: the coordinator key it signs with appears nowhere it prints or serves
+    const served = await Promise.all(["/health", "/metrics", "/v1/status", "/v1/config", "/v1/agents", "/v1/jobs"].map((p) => get(base, p)))
+    expect(JSON.parse(served[3]!.text)).toMatchObject({ SUI_PRIVATE_KEY: "<redacted>", SUI_RPC_URL: env["SUI_RPC_URL"] })
+    const everything = [daemon.output(), status.output, ...served.map((r) => r.text)].join("\n")
+    expect(everything).not.toContain(env["SUI_PRIVATE_KEY"]!)
+    expect(everything).not.toMatch(/suiprivkey1/i)
   }, 120_000)
 })
