@@ -1,6 +1,7 @@
-import { Effect, Logger, LogLevel, Redacted } from "effect"
-import { describe, expect, it } from "vitest"
-import { jsonLogger, prettyLogger, scrub } from "../../src/layers/Observability.js"
+import { Effect, Layer, Logger, LogLevel, Redacted } from "effect"
+import { describe, expect, it, vi } from "vitest"
+import { Config } from "../../src/layers/Config.js"
+import { jsonLogger, Observability, prettyLogger, scrub } from "../../src/layers/Observability.js"
 
 const capture = (secrets: ReadonlyArray<string>, pretty = false) => {
   const lines: Array<string> = []
@@ -71,5 +72,26 @@ describe("JSON logging", () => {
     expect(lines).toHaveLength(1)
     const plain = lines[0]!.replace(/\x1b\[[0-9;]*m/g, "")
     expect(plain).toMatch(/^\d\d:\d\d:\d\d\.\d{3} WARN  shown job_id=sn1 n=1\n$/)
+  })
+
+  it("Observability.logger takes LOG_LEVEL and the secrets from Config", async () => {
+    const written: Array<string> = []
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk))
+      return true
+    })
+    try {
+      await Effect.runPromise(
+        Effect.gen(function* () {
+          yield* Effect.logInfo("not at warn")
+          yield* Effect.logWarning("password is hunter2hunter2")
+        }).pipe(Effect.provide(Observability.logger.pipe(Layer.provide(Config.layerFromEnv({ LOG_LEVEL: "warn", DOCKER_PASSWORD: "hunter2hunter2" })))))
+      )
+    } finally {
+      spy.mockRestore()
+    }
+    const lines = written.filter((l) => l.startsWith("{") || /WARN|INFO/.test(l))
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toContain("password is <redacted>")
   })
 })
