@@ -103,7 +103,7 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
     // After the event stream has fixed its starting point: what a previous run left (pending jobs,
     // orphaned agents, jobs started but no longer held); the periodic pass catches any overlap.
     yield* Effect.sleep(Duration.millis(500))
-    yield* reconcileOnce({ coordinatorId, orphanAfterMs: 0 }).pipe(
+    yield* reconcileOnce({ coordinatorId, orphanAfterMs, reclaim: true }).pipe(
       Effect.catchAllCause((cause) => Effect.logError("start-up reconciliation failed; continuing", cause))
     )
     const dispatchFiber = yield* Effect.forkScoped(dispatcher.run)

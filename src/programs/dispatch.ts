@@ -228,7 +228,9 @@ export const makeDispatcher = (options: DispatchOptions) =>
       // Started jobs whose session ended before taking them need a new session.
       for (const t of yield* store.startedTriples) {
         const st = stateOf(t)
-        if (st.live === 0 && Option.isSome(st.method)) yield* launch(t, st.method.value)
+        if (st.live > 0 || st.blockedUntil > now) continue
+        const method = yield* methodFor(t, st, now)
+        if (Option.isSome(method)) yield* launch(t, method.value)
       }
     })
 

@@ -2,9 +2,11 @@
  * reconcile — brings the coordinator back in line with the chain, at start and periodically:
  * - pending jobs of every tracked app instance are loaded from chain state into the JobStore (what
  *   a replay gap or a restart could have hidden from the event stream);
- * - jobs this coordinator started on chain that no live session holds, with no settlement under
- *   way, are failed on chain with the reason (a restart lost their agent) — never jobs another
- *   coordinator started;
+ * - at start-up, jobs this coordinator started before a restart and still Running on chain are
+ *   served again by new sessions (no attempt is burnt);
+ * - jobs this coordinator started on chain that no session has held for longer than a bound, with
+ *   no settlement under way, are failed on chain with the reason — never jobs another coordinator
+ *   started;
  * - agents left behind by a crash (labelled with this coordinator's id, no live session) are
  *   stopped and removed.
  */
@@ -20,11 +22,17 @@ import { Settlement } from "../layers/Settlement.js"
 
 export interface ReconcileOptions {
   readonly coordinatorId: string
+  /**
+   * At start-up, jobs this coordinator started before a restart that are still Running on chain
+   * are served again (a new session takes them) instead of burning one of their attempts.
+   */
+  readonly reclaim?: boolean
   /** A job we started that nobody holds is failed only once it is this old (a session may be about to take it). */
   readonly orphanAfterMs: number
 }
 
 export interface ReconcileReport {
+  readonly reclaimed: number
   readonly loadedPending: number
   readonly failedOrphans: number
   readonly sweptAgents: number
@@ -82,6 +90,29 @@ export const reconcileOnce = (options: ReconcileOptions) =>
     // 3. Jobs we started that nobody holds.
     const open = new Set((yield* journal.openOps).map((op) => `${op.appInstance}:${op.jobSequence}`))
     const now = Date.now()
+    let reclaimed = 0
+    if (options.reclaim === true) {
+      const byInstance = new Map<string, Array<bigint>>()
+      for (const s of yield* journal.startedJobs) {
+        if (open.has(`${s.appInstance}:${s.jobSequence}`)) continue
+        byInstance.set(s.appInstance, [...(byInstance.get(s.appInstance) ?? []), s.jobSequence])
+      }
+      for (const [ai, seqs] of byInstance) {
+        const jobs = yield* chain.jobs(ai, seqs).pipe(Effect.orElseSucceed(() => undefined))
+        if (jobs === undefined) continue
+        const running = new Map(jobs.filter((j) => j.status._tag === "Running").map((j) => [j.jobSequence, j]))
+        for (const seq of seqs) {
+          const job = running.get(seq)
+          if (job === undefined) {
+            // Settled or no longer ours on chain: nothing to hold.
+            yield* journal.forgetStarted(ai, seq).pipe(Effect.ignore)
+            continue
+          }
+          yield* store.addStarted(jobDataFromChain(job))
+          reclaimed += 1
+        }
+      }
+    }
     let failedOrphans = 0
     for (const started of yield* journal.startedJobs) {
       const ai = normalizeAppInstance(started.appInstance)
@@ -94,8 +125,8 @@ export const reconcileOnce = (options: ReconcileOptions) =>
         Effect.catchAll((e) => Effect.logWarning("cannot fail an orphaned job", { job_sequence: String(started.jobSequence), error: e.message }))
       )
     }
-    const report: ReconcileReport = { loadedPending, failedOrphans, sweptAgents: swept.length }
-    if (loadedPending + failedOrphans + swept.length > 0) yield* Effect.logInfo("reconciled with the chain", { ...report })
+    const report: ReconcileReport = { reclaimed, loadedPending, failedOrphans, sweptAgents: swept.length }
+    if (reclaimed + loadedPending + failedOrphans + swept.length > 0) yield* Effect.logInfo("reconciled with the chain", { ...report })
     return report
   }).pipe(Effect.withSpan("program.reconcile"))
 

@@ -139,18 +139,7 @@ export const startE2E = async (options: E2EOptions): Promise<E2E> => {
   )
   const fiber = Effect.runFork(program)
 
-  const chainLayer = ChainState.layer.pipe(
-    Layer.provideMerge(SuiClient.layerFrom({ url: manifest.grpcUrl, privateKey: manifest.keys.admin, packageId: manifest.packageId }))
-  )
-  const chainJobs = (seqs: ReadonlyArray<bigint>) =>
-    Effect.runPromise(
-      Effect.scoped(
-        Effect.flatMap(ChainState, (c) => c.jobs(manifest.appInstanceId, seqs)).pipe(
-          Effect.map((jobs) => jobs.map((j) => ({ seq: j.jobSequence, status: j.status._tag, attempts: j.attempts })))
-        )
-      ).pipe(Effect.provide(chainLayer))
-    )
-
+  const chainJobs = chainJobsOf(manifest)
   let stopped = false
   const stop = async () => {
     if (stopped) return
@@ -163,17 +152,8 @@ export const startE2E = async (options: E2EOptions): Promise<E2E> => {
     dir,
     recordFile,
     counts,
-    createJobs: async (method, count) => (await createJobs(manifest, { count, method, perTransaction: 50, data: (i) => new TextEncoder().encode(`[${i}]`) })).jobSequences,
-    records: () =>
-      existsSync(recordFile)
-        ? readFileSync(recordFile, "utf8")
-            .split("\n")
-            .filter((l) => l.length > 0)
-            .map((l) => {
-              const [seq, session, outcome] = l.split(" ")
-              return { seq: BigInt(seq!), session: session!, outcome: outcome! }
-            })
-        : [],
+    createJobs: createJobsOn(manifest),
+    records: () => readRecords(recordFile),
     chainJobs,
     stop,
     close: async () => {
@@ -182,6 +162,39 @@ export const startE2E = async (options: E2EOptions): Promise<E2E> => {
     }
   }
 }
+
+type Manifest = LocalnetHandle["manifest"]
+
+/** Reads jobs of the manifest's app instance back from chain over gRPC. */
+export const chainJobsOf = (manifest: Manifest) => {
+  const chainLayer = ChainState.layer.pipe(
+    Layer.provideMerge(SuiClient.layerFrom({ url: manifest.grpcUrl, privateKey: manifest.keys.admin, packageId: manifest.packageId }))
+  )
+  return (seqs: ReadonlyArray<bigint>) =>
+    Effect.runPromise(
+      Effect.scoped(
+        Effect.flatMap(ChainState, (c) => c.jobs(manifest.appInstanceId, seqs)).pipe(
+          Effect.map((jobs) => jobs.map((j) => ({ seq: j.jobSequence, status: j.status._tag, attempts: j.attempts })))
+        )
+      ).pipe(Effect.provide(chainLayer))
+    )
+}
+
+/** Creates jobs as the app admin, through signed transactions. */
+export const createJobsOn = (manifest: Manifest) => async (method: string, count: number) =>
+  (await createJobs(manifest, { count, method, perTransaction: 50, data: (i) => new TextEncoder().encode(`[${i}]`) })).jobSequences
+
+/** Parses a recorder agent's file. */
+export const readRecords = (file: string): ReadonlyArray<Record> =>
+  existsSync(file)
+    ? readFileSync(file, "utf8")
+        .split("\n")
+        .filter((l) => l.length > 0)
+        .map((l) => {
+          const [seq, session, outcome] = l.split(" ")
+          return { seq: BigInt(seq!), session: session!, outcome: outcome! }
+        })
+    : []
 
 /** Polls until `check` holds or `timeoutMs` passes. */
 export const eventually = async (check: () => Promise<boolean> | boolean, timeoutMs: number, what: string) => {

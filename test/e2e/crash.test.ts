@@ -1,0 +1,89 @@
+/**
+ * Crash safety: the coordinator runs as a child process against a localnet in this process and is
+ * killed with SIGKILL at random moments while 200 jobs flow, then restarted each time. In the end
+ * every job is completed on chain exactly once and no agent process is left behind.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { mkdtempSync } from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { afterAll, describe, expect, it } from "vitest"
+import { seedAgentMethod } from "../../src/localnet/client.js"
+import { type LocalnetHandle, startLocalnet } from "../../src/localnet/index.js"
+import { agentBundle, chainJobsOf, createJobsOn, eventually, readRecords } from "./fixture.js"
+
+const agentsAlive = (bundle: string) => {
+  try {
+    return execFileSync("pgrep", ["-f", bundle], { encoding: "utf8" }).split("\n").filter((l) => l.trim() !== "").length
+  } catch {
+    return 0
+  }
+}
+
+describe("crash safety", () => {
+  let localnet: LocalnetHandle | undefined
+  let child: ChildProcess | undefined
+  afterAll(async () => {
+    child?.kill("SIGKILL")
+    await localnet?.close()
+  })
+
+  it("SIGKILL at 10 random moments during 200 jobs: every job completed exactly once on chain, no agent left", async () => {
+    localnet = await startLocalnet({ port: 0, checkpointMs: 100 })
+    const manifest = localnet.manifest
+    const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-crash-"))
+    const recordFile = path.join(dir, "records.txt")
+    const bundle = await agentBundle()
+    await seedAgentMethod(manifest, { developer: "crash", agent: "rec", method: "work", image: "test/crash-ok", appMethod: "work" })
+    const env = {
+      ...process.env,
+      SUI_RPC_URL: manifest.grpcUrl,
+      SUI_CHAIN: "localnet",
+      SUI_PRIVATE_KEY: manifest.keys.coordinator,
+      SILVANA_REGISTRY_PACKAGE: manifest.packageId,
+      SILVANA_REGISTRY: manifest.registryId,
+      SILVANA_APP_INSTANCES: manifest.appInstanceId,
+      STATE_DIR: path.join(dir, "state"),
+      GRPC_SOCKET_PATH: path.join(dir, "coordinator.sock"),
+      GRPC_TCP_ADDRESS: "127.0.0.1:0",
+      HTTP_ADDRESS: "127.0.0.1:0",
+      AGENT_RUNTIME: "process",
+      AGENT_PROCESS_COMMANDS: JSON.stringify({ "test/crash-ok": [process.execPath, bundle, recordFile, "slow"] }),
+      MAX_CONCURRENT_AGENTS: "2",
+      LOG_LEVEL: "warn"
+    }
+    const startCoordinator = () => {
+      child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "start"], { env, stdio: ["ignore", "ignore", "inherit"] })
+      return child
+    }
+    const chainJobs = chainJobsOf(manifest)
+    const createJobs = createJobsOn(manifest)
+
+    const seqs: Array<bigint> = []
+    // retried jobs are due 60 s after a failure: keep the chain clock moving
+    const advance = setInterval(() => localnet!.chain.advanceClock(61_000), 1_000)
+    try {
+      startCoordinator()
+      for (let kill = 0; kill < 10; kill++) {
+        seqs.push(...(await createJobs("work", 20)))
+        await new Promise((r) => setTimeout(r, 1_500 + Math.random() * 3_000))
+        child!.kill("SIGKILL")
+        await new Promise((r) => child!.once("exit", r))
+        startCoordinator()
+      }
+      expect(seqs).toHaveLength(200)
+      await eventually(async () => (await chainJobs(seqs)).length === 0, 240_000, "all 200 jobs completed on chain")
+    } finally {
+      clearInterval(advance)
+    }
+    // graceful stop of the last coordinator, then nothing may be left
+    child!.kill("SIGTERM")
+    await new Promise((r) => child!.once("exit", r))
+    await eventually(() => agentsAlive(bundle) === 0, 20_000, "no agent process left")
+    // every job was completed (deleted) exactly once: none is left Failed or Pending, and the chain
+    // refuses a second completion of a deleted job, so each was completed once
+    expect(await chainJobs(seqs)).toEqual([])
+    const completed = new Set(readRecords(recordFile).filter((r) => r.outcome === "completed").map((r) => r.seq))
+    for (const seq of seqs) expect(completed.has(seq)).toBe(true)
+  }, 420_000)
+})
