@@ -21,8 +21,8 @@ const listServices = (address: string, version: "v1" | "v1alpha") =>
       close(): void
     }
     const call = client.serverReflectionInfo()
-    call.on("data", (res) => {
-      resolve(res.getListServicesResponse().getServiceList().map((s) => s.getName()))
+    call.on("data", (res: { getListServicesResponse(): { getServiceList(): Array<{ getName(): string }> } }) => {
+      resolve(res.getListServicesResponse().getServiceList().map((s: { getName(): string }) => s.getName()))
       call.end()
       client.close()
     })
