@@ -24,6 +24,10 @@ export interface CoordinatorConfig {
   readonly appInstances: ReadonlyArray<string>
   readonly maxConcurrentAgents: number
   readonly containerTimeoutSecs: number
+  /** Started-but-not-taken jobs allowed per running agent of a triple. */
+  readonly dispatchPrefetch: number
+  /** Agents serving one triple at once. */
+  readonly maxAgentsPerTriple: number
   readonly dockerUseTee: boolean
   /** `None`: docker when an engine answers, else process. */
   readonly agentRuntime: Option.Option<AgentRuntimeKind>
@@ -141,6 +145,8 @@ export const coordinatorConfig: C.Config<CoordinatorConfig> = C.all({
   ),
   maxConcurrentAgents: positiveInt("MAX_CONCURRENT_AGENTS", 2),
   containerTimeoutSecs: positiveInt("CONTAINER_TIMEOUT_SECS", 300),
+  dispatchPrefetch: positiveInt("DISPATCH_PREFETCH", 32),
+  maxAgentsPerTriple: positiveInt("MAX_AGENTS_PER_TRIPLE", 1),
   dockerUseTee: bool("DOCKER_USE_TEE", false),
   agentRuntime: C.option(
     C.string("AGENT_RUNTIME").pipe(
@@ -214,6 +220,8 @@ export class Config extends Context.Tag("silvana/Config")<Config, CoordinatorCon
     SILVANA_APP_INSTANCES: c.appInstances.join(","),
     MAX_CONCURRENT_AGENTS: c.maxConcurrentAgents,
     CONTAINER_TIMEOUT_SECS: c.containerTimeoutSecs,
+    DISPATCH_PREFETCH: c.dispatchPrefetch,
+    MAX_AGENTS_PER_TRIPLE: c.maxAgentsPerTriple,
     DOCKER_USE_TEE: c.dockerUseTee,
     AGENT_RUNTIME: Option.getOrNull(c.agentRuntime),
     GRPC_SOCKET_PATH: c.grpcSocketPath,

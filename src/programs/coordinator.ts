@@ -93,7 +93,13 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
       yield* journal.trackAppInstance(normalizeAppInstance(ai)).pipe(Effect.ignoreLogged)
     }
 
-    const dispatcher = yield* makeDispatcher({ ...defaultDispatchOptions(coordinatorId), ...options.dispatch, coordinatorId })
+    const dispatcher = yield* makeDispatcher({
+      ...defaultDispatchOptions(coordinatorId),
+      prefetchPerSession: config.dispatchPrefetch,
+      maxAgentsPerTriple: config.maxAgentsPerTriple,
+      ...options.dispatch,
+      coordinatorId
+    })
     const discoverFiber = yield* Effect.forkScoped(
       discover({
         coordinatorId,

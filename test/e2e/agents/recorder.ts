@@ -6,7 +6,9 @@
  * - `always-fail`: fails every job;
  * - `hang`: takes one job and never answers;
  * - `crash`: takes one job and exits with code 3;
- * - `slow`: completes every job after 100 ms of "work".
+ * - `slow`: completes every job after 100 ms of "work";
+ * - `warm`: a no-op agent that stays up: with no job it polls again after 5 ms, and exits only
+ *   after 10 s without work; records `<seq> <session> got:<epoch ms>` for latency measurements.
  */
 import { appendFileSync } from "node:fs"
 import { AgentClient } from "../../../src/sdk/index.js"
@@ -15,7 +17,30 @@ const [file, mode = "ok"] = process.argv.slice(2)
 const client = AgentClient.fromEnv()
 const record = (seq: bigint, outcome: string) => appendFileSync(file!, `${seq} ${client.env.sessionId} ${outcome}\n`)
 
+const warm = async () => {
+  let idleSince = Date.now()
+  // several loops in one agent, as several workers would be (argv[4], default 1)
+  const loops = Number(process.argv[4] ?? 1)
+  const loop = async (): Promise<void> => {
+    for (;;) {
+      const job = await client.getJob()
+      if (job === undefined) {
+        if (Date.now() - idleSince > 10_000) return
+        await new Promise((r) => setTimeout(r, 5))
+        continue
+      }
+      const got = Date.now()
+      await client.completeJob(job.jobId)
+      record(job.jobSequence, `got:${got}`)
+      idleSince = Date.now()
+    }
+  }
+  await Promise.all(Array.from({ length: loops }, loop))
+  return 0
+}
+
 const main = async () => {
+  if (mode === "warm") return warm()
   for (;;) {
     const job = await client.getJob()
     if (job === undefined) return 0

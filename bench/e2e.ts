@@ -1,0 +1,174 @@
+/**
+ * bench:e2e — the coordinator end to end against a localnet in its own process (checkpoints every
+ * 250 ms, as mainnet), with warm no-op agents (process runtime, an agent that keeps polling).
+ *
+ * - dispatch latency: from the timestamp of the checkpoint carrying a JobCreatedEvent to the
+ *   agent's GetJob returning that job (jobs created one per transaction, spaced out);
+ * - sustained throughput: jobs created (in batches) → completed on chain, per second;
+ * - RSS of a coordinator process holding 100,000 pending jobs (of a TEE-only method this
+ *   coordinator leaves alone, so they stay pending).
+ * Prints `name=value` lines. A benchmark, not a test.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { mkdtempSync, readFileSync } from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { createInterface } from "node:readline"
+import { coordinationEventName, decodeCoordinationEvent } from "../src/chain/events.js"
+import { createJobs, makeSuiClient } from "../src/localnet/client.js"
+import type { LocalnetManifest } from "../src/localnet/index.js"
+import { agentBundle, chainJobsOf, readRecords } from "../test/e2e/fixture.js"
+
+const LATENCY_JOBS = Number(process.env["BENCH_LATENCY_JOBS"] ?? 100)
+const THROUGHPUT_JOBS = Number(process.env["BENCH_THROUGHPUT_JOBS"] ?? 5000)
+const PENDING_JOBS = Number(process.env["BENCH_PENDING_JOBS"] ?? 100_000)
+
+const node = process.execPath
+const tsx = ["--import", "tsx"]
+
+const startNode = () =>
+  new Promise<{ child: ChildProcess; manifest: LocalnetManifest }>((resolve, reject) => {
+    const child = spawn(node, [...tsx, "bench/e2e-node.ts"], { stdio: ["pipe", "pipe", "inherit"] })
+    createInterface({ input: child.stdout! }).once("line", (line) => resolve({ child, manifest: JSON.parse(line).manifest }))
+    child.once("exit", (code) => reject(new Error(`localnet exited with ${code}`)))
+  })
+
+/** Checkpoint timestamp (ms) of each JobCreatedEvent, by job sequence, from a live subscription. */
+const watchCreated = (manifest: LocalnetManifest) => {
+  const client = makeSuiClient(manifest.grpcUrl)
+  const createdAt = new Map<bigint, number>()
+  const call = client.subscriptionService.subscribeCheckpoints({
+    readMask: { paths: ["sequence_number", "summary.timestamp", "transactions.events.events.event_type", "transactions.events.events.contents"] }
+  })
+  void (async () => {
+    try {
+      for await (const msg of call.responses) {
+        const cp = msg.checkpoint
+        const ts = cp?.summary?.timestamp
+        const ms = ts === undefined ? Date.now() : Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1e6)
+        for (const tx of cp?.transactions ?? []) {
+          for (const ev of tx.events?.events ?? []) {
+            if (ev.eventType === undefined || ev.contents?.value === undefined) continue
+            if (coordinationEventName(ev.eventType, manifest.packageId) !== "JobCreatedEvent") continue
+            const e = decodeCoordinationEvent("JobCreatedEvent", ev.contents.value)
+            if (e._tag === "JobCreatedEvent") createdAt.set(e.jobSequence, ms)
+          }
+        }
+      }
+    } catch {
+      // the stream ends when the bench closes the node
+    }
+  })()
+  return createdAt
+}
+
+const startCoordinator = (manifest: LocalnetManifest, dir: string, extraEnv: Record<string, string>) =>
+  spawn(node, [...tsx, "src/main.ts", "start"], {
+    stdio: ["ignore", "ignore", "inherit"],
+    env: {
+      ...process.env,
+      SUI_RPC_URL: manifest.grpcUrl,
+      SUI_CHAIN: "localnet",
+      SUI_PRIVATE_KEY: manifest.keys.coordinator,
+      SILVANA_REGISTRY_PACKAGE: manifest.packageId,
+      SILVANA_REGISTRY: manifest.registryId,
+      SILVANA_APP_INSTANCES: manifest.appInstanceId,
+      STATE_DIR: path.join(dir, "state"),
+      GRPC_SOCKET_PATH: path.join(dir, "coordinator.sock"),
+      GRPC_TCP_ADDRESS: "127.0.0.1:0",
+      HTTP_ADDRESS: "127.0.0.1:0",
+      AGENT_RUNTIME: "process",
+      MAX_CONCURRENT_AGENTS: "2",
+      LOG_LEVEL: "warn",
+      ...extraEnv
+    }
+  })
+
+const rssMb = (pid: number) => {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8")
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const until = async (check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) => {
+  const end = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`)
+    await sleep(50)
+  }
+}
+const pct = (xs: Array<number>, p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!
+
+const main = async () => {
+  const { child: localnet, manifest } = await startNode()
+  const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-bench-e2e-"))
+  const records = path.join(dir, "records.txt")
+  const bundle = await agentBundle()
+  const createdAt = watchCreated(manifest)
+  const coordinator = startCoordinator(manifest, dir, {
+    AGENT_PROCESS_COMMANDS: JSON.stringify({ "bench/warm": [node, bundle, records, "warm", process.env["BENCH_AGENT_LOOPS"] ?? "32"] }),
+    DISPATCH_PREFETCH: process.env["BENCH_PREFETCH"] ?? "256"
+  })
+  const completed = () => readRecords(records).length
+  try {
+    // warm up: the first job starts the agent session
+    await createJobs(manifest, { count: 1, method: "run" })
+    await until(() => completed() >= 1, 60_000, "first job")
+
+    // dispatch latency: one job per transaction, spaced so they land in different checkpoints
+    const latencySeqs: Array<bigint> = []
+    for (let i = 0; i < LATENCY_JOBS; i++) {
+      latencySeqs.push(...(await createJobs(manifest, { count: 1, method: "run" })).jobSequences)
+      await sleep(40 + Math.random() * 80)
+    }
+    await until(() => completed() >= 1 + LATENCY_JOBS, 120_000, "latency jobs")
+    const got = new Map(readRecords(records).map((r) => [r.seq, Number(r.outcome.slice(4))]))
+    const latencies = latencySeqs.flatMap((s) => (createdAt.has(s) && got.has(s) ? [got.get(s)! - createdAt.get(s)!] : []))
+
+    // sustained throughput: batches of creations, until everything is completed on chain
+    const before = completed()
+    const t0 = performance.now()
+    const seqs: Array<bigint> = []
+    for (let made = 0; made < THROUGHPUT_JOBS; made += 500) {
+      seqs.push(...(await createJobs(manifest, { count: Math.min(500, THROUGHPUT_JOBS - made), method: "run", perTransaction: 100 })).jobSequences)
+    }
+    await until(() => completed() - before >= THROUGHPUT_JOBS, 600_000, "throughput jobs")
+    const chainJobs = chainJobsOf(manifest)
+    await until(async () => (await chainJobs(seqs.slice(-200))).length === 0, 120_000, "settled on chain")
+    const seconds = (performance.now() - t0) / 1000
+
+    console.log(`dispatch_p50_ms=${pct(latencies, 50).toFixed(0)}`)
+    console.log(`dispatch_p99_ms=${pct(latencies, 99).toFixed(0)}`)
+    console.log(`dispatch_samples=${latencies.length}`)
+    console.log(`e2e_jobs_per_s=${(THROUGHPUT_JOBS / seconds).toFixed(0)}`)
+  } finally {
+    coordinator.kill("SIGTERM")
+    await new Promise((r) => coordinator.once("exit", r))
+  }
+
+  // RSS with 100k pending jobs of a method no agent is registered for
+  const idle = startCoordinator(manifest, mkdtempSync(path.join(os.tmpdir(), "silvana-bench-rss-")), {})
+  try {
+    await sleep(3000)
+    const baseline = rssMb(idle.pid!)
+    for (let made = 0; made < PENDING_JOBS; made += 2000) {
+      await createJobs(manifest, { count: Math.min(2000, PENDING_JOBS - made), method: "unserved", perTransaction: 200 })
+    }
+    await sleep(5000)
+    const rss = rssMb(idle.pid!)
+    console.log(`rss_mb_baseline=${baseline.toFixed(0)}`)
+    console.log(`rss_mb_100k_pending=${rss.toFixed(0)}`)
+  } finally {
+    idle.kill("SIGTERM")
+    await new Promise((r) => idle.once("exit", r))
+    localnet.stdin!.end()
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e)
+    process.exit(1)
+  }
+)
