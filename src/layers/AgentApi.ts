@@ -14,7 +14,7 @@ import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { Cause, Context, Data, Duration, Effect, Exit, Layer, Option, Runtime } from "effect"
+import { Cause, Context, Data, Duration, Effect, Exit, Fiber, Layer, Option, Runtime } from "effect"
 import { createServer, ServerError, Status } from "nice-grpc"
 import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health"
 import { ServerReflection, ServerReflectionService } from "nice-grpc-server-reflection"
@@ -145,6 +145,7 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
       Effect.gen(function* () {
         const runtime = yield* Effect.runtime<JobStore | Sessions | Reports>()
         const run = Runtime.runPromiseExit(runtime)
+        const runSync = Runtime.runSyncExit(runtime)
         let inFlight = 0
         let draining = false
 
@@ -157,7 +158,22 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
           inFlight += 1
           let exit: Exit.Exit<A, ApiError>
           try {
-            exit = await run(effect, { signal })
+            // Most calls never wait (GetJob is a store transition): run them synchronously, and only
+            // await the fiber of those that do (a durable write), interrupting it if the call is cancelled.
+            exit = runSync(effect)
+            if (Exit.isFailure(exit)) {
+              const defect = Cause.dieOption(exit.cause)
+              if (Option.isSome(defect) && Runtime.isAsyncFiberException(defect.value)) {
+                const fiber = defect.value.fiber as Fiber.RuntimeFiber<A, ApiError>
+                const cancel = () => fiber.unsafeInterruptAsFork(fiber.id())
+                signal.addEventListener("abort", cancel, { once: true })
+                try {
+                  exit = await Effect.runPromise(Fiber.await(fiber))
+                } finally {
+                  signal.removeEventListener("abort", cancel)
+                }
+              }
+            }
           } finally {
             inFlight -= 1
           }
