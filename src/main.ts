@@ -29,10 +29,6 @@ const start = Command.make("start", {}, () => withConfig(startDaemon)).pipe(
   Command.withDescription("Run the coordinator daemon")
 )
 
-const config = Command.make("config", {}, () =>
-  withConfig(Effect.flatMap(Config, (c) => Console.log(JSON.stringify(Config.render(c), null, 2))))
-).pipe(Command.withDescription("Print the effective configuration with secrets redacted"))
-
 const root = Command.make("silvana-coordinator").pipe(
   Command.withDescription("Silvana coordinator: runs the agents of Silvana apps' jobs on Sui"),
   Command.withSubcommands([start, configCommand, localnetCommand, statusCommand, jobsCommand, agentsCommand])
