@@ -166,8 +166,10 @@ export const makeDockerRuntime = (options: DockerRuntimeOptions) =>
                 ExtraHosts: ["host.docker.internal:host-gateway"],
                 Binds: binds,
                 AutoRemove: false,
-                // The engine's copy of the logs is bounded too (the coordinator keeps only a tail).
-                LogConfig: { Type: "json-file", Config: { "max-size": "64m", "max-file": "2" } },
+                // The engine's copy of the logs is bounded too (the coordinator keeps only a tail). A
+                // rotation while the coordinator's follower lags loses what the follower had not read
+                // yet, so the files are large enough that an agent rarely rotates before it ends.
+                LogConfig: { Type: "json-file", Config: { "max-size": "256m", "max-file": "2" } },
                 ...(spec.requiresTee ? { NetworkMode: "host" } : {})
               }
             }),
