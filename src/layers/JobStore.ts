@@ -54,6 +54,36 @@ interface Entry {
 
 const jobKey = (appInstance: string, jobSequence: bigint) => `${appInstance}:${jobSequence}`
 
+const EMPTY: ReadonlyArray<bigint> = Object.freeze([])
+
+/**
+ * Names repeat across thousands of jobs (a few triples, a few app instances) but arrive as fresh
+ * strings with every event: share one copy of each, so 100,000 pending jobs stay small.
+ */
+class Interner {
+  private readonly strings = new Map<string, string>()
+  string<S extends string>(s: S): S {
+    const known = this.strings.get(s)
+    if (known !== undefined) return known as S
+    if (this.strings.size < 100_000) this.strings.set(s, s)
+    return s
+  }
+  data(d: JobData): JobData {
+    return {
+      ...d,
+      appInstance: this.string(d.appInstance),
+      developer: this.string(d.developer),
+      agent: this.string(d.agent),
+      agentMethod: this.string(d.agentMethod),
+      app: this.string(d.app),
+      appInstanceMethod: this.string(d.appInstanceMethod),
+      sequences: d.sequences.length === 0 ? EMPTY : d.sequences,
+      sequences1: d.sequences1.length === 0 ? EMPTY : d.sequences1,
+      sequences2: d.sequences2.length === 0 ? EMPTY : d.sequences2
+    }
+  }
+}
+
 const terminalOf: Record<ReportKind, JobState> = {
   complete: "completed",
   fail: "failed",
@@ -99,6 +129,7 @@ export class JobTable {
     terminated: 0
   }
   private readonly newJobId: ReturnType<typeof makeJobIdGenerator>
+  private readonly interner = new Interner()
 
   constructor(
     private readonly ids: { readonly coordinatorId: string; readonly chain: string },
@@ -141,11 +172,12 @@ export class JobTable {
     if (next === "held" && e.heldBy !== undefined) addTo(this.bySession, e.heldBy, e)
   }
 
-  private insert(data: JobData, state: JobState): Entry {
+  private insert(raw: JobData, state: JobState): Entry {
+    const data = this.interner.data(raw)
     const e: Entry = {
       data,
       key: jobKey(data.appInstance, data.jobSequence),
-      triple: tripleKey(data),
+      triple: this.interner.string(tripleKey(data)),
       jobId: undefined,
       state: "pending",
       heldBy: undefined,
