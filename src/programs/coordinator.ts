@@ -125,7 +125,10 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
       yield* Effect.forEach(
         named,
         ([name, fiber]) =>
+          // The shutdown runs as an (uninterruptible) finalizer: the waits must be made interruptible
+          // again, or their timeouts could never cut them short.
           Fiber.interrupt(fiber).pipe(
+            Effect.interruptible,
             Effect.timeout(Duration.seconds(10)),
             Effect.catchAll(() => Effect.logWarning(`the ${name} fiber did not stop within 10 s`))
           ),
@@ -135,6 +138,7 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
       yield* dispatcher.drain(options.shutdownGrace ?? Duration.seconds(30))
       yield* Effect.logInfo("flushing the settlement outbox")
       const flush = settlement.awaitIdle.pipe(
+        Effect.interruptible,
         Effect.timeout(Duration.seconds(30)),
         Effect.catchAll(() => Effect.logWarning("settlement outbox not empty after 30 s; it is kept in the Journal for the next start"))
       )

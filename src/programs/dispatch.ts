@@ -255,7 +255,7 @@ export const makeDispatcher = (options: DispatchOptions) =>
     const drain = (timeout: Duration.DurationInput) =>
       Effect.gen(function* () {
         yield* FiberSet.clear(topUps)
-        const waited = yield* FiberMap.awaitEmpty(sessions).pipe(Effect.timeout(timeout), Effect.option)
+        const waited = yield* FiberMap.awaitEmpty(sessions).pipe(Effect.interruptible, Effect.timeout(timeout), Effect.option)
         if (Option.isNone(waited)) {
           yield* Effect.logWarning("agents still running after the grace period; stopping them", { sessions: countLive() })
         }

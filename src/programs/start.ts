@@ -4,11 +4,14 @@
  * app served by the bundled example agent, and a steady flow of demo jobs with a live view.
  */
 import * as path from "node:path"
-import { Console, Effect, Option } from "effect"
+import Docker from "dockerode"
+import { Console, Duration, Effect, Option } from "effect"
+import { type AgentRuntimeKind } from "../layers/Config.js"
+import { dockerAnswers } from "../layers/runtime/dockerImage.js"
 import { Localnet } from "../localnet/index.js"
 import { Config } from "../layers/Config.js"
 import { coordinator } from "./coordinator.js"
-import { configForLocalnet, demoJobs, seedDemo } from "./demo.js"
+import { configForLocalnet, DEMO, demoJobs, seedDemo } from "./demo.js"
 import { progress } from "./progress.js"
 
 const EMBEDDED_BANNER = [
@@ -17,6 +20,24 @@ const EMBEDDED_BANNER = [
   "To run against a real network set SUI_RPC_URL (e.g. https://fullnode.testnet.sui.io:443), SUI_PRIVATE_KEY,",
   "SILVANA_REGISTRY_PACKAGE and SILVANA_REGISTRY (see README.md and docs/). Ctrl-C stops gracefully."
 ].join("\n")
+
+/**
+ * The demo runs its agent in Docker when an engine answers and has the example image (built
+ * offline by scripts/build-agent-image.sh), else as a local process — never a pull that cannot work.
+ */
+const demoRuntime = (base: { readonly agentRuntime: Option.Option<AgentRuntimeKind> }) =>
+  Effect.gen(function* () {
+    if (Option.isSome(base.agentRuntime)) return base.agentRuntime
+    const docker = new Docker()
+    const engine = yield* dockerAnswers(Duration.seconds(2), docker)
+    if (!engine) return Option.some<AgentRuntimeKind>("process")
+    const image = yield* Effect.tryPromise(() => docker.getImage(DEMO.image).inspect()).pipe(Effect.option)
+    if (Option.isNone(image)) {
+      yield* Effect.logInfo(`Docker answers but has no ${DEMO.image} image (scripts/build-agent-image.sh builds it); the demo agent runs as a process`)
+      return Option.some<AgentRuntimeKind>("process")
+    }
+    return Option.some<AgentRuntimeKind>("docker")
+  })
 
 export const embedded = Effect.gen(function* () {
   const base = yield* Config
@@ -29,7 +50,7 @@ export const embedded = Effect.gen(function* () {
   const manifest = localnet.manifest
   yield* Effect.logInfo("embedded localnet running", { grpc: manifest.grpcUrl, chain_id: manifest.chainId })
   yield* seedDemo(manifest)
-  const config = configForLocalnet(base, manifest)
+  const config = { ...configForLocalnet(base, manifest), agentRuntime: yield* demoRuntime(base) }
   return yield* coordinator({ extras: [demoJobs(manifest), progress()] }).pipe(Effect.provideService(Config, config))
 })
 
