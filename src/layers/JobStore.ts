@@ -46,6 +46,8 @@ interface Entry {
   data: JobData
   readonly key: string
   readonly triple: string
+  /** Ticket of the entry's place in a per-triple queue; 0 when in none. */
+  ticket: number
   jobId: JobId | undefined
   state: JobState
   heldBy: SessionId | undefined
@@ -53,6 +55,74 @@ interface Entry {
 }
 
 const jobKey = (appInstance: string, jobSequence: bigint) => `${appInstance}:${jobSequence}`
+
+let tickets = 0
+
+/**
+ * A first-in first-out queue of entries with O(1) removal anywhere: removal invalidates the
+ * entry's ticket and the stale slot is skipped when it reaches the head. (Taking from the front of
+ * a JavaScript Set degrades to O(n) per take: deleted slots stay in its table until it shrinks.)
+ */
+class Fifo {
+  private items: Array<Entry> = []
+  private tickets: Array<number> = []
+  private head = 0
+  size = 0
+  push(e: Entry) {
+    e.ticket = ++tickets
+    this.items.push(e)
+    this.tickets.push(e.ticket)
+    this.size += 1
+  }
+  remove(e: Entry) {
+    if (e.ticket === 0) return
+    e.ticket = 0
+    this.size -= 1
+  }
+  /** The oldest entry still queued. */
+  first(): Entry | undefined {
+    while (this.head < this.items.length) {
+      const e = this.items[this.head]!
+      if (e.ticket === this.tickets[this.head]) return e
+      this.head += 1
+    }
+    this.compact()
+    return undefined
+  }
+  /** Up to `max` entries from the front, oldest first (still queued). */
+  take(max: number): Array<Entry> {
+    this.first()
+    const out: Array<Entry> = []
+    for (let i = this.head; i < this.items.length && out.length < max; i++) {
+      const e = this.items[i]!
+      if (e.ticket === this.tickets[i]) out.push(e)
+    }
+    return out
+  }
+  private compact() {
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head)
+      this.tickets = this.tickets.slice(this.head)
+      this.head = 0
+    }
+  }
+}
+
+const queueOf = (index: Map<string, Fifo>, k: string) => {
+  let q = index.get(k)
+  if (q === undefined) {
+    q = new Fifo()
+    index.set(k, q)
+  }
+  return q
+}
+
+const dequeue = (index: Map<string, Fifo>, k: string, e: Entry) => {
+  const q = index.get(k)
+  if (q === undefined) return
+  q.remove(e)
+  if (q.size === 0) index.delete(k)
+}
 
 const EMPTY: ReadonlyArray<bigint> = Object.freeze([])
 
@@ -113,10 +183,10 @@ const removeFrom = <K, V>(index: Map<K, Set<V>>, k: K, v: V) => {
 export class JobTable {
   private readonly byKey = new Map<string, Entry>()
   private readonly byJobId = new Map<JobId, Entry>()
-  private readonly pendingByTriple = new Map<string, Set<Entry>>()
+  private readonly pendingByTriple = new Map<string, Fifo>()
   /** Pending jobs that are not due yet; moved to `pendingByTriple` once due. */
   private readonly delayed = new Set<Entry>()
-  private readonly startedByTriple = new Map<string, Set<Entry>>()
+  private readonly startedByTriple = new Map<string, Fifo>()
   private readonly bySession = new Map<SessionId, Set<Entry>>()
   private readonly byAppInstance = new Map<AppInstanceId, Set<Entry>>()
   private readonly counts: Record<JobState, number> = {
@@ -140,11 +210,11 @@ export class JobTable {
 
   private enterPending(e: Entry) {
     if (e.data.dueAt !== undefined && Number(e.data.dueAt) > this.now()) this.delayed.add(e)
-    else addTo(this.pendingByTriple, e.triple, e)
+    else queueOf(this.pendingByTriple, e.triple).push(e)
   }
 
   private leavePending(e: Entry) {
-    if (!this.delayed.delete(e)) removeFrom(this.pendingByTriple, e.triple, e)
+    if (!this.delayed.delete(e)) dequeue(this.pendingByTriple, e.triple, e)
   }
 
   /** Moves delayed jobs that have become due into the pending queues. */
@@ -154,7 +224,7 @@ export class JobTable {
     for (const e of this.delayed) {
       if (e.data.dueAt === undefined || Number(e.data.dueAt) <= now) {
         this.delayed.delete(e)
-        addTo(this.pendingByTriple, e.triple, e)
+        queueOf(this.pendingByTriple, e.triple).push(e)
       }
     }
   }
@@ -162,13 +232,13 @@ export class JobTable {
   private setState(e: Entry, next: JobState) {
     const prev = e.state
     if (prev === "pending") this.leavePending(e)
-    if (prev === "started") removeFrom(this.startedByTriple, e.triple, e)
+    if (prev === "started") dequeue(this.startedByTriple, e.triple, e)
     if (prev === "held" && e.heldBy !== undefined) removeFrom(this.bySession, e.heldBy, e)
     this.counts[prev] -= 1
     e.state = next
     this.counts[next] += 1
     if (next === "pending") this.enterPending(e)
-    if (next === "started") addTo(this.startedByTriple, e.triple, e)
+    if (next === "started") queueOf(this.startedByTriple, e.triple).push(e)
     if (next === "held" && e.heldBy !== undefined) addTo(this.bySession, e.heldBy, e)
   }
 
@@ -178,6 +248,7 @@ export class JobTable {
       data,
       key: jobKey(data.appInstance, data.jobSequence),
       triple: this.interner.string(tripleKey(data)),
+      ticket: 0,
       jobId: undefined,
       state: "pending",
       heldBy: undefined,
@@ -201,7 +272,7 @@ export class JobTable {
 
   private drop(e: Entry) {
     if (e.state === "pending") this.leavePending(e)
-    if (e.state === "started") removeFrom(this.startedByTriple, e.triple, e)
+    if (e.state === "started") dequeue(this.startedByTriple, e.triple, e)
     if (e.state === "held" && e.heldBy !== undefined) removeFrom(this.bySession, e.heldBy, e)
     this.counts[e.state] -= 1
     if (e.jobId !== undefined) this.byJobId.delete(e.jobId)
@@ -252,11 +323,10 @@ export class JobTable {
   /** Moves up to `max` pending jobs of a triple to `starting` (the caller then starts them on chain). */
   claimForStart(triple: TripleRef, max: number): ReadonlyArray<StoredJob> {
     this.promoteDue()
-    const set = this.pendingByTriple.get(tripleKey(triple))
-    if (set === undefined || max <= 0) return []
+    const queue = this.pendingByTriple.get(tripleKey(triple))
+    if (queue === undefined || max <= 0) return []
     const out: Array<StoredJob> = []
-    for (const e of set) {
-      if (out.length >= max) break
+    for (const e of queue.take(max)) {
       this.setState(e, "starting")
       out.push(snapshot(e))
     }
@@ -302,11 +372,8 @@ export class JobTable {
 
   /** Hands the oldest started job of the triple to the session. */
   takeNext(sessionId: SessionId, triple: TripleRef): Option.Option<StoredJob> {
-    const set = this.startedByTriple.get(tripleKey(triple))
-    if (set === undefined) return Option.none()
-    const first = set.values().next()
-    if (first.done === true) return Option.none()
-    const e = first.value
+    const e = this.startedByTriple.get(tripleKey(triple))?.first()
+    if (e === undefined) return Option.none()
     e.heldBy = sessionId
     this.setState(e, "held")
     return Option.some(snapshot(e))
@@ -408,11 +475,12 @@ export class JobTable {
   pendingTriples(): ReadonlyArray<{ readonly triple: TripleRef; readonly pending: number }> {
     this.promoteDue()
     const out: Array<{ triple: TripleRef; pending: number }> = []
-    for (const set of this.pendingByTriple.values()) {
-      const first = set.values().next().value as Entry
+    for (const queue of this.pendingByTriple.values()) {
+      const first = queue.first()
+      if (first === undefined) continue
       out.push({
         triple: { developer: first.data.developer, agent: first.data.agent, agentMethod: first.data.agentMethod },
-        pending: set.size
+        pending: queue.size
       })
     }
     return out
@@ -421,9 +489,9 @@ export class JobTable {
   /** Triples that have started jobs waiting for a session. */
   startedTriples(): ReadonlyArray<TripleRef> {
     const out: Array<TripleRef> = []
-    for (const set of this.startedByTriple.values()) {
-      const first = set.values().next().value as Entry
-      out.push({ developer: first.data.developer, agent: first.data.agent, agentMethod: first.data.agentMethod })
+    for (const queue of this.startedByTriple.values()) {
+      const first = queue.first()
+      if (first !== undefined) out.push({ developer: first.data.developer, agent: first.data.agent, agentMethod: first.data.agentMethod })
     }
     return out
   }
