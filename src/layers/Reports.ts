@@ -27,7 +27,14 @@ export class Reports extends Context.Tag("silvana/Reports")<Reports, ReportsServ
   static readonly layerMemory: Layer.Layer<Reports | MemoryReports> = Layer.effect(
     Reports,
     Effect.map(MemoryReports, (recorded) =>
-      Reports.of({ record: (r) => Ref.update(recorded, (all) => [...all, r]) })
+      // Appends in place: copying the list on every report would make a long run quadratic.
+      Reports.of({
+        record: (r) =>
+          Ref.update(recorded, (all) => {
+            ;(all as Array<JobReport>).push(r)
+            return all
+          })
+      })
     )
   ).pipe(Layer.provideMerge(Layer.effect(MemoryReports, Ref.make<ReadonlyArray<JobReport>>([]))))
 }
