@@ -10,7 +10,7 @@
  * Prints `name=value` lines. A benchmark, not a test.
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { mkdtempSync, readFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { createInterface } from "node:readline"
@@ -62,8 +62,11 @@ const watchCreated = (manifest: LocalnetManifest) => {
   return createdAt
 }
 
+/** The daemon as production runs it (`node dist/main.js`) when built, else through tsx. */
+const daemonArgs = () => (existsSync("dist/main.js") ? ["dist/main.js", "start"] : [...tsx, "src/main.ts", "start"])
+
 const startCoordinator = (manifest: LocalnetManifest, dir: string, extraEnv: Record<string, string>) =>
-  spawn(node, [...tsx, "src/main.ts", "start"], {
+  spawn(node, daemonArgs(), {
     stdio: ["ignore", "ignore", "inherit"],
     env: {
       ...process.env,
@@ -156,6 +159,7 @@ const main = async () => {
     }
     await sleep(5000)
     const rss = rssMb(idle.pid!)
+    console.log(`rss_daemon=${daemonArgs()[0] === "dist/main.js" ? "dist" : "tsx"}`)
     console.log(`rss_mb_baseline=${baseline.toFixed(0)}`)
     console.log(`rss_mb_100k_pending=${rss.toFixed(0)}`)
   } finally {
