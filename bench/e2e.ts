@@ -17,7 +17,7 @@ import { createInterface } from "node:readline"
 import { coordinationEventName, decodeCoordinationEvent } from "../src/chain/events.js"
 import { createJobs, makeSuiClient } from "../src/localnet/client.js"
 import type { LocalnetManifest } from "../src/localnet/index.js"
-import { agentBundle, chainJobsOf, readRecords } from "../test/e2e/fixture.js"
+import { agentBundle, chainJobsOf, daemonEnv, readRecords } from "../test/e2e/fixture.js"
 
 const LATENCY_JOBS = Number(process.env["BENCH_LATENCY_JOBS"] ?? 100)
 const THROUGHPUT_JOBS = Number(process.env["BENCH_THROUGHPUT_JOBS"] ?? 5000)
@@ -68,23 +68,7 @@ const daemonArgs = () => (existsSync("dist/main.js") ? ["dist/main.js", "start"]
 const startCoordinator = (manifest: LocalnetManifest, dir: string, extraEnv: Record<string, string>) =>
   spawn(node, daemonArgs(), {
     stdio: ["ignore", "ignore", "inherit"],
-    env: {
-      ...process.env,
-      SUI_RPC_URL: manifest.grpcUrl,
-      SUI_CHAIN: "localnet",
-      SUI_PRIVATE_KEY: manifest.keys.coordinator,
-      SILVANA_REGISTRY_PACKAGE: manifest.packageId,
-      SILVANA_REGISTRY: manifest.registryId,
-      SILVANA_APP_INSTANCES: manifest.appInstanceId,
-      STATE_DIR: path.join(dir, "state"),
-      GRPC_SOCKET_PATH: path.join(dir, "coordinator.sock"),
-      GRPC_TCP_ADDRESS: "127.0.0.1:0",
-      HTTP_ADDRESS: "127.0.0.1:0",
-      AGENT_RUNTIME: "process",
-      MAX_CONCURRENT_AGENTS: "2",
-      LOG_LEVEL: "warn",
-      ...extraEnv
-    }
+    env: daemonEnv(manifest, dir, extraEnv)
   })
 
 const rssMb = (pid: number) => {

@@ -10,7 +10,7 @@ import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { seedAgentMethod } from "../../src/localnet/client.js"
 import { type LocalnetHandle, startLocalnet } from "../../src/localnet/index.js"
-import { agentBundle, chainJobsOf, createJobsOn, eventually, readRecords } from "./fixture.js"
+import { agentBundle, chainJobsOf, createJobsOn, daemonEnv, eventually, readRecords } from "./fixture.js"
 
 const agentsAlive = (bundle: string) => {
   try {
@@ -35,23 +35,9 @@ describe("crash safety", () => {
     const recordFile = path.join(dir, "records.txt")
     const bundle = await agentBundle()
     await seedAgentMethod(manifest, { developer: "crash", agent: "rec", method: "work", image: "test/crash-ok", appMethod: "work" })
-    const env = {
-      ...process.env,
-      SUI_RPC_URL: manifest.grpcUrl,
-      SUI_CHAIN: "localnet",
-      SUI_PRIVATE_KEY: manifest.keys.coordinator,
-      SILVANA_REGISTRY_PACKAGE: manifest.packageId,
-      SILVANA_REGISTRY: manifest.registryId,
-      SILVANA_APP_INSTANCES: manifest.appInstanceId,
-      STATE_DIR: path.join(dir, "state"),
-      GRPC_SOCKET_PATH: path.join(dir, "coordinator.sock"),
-      GRPC_TCP_ADDRESS: "127.0.0.1:0",
-      HTTP_ADDRESS: "127.0.0.1:0",
-      AGENT_RUNTIME: "process",
-      AGENT_PROCESS_COMMANDS: JSON.stringify({ "test/crash-ok": [process.execPath, bundle, recordFile, "slow"] }),
-      MAX_CONCURRENT_AGENTS: "2",
-      LOG_LEVEL: "warn"
-    }
+    const env = daemonEnv(manifest, dir, {
+      AGENT_PROCESS_COMMANDS: JSON.stringify({ "test/crash-ok": [process.execPath, bundle, recordFile, "slow"] })
+    })
     const startCoordinator = () => {
       child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "start"], { env, stdio: ["ignore", "ignore", "inherit"] })
       return child

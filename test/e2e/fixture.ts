@@ -221,3 +221,22 @@ export const fundedKey = async (localnet: LocalnetHandle, mist = 50_000_000_000n
   if (result.$kind !== "Transaction") throw new Error("funding the second coordinator failed")
   return key.getSecretKey()
 }
+
+/** The environment of a coordinator daemon process run against a localnet's manifest. */
+export const daemonEnv = (manifest: Manifest, dir: string, extra: Readonly<globalThis.Record<string, string>> = {}) => ({
+  ...process.env,
+  SUI_RPC_URL: manifest.grpcUrl,
+  SUI_CHAIN: "localnet",
+  SUI_PRIVATE_KEY: manifest.keys.coordinator,
+  SILVANA_REGISTRY_PACKAGE: manifest.packageId,
+  SILVANA_REGISTRY: manifest.registryId,
+  SILVANA_APP_INSTANCES: manifest.appInstanceId,
+  STATE_DIR: path.join(dir, "state"),
+  GRPC_SOCKET_PATH: path.join(dir, "coordinator.sock"),
+  GRPC_TCP_ADDRESS: "127.0.0.1:0",
+  HTTP_ADDRESS: "127.0.0.1:0",
+  AGENT_RUNTIME: "process",
+  MAX_CONCURRENT_AGENTS: "2",
+  LOG_LEVEL: "warn",
+  ...extra
+})
