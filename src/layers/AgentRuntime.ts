@@ -250,3 +250,27 @@ export class AgentRuntime extends Context.Tag("silvana/AgentRuntime")<AgentRunti
     })
   )
 }
+
+/**
+ * The run limit shared by both runtimes: after `timeoutMs`, unless the agent ended first, mark it
+ * timed out and stop it (grace, then kill). Returns the timer fiber, to interrupt on removal.
+ */
+export const forkRunLimit = (
+  name: string,
+  timeoutMs: number,
+  markTimedOut: () => void,
+  stop: Effect.Effect<unknown>,
+  ended: Effect.Effect<unknown>
+) =>
+  Effect.forkDaemon(
+    Effect.sleep(Duration.millis(timeoutMs)).pipe(
+      Effect.zipRight(
+        Effect.suspend(() => {
+          markTimedOut()
+          return Effect.logWarning(`agent ${name} timed out after ${timeoutMs} ms; stopping it`)
+        })
+      ),
+      Effect.zipRight(stop),
+      Effect.raceFirst(ended)
+    )
+  )

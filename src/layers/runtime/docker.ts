@@ -32,7 +32,8 @@ import {
   makeExit,
   ownerFromLabels,
   ownerLabels,
-  type RuntimeOptions
+  type RuntimeOptions,
+  forkRunLimit
 } from "../AgentRuntime.js"
 import { demuxInto } from "./demux.js"
 import {
@@ -303,18 +304,7 @@ export const makeDockerRuntime = (options: DockerRuntimeOptions) =>
         })
         const watcherFiber = yield* Effect.forkDaemon(watcher)
 
-        const timer = yield* Effect.forkDaemon(
-          Effect.sleep(Duration.millis(spec.timeoutMs)).pipe(
-            Effect.zipRight(
-              Effect.suspend(() => {
-                timedOut = true
-                return Effect.logWarning(`agent ${name} timed out after ${spec.timeoutMs} ms; stopping it`)
-              })
-            ),
-            Effect.zipRight(stop()),
-            Effect.raceFirst(Deferred.await(exited))
-          )
-        )
+        const timer = yield* forkRunLimit(name, spec.timeoutMs, () => (timedOut = true), Effect.suspend(() => stop()), Deferred.await(exited))
         // Remove first (its stop needs the watcher to see the exit), then end the fibers; the
         // earlier finalizer covers a failure before this point, and `remove` is idempotent.
         yield* Effect.addFinalizer(() =>

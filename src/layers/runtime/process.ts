@@ -29,7 +29,8 @@ import {
   type LogTail,
   makeExit,
   type RuntimeOptions,
-  UnknownAgentImage
+  UnknownAgentImage,
+  forkRunLimit
 } from "../AgentRuntime.js"
 import { TailBuffer } from "./logTail.js"
 
@@ -287,18 +288,7 @@ export const makeProcessRuntime = (options: ProcessRuntimeOptions) =>
         const handle: AgentHandle = { id: `pid:${pid}`, name, exit: Deferred.await(exited), logs, stop, remove }
         live.add(handle)
 
-        const timer = yield* Effect.forkDaemon(
-          Effect.sleep(Duration.millis(spec.timeoutMs)).pipe(
-            Effect.zipRight(
-              Effect.suspend(() => {
-                timedOut = true
-                return Effect.logWarning(`agent ${name} timed out after ${spec.timeoutMs} ms; stopping it`)
-              })
-            ),
-            Effect.zipRight(stop()),
-            Effect.raceFirst(Deferred.await(exited))
-          )
-        )
+        const timer = yield* forkRunLimit(name, spec.timeoutMs, () => (timedOut = true), Effect.suspend(() => stop()), Deferred.await(exited))
         yield* Effect.addFinalizer(() =>
           remove.pipe(Effect.ensuring(Fiber.interrupt(timer)), Effect.ensuring(Effect.sync(() => live.delete(handle))))
         )
