@@ -3,7 +3,10 @@
  * A bad value stops start-up with one line naming the variable; secrets are `Redacted` so they
  * never reach a log line.
  */
+import * as fs from "node:fs"
+import * as nodePath from "node:path"
 import { Config as C, ConfigError, ConfigProvider, Context, Effect, Either, Layer, LogLevel, Option, Redacted } from "effect"
+import { redactUrl } from "../domain/redact.js"
 
 export type AgentRuntimeKind = "docker" | "process"
 
@@ -32,6 +35,10 @@ export interface CoordinatorConfig {
   /** `None`: docker when an engine answers, else process. */
   readonly agentRuntime: Option.Option<AgentRuntimeKind>
   readonly grpcSocketPath: string
+  /** Group (name or gid) the agent socket is given to (mode 0660); `None`: the daemon's group. */
+  readonly grpcSocketGroup: Option.Option<string>
+  /** Listening on all interfaces (0.0.0.0, ::) is refused unless this is set. */
+  readonly allowPublicListen: boolean
   /** `None`: the Docker bridge gateway (or loopback when there is none), port 50051. */
   readonly grpcTcpAddress: Option.Option<HostPort>
   readonly httpAddress: HostPort
@@ -60,6 +67,9 @@ const positiveInt = (name: string, def: number) =>
     C.withDefault(def)
   )
 
+/** GRPC_MAX_MESSAGE_BYTES may not exceed this: one request cannot make the daemon hold more. */
+export const MAX_MESSAGE_BYTES_CAP = 64 * 1024 * 1024
+
 const bool = (name: string, def: boolean) =>
   C.string(name).pipe(
     C.mapOrFail((raw) => {
@@ -70,6 +80,35 @@ const bool = (name: string, def: boolean) =>
     }),
     C.withDefault(def)
   )
+
+/** `0.0.0.0`, `::` and their spellings: every interface of the machine. */
+export const isAllInterfaces = (host: string): boolean => {
+  const h = host.trim().toLowerCase()
+  return h === "" || h === "0.0.0.0" || h === "::" || h === "0:0:0:0:0:0:0:0" || h === "::0" || h === "*"
+}
+
+const PSEUDO_ROOTS = ["/proc", "/sys", "/dev"] as const
+
+/**
+ * The pseudo-filesystem (`/proc`, `/sys`, `/dev`) a directory would live on, following symlinks
+ * of the part that exists; `undefined` for an ordinary path.
+ */
+export const pseudoFilesystem = (dir: string): string | undefined => {
+  let existing = nodePath.resolve(dir)
+  let rest = ""
+  for (;;) {
+    try {
+      existing = nodePath.join(fs.realpathSync(existing), rest)
+      break
+    } catch {
+      const parent = nodePath.dirname(existing)
+      if (parent === existing) break
+      rest = nodePath.join(nodePath.basename(existing), rest)
+      existing = parent
+    }
+  }
+  return PSEUDO_ROOTS.find((root) => existing === root || existing.startsWith(`${root}/`))
+}
 
 /** Parses `host:port`, `[v6]:port` or `:port` (loopback). */
 export const parseHostPort = (raw: string): Either.Either<HostPort, string> => {
@@ -161,19 +200,54 @@ export const coordinatorConfig: C.Config<CoordinatorConfig> = C.all({
     )
   ),
   grpcSocketPath: nonEmpty("GRPC_SOCKET_PATH").pipe(C.withDefault("/tmp/coordinator.sock")),
+  grpcSocketGroup: C.option(nonEmpty("GRPC_SOCKET_GROUP")),
+  allowPublicListen: bool("ALLOW_PUBLIC_LISTEN", false),
   grpcTcpAddress: C.option(hostPort("GRPC_TCP_ADDRESS")),
   httpAddress: hostPort("HTTP_ADDRESS").pipe(C.withDefault({ host: "127.0.0.1", port: 8080 })),
   httpAllowedHosts: C.string("HTTP_ALLOWED_HOSTS").pipe(
     C.map((raw) => raw.split(",").map((x) => x.trim().toLowerCase()).filter((x) => x !== "")),
     C.withDefault([] as ReadonlyArray<string>)
   ),
-  stateDir: nonEmpty("STATE_DIR").pipe(C.withDefault("./.silvana")),
+  stateDir: C.string("STATE_DIR").pipe(
+    C.mapOrFail((raw) => {
+      const dir = raw.trim()
+      if (dir === "") return Either.left(invalid("STATE_DIR", "must not be empty"))
+      const pseudo = pseudoFilesystem(dir)
+      return pseudo === undefined
+        ? Either.right(dir)
+        : Either.left(invalid("STATE_DIR", `${dir} is on ${pseudo}, not a real filesystem; choose a directory on disk`))
+    }),
+    C.withDefault("./.silvana")
+  ),
   logLevel: logLevel("LOG_LEVEL"),
   otelEndpoint: C.option(grpcUrl("OTEL_EXPORTER_OTLP_ENDPOINT")),
-  grpcMaxMessageBytes: positiveInt("GRPC_MAX_MESSAGE_BYTES", 16 * 1024 * 1024),
+  grpcMaxMessageBytes: C.string("GRPC_MAX_MESSAGE_BYTES").pipe(
+    C.mapOrFail((raw) => {
+      const n = Number(raw.trim())
+      return Number.isSafeInteger(n) && n > 0 && n <= MAX_MESSAGE_BYTES_CAP
+        ? Either.right(n)
+        : Either.left(invalid("GRPC_MAX_MESSAGE_BYTES", `expected a positive integer at most ${MAX_MESSAGE_BYTES_CAP} (64 MiB), got ${JSON.stringify(raw)}`))
+    }),
+    C.withDefault(16 * 1024 * 1024)
+  ),
   dockerUsername: C.option(nonEmpty("DOCKER_USERNAME")),
   dockerPassword: C.option(C.redacted(nonEmpty("DOCKER_PASSWORD")))
 }).pipe(
+  C.mapOrFail((c) => {
+    if (c.allowPublicListen) return Either.right(c)
+    const open = [
+      ["HTTP_ADDRESS", Option.some(c.httpAddress)] as const,
+      ["GRPC_TCP_ADDRESS", c.grpcTcpAddress] as const
+    ].find(([, a]) => Option.isSome(a) && isAllInterfaces(a.value.host))
+    return open === undefined
+      ? Either.right(c)
+      : Either.left(
+          ConfigError.InvalidData(
+            [open[0]],
+            "listening on all interfaces exposes the coordinator to the network; bind a specific address or set ALLOW_PUBLIC_LISTEN=true"
+          )
+        )
+  }),
   C.map(({ suiChainRaw, ...rest }) => ({
     ...rest,
     // The chain name follows the chain: the embedded localnet unless a node URL is given.
@@ -217,7 +291,7 @@ export class Config extends Context.Tag("silvana/Config")<Config, CoordinatorCon
 
   /** Redacts secrets so the effective config can be printed (`silvana-coordinator config`). */
   static readonly render = (c: CoordinatorConfig): Record<string, string | number | boolean | null> => ({
-    SUI_RPC_URL: Option.getOrNull(c.suiRpcUrl),
+    SUI_RPC_URL: Option.getOrNull(Option.map(c.suiRpcUrl, redactUrl)),
     SUI_CHAIN: c.suiChain,
     SUI_ADDRESS: Option.getOrNull(c.suiAddress),
     SUI_PRIVATE_KEY: Option.isSome(c.suiPrivateKey) ? "<redacted>" : null,
@@ -231,12 +305,14 @@ export class Config extends Context.Tag("silvana/Config")<Config, CoordinatorCon
     DOCKER_USE_TEE: c.dockerUseTee,
     AGENT_RUNTIME: Option.getOrNull(c.agentRuntime),
     GRPC_SOCKET_PATH: c.grpcSocketPath,
+    GRPC_SOCKET_GROUP: Option.getOrNull(c.grpcSocketGroup),
+    ALLOW_PUBLIC_LISTEN: c.allowPublicListen,
     GRPC_TCP_ADDRESS: Option.match(c.grpcTcpAddress, { onNone: () => null, onSome: (a) => `${a.host}:${a.port}` }),
     HTTP_ADDRESS: `${c.httpAddress.host}:${c.httpAddress.port}`,
     HTTP_ALLOWED_HOSTS: c.httpAllowedHosts.join(","),
     STATE_DIR: c.stateDir,
     LOG_LEVEL: c.logLevel.label,
-    OTEL_EXPORTER_OTLP_ENDPOINT: Option.getOrNull(c.otelEndpoint),
+    OTEL_EXPORTER_OTLP_ENDPOINT: Option.getOrNull(Option.map(c.otelEndpoint, redactUrl)),
     GRPC_MAX_MESSAGE_BYTES: c.grpcMaxMessageBytes,
     DOCKER_USERNAME: Option.getOrNull(c.dockerUsername),
     DOCKER_PASSWORD: Option.isSome(c.dockerPassword) ? "<redacted>" : null
