@@ -30,3 +30,15 @@ export const redactUrl = (raw: string): string => {
 
 /** The first characters of a session id (or key), enough to tell agents apart and never enough to use. */
 export const shortSecret = (id: string): string => (id.length > 12 ? `${id.slice(0, 10)}…` : id)
+
+/** The secret parts of a URL (user, password, query values), to scrub from any text that quotes it. */
+export const urlSecrets = (raw: string): ReadonlyArray<string> => {
+  try {
+    const u = new URL(raw)
+    return [u.username, u.password, decodeURIComponent(u.username), decodeURIComponent(u.password), ...u.searchParams.values()].filter(
+      (s) => s.length >= 4
+    )
+  } catch {
+    return []
+  }
+}

@@ -45,6 +45,8 @@ export interface CoordinatorConfig {
   /** Host names `/v1/*` answers to besides IP literals and localhost (DNS-rebinding guard). */
   readonly httpAllowedHosts: ReadonlyArray<string>
   readonly stateDir: string
+  /** The operator API's token file (`<STATE_DIR>/api-token`; kept when a program nests `stateDir`). */
+  readonly apiTokenFile?: string
   readonly logLevel: LogLevel.LogLevel
   readonly otelEndpoint: Option.Option<string>
   /** Largest request the agent API accepts, in bytes. */
@@ -250,6 +252,7 @@ export const coordinatorConfig: C.Config<CoordinatorConfig> = C.all({
   }),
   C.map(({ suiChainRaw, ...rest }) => ({
     ...rest,
+    apiTokenFile: nodePath.join(rest.stateDir, "api-token"),
     // The chain name follows the chain: the embedded localnet unless a node URL is given.
     suiChain: Option.getOrElse(suiChainRaw, () => (Option.isSome(rest.suiRpcUrl) ? "devnet" : "localnet"))
   }))

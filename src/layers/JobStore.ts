@@ -11,6 +11,7 @@ import { Context, Effect, Layer, Option } from "effect"
 import { type AppInstanceId, type JobId, type SessionId, tripleKey } from "../domain/ids.js"
 import type { JobData, JobReport, JobState, StoredJob } from "../domain/job.js"
 import { makeJobIdGenerator } from "../domain/jobId.js"
+import { shortSecret } from "../domain/redact.js"
 import { Config } from "./Config.js"
 
 export interface TripleRef {
@@ -384,7 +385,7 @@ export class JobTable {
     const e = this.byJobId.get(jobId)
     // Unknown jobs and other sessions' jobs get the same answer: nothing leaks about other sessions.
     if (e === undefined || e.heldBy !== sessionId) {
-      return { _tag: "NotHeld", message: `job ${jobId} is not held by session ${sessionId}` }
+      return { _tag: "NotHeld", message: `job ${jobId} is not held by session ${shortSecret(sessionId)}` }
     }
     const report: JobReport = {
       kind,

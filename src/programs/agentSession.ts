@@ -8,6 +8,7 @@
  */
 import { Effect, Option, Redacted, Ref, Schedule } from "effect"
 import type { Triple } from "../domain/ids.js"
+import { shortSecret } from "../domain/redact.js"
 import { AgentApi } from "../layers/AgentApi.js"
 import { type AgentHandle, AgentRuntime, type ExitInfo } from "../layers/AgentRuntime.js"
 import { Config } from "../layers/Config.js"
@@ -92,7 +93,7 @@ export const agentSession = (triple: Triple, method: MethodSpec, coordinatorId: 
       )
       yield* Ref.set(failedCount, held.length)
       if (held.length > 0) yield* Effect.logWarning("jobs held by the ended agent were reported failed", { count: held.length, reason })
-    }).pipe(Effect.annotateLogs("session_id", session.id))
+    }).pipe(Effect.annotateLogs("session_id", shortSecret(session.id)))
     // Containers reach the host's TCP listener as host.docker.internal; processes use it directly.
     const tcpUrl =
       runtime.kind === "docker" && !method.requiresTee
@@ -137,7 +138,7 @@ export const agentSession = (triple: Triple, method: MethodSpec, coordinatorId: 
         })
       ),
       Effect.tap((info) => Ref.set(endReason, info.message)),
-      Effect.annotateLogs("session_id", session.id),
+      Effect.annotateLogs("session_id", shortSecret(session.id)),
       Effect.ensuring(cleanup)
     )
 

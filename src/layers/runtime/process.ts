@@ -32,6 +32,7 @@ import {
   UnknownAgentImage,
   forkRunLimit
 } from "../AgentRuntime.js"
+import { shortSecret } from "../../domain/redact.js"
 import { TailBuffer } from "./logTail.js"
 
 /** How to run an image as a process: `entrypoint` then `cmd` (which `spec.command` replaces). */
@@ -294,7 +295,7 @@ export const makeProcessRuntime = (options: ProcessRuntimeOptions) =>
         )
         return handle
       }).pipe(
-        Effect.withSpan("AgentRuntime.start", { attributes: { image: spec.image, session_id: spec.labels.sessionId } })
+        Effect.withSpan("AgentRuntime.start", { attributes: { image: spec.image, session_id: shortSecret(spec.labels.sessionId) } })
       )
 
     const list = (coordinatorId: string) =>
