@@ -10,6 +10,7 @@ import { Duration, Effect, Fiber, Layer, Option } from "effect"
 import { normalizeAppInstance } from "../domain/ids.js"
 import { AgentApi } from "../layers/AgentApi.js"
 import { AgentRuntime } from "../layers/AgentRuntime.js"
+import { agentRuntimeLayer } from "../layers/runtime/index.js"
 import { ChainEvents } from "../layers/ChainEvents.js"
 import { ChainState } from "../layers/ChainState.js"
 import { Config } from "../layers/Config.js"
@@ -39,7 +40,7 @@ export const coordinatorLayer = <E, R>(runtime: Layer.Layer<AgentRuntime, E, R>,
     Layer.provideMerge(ChainLive)
   )
 
-export const CoordinatorLive = coordinatorLayer(AgentRuntime.layer)
+export const CoordinatorLive = coordinatorLayer(agentRuntimeLayer)
 
 export interface CoordinatorOptions {
   readonly dispatch?: Partial<Omit<DispatchOptions, "coordinatorId">>

@@ -6,8 +6,8 @@
  * jobs it received itself, and only for its own triple — stricter than the deployed coordinator.
  */
 import { Effect, Option } from "effect"
-import type { SessionId } from "../domain/ids.js"
-import type { StoredJob } from "../domain/job.js"
+import type { SessionId } from "../../domain/ids.js"
+import type { StoredJob } from "../../domain/job.js"
 import type {
   AgentMessageRequest,
   AgentMessageResponse,
@@ -20,12 +20,12 @@ import type {
   Job,
   TerminateJobRequest,
   TerminateJobResponse
-} from "../gen/silvana/coordinator/v1/coordinator.js"
-import { LogLevel } from "../gen/silvana/coordinator/v1/coordinator.js"
-import { JobStore, type ReportKind } from "../layers/JobStore.js"
-import * as Metrics from "../layers/Metrics.js"
-import { Reports } from "../layers/Reports.js"
-import { type Session, Sessions } from "../layers/Sessions.js"
+} from "../../gen/silvana/coordinator/v1/coordinator.js"
+import { LogLevel } from "../../gen/silvana/coordinator/v1/coordinator.js"
+import { JobStore, type ReportKind } from "../JobStore.js"
+import * as Metrics from "../Metrics.js"
+import { Reports } from "../Reports.js"
+import { type Session, Sessions } from "../Sessions.js"
 import { type InvalidArgument, StorageUnavailable } from "./errors.js"
 import * as V from "./validate.js"
 
