@@ -35,6 +35,8 @@ export interface CoordinatorConfig {
   /** `None`: the Docker bridge gateway (or loopback when there is none), port 50051. */
   readonly grpcTcpAddress: Option.Option<HostPort>
   readonly httpAddress: HostPort
+  /** Host names `/v1/*` answers to besides IP literals and localhost (DNS-rebinding guard). */
+  readonly httpAllowedHosts: ReadonlyArray<string>
   readonly stateDir: string
   readonly logLevel: LogLevel.LogLevel
   readonly otelEndpoint: Option.Option<string>
@@ -161,6 +163,10 @@ export const coordinatorConfig: C.Config<CoordinatorConfig> = C.all({
   grpcSocketPath: nonEmpty("GRPC_SOCKET_PATH").pipe(C.withDefault("/tmp/coordinator.sock")),
   grpcTcpAddress: C.option(hostPort("GRPC_TCP_ADDRESS")),
   httpAddress: hostPort("HTTP_ADDRESS").pipe(C.withDefault({ host: "127.0.0.1", port: 8080 })),
+  httpAllowedHosts: C.string("HTTP_ALLOWED_HOSTS").pipe(
+    C.map((raw) => raw.split(",").map((x) => x.trim().toLowerCase()).filter((x) => x !== "")),
+    C.withDefault([] as ReadonlyArray<string>)
+  ),
   stateDir: nonEmpty("STATE_DIR").pipe(C.withDefault("./.silvana")),
   logLevel: logLevel("LOG_LEVEL"),
   otelEndpoint: C.option(grpcUrl("OTEL_EXPORTER_OTLP_ENDPOINT")),
@@ -227,6 +233,7 @@ export class Config extends Context.Tag("silvana/Config")<Config, CoordinatorCon
     GRPC_SOCKET_PATH: c.grpcSocketPath,
     GRPC_TCP_ADDRESS: Option.match(c.grpcTcpAddress, { onNone: () => null, onSome: (a) => `${a.host}:${a.port}` }),
     HTTP_ADDRESS: `${c.httpAddress.host}:${c.httpAddress.port}`,
+    HTTP_ALLOWED_HOSTS: c.httpAllowedHosts.join(","),
     STATE_DIR: c.stateDir,
     LOG_LEVEL: c.logLevel.label,
     OTEL_EXPORTER_OTLP_ENDPOINT: Option.getOrNull(c.otelEndpoint),

@@ -11,17 +11,20 @@
  * | `GET /v1/agents` | live agent sessions (never their keys) |
  * | `GET /v1/config` | the effective configuration, secrets redacted |
  *
- * The server lives in the layer's scope. It binds where it is told; the default is loopback
- * because the endpoint has no authentication.
+ * `/v1/*` needs the bearer token of `<STATE_DIR>/api-token` and an allowed `Host` (HttpAuth.ts).
+ * `/health`, `/metrics` and `/v1/status` serve the report the refresher keeps (every
+ * `refreshEvery`), so a scrape never calls the node; requests are served at most `maxConcurrent`
+ * at a time. The server lives in the layer's scope and binds where it is told (default loopback).
  */
 import { createServer } from "node:http"
 import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Context, Data, Effect, Layer, Option, Schema } from "effect"
+import { Context, Data, Duration, Effect, Layer, Option, Schedule, Schema } from "effect"
 import { JobState, type StoredJob } from "../domain/job.js"
 import { AgentRuntime } from "./AgentRuntime.js"
 import { Config, type HostPort } from "./Config.js"
 import { Health, registerStandardChecks } from "./Health.js"
+import { type ApiAuth, guardV1, loadOrCreateApiToken } from "./HttpAuth.js"
 import { JobStore } from "./JobStore.js"
 import * as Metrics from "./Metrics.js"
 import { Sessions } from "./Sessions.js"
@@ -32,6 +35,17 @@ export interface HttpApiService {
   /** Where the server listens (the real port when 0 was asked for). */
   readonly address: HostPort
   readonly url: string
+  /** The `/v1/*` guard's token and host names (tests and embedders read the token here). */
+  readonly auth: ApiAuth
+}
+
+export interface HttpApiOptions {
+  /** Default: the token of `<STATE_DIR>/api-token` (created at first start), `HTTP_ALLOWED_HOSTS`. */
+  readonly auth?: ApiAuth
+  /** Requests served at once; the rest wait their turn (default 64). */
+  readonly maxConcurrent?: number
+  /** How often the health report and the gauges derived from it are refreshed (default 2 s). */
+  readonly refreshEvery?: Duration.DurationInput
 }
 
 export class HttpApiStartError extends Data.TaggedError("HttpApiStartError")<{ readonly message: string }> {}
@@ -60,13 +74,16 @@ const MAX_LIMIT = 10_000
 const badRequest = (message: string) => HttpServerResponse.unsafeJson({ error: message }, { status: 400 })
 
 /**
- * Refreshes the gauges derived from state, so a scrape always sees current values: the health
- * checks run (which also reads the node's tip and the cursor for the checkpoint gauges), then the
- * store and session counts.
+ * Refreshes the health report on the refresher's timer: the checks run (which also read the node's
+ * tip and the cursor for the checkpoint gauges) and their gauges follow.
  */
-const refreshGauges = Effect.gen(function* () {
-  const report = yield* (yield* Health).report
+export const refreshHealth = Effect.gen(function* () {
+  const report = yield* (yield* Health).refresh
   yield* Metrics.healthChecks(report.checks)
+})
+
+/** The gauges read from memory at each scrape (store and session counts); never the node. */
+const refreshGauges = Effect.gen(function* () {
   const store = yield* JobStore
   const sessions = yield* Sessions
   const config = yield* Config
@@ -76,7 +93,7 @@ const refreshGauges = Effect.gen(function* () {
 })
 
 const healthResponse = Effect.gen(function* () {
-  const report = yield* (yield* Health).report
+  const report = yield* (yield* Health).latest
   return HttpServerResponse.unsafeJson(
     { status: report.healthy ? "ok" : "unhealthy", ...report },
     { status: report.healthy ? 200 : 503 }
@@ -85,7 +102,7 @@ const healthResponse = Effect.gen(function* () {
 
 const status = Effect.gen(function* () {
   const config = yield* Config
-  const report = yield* (yield* Health).report
+  const report = yield* (yield* Health).latest
   const stats = yield* (yield* JobStore).stats
   const sessions = yield* (yield* Sessions).list
   return HttpServerResponse.unsafeJson({
@@ -177,21 +194,36 @@ const instrumentedRuntimeIfPresent: Layer.Layer<never> = Layer.unwrapEffect(
 
 export class HttpApi extends Context.Tag("silvana/HttpApi")<HttpApi, HttpApiService>() {
   /** Listens on `address` (port 0 picks a free one) for the life of the layer's scope. */
-  static readonly layerWith = (address: HostPort) =>
+  static readonly layerWith = (address: HostPort, options: HttpApiOptions = {}) =>
     Layer.scoped(
       HttpApi,
       Effect.gen(function* () {
         yield* Metrics.registerAll
+        const config = yield* Config
+        const auth: ApiAuth = options.auth ?? {
+          token: yield* loadOrCreateApiToken(config.stateDir),
+          allowedHosts: config.httpAllowedHosts
+        }
+        const permits = yield* Effect.makeSemaphore(options.maxConcurrent ?? 64)
+        const every = options.refreshEvery ?? Duration.seconds(2)
+        yield* Effect.forkScoped(
+          refreshHealth.pipe(
+            Effect.catchAllCause((cause) => Effect.logWarning("health refresh failed", cause)),
+            Effect.repeat(Schedule.spaced(every))
+          )
+        )
         const server = yield* NodeHttpServer.make(() => createServer(), { host: address.host, port: address.port }).pipe(
           Effect.mapError(
             (e) => new HttpApiStartError({ message: `HTTP_ADDRESS: cannot listen on ${address.host}:${address.port}: ${String(e.cause ?? e)}` })
           )
         )
-        yield* HttpServer.serveEffect(router).pipe(Effect.provideService(HttpServer.HttpServer, server))
+        yield* HttpServer.serveEffect(permits.withPermits(1)(guardV1(auth)(router))).pipe(
+          Effect.provideService(HttpServer.HttpServer, server)
+        )
         const port = server.address._tag === "TcpAddress" ? server.address.port : address.port
         const host = address.host.includes(":") ? `[${address.host}]` : address.host
         yield* Effect.logInfo("HTTP endpoint listening", { http: `${host}:${port}` })
-        return HttpApi.of({ address: { host: address.host, port }, url: `http://${host}:${port}` })
+        return HttpApi.of({ address: { host: address.host, port }, url: `http://${host}:${port}`, auth })
       })
     )
 
@@ -207,6 +239,8 @@ export class HttpApi extends Context.Tag("silvana/HttpApi")<HttpApi, HttpApiServ
     Layer.scopedDiscard(
       Effect.gen(function* () {
         yield* registerStandardChecks
+        // The first report served has every part's check in it.
+        yield* refreshHealth
         yield* Effect.flatMap(Health, (h) => h.setReady(true))
       })
     ),

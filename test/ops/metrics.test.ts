@@ -133,16 +133,20 @@ describe("GET /health and /ready", () => {
       )
     )
     up = false
+    // served from the last refresh: the change shows once the checks have run again
+    await ops.refresh()
     const down = await ops.get("/health")
     expect(down.status).toBe(503)
     expect(JSON.parse(down.text)).toMatchObject({ status: "unhealthy", failing: ["probe"] })
     // a check that fails or dies is unhealthy with its message, not a 500
     await ops.run(Effect.flatMap(Health, (h) => h.register("broken", Effect.fail(new Error("disk on fire")))))
+    await ops.refresh()
     const broken = JSON.parse((await ops.get("/health")).text)
     expect(broken.failing.sort()).toEqual(["broken", "probe"])
     expect(broken.checks.broken.details.error).toBe("disk on fire")
     await ops.run(Effect.flatMap(Health, (h) => h.unregister("broken")))
     up = true
+    await ops.refresh()
     expect((await ops.get("/health")).status).toBe(200)
   })
 
