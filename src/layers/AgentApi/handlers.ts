@@ -26,6 +26,7 @@ import { JobStore, type ReportKind } from "../JobStore.js"
 import * as Metrics from "../Metrics.js"
 import { Reports } from "../Reports.js"
 import { type Session, Sessions } from "../Sessions.js"
+import { StatusFeed } from "../StatusFeed.js"
 import { type InvalidArgument, StorageUnavailable } from "./errors.js"
 import * as V from "./validate.js"
 
@@ -154,6 +155,9 @@ const logAt = (level: LogLevel, message: string) => {
   }
 }
 
+const levelName = (level: LogLevel): string =>
+  level > LogLevel.LOG_LEVEL_UNSPECIFIED && LogLevel[level] !== undefined ? LogLevel[level].replace("LOG_LEVEL_", "").toLowerCase() : "info"
+
 /** An agent's log line, logged with its session (and job) context. Works before any job. */
 export const agentMessage = (req: AgentMessageRequest) =>
   Effect.gen(function* () {
@@ -172,6 +176,8 @@ export const agentMessage = (req: AgentMessageRequest) =>
       jobAnnotation = { job_id: jobId, app_instance: job.value.appInstance }
     }
     const t = session.value.triple
+    const feed = yield* Effect.serviceOption(StatusFeed)
+    if (Option.isSome(feed)) yield* feed.value.agentMessage(sessionId, levelName(req.level), message)
     yield* logAt(req.level, message).pipe(
       Effect.annotateLogs({
         source: "agent",
