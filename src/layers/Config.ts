@@ -9,10 +9,11 @@
  * unset means, a description). Tuning values that are not environment variables live in one
  * defaults record per service, next to the service.
  */
-import { Config as C, ConfigError, ConfigProvider, Context, Effect, Layer, LogLevel, Option, Redacted } from "effect"
+import { Config as C, ConfigError, ConfigProvider, Context, Effect, Either, Layer, LogLevel, Option, Redacted } from "effect"
+import { redactUrl } from "../domain/redact.js"
 import * as F from "./config/fields.js"
 
-export { formatConfigError, type HostPort, parseHostPort } from "./config/fields.js"
+export { formatConfigError, type HostPort, isAllInterfaces, MAX_MESSAGE_BYTES_CAP, parseHostPort, pseudoFilesystem } from "./config/fields.js"
 
 export type AgentRuntimeKind = "docker" | "process"
 
@@ -54,6 +55,8 @@ export const settings = {
     "docker when an engine answers, else process"
   ),
   grpcSocketPath: F.withDefault("GRPC_SOCKET_PATH", F.socketPath, "/tmp/coordinator.sock", "Unix socket of the agent API"),
+  grpcSocketGroup: F.optional("GRPC_SOCKET_GROUP", F.text, "Group (name or gid) the agent socket is given to, mode 0660", "the daemon's group"),
+  allowPublicListen: F.withDefault("ALLOW_PUBLIC_LISTEN", F.flag, false, "Allow HTTP_ADDRESS / GRPC_TCP_ADDRESS on all interfaces (0.0.0.0, ::)"),
   grpcTcpAddress: F.optional(
     "GRPC_TCP_ADDRESS",
     F.hostPort,
@@ -74,10 +77,10 @@ export const settings = {
     "Host names /v1/* answers to besides IP literals and localhost (DNS-rebinding guard), comma-separated",
     "none"
   ),
-  stateDir: F.withDefault("STATE_DIR", F.text, "./.silvana", "Directory of the journal, the lock and the embedded demo's chain"),
+  stateDir: F.withDefault("STATE_DIR", F.stateDir, "./.silvana", "Directory of the journal, the lock and the embedded demo's chain"),
   logLevel: F.withDefault("LOG_LEVEL", F.logLevel, LogLevel.Info, "trace, debug, info, warn, error, fatal or none", "info"),
   otelEndpoint: F.optional("OTEL_EXPORTER_OTLP_ENDPOINT", F.httpUrl, "OTLP/HTTP endpoint traces are exported to", "no tracing"),
-  grpcMaxMessageBytes: F.withDefault("GRPC_MAX_MESSAGE_BYTES", F.digits(1024), 16 * 1024 * 1024, "Largest request the agent API accepts, in bytes"),
+  grpcMaxMessageBytes: F.withDefault("GRPC_MAX_MESSAGE_BYTES", F.digits(1024, F.MAX_MESSAGE_BYTES_CAP), 16 * 1024 * 1024, "Largest request the agent API accepts, in bytes (at most 64 MiB)"),
   dockerUsername: F.optional("DOCKER_USERNAME", F.text, "Registry user for pulling agent images", "anonymous pulls"),
   dockerPassword: F.optional("DOCKER_PASSWORD", F.secret, "Registry password or token for DOCKER_USERNAME", "none")
 } as const
@@ -89,6 +92,23 @@ export type CoordinatorConfig = Omit<Parsed, "suiChain"> & { readonly suiChain: 
 
 /** The whole configuration as one `Config`, so that it can be read from any provider. */
 export const coordinatorConfig: C.Config<CoordinatorConfig> = C.all(F.configsOf(settings)).pipe(
+  C.mapOrFail((parsed) => {
+    if (parsed.allowPublicListen) return Either.right(parsed)
+    const open = (
+      [
+        ["HTTP_ADDRESS", Option.some(parsed.httpAddress)],
+        ["GRPC_TCP_ADDRESS", parsed.grpcTcpAddress]
+      ] as const
+    ).find(([, a]) => Option.isSome(a) && F.isAllInterfaces(a.value.host))
+    return open === undefined
+      ? Either.right(parsed)
+      : Either.left(
+          ConfigError.InvalidData(
+            [open[0]],
+            "listening on all interfaces exposes the coordinator to the network; bind a specific address or set ALLOW_PUBLIC_LISTEN=true"
+          )
+        )
+  }),
   C.map((parsed) => ({
     ...parsed,
     // The chain name follows the chain: the embedded localnet unless a node URL is given.
@@ -125,6 +145,11 @@ export class Config extends Context.Tag("silvana/Config")<Config, CoordinatorCon
   static readonly render = (c: CoordinatorConfig, resolved: Resolved = {}): Record<string, F.Shown> => {
     const values: Record<string, unknown> = { ...c }
     for (const [k, v] of Object.entries(resolved)) if (v !== undefined) values[k] = v
-    return Object.fromEntries(Object.entries(settings).map(([key, s]) => [s.name, F.showValue(values[key])]))
+    // Credentials hide in URLs (`https://user:SECRET@host/?apikey=KEY`): every URL is shown redacted.
+    const show = (v: unknown): F.Shown => {
+      const shown = F.showValue(v)
+      return typeof shown === "string" && /^[a-z][a-z0-9+.-]*:\/\//i.test(shown) ? redactUrl(shown) : shown
+    }
+    return Object.fromEntries(Object.entries(settings).map(([key, s]) => [s.name, show(values[key])]))
   }
 }

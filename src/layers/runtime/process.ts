@@ -161,7 +161,7 @@ const PASSTHROUGH_ENV = ["PATH", "HOME", "TMPDIR", "LANG", "TZ"] as const
 export const makeProcessRuntime = (options: ProcessRuntimeOptions) =>
   Effect.gen(function* () {
     const recordDir = path.resolve(options.stateDir, "agents")
-    yield* Effect.sync(() => fs.mkdirSync(recordDir, { recursive: true }))
+    yield* Effect.sync(() => fs.mkdirSync(recordDir, { recursive: true, mode: 0o700 }))
     const recordPath = (pid: number) => path.join(recordDir, `${pid}.json`)
     const live = new Set<AgentHandle>()
 
@@ -221,7 +221,7 @@ export const makeProcessRuntime = (options: ProcessRuntimeOptions) =>
         )
         const pid = child.pid!
         const record: PidRecord = { pid, startTime: procStartTime(pid), name, image: spec.image, owner: spec.labels }
-        fs.writeFileSync(recordPath(pid), JSON.stringify(record))
+        fs.writeFileSync(recordPath(pid), JSON.stringify(record), { mode: 0o600 })
 
         const stdout = new TailBuffer(options.logTailBytes)
         const stderr = new TailBuffer(options.logTailBytes)
