@@ -18,8 +18,8 @@ import { Cause, Context, Data, Duration, Effect, Exit, Fiber, Layer, Option, Run
 import { createServer, ServerError, Status } from "nice-grpc"
 import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health"
 import { ServerReflection, ServerReflectionService } from "nice-grpc-server-reflection"
-import { type ApiError, internalError, NotImplemented, Overloaded, ShuttingDown, toServerError } from "../api/errors.js"
-import * as H from "../api/handlers.js"
+import { type ApiError, internalError, NotImplemented, Overloaded, ShuttingDown, toServerError } from "./AgentApi/errors.js"
+import * as H from "./AgentApi/handlers.js"
 import {
   CoordinatorServiceDefinition,
   type CoordinatorServiceImplementation

@@ -49,6 +49,7 @@ export const defaultDispatchOptions = (coordinatorId: string): DispatchOptions =
 })
 
 interface TripleState {
+  readonly triple: TripleRef
   /** Sessions running or waiting for a permit. */
   live: number
   /** Sessions waiting for a permit. */
@@ -56,7 +57,15 @@ interface TripleState {
   /** Jobs in a start transaction now. */
   starting: number
   blockedUntil: number
+  /** Why the triple is left alone until `blockedUntil`. */
+  blockedReason: string | undefined
   method: Option.Option<MethodSpec>
+}
+
+/** A triple that has work but no running agent, and why (for the status page). */
+export interface WaitingTriple {
+  readonly triple: TripleRef
+  readonly reason: string
 }
 
 /** Why a method cannot run on this host, or `undefined` when it can. */
@@ -76,6 +85,8 @@ export interface Dispatcher {
   readonly activeSessions: Effect.Effect<number>
   /** Waits until no session runs, or `timeout` passes; then interrupts the rest (agents stopped). */
   readonly drain: (timeout: Duration.DurationInput) => Effect.Effect<void>
+  /** Triples waiting for a permit or left alone (method missing, memory, CPUs, TEE), with why. */
+  readonly waiting: Effect.Effect<ReadonlyArray<WaitingTriple>>
 }
 
 /** Builds the dispatcher in the current scope; its sessions live in that scope. */
@@ -98,7 +109,7 @@ export const makeDispatcher = (options: DispatchOptions) =>
       const k = tripleKey(t)
       let s = triples.get(k)
       if (s === undefined) {
-        s = { live: 0, waiting: 0, starting: 0, blockedUntil: 0, method: Option.none() }
+        s = { triple: { developer: t.developer, agent: t.agent, agentMethod: t.agentMethod }, live: 0, waiting: 0, starting: 0, blockedUntil: 0, blockedReason: undefined, method: Option.none() }
         triples.set(k, s)
       }
       return s
@@ -179,6 +190,7 @@ export const makeDispatcher = (options: DispatchOptions) =>
           const missing = found.left.reason !== "Unavailable"
           // A missing method is an answer: leave the jobs alone for a while. A failed read is retried soon.
           st.blockedUntil = now + (missing ? options.blockMillis : 2_000)
+          st.blockedReason = missing ? "no agent method registered for this triple" : `registry read failed: ${found.left.message}`
           yield* (missing ? Effect.logWarning : Effect.logDebug)(
             missing
               ? "no agent method registered for this triple; its jobs are left for other coordinators"
@@ -190,6 +202,7 @@ export const makeDispatcher = (options: DispatchOptions) =>
         const reason = hostCannotRun(found.right, host)
         if (reason !== undefined) {
           st.blockedUntil = now + options.blockMillis
+          st.blockedReason = reason
           yield* Effect.logWarning(`leaving this method's jobs for other coordinators: ${reason}`, {
             developer: t.developer,
             agent: t.agent,
@@ -262,5 +275,17 @@ export const makeDispatcher = (options: DispatchOptions) =>
         yield* FiberMap.clear(sessions)
       })
 
-    return { run, activeSessions: Effect.sync(countLive), drain } satisfies Dispatcher
+    const waiting = Effect.map(Clock.currentTimeMillis, (now) => {
+      const out: Array<WaitingTriple> = []
+      for (const st of triples.values()) {
+        const triple = st.triple
+        if (st.blockedUntil > now && st.blockedReason !== undefined) out.push({ triple, reason: st.blockedReason })
+        else if (st.waiting > 0) {
+          out.push({ triple, reason: `waiting for an agent permit (all ${config.maxConcurrentAgents} of MAX_CONCURRENT_AGENTS in use)` })
+        }
+      }
+      return out
+    })
+
+    return { run, activeSessions: Effect.sync(countLive), drain, waiting } satisfies Dispatcher
   })

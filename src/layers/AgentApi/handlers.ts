@@ -6,8 +6,8 @@
  * jobs it received itself, and only for its own triple — stricter than the deployed coordinator.
  */
 import { Effect, Option } from "effect"
-import type { SessionId } from "../domain/ids.js"
-import type { StoredJob } from "../domain/job.js"
+import type { SessionId } from "../../domain/ids.js"
+import type { StoredJob } from "../../domain/job.js"
 import type {
   AgentMessageRequest,
   AgentMessageResponse,
@@ -20,12 +20,13 @@ import type {
   Job,
   TerminateJobRequest,
   TerminateJobResponse
-} from "../gen/silvana/coordinator/v1/coordinator.js"
-import { LogLevel } from "../gen/silvana/coordinator/v1/coordinator.js"
-import { JobStore, type ReportKind } from "../layers/JobStore.js"
-import * as Metrics from "../layers/Metrics.js"
-import { Reports } from "../layers/Reports.js"
-import { type Session, Sessions } from "../layers/Sessions.js"
+} from "../../gen/silvana/coordinator/v1/coordinator.js"
+import { LogLevel } from "../../gen/silvana/coordinator/v1/coordinator.js"
+import { JobStore, type ReportKind } from "../JobStore.js"
+import * as Metrics from "../Metrics.js"
+import { Reports } from "../Reports.js"
+import { type Session, Sessions } from "../Sessions.js"
+import { StatusFeed } from "../StatusFeed.js"
 import { type InvalidArgument, StorageUnavailable } from "./errors.js"
 import * as V from "./validate.js"
 import { shortSecret } from "../domain/redact.js"
@@ -155,6 +156,9 @@ const logAt = (level: LogLevel, message: string) => {
   }
 }
 
+const levelName = (level: LogLevel): string =>
+  level > LogLevel.LOG_LEVEL_UNSPECIFIED && LogLevel[level] !== undefined ? LogLevel[level].replace("LOG_LEVEL_", "").toLowerCase() : "info"
+
 /** An agent's log line, logged with its session (and job) context. Works before any job. */
 export const agentMessage = (req: AgentMessageRequest) =>
   Effect.gen(function* () {
@@ -173,6 +177,8 @@ export const agentMessage = (req: AgentMessageRequest) =>
       jobAnnotation = { job_id: jobId, app_instance: job.value.appInstance }
     }
     const t = session.value.triple
+    const feed = yield* Effect.serviceOption(StatusFeed)
+    if (Option.isSome(feed)) yield* feed.value.agentMessage(sessionId, levelName(req.level), message)
     yield* logAt(req.level, message).pipe(
       Effect.annotateLogs({
         source: "agent",
