@@ -42,6 +42,10 @@ export interface CoordinatorConfig {
   readonly grpcMaxMessageBytes: number
   readonly dockerUsername: Option.Option<string>
   readonly dockerPassword: Option.Option<Redacted.Redacted<string>>
+  /** Failed agent starts in a row after which a triple's started jobs are failed on chain. */
+  readonly agentStartAttempts: number
+  /** Longest back-off between agent starts of a triple that keep failing, in seconds. */
+  readonly agentStartBackoffMaxSecs: number
 }
 
 // The path is filled in by `Config` with the variable name.
@@ -166,7 +170,9 @@ export const coordinatorConfig: C.Config<CoordinatorConfig> = C.all({
   otelEndpoint: C.option(grpcUrl("OTEL_EXPORTER_OTLP_ENDPOINT")),
   grpcMaxMessageBytes: positiveInt("GRPC_MAX_MESSAGE_BYTES", 16 * 1024 * 1024),
   dockerUsername: C.option(nonEmpty("DOCKER_USERNAME")),
-  dockerPassword: C.option(C.redacted(nonEmpty("DOCKER_PASSWORD")))
+  dockerPassword: C.option(C.redacted(nonEmpty("DOCKER_PASSWORD"))),
+  agentStartAttempts: positiveInt("AGENT_START_ATTEMPTS", 5),
+  agentStartBackoffMaxSecs: positiveInt("AGENT_START_BACKOFF_MAX_SECS", 60)
 }).pipe(
   C.map(({ suiChainRaw, ...rest }) => ({
     ...rest,
@@ -232,6 +238,8 @@ export class Config extends Context.Tag("silvana/Config")<Config, CoordinatorCon
     OTEL_EXPORTER_OTLP_ENDPOINT: Option.getOrNull(c.otelEndpoint),
     GRPC_MAX_MESSAGE_BYTES: c.grpcMaxMessageBytes,
     DOCKER_USERNAME: Option.getOrNull(c.dockerUsername),
-    DOCKER_PASSWORD: Option.isSome(c.dockerPassword) ? "<redacted>" : null
+    DOCKER_PASSWORD: Option.isSome(c.dockerPassword) ? "<redacted>" : null,
+    AGENT_START_ATTEMPTS: c.agentStartAttempts,
+    AGENT_START_BACKOFF_MAX_SECS: c.agentStartBackoffMaxSecs
   })
 }

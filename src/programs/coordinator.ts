@@ -13,6 +13,7 @@ import { AgentRuntime } from "../layers/AgentRuntime.js"
 import { ChainEvents } from "../layers/ChainEvents.js"
 import { ChainState } from "../layers/ChainState.js"
 import { Config } from "../layers/Config.js"
+import { Health } from "../layers/Health.js"
 import { HttpApi } from "../layers/HttpApi.js"
 import { JobStore } from "../layers/JobStore.js"
 import { Journal } from "../layers/Journal.js"
@@ -24,6 +25,8 @@ import { SuiClient } from "../layers/SuiClient.js"
 import { discover } from "./discover.js"
 import { defaultDispatchOptions, type DispatchOptions, makeDispatcher } from "./dispatch.js"
 import { reconcile, reconcileOnce } from "./reconcile.js"
+import { defaultStartBackoff } from "./startBackoff.js"
+import { startTroubleCheck } from "./startFailures.js"
 
 /** The chain side: node client, durable journal, event stream, registry, settlement. */
 export const ChainLive = Layer.mergeAll(ChainEvents.layer(), ChainState.layer, Registry.layer(), Settlement.layer()).pipe(
@@ -97,9 +100,12 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
       ...defaultDispatchOptions(coordinatorId),
       prefetchPerSession: config.dispatchPrefetch,
       maxAgentsPerTriple: config.maxAgentsPerTriple,
+      startBackoff: { ...defaultStartBackoff, maxMillis: config.agentStartBackoffMaxSecs * 1000, giveUpAfter: config.agentStartAttempts },
       ...options.dispatch,
       coordinatorId
     })
+    const health = yield* Effect.serviceOption(Health)
+    if (Option.isSome(health)) yield* health.value.registerScoped("agents", startTroubleCheck(dispatcher.startTrouble))
     const discoverFiber = yield* Effect.forkScoped(
       discover({
         coordinatorId,
