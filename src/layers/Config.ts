@@ -83,7 +83,19 @@ export const settings = {
   otelEndpoint: F.optional("OTEL_EXPORTER_OTLP_ENDPOINT", F.httpUrl, "OTLP/HTTP endpoint traces are exported to", "no tracing"),
   grpcMaxMessageBytes: F.withDefault("GRPC_MAX_MESSAGE_BYTES", F.digits(1024, F.MAX_MESSAGE_BYTES_CAP), 16 * 1024 * 1024, "Largest request the agent API accepts, in bytes (at most 64 MiB)"),
   dockerUsername: F.optional("DOCKER_USERNAME", F.text, "Registry user for pulling agent images", "anonymous pulls"),
-  dockerPassword: F.optional("DOCKER_PASSWORD", F.secret, "Registry password or token for DOCKER_USERNAME", "none")
+  dockerPassword: F.optional("DOCKER_PASSWORD", F.secret, "Registry password or token for DOCKER_USERNAME", "none"),
+  agentStartAttempts: F.withDefault(
+    "AGENT_START_ATTEMPTS",
+    F.digits(1),
+    5,
+    "Failed agent starts in a row after which a triple's started jobs are failed on chain"
+  ),
+  agentStartBackoffMaxSecs: F.withDefault(
+    "AGENT_START_BACKOFF_MAX_SECS",
+    F.digits(1),
+    60,
+    "Longest back-off between agent starts of a triple that keep failing, in seconds"
+  )
 } as const
 
 type Parsed = { readonly [K in keyof typeof settings]: C.Config.Success<(typeof settings)[K]["config"]> }

@@ -97,7 +97,7 @@ const refreshGauges = Effect.gen(function* () {
 const healthResponse = Effect.gen(function* () {
   const report = yield* (yield* Health).latest
   return HttpServerResponse.unsafeJson(
-    { status: report.healthy ? "ok" : "unhealthy", ...report },
+    { status: report.healthy ? (report.degraded.length > 0 ? "degraded" : "ok") : "unhealthy", ...report },
     { status: report.healthy ? 200 : 503 }
   )
 })

@@ -469,6 +469,23 @@ export class JobTable {
     return out
   }
 
+  /**
+   * No agent of the triple can start: its started jobs (none of them taken) are marked failed with
+   * `reason` and returned as reports of `sessionId` (the session that could not start), so the
+   * caller can fail them on chain.
+   */
+  failStarted(triple: TripleRef, sessionId: SessionId, reason: string): ReadonlyArray<JobReport> {
+    const queue = this.startedByTriple.get(tripleKey(triple))
+    if (queue === undefined) return []
+    const out: Array<JobReport> = []
+    for (const e of queue.take(queue.size)) {
+      e.error = reason
+      this.setState(e, "failed")
+      out.push({ kind: "fail", jobId: e.jobId!, sessionId, appInstance: e.data.appInstance, jobSequence: e.data.jobSequence, error: reason })
+    }
+    return out
+  }
+
   /** The job's outcome is on chain (or the job was deleted there): forget it. */
   remove(appInstance: AppInstanceId, jobSequence: bigint): boolean {
     const e = this.byKey.get(jobKey(appInstance, jobSequence))
@@ -552,6 +569,7 @@ export interface JobStoreService {
   readonly report: (sessionId: SessionId, jobId: JobId, kind: ReportKind, error?: string) => Effect.Effect<ReportOutcome>
   readonly revertReport: (jobId: JobId) => Effect.Effect<void>
   readonly releaseSession: (sessionId: SessionId, reason: string) => Effect.Effect<ReadonlyArray<JobReport>>
+  readonly failStarted: (triple: TripleRef, sessionId: SessionId, reason: string) => Effect.Effect<ReadonlyArray<JobReport>>
   readonly remove: (appInstance: AppInstanceId, jobSequence: bigint) => Effect.Effect<boolean>
   readonly get: (jobId: JobId) => Effect.Effect<Option.Option<StoredJob>>
   readonly getBySequence: (appInstance: AppInstanceId, jobSequence: bigint) => Effect.Effect<Option.Option<StoredJob>>
@@ -579,6 +597,7 @@ export const makeJobStore = (table: JobTable): JobStoreService => ({
   report: (s, j, k, e) => Effect.sync(() => table.report(s, j, k, e)),
   revertReport: (j) => Effect.sync(() => table.revertReport(j)),
   releaseSession: (s, r) => Effect.sync(() => table.releaseSession(s, r)),
+  failStarted: (t, s, r) => Effect.sync(() => table.failStarted(t, s, r)),
   remove: (a, s) => Effect.sync(() => table.remove(a, s)),
   get: (j) => Effect.sync(() => table.get(j)),
   getBySequence: (a, s) => Effect.sync(() => table.getBySequence(a, s)),

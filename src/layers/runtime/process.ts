@@ -15,6 +15,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Config as C, ConfigError, Deferred, Duration, Effect, Either, Fiber, Layer, type Scope } from "effect"
+import { EXAMPLE_AGENT_IMAGE } from "../../domain/exampleAgent.js"
 import {
   type AgentHandle,
   type AgentInfo,
@@ -52,9 +53,9 @@ export interface ProcessRuntimeOptions extends RuntimeOptions {
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..")
 
-/** The bundled example agent is served out of the box: `silvana/add-agent:dev` runs examples/add-agent. */
+/** The bundled example agent is served out of the box: EXAMPLE_AGENT_IMAGE runs examples/add-agent. */
 export const defaultProcessCommands: ProcessCommands = {
-  "silvana/add-agent:dev": {
+  [EXAMPLE_AGENT_IMAGE]: {
     entrypoint: [process.execPath, "--import", "tsx"],
     cmd: [path.join(repoRoot, "examples", "add-agent", "main.ts")],
     cwd: repoRoot
