@@ -29,7 +29,7 @@ import { type Session, Sessions } from "../Sessions.js"
 import { StatusFeed } from "../StatusFeed.js"
 import { type InvalidArgument, StorageUnavailable } from "./errors.js"
 import * as V from "./validate.js"
-import { shortSecret } from "../domain/redact.js"
+import { shortSecret } from "../../domain/redact.js"
 
 const refuse = (message: string) => ({ success: false, message })
 
