@@ -20,6 +20,8 @@ import { SuiClient, type SuiClientService } from "./SuiClient.js"
 
 export interface CheckResult {
   readonly healthy: boolean
+  /** Healthy but impaired (e.g. a method whose agents cannot start): `/health` says `degraded`, still 200. */
+  readonly degraded?: boolean
   readonly details: Readonly<Record<string, unknown>>
 }
 
@@ -30,6 +32,8 @@ export interface HealthReport {
   readonly ready: boolean
   /** Names of the checks that are not healthy. */
   readonly failing: ReadonlyArray<string>
+  /** Names of the healthy checks that report themselves degraded. */
+  readonly degraded: ReadonlyArray<string>
   readonly checks: Readonly<Record<string, CheckResult>>
   readonly uptimeSeconds: number
 }
@@ -91,10 +95,12 @@ export class Health extends Context.Tag("silvana/Health")<Health, HealthService>
           concurrency: "unbounded"
         })
         const failing = results.filter(([, r]) => !r.healthy).map(([name]) => name)
+        const degraded = results.filter(([, r]) => r.healthy && r.degraded === true).map(([name]) => name)
         return {
           healthy: failing.length === 0,
           ready: yield* Ref.get(readyRef),
           failing,
+          degraded,
           checks: Object.fromEntries(results),
           uptimeSeconds: Math.round((Date.now() - startedAt) / 1000)
         } satisfies HealthReport

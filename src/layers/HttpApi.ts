@@ -20,14 +20,16 @@
  * at a time. The server lives in the layer's scope and binds where it is told (default loopback).
  */
 import { createServer } from "node:http"
+import * as path from "node:path"
 import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Data, Duration, Effect, Layer, Option, Schedule, Schema } from "effect"
 import { JobState, type StoredJob } from "../domain/job.js"
+import { shortSecret } from "../domain/redact.js"
 import { AgentRuntime } from "./AgentRuntime.js"
 import { Config, type HostPort } from "./Config.js"
 import { Health, registerStandardChecks } from "./Health.js"
-import { type ApiAuth, guardV1, loadOrCreateApiToken } from "./HttpAuth.js"
+import { API_TOKEN_FILE, type ApiAuth, guardV1, loadOrCreateApiToken } from "./HttpAuth.js"
 import { JobStore } from "./JobStore.js"
 import * as Metrics from "./Metrics.js"
 import { Sessions } from "./Sessions.js"
@@ -66,7 +68,7 @@ export const jobView = (j: StoredJob) => ({
   app: j.app,
   app_instance_method: j.appInstanceMethod,
   attempts: j.attempts,
-  held_by: j.heldBy ?? null,
+  held_by: j.heldBy === undefined ? null : shortSecret(j.heldBy),
   error: j.error ?? null,
   data_bytes: j.data.length,
   created_at: Number(j.createdAt),
@@ -99,7 +101,7 @@ const refreshGauges = Effect.gen(function* () {
 const healthResponse = Effect.gen(function* () {
   const report = yield* (yield* Health).latest
   return HttpServerResponse.unsafeJson(
-    { status: report.healthy ? "ok" : "unhealthy", ...report },
+    { status: report.healthy ? (report.degraded.length > 0 ? "degraded" : "ok") : "unhealthy", ...report },
     { status: report.healthy ? 200 : 503 }
   )
 })
@@ -150,7 +152,7 @@ const agents = Effect.gen(function* () {
   const store = yield* JobStore
   const out = yield* Effect.forEach(sessions, (s) =>
     Effect.map(store.heldBy(s.id), (held) => ({
-      session_id: s.id,
+      session_id: shortSecret(s.id),
       developer: s.triple.developer,
       agent: s.triple.agent,
       agent_method: s.triple.agentMethod,
@@ -211,7 +213,7 @@ export class HttpApi extends Context.Tag("silvana/HttpApi")<HttpApi, HttpApiServ
         yield* Metrics.registerAll
         const config = yield* Config
         const auth: ApiAuth = options.auth ?? {
-          token: yield* loadOrCreateApiToken(config.stateDir),
+          token: yield* loadOrCreateApiToken(config.apiTokenFile ?? path.join(config.stateDir, API_TOKEN_FILE)),
           allowedHosts: config.httpAllowedHosts
         }
         const permits = yield* Effect.makeSemaphore(options.maxConcurrent ?? 64)

@@ -39,12 +39,11 @@ export interface ApiAuth {
 
 const TOKEN_SHAPE = /^[0-9a-f]{64}$/
 
-/** Reads `<stateDir>/api-token`, creating it (0600, exclusive) when missing; a malformed file is an error. */
-export const loadOrCreateApiToken = (stateDir: string): Effect.Effect<Redacted.Redacted<string>, ApiTokenError> =>
+/** Reads the token file (`<STATE_DIR>/api-token`), creating it (0600, exclusive) when missing; a malformed file is an error. */
+export const loadOrCreateApiToken = (file: string): Effect.Effect<Redacted.Redacted<string>, ApiTokenError> =>
   Effect.try({
     try: () => {
-      const file = path.join(stateDir, API_TOKEN_FILE)
-      fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 })
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
       try {
         fs.writeFileSync(file, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600, flag: "wx" })
       } catch (e) {

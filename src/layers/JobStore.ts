@@ -11,6 +11,7 @@ import { Context, Effect, Layer, Option, type Scope } from "effect"
 import { type AppInstanceId, type JobId, type SessionId, tripleKey } from "../domain/ids.js"
 import type { JobData, JobReport, JobState, StoredJob } from "../domain/job.js"
 import { makeJobIdGenerator } from "../domain/jobId.js"
+import { shortSecret } from "../domain/redact.js"
 import { Config } from "./Config.js"
 
 export interface TripleRef {
@@ -416,7 +417,7 @@ export class JobTable {
     const e = this.byJobId.get(jobId)
     // Unknown jobs and other sessions' jobs get the same answer: nothing leaks about other sessions.
     if (e === undefined || e.heldBy !== sessionId) {
-      return { _tag: "NotHeld", message: `job ${jobId} is not held by session ${sessionId}` }
+      return { _tag: "NotHeld", message: `job ${jobId} is not held by session ${shortSecret(sessionId)}` }
     }
     const report: JobReport = {
       kind,
@@ -464,6 +465,23 @@ export class JobTable {
         jobSequence: e.data.jobSequence,
         error: reason
       })
+    }
+    return out
+  }
+
+  /**
+   * No agent of the triple can start: its started jobs (none of them taken) are marked failed with
+   * `reason` and returned as reports of `sessionId` (the session that could not start), so the
+   * caller can fail them on chain.
+   */
+  failStarted(triple: TripleRef, sessionId: SessionId, reason: string): ReadonlyArray<JobReport> {
+    const queue = this.startedByTriple.get(tripleKey(triple))
+    if (queue === undefined) return []
+    const out: Array<JobReport> = []
+    for (const e of queue.take(queue.size)) {
+      e.error = reason
+      this.setState(e, "failed")
+      out.push({ kind: "fail", jobId: e.jobId!, sessionId, appInstance: e.data.appInstance, jobSequence: e.data.jobSequence, error: reason })
     }
     return out
   }
@@ -551,6 +569,7 @@ export interface JobStoreService {
   readonly report: (sessionId: SessionId, jobId: JobId, kind: ReportKind, error?: string) => Effect.Effect<ReportOutcome>
   readonly revertReport: (jobId: JobId) => Effect.Effect<void>
   readonly releaseSession: (sessionId: SessionId, reason: string) => Effect.Effect<ReadonlyArray<JobReport>>
+  readonly failStarted: (triple: TripleRef, sessionId: SessionId, reason: string) => Effect.Effect<ReadonlyArray<JobReport>>
   readonly remove: (appInstance: AppInstanceId, jobSequence: bigint) => Effect.Effect<boolean>
   readonly get: (jobId: JobId) => Effect.Effect<Option.Option<StoredJob>>
   readonly getBySequence: (appInstance: AppInstanceId, jobSequence: bigint) => Effect.Effect<Option.Option<StoredJob>>
@@ -578,6 +597,7 @@ export const makeJobStore = (table: JobTable): JobStoreService => ({
   report: (s, j, k, e) => Effect.sync(() => table.report(s, j, k, e)),
   revertReport: (j) => Effect.sync(() => table.revertReport(j)),
   releaseSession: (s, r) => Effect.sync(() => table.releaseSession(s, r)),
+  failStarted: (t, s, r) => Effect.sync(() => table.failStarted(t, s, r)),
   remove: (a, s) => Effect.sync(() => table.remove(a, s)),
   get: (j) => Effect.sync(() => table.get(j)),
   getBySequence: (a, s) => Effect.sync(() => table.getBySequence(a, s)),

@@ -21,10 +21,10 @@ import { Context, Data, Deferred, Duration, Effect, FiberSet, Layer, Metric, Pub
 import { settlementAborts, settlementOps, settlementTransactions } from "../chain/metrics.js"
 import { type ExecOutcome, lookupExecuted, submitSigned } from "../chain/execute.js"
 import { makeGasPool } from "../chain/gasPool.js"
+import { classifyFailure, givesUp } from "../chain/settlementFailure.js"
 import {
   buildSettlementTx,
   clampError,
-  decodeAbort,
   type GasCoin,
   groupOps,
   MAX_TX_OP_BYTES,
@@ -279,19 +279,18 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
           detail: outcome._tag === "NotExecuted" ? `${outcome.code}: ${outcome.message}` : outcome.success ? null : clampError(describeFailure(outcome.error))
         })
         if (outcome._tag === "NotExecuted") {
+          const failure = classifyFailure(outcome, groups.length)
           yield* pool.returnDust(merging, true)
           stats.failedTransactions++
-          if (outcome.code === "ABORTED" || outcome.code === "FAILED_PRECONDITION" || outcome.code === "NOT_FOUND") stats.versionConflicts++
+          if (failure._tag === "Stale") stats.versionConflicts++
           yield* Effect.logWarning(`settlement tx ${digest} not executed (${outcome.code}: ${outcome.message}); refreshing and retrying its ${ops.length} ops`)
           yield* journal.requeue(digest).pipe(Effect.orDie)
           for (const g of groups) sharedVersions.delete(g.appInstance)
           // A coin that is gone or too poor is retired; the ops move on to another coin.
           const alive = coin === undefined ? true : yield* pool.refresh(coin)
-          const conflict = outcome.code === "ABORTED" || outcome.code === "FAILED_PRECONDITION" || outcome.code === "NOT_FOUND"
-          // An invalid transaction would fail again as it is: give up on an op after many tries.
           const keep: OutboxOp[] = []
           for (const op of ops) {
-            if (!conflict && op.attempts + 1 >= 20) {
+            if (givesUp(failure, op.attempts)) {
               yield* journal.abandon([op.id], `not executed after ${op.attempts + 1} attempts: ${outcome.message}`).pipe(Effect.orDie)
               yield* publish(op, "aborted", null, outcome.message)
             } else keep.push({ ...op, state: "queued", txDigest: null, attempts: op.attempts + 1 })
@@ -329,10 +328,9 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
         }
         // Executed but failed: nothing of it applied.
         stats.failedTransactions++
-        const abort = decodeAbort(outcome.error)
-        const command = abort?.command ?? (outcome.error as { command?: number } | null)?.command
+        const failure = classifyFailure(outcome, groups.length)
         yield* journal.requeue(digest).pipe(Effect.orDie)
-        if (command === undefined || groups[command] === undefined) {
+        if (failure._tag !== "CommandFailed") {
           yield* Effect.logWarning(`settlement tx ${digest} failed without a command index: ${JSON.stringify(outcome.error)}; retrying`)
           queue.unshift(...ops.map((op) => ({ op: { ...op, state: "queued" as const, txDigest: null }, isolate: undefined })))
           yield* Effect.sleep(Duration.millis(retryInitialMs))
@@ -340,9 +338,9 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
         }
         stats.aborts++
         yield* Metric.increment(settlementAborts)
+        const { command, detail } = failure
         const bad = groups[command]!.ops
         const others = groups.flatMap((g, i) => (i === command ? [] : g.ops))
-        const detail = abort !== undefined ? `Move abort in ${abort.module}::${abort.function} code ${abort.code}` : `execution error in command ${command}`
         yield* Effect.logError(`settlement tx ${digest}: ${detail}; isolating ${bad.length} op(s), resubmitting ${others.length}`)
         const requeued: Entry[] = others.map((op) => ({ op: { ...op, state: "queued", txDigest: null }, isolate: undefined }))
         if (bad.length === 1) {

@@ -10,9 +10,11 @@ import { Duration, Effect, Fiber, Layer, Option } from "effect"
 import { normalizeAppInstance } from "../domain/ids.js"
 import { AgentApi } from "../layers/AgentApi.js"
 import { AgentRuntime } from "../layers/AgentRuntime.js"
+import { agentRuntimeLayer } from "../layers/runtime/index.js"
 import { ChainEvents } from "../layers/ChainEvents.js"
 import { ChainState } from "../layers/ChainState.js"
 import { Config } from "../layers/Config.js"
+import { Health } from "../layers/Health.js"
 import { HttpApi } from "../layers/HttpApi.js"
 import { JobStore } from "../layers/JobStore.js"
 import { Journal } from "../layers/Journal.js"
@@ -25,6 +27,8 @@ import { SuiClient } from "../layers/SuiClient.js"
 import { discover } from "./discover.js"
 import { defaultDispatchOptions, type DispatchOptions, makeDispatcher } from "./dispatch.js"
 import { reconcile, reconcileOnce } from "./reconcile.js"
+import { defaultStartBackoff } from "./startBackoff.js"
+import { startTroubleCheck } from "./startFailures.js"
 
 /** The chain side: node client, durable journal, event stream, registry, settlement. */
 export const ChainLive = Layer.mergeAll(ChainEvents.layer(), ChainState.layer, Registry.layer(), Settlement.layer()).pipe(
@@ -40,7 +44,7 @@ export const coordinatorLayer = <E, R>(runtime: Layer.Layer<AgentRuntime, E, R>,
     Layer.provideMerge(ChainLive)
   )
 
-export const CoordinatorLive = coordinatorLayer(AgentRuntime.layer)
+export const CoordinatorLive = coordinatorLayer(agentRuntimeLayer)
 
 export interface CoordinatorOptions {
   readonly dispatch?: Partial<Omit<DispatchOptions, "coordinatorId">>
@@ -101,6 +105,7 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
       ...defaultDispatchOptions(coordinatorId),
       prefetchPerSession: config.dispatchPrefetch,
       maxAgentsPerTriple: config.maxAgentsPerTriple,
+      startBackoff: { ...defaultStartBackoff, maxMillis: config.agentStartBackoffMaxSecs * 1000, giveUpAfter: config.agentStartAttempts },
       ...options.dispatch,
       coordinatorId,
       // The status page sees every agent start and end, besides whatever the caller watches.
@@ -113,6 +118,8 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
     yield* feed.setWaitingSource(
       Effect.map(dispatcher.waiting, (ws) => ws.map((w) => ({ triple: w.triple, reason: w.reason })))
     )
+    const health = yield* Effect.serviceOption(Health)
+    if (Option.isSome(health)) yield* health.value.registerScoped("agents", startTroubleCheck(dispatcher.startTrouble))
     const discoverFiber = yield* Effect.forkScoped(
       discover({
         coordinatorId,

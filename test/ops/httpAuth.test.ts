@@ -57,8 +57,8 @@ describe("the /v1/* guard", () => {
 
   it("the token file is 0600, reused on the next start, and what the CLI reads", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-token-"))
-    const first = await Effect.runPromise(loadOrCreateApiToken(dir))
-    const second = await Effect.runPromise(loadOrCreateApiToken(dir))
+    const first = await Effect.runPromise(loadOrCreateApiToken(path.join(dir, "api-token")))
+    const second = await Effect.runPromise(loadOrCreateApiToken(path.join(dir, "api-token")))
     expect(Redacted.value(first)).toMatch(/^[0-9a-f]{64}$/)
     expect(Redacted.value(second)).toBe(Redacted.value(first))
     expect(statSync(path.join(dir, "api-token")).mode & 0o777).toBe(0o600)

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { CoordinatorServiceDefinition } from "../../src/gen/silvana/coordinator/v1/coordinator.js"
 import { renderPrometheus } from "../../src/layers/Metrics.js"
 import { Metric, MetricBoundaries } from "effect"
+import { shortSecret } from "../../src/domain/redact.js"
 import { makeJob, tripleA } from "../api/fixture.js"
 import { startOps } from "./fixture.js"
 import { parsePrometheus, sampleValue } from "./prometheus.js"
@@ -154,7 +155,7 @@ describe("GET /health and /ready", () => {
     const session = await ops.newSession(tripleA)
     await ops.addStarted(makeJob(3, tripleA))
     const agents = JSON.parse((await ops.get("/v1/agents")).text)
-    expect(agents.agents).toEqual([expect.objectContaining({ session_id: session.id, developer: "dev", agent: "adder", agent_method: "add", held_jobs: 0 })])
+    expect(agents.agents).toEqual([expect.objectContaining({ session_id: shortSecret(session.id), developer: "dev", agent: "adder", agent_method: "add", held_jobs: 0 })])
     const jobs = JSON.parse((await ops.get("/v1/jobs?state=started&limit=5")).text)
     expect(jobs.total).toBe(1)
     expect(jobs.jobs[0]).toMatchObject({ state: "started", job_sequence: "3", developer: "dev" })
