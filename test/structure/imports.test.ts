@@ -17,6 +17,7 @@ const tiers: Record<string, number> = {
   gen: 0,
   domain: 0,
   chain: 1,
+  // the status page's bundler and browser code: they import nothing of the daemon
   web: 1,
   localnet: 2,
   layers: 2,

@@ -57,7 +57,7 @@ export const makeJobsView = (root: HTMLElement) => {
       selected = { app, seq, state: job.state }
       fill(
         timeline,
-        h("h3", {}, `Job ${job.sequence} of `, h("code", { title: job.appInstance }, shortHex(job.appInstance, 12))),
+        h("h3", { "data-seq": job.sequence }, `Job ${job.sequence} of `, h("code", { title: job.appInstance }, shortHex(job.appInstance, 12))),
         h(
           "p",
           { class: "muted" },
