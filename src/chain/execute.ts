@@ -6,6 +6,7 @@
 import type { SuiGrpcClient } from "@mysten/sui/grpc"
 import { Duration, Effect } from "effect"
 import { grpcCode } from "./rpc.js"
+import { classifyRejection, isMissingInput } from "./txFailure.js"
 
 /** What became of a submitted transaction. */
 export type ExecOutcome =
@@ -51,12 +52,14 @@ export const lookupExecuted = (client: SuiGrpcClient, digest: string) =>
     Effect.option
   )
 
-const TRANSIENT = new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "INTERNAL", "UNKNOWN", "RESOURCE_EXHAUSTED", "CANCELLED"])
+/** Answers about a missing input after which the node's own retries are taken as final. */
+const MISSING_INPUT_ATTEMPTS = 3
 
 /**
  * Submits signed bytes until there is a definite answer: executed (now or on an earlier attempt
  * whose answer was lost), or refused with a non-transient status. Transient failures are retried
- * with jittered exponential backoff.
+ * with jittered exponential backoff; a missing input (which a full node retries itself and then
+ * answers UNAVAILABLE) is final after a few answers, so a vanished coin cannot stall settlement.
  */
 export const submitSigned = (
   client: SuiGrpcClient,
@@ -75,7 +78,8 @@ export const submitSigned = (
       const message = cause instanceof Error ? cause.message : String(cause)
       const prior = yield* lookupExecuted(client, tx.digest)
       if (prior._tag === "Some") return prior.value
-      if (TRANSIENT.has(code)) {
+      const transient = classifyRejection(code, message) === "Transient"
+      if (transient && !(isMissingInput(message) && attempt + 1 >= MISSING_INPUT_ATTEMPTS)) {
         retry.onRetry()
         const base = Math.min(retry.maxMs, retry.initialMs * 2 ** Math.min(attempt++, 16))
         const delay = Math.round(base / 2 + Math.random() * (base / 2))

@@ -21,6 +21,7 @@ import { Context, Data, Deferred, Duration, Effect, FiberSet, Layer, Metric, Pub
 import { settlementAborts, settlementOps, settlementTransactions } from "../chain/metrics.js"
 import { type ExecOutcome, lookupExecuted, submitSigned } from "../chain/execute.js"
 import { makeGasPool } from "../chain/gasPool.js"
+import { classifyRejection } from "../chain/txFailure.js"
 import {
   buildSettlementTx,
   clampError,
@@ -237,13 +238,16 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
         if (outcome._tag === "NotExecuted") {
           yield* pool.returnDust(merging, true)
           stats.failedTransactions++
-          if (outcome.code === "ABORTED" || outcome.code === "FAILED_PRECONDITION" || outcome.code === "NOT_FOUND") stats.versionConflicts++
+          // retryable input conflicts (stale, gone, locked) vs an invalid transaction: src/chain/txFailure.ts
+          const failure = classifyRejection(outcome.code, outcome.message)
+          const conflict = failure !== "Invalid"
+          if (conflict) stats.versionConflicts++
           yield* Effect.logWarning(`settlement tx ${digest} not executed (${outcome.code}: ${outcome.message}); refreshing and retrying its ${ops.length} ops`)
           yield* journal.requeue(digest).pipe(Effect.orDie)
           for (const g of groups) sharedVersions.delete(g.appInstance)
           // A coin that is gone or too poor is retired; the ops move on to another coin.
-          const alive = coin === undefined ? true : yield* pool.refresh(coin)
-          const conflict = outcome.code === "ABORTED" || outcome.code === "FAILED_PRECONDITION" || outcome.code === "NOT_FOUND"
+          // a coin version locked by another transaction stays unusable this epoch: retire it
+          const alive = coin === undefined ? true : failure === "LockedInputs" ? false : yield* pool.refresh(coin)
           // An invalid transaction would fail again as it is: give up on an op after many tries.
           const keep: OutboxOp[] = []
           for (const op of ops) {

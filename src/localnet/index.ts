@@ -5,7 +5,8 @@
 import { Data, Effect, type Scope } from "effect"
 import { LocalChain } from "./chain.js"
 import { type AdminServer, startAdminServer } from "./server/admin.js"
-import type { FaultSwitches } from "./server/context.js"
+import type { ExecutionFaultKind, FaultSwitches } from "./server/context.js"
+export { executionFaultKinds, type ExecutionFaultKind } from "./server/context.js"
 import { isFilteredListener } from "./server/subscriptions.js"
 import { loadState, saveState, saveStateSync } from "./server/persist.js"
 import { CheckpointProducer } from "./server/producer.js"
@@ -51,8 +52,8 @@ export interface LocalnetFaults {
   resumeCheckpoints(): void
   /** Drops history below `checkpoint` (reported as `lowest_available_checkpoint`). */
   pruneBelow(checkpoint: bigint | number): void
-  /** The next `count` ExecuteTransaction calls fail (UNAVAILABLE, or ABORTED version conflict). */
-  failNextExecutions(count: number, kind: "unavailable" | "version-conflict"): void
+  /** The next `count` ExecuteTransaction calls fail, answered as a full node answers `kind`. */
+  failNextExecutions(count: number, kind: ExecutionFaultKind): void
   /** Delay added to every call. */
   setLatencyMs(ms: number): void
   setFilteredEventsUnimplemented(on: boolean): void

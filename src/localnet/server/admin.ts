@@ -5,13 +5,14 @@
  *   POST /faults/drop-subscriptions
  *   POST /faults/pause-checkpoints            POST /faults/resume-checkpoints
  *   POST /faults/prune-below?checkpoint=N
- *   POST /faults/fail-next-executions?count=K&kind=unavailable|version-conflict
+ *   POST /faults/fail-next-executions?count=K&kind=unavailable|version-conflict|lock-conflict|object-not-found
  *   POST /faults/latency?ms=N
  *   POST /faults/filtered-events-unimplemented?on=true|false
  *   GET  /status
  */
 import * as http from "node:http"
 import type { LocalnetFaults } from "../index.js"
+import { executionFaultKinds } from "./context.js"
 
 export interface AdminServer {
   readonly url: string
@@ -27,8 +28,9 @@ const handlers: Record<string, (faults: LocalnetFaults, q: URLSearchParams) => v
   "/faults/prune-below": (f, q) => f.pruneBelow(BigInt(need(q, "checkpoint"))),
   "/faults/fail-next-executions": (f, q) => {
     const kind = q.get("kind") ?? "unavailable"
-    if (kind !== "unavailable" && kind !== "version-conflict") throw new Error(`unknown kind: ${kind}`)
-    f.failNextExecutions(Number(need(q, "count")), kind)
+    const known = executionFaultKinds.find((k) => k === kind)
+    if (known === undefined) throw new Error(`unknown kind: ${kind}`)
+    f.failNextExecutions(Number(need(q, "count")), known)
   },
   "/faults/latency": (f, q) => f.setLatencyMs(Number(need(q, "ms"))),
   "/faults/filtered-events-unimplemented": (f, q) => f.setFilteredEventsUnimplemented((q.get("on") ?? "true") !== "false")
