@@ -17,7 +17,7 @@ import { describeDatatype, describeFunction, describePackage, epochMessage } fro
 import { populateGenesis } from "./engine/genesis.js"
 import { objectsFromPlain, objectsToPlain } from "./engine/snapshot.js"
 import { coordinationFunctions } from "./engine/coordination/package.js"
-import { deriveObjectId, transactionDigest, verifyUserSignature } from "./engine/crypto.js"
+import { deriveObjectId, isEd25519Signature, transactionDigest, verifyUserSignature, verifyUserSignatureAsync } from "./engine/crypto.js"
 import { lockConflict, LocalnetTxError, signature as sigError, transactionExpired, userInput } from "./engine/errors.js"
 import { runTransaction, type ExecEnv } from "./engine/executor.js"
 import { simulateTransaction } from "./engine/simulate.js"
@@ -204,11 +204,38 @@ export class LocalChain {
     return epochMessage(this.st.genesisMs, DEFAULT_RGP)
   }
 
-  /** Verifies and executes a signed transaction (BCS `TransactionData` or a gRPC `Transaction`). */
+  /**
+   * Verifies and executes a signed transaction (BCS `TransactionData` or a gRPC `Transaction`)
+   * signed with Ed25519; `executeAsync` also takes Secp256k1 and Secp256r1 signatures.
+   */
   execute(
     transaction: Uint8Array | GrpcTypes.Transaction,
     signatures: ReadonlyArray<Uint8Array | GrpcTypes.UserSignature>
   ): GrpcTypes.ExecutedTransaction {
+    const p = this.prepare(transaction, signatures)
+    if ("known" in p) return p.known
+    const signers = p.sigBytes.map((sig) => verifyUserSignature(p.bytes, sig))
+    return this.runSigned(p, signers)
+  }
+
+  /** `execute` for every signature scheme the localnet verifies (Ed25519, Secp256k1, Secp256r1). */
+  async executeAsync(
+    transaction: Uint8Array | GrpcTypes.Transaction,
+    signatures: ReadonlyArray<Uint8Array | GrpcTypes.UserSignature>
+  ): Promise<GrpcTypes.ExecutedTransaction> {
+    const p = this.prepare(transaction, signatures)
+    if ("known" in p) return p.known
+    const signers = p.sigBytes.every(isEd25519Signature)
+      ? p.sigBytes.map((sig) => verifyUserSignature(p.bytes, sig))
+      : await Promise.all(p.sigBytes.map((sig) => verifyUserSignatureAsync(p.bytes, sig)))
+    // verification may have yielded: a concurrent call may have executed the same transaction
+    return this.log.txs.get(p.digest) ?? this.runSigned(p, signers)
+  }
+
+  private prepare(
+    transaction: Uint8Array | GrpcTypes.Transaction,
+    signatures: ReadonlyArray<Uint8Array | GrpcTypes.UserSignature>
+  ): { known: GrpcTypes.ExecutedTransaction } | { bytes: Uint8Array; tx: TxData; digest: string; sigBytes: Uint8Array[] } {
     let bytes: Uint8Array
     let tx: TxData
     try {
@@ -222,12 +249,18 @@ export class LocalChain {
     }
     const digest = transactionDigest(bytes)
     const known = this.log.txs.get(digest)
-    if (known) return known
+    if (known) return { known }
     if (signatures.length === 0) throw new LocalnetTxError("BadRequest", "missing signatures")
-    const sigBytes = signatures.map(signatureBytes)
+    return { bytes, tx, digest, sigBytes: signatures.map(signatureBytes) }
+  }
+
+  private runSigned(
+    p: { bytes: Uint8Array; tx: TxData; digest: string; sigBytes: Uint8Array[] },
+    verified: ReadonlyArray<{ address: string } | { error: string }>
+  ): GrpcTypes.ExecutedTransaction {
+    const { bytes, tx, digest, sigBytes } = p
     const signers: string[] = []
-    for (const sig of sigBytes) {
-      const r = verifyUserSignature(bytes, sig)
+    for (const r of verified) {
       if ("error" in r) throw sigError.invalid(r.error)
       signers.push(r.address)
     }
@@ -237,11 +270,15 @@ export class LocalChain {
     const out = runTransaction(this.env, tx, { digest, simulate: false, checks: true })
     const executed: GrpcTypes.ExecutedTransaction = {
       digest,
-      signatures: sigBytes.map((b) => ({
-        bcs: { name: "UserSignatureBytes", value: b },
-        scheme: 0,
-        signature: { oneofKind: "simple", simple: { scheme: 0, signature: b.subarray(1, 65), publicKey: b.subarray(65) } }
-      })),
+      signatures: sigBytes.map((b) => {
+        // flag ‖ signature (64) ‖ public key (32 for Ed25519, 33 compressed for the secp curves)
+        const scheme = b[0]!
+        return {
+          bcs: { name: "UserSignatureBytes", value: b },
+          scheme,
+          signature: { oneofKind: "simple" as const, simple: { scheme, signature: b.subarray(1, 65), publicKey: b.subarray(65) } }
+        }
+      }),
       effects: out.effects,
       ...(out.events ? { events: out.events } : {}),
       balanceChanges: out.balanceChanges

@@ -4,6 +4,8 @@
  */
 import { Transaction } from "@mysten/sui/transactions"
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
+import { Secp256k1Keypair } from "@mysten/sui/keypairs/secp256k1"
+import { Secp256r1Keypair } from "@mysten/sui/keypairs/secp256r1"
 import { Effect, Fiber, Layer, Option, Stream } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { coordinationCall, createJobs, makeSuiClient } from "../../src/localnet/client.js"
@@ -196,6 +198,38 @@ describe("Settlement", () => {
     expect(none).toBe(0)
     expect(a.size).toBe(40)
     expect(b.size).toBe(40)
+  })
+
+  // KMS/HSM keys are usually secp: the coordinator takes them as suiprivkey (flag byte 1 or 2)
+  it.each([
+    ["Secp256k1", () => Secp256k1Keypair.generate()],
+    ["Secp256r1", () => Secp256r1Keypair.generate()]
+  ] as const)("a %s coordinator key settles starts and completions", async (_scheme, generate) => {
+    net = await startNet()
+    const n = net
+    const key = generate()
+    const client = makeSuiClient(n.manifest.grpcUrl)
+    const admin = Ed25519Keypair.fromSecretKey(n.manifest.keys.admin)
+    const fund = new Transaction()
+    fund.transferObjects([fund.splitCoins(fund.gas, [fund.pure.u64(20_000_000_000n)])[0]!], fund.pure.address(key.toSuiAddress()))
+    expect((await client.signAndExecuteTransaction({ transaction: fund, signer: admin })).$kind).toBe("Transaction")
+    const { jobSequences } = await createJobs(n.manifest, { count: 6, method: METHOD, perTransaction: 6 })
+    const r = await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const settlement = yield* Settlement
+          const sui = yield* SuiClient
+          const started = yield* settlement.start(n.manifest.appInstanceId, jobSequences)
+          yield* Effect.forEach(jobSequences, (s) => settlement.complete(n.manifest.appInstanceId, s), { concurrency: 3 })
+          yield* settlement.awaitIdle
+          return { started, stats: yield* settlement.stats, address: sui.address }
+        })
+      ).pipe(Effect.provide(settlementLayer(n, {}, key.getSecretKey())))
+    )
+    expect(r.address).toBe(key.toSuiAddress())
+    expect([...r.started.values()].every((v) => v)).toBe(true)
+    expect(r.stats.executedOps).toBe(12)
+    expect(r.stats.failedTransactions).toBe(0)
   })
 
   it("low balance: warns and holds ops until funds arrive, then settles them", async () => {

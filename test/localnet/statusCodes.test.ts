@@ -14,6 +14,8 @@
  */
 import type { SuiGrpcClient } from "@mysten/sui/grpc"
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
+import { Secp256k1Keypair } from "@mysten/sui/keypairs/secp256k1"
+import { Secp256r1Keypair } from "@mysten/sui/keypairs/secp256r1"
 import { Transaction } from "@mysten/sui/transactions"
 import { normalizeSuiAddress } from "@mysten/sui/utils"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -109,6 +111,28 @@ describe("ExecuteTransaction rejections", () => {
     const r = await rejection(exec({ bytes: a.bytes, signature: b.signature }))
     expect(r.code).toBe("INVALID_ARGUMENT")
     expect(r.message).toMatch(/^Invalid user signature: Signature is not valid: /)
+  })
+
+  it("verifies Secp256k1 and Secp256r1 signatures: a signature over other bytes is refused", async () => {
+    for (const key of [Secp256k1Keypair.generate(), Secp256r1Keypair.generate()]) {
+      const gas = await richCoin()
+      const mk = async (amount: number) => {
+        const tx = selfTransfer(amount)
+        tx.setSender(key.toSuiAddress())
+        tx.setGasPrice(1000n)
+        tx.setGasBudget(50_000_000n)
+        tx.setGasPayment([gas])
+        return tx.build({ client })
+      }
+      const a = await mk(1)
+      const b = await mk(2)
+      const r = await rejection(exec({ bytes: a, signature: (await key.signTransaction(b)).signature }))
+      expect(r.code).toBe("INVALID_ARGUMENT")
+      expect(r.message).toMatch(/^Invalid user signature: Signature is not valid: /)
+      // a valid secp signature passes verification and reaches the input checks (the coin is the admin's)
+      const ok = await rejection(exec({ bytes: a, signature: (await key.signTransaction(a)).signature }))
+      expect(ok.message).toMatch(/^Error checking transaction input objects: Transaction was not signed by the correct sender: Object 0x[0-9a-f]{64} is owned by account address/)
+    }
   })
 
   it("injected faults answer as the real node: lock conflict, version conflict, missing object, overload", async () => {

@@ -32,14 +32,14 @@ export const executionHandlers = (ctx: ServerContext): ServiceHandlers => {
   }
 
   return {
-    ExecuteTransaction: (req: GrpcTypes.ExecuteTransactionRequest): Uint8Array => {
+    ExecuteTransaction: async (req: GrpcTypes.ExecuteTransactionRequest): Promise<Uint8Array> => {
       const mask = maskOf(req.readMask, EXECUTE_DEFAULT_MASK)
       checkMask(GrpcTypes.ExecutedTransaction, mask)
       const tx = transactionOf(req.transaction)
       if (req.signatures.length === 0) throw invalidArgument("missing signatures")
       const failure = injectedFailure(tx)
       if (failure !== undefined) throw failure
-      const executed = chain.execute(tx, req.signatures)
+      const executed = await chain.executeAsync(tx, req.signatures)
       ctx.onExecuted()
       // In per-transaction mode the checkpoint is sealed by now; answer with its number then.
       const latest = executed.digest !== undefined ? (chain.getTransaction(executed.digest) ?? executed) : executed
