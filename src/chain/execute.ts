@@ -6,7 +6,7 @@
 import type { SuiGrpcClient } from "@mysten/sui/grpc"
 import { Duration, Effect } from "effect"
 import { grpcCode } from "./rpc.js"
-import { classifyRejection, isMissingInput } from "./txFailure.js"
+import { classifySubmitError } from "./settlementFailure.js"
 
 /** What became of a submitted transaction. */
 export type ExecOutcome =
@@ -52,9 +52,6 @@ export const lookupExecuted = (client: SuiGrpcClient, digest: string) =>
     Effect.option
   )
 
-/** Answers about a missing input after which the node's own retries are taken as final. */
-const MISSING_INPUT_ATTEMPTS = 3
-
 /**
  * Submits signed bytes until there is a definite answer: executed (now or on an earlier attempt
  * whose answer was lost), or refused with a non-transient status. Transient failures are retried
@@ -78,8 +75,7 @@ export const submitSigned = (
       const message = cause instanceof Error ? cause.message : String(cause)
       const prior = yield* lookupExecuted(client, tx.digest)
       if (prior._tag === "Some") return prior.value
-      const transient = classifyRejection(code, message) === "Transient"
-      if (transient && !(isMissingInput(message) && attempt + 1 >= MISSING_INPUT_ATTEMPTS)) {
+      if (classifySubmitError(code, message, attempt) === "resubmit") {
         retry.onRetry()
         const base = Math.min(retry.maxMs, retry.initialMs * 2 ** Math.min(attempt++, 16))
         const delay = Math.round(base / 2 + Math.random() * (base / 2))

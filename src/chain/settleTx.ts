@@ -7,7 +7,7 @@ import type { SuiGrpcClient } from "@mysten/sui/grpc"
 import type { Keypair } from "@mysten/sui/cryptography"
 import { Transaction, TransactionDataBuilder } from "@mysten/sui/transactions"
 import { normalizeSuiAddress } from "@mysten/sui/utils"
-import type { OutboxOp } from "../layers/Journal.js"
+import type { OutboxOp } from "../domain/outbox.js"
 import { MulticallExecutedEvent } from "./moveTypes.js"
 
 /** A gas coin reference (one in-flight transaction at a time). */

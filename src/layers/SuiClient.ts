@@ -12,6 +12,7 @@ import { Secp256k1Keypair } from "@mysten/sui/keypairs/secp256k1"
 import { Secp256r1Keypair } from "@mysten/sui/keypairs/secp256r1"
 import { fromBase64, fromHex, normalizeSuiAddress } from "@mysten/sui/utils"
 import { GrpcTransport } from "@protobuf-ts/grpc-transport"
+import { redactUrl } from "../domain/redact.js"
 import { Context, Data, Effect, Layer, Option, Redacted, type Scope } from "effect"
 import { Config } from "./Config.js"
 
@@ -140,7 +141,8 @@ export const makeSuiClient = (settings: SuiClientSettings): Effect.Effect<SuiCli
       address,
       packageId: normalizeSuiAddress(settings.packageId),
       registryId: Option.map(Option.fromNullable(settings.registryId), normalizeSuiAddress),
-      url: settings.url
+      // for display only (logs, /health): credentials in the node URL never leave this module
+      url: redactUrl(settings.url)
     }
   })
 

@@ -91,7 +91,7 @@ describe("Settlement", () => {
   })
 
   // Each refusal is injected with the status and text a real full node answers (see
-  // src/localnet/server/status.ts and src/chain/txFailure.ts for the Sui sources): overload and
+  // src/localnet/server/status.ts and src/chain/settlementFailure.ts for the Sui sources): overload and
   // a missing input (UNAVAILABLE), a stale gas coin version (INVALID_ARGUMENT "... is not available
   // for consumption ..."), a locked gas coin (FAILED_PRECONDITION).
   it.each([

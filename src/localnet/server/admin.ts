@@ -11,8 +11,22 @@
  *   GET  /status
  */
 import * as http from "node:http"
-import type { LocalnetFaults } from "../index.js"
-import { executionFaultKinds } from "./context.js"
+import { type ExecutionFaultKind, executionFaultKinds } from "./context.js"
+
+/** Faults on demand for resilience tests. */
+export interface LocalnetFaults {
+  /** Ends every live subscription stream with UNAVAILABLE. */
+  dropSubscriptions(): void
+  pauseCheckpoints(): void
+  resumeCheckpoints(): void
+  /** Drops history below `checkpoint` (reported as `lowest_available_checkpoint`). */
+  pruneBelow(checkpoint: bigint | number): void
+  /** The next `count` ExecuteTransaction calls fail, answered as a full node answers `kind`. */
+  failNextExecutions(count: number, kind: ExecutionFaultKind): void
+  /** Delay added to every call. */
+  setLatencyMs(ms: number): void
+  setFilteredEventsUnimplemented(on: boolean): void
+}
 
 export interface AdminServer {
   readonly url: string
