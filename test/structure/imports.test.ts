@@ -1,6 +1,7 @@
 /**
  * The import graph of `src/` has no circle, and imports point one way between the tiers:
- * domain (and the generated code) ← chain ← localnet / layers / sdk ← programs ← cli ← main, index.
+ * domain (and the generated code) ← chain, web (the status page's assets) ← localnet / layers / sdk ←
+ * programs ← cli ← main, index.
  * A circle anywhere, even a type-only one, fails here with the files that form it.
  */
 import * as path from "node:path"
