@@ -10,6 +10,9 @@
  * | `GET /v1/jobs?state=…&limit=…` | jobs of the store (no payloads) |
  * | `GET /v1/agents` | live agent sessions (never their keys) |
  * | `GET /v1/config` | the effective configuration, secrets redacted |
+ * | `GET /`, `/assets/*` | the live status page (StatusPage.ts); `/?token=…` signs a browser in |
+ * | `GET /v1/feed` | the page's Server-Sent Events: snapshots and agent/transaction events |
+ * | `GET /v1/feed/jobs?q=&state=`, `/v1/feed/job?app_instance=&sequence=` | job search, one job's timeline |
  *
  * `/v1/*` needs the bearer token of `<STATE_DIR>/api-token` and an allowed `Host` (HttpAuth.ts).
  * `/health`, `/metrics` and `/v1/status` serve the report the refresher keeps (every
@@ -30,6 +33,7 @@ import { API_TOKEN_FILE, type ApiAuth, guardV1, loadOrCreateApiToken } from "./H
 import { JobStore } from "./JobStore.js"
 import * as Metrics from "./Metrics.js"
 import { Sessions } from "./Sessions.js"
+import { pageAsset, pageEvents, pageIndex, pageJobSearch, pageJobTimeline, StatusPage } from "./StatusPage.js"
 
 export const VERSION = "0.1.0"
 
@@ -180,6 +184,12 @@ export const router = HttpRouter.empty.pipe(
   HttpRouter.get("/v1/jobs", jobs),
   HttpRouter.get("/v1/agents", agents),
   HttpRouter.get("/v1/config", Effect.map(Config, (c) => HttpServerResponse.unsafeJson(Config.render(c)))),
+  // The status page (StatusPage.ts), behind the same guard as the rest of /v1/*.
+  HttpRouter.get("/", pageIndex),
+  HttpRouter.get("/assets/:name", pageAsset),
+  HttpRouter.get("/v1/feed", pageEvents),
+  HttpRouter.get("/v1/feed/jobs", pageJobSearch),
+  HttpRouter.get("/v1/feed/job", pageJobTimeline),
   HttpRouter.all("*", Effect.succeed(HttpServerResponse.unsafeJson({ error: "not found" }, { status: 404 })))
 )
 
@@ -219,6 +229,9 @@ export class HttpApi extends Context.Tag("silvana/HttpApi")<HttpApi, HttpApiServ
             (e) => new HttpApiStartError({ message: `HTTP_ADDRESS: cannot listen on ${address.host}:${address.port}: ${String(e.cause ?? e)}` })
           )
         )
+        // Event streams never end by themselves: end them before the server waits for its connections.
+        const page = yield* Effect.serviceOption(StatusPage)
+        if (Option.isSome(page)) yield* Effect.addFinalizer(() => page.value.endStreams)
         yield* HttpServer.serveEffect(permits.withPermits(1)(guardV1(auth)(router))).pipe(
           Effect.provideService(HttpServer.HttpServer, server)
         )
@@ -247,5 +260,5 @@ export class HttpApi extends Context.Tag("silvana/HttpApi")<HttpApi, HttpApiServ
       })
     ),
     instrumentedRuntimeIfPresent
-  ).pipe(Layer.provideMerge(HttpApi.layer), Layer.provideMerge(Health.layer))
+  ).pipe(Layer.provideMerge(HttpApi.layer), Layer.provideMerge(StatusPage.layer), Layer.provideMerge(Health.layer))
 }

@@ -9,7 +9,13 @@
  * - `Host` must name an IP literal, `localhost`, the listen host or one of `HTTP_ALLOWED_HOSTS`:
  *   a DNS-rebinding page reaches the port under its own name and is refused before the token matters.
  *
- * `/health`, `/ready` and `/metrics` stay open (probes and scrapers), and show no secrets.
+ * - Browsers cannot send a header when they open a page: the status page (`/`, `/assets/*`) and its
+ *   event stream take the same token from the `silvana_token` cookie (HttpOnly, SameSite=Strict),
+ *   set by opening `/?token=<token>` once, which answers with a redirect to `/` (the token leaves the
+ *   address bar). Same token, same Host check: one rule for `/v1/*` and the page.
+ *
+ * `/health`, `/ready` and `/metrics` stay open (probes and scrapers), and show no secrets; every
+ * other path is guarded, so nothing else is served without the token.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
 import * as fs from "node:fs"
@@ -86,6 +92,21 @@ export const hostAllowed = (header: string | undefined, allowed: ReadonlyArray<s
     onSome: (name) => net.isIP(name) !== 0 || name === "localhost" || allowed.some((a) => a.toLowerCase() === name)
   })
 
+/** The cookie that carries the token for a browser. */
+export const TOKEN_COOKIE = "silvana_token"
+
+/** The value of a cookie in a `Cookie` header. */
+export const cookieValue = (header: string | undefined, name: string): string | undefined => {
+  for (const part of (header ?? "").split(";")) {
+    const eq = part.indexOf("=")
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim()
+  }
+  return undefined
+}
+
+const tokenMatches = (candidate: string | undefined, token: Redacted.Redacted<string>): boolean =>
+  candidate !== undefined && candidate !== "" && timingSafeEqual(digest(candidate), digest(Redacted.value(token)))
+
 /** Why a request is refused, or `None` when it may proceed. */
 export const refusal = (
   headers: Readonly<Record<string, string | undefined>>,
@@ -94,32 +115,57 @@ export const refusal = (
   if (!hostAllowed(headers["host"], auth.allowedHosts)) {
     return Option.some({ status: 403, error: "Host not allowed (add it to HTTP_ALLOWED_HOSTS)" })
   }
-  if (!bearerMatches(headers["authorization"], auth.token)) {
-    return Option.some({ status: 401, error: "a bearer token is required (STATE_DIR/api-token)" })
+  if (!bearerMatches(headers["authorization"], auth.token) && !tokenMatches(cookieValue(headers["cookie"], TOKEN_COOKIE), auth.token)) {
+    return Option.some({ status: 401, error: "a bearer token is required (STATE_DIR/api-token); in a browser open /?token=<token> once" })
   }
   return Option.none()
 }
 
-/** True for the paths the guard protects. */
-export const isProtected = (url: string): boolean => url === "/v1" || url.startsWith("/v1/") || url.startsWith("/v1?")
+const OPEN_PATHS = new Set(["/health", "/ready", "/metrics"])
+
+/** True for the paths the guard protects: all but the probes. */
+export const isProtected = (url: string): boolean => !OPEN_PATHS.has(url.split("?")[0]!)
+
+/** The token of a sign-in request (`GET /?token=…`), if this is one. */
+const signInToken = (url: string): string | undefined => {
+  const q = url.indexOf("?")
+  if (q < 0 || url.slice(0, q) !== "/") return undefined
+  return new URLSearchParams(url.slice(q + 1)).get("token") ?? undefined
+}
+
+const refused = (r: { readonly status: 401 | 403; readonly error: string }) =>
+  HttpServerResponse.unsafeJson({ error: r.error }, { status: r.status, headers: r.status === 401 ? { "www-authenticate": "Bearer" } : {} })
 
 /**
- * Wraps an app: requests to `/v1/*` pass only with the token and an allowed `Host`; every other
- * path goes straight through. Use it around any router that serves `/v1/*`.
+ * Wraps an app: every request but the probes passes only with the token (bearer header, or the
+ * browser's cookie) and an allowed `Host`; a correct `/?token=` sets the cookie and redirects to `/`.
+ * Use it around any router that serves `/v1/*` or the status page.
  */
 export const guardV1 =
   (auth: ApiAuth) =>
   <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R | HttpServerRequest.HttpServerRequest> =>
     Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
       if (!isProtected(request.url)) return app
+      const offered = signInToken(request.url)
+      if (offered !== undefined) {
+        if (!hostAllowed(request.headers["host"], auth.allowedHosts)) {
+          return Effect.succeed(refused({ status: 403, error: "Host not allowed (add it to HTTP_ALLOWED_HOSTS)" }))
+        }
+        if (!tokenMatches(offered, auth.token)) return Effect.succeed(refused({ status: 401, error: "wrong token" }))
+        return Effect.succeed(
+          HttpServerResponse.empty({
+            status: 303,
+            headers: {
+              location: "/",
+              "set-cookie": `${TOKEN_COOKIE}=${Redacted.value(auth.token)}; Path=/; HttpOnly; SameSite=Strict`,
+              "cache-control": "no-store",
+              "referrer-policy": "no-referrer"
+            }
+          })
+        )
+      }
       return Option.match(refusal(request.headers, auth), {
         onNone: () => app,
-        onSome: (r) =>
-          Effect.succeed(
-            HttpServerResponse.unsafeJson(
-              { error: r.error },
-              { status: r.status, headers: r.status === 401 ? { "www-authenticate": "Bearer" } : {} }
-            )
-          )
+        onSome: (r) => Effect.succeed(refused(r))
       })
     })
