@@ -9,7 +9,15 @@
  * unset means, a description). Tuning values that are not environment variables live in one
  * defaults record per service, next to the service.
  */
-import { Config as C, ConfigError, ConfigProvider, Context, Effect, Layer, LogLevel, Option, Redacted } from "effect"
+import * as C from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as F from "./config/fields.js"
 
 export { formatConfigError, type HostPort, parseHostPort } from "./config/fields.js"
@@ -96,8 +104,8 @@ export interface Resolved {
   readonly httpAddress?: F.HostPort
 }
 
-/** `config --help`: every variable with its description and default. */
-export const configHelp = (): string => F.settingsHelp(Object.values(settings))
+/** `config --help`: every variable with its description and what leaving it unset means. */
+export const configHelp = (): ReadonlyArray<F.Setting<unknown>> => Object.values(settings)
 
 /** The coordinator's settings, loaded once. */
 export class Config extends Context.Tag("silvana/Config")<Config, CoordinatorConfig>() {

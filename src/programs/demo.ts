@@ -7,13 +7,9 @@ import * as path from "node:path"
 import { Duration, Effect, Option, Redacted, Schedule } from "effect"
 import { createJobs, type ManifestLike, seedAgentMethod } from "../localnet/client.js"
 import type { CoordinatorConfig } from "../layers/Config.js"
+import { DEMO } from "./demoApp.js"
 
-export const DEMO = {
-  developer: "silvana-demo",
-  agent: "add",
-  method: "add",
-  image: "silvana/add-agent:dev"
-} as const
+export { DEMO }
 
 /** The config of a coordinator running against the embedded localnet's manifest. */
 export const configForLocalnet = (
