@@ -35,6 +35,7 @@ const STARTUP_FAILURES = new Set([
   "SuiClientError",
   "StateDirError",
   "AlreadyRunning",
+  "AddressUnavailable",
   "EngineUnavailable",
   "JournalError"
 ])
@@ -53,7 +54,9 @@ const report = (cause: Cause.Cause<unknown>) =>
     const error = Option.isSome(failure) ? failure.value : Option.getOrUndefined(Cause.dieOption(cause))
     const tag = typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : ""
     const startup = ConfigError.isConfigError(error) || STARTUP_FAILURES.has(tag)
-    process.stderr.write(`${startup ? "cannot start" : "stopped"}: ${messageOf(error)}\n`)
+    // A configuration error already reads "invalid configuration: VAR: …".
+    const prefix = ConfigError.isConfigError(error) ? "" : startup ? "cannot start: " : "stopped: "
+    process.stderr.write(`${prefix}${messageOf(error)}\n`)
     process.exitCode = startup ? 2 : 1
   })
 

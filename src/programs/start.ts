@@ -7,10 +7,12 @@ import * as path from "node:path"
 import { Console, Effect, Option } from "effect"
 import { type AgentRuntimeKind } from "../layers/Config.js"
 import { resolveAgentRuntime } from "../layers/runtime/dockerImage.js"
+import { acquireStateLock } from "../layers/stateLock.js"
 import { Localnet } from "../localnet/index.js"
 import { Config } from "../layers/Config.js"
 import { coordinator } from "./coordinator.js"
 import { configForLocalnet, DEMO, demoJobs, seedDemo } from "./demo.js"
+import { preflight } from "./preflight.js"
 import { progress } from "./progress.js"
 
 const EMBEDDED_BANNER = [
@@ -47,6 +49,12 @@ export const embedded = Effect.gen(function* () {
   return yield* coordinator({ extras: [demoJobs(manifest), progress()] }).pipe(Effect.provideService(Config, config))
 })
 
+/** The daemon, holding the STATE_DIR lock first: a second instance refuses before it boots anything. */
 export const startDaemon = Effect.flatMap(Config, (c) =>
-  Option.isSome(c.suiRpcUrl) ? coordinator() : Effect.scoped(embedded)
+  Effect.scoped(
+    acquireStateLock(c.stateDir).pipe(
+      Effect.zipRight(preflight(c)),
+      Effect.zipRight(Option.isSome(c.suiRpcUrl) ? coordinator() : embedded)
+    )
+  )
 )
