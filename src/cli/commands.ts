@@ -60,6 +60,7 @@ interface StatusView {
   readonly failing: ReadonlyArray<string>
   readonly uptime_seconds: number
   readonly jobs: Record<string, number>
+  readonly totals?: { readonly started: number; readonly completed: number; readonly failed: number }
   readonly agents: { readonly active: number; readonly max: number }
   readonly checks: Record<string, CheckView>
 }
@@ -77,7 +78,10 @@ export const statusCommand = Command.make("status", { url, json }, ({ json, url 
           [
             `coordinator ${s.version} at ${base}: ${state}, ${s.ready ? "ready" : "starting"}, up ${age(s.uptime_seconds)}, chain ${s.chain}`,
             `agents: ${s.agents.active} of ${s.agents.max}`,
-            `jobs: ${Object.entries(s.jobs).map(([k, v]) => `${k} ${v}`).join(", ")}`,
+            ...(s.totals === undefined
+              ? []
+              : [`jobs since start: started ${s.totals.started}, completed ${s.totals.completed}, failed ${s.totals.failed}`]),
+            `jobs now: ${Object.entries(s.jobs).map(([k, v]) => `${k} ${v}`).join(", ")}`,
             "",
             table(
               ["CHECK", "STATUS", "DETAILS"],

@@ -19,6 +19,7 @@ import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@
 import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Data, Effect, Layer, Option, Schema } from "effect"
 import { JobState, type StoredJob } from "../domain/job.js"
+import { AgentApi } from "./AgentApi.js"
 import { AgentRuntime } from "./AgentRuntime.js"
 import { Config, type HostPort } from "./Config.js"
 import { Health, registerStandardChecks } from "./Health.js"
@@ -97,6 +98,8 @@ const status = Effect.gen(function* () {
     failing: report.failing,
     uptime_seconds: report.uptimeSeconds,
     jobs: stats,
+    // Since this process started (the live status line shows the same counters).
+    totals: yield* Metrics.jobTotals,
     agents: { active: sessions.length, max: config.maxConcurrentAgents },
     checks: report.checks
   })
@@ -141,6 +144,19 @@ const agents = Effect.gen(function* () {
   return HttpServerResponse.unsafeJson({ agents: out })
 })
 
+/** The configuration in use, with what start-up resolved (runtime, agent API address) filled in. */
+const effectiveConfig = Effect.gen(function* () {
+  const config = yield* Config
+  const runtime = yield* Effect.serviceOption(AgentRuntime)
+  const api = yield* Effect.serviceOption(AgentApi)
+  return HttpServerResponse.unsafeJson(
+    Config.render(config, {
+      ...(Option.isSome(runtime) ? { agentRuntime: runtime.value.kind } : {}),
+      ...(Option.isSome(api) ? { grpcTcpAddress: api.value.tcp } : {})
+    })
+  )
+})
+
 /** The routes, as an app over the services (exported so tests can serve them on any server). */
 export const router = HttpRouter.empty.pipe(
   HttpRouter.get("/health", healthResponse),
@@ -160,7 +176,7 @@ export const router = HttpRouter.empty.pipe(
   HttpRouter.get("/v1/status", status),
   HttpRouter.get("/v1/jobs", jobs),
   HttpRouter.get("/v1/agents", agents),
-  HttpRouter.get("/v1/config", Effect.map(Config, (c) => HttpServerResponse.unsafeJson(Config.render(c)))),
+  HttpRouter.get("/v1/config", effectiveConfig),
   HttpRouter.all("*", Effect.succeed(HttpServerResponse.unsafeJson({ error: "not found" }, { status: 404 })))
 )
 
