@@ -24,6 +24,7 @@ import { agentsCommand, configCommand, jobsCommand, statusCommand } from "./cli/
 import { startCommand } from "./cli/start.js"
 import { formatConfigError } from "./layers/config/fields.js"
 import { localnetCommand } from "./localnet/cli.js"
+import { ignoreRepeatedStopSignals } from "./signals.js"
 
 /**
  * Failures that mean "the daemon could not start, and here is what to change": exit code 2, like a
@@ -67,6 +68,7 @@ const root = Command.make("silvana-coordinator").pipe(
 
 const cli = Command.run(root, { name: "silvana-coordinator", version: "0.1.0" })
 
+ignoreRepeatedStopSignals()
 cli(process.argv).pipe(
   // @effect/cli has already printed what was wrong with the arguments: a usage error is exit code 2.
   Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => void (process.exitCode = 2))),

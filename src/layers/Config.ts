@@ -9,18 +9,21 @@
  * unset means, a description). Tuning values that are not environment variables live in one
  * defaults record per service, next to the service.
  */
+import * as nodePath from "node:path"
 import * as C from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import { redactUrl } from "../domain/redact.js"
 import * as F from "./config/fields.js"
 
-export { formatConfigError, type HostPort, parseHostPort } from "./config/fields.js"
+export { formatConfigError, type HostPort, isAllInterfaces, MAX_MESSAGE_BYTES_CAP, parseHostPort, pseudoFilesystem } from "./config/fields.js"
 
 export type AgentRuntimeKind = "docker" | "process"
 
@@ -61,7 +64,23 @@ export const settings = {
     "Where agents run: docker (containers) or process (local processes, for development)",
     "docker when an engine answers, else process"
   ),
+  sessionAuth: F.withDefault(
+    "SESSION_AUTH",
+    F.oneOf<"bound" | "strict">("bound", "strict"),
+    "bound" as "bound" | "strict",
+    "bound: a session's calls must come from its agent (own socket, container address or uid), a signature is checked when present; strict: every call must also be signed with SESSION_PRIVATE_KEY"
+  ),
+  agentProcessUser: F.withDefault(
+    "AGENT_PROCESS_USER",
+    F.digits(1),
+    65534,
+    "uid (gid the same) the process runtime runs agents as when the daemon runs as root; give it a uid of its own"
+  ),
+  agentContainerUser: F.optional("AGENT_CONTAINER_USER", F.text, "User agents' containers run as (uid[:gid] or a name in the image)", "the image's own user"),
+  agentReadOnlyRootfs: F.withDefault("AGENT_READ_ONLY_ROOTFS", F.flag, false, "Run agents' containers with a read-only root filesystem (a tmpfs /tmp stays writable)"),
   grpcSocketPath: F.withDefault("GRPC_SOCKET_PATH", F.socketPath, "/tmp/coordinator.sock", "Unix socket of the agent API"),
+  grpcSocketGroup: F.optional("GRPC_SOCKET_GROUP", F.text, "Group (name or gid) the agent socket is given to, mode 0660", "the daemon's group"),
+  allowPublicListen: F.withDefault("ALLOW_PUBLIC_LISTEN", F.flag, false, "Allow HTTP_ADDRESS / GRPC_TCP_ADDRESS on all interfaces (0.0.0.0, ::)"),
   grpcTcpAddress: F.optional(
     "GRPC_TCP_ADDRESS",
     F.hostPort,
@@ -72,26 +91,67 @@ export const settings = {
     "HTTP_ADDRESS",
     F.hostPort,
     { host: "127.0.0.1", port: 8080 } as F.HostPort,
-    "Operator endpoint (/health, /ready, /metrics, /v1/*), host:port; it has no authentication",
+    "Operator endpoint (/health, /ready, /metrics, /v1/*), host:port; /v1/* needs the bearer token in STATE_DIR/api-token",
     "127.0.0.1:8080"
   ),
-  stateDir: F.withDefault("STATE_DIR", F.text, "./.silvana", "Directory of the journal, the lock and the embedded demo's chain"),
+  httpAllowedHosts: F.withDefault(
+    "HTTP_ALLOWED_HOSTS",
+    F.hostNames,
+    [] as ReadonlyArray<string>,
+    "Host names /v1/* answers to besides IP literals and localhost (DNS-rebinding guard), comma-separated",
+    "none"
+  ),
+  stateDir: F.withDefault("STATE_DIR", F.stateDir, "./.silvana", "Directory of the journal, the lock and the embedded demo's chain"),
   logLevel: F.withDefault("LOG_LEVEL", F.logLevel, LogLevel.Info, "trace, debug, info, warn, error, fatal or none", "info"),
   otelEndpoint: F.optional("OTEL_EXPORTER_OTLP_ENDPOINT", F.httpUrl, "OTLP/HTTP endpoint traces are exported to", "no tracing"),
-  grpcMaxMessageBytes: F.withDefault("GRPC_MAX_MESSAGE_BYTES", F.digits(1024), 16 * 1024 * 1024, "Largest request the agent API accepts, in bytes"),
+  grpcMaxMessageBytes: F.withDefault("GRPC_MAX_MESSAGE_BYTES", F.digits(1024, F.MAX_MESSAGE_BYTES_CAP), 16 * 1024 * 1024, "Largest request the agent API accepts, in bytes (at most 64 MiB)"),
   dockerUsername: F.optional("DOCKER_USERNAME", F.text, "Registry user for pulling agent images", "anonymous pulls"),
-  dockerPassword: F.optional("DOCKER_PASSWORD", F.secret, "Registry password or token for DOCKER_USERNAME", "none")
+  dockerPassword: F.optional("DOCKER_PASSWORD", F.secret, "Registry password or token for DOCKER_USERNAME", "none"),
+  agentStartAttempts: F.withDefault(
+    "AGENT_START_ATTEMPTS",
+    F.digits(1),
+    5,
+    "Failed agent starts in a row after which a triple's started jobs are failed on chain"
+  ),
+  agentStartBackoffMaxSecs: F.withDefault(
+    "AGENT_START_BACKOFF_MAX_SECS",
+    F.digits(1),
+    60,
+    "Longest back-off between agent starts of a triple that keep failing, in seconds"
+  )
 } as const
 
 type Parsed = { readonly [K in keyof typeof settings]: C.Config.Success<(typeof settings)[K]["config"]> }
 
 /** The coordinator's settings, parsed; `suiChain` is resolved (it follows the chain). */
-export type CoordinatorConfig = Omit<Parsed, "suiChain"> & { readonly suiChain: string }
+export type CoordinatorConfig = Omit<Parsed, "suiChain"> & {
+  readonly suiChain: string
+  /** The operator API's token file (`<STATE_DIR>/api-token`; kept when a program nests `stateDir`). */
+  readonly apiTokenFile?: string
+}
 
 /** The whole configuration as one `Config`, so that it can be read from any provider. */
 export const coordinatorConfig: C.Config<CoordinatorConfig> = C.all(F.configsOf(settings)).pipe(
+  C.mapOrFail((parsed) => {
+    if (parsed.allowPublicListen) return Either.right(parsed)
+    const open = (
+      [
+        ["HTTP_ADDRESS", Option.some(parsed.httpAddress)],
+        ["GRPC_TCP_ADDRESS", parsed.grpcTcpAddress]
+      ] as const
+    ).find(([, a]) => Option.isSome(a) && F.isAllInterfaces(a.value.host))
+    return open === undefined
+      ? Either.right(parsed)
+      : Either.left(
+          ConfigError.InvalidData(
+            [open[0]],
+            "listening on all interfaces exposes the coordinator to the network; bind a specific address or set ALLOW_PUBLIC_LISTEN=true"
+          )
+        )
+  }),
   C.map((parsed) => ({
     ...parsed,
+    apiTokenFile: nodePath.join(parsed.stateDir, "api-token"),
     // The chain name follows the chain: the embedded localnet unless a node URL is given.
     suiChain: Option.getOrElse(parsed.suiChain, () => (Option.isSome(parsed.suiRpcUrl) ? "devnet" : "localnet"))
   }))
@@ -126,6 +186,11 @@ export class Config extends Context.Tag("silvana/Config")<Config, CoordinatorCon
   static readonly render = (c: CoordinatorConfig, resolved: Resolved = {}): Record<string, F.Shown> => {
     const values: Record<string, unknown> = { ...c }
     for (const [k, v] of Object.entries(resolved)) if (v !== undefined) values[k] = v
-    return Object.fromEntries(Object.entries(settings).map(([key, s]) => [s.name, F.showValue(values[key])]))
+    // Credentials hide in URLs (`https://user:SECRET@host/?apikey=KEY`): every URL is shown redacted.
+    const show = (v: unknown): F.Shown => {
+      const shown = F.showValue(v)
+      return typeof shown === "string" && /^[a-z][a-z0-9+.-]*:\/\//i.test(shown) ? redactUrl(shown) : shown
+    }
+    return Object.fromEntries(Object.entries(settings).map(([key, s]) => [s.name, show(values[key])]))
   }
 }

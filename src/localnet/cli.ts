@@ -20,7 +20,9 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { LocalnetManifest, LocalnetOptions } from "./index.js"
+import { EXAMPLE_AGENT_IMAGE } from "../domain/exampleAgent.js"
 import { faultPaths } from "./server/admin.js"
+import { executionFaultKinds } from "./server/context.js"
 
 // The node and the client are loaded when a command runs (the command tree is part of every
 // `silvana-coordinator` invocation, and most never touch the localnet).
@@ -103,7 +105,7 @@ const seed = Command.make(
     developer: Options.text("developer").pipe(Options.withDefault("silvana")),
     agent: Options.text("agent").pipe(Options.withDefault("add")),
     method: Options.text("method").pipe(Options.withDefault("add")),
-    image: Options.text("image").pipe(Options.withDefault("silvana/agent-add:latest")),
+    image: Options.text("image").pipe(Options.withDefault(EXAMPLE_AGENT_IMAGE)),
     sha256: Options.text("sha256").pipe(Options.optional),
     memoryGb: Options.integer("memory-gb").pipe(Options.withDefault(1)),
     cpus: Options.integer("cpus").pipe(Options.withDefault(1)),
@@ -176,7 +178,7 @@ const fault = Command.make(
     manifest: manifestOption,
     checkpoint: Options.integer("checkpoint").pipe(Options.optional),
     count: Options.integer("count").pipe(Options.optional),
-    kind: Options.choice("kind", ["unavailable", "version-conflict"]).pipe(Options.optional),
+    kind: Options.choice("kind", executionFaultKinds).pipe(Options.optional),
     ms: Options.integer("ms").pipe(Options.optional),
     on: Options.text("on").pipe(Options.optional)
   },

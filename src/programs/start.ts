@@ -10,6 +10,7 @@ import { resolveAgentRuntime } from "../layers/runtime/dockerImage.js"
 import { acquireStateLock } from "../layers/stateLock.js"
 import { Localnet } from "../localnet/index.js"
 import { Config } from "../layers/Config.js"
+import { privateUmask, secureStateDir } from "../layers/StateDir.js"
 import { coordinator } from "./coordinator.js"
 import { configForLocalnet, DEMO, demoJobs, seedDemo } from "./demo.js"
 import { preflight } from "./preflight.js"
@@ -52,7 +53,9 @@ export const embedded = Effect.gen(function* () {
 /** The daemon, holding the STATE_DIR lock first: a second instance refuses before it boots anything. */
 export const startDaemon = Effect.flatMap(Config, (c) =>
   Effect.scoped(
-    acquireStateLock(c.stateDir).pipe(
+    // Before anything writes there: the state directory and all it holds are the daemon's alone.
+    Effect.zipRight(privateUmask, secureStateDir(c.stateDir)).pipe(
+      Effect.zipRight(acquireStateLock(c.stateDir)),
       Effect.zipRight(preflight(c)),
       Effect.zipRight(Option.isSome(c.suiRpcUrl) ? coordinator() : embedded)
     )

@@ -37,6 +37,7 @@ describe("Config", () => {
         AGENT_RUNTIME: "process",
         GRPC_SOCKET_PATH: "/run/silvana.sock",
         GRPC_TCP_ADDRESS: "0.0.0.0:6000",
+        ALLOW_PUBLIC_LISTEN: "true",
         HTTP_ADDRESS: ":9090",
         STATE_DIR: "/var/lib/silvana",
         LOG_LEVEL: "warn",
@@ -57,6 +58,18 @@ describe("Config", () => {
     expect(shown).toContain("<redacted>")
   })
 
+  it("URL credentials and API keys never reach the rendered config", () => {
+    const c = Either.getOrThrow(
+      load({ SUI_RPC_URL: "https://user:SECRET@node.example/?apikey=KEY", OTEL_EXPORTER_OTLP_ENDPOINT: "http://u:PW@collector:4318" })
+    )
+    const shown = JSON.stringify(Config.render(c))
+    expect(shown).not.toMatch(/SECRET|=KEY|:PW|user:/)
+    expect(Config.render(c)).toMatchObject({
+      SUI_RPC_URL: "https://<redacted>@node.example/?apikey=<redacted>",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://<redacted>@collector:4318"
+    })
+  })
+
   it("a bad value stops with one line naming the variable", () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ MAX_CONCURRENT_AGENTS: "two" }, /^invalid configuration: MAX_CONCURRENT_AGENTS: expected a positive integer, got "two"$/],
@@ -66,10 +79,22 @@ describe("Config", () => {
       [{ GRPC_TCP_ADDRESS: "localhost" }, /GRPC_TCP_ADDRESS: expected host:port/],
       [{ AGENT_RUNTIME: "podman" }, /AGENT_RUNTIME: expected docker or process/],
       [{ LOG_LEVEL: "loud" }, /LOG_LEVEL: expected one of/],
-      [{ DOCKER_USE_TEE: "maybe" }, /DOCKER_USE_TEE: expected true or false/]
+      [{ DOCKER_USE_TEE: "maybe" }, /DOCKER_USE_TEE: expected true or false/],
+      [{ HTTP_ADDRESS: "0.0.0.0:8080" }, /^invalid configuration: HTTP_ADDRESS: listening on all interfaces .*ALLOW_PUBLIC_LISTEN=true$/],
+      [{ GRPC_TCP_ADDRESS: "[::]:50051" }, /GRPC_TCP_ADDRESS: listening on all interfaces/],
+      [{ GRPC_TCP_ADDRESS: ":50051" }, /^(?!.*all interfaces)/],
+      [{ GRPC_MAX_MESSAGE_BYTES: String(64 * 1024 * 1024 + 1) }, /GRPC_MAX_MESSAGE_BYTES: expected an integer from 1024 to 67108864/],
+      [{ STATE_DIR: "/proc/self/silvana" }, /STATE_DIR: \/proc\/self\/silvana is on \/proc, not a real filesystem/],
+      [{ STATE_DIR: "/sys/fs/x" }, /STATE_DIR: .* is on \/sys/],
+      [{ STATE_DIR: "/dev/shm/../x" }, /STATE_DIR: .* is on \/dev/]
     ]
     for (const [env, pattern] of cases) {
       const r = load(env)
+      if (env["GRPC_TCP_ADDRESS"] === ":50051") {
+        // `:port` is loopback, not all interfaces
+        expect(Either.isRight(r)).toBe(true)
+        continue
+      }
       expect(Either.isLeft(r)).toBe(true)
       const line = formatConfigError(Either.getLeft(r).pipe(Option.getOrThrow))
       expect(line).toMatch(pattern)

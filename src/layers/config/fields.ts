@@ -8,6 +8,8 @@
  * Every failure message names what was expected and echoes what was given, except for secrets,
  * which only say what is wrong ("empty"), never the value.
  */
+import * as fs from "node:fs"
+import * as nodePath from "node:path"
 import * as C from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Either from "effect/Either"
@@ -100,6 +102,17 @@ export const objectIds: C.Config<ReadonlyArray<string>> = C.string().pipe(
   })
 )
 
+/** Comma-separated host names (lower-cased), e.g. the names an HTTP listener answers to. */
+export const hostNames: C.Config<ReadonlyArray<string>> = C.string().pipe(
+  C.mapOrFail((raw) => {
+    const names = raw.split(",").map((x) => x.trim().toLowerCase()).filter((x) => x !== "")
+    const bad = names.find((x) => !/^[a-z0-9.-]+$/.test(x))
+    return bad !== undefined
+      ? Either.left(invalid(`expected comma-separated host names, got ${shown(bad)}`))
+      : Either.right(names)
+  })
+)
+
 /** An http(s) URL, without trailing slashes. */
 export const httpUrl: C.Config<string> = C.string().pipe(
   C.mapOrFail((raw) => {
@@ -124,6 +137,48 @@ export const socketPath: C.Config<string> = text.pipe(
   C.validate({
     message: "longer than the 107 bytes a Unix socket path may have; choose a shorter path",
     validation: (p) => Buffer.byteLength(p) <= 107
+  })
+)
+
+/** GRPC_MAX_MESSAGE_BYTES may not exceed this: one request cannot make the daemon hold more. */
+export const MAX_MESSAGE_BYTES_CAP = 64 * 1024 * 1024
+
+/** `0.0.0.0`, `::` and their spellings: every interface of the machine. */
+export const isAllInterfaces = (host: string): boolean => {
+  const h = host.trim().toLowerCase()
+  return h === "" || h === "0.0.0.0" || h === "::" || h === "0:0:0:0:0:0:0:0" || h === "::0" || h === "*"
+}
+
+const PSEUDO_ROOTS = ["/proc", "/sys", "/dev"] as const
+
+/**
+ * The pseudo-filesystem (`/proc`, `/sys`, `/dev`) a directory would live on, following symlinks
+ * of the part that exists; `undefined` for an ordinary path.
+ */
+export const pseudoFilesystem = (dir: string): string | undefined => {
+  let existing = nodePath.resolve(dir)
+  let rest = ""
+  for (;;) {
+    try {
+      existing = nodePath.join(fs.realpathSync(existing), rest)
+      break
+    } catch {
+      const parent = nodePath.dirname(existing)
+      if (parent === existing) break
+      rest = nodePath.join(nodePath.basename(existing), rest)
+      existing = parent
+    }
+  }
+  return PSEUDO_ROOTS.find((root) => existing === root || existing.startsWith(`${root}/`))
+}
+
+/** A directory for durable state: not on a pseudo-filesystem, where writes never persist. */
+export const stateDir: C.Config<string> = text.pipe(
+  C.mapOrFail((dir) => {
+    const pseudo = pseudoFilesystem(dir)
+    return pseudo === undefined
+      ? Either.right(dir)
+      : Either.left(invalid(`${dir} is on ${pseudo}, not a real filesystem; choose a directory on disk`))
   })
 )
 

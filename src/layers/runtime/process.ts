@@ -15,6 +15,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Config as C, ConfigError, Deferred, Duration, Effect, Either, Fiber, Layer, type Scope } from "effect"
+import { EXAMPLE_AGENT_IMAGE } from "../../domain/exampleAgent.js"
 import {
   type AgentHandle,
   type AgentInfo,
@@ -32,6 +33,7 @@ import {
   UnknownAgentImage,
   forkRunLimit
 } from "../AgentRuntime.js"
+import { shortSecret } from "../../domain/redact.js"
 import { TailBuffer } from "./logTail.js"
 
 /** How to run an image as a process: `entrypoint` then `cmd` (which `spec.command` replaces). */
@@ -47,13 +49,19 @@ export type ProcessCommands = Readonly<Record<string, ProcessCommand>>
 export interface ProcessRuntimeOptions extends RuntimeOptions {
   readonly stateDir: string
   readonly commands: ProcessCommands
+  /**
+   * `AGENT_PROCESS_USER`: the uid (and gid) agents run as when the daemon runs as root, so that
+   * they cannot read the daemon's or each other's /proc/<pid>/environ. Ignored when not root
+   * (agents then run as the daemon's user: this runtime is for development).
+   */
+  readonly runAsUid?: number | undefined
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..")
 
-/** The bundled example agent is served out of the box: `silvana/add-agent:dev` runs examples/add-agent. */
+/** The bundled example agent is served out of the box: EXAMPLE_AGENT_IMAGE runs examples/add-agent. */
 export const defaultProcessCommands: ProcessCommands = {
-  "silvana/add-agent:dev": {
+  [EXAMPLE_AGENT_IMAGE]: {
     entrypoint: [process.execPath, "--import", "tsx"],
     cmd: [path.join(repoRoot, "examples", "add-agent", "main.ts")],
     cwd: repoRoot
@@ -156,14 +164,17 @@ const killGroup = (pid: number, signal: NodeJS.Signals) => {
   }
 }
 
-const PASSTHROUGH_ENV = ["PATH", "HOME", "TMPDIR", "LANG", "TZ"] as const
+/** The only variables of the daemon's own environment an agent sees (spec/runtime.md adds its contract). */
+const PASSTHROUGH_ENV = ["PATH", "HOME", "TMPDIR"] as const
 
 export const makeProcessRuntime = (options: ProcessRuntimeOptions) =>
   Effect.gen(function* () {
     const recordDir = path.resolve(options.stateDir, "agents")
-    yield* Effect.sync(() => fs.mkdirSync(recordDir, { recursive: true }))
+    yield* Effect.sync(() => fs.mkdirSync(recordDir, { recursive: true, mode: 0o700 }))
     const recordPath = (pid: number) => path.join(recordDir, `${pid}.json`)
     const live = new Set<AgentHandle>()
+    const runAs = process.getuid?.() === 0 && options.runAsUid !== undefined ? { uid: options.runAsUid, gid: options.runAsUid } : undefined
+    const agentUid = runAs?.uid ?? process.getuid?.()
 
     const readRecords = Effect.sync(() =>
       fs.readdirSync(recordDir).flatMap((f): Array<PidRecord> => {
@@ -192,6 +203,8 @@ export const makeProcessRuntime = (options: ProcessRuntimeOptions) =>
           const v = process.env[k]
           if (v !== undefined) env[k] = v
         }
+        // Another uid cannot use the daemon's home; it gets the shared temporary directory instead.
+        if (runAs !== undefined) env["HOME"] = env["TMPDIR"] ?? "/tmp"
         Object.assign(env, spec.env)
         if (spec.socketPath !== undefined) env["COORDINATOR_SOCKET"] = spec.socketPath
 
@@ -205,6 +218,7 @@ export const makeProcessRuntime = (options: ProcessRuntimeOptions) =>
               detached: true,
               env,
               stdio: ["ignore", "pipe", "pipe"],
+              ...(runAs === undefined ? {} : runAs),
               ...(command.cwd === undefined ? {} : { cwd: command.cwd })
             })
             // Listen for the exit at once: an agent that dies instantly must not be missed.
@@ -221,7 +235,7 @@ export const makeProcessRuntime = (options: ProcessRuntimeOptions) =>
         )
         const pid = child.pid!
         const record: PidRecord = { pid, startTime: procStartTime(pid), name, image: spec.image, owner: spec.labels }
-        fs.writeFileSync(recordPath(pid), JSON.stringify(record))
+        fs.writeFileSync(recordPath(pid), JSON.stringify(record), { mode: 0o600 })
 
         const stdout = new TailBuffer(options.logTailBytes)
         const stderr = new TailBuffer(options.logTailBytes)
@@ -285,7 +299,15 @@ export const makeProcessRuntime = (options: ProcessRuntimeOptions) =>
           fs.rmSync(recordPath(pid), { force: true })
         }).pipe(Effect.withSpan("AgentRuntime.remove", { attributes: { agent: name } }))
 
-        const handle: AgentHandle = { id: `pid:${pid}`, name, exit: Deferred.await(exited), logs, stop, remove }
+        const handle: AgentHandle = {
+          id: `pid:${pid}`,
+          name,
+          exit: Deferred.await(exited),
+          logs,
+          stop,
+          remove,
+          peer: { addresses: [], uid: agentUid }
+        }
         live.add(handle)
 
         const timer = yield* forkRunLimit(name, spec.timeoutMs, () => (timedOut = true), Effect.suspend(() => stop()), Deferred.await(exited))
@@ -294,7 +316,7 @@ export const makeProcessRuntime = (options: ProcessRuntimeOptions) =>
         )
         return handle
       }).pipe(
-        Effect.withSpan("AgentRuntime.start", { attributes: { image: spec.image, session_id: spec.labels.sessionId } })
+        Effect.withSpan("AgentRuntime.start", { attributes: { image: spec.image, session_id: shortSecret(spec.labels.sessionId) } })
       )
 
     const list = (coordinatorId: string) =>
@@ -330,6 +352,7 @@ export const makeProcessRuntime = (options: ProcessRuntimeOptions) =>
     yield* Effect.addFinalizer(() => Effect.forEach([...live], (h) => h.remove, { concurrency: "unbounded", discard: true }))
 
     return AgentRuntime.of({
+      agentUser: runAs,
       kind: "process",
       start,
       list,
