@@ -2,9 +2,12 @@
  * The operator commands' view of a running daemon: GETs on its HTTP endpoint, with the two ways
  * that can go wrong kept apart (nobody answers / the daemon answered with an error).
  */
-import { Data, Effect, Either, Option } from "effect"
-import { parseHostPort } from "../layers/Config.js"
-import { readApiToken } from "../layers/HttpAuth.js"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import { parseHostPort } from "../layers/config/fields.js"
+import { readApiToken } from "../layers/apiToken.js"
 
 /** Nothing answered at the URL (connection refused, timeout, DNS). */
 export class DaemonUnreachable extends Data.TaggedError("DaemonUnreachable")<{ readonly url: string; readonly reason: string }> {

@@ -6,11 +6,17 @@
  * Exit codes: 0 — answered and healthy; 1 — the daemon is unhealthy (status) or cannot be reached
  * or answered with an error; 2 — a usage or configuration error (bad flag, bad URL, bad env).
  */
-import { Command, Options } from "@effect/cli"
-import { ConfigError, Console, Effect, Either, Layer, Option } from "effect"
-import { Config, formatConfigError } from "../layers/Config.js"
-import { Observability } from "../layers/Observability.js"
-import { BadUrl, getJson, resolveUrl } from "./client.js"
+import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as Options from "@effect/cli/Options"
+import * as Span from "@effect/cli/HelpDoc/Span"
+import * as Arr from "effect/Array"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import { configHelp } from "../layers/Config.js"
+import { type BadUrl, getJson, resolveUrl } from "./client.js"
 import { age, kv, shortId, table } from "./table.js"
 
 const JOB_STATES = ["pending", "starting", "started", "held", "completed", "failed", "terminated"] as const
@@ -36,6 +42,12 @@ const withDaemon = <E extends { readonly message: string; readonly _tag: string 
     onRight: (base) => run(base).pipe(Effect.catchAll((e) => Effect.zipRight(Console.error(e.message), setExit(1))))
   })
 
+/** Prints a configuration by variable name, as JSON or a table. */
+export const printConfig = (c: Record<string, unknown>, asJson: boolean) =>
+  asJson
+    ? Console.log(JSON.stringify(c, null, 2))
+    : Console.log(table(["VARIABLE", "VALUE"], Object.entries(c).map(([k, v]) => [k, v === null ? "-" : String(v)])))
+
 interface CheckView {
   readonly healthy: boolean
   readonly details: Record<string, unknown>
@@ -48,6 +60,7 @@ interface StatusView {
   readonly failing: ReadonlyArray<string>
   readonly uptime_seconds: number
   readonly jobs: Record<string, number>
+  readonly totals?: { readonly started: number; readonly completed: number; readonly failed: number }
   readonly agents: { readonly active: number; readonly max: number }
   readonly checks: Record<string, CheckView>
 }
@@ -65,7 +78,10 @@ export const statusCommand = Command.make("status", { url, json }, ({ json, url 
           [
             `coordinator ${s.version} at ${base}: ${state}, ${s.ready ? "ready" : "starting"}, up ${age(s.uptime_seconds)}, chain ${s.chain}`,
             `agents: ${s.agents.active} of ${s.agents.max}`,
-            `jobs: ${Object.entries(s.jobs).map(([k, v]) => `${k} ${v}`).join(", ")}`,
+            ...(s.totals === undefined
+              ? []
+              : [`jobs since start: started ${s.totals.started}, completed ${s.totals.completed}, failed ${s.totals.failed}`]),
+            `jobs now: ${Object.entries(s.jobs).map(([k, v]) => `${k} ${v}`).join(", ")}`,
             "",
             table(
               ["CHECK", "STATUS", "DETAILS"],
@@ -164,15 +180,14 @@ export const agentsCommand = Command.make("agents", { url, json }, ({ json, url 
   )
 ).pipe(Command.withDescription("List the agent sessions of a running coordinator"))
 
-const printConfig = (c: Record<string, unknown>, asJson: boolean) =>
-  asJson
-    ? Console.log(JSON.stringify(c, null, 2))
-    : Console.log(table(["VARIABLE", "VALUE"], Object.entries(c).map(([k, v]) => [k, v === null ? "-" : String(v)])))
+const variables: Array<[Span.Span, HelpDoc.HelpDoc]> = configHelp().map((s) => [Span.text(`${s.name} (unset: ${s.unset})`), HelpDoc.p(s.description)])
+const variablesHelp = Arr.isNonEmptyArray(variables) ? HelpDoc.descriptionList(variables) : HelpDoc.empty
 
 /**
  * `config`: without `--url`, the effective configuration this machine's environment gives (what
- * `start` would use), as JSON — unchanged from before the operator commands existed; with
- * `--url`, the configuration the running daemon uses. Secrets are redacted either way.
+ * `start` would use, with the agent runtime and agent API address resolved as `start` resolves
+ * them), as JSON; with `--url`, the configuration the running daemon uses. Secrets are redacted
+ * either way. `config --help` describes every variable.
  */
 export const configCommand = Command.make(
   "config",
@@ -180,11 +195,19 @@ export const configCommand = Command.make(
   ({ table: asTable, url }) =>
     Option.isSome(url)
       ? withDaemon(url, (base) => Effect.flatMap(getJson<Record<string, unknown>>(base, "/v1/config"), ({ body }) => printConfig(body, !asTable)))
-      : Effect.flatMap(Config, (c) => printConfig(Config.render(c), !asTable)).pipe(
-          Effect.provide(Layer.provideMerge(Observability.logger, Config.layer)),
-          Effect.catchIf(ConfigError.isConfigError, (e) => Effect.zipRight(Console.error(formatConfigError(e)), setExit(2)))
+      : Effect.flatMap(
+          Effect.promise(() => import("./localConfig.js")),
+          (m) => m.localConfig(!asTable)
         )
-).pipe(Command.withDescription("Print the effective configuration (secrets redacted); with --url, the running daemon's"))
+).pipe(
+  Command.withDescription(
+    HelpDoc.blocks([
+      HelpDoc.p("Print the effective configuration (secrets redacted); with --url, the running daemon's."),
+      HelpDoc.p("Every setting is an environment variable:"),
+      variablesHelp
+    ])
+  )
+)
 
 /** The operator commands, for `Command.withSubcommands`. */
 export const operatorCommands = [statusCommand, jobsCommand, agentsCommand] as const

@@ -28,7 +28,7 @@ import {
   type CoordinatorServiceImplementation
 } from "../gen/silvana/coordinator/v1/coordinator.js"
 import { Config, type HostPort } from "./Config.js"
-import { bridgeGateway } from "./runtime/dockerImage.js"
+import { defaultTcpHost } from "./runtime/dockerImage.js"
 import { JobStore } from "./JobStore.js"
 import * as Metrics from "./Metrics.js"
 import { Reports } from "./Reports.js"
@@ -73,6 +73,8 @@ export interface AgentApiService {
 
 export class AgentApiStartError extends Data.TaggedError("AgentApiStartError")<{ readonly message: string }> {}
 
+export { defaultTcpHost }
+
 export const SERVICE_NAME = "silvana.coordinator.v1.CoordinatorService"
 
 /** The RPCs this coordinator implements; every other RPC of the contract answers UNIMPLEMENTED. */
@@ -90,21 +92,6 @@ const reflectionV1Alpha = Object.fromEntries(
     { ...m, path: m.path.replace("grpc.reflection.v1.", "grpc.reflection.v1alpha.") }
   ])
 ) as unknown as typeof ServerReflectionService
-
-/**
- * The Docker bridge gateway (what containers reach as host.docker.internal), else loopback.
- * `docker0` is missing from `os.networkInterfaces()` while its link is down (no container runs),
- * so the engine is asked when the interface list does not show it.
- */
-export const defaultTcpHost = Effect.suspend(() => {
-  const v4 = os.networkInterfaces()["docker0"]?.find((a) => a.family === "IPv4")
-  if (v4 !== undefined) return Effect.succeed(v4.address)
-  return bridgeGateway().pipe(
-    Effect.timeout(Duration.seconds(2)),
-    Effect.map(Option.getOrElse(() => "127.0.0.1")),
-    Effect.orElseSucceed(() => "127.0.0.1")
-  )
-})
 
 const socketIsLive = (p: string) =>
   new Promise<boolean>((resolve) => {

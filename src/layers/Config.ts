@@ -9,8 +9,17 @@
  * unset means, a description). Tuning values that are not environment variables live in one
  * defaults record per service, next to the service.
  */
-import { Config as C, ConfigError, ConfigProvider, Context, Effect, Either, Layer, LogLevel, Option, Redacted } from "effect"
 import * as nodePath from "node:path"
+import * as C from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import { redactUrl } from "../domain/redact.js"
 import * as F from "./config/fields.js"
 
@@ -155,8 +164,8 @@ export interface Resolved {
   readonly httpAddress?: F.HostPort
 }
 
-/** `config --help`: every variable with its description and default. */
-export const configHelp = (): string => F.settingsHelp(Object.values(settings))
+/** `config --help`: every variable with its description and what leaving it unset means. */
+export const configHelp = (): ReadonlyArray<F.Setting<unknown>> => Object.values(settings)
 
 /** The coordinator's settings, loaded once. */
 export class Config extends Context.Tag("silvana/Config")<Config, CoordinatorConfig>() {

@@ -25,6 +25,7 @@ import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@
 import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Data, Duration, Effect, Layer, Option, Schedule, Schema } from "effect"
 import { JobState, type StoredJob } from "../domain/job.js"
+import { AgentApi } from "./AgentApi.js"
 import { shortSecret } from "../domain/redact.js"
 import { AgentRuntime } from "./AgentRuntime.js"
 import { Config, type HostPort } from "./Config.js"
@@ -120,6 +121,8 @@ const status = Effect.gen(function* () {
     failing: report.failing,
     uptime_seconds: report.uptimeSeconds,
     jobs: stats,
+    // Since this process started (the live status line shows the same counters).
+    totals: yield* Metrics.jobTotals,
     agents: { active: sessions.length, max: config.maxConcurrentAgents },
     checks: report.checks
   })
@@ -164,6 +167,19 @@ const agents = Effect.gen(function* () {
   return HttpServerResponse.unsafeJson({ agents: out })
 })
 
+/** The configuration in use, with what start-up resolved (runtime, agent API address) filled in. */
+const effectiveConfig = Effect.gen(function* () {
+  const config = yield* Config
+  const runtime = yield* Effect.serviceOption(AgentRuntime)
+  const api = yield* Effect.serviceOption(AgentApi)
+  return HttpServerResponse.unsafeJson(
+    Config.render(config, {
+      ...(Option.isSome(runtime) ? { agentRuntime: runtime.value.kind } : {}),
+      ...(Option.isSome(api) ? { grpcTcpAddress: api.value.tcp } : {})
+    })
+  )
+})
+
 /** The routes, as an app over the services (exported so tests can serve them on any server). */
 export const router = HttpRouter.empty.pipe(
   HttpRouter.get("/health", healthResponse),
@@ -183,7 +199,7 @@ export const router = HttpRouter.empty.pipe(
   HttpRouter.get("/v1/status", status),
   HttpRouter.get("/v1/jobs", jobs),
   HttpRouter.get("/v1/agents", agents),
-  HttpRouter.get("/v1/config", Effect.map(Config, (c) => HttpServerResponse.unsafeJson(Config.render(c)))),
+  HttpRouter.get("/v1/config", effectiveConfig),
   // The status page (StatusPage.ts), behind the same guard as the rest of /v1/*.
   HttpRouter.get("/", pageIndex),
   HttpRouter.get("/assets/:name", pageAsset),

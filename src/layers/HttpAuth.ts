@@ -25,8 +25,9 @@ import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
 import { Data, Effect, Option, Redacted } from "effect"
 
-export const API_TOKEN_FILE = "api-token"
-export const API_TOKEN_ENV = "SILVANA_API_TOKEN"
+import { API_TOKEN_ENV, API_TOKEN_FILE, readApiToken } from "./apiToken.js"
+
+export { API_TOKEN_ENV, API_TOKEN_FILE, readApiToken }
 
 export class ApiTokenError extends Data.TaggedError("ApiTokenError")<{ readonly message: string }> {}
 
@@ -56,18 +57,6 @@ export const loadOrCreateApiToken = (file: string): Effect.Effect<Redacted.Redac
     },
     catch: (e) => new ApiTokenError({ message: `STATE_DIR: cannot prepare the API token: ${(e as Error).message}` })
   })
-
-/** The operator's token: `SILVANA_API_TOKEN`, else `<STATE_DIR>/api-token` (default `./.silvana`). */
-export const readApiToken = (env: NodeJS.ProcessEnv = process.env): Option.Option<string> => {
-  const fromEnv = env[API_TOKEN_ENV]?.trim()
-  if (fromEnv !== undefined && fromEnv !== "") return Option.some(fromEnv)
-  const dir = env["STATE_DIR"]?.trim() || "./.silvana"
-  try {
-    return Option.some(fs.readFileSync(path.join(dir, API_TOKEN_FILE), "utf8").trim())
-  } catch {
-    return Option.none()
-  }
-}
 
 const digest = (s: string) => createHash("sha256").update(s).digest()
 

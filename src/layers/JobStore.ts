@@ -286,6 +286,9 @@ export class JobTable {
       error: undefined
     }
     this.byKey.set(e.key, e)
+    // Every job the store knows has an id from the start (operators see it in listings and logs);
+    // each new attempt gets a fresh one, so a late report about the previous one cannot touch it.
+    this.assignJobId(e)
     addTo(this.byAppInstance, data.appInstance, e)
     this.counts.pending += 1
     this.enterPending(e)
@@ -346,8 +349,7 @@ export class JobTable {
       return
     }
     e.data = data
-    if (e.jobId !== undefined) this.byJobId.delete(e.jobId)
-    e.jobId = undefined
+    this.assignJobId(e)
     e.heldBy = undefined
     e.error = undefined
     this.setState(e, "pending")
@@ -372,7 +374,8 @@ export class JobTable {
     if (e === undefined || (e.state !== "starting" && e.state !== "pending")) return Option.none()
     // The chain counted this start as an attempt; agents see the attempt they are running.
     e.data = { ...e.data, attempts: e.data.attempts + 1 }
-    const id = this.assignJobId(e)
+    // The id given when the job arrived: no agent has seen it yet.
+    const id = e.jobId ?? this.assignJobId(e)
     this.setState(e, "started")
     return Option.some(id)
   }
@@ -398,9 +401,8 @@ export class JobTable {
       this.drop(existing)
     }
     const e = this.insert(data, "pending")
-    const id = this.assignJobId(e)
     this.setState(e, "started")
-    return id
+    return e.jobId!
   }
 
   /** Hands the oldest started job of the triple to the session. */

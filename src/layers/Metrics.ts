@@ -180,6 +180,16 @@ export const setJobCounts = (counts: Readonly<Record<string, number>>): Effect.E
     }
   })
 
+/**
+ * Jobs started, completed and failed since this process started: what the live status line and
+ * `/v1/status` (hence `silvana-coordinator status`) both show.
+ */
+export const jobTotals = Effect.all({
+  started: Effect.map(Metric.value(jobsStarted), (s) => Number(s.count)),
+  completed: Effect.map(Metric.value(jobsCompleted), (s) => Number(s.count)),
+  failed: Effect.map(Metric.value(jobsFailed), (s) => Number(s.count))
+})
+
 export const jobStarted = (n = 1) => Effect.sync(() => jobsStarted.unsafeUpdate(n, []))
 export const jobReported = (kind: "complete" | "fail" | "terminate") =>
   Effect.sync(() => (kind === "complete" ? jobsCompleted : jobsFailed).unsafeUpdate(1, []))

@@ -11,14 +11,23 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Args, Command, Options } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Console, Effect, Option } from "effect"
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type { LocalnetManifest, LocalnetOptions } from "./index.js"
 import { EXAMPLE_AGENT_IMAGE } from "../domain/exampleAgent.js"
-import { createJobs, seedAgentMethod } from "./client.js"
-import { Localnet, type LocalnetManifest, type LocalnetOptions } from "./index.js"
 import { faultPaths } from "./server/admin.js"
 import { executionFaultKinds } from "./server/context.js"
+
+// The node and the client are loaded when a command runs (the command tree is part of every
+// `silvana-coordinator` invocation, and most never touch the localnet).
+const loadLocalnet = Effect.promise(() => import("./index.js"))
+const loadClient = Effect.promise(() => import("./client.js"))
 
 const manifestOption = Options.file("manifest").pipe(Options.withDescription("Manifest JSON file"))
 
@@ -74,6 +83,7 @@ const run = Command.make(
         }
         if (Option.isSome(o.state)) options.stateFile = o.state.value
         if (Option.isSome(o.socket)) options.socketPath = o.socket.value
+        const { Localnet } = yield* loadLocalnet
         const handle = yield* Localnet.make(options)
         const text = JSON.stringify(handle.manifest, null, 2)
         if (Option.isSome(o.manifest)) {
@@ -105,6 +115,7 @@ const seed = Command.make(
   (o) =>
     Effect.gen(function* () {
       const manifest = yield* readManifest(o.manifest)
+      const { seedAgentMethod } = yield* loadClient
       yield* attempt("seed", () =>
         seedAgentMethod(manifest, {
           developer: o.developer,
@@ -139,6 +150,7 @@ const createJobsCommand = Command.make(
   (o) =>
     Effect.gen(function* () {
       const manifest = yield* readManifest(o.manifest)
+      const { createJobs } = yield* loadClient
       let last = 0
       const result = yield* attempt("create-jobs", () =>
         createJobs(manifest, {

@@ -5,16 +5,11 @@
  */
 import * as path from "node:path"
 import { Duration, Effect, Option, Redacted, Schedule } from "effect"
-import { EXAMPLE_AGENT_IMAGE } from "../domain/exampleAgent.js"
 import { createJobs, type ManifestLike, seedAgentMethod } from "../localnet/client.js"
 import type { CoordinatorConfig } from "../layers/Config.js"
+import { DEMO } from "./demoApp.js"
 
-export const DEMO = {
-  developer: "silvana-demo",
-  agent: "add",
-  method: "add",
-  image: EXAMPLE_AGENT_IMAGE
-} as const
+export { DEMO }
 
 /** The config of a coordinator running against the embedded localnet's manifest. */
 export const configForLocalnet = (

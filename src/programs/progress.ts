@@ -1,33 +1,44 @@
 /**
  * progress — the live view of `npm start`: agents running, jobs by state, completions and
  * throughput. On a terminal it redraws one status line; elsewhere it logs a line every few seconds.
+ *
+ * The counters are `Metrics.jobTotals`, the same `/v1/status` serves (and `status` prints). The
+ * rate is over a sliding window (30 s by default): jobs settle in batches, so a per-tick rate
+ * would jump between 0 and the batch size while the flow is steady.
  */
-import { Clock, Duration, Effect, Metric, Schedule } from "effect"
+import { Clock, Duration, Effect, Schedule } from "effect"
 import { JobStore } from "../layers/JobStore.js"
 import * as Metrics from "../layers/Metrics.js"
 import { Sessions } from "../layers/Sessions.js"
 
-const counterValue = (m: typeof Metrics.jobsCompleted) => Effect.map(Metric.value(m), (s) => Number(s.count))
+/** Completions per second over the samples of the last `windowMs` (pure, for tests). */
+export const slidingRate = (samples: ReadonlyArray<{ readonly at: number; readonly completed: number }>): number => {
+  const first = samples[0]
+  const last = samples[samples.length - 1]
+  if (first === undefined || last === undefined || last.at <= first.at) return 0
+  return ((last.completed - first.completed) * 1000) / (last.at - first.at)
+}
 
-export const progress = (every: Duration.DurationInput = Duration.seconds(1)) =>
+export const progress = (every: Duration.DurationInput = Duration.seconds(1), window: Duration.DurationInput = Duration.seconds(30)) =>
   Effect.gen(function* () {
     const store = yield* JobStore
     const sessions = yield* Sessions
     const tty = process.stdout.isTTY === true
-    let last = { at: yield* Clock.currentTimeMillis, completed: yield* counterValue(Metrics.jobsCompleted) }
+    const windowMs = Duration.toMillis(window)
+    let samples: Array<{ at: number; completed: number }> = []
     let logged = 0
     const show = Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
       const stats = yield* store.stats
       const live = (yield* sessions.list).length
-      const completed = yield* counterValue(Metrics.jobsCompleted)
-      const failed = yield* counterValue(Metrics.jobsFailed)
-      const started = yield* counterValue(Metrics.jobsStarted)
-      const rate = ((completed - last.completed) * 1000) / Math.max(1, now - last.at)
-      last = { at: now, completed }
+      const totals = yield* Metrics.jobTotals
+      samples.push({ at: now, completed: totals.completed })
+      // keep one sample at or before the window's start, so the window is always full once it can be
+      while (samples.length > 2 && samples[1]!.at <= now - windowMs) samples = samples.slice(1)
+      const rate = slidingRate(samples)
       const line =
         `agents ${live} | pending ${stats.pending} | running ${stats.starting + stats.started + stats.held} | ` +
-        `started ${started} | completed ${completed} | failed ${failed} | ${rate.toFixed(1)} jobs/s`
+        `started ${totals.started} | completed ${totals.completed} | failed ${totals.failed} | ${rate.toFixed(1)} jobs/s`
       if (tty) {
         yield* Effect.sync(() => process.stdout.write(`\r\x1b[2K${line}`))
       } else if (now - logged >= 5000) {

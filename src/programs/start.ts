@@ -4,15 +4,16 @@
  * app served by the bundled example agent, and a steady flow of demo jobs with a live view.
  */
 import * as path from "node:path"
-import Docker from "dockerode"
-import { Console, Duration, Effect, Option } from "effect"
+import { Console, Effect, Option } from "effect"
 import { type AgentRuntimeKind } from "../layers/Config.js"
-import { dockerAnswers } from "../layers/runtime/dockerImage.js"
+import { resolveAgentRuntime } from "../layers/runtime/dockerImage.js"
+import { acquireStateLock } from "../layers/stateLock.js"
 import { Localnet } from "../localnet/index.js"
 import { Config } from "../layers/Config.js"
 import { privateUmask, secureStateDir } from "../layers/StateDir.js"
 import { coordinator } from "./coordinator.js"
 import { configForLocalnet, DEMO, demoJobs, seedDemo } from "./demo.js"
+import { preflight } from "./preflight.js"
 import { progress } from "./progress.js"
 
 const EMBEDDED_BANNER = [
@@ -27,18 +28,12 @@ const EMBEDDED_BANNER = [
  * offline by scripts/build-agent-image.sh), else as a local process — never a pull that cannot work.
  */
 const demoRuntime = (base: { readonly agentRuntime: Option.Option<AgentRuntimeKind> }) =>
-  Effect.gen(function* () {
-    if (Option.isSome(base.agentRuntime)) return base.agentRuntime
-    const docker = new Docker()
-    const engine = yield* dockerAnswers(Duration.seconds(2), docker)
-    if (!engine) return Option.some<AgentRuntimeKind>("process")
-    const image = yield* Effect.tryPromise(() => docker.getImage(DEMO.image).inspect()).pipe(Effect.option)
-    if (Option.isNone(image)) {
-      yield* Effect.logInfo(`Docker answers but has no ${DEMO.image} image (scripts/build-agent-image.sh builds it); the demo agent runs as a process`)
-      return Option.some<AgentRuntimeKind>("process")
-    }
-    return Option.some<AgentRuntimeKind>("docker")
-  })
+  Option.isSome(base.agentRuntime)
+    ? Effect.succeed(base.agentRuntime)
+    : resolveAgentRuntime({ requireImage: DEMO.image }).pipe(
+        Effect.tap((r) => Effect.logInfo(`agent runtime: ${r.kind} (${r.why})`)),
+        Effect.map((r) => Option.some<AgentRuntimeKind>(r.kind))
+      )
 
 export const embedded = Effect.gen(function* () {
   const base = yield* Config
@@ -55,10 +50,14 @@ export const embedded = Effect.gen(function* () {
   return yield* coordinator({ extras: [demoJobs(manifest), progress()] }).pipe(Effect.provideService(Config, config))
 })
 
+/** The daemon, holding the STATE_DIR lock first: a second instance refuses before it boots anything. */
 export const startDaemon = Effect.flatMap(Config, (c) =>
-  Effect.zipRight(
+  Effect.scoped(
     // Before anything writes there: the state directory and all it holds are the daemon's alone.
-    Effect.zipRight(privateUmask, secureStateDir(c.stateDir)),
-    Option.isSome(c.suiRpcUrl) ? coordinator() : Effect.scoped(embedded)
+    Effect.zipRight(privateUmask, secureStateDir(c.stateDir)).pipe(
+      Effect.zipRight(acquireStateLock(c.stateDir)),
+      Effect.zipRight(preflight(c)),
+      Effect.zipRight(Option.isSome(c.suiRpcUrl) ? coordinator() : embedded)
+    )
   )
 )

@@ -141,6 +141,8 @@ describe("Config", () => {
 
   it("describes every variable in config --help, and prints every one", () => {
     const help = configHelp()
+      .map((s) => `${s.name}  (unset: ${s.unset})\n${s.description}`)
+      .join("\n")
     const rendered = Config.render(Either.getOrThrow(load({})))
     for (const s of Object.values(settings)) {
       expect(s.description.length, s.name).toBeGreaterThan(10)

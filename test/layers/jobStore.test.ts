@@ -109,7 +109,8 @@ describe("JobStore", () => {
           }
           for (const j of all) {
             if (j.state === "held") expect(j.heldBy).toBeDefined()
-            if (j.state === "started" || j.state === "held") expect(j.jobId).toMatch(/^sn/)
+            expect(j.jobId).toMatch(/^sn/)
+            expect(Option.getOrThrow(t.get(j.jobId!)).jobSequence).toBe(j.jobSequence)
           }
           const heldSum = sessions.reduce((n, s) => n + t.heldBy(s).length, 0)
           expect(heldSum).toBe(stats.held)
@@ -122,6 +123,26 @@ describe("JobStore", () => {
       { numRuns: 300 }
     )
   })
+
+  it.effect("every job has an id from its arrival; it keeps it when started; a new attempt gets a fresh one", () =>
+    Effect.gen(function* () {
+      const store = yield* JobStore
+      yield* store.addPending(job(7))
+      const [pending] = yield* store.list("pending")
+      expect(pending!.jobId).toMatch(/^sn/)
+      yield* store.claimForStart(triples[1]!, 10)
+      const started = Option.getOrThrow(yield* store.markStarted(job(7).appInstance, 7n))
+      expect(started).toBe(pending!.jobId)
+      const held = Option.getOrThrow(yield* store.takeNext(sessions[0]!, triples[1]!))
+      expect(held.jobId).toBe(started)
+      expect((yield* store.report(sessions[0]!, started, "fail", "boom"))._tag).toBe("Accepted")
+      yield* store.resetToPending(job(7))
+      const [retried] = yield* store.list("pending")
+      expect(retried!.jobId).toMatch(/^sn/)
+      expect(retried!.jobId).not.toBe(started)
+      expect(Option.isNone(yield* store.get(started))).toBe(true)
+    }).pipe(Effect.provide(JobStore.layerMemory()))
+  )
 
   it.effect("a report moves a held job once; the same report again is a duplicate; another kind is refused", () =>
     Effect.gen(function* () {

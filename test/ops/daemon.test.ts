@@ -131,6 +131,8 @@ describe("the daemon process", () => {
     expect(jobsJson.code).toBe(0)
     const jobList = JSON.parse(jobsJson.output)
     expect(jobList.jobs.length).toBeLessThanOrEqual(5)
+    // every job the daemon lists has its id, whatever its state
+    for (const j of jobList.jobs) expect(j.job_id).toMatch(/^sn[1-9A-Za-z]+$/)
     expect(jobList.total).toBeGreaterThanOrEqual(jobList.jobs.length)
     const agents = await run(["agents", "--url", base])
     expect(agents.code).toBe(0)
@@ -143,10 +145,32 @@ describe("the daemon process", () => {
     const config = await run(["config", "--url", base])
     expect(config.code).toBe(0)
     expect(JSON.parse(config.output)).toMatchObject({ SUI_PRIVATE_KEY: "<redacted>", DOCKER_PASSWORD: "<redacted>", DOCKER_USERNAME: "ops-test" })
+    // the values in use, not "unset": the runtime chosen and the port the agent API listens on
+    expect(JSON.parse(config.output)).toMatchObject({ AGENT_RUNTIME: "process", GRPC_TCP_ADDRESS: expect.stringMatching(/^127\.0\.0\.1:[1-9]\d*$/) })
+    // status and the live line count the same jobs: /v1/status totals are the Prometheus counters
+    const status = await run(["status", "--url", base])
+    const totals = JSON.parse((await fetchAll("/v1/status")).text).totals
+    const m = parsePrometheus((await fetchAll("/metrics")).text)
+    expect(sampleValue(m, "silvana_jobs_completed_total")).toBeGreaterThanOrEqual(totals.completed)
+    expect(totals.completed).toBeGreaterThan(0)
+    const shown = /jobs since start: started (\d+), completed (\d+), failed (\d+)/.exec(status.output)
+    expect(shown, status.output).not.toBeNull()
+    expect(Number(shown![2])).toBeGreaterThan(0)
+    expect(Number(shown![2])).toBeLessThanOrEqual(totals.completed)
     const limit = await run(["jobs", "--url", base, "--limit", "0"])
     expect(limit.code).toBe(2)
     for (const r of [statusJson, jobsJson, agents, jobs, config]) printed.push(r.output)
   }, 60_000)
+
+  it("refuses a second start on the same STATE_DIR at once, naming the running daemon", async () => {
+    const second = await runCli(["start"], { ...env, HTTP_ADDRESS: "127.0.0.1:0", GRPC_SOCKET_PATH: `${env["GRPC_SOCKET_PATH"]}.2` })
+    printed.push(second.output)
+    expect(second.code).toBe(2)
+    expect(second.output.trim().split("\n")).toHaveLength(1)
+    expect(second.output).toMatch(/another coordinator is running on STATE_DIR .* \(pid \d+, started at \d{4}-/)
+    // and the running one is unaffected
+    expect((await get(base, "/ready")).status).toBe(200)
+  }, 120_000)
 
   it("never shows the coordinator key, session keys or the registry password anywhere", async () => {
     // agents have run: sessions (each with its own private key) were created through the agent API

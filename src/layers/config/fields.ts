@@ -10,7 +10,12 @@
  */
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
-import { Config as C, ConfigError, Either, LogLevel, Option, Redacted } from "effect"
+import * as C from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Either from "effect/Either"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 
 export interface HostPort {
   readonly host: string
@@ -259,7 +264,3 @@ export const formatConfigError = (error: ConfigError.ConfigError): string => {
   walk(error)
   return `invalid configuration: ${[...new Set(lines)].join("; ")}`
 }
-
-/** The settings as help text: one entry per variable, its description and its default. */
-export const settingsHelp = (settings: ReadonlyArray<Setting<unknown>>): string =>
-  settings.map((s) => `${s.name}  (unset: ${s.unset})\n    ${s.description}`).join("\n")

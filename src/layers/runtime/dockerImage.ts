@@ -4,6 +4,7 @@
  * credentials — then checking `docker_sha256` against the image's repo digests and id.
  */
 import Docker from "dockerode"
+import * as os from "node:os"
 import type { Readable } from "node:stream"
 import { Duration, Effect, Option, Redacted, Schedule } from "effect"
 import { EngineUnavailable, ImageDigestMismatch, ImagePullFailed } from "../AgentRuntime.js"
@@ -57,6 +58,36 @@ export const bridgeGateway = (docker: Docker = new Docker()) =>
     }),
     Effect.orElseSucceed(() => Option.none<string>())
   )
+
+/**
+ * The agent API's default TCP host: the Docker bridge gateway (what containers reach as
+ * host.docker.internal), else loopback. `docker0` is missing from `os.networkInterfaces()` while
+ * its link is down (no container runs), so the engine is asked when the interface list does not
+ * show it.
+ */
+export const defaultTcpHost = Effect.suspend(() => {
+  const v4 = os.networkInterfaces()["docker0"]?.find((a) => a.family === "IPv4")
+  if (v4 !== undefined) return Effect.succeed(v4.address)
+  return bridgeGateway().pipe(
+    Effect.timeout(Duration.seconds(2)),
+    Effect.map(Option.getOrElse(() => "127.0.0.1")),
+    Effect.orElseSucceed(() => "127.0.0.1")
+  )
+})
+
+/**
+ * The runtime agents get when AGENT_RUNTIME is unset: docker when an engine answers (and, for the
+ * embedded demo, has the demo's image — a pull that cannot work is never tried), else process.
+ */
+export const resolveAgentRuntime = (options: { readonly requireImage?: string } = {}, docker: Docker = new Docker()) =>
+  Effect.gen(function* () {
+    if (!(yield* dockerAnswers(Duration.seconds(2), docker))) return { kind: "process" as const, why: "no Docker engine answered" }
+    if (options.requireImage === undefined) return { kind: "docker" as const, why: "the Docker engine answered" }
+    const image = yield* Effect.tryPromise(() => docker.getImage(options.requireImage!).inspect()).pipe(Effect.option)
+    return Option.isSome(image)
+      ? { kind: "docker" as const, why: `the Docker engine has ${options.requireImage}` }
+      : { kind: "process" as const, why: `Docker answers but has no ${options.requireImage} image (scripts/build-agent-image.sh builds it)` }
+  })
 
 const normalizeDigest = (d: string) => d.trim().toLowerCase().replace(/^sha256:/, "")
 
