@@ -47,6 +47,7 @@ export class Sessions extends Context.Tag("silvana/Sessions")<Sessions, Sessions
     Sessions,
     Effect.gen(function* () {
       const store = yield* JobStore
+      const clock = yield* Effect.clock
       const live = new Map<SessionId, Session>()
       const perTriple = new Map<string, number>()
 
@@ -57,7 +58,7 @@ export class Sessions extends Context.Tag("silvana/Sessions")<Sessions, Sessions
             id: key.toSuiAddress() as SessionId,
             triple: Triple.make({ developer: triple.developer, agent: triple.agent, agentMethod: triple.agentMethod }),
             privateKey: Redacted.make(key.getSecretKey()),
-            createdAt: Date.now(),
+            createdAt: clock.unsafeCurrentTimeMillis(),
             containerId: undefined
           }
           live.set(session.id, session)

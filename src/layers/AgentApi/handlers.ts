@@ -5,7 +5,7 @@
  * Ownership is checked on every call: a session only ever sees, completes, fails or terminates the
  * jobs it received itself, and only for its own triple — stricter than the deployed coordinator.
  */
-import { Effect, Option } from "effect"
+import { Clock, Effect, Option } from "effect"
 import type { SessionId } from "../../domain/ids.js"
 import type { StoredJob } from "../../domain/job.js"
 import type {
@@ -88,7 +88,7 @@ export const getJob = (req: GetJobRequest, chain: string) =>
       })
       // From the job's creation on chain (its `created_at`, the creating transaction's clock, ms)
       // to an agent taking it: per triple (queue wait) and overall (dispatch latency).
-      const waited = Math.max(0, Date.now() - Number(job.createdAt))
+      const waited = Math.max(0, (yield* Clock.currentTimeMillis) - Number(job.createdAt))
       yield* Metrics.jobWaited(t, waited)
       yield* Metrics.jobDispatched(waited)
     }
