@@ -107,7 +107,7 @@ export const getJob = (req: GetJobRequest, chain: string) =>
       })
       // From the job's creation on chain (its `created_at`, the creating transaction's clock, ms)
       // to an agent taking it: per triple (queue wait) and overall (dispatch latency).
-      const waited = Math.max(0, Date.now() - Number(job.createdAt))
+      const waited = Math.max(0, (yield* Clock.currentTimeMillis) - Number(job.createdAt))
       yield* Metrics.jobWaited(t, waited)
       yield* Metrics.jobDispatched(waited)
     }
