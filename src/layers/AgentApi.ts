@@ -18,12 +18,15 @@ import { Cause, Context, Data, Duration, Effect, Exit, Fiber, Layer, Option, Run
 import { createServer, ServerError, Status } from "nice-grpc"
 import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health"
 import { ServerReflection, ServerReflectionService } from "nice-grpc-server-reflection"
-import { type ApiError, internalError, NotImplemented, Overloaded, ShuttingDown, toServerError } from "../api/errors.js"
+import { API_ERROR_TAGS, type ApiError, internalError, NotImplemented, Overloaded, ShuttingDown, toServerError } from "../api/errors.js"
+import * as A from "../api/appHandlers.js"
 import * as H from "../api/handlers.js"
+import * as P from "../api/proofHandlers.js"
 import {
   CoordinatorServiceDefinition,
   type CoordinatorServiceImplementation
 } from "../gen/silvana/coordinator/v1/coordinator.js"
+import { AppApi } from "./AppApi.js"
 import { Config, type HostPort } from "./Config.js"
 import { bridgeGateway } from "./runtime/dockerImage.js"
 import { JobStore } from "./JobStore.js"
@@ -59,6 +62,11 @@ export const SERVICE_NAME = "silvana.coordinator.v1.CoordinatorService"
 
 /** The RPCs this coordinator implements; every other RPC of the contract answers UNIMPLEMENTED. */
 const CORE_RPCS = new Set(["getJob", "completeJob", "failJob", "terminateJob", "agentMessage"])
+/** The job-scoped RPCs; implemented when the AppApi backend is part of the runtime. */
+const APP_RPCS = new Set([
+  "setKV", "getKV", "deleteKV", "addMetadata", "getMetadata", "createAppJob",
+  "submitProof", "getProof", "getBlockProof", "rejectProof", "readDataAvailability"
+])
 
 const descriptorSet = (): Uint8Array => {
   const here = path.dirname(fileURLToPath(import.meta.url))
@@ -116,9 +124,7 @@ const isApiError = (e: unknown): e is ApiError =>
   typeof e === "object" &&
   e !== null &&
   "_tag" in e &&
-  ["InvalidArgument", "Overloaded", "ShuttingDown", "NotImplemented", "StorageUnavailable"].includes(
-    (e as { _tag: string })._tag
-  )
+  (API_ERROR_TAGS as ReadonlyArray<string>).includes((e as { _tag: string })._tag)
 
 export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApiService>() {
   /** Options from Config. */
@@ -193,12 +199,25 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
           completeJob: (req, ctx) => serve(H.completeJob(req), ctx.signal),
           failJob: (req, ctx) => serve(H.failJob(req), ctx.signal),
           terminateJob: (req, ctx) => serve(H.terminateJob(req), ctx.signal),
-          agentMessage: (req, ctx) => serve(H.agentMessage(req), ctx.signal)
+          agentMessage: (req, ctx) => serve(H.agentMessage(req), ctx.signal),
+          setKV: (req, ctx) => serve(A.setKV(req), ctx.signal),
+          getKV: (req, ctx) => serve(A.getKV(req), ctx.signal),
+          deleteKV: (req, ctx) => serve(A.deleteKV(req), ctx.signal),
+          addMetadata: (req, ctx) => serve(A.addMetadata(req), ctx.signal),
+          getMetadata: (req, ctx) => serve(A.getMetadata(req), ctx.signal),
+          createAppJob: (req, ctx) => serve(A.createAppJob(req), ctx.signal),
+          submitProof: (req, ctx) => serve(P.submitProof(req), ctx.signal),
+          getProof: (req, ctx) => serve(P.getProof(req), ctx.signal),
+          getBlockProof: (req, ctx) => serve(P.getBlockProof(req), ctx.signal),
+          rejectProof: (req, ctx) => serve(P.rejectProof(req), ctx.signal),
+          readDataAvailability: (req, ctx) => serve(P.readDataAvailability(req), ctx.signal)
         }
+        const withApp = Option.isSome(Context.getOption(runtime.context, AppApi))
+        const implemented = (key: string) => CORE_RPCS.has(key) || (withApp && APP_RPCS.has(key))
         const impl = Object.fromEntries(
           Object.entries(CoordinatorServiceDefinition.methods).map(([key, method]) => [
             key,
-            Metrics.timedRpc(method.name, CORE_RPCS.has(key)
+            Metrics.timedRpc(method.name, implemented(key)
               ? (core[key as keyof CoordinatorServiceImplementation] as (req: unknown, ctx: unknown) => Promise<unknown>)
               : async () => {
                   await refuseIfDraining()

@@ -5,6 +5,7 @@
  * internals are not modelled) and the blocks / proof calculation tables start empty. The fields
  * the coordinator reads (`jobs`, `methods`, `settlements`) are exact.
  */
+import { ProofCalculationLayout } from "./appLayouts.js"
 import { objectTable, opt, struct, vec, vecMap, vecSet, type MoveLayout } from "./moveValue.js"
 
 export const AppMethodLayout = struct("AppMethod", [
@@ -300,6 +301,7 @@ export const namedLayouts: Record<string, MoveLayout> = {
   SilvanaApp: SilvanaAppLayout,
   AppNames: AppNamesLayout,
   AppInstanceCap: AppInstanceCapLayout,
+  ProofCalculation: ProofCalculationLayout,
   "Field<u64>": dofFieldLayout("u64"),
   "Field<string>": dofFieldLayout("string"),
   "Field<address>": dofFieldLayout("address")
