@@ -6,6 +6,7 @@
 import type { SuiGrpcClient } from "@mysten/sui/grpc"
 import { Duration, Effect } from "effect"
 import { grpcCode } from "./rpc.js"
+import { classifySubmitError } from "./settlementFailure.js"
 
 /** What became of a submitted transaction. */
 export type ExecOutcome =
@@ -51,8 +52,6 @@ export const lookupExecuted = (client: SuiGrpcClient, digest: string) =>
     Effect.option
   )
 
-const TRANSIENT = new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "INTERNAL", "UNKNOWN", "RESOURCE_EXHAUSTED", "CANCELLED"])
-
 /**
  * Submits signed bytes until there is a definite answer: executed (now or on an earlier attempt
  * whose answer was lost), or refused with a non-transient status. Transient failures are retried
@@ -75,7 +74,7 @@ export const submitSigned = (
       const message = cause instanceof Error ? cause.message : String(cause)
       const prior = yield* lookupExecuted(client, tx.digest)
       if (prior._tag === "Some") return prior.value
-      if (TRANSIENT.has(code)) {
+      if (classifySubmitError(code) === "resubmit") {
         retry.onRetry()
         const base = Math.min(retry.maxMs, retry.initialMs * 2 ** Math.min(attempt++, 16))
         const delay = Math.round(base / 2 + Math.random() * (base / 2))

@@ -3,10 +3,11 @@
  * to two in-flight transactions), split off the richest coin at start, retired when poor, refilled
  * when empty, and small coins ("dust") merged into pool coins through later gas payments.
  */
+import type { SuiGrpcClient } from "@mysten/sui/grpc"
+import type { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { Transaction } from "@mysten/sui/transactions"
 import { normalizeSuiAddress } from "@mysten/sui/utils"
 import { Duration, Effect, Metric, Queue } from "effect"
-import type { SuiClientService } from "../layers/SuiClient.js"
 import { settlementLowBalance } from "./metrics.js"
 import { type GasCoin, listSuiCoins } from "./settleTx.js"
 
@@ -18,8 +19,16 @@ export interface GasPoolStats {
   maxInflightPerCoin: number
 }
 
+/** The coordinator's account as the pool needs it (the SuiClient service is one). */
+export interface GasAccount {
+  readonly client: SuiGrpcClient
+  readonly keypair: Ed25519Keypair
+  /** `0x` + 64 hex. */
+  readonly address: string
+}
+
 export interface GasPoolSettings {
-  readonly sui: SuiClientService
+  readonly sui: GasAccount
   readonly gasPrice: bigint
   readonly poolSize: number
   readonly minCoinBalance: bigint

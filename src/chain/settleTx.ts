@@ -7,7 +7,7 @@ import type { SuiGrpcClient } from "@mysten/sui/grpc"
 import type { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { Transaction, TransactionDataBuilder } from "@mysten/sui/transactions"
 import { normalizeSuiAddress } from "@mysten/sui/utils"
-import type { OutboxOp } from "../layers/Journal.js"
+import type { OutboxOp } from "../domain/outbox.js"
 import { addCall, type AppCall, createdJobSequences, createsJob, decodeCall } from "./appCalls.js"
 import { MulticallExecutedEvent } from "./moveTypes.js"
 

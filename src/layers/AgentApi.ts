@@ -18,10 +18,10 @@ import { Cause, Context, Data, Duration, Effect, Exit, Fiber, Layer, Option, Run
 import { createServer, ServerError, Status } from "nice-grpc"
 import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health"
 import { ServerReflection, ServerReflectionService } from "nice-grpc-server-reflection"
-import { API_ERROR_TAGS, type ApiError, internalError, NotImplemented, Overloaded, ShuttingDown, toServerError } from "../api/errors.js"
-import * as A from "../api/appHandlers.js"
-import * as H from "../api/handlers.js"
-import * as P from "../api/proofHandlers.js"
+import * as A from "./AgentApi/appHandlers.js"
+import { API_ERROR_TAGS, type ApiError, internalError, NotImplemented, Overloaded, ShuttingDown, toServerError } from "./AgentApi/errors.js"
+import * as H from "./AgentApi/handlers.js"
+import * as P from "./AgentApi/proofHandlers.js"
 import {
   CoordinatorServiceDefinition,
   type CoordinatorServiceImplementation
@@ -36,6 +36,8 @@ import { Sessions } from "./Sessions.js"
 
 export interface AgentApiOptions {
   readonly socketPath: string
+  /** Group the socket is given to (mode 0660), so that only its members can connect. */
+  readonly socketGroup?: number | undefined
   /** `port: 0` picks a free port. */
   readonly tcp: HostPort
   readonly maxMessageBytes: number
@@ -120,6 +122,19 @@ const prepareSocketPath = (p: string) =>
     catch: (e) => new AgentApiStartError({ message: `GRPC_SOCKET_PATH: ${(e as Error).message}` })
   })
 
+/** `GRPC_SOCKET_GROUP`: a gid, or a group name looked up in /etc/group. */
+export const resolveGroup = (group: string) =>
+  Effect.try({
+    try: () => {
+      if (/^\d+$/.test(group)) return Number(group)
+      const line = readFileSync("/etc/group", "utf8").split("\n").find((l) => l.split(":")[0] === group)
+      const gid = line === undefined ? NaN : Number(line.split(":")[2])
+      if (!Number.isSafeInteger(gid)) throw new Error(`no group named ${group}`)
+      return gid
+    },
+    catch: (e) => new AgentApiStartError({ message: `GRPC_SOCKET_GROUP: ${(e as Error).message}` })
+  })
+
 const isApiError = (e: unknown): e is ApiError =>
   typeof e === "object" &&
   e !== null &&
@@ -132,10 +147,12 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
     Effect.gen(function* () {
       const c = yield* Config
       const tcp = Option.isSome(c.grpcTcpAddress) ? c.grpcTcpAddress.value : { host: yield* defaultTcpHost, port: 50051 }
-      return { c, tcp }
-    }).pipe(Effect.map(({ c, tcp }) =>
+      const socketGroup = Option.isSome(c.grpcSocketGroup) ? yield* resolveGroup(c.grpcSocketGroup.value) : undefined
+      return { c, tcp, socketGroup }
+    }).pipe(Effect.map(({ c, tcp, socketGroup }) =>
       AgentApi.layerWith({
         socketPath: path.resolve(c.grpcSocketPath),
+        socketGroup,
         tcp,
         maxMessageBytes: c.grpcMaxMessageBytes,
         chain: c.suiChain,
@@ -266,7 +283,10 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
           Effect.gen(function* () {
             yield* listen(servers[0], `unix://${options.socketPath}`, "GRPC_SOCKET_PATH")
             yield* Effect.tryPromise({
-              try: () => fs.chmod(options.socketPath, 0o660),
+              try: async () => {
+                await fs.chmod(options.socketPath, 0o660)
+                if (options.socketGroup !== undefined) await fs.chown(options.socketPath, process.getuid?.() ?? -1, options.socketGroup)
+              },
               catch: (e) => new AgentApiStartError({ message: `GRPC_SOCKET_PATH: chmod failed: ${(e as Error).message}` })
             })
             const host = options.tcp.host.includes(":") ? `[${options.tcp.host}]` : options.tcp.host

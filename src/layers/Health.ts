@@ -20,6 +20,8 @@ import { SuiClient, type SuiClientService } from "./SuiClient.js"
 
 export interface CheckResult {
   readonly healthy: boolean
+  /** Healthy but impaired (e.g. a method whose agents cannot start): `/health` says `degraded`, still 200. */
+  readonly degraded?: boolean
   readonly details: Readonly<Record<string, unknown>>
 }
 
@@ -30,6 +32,8 @@ export interface HealthReport {
   readonly ready: boolean
   /** Names of the checks that are not healthy. */
   readonly failing: ReadonlyArray<string>
+  /** Names of the healthy checks that report themselves degraded. */
+  readonly degraded: ReadonlyArray<string>
   readonly checks: Readonly<Record<string, CheckResult>>
   readonly uptimeSeconds: number
 }
@@ -42,6 +46,13 @@ export interface HealthService {
   readonly unregister: (name: string) => Effect.Effect<void>
   /** Runs every check concurrently, each bounded by the check timeout. */
   readonly report: Effect.Effect<HealthReport>
+  /** Runs the checks and keeps the result as the one `latest` answers. */
+  readonly refresh: Effect.Effect<HealthReport>
+  /**
+   * The last refreshed report (with the current readiness), without running any check: what
+   * `/health` and `/metrics` serve, so that a scrape never calls the node. Refreshes once if none yet.
+   */
+  readonly latest: Effect.Effect<HealthReport>
   readonly setReady: (ready: boolean) => Effect.Effect<void>
   readonly ready: Effect.Effect<boolean>
 }
@@ -84,17 +95,30 @@ export class Health extends Context.Tag("silvana/Health")<Health, HealthService>
           concurrency: "unbounded"
         })
         const failing = results.filter(([, r]) => !r.healthy).map(([name]) => name)
+        const degraded = results.filter(([, r]) => r.healthy && r.degraded === true).map(([name]) => name)
         return {
           healthy: failing.length === 0,
           ready: yield* Ref.get(readyRef),
           failing,
+          degraded,
           checks: Object.fromEntries(results),
           uptimeSeconds: Math.round((Date.now() - startedAt) / 1000)
         } satisfies HealthReport
       }).pipe(Effect.withSpan("Health.report"))
 
+      const lastReport = yield* Ref.make(Option.none<HealthReport>())
+      const refresh = Effect.tap(report, (r) => Ref.set(lastReport, Option.some(r)))
+      const latest = Effect.flatMap(Ref.get(lastReport), (last) =>
+        Option.match(last, {
+          onNone: () => refresh,
+          onSome: (r) => Effect.map(Ref.get(readyRef), (ready) => ({ ...r, ready }))
+        })
+      )
+
       return Health.of({
         register,
+        refresh,
+        latest,
         registerScoped: (name, check) => Effect.acquireRelease(register(name, check), () => unregister(name)),
         unregister,
         report,

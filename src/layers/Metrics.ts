@@ -69,6 +69,12 @@ export const containerExits = Metric.counter("silvana_container_exits_total", {
   incremental: true
 })
 
+/** Agents that could not start, by triple and back-off step (label `step`: retry, give_up). */
+export const agentStartFailures = Metric.counter("silvana_agent_start_failures_total", {
+  description: "Agents that could not start, by triple and back-off step (retry, give_up)",
+  incremental: true
+})
+
 // ---- chain ----------------------------------------------------------------------------------
 
 /** Transactions by outcome (label `outcome`: success, failure, error) and kind (label `kind`). */
@@ -181,6 +187,8 @@ export const agents = (active: number, free: number) =>
   })
 export const containerStarted = (millis: number) => Effect.sync(() => containerStart.unsafeUpdate(millis, []))
 export const containerExited = (reason: string) => Effect.sync(() => containerExits.unsafeUpdate(1, labels("reason", reason)))
+export const agentStartFailed = (t: Parameters<typeof tripleLabels>[0], step: "retry" | "give_up") =>
+  Effect.sync(() => agentStartFailures.unsafeUpdate(1, [...tripleLabels(t), ...labels("step", step)]))
 export const transaction = (kind: string, outcome: "success" | "failure" | "error", ops: number) =>
   Effect.sync(() => {
     transactions.unsafeUpdate(1, labels("kind", kind, "outcome", outcome))

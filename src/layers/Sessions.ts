@@ -8,6 +8,7 @@ import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { Context, Data, Effect, Layer, Option, Redacted } from "effect"
 import { type SessionId, Triple, tripleKey } from "../domain/ids.js"
 import type { JobReport } from "../domain/job.js"
+import { shortSecret } from "../domain/redact.js"
 import { JobStore } from "./JobStore.js"
 
 export interface Session {
@@ -21,7 +22,7 @@ export interface Session {
 
 export class SessionNotFound extends Data.TaggedError("SessionNotFound")<{ readonly sessionId: string }> {
   override get message() {
-    return `unknown session ${this.sessionId}`
+    return `unknown session ${shortSecret(this.sessionId)}`
   }
 }
 
@@ -85,7 +86,7 @@ export class Sessions extends Context.Tag("silvana/Sessions")<Sessions, Sessions
           }
           // Release even for an unknown id: revocation is idempotent and must never strand jobs.
           return store.releaseSession(id, reason)
-        }).pipe(Effect.withSpan("Sessions.revoke", { attributes: { session_id: id } }))
+        }).pipe(Effect.withSpan("Sessions.revoke", { attributes: { session_id: shortSecret(id) } }))
 
       return Sessions.of({
         create,

@@ -9,6 +9,7 @@ import { SuiGrpcClient } from "@mysten/sui/grpc"
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { fromBase64, fromHex, normalizeSuiAddress } from "@mysten/sui/utils"
 import { GrpcTransport } from "@protobuf-ts/grpc-transport"
+import { redactUrl } from "../domain/redact.js"
 import { Context, Data, Effect, Layer, Option, Redacted, type Scope } from "effect"
 import { Config } from "./Config.js"
 
@@ -124,7 +125,8 @@ export const makeSuiClient = (settings: SuiClientSettings): Effect.Effect<SuiCli
       address,
       packageId: normalizeSuiAddress(settings.packageId),
       registryId: Option.map(Option.fromNullable(settings.registryId), normalizeSuiAddress),
-      url: settings.url
+      // for display only (logs, /health): credentials in the node URL never leave this module
+      url: redactUrl(settings.url)
     }
   })
 

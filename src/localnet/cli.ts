@@ -14,6 +14,7 @@ import * as path from "node:path"
 import { Args, Command, Options } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Option } from "effect"
+import { EXAMPLE_AGENT_IMAGE } from "../domain/exampleAgent.js"
 import { createJobs, seedAgentMethod } from "./client.js"
 import { Localnet, type LocalnetManifest, type LocalnetOptions } from "./index.js"
 import { faultPaths } from "./server/admin.js"
@@ -93,7 +94,7 @@ const seed = Command.make(
     developer: Options.text("developer").pipe(Options.withDefault("silvana")),
     agent: Options.text("agent").pipe(Options.withDefault("add")),
     method: Options.text("method").pipe(Options.withDefault("add")),
-    image: Options.text("image").pipe(Options.withDefault("silvana/agent-add:latest")),
+    image: Options.text("image").pipe(Options.withDefault(EXAMPLE_AGENT_IMAGE)),
     sha256: Options.text("sha256").pipe(Options.optional),
     memoryGb: Options.integer("memory-gb").pipe(Options.withDefault(1)),
     cpus: Options.integer("cpus").pipe(Options.withDefault(1)),

@@ -8,6 +8,7 @@
  */
 import { Effect, Option, Redacted, Ref, Schedule } from "effect"
 import type { Triple } from "../domain/ids.js"
+import { shortSecret } from "../domain/redact.js"
 import { AgentApi } from "../layers/AgentApi.js"
 import { type AgentHandle, AgentRuntime, type ExitInfo } from "../layers/AgentRuntime.js"
 import { Config } from "../layers/Config.js"
@@ -28,6 +29,8 @@ export interface SessionOutcome {
   readonly sessionId: string
   readonly triple: Triple
   readonly exit: ExitInfo
+  /** Set when the agent could not be started (the runtime refused or failed); the dispatcher backs off. */
+  readonly startError?: string | undefined
   /** Jobs the session still held when it ended; they were reported failed. */
   readonly failedJobs: number
   readonly startedAt: number
@@ -74,6 +77,7 @@ export const agentSession = (triple: Triple, method: MethodSpec, coordinatorId: 
     const startedAt = Date.now()
     const endReason = yield* Ref.make("shutdown")
     const failedCount = yield* Ref.make(0)
+    let startError: string | undefined
     // Whatever the session still held is failed on chain with the reason (`shutdown` when the
     // daemon stops it); recording retries while the Journal is briefly unavailable.
     const cleanup = Effect.gen(function* () {
@@ -92,7 +96,7 @@ export const agentSession = (triple: Triple, method: MethodSpec, coordinatorId: 
       )
       yield* Ref.set(failedCount, held.length)
       if (held.length > 0) yield* Effect.logWarning("jobs held by the ended agent were reported failed", { count: held.length, reason })
-    }).pipe(Effect.annotateLogs("session_id", session.id))
+    }).pipe(Effect.annotateLogs("session_id", shortSecret(session.id)))
     // Containers reach the host's TCP listener as host.docker.internal; processes use it directly.
     const tcpUrl =
       runtime.kind === "docker" && !method.requiresTee
@@ -128,16 +132,18 @@ export const agentSession = (triple: Triple, method: MethodSpec, coordinatorId: 
         return info
       })
     ).pipe(
-      Effect.catchAll((error) =>
-        Effect.as(Effect.logError("agent could not start", { error: error.message }), {
+      // The dispatcher logs start failures, one line per back-off step.
+      Effect.catchAll((error) => {
+        startError = error.message
+        return Effect.as(Effect.logDebug("agent could not start", { error: error.message }), {
           reason: "lost" as const,
           exitCode: null,
           signal: null,
           message: `agent could not start: ${error.message}`
         })
-      ),
+      }),
       Effect.tap((info) => Ref.set(endReason, info.message)),
-      Effect.annotateLogs("session_id", session.id),
+      Effect.annotateLogs("session_id", shortSecret(session.id)),
       Effect.ensuring(cleanup)
     )
 
@@ -145,6 +151,7 @@ export const agentSession = (triple: Triple, method: MethodSpec, coordinatorId: 
       sessionId: session.id,
       triple,
       exit,
+      startError,
       failedJobs: yield* Ref.get(failedCount),
       startedAt,
       endedAt: Date.now()

@@ -10,9 +10,11 @@ import { Duration, Effect, Fiber, Layer, Option } from "effect"
 import { normalizeAppInstance } from "../domain/ids.js"
 import { AgentApi } from "../layers/AgentApi.js"
 import { AgentRuntime } from "../layers/AgentRuntime.js"
+import { agentRuntimeLayer } from "../layers/runtime/index.js"
 import { ChainEvents } from "../layers/ChainEvents.js"
 import { ChainState } from "../layers/ChainState.js"
 import { Config } from "../layers/Config.js"
+import { Health } from "../layers/Health.js"
 import { HttpApi } from "../layers/HttpApi.js"
 import { JobStore } from "../layers/JobStore.js"
 import { Journal } from "../layers/Journal.js"
@@ -21,10 +23,13 @@ import { AppApi } from "../layers/AppApi.js"
 import { reportsFromSettlement } from "../layers/Reports.js"
 import { Sessions } from "../layers/Sessions.js"
 import { Settlement } from "../layers/Settlement.js"
+import { StatusFeed } from "../layers/StatusFeed.js"
 import { SuiClient } from "../layers/SuiClient.js"
 import { discover } from "./discover.js"
 import { defaultDispatchOptions, type DispatchOptions, makeDispatcher } from "./dispatch.js"
 import { reconcile, reconcileOnce } from "./reconcile.js"
+import { defaultStartBackoff } from "./startBackoff.js"
+import { startTroubleCheck } from "./startFailures.js"
 
 /** The chain side: node client, durable journal, event stream, registry, settlement. */
 export const ChainLive = Layer.mergeAll(ChainEvents.layer(), ChainState.layer, Registry.layer(), Settlement.layer()).pipe(
@@ -35,12 +40,12 @@ export const ChainLive = Layer.mergeAll(ChainEvents.layer(), ChainState.layer, R
 /** Every service of the daemon, given Config; the agent runtime can be replaced (tests, embedding). */
 export const coordinatorLayer = <E, R>(runtime: Layer.Layer<AgentRuntime, E, R>, chainClock: () => number = Date.now) =>
   AgentApi.layer.pipe(
-    Layer.provideMerge(Layer.mergeAll(Sessions.layer, reportsFromSettlement, runtime, AppApi.layerLive)),
+    Layer.provideMerge(Layer.mergeAll(Sessions.layer, reportsFromSettlement, runtime, StatusFeed.layer, AppApi.layerLive)),
     Layer.provideMerge(JobStore.layerWithClock(chainClock)),
     Layer.provideMerge(ChainLive)
   )
 
-export const CoordinatorLive = coordinatorLayer(AgentRuntime.layer)
+export const CoordinatorLive = coordinatorLayer(agentRuntimeLayer)
 
 export interface CoordinatorOptions {
   readonly dispatch?: Partial<Omit<DispatchOptions, "coordinatorId">>
@@ -95,13 +100,28 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
       yield* journal.trackAppInstance(normalizeAppInstance(ai)).pipe(Effect.ignoreLogged)
     }
 
+    const feed = yield* StatusFeed
+    const runtimeKind = (yield* AgentRuntime).kind
+    const hooks = options.dispatch?.hooks ?? {}
     const dispatcher = yield* makeDispatcher({
       ...defaultDispatchOptions(coordinatorId),
       prefetchPerSession: config.dispatchPrefetch,
       maxAgentsPerTriple: config.maxAgentsPerTriple,
+      startBackoff: { ...defaultStartBackoff, maxMillis: config.agentStartBackoffMaxSecs * 1000, giveUpAfter: config.agentStartAttempts },
       ...options.dispatch,
-      coordinatorId
+      coordinatorId,
+      // The status page sees every agent start and end, besides whatever the caller watches.
+      hooks: {
+        onStarted: (session, handle) =>
+          Effect.zipRight(feed.agentStarted(session, handle, runtimeKind), hooks.onStarted?.(session, handle) ?? Effect.void),
+        onEnded: (outcome) => Effect.zipRight(feed.agentEnded(outcome), hooks.onEnded?.(outcome) ?? Effect.void)
+      }
     })
+    yield* feed.setWaitingSource(
+      Effect.map(dispatcher.waiting, (ws) => ws.map((w) => ({ triple: w.triple, reason: w.reason })))
+    )
+    const health = yield* Effect.serviceOption(Health)
+    if (Option.isSome(health)) yield* health.value.registerScoped("agents", startTroubleCheck(dispatcher.startTrouble))
     const discoverFiber = yield* Effect.forkScoped(
       discover({
         coordinatorId,

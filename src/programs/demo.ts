@@ -5,6 +5,7 @@
  */
 import * as path from "node:path"
 import { Duration, Effect, Option, Redacted, Schedule } from "effect"
+import { EXAMPLE_AGENT_IMAGE } from "../domain/exampleAgent.js"
 import { createJobs, type ManifestLike, seedAgentMethod } from "../localnet/client.js"
 import type { CoordinatorConfig } from "../layers/Config.js"
 
@@ -12,7 +13,7 @@ export const DEMO = {
   developer: "silvana-demo",
   agent: "add",
   method: "add",
-  image: "silvana/add-agent:dev"
+  image: EXAMPLE_AGENT_IMAGE
 } as const
 
 /** The config of a coordinator running against the embedded localnet's manifest. */

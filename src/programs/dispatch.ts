@@ -11,7 +11,9 @@
  * - bounded prefetch: no more jobs are started on chain than the triple's sessions can take soon,
  *   so other coordinators can take the rest;
  * - methods this host cannot run (memory, CPUs, TEE) and methods missing from the registry are left
- *   for other coordinators with one log line, not retried in a loop.
+ *   for other coordinators with one log line, not retried in a loop;
+ * - an agent that cannot start backs its triple off (startBackoff.ts): exponential, capped, one log
+ *   line per step; when the back-off gives up, the triple's started jobs are failed on chain.
  */
 import * as os from "node:os"
 import { Clock, Duration, Effect, FiberMap, FiberSet, Option, Ref } from "effect"
@@ -26,6 +28,8 @@ import { Registry } from "../layers/Registry.js"
 import * as Metrics from "../layers/Metrics.js"
 import { Settlement } from "../layers/Settlement.js"
 import { agentSession, type MethodSpec, type SessionHooks } from "./agentSession.js"
+import { defaultStartBackoff, healthyStart, isDegraded, type StartBackoffPolicy, type StartHealth, type StartTrouble, startBatch } from "./startBackoff.js"
+import { afterSession } from "./startFailures.js"
 
 export interface DispatchOptions {
   /** Coordinator address, written on agents' labels and env. */
@@ -37,6 +41,8 @@ export interface DispatchOptions {
   readonly pollMillis: number
   /** How long a triple whose method is missing or cannot run here is left alone. */
   readonly blockMillis: number
+  /** Back-off of triples whose agent cannot start. */
+  readonly startBackoff: StartBackoffPolicy
   readonly hooks?: SessionHooks
 }
 
@@ -45,10 +51,12 @@ export const defaultDispatchOptions = (coordinatorId: string): DispatchOptions =
   prefetchPerSession: 32,
   maxAgentsPerTriple: 1,
   pollMillis: 20,
-  blockMillis: 60_000
+  blockMillis: 60_000,
+  startBackoff: defaultStartBackoff
 })
 
 interface TripleState {
+  readonly triple: TripleRef
   /** Sessions running or waiting for a permit. */
   live: number
   /** Sessions waiting for a permit. */
@@ -56,7 +64,16 @@ interface TripleState {
   /** Jobs in a start transaction now. */
   starting: number
   blockedUntil: number
+  /** Why the triple is left alone until `blockedUntil`. */
+  blockedReason: string | undefined
   method: Option.Option<MethodSpec>
+  start: StartHealth
+}
+
+/** A triple that has work but no running agent, and why (for the status page). */
+export interface WaitingTriple {
+  readonly triple: TripleRef
+  readonly reason: string
 }
 
 /** Why a method cannot run on this host, or `undefined` when it can. */
@@ -76,6 +93,10 @@ export interface Dispatcher {
   readonly activeSessions: Effect.Effect<number>
   /** Waits until no session runs, or `timeout` passes; then interrupts the rest (agents stopped). */
   readonly drain: (timeout: Duration.DurationInput) => Effect.Effect<void>
+  /** Triples waiting for a permit or left alone (method missing, memory, CPUs, TEE), with why. */
+  readonly waiting: Effect.Effect<ReadonlyArray<WaitingTriple>>
+  /** Triples whose last agent start failed (backing off or degraded). */
+  readonly startTrouble: Effect.Effect<ReadonlyArray<StartTrouble>>
 }
 
 /** Builds the dispatcher in the current scope; its sessions live in that scope. */
@@ -85,7 +106,7 @@ export const makeDispatcher = (options: DispatchOptions) =>
     const store = yield* JobStore
     const registry = yield* Registry
     const settlement = yield* Settlement
-    const context = yield* Effect.context<Config | Sessions | AgentApi | AgentRuntime | Reports>()
+    const context = yield* Effect.context<Config | Sessions | AgentApi | AgentRuntime | Reports | JobStore>()
     const permits = yield* Effect.makeSemaphore(config.maxConcurrentAgents)
     const sessions = yield* FiberMap.make<string>()
     const topUps = yield* FiberSet.make()
@@ -98,7 +119,16 @@ export const makeDispatcher = (options: DispatchOptions) =>
       const k = tripleKey(t)
       let s = triples.get(k)
       if (s === undefined) {
-        s = { live: 0, waiting: 0, starting: 0, blockedUntil: 0, method: Option.none() }
+        s = {
+          triple: { developer: t.developer, agent: t.agent, agentMethod: t.agentMethod },
+          live: 0,
+          waiting: 0,
+          starting: 0,
+          blockedUntil: 0,
+          blockedReason: undefined,
+          method: Option.none(),
+          start: healthyStart
+        }
         triples.set(k, s)
       }
       return s
@@ -155,9 +185,12 @@ export const makeDispatcher = (options: DispatchOptions) =>
               st.waiting -= 1
               yield* Ref.update(waitingTotal, (n) => n - 1)
               const ready = yield* store.startedCount(t)
-              const started = ready > 0 ? ready : yield* startJobs(t, options.prefetchPerSession)
+              const batch = startBatch(options.startBackoff, st.start, options.prefetchPerSession)
+              const started = ready > 0 ? ready : yield* startJobs(t, batch)
               if (started === 0) return
-              yield* agentSession(triple, method, options.coordinatorId, options.hooks ?? {})
+              const outcome = yield* agentSession(triple, method, options.coordinatorId, options.hooks ?? {})
+              st.start = yield* afterSession(options.startBackoff, t, st.start, outcome)
+              st.blockedUntil = Math.max(st.blockedUntil, st.start.retryAt)
             })
           )
         ),
@@ -179,6 +212,7 @@ export const makeDispatcher = (options: DispatchOptions) =>
           const missing = found.left.reason !== "Unavailable"
           // A missing method is an answer: leave the jobs alone for a while. A failed read is retried soon.
           st.blockedUntil = now + (missing ? options.blockMillis : 2_000)
+          st.blockedReason = missing ? "no agent method registered for this triple" : `registry read failed: ${found.left.message}`
           yield* (missing ? Effect.logWarning : Effect.logDebug)(
             missing
               ? "no agent method registered for this triple; its jobs are left for other coordinators"
@@ -190,6 +224,7 @@ export const makeDispatcher = (options: DispatchOptions) =>
         const reason = hostCannotRun(found.right, host)
         if (reason !== undefined) {
           st.blockedUntil = now + options.blockMillis
+          st.blockedReason = reason
           yield* Effect.logWarning(`leaving this method's jobs for other coordinators: ${reason}`, {
             developer: t.developer,
             agent: t.agent,
@@ -216,12 +251,14 @@ export const makeDispatcher = (options: DispatchOptions) =>
         }
         // A live session takes further jobs through GetJob; top it up unless others wait for a permit.
         const running = st.live - st.waiting
-        if (running > 0 && !someoneWaits) {
+        // (A triple whose agent failed to start is not topped up: its next agent probes with one job.)
+        if (running > 0 && !someoneWaits && st.start.failures === 0) {
           const inReserve = (yield* store.startedCount(t)) + st.starting
           const want = Math.min(n, options.prefetchPerSession * running - inReserve)
           if (want > 0) yield* FiberSet.run(topUps, startJobs(t, want))
         }
-        if (st.live < options.maxAgentsPerTriple && n > options.prefetchPerSession * st.live && !someoneWaits) {
+        // A triple whose agent failed to start gets no second agent until one starts.
+        if (st.start.failures === 0 && st.live < options.maxAgentsPerTriple && n > options.prefetchPerSession * st.live && !someoneWaits) {
           yield* launch(t, method.value)
         }
       }
@@ -262,5 +299,29 @@ export const makeDispatcher = (options: DispatchOptions) =>
         yield* FiberMap.clear(sessions)
       })
 
-    return { run, activeSessions: Effect.sync(countLive), drain } satisfies Dispatcher
+    const waiting = Effect.map(Clock.currentTimeMillis, (now) => {
+      const out: Array<WaitingTriple> = []
+      for (const st of triples.values()) {
+        const triple = st.triple
+        if (st.blockedUntil > now && st.blockedReason !== undefined) out.push({ triple, reason: st.blockedReason })
+        else if (st.waiting > 0) {
+          out.push({ triple, reason: `waiting for an agent permit (all ${config.maxConcurrentAgents} of MAX_CONCURRENT_AGENTS in use)` })
+        }
+      }
+      return out
+    })
+
+    const startTrouble = Effect.sync(() =>
+      [...triples.values()]
+        .filter((st) => st.start.failures > 0)
+        .map((st): StartTrouble => ({
+          triple: st.triple,
+          failures: st.start.failures,
+          degraded: isDegraded(options.startBackoff, st.start),
+          lastError: st.start.lastError,
+          retryAt: st.start.retryAt
+        }))
+    )
+
+    return { run, activeSessions: Effect.sync(countLive), drain, waiting, startTrouble } satisfies Dispatcher
   })

@@ -7,18 +7,20 @@ import { mkdtempSync, readFileSync, existsSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { build } from "esbuild"
-import { ConfigProvider, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Redacted } from "effect"
+import { ConfigProvider, Effect, Exit, Fiber, HashMap, Layer, Logger, LogLevel, Option, Redacted } from "effect"
 import { coordinatorConfig, Config } from "../../src/layers/Config.js"
 import { AgentRuntime, defaultRuntimeOptions } from "../../src/layers/AgentRuntime.js"
 import { processLayer } from "../../src/layers/runtime/process.js"
 import { ChainState } from "../../src/layers/ChainState.js"
+import { Health, type HealthReport } from "../../src/layers/Health.js"
 import { SuiClient } from "../../src/layers/SuiClient.js"
 import { createJobs, seedAgentMethod } from "../../src/localnet/client.js"
 import { type LocalnetHandle, startLocalnet } from "../../src/localnet/index.js"
 import { coordinatorLayer, coordinatorProgram, type CoordinatorOptions } from "../../src/programs/coordinator.js"
 import { configForLocalnet } from "../../src/programs/demo.js"
 
-export type AgentMode = "ok" | "fail-odd" | "always-fail" | "hang" | "crash" | "slow"
+/** `unstartable`: the method's image has no command in the process runtime, so no agent starts. */
+export type AgentMode = "ok" | "fail-odd" | "always-fail" | "hang" | "crash" | "slow" | "unstartable"
 
 export interface TripleSpec {
   readonly developer: string
@@ -86,9 +88,21 @@ export interface E2E {
   readonly createJobs: (method: string, count: number) => Promise<ReadonlyArray<bigint>>
   readonly records: () => ReadonlyArray<Record>
   /** Jobs of the app instance still on chain (pending, running or Failed), by sequence. */
-  readonly chainJobs: (seqs: ReadonlyArray<bigint>) => Promise<ReadonlyArray<{ seq: bigint; status: string; attempts: number }>>
+  readonly chainJobs: (
+    seqs: ReadonlyArray<bigint>
+  ) => Promise<ReadonlyArray<{ seq: bigint; status: string; attempts: number; error: string | undefined }>>
+  /** Log lines of level warning and above the coordinator wrote, oldest first. */
+  readonly logs: ReadonlyArray<LogLine>
+  /** The coordinator's health report (the same checks `/health` runs). */
+  readonly health: () => Promise<HealthReport>
   readonly stop: () => Promise<void>
   readonly close: () => Promise<void>
+}
+
+export interface LogLine {
+  readonly level: string
+  readonly message: string
+  readonly annotations: Readonly<globalThis.Record<string, unknown>>
 }
 
 export interface E2EOptions {
@@ -110,7 +124,9 @@ export const startE2E = async (options: E2EOptions): Promise<E2E> => {
   }
   const bundle = await agentBundle()
   const commands = Object.fromEntries(
-    options.triples.map((t) => [`test/${t.mode}`, { entrypoint: [process.execPath, bundle, recordFile, t.mode], cmd: [] }])
+    options.triples
+      .filter((t) => t.mode !== "unstartable")
+      .map((t) => [`test/${t.mode}`, { entrypoint: [process.execPath, bundle, recordFile, t.mode], cmd: [] }])
   )
   const env = {
     MAX_CONCURRENT_AGENTS: "2",
@@ -131,11 +147,23 @@ export const startE2E = async (options: E2EOptions): Promise<E2E> => {
   const { layer: runtime, counts } = countingRuntime(
     processLayer({ ...defaultRuntimeOptions, stopGraceMs: 2_000, stateDir: dir, commands })
   )
-  const quiet = process.env["TEST_LOGS"] === undefined ? Logger.minimumLogLevel(LogLevel.Warning) : Layer.empty
+  const logs: Array<LogLine> = []
+  const collector = Logger.make(({ annotations, logLevel, message }) => {
+    if (!LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)) return
+    const parts = Array.isArray(message) ? message : [message]
+    const text = parts.map((m) => (typeof m === "string" ? m : JSON.stringify(m))).join(" ")
+    logs.push({ level: logLevel.label, message: text, annotations: Object.fromEntries(HashMap.toEntries(annotations)) })
+  })
+  const loggers = Layer.merge(
+    process.env["TEST_LOGS"] === undefined ? Logger.minimumLogLevel(LogLevel.Warning) : Layer.empty,
+    Logger.add(collector)
+  )
+  const health = await Effect.runPromise(Health.make())
   const program = Effect.scoped(coordinatorProgram({ reconcileEvery: "5 seconds", ...options.coordinator })).pipe(
     Effect.provide(coordinatorLayer(runtime, () => localnet.chain.now())),
     Effect.provideService(Config, config),
-    Effect.provide(quiet)
+    Effect.provideService(Health, health),
+    Effect.provide(loggers)
   )
   const fiber = Effect.runFork(program)
 
@@ -155,6 +183,8 @@ export const startE2E = async (options: E2EOptions): Promise<E2E> => {
     createJobs: createJobsOn(manifest),
     records: () => readRecords(recordFile),
     chainJobs,
+    logs,
+    health: () => Effect.runPromise(health.report),
     stop,
     close: async () => {
       await stop()
@@ -174,7 +204,14 @@ export const chainJobsOf = (manifest: Manifest) => {
     Effect.runPromise(
       Effect.scoped(
         Effect.flatMap(ChainState, (c) => c.jobs(manifest.appInstanceId, seqs)).pipe(
-          Effect.map((jobs) => jobs.map((j) => ({ seq: j.jobSequence, status: j.status._tag, attempts: j.attempts })))
+          Effect.map((jobs) =>
+            jobs.map((j) => ({
+              seq: j.jobSequence,
+              status: j.status._tag,
+              attempts: j.attempts,
+              error: j.status._tag === "Failed" ? j.status.error : undefined
+            }))
+          )
         )
       ).pipe(Effect.provide(chainLayer))
     )

@@ -197,3 +197,25 @@ describe("JobStore due times", () => {
     expect(t.pendingTriples()).toEqual([{ triple: triples[1], pending: 1 }])
   })
 })
+
+describe("JobStore: a triple whose agent cannot start", () => {
+  it("failStarted fails only that triple's started jobs, as reports with the reason; held jobs stay with their session", () => {
+    const t = new JobTable({ coordinatorId: "c", chain: "x" })
+    const ids = [0, 3, 6, 9].map((seq) => t.addStarted(job(seq, triples[0]!)))
+    const other = t.addStarted(job(1, triples[1]!))
+    const held = t.takeNext(sessions[0]!, triples[0]!)
+    expect(Option.map(held, (j) => j.jobId)).toEqual(Option.some(ids[0]))
+    const reports = t.failStarted(triples[0]!, sessions[1]!, "agent could not start (5 attempts): boom")
+    expect(reports.map((r) => r.jobSequence)).toEqual([3n, 6n, 9n])
+    for (const r of reports) {
+      expect(r).toMatchObject({ kind: "fail", sessionId: sessions[1], error: "agent could not start (5 attempts): boom" })
+    }
+    expect(t.startedCount(triples[0]!)).toBe(0)
+    expect(t.startedCount(triples[1]!)).toBe(1)
+    expect(Option.map(t.get(ids[0]!), (j) => j.state)).toEqual(Option.some("held"))
+    expect(Option.map(t.get(other), (j) => j.state)).toEqual(Option.some("started"))
+    expect(t.stats()).toMatchObject({ failed: 3, held: 1, started: 1 })
+    // a second call finds nothing left to fail
+    expect(t.failStarted(triples[0]!, sessions[1]!, "again")).toEqual([])
+  })
+})

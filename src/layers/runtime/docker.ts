@@ -35,6 +35,7 @@ import {
   type RuntimeOptions,
   forkRunLimit
 } from "../AgentRuntime.js"
+import { shortSecret } from "../../domain/redact.js"
 import { demuxInto } from "./demux.js"
 import {
   bridgeGateway,
@@ -313,7 +314,7 @@ export const makeDockerRuntime = (options: DockerRuntimeOptions) =>
         return handle
       }).pipe(
         Effect.withSpan("AgentRuntime.start", {
-          attributes: { image: spec.image, session_id: spec.labels.sessionId, developer: spec.labels.developer }
+          attributes: { image: spec.image, session_id: shortSecret(spec.labels.sessionId), developer: spec.labels.developer }
         })
       )
 

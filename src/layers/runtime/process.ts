@@ -15,6 +15,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Config as C, ConfigError, Deferred, Duration, Effect, Either, Fiber, Layer, type Scope } from "effect"
+import { EXAMPLE_AGENT_IMAGE } from "../../domain/exampleAgent.js"
 import {
   type AgentHandle,
   type AgentInfo,
@@ -32,6 +33,7 @@ import {
   UnknownAgentImage,
   forkRunLimit
 } from "../AgentRuntime.js"
+import { shortSecret } from "../../domain/redact.js"
 import { TailBuffer } from "./logTail.js"
 
 /** How to run an image as a process: `entrypoint` then `cmd` (which `spec.command` replaces). */
@@ -51,9 +53,9 @@ export interface ProcessRuntimeOptions extends RuntimeOptions {
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..")
 
-/** The bundled example agent is served out of the box: `silvana/add-agent:dev` runs examples/add-agent. */
+/** The bundled example agent is served out of the box: EXAMPLE_AGENT_IMAGE runs examples/add-agent. */
 export const defaultProcessCommands: ProcessCommands = {
-  "silvana/add-agent:dev": {
+  [EXAMPLE_AGENT_IMAGE]: {
     entrypoint: [process.execPath, "--import", "tsx"],
     cmd: [path.join(repoRoot, "examples", "add-agent", "main.ts")],
     cwd: repoRoot
@@ -161,7 +163,7 @@ const PASSTHROUGH_ENV = ["PATH", "HOME", "TMPDIR", "LANG", "TZ"] as const
 export const makeProcessRuntime = (options: ProcessRuntimeOptions) =>
   Effect.gen(function* () {
     const recordDir = path.resolve(options.stateDir, "agents")
-    yield* Effect.sync(() => fs.mkdirSync(recordDir, { recursive: true }))
+    yield* Effect.sync(() => fs.mkdirSync(recordDir, { recursive: true, mode: 0o700 }))
     const recordPath = (pid: number) => path.join(recordDir, `${pid}.json`)
     const live = new Set<AgentHandle>()
 
@@ -221,7 +223,7 @@ export const makeProcessRuntime = (options: ProcessRuntimeOptions) =>
         )
         const pid = child.pid!
         const record: PidRecord = { pid, startTime: procStartTime(pid), name, image: spec.image, owner: spec.labels }
-        fs.writeFileSync(recordPath(pid), JSON.stringify(record))
+        fs.writeFileSync(recordPath(pid), JSON.stringify(record), { mode: 0o600 })
 
         const stdout = new TailBuffer(options.logTailBytes)
         const stderr = new TailBuffer(options.logTailBytes)
@@ -294,7 +296,7 @@ export const makeProcessRuntime = (options: ProcessRuntimeOptions) =>
         )
         return handle
       }).pipe(
-        Effect.withSpan("AgentRuntime.start", { attributes: { image: spec.image, session_id: spec.labels.sessionId } })
+        Effect.withSpan("AgentRuntime.start", { attributes: { image: spec.image, session_id: shortSecret(spec.labels.sessionId) } })
       )
 
     const list = (coordinatorId: string) =>

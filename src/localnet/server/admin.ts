@@ -11,7 +11,21 @@
  *   GET  /status
  */
 import * as http from "node:http"
-import type { LocalnetFaults } from "../index.js"
+
+/** Faults on demand for resilience tests. */
+export interface LocalnetFaults {
+  /** Ends every live subscription stream with UNAVAILABLE. */
+  dropSubscriptions(): void
+  pauseCheckpoints(): void
+  resumeCheckpoints(): void
+  /** Drops history below `checkpoint` (reported as `lowest_available_checkpoint`). */
+  pruneBelow(checkpoint: bigint | number): void
+  /** The next `count` ExecuteTransaction calls fail (UNAVAILABLE, or ABORTED version conflict). */
+  failNextExecutions(count: number, kind: "unavailable" | "version-conflict"): void
+  /** Delay added to every call. */
+  setLatencyMs(ms: number): void
+  setFilteredEventsUnimplemented(on: boolean): void
+}
 
 export interface AdminServer {
   readonly url: string

@@ -8,14 +8,14 @@
  */
 import * as os from "node:os"
 import { Effect, Option } from "effect"
-import { arg } from "../chain/appCalls.js"
+import { arg } from "../../chain/appCalls.js"
 import type {
   GetBlockProofRequest, GetBlockProofResponse, GetProofRequest, GetProofResponse, ReadDataAvailabilityRequest,
   ReadDataAvailabilityResponse, RejectProofRequest, RejectProofResponse, SubmitProofRequest, SubmitProofResponse
-} from "../gen/silvana/coordinator/v1/coordinator.js"
-import type { AppApiService } from "../layers/AppApi.js"
-import { AppApi } from "../layers/AppApi.js"
-import { Sessions } from "../layers/Sessions.js"
+} from "../../gen/silvana/coordinator/v1/coordinator.js"
+import type { AppApiService } from "../AppApi.js"
+import { AppApi } from "../AppApi.js"
+import { Sessions } from "../Sessions.js"
 import { callAndWait, queueCall } from "./chainCall.js"
 import { Internal, InvalidArgument, NotImplemented, StorageUnavailable } from "./errors.js"
 import { isRefusal, jobScope, scopeOrStatus } from "./jobScope.js"

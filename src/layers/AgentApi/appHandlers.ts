@@ -4,12 +4,12 @@
  * message (the deployed answer style); writes wait for their transaction and return its digest.
  */
 import { Effect } from "effect"
-import { arg } from "../chain/appCalls.js"
+import { arg } from "../../chain/appCalls.js"
 import type {
   AddMetadataRequest, AddMetadataResponse, CreateAppJobRequest, CreateAppJobResponse, DeleteKVRequest, DeleteKVResponse,
   GetKVRequest, GetKVResponse, GetMetadataRequest, GetMetadataResponse, Metadata, SetKVRequest, SetKVResponse
-} from "../gen/silvana/coordinator/v1/coordinator.js"
-import type { AppInstanceFields } from "../layers/AppChain.js"
+} from "../../gen/silvana/coordinator/v1/coordinator.js"
+import type { AppInstanceFields } from "../AppChain.js"
 import { callAndWait } from "./chainCall.js"
 import { type ApiError, Internal, InvalidArgument } from "./errors.js"
 import { isRefusal, jobScope, type Scoped } from "./jobScope.js"

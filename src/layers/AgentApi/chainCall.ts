@@ -4,8 +4,8 @@
  * depends on it, awaited until its transaction executed.
  */
 import { Effect } from "effect"
-import type { AppCall } from "../chain/appCalls.js"
-import type { CallOutcome } from "../layers/Settlement.js"
+import type { AppCall } from "../../chain/appCalls.js"
+import type { CallOutcome } from "../Settlement.js"
 import { StorageUnavailable } from "./errors.js"
 import type { Scoped } from "./jobScope.js"
 

@@ -6,8 +6,8 @@
  * jobs it received itself, and only for its own triple — stricter than the deployed coordinator.
  */
 import { Effect, Option } from "effect"
-import type { SessionId } from "../domain/ids.js"
-import type { StoredJob } from "../domain/job.js"
+import type { SessionId } from "../../domain/ids.js"
+import type { StoredJob } from "../../domain/job.js"
 import type {
   AgentMessageRequest,
   AgentMessageResponse,
@@ -20,14 +20,16 @@ import type {
   Job,
   TerminateJobRequest,
   TerminateJobResponse
-} from "../gen/silvana/coordinator/v1/coordinator.js"
-import { LogLevel } from "../gen/silvana/coordinator/v1/coordinator.js"
-import { JobStore, type ReportKind } from "../layers/JobStore.js"
-import * as Metrics from "../layers/Metrics.js"
-import { Reports } from "../layers/Reports.js"
-import { type Session, Sessions } from "../layers/Sessions.js"
+} from "../../gen/silvana/coordinator/v1/coordinator.js"
+import { LogLevel } from "../../gen/silvana/coordinator/v1/coordinator.js"
+import { JobStore, type ReportKind } from "../JobStore.js"
+import * as Metrics from "../Metrics.js"
+import { Reports } from "../Reports.js"
+import { type Session, Sessions } from "../Sessions.js"
+import { StatusFeed } from "../StatusFeed.js"
 import { type InvalidArgument, StorageUnavailable } from "./errors.js"
 import * as V from "./validate.js"
+import { shortSecret } from "../../domain/redact.js"
 
 const refuse = (message: string) => ({ success: false, message })
 
@@ -58,7 +60,7 @@ export const toWireJob = (job: StoredJob, chain: string): Job => ({
 
 const liveSession = (id: SessionId) => Effect.flatMap(Sessions, (s) => s.get(id))
 
-const unknownSession = (id: string) => refuse(`unknown session ${id}`)
+const unknownSession = (id: string) => refuse(`unknown session ${shortSecret(id)}`)
 
 export const getJob = (req: GetJobRequest, chain: string) =>
   Effect.gen(function* () {
@@ -66,13 +68,13 @@ export const getJob = (req: GetJobRequest, chain: string) =>
     const developer = yield* V.name("developer", req.developer)
     const agent = yield* V.name("agent", req.agent)
     const agentMethod = yield* V.name("agent_method", req.agentMethod)
-    yield* Effect.annotateCurrentSpan({ session_id: sessionId, developer, agent, agent_method: agentMethod })
+    yield* Effect.annotateCurrentSpan({ session_id: shortSecret(sessionId), developer, agent, agent_method: agentMethod })
     const session = yield* liveSession(sessionId)
     if (Option.isNone(session)) return unknownSession(sessionId) satisfies GetJobResponse
     const t = session.value.triple
     if (t.developer !== developer || t.agent !== agent || t.agentMethod !== agentMethod) {
       return refuse(
-        `session ${sessionId} serves ${t.developer}/${t.agent}/${t.agentMethod}, not ${developer}/${agent}/${agentMethod}`
+        `session ${shortSecret(sessionId)} serves ${t.developer}/${t.agent}/${t.agentMethod}, not ${developer}/${agent}/${agentMethod}`
       ) satisfies GetJobResponse
     }
     const store = yield* JobStore
@@ -101,7 +103,7 @@ const settleReport = (rawSession: string, rawJob: string, kind: ReportKind, erro
   Effect.gen(function* () {
     const sessionId = yield* V.sessionId(rawSession)
     const jobId = yield* V.jobId(rawJob)
-    yield* Effect.annotateCurrentSpan({ session_id: sessionId, job_id: jobId, report: kind })
+    yield* Effect.annotateCurrentSpan({ session_id: shortSecret(sessionId), job_id: jobId, report: kind })
     const session = yield* liveSession(sessionId)
     if (Option.isNone(session)) return unknownSession(sessionId)
     const store = yield* JobStore
@@ -126,7 +128,7 @@ const settleReport = (rawSession: string, rawJob: string, kind: ReportKind, erro
         return { success: true, message: `job ${jobId} ${kind} recorded` }
       }
     }
-  }).pipe(Effect.annotateLogs({ session_id: rawSession, job_id: rawJob }))
+  }).pipe(Effect.annotateLogs({ session_id: shortSecret(rawSession), job_id: rawJob }))
 
 export const completeJob = (req: CompleteJobRequest): Effect.Effect<CompleteJobResponse, InvalidArgument | StorageUnavailable, JobStore | Sessions | Reports> =>
   settleReport(req.sessionId, req.jobId, "complete").pipe(Effect.withSpan("AgentApi.CompleteJob", spanOptions))
@@ -154,6 +156,9 @@ const logAt = (level: LogLevel, message: string) => {
   }
 }
 
+const levelName = (level: LogLevel): string =>
+  level > LogLevel.LOG_LEVEL_UNSPECIFIED && LogLevel[level] !== undefined ? LogLevel[level].replace("LOG_LEVEL_", "").toLowerCase() : "info"
+
 /** An agent's log line, logged with its session (and job) context. Works before any job. */
 export const agentMessage = (req: AgentMessageRequest) =>
   Effect.gen(function* () {
@@ -167,15 +172,17 @@ export const agentMessage = (req: AgentMessageRequest) =>
       const store = yield* JobStore
       const job = yield* store.get(jobId)
       if (Option.isNone(job) || job.value.heldBy !== sessionId) {
-        return refuse(`job ${jobId} is not held by session ${sessionId}`) satisfies AgentMessageResponse
+        return refuse(`job ${jobId} is not held by session ${shortSecret(sessionId)}`) satisfies AgentMessageResponse
       }
       jobAnnotation = { job_id: jobId, app_instance: job.value.appInstance }
     }
     const t = session.value.triple
+    const feed = yield* Effect.serviceOption(StatusFeed)
+    if (Option.isSome(feed)) yield* feed.value.agentMessage(sessionId, levelName(req.level), message)
     yield* logAt(req.level, message).pipe(
       Effect.annotateLogs({
         source: "agent",
-        session_id: sessionId,
+        session_id: shortSecret(sessionId),
         developer: t.developer,
         agent: t.agent,
         agent_method: t.agentMethod,

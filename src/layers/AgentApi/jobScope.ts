@@ -5,11 +5,11 @@
  * or into a gRPC status, as the contract says for that RPC.
  */
 import { Effect, Option } from "effect"
-import type { JobId, SessionId } from "../domain/ids.js"
-import type { StoredJob } from "../domain/job.js"
-import { AppApi, type AppApiService } from "../layers/AppApi.js"
-import { JobStore } from "../layers/JobStore.js"
-import { type Session, Sessions } from "../layers/Sessions.js"
+import type { JobId, SessionId } from "../../domain/ids.js"
+import type { StoredJob } from "../../domain/job.js"
+import { AppApi, type AppApiService } from "../AppApi.js"
+import { JobStore } from "../JobStore.js"
+import { type Session, Sessions } from "../Sessions.js"
 import { NotFound, NotImplemented, PermissionDenied } from "./errors.js"
 import * as V from "./validate.js"
 
