@@ -58,7 +58,7 @@ export const startAppApi = async (o: { net?: LocalnetHandle; dir?: string } = {}
   const sui = makeSuiClient(net.manifest.grpcUrl)
 
   /** A job of `method` created on chain, started by us and taken by a new session of its triple. */
-  const holdJob = async (method: string = METHOD, extra: Partial<JobData> = {}) => {
+  const holdJob = async (method: string = METHOD, extra: Partial<JobData> = {}, take = true) => {
     const triple = method === "merge" ? mergeTriple : proveTriple
     const { jobSequences } = await createJobs(net.manifest, { count: 1, method })
     const seq = jobSequences[0]!
@@ -71,6 +71,7 @@ export const startAppApi = async (o: { net?: LocalnetHandle; dir?: string } = {}
     }
     await runtime.runPromise(Effect.flatMap(JobStore, (s) => s.addStarted(data)))
     const session = await runtime.runPromise(Effect.flatMap(Sessions, (s) => s.create(triple)))
+    if (!take) return { sessionId: session.id as string, jobId: "", seq }
     const got = await client.getJob({ ...triple, sessionId: session.id })
     if (got.job === undefined) throw new Error("GetJob handed out nothing")
     return { sessionId: session.id as string, jobId: got.job.jobId, seq }
