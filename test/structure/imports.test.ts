@@ -1,6 +1,7 @@
 /**
  * The import graph of `src/` has no circle, and imports point one way between the tiers:
- * domain (and the generated code) ← chain ← localnet / layers / sdk ← programs ← cli ← main, index.
+ * domain (and the generated code) ← chain, web (the status page's assets) ← localnet / layers / sdk ←
+ * programs ← cli ← main, index.
  * A circle anywhere, even a type-only one, fails here with the files that form it.
  */
 import * as path from "node:path"
@@ -16,11 +17,15 @@ const tiers: Record<string, number> = {
   gen: 0,
   domain: 0,
   chain: 1,
+  // the status page's bundler and browser code: they import nothing of the daemon
+  web: 1,
   localnet: 2,
   layers: 2,
   sdk: 2,
   programs: 3,
   cli: 4,
+  // process-level signal handling, used by main only
+  "signals.ts": 4,
   "main.ts": 5,
   "index.ts": 5
 }

@@ -25,7 +25,8 @@ import { LogLevel } from "../../gen/silvana/coordinator/v1/coordinator.js"
 import { JobStore, type ReportKind } from "../JobStore.js"
 import * as Metrics from "../Metrics.js"
 import { Reports } from "../Reports.js"
-import { type Session, Sessions } from "../Sessions.js"
+import { bindingOf, type Session, Sessions } from "../Sessions.js"
+import { bindingRefusal, type Transport } from "./binding.js"
 import { StatusFeed } from "../StatusFeed.js"
 import { type InvalidArgument, StorageUnavailable } from "./errors.js"
 import * as V from "./validate.js"
@@ -59,6 +60,21 @@ export const toWireJob = (job: StoredJob, chain: string): Job => ({
 })
 
 const liveSession = (id: SessionId) => Effect.flatMap(Sessions, (s) => s.get(id))
+
+/**
+ * Why this call may not use the session it names (AgentApi/binding.ts), or `undefined`. Malformed
+ * and unknown ids pass here: the handler answers them as it always did.
+ */
+export const bindingCheck = (rawSession: string, transport: Transport) =>
+  Effect.gen(function* () {
+    if (!/^0x[0-9a-f]{64}$/.test(rawSession)) return undefined
+    const sessionId = rawSession as SessionId
+    const session = yield* liveSession(sessionId)
+    if (Option.isNone(session)) return transport._tag === "SessionSocket" && transport.sessionId !== sessionId ? bindingRefusal(sessionId, undefined, transport) : undefined
+    const refusal = bindingRefusal(sessionId, yield* bindingOf(session.value), transport)
+    if (refusal !== undefined) yield* Effect.logDebug("call refused: not from the session's agent", { session_id: shortSecret(sessionId) })
+    return refusal
+  })
 
 const unknownSession = (id: string) => refuse(`unknown session ${shortSecret(id)}`)
 
