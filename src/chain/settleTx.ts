@@ -8,6 +8,7 @@ import type { Keypair } from "@mysten/sui/cryptography"
 import { Transaction, TransactionDataBuilder } from "@mysten/sui/transactions"
 import { normalizeSuiAddress } from "@mysten/sui/utils"
 import type { OutboxOp } from "../domain/outbox.js"
+import { addCall, type AppCall, createdJobSequences, createsJob, decodeCall } from "./appCalls.js"
 import { MulticallExecutedEvent } from "./moveTypes.js"
 
 /** A gas coin reference (one in-flight transaction at a time). */
@@ -18,10 +19,11 @@ export interface GasCoin {
   balance: bigint
 }
 
-/** One multicall command: the ops of one app instance. */
+/** One command: a multicall of job ops of one app instance, or one app call (`ops` = [that op]). */
 export interface MulticallGroup {
   readonly appInstance: string
   readonly ops: ReadonlyArray<OutboxOp>
+  readonly call?: AppCall
 }
 
 /** Longest error text sent on chain (bytes of UTF-8); longer texts are cut. */
@@ -39,7 +41,8 @@ export const clampError = (error: string): string => {
 }
 
 /** Bytes an op adds to a transaction (a u64 or two, plus its error text). */
-export const opBytes = (op: OutboxOp): number => 16 + (op.error === null ? 0 : new TextEncoder().encode(op.error).length + 4)
+export const opBytes = (op: OutboxOp): number =>
+  16 + (op.error === null ? 0 : new TextEncoder().encode(op.error).length + 4) + (op.payload === null ? 0 : op.payload.length)
 
 /**
  * Groups ops by app instance (first-appearance order): at most `perCall` ops and
@@ -47,7 +50,13 @@ export const opBytes = (op: OutboxOp): number => 16 + (op.error === null ? 0 : n
  */
 export const groupOps = (ops: ReadonlyArray<OutboxOp>, perCall: number): MulticallGroup[] => {
   const byApp = new Map<string, OutboxOp[]>()
+  const calls: MulticallGroup[] = []
   for (const op of ops) {
+    // App calls run after the instance's job ops of the same transaction, one command each.
+    if (op.kind === "call") {
+      calls.push({ appInstance: op.appInstance, ops: [op], call: decodeCall(op.payload ?? "{}") })
+      continue
+    }
     const list = byApp.get(op.appInstance)
     if (list === undefined) byApp.set(op.appInstance, [op])
     else list.push(op)
@@ -68,7 +77,7 @@ export const groupOps = (ops: ReadonlyArray<OutboxOp>, perCall: number): Multica
     }
     if (current.length > 0) groups.push({ appInstance, ops: current })
   }
-  return groups
+  return [...groups, ...calls]
 }
 
 export interface BuiltTx {
@@ -101,6 +110,11 @@ export const buildSettlementTx = async (input: {
   for (const g of input.groups) {
     const isv = input.sharedVersions.get(g.appInstance)
     if (isv === undefined) throw new Error(`no shared version known for app instance ${g.appInstance}`)
+    const instance = tx.sharedObjectRef({ objectId: normalizeSuiAddress(g.appInstance), initialSharedVersion: isv.toString(), mutable: true })
+    if (g.call !== undefined) {
+      addCall(tx, input.packageId, instance, g.call)
+      continue
+    }
     const complete = g.ops.filter((o) => o.kind === "complete").map((o) => o.jobSequence)
     const fail = g.ops.filter((o) => o.kind === "fail")
     const terminate = g.ops.filter((o) => o.kind === "terminate").map((o) => o.jobSequence)
@@ -108,7 +122,7 @@ export const buildSettlementTx = async (input: {
     tx.moveCall({
       target: `${input.packageId}::app_instance::multicall_app_job_operations`,
       arguments: [
-        tx.sharedObjectRef({ objectId: normalizeSuiAddress(g.appInstance), initialSharedVersion: isv.toString(), mutable: true }),
+        instance,
         tx.pure.vector("u64", complete),
         tx.pure.vector("u64", fail.map((o) => o.jobSequence)),
         tx.pure.vector("string", fail.map((o) => o.error ?? "")),
@@ -125,7 +139,7 @@ export const buildSettlementTx = async (input: {
   return { bytes, signature, digest: TransactionDataBuilder.getDigestFromBytes(bytes) }
 }
 
-export type OpResult = { readonly id: number; readonly state: "done" | "rejected" }
+export type OpResult = { readonly id: number; readonly state: "done" | "rejected"; readonly outcome?: string }
 
 /**
  * Per-op results from the `MulticallExecutedEvent`s of an executed transaction (one per multicall
@@ -143,7 +157,18 @@ export const resultsFromEvents = (
     })
     .map((e) => MulticallExecutedEvent.parse(e.bcs))
   const out: OpResult[] = []
-  groups.forEach((g, i) => {
+  // App calls of an executed transaction are done; a job-creating one records the sequence it got.
+  const created = createdJobSequences(events, packageId)
+  let nextCreated = 0
+  for (const g of groups) {
+    if (g.call === undefined) continue
+    const op = g.ops[0]!
+    if (createsJob(g.call)) {
+      const seq = created[nextCreated++]
+      out.push({ id: op.id, state: seq === null || seq === undefined ? "rejected" : "done", outcome: seq === null || seq === undefined ? "none" : `job_sequence=${seq}` })
+    } else out.push({ id: op.id, state: "done" })
+  }
+  groups.filter((g) => g.call === undefined).forEach((g, i) => {
     const ev = multicalls[i]
     if (ev === undefined) return
     const lookup = (jobs: ReadonlyArray<string>, results: ReadonlyArray<boolean>) => {
@@ -158,6 +183,7 @@ export const resultsFromEvents = (
       start: lookup(ev.start_jobs, ev.start_results)
     }
     for (const op of g.ops) {
+      if (op.kind === "call") continue
       const r = byKind[op.kind].get(op.jobSequence.toString())
       if (r === undefined) continue
       out.push({ id: op.id, state: r ? "done" : "rejected" })

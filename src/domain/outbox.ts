@@ -3,7 +3,8 @@
  * terminate a job), durably queued in the Journal before it is sent, and its state as it goes.
  */
 
-export type OpKind = "start" | "complete" | "fail" | "terminate"
+/** `call` = one Move call of the app instance on behalf of a job (its `payload` says which). */
+export type OpKind = "start" | "complete" | "fail" | "terminate" | "call"
 /** `queued` → `inflight` (in a signed tx) → `done` | `rejected` (chain said false) | `aborted` (Move abort). */
 export type OpState = "queued" | "inflight" | "done" | "rejected" | "aborted"
 
@@ -14,6 +15,8 @@ export interface NewOp {
   readonly jobSequence: bigint
   readonly error?: string | undefined
   readonly session?: string | undefined
+  /** For `call` ops: the JSON of the call (function and arguments). */
+  readonly payload?: string | undefined
 }
 
 export interface OutboxOp {
@@ -28,4 +31,5 @@ export interface OutboxOp {
   readonly attempts: number
   readonly outcome: string | null
   readonly createdAt: number
+  readonly payload: string | null
 }

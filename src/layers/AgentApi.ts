@@ -21,12 +21,15 @@ import { makeRateLimiter, type RateLimitOptions } from "./AgentApi/rateLimit.js"
 import { createServer, ServerError, Status } from "nice-grpc"
 import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health"
 import { ServerReflection, ServerReflectionService } from "nice-grpc-server-reflection"
-import { type ApiError, internalError, NotImplemented, Overloaded, ShuttingDown, toServerError } from "./AgentApi/errors.js"
+import * as A from "./AgentApi/appHandlers.js"
+import { API_ERROR_TAGS, type ApiError, internalError, NotImplemented, Overloaded, ShuttingDown, toServerError } from "./AgentApi/errors.js"
 import * as H from "./AgentApi/handlers.js"
+import * as P from "./AgentApi/proofHandlers.js"
 import {
   CoordinatorServiceDefinition,
   type CoordinatorServiceImplementation
 } from "../gen/silvana/coordinator/v1/coordinator.js"
+import { AppApi } from "./AppApi.js"
 import { Config, type HostPort } from "./Config.js"
 import { defaultTcpHost } from "./runtime/dockerImage.js"
 import { JobStore } from "./JobStore.js"
@@ -79,6 +82,11 @@ export const SERVICE_NAME = "silvana.coordinator.v1.CoordinatorService"
 
 /** The RPCs this coordinator implements; every other RPC of the contract answers UNIMPLEMENTED. */
 const CORE_RPCS = new Set(["getJob", "completeJob", "failJob", "terminateJob", "agentMessage"])
+/** The job-scoped RPCs; implemented when the AppApi backend is part of the runtime. */
+const APP_RPCS = new Set([
+  "setKV", "getKV", "deleteKV", "addMetadata", "getMetadata", "createAppJob",
+  "submitProof", "getProof", "getBlockProof", "rejectProof", "readDataAvailability"
+])
 
 const descriptorSet = (): Uint8Array => {
   const here = path.dirname(fileURLToPath(import.meta.url))
@@ -134,9 +142,7 @@ const isApiError = (e: unknown): e is ApiError =>
   typeof e === "object" &&
   e !== null &&
   "_tag" in e &&
-  ["InvalidArgument", "Overloaded", "ShuttingDown", "NotImplemented", "StorageUnavailable"].includes(
-    (e as { _tag: string })._tag
-  )
+  (API_ERROR_TAGS as ReadonlyArray<string>).includes((e as { _tag: string })._tag)
 
 export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApiService>() {
   /** Options from Config. */
@@ -223,9 +229,22 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
             completeJob: (req, ctx) => guarded(req.sessionId, ctx, H.completeJob(req)),
             failJob: (req, ctx) => guarded(req.sessionId, ctx, H.failJob(req)),
             terminateJob: (req, ctx) => guarded(req.sessionId, ctx, H.terminateJob(req)),
-            agentMessage: (req, ctx) => guarded(req.sessionId, ctx, H.agentMessage(req, logLimiter))
+            agentMessage: (req, ctx) => guarded(req.sessionId, ctx, H.agentMessage(req, logLimiter)),
+            setKV: (req, ctx) => guarded(req.sessionId, ctx, A.setKV(req)),
+            getKV: (req, ctx) => guarded(req.sessionId, ctx, A.getKV(req)),
+            deleteKV: (req, ctx) => guarded(req.sessionId, ctx, A.deleteKV(req)),
+            addMetadata: (req, ctx) => guarded(req.sessionId, ctx, A.addMetadata(req)),
+            getMetadata: (req, ctx) => guarded(req.sessionId, ctx, A.getMetadata(req)),
+            createAppJob: (req, ctx) => guarded(req.sessionId, ctx, A.createAppJob(req)),
+            submitProof: (req, ctx) => guarded(req.sessionId, ctx, P.submitProof(req)),
+            getProof: (req, ctx) => guarded(req.sessionId, ctx, P.getProof(req)),
+            getBlockProof: (req, ctx) => guarded(req.sessionId, ctx, P.getBlockProof(req)),
+            rejectProof: (req, ctx) => guarded(req.sessionId, ctx, P.rejectProof(req)),
+            readDataAvailability: (req, ctx) => guarded(req.sessionId, ctx, P.readDataAvailability(req))
           }
         }
+        const withApp = Option.isSome(Context.getOption(runtime.context, AppApi))
+        const implemented = (key: string) => CORE_RPCS.has(key) || (withApp && APP_RPCS.has(key))
         let tcpPort = options.tcp.port
         const logLimiter = makeRateLimiter(options.logRateLimit)
         const implFor = (transport: (ctx: Ctx) => Transport) => {
@@ -233,7 +252,7 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
           return Object.fromEntries(
           Object.entries(CoordinatorServiceDefinition.methods).map(([key, method]) => [
             key,
-            Metrics.timedRpc(method.name, CORE_RPCS.has(key)
+            Metrics.timedRpc(method.name, implemented(key)
               ? (core[key as keyof CoordinatorServiceImplementation] as (req: unknown, ctx: unknown) => Promise<unknown>)
               : async () => {
                   await refuseIfDraining()

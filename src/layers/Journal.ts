@@ -123,7 +123,8 @@ const toOp = (r: Row): OutboxOp => ({
   txDigest: r.tx_digest === null ? null : String(r.tx_digest),
   attempts: Number(r.attempts),
   outcome: r.outcome === null ? null : String(r.outcome),
-  createdAt: Number(r.created_at)
+  createdAt: Number(r.created_at),
+  payload: r.payload === null || r.payload === undefined ? null : String(r.payload)
 })
 
 /** Builds the Journal over a database file (`:memory:` for an in-memory one). */
@@ -137,6 +138,9 @@ export const makeJournal = (path: string): Effect.Effect<JournalService, Journal
         try: () => {
           const s = new GroupCommitDb(path)
           s.db.exec(SCHEMA)
+          // Journals written before `call` ops existed lack the payload column.
+          const cols = s.db.prepare("PRAGMA table_info(outbox)").all().map((r) => String(r.name))
+          if (!cols.includes("payload")) s.db.exec("ALTER TABLE outbox ADD COLUMN payload TEXT")
           return s
         },
         catch: (e) => new JournalError({ op: "open", message: `cannot open journal ${path}: ${(e as Error).message}` })
@@ -154,7 +158,11 @@ export const makeJournal = (path: string): Effect.Effect<JournalService, Journal
       "SELECT * FROM outbox WHERE app_instance = ? AND job_sequence = ? AND kind = ? AND state IN ('queued','inflight') LIMIT 1"
     )
     const insertOp = db.prepare(
-      "INSERT INTO outbox (kind, app_instance, job_sequence, error, session, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?) RETURNING *"
+      "INSERT INTO outbox (kind, app_instance, job_sequence, error, session, payload, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?) RETURNING *"
+    )
+    // A job may make many calls: only an identical one still open is the same op.
+    const selectOpenCall = db.prepare(
+      "SELECT * FROM outbox WHERE app_instance = ? AND job_sequence = ? AND kind = 'call' AND payload = ? AND state IN ('queued','inflight') LIMIT 1"
     )
 
     const service: JournalService = {
@@ -187,10 +195,13 @@ export const makeJournal = (path: string): Effect.Effect<JournalService, Journal
         write("enqueue", () => {
           const now = nowMs()
           return ops.map((op) => {
-            const existing = selectOpenKey.get(op.appInstance, op.jobSequence.toString(), op.kind)
+            const existing =
+              op.kind === "call"
+                ? selectOpenCall.get(op.appInstance, op.jobSequence.toString(), op.payload ?? "")
+                : selectOpenKey.get(op.appInstance, op.jobSequence.toString(), op.kind)
             if (existing !== undefined) return toOp(existing)
             return toOp(
-              insertOp.get(op.kind, op.appInstance, op.jobSequence.toString(), op.error ?? null, op.session ?? null, now, now)!
+              insertOp.get(op.kind, op.appInstance, op.jobSequence.toString(), op.error ?? null, op.session ?? null, op.payload ?? null, now, now)!
             )
           })
         }),
@@ -248,7 +259,7 @@ export const makeJournal = (path: string): Effect.Effect<JournalService, Journal
             const o = toOp(op)
             if (o.kind === "start" && r.state === "done") addStarted.run(o.appInstance, o.jobSequence.toString(), now)
             // A settled complete/fail/terminate ends this coordinator's hold on the job.
-            if (o.kind !== "start" && r.state !== "aborted") delStarted.run(o.appInstance, o.jobSequence.toString())
+            if (o.kind !== "start" && o.kind !== "call" && r.state !== "aborted") delStarted.run(o.appInstance, o.jobSequence.toString())
           }
           // Ops of this tx not named in results go back to the queue rather than being lost.
           d.prepare("UPDATE outbox SET state = 'queued', tx_digest = NULL, updated_at = ? WHERE tx_digest = ? AND state = 'inflight'").run(

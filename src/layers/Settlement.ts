@@ -19,6 +19,7 @@
 import { normalizeSuiAddress } from "@mysten/sui/utils"
 import { Context, Data, Deferred, Duration, Effect, FiberSet, Layer, Metric, PubSub, Queue, Schedule, Stream } from "effect"
 import { settlementAborts, settlementOps, settlementTransactions } from "../chain/metrics.js"
+import { type AppCall, encodeCall } from "../chain/appCalls.js"
 import { type ExecOutcome, lookupExecuted, submitSigned } from "../chain/execute.js"
 import { makeGasPool } from "../chain/gasPool.js"
 import { classifyFailure, givesUp } from "../chain/settlementFailure.js"
@@ -108,7 +109,25 @@ export interface SettlementStats {
   inflightTransactions: number
 }
 
+/** What became of an app call once its transaction executed (or it was given up). */
+export interface CallOutcome {
+  readonly result: SettlementResult
+  readonly txDigest: string | null
+  /** `job_sequence=<n>` for a job-creating call that created one; the abort for an aborted call. */
+  readonly detail: string | null
+}
+
 export interface SettlementService {
+  /**
+   * Queues a Move call of `appInstance` on behalf of its running job `seq`; succeeds once the call
+   * is durable in the journal, with an Effect that waits for its execution.
+   */
+  readonly call: (
+    appInstance: string,
+    seq: bigint,
+    call: AppCall,
+    session?: string
+  ) => Effect.Effect<Effect.Effect<CallOutcome>, SettlementError>
   /** Starts jobs; resolves once the start transaction executed: `true` = this coordinator has the job. */
   readonly start: (appInstance: string, seqs: ReadonlyArray<bigint>) => Effect.Effect<ReadonlyMap<bigint, boolean>, SettlementError>
   /** Queues a completion; resolves once it is durable. Only for jobs this coordinator started. */
@@ -194,6 +213,7 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
       return kinds
     }
     const waiters = new Map<number, Array<Deferred.Deferred<SettlementResult>>>()
+    const callWaiters = new Map<number, Array<Deferred.Deferred<CallOutcome>>>()
     const queue: Entry[] = []
     let isolateGroup = 0
     let inflightTxs = 0
@@ -229,6 +249,11 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
         if (ws !== undefined) {
           waiters.delete(op.id)
           for (const w of ws) yield* Deferred.succeed(w, result)
+        }
+        const cs = callWaiters.get(op.id)
+        if (cs !== undefined) {
+          callWaiters.delete(op.id)
+          for (const w of cs) yield* Deferred.succeed(w, { result, txDigest: digest, detail })
         }
       })
 
@@ -313,6 +338,7 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
           const results: OpResult[] = resultsFromEvents(groups, outcome.events, sui.packageId)
           yield* journal.finish(digest, results).pipe(Effect.orDie)
           const byId = new Map(results.map((r) => [r.id, r.state]))
+          const detailOf = new Map(results.map((r) => [r.id, r.outcome ?? null]))
           const missing: OutboxOp[] = []
           for (const op of ops) {
             const st = byId.get(op.id)
@@ -322,7 +348,7 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
             }
             stats.executedOps++
             yield* Metric.increment(settlementOps)
-            yield* publish(op, st, digest, null)
+            yield* publish(op, st, digest, detailOf.get(op.id) ?? null)
           }
           if (missing.length > 0) queue.unshift(...missing.map((op) => ({ op, isolate: undefined })))
           return true
@@ -498,7 +524,7 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
 
     // ---- the API -----------------------------------------------------------------------------
 
-    const enqueue = (op: { kind: OpKind; appInstance: string; jobSequence: bigint; error?: string; session?: string }) =>
+    const enqueue = (op: { kind: OpKind; appInstance: string; jobSequence: bigint; error?: string; session?: string; payload?: string }) =>
       Effect.gen(function* () {
         const [stored] = yield* journal.enqueue([op]).pipe(Effect.mapError(journalFail))
         if (!queue.some((e) => e.op.id === stored!.id) && stored!.state === "queued") queue.push({ op: stored!, isolate: undefined })
@@ -514,6 +540,20 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
       )
 
     const service: SettlementService = {
+      call: (appInstance, seq, c, session) =>
+        Effect.gen(function* () {
+          const app = appKey(appInstance)
+          yield* requireStarted(app, seq)
+          const stored = yield* enqueue({ kind: "call", appInstance: app, jobSequence: seq, payload: encodeCall(c), ...(session === undefined ? {} : { session }) })
+          if (stored.state !== "queued" && stored.state !== "inflight") {
+            return Effect.succeed<CallOutcome>({ result: stored.state, txDigest: stored.txDigest, detail: stored.outcome })
+          }
+          const d = Deferred.unsafeMake<CallOutcome>(undefined as never)
+          const ws = callWaiters.get(stored.id)
+          if (ws === undefined) callWaiters.set(stored.id, [d])
+          else ws.push(d)
+          return Deferred.await(d)
+        }).pipe(Effect.withSpan("Settlement.call")),
       start: (appInstance, seqs) =>
         Effect.gen(function* () {
           const app = appKey(appInstance)

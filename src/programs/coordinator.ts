@@ -19,6 +19,7 @@ import { HttpApi } from "../layers/HttpApi.js"
 import { JobStore } from "../layers/JobStore.js"
 import { Journal } from "../layers/Journal.js"
 import { Registry } from "../layers/Registry.js"
+import { AppApi } from "../layers/AppApi.js"
 import { reportsFromSettlement } from "../layers/Reports.js"
 import { Sessions } from "../layers/Sessions.js"
 import { Settlement } from "../layers/Settlement.js"
@@ -39,7 +40,7 @@ export const ChainLive = Layer.mergeAll(ChainEvents.layer(), ChainState.layer, R
 /** Every service of the daemon, given Config; the agent runtime can be replaced (tests, embedding). */
 export const coordinatorLayer = <E, R>(runtime: Layer.Layer<AgentRuntime, E, R>, chainClock?: () => number) =>
   AgentApi.layer.pipe(
-    Layer.provideMerge(Layer.mergeAll(Sessions.layer, reportsFromSettlement, runtime, StatusFeed.layer)),
+    Layer.provideMerge(Layer.mergeAll(Sessions.layer, reportsFromSettlement, runtime, StatusFeed.layer, AppApi.layerLive)),
     Layer.provideMerge(JobStore.layerWithClock(chainClock)),
     Layer.provideMerge(ChainLive)
   )
@@ -62,7 +63,8 @@ export const failUnheld = (reason: string) =>
   Effect.gen(function* () {
     const journal = yield* Journal
     const settlement = yield* Settlement
-    const open = new Set((yield* journal.openOps).map((op) => `${op.appInstance}:${op.jobSequence}`))
+    // A job's own app calls (kv, proofs…) are not its settlement.
+    const open = new Set((yield* journal.openOps).filter((op) => op.kind !== "call").map((op) => `${op.appInstance}:${op.jobSequence}`))
     let failed = 0
     for (const job of yield* journal.startedJobs) {
       if (open.has(`${job.appInstance}:${job.jobSequence}`)) continue

@@ -17,12 +17,37 @@ import {
   type CoordinatorServiceClient,
   CoordinatorServiceDefinition,
   type Job,
-  LogLevel
+  LogLevel,
+  type Metadata
 } from "../gen/silvana/coordinator/v1/coordinator.js"
 import { type AgentEnv, readAgentEnv } from "./env.js"
 import { CoordinatorRefused, CoordinatorUnavailable } from "./errors.js"
 
-export type { Job } from "../gen/silvana/coordinator/v1/coordinator.js"
+export type { Job, Metadata } from "../gen/silvana/coordinator/v1/coordinator.js"
+
+/** A proof to submit: the sequences it covers and, for a merge, the two halves it merged. */
+export interface ProofSubmission {
+  readonly blockNumber: bigint
+  readonly sequences: ReadonlyArray<bigint>
+  readonly mergedSequences1?: ReadonlyArray<bigint>
+  readonly mergedSequences2?: ReadonlyArray<bigint>
+  readonly proof: string
+  readonly cpuTimeMs?: bigint
+}
+
+/** A job to create on the app instance (`create_app_job`). */
+export interface NewAppJob {
+  readonly methodName: string
+  readonly description?: string
+  readonly blockNumber?: bigint
+  readonly sequences?: ReadonlyArray<bigint>
+  readonly sequences1?: ReadonlyArray<bigint>
+  readonly sequences2?: ReadonlyArray<bigint>
+  readonly data?: Uint8Array
+  readonly intervalMs?: bigint
+  readonly nextScheduledAt?: bigint
+  readonly settlementChain?: string
+}
 
 /** Log levels an agent may use with `log`. */
 export type AgentLogLevel = "debug" | "info" | "warn" | "error" | "fatal"
@@ -108,6 +133,103 @@ export class AgentClient {
         { signal }
       )
     )
+  }
+
+  private async lookup<R extends { success: boolean; message: string }>(rpc: string, f: (signal: AbortSignal) => Promise<R>): Promise<R> {
+    try {
+      return await f(AbortSignal.timeout(this.callTimeoutMs))
+    } catch (e) {
+      throw new CoordinatorUnavailable(rpc, e)
+    }
+  }
+
+  private ids(jobId: string) {
+    return { jobId, sessionId: this.env.sessionId }
+  }
+
+  /** Sets a key of the app instance's key-value map on chain; resolves with the transaction digest. */
+  async setKV(jobId: string, key: string, value: string): Promise<string> {
+    return (await this.call("SetKV", (signal) => this.client.setKV({ ...this.ids(jobId), key, value }, { signal }))).txHash
+  }
+
+  /** A key of the app instance's key-value map, or `undefined` when it is not set. */
+  async getKV(jobId: string, key: string): Promise<string | undefined> {
+    return (await this.lookup("GetKV", (signal) => this.client.getKV({ ...this.ids(jobId), key }, { signal }))).value
+  }
+
+  /** Deletes a key (a missing key is not an error); resolves with the transaction digest. */
+  async deleteKV(jobId: string, key: string): Promise<string> {
+    return (await this.call("DeleteKV", (signal) => this.client.deleteKV({ ...this.ids(jobId), key }, { signal }))).txHash
+  }
+
+  /** Adds a metadata entry (write-once: an existing key is refused). */
+  async addMetadata(jobId: string, key: string, value: string): Promise<string> {
+    return (await this.call("AddMetadata", (signal) => this.client.addMetadata({ ...this.ids(jobId), key, value }, { signal }))).txHash
+  }
+
+  /** The instance's metadata: with a key, that entry's value in `value` (`undefined` when missing). */
+  async getMetadata(jobId: string, key?: string): Promise<Metadata | undefined> {
+    const r = await this.lookup("GetMetadata", (signal) =>
+      this.client.getMetadata({ ...this.ids(jobId), ...(key === undefined ? {} : { key }) }, { signal })
+    )
+    return r.success ? r.metadata : undefined
+  }
+
+  /** Stores a proof and queues its `submit_proof`; resolves with the proof's data-availability descriptor. */
+  async submitProof(jobId: string, p: ProofSubmission): Promise<{ daHash: string; txHash: string }> {
+    const r = await this.call("SubmitProof", (signal) =>
+      this.client.submitProof(
+        {
+          ...this.ids(jobId), blockNumber: p.blockNumber, sequences: [...p.sequences],
+          mergedSequences1: [...(p.mergedSequences1 ?? [])], mergedSequences2: [...(p.mergedSequences2 ?? [])],
+          proof: p.proof, cpuTime: p.cpuTimeMs ?? 0n
+        },
+        { signal }
+      )
+    )
+    return { daHash: r.daHash, txHash: r.txHash }
+  }
+
+  /** The proof of `sequences` of a block, or `undefined` when there is none. */
+  async getProof(jobId: string, blockNumber: bigint, sequences: ReadonlyArray<bigint>): Promise<string | undefined> {
+    const r = await this.lookup("GetProof", (signal) => this.client.getProof({ ...this.ids(jobId), blockNumber, sequences: [...sequences] }, { signal }))
+    return r.success ? r.proof : undefined
+  }
+
+  /** The proof of a whole block, or `undefined` while the block is not proved. */
+  async getBlockProof(jobId: string, blockNumber: bigint): Promise<string | undefined> {
+    const r = await this.lookup("GetBlockProof", (signal) => this.client.getBlockProof({ ...this.ids(jobId), blockNumber }, { signal }))
+    return r.success ? r.blockProof : undefined
+  }
+
+  /** Rejects a proof (its merged halves become available again); resolves with the transaction digest. */
+  async rejectProof(jobId: string, blockNumber: bigint, sequences: ReadonlyArray<bigint>): Promise<string> {
+    return (await this.call("RejectProof", (signal) => this.client.rejectProof({ ...this.ids(jobId), blockNumber, sequences: [...sequences] }, { signal }))).txHash
+  }
+
+  /** The data stored under a descriptor, or `undefined`. */
+  async readDataAvailability(daHash: string): Promise<string | undefined> {
+    const r = await this.lookup("ReadDataAvailability", (signal) => this.client.readDataAvailability({ daHash, sessionId: this.env.sessionId }, { signal }))
+    return r.success ? r.data : undefined
+  }
+
+  /** Creates a job of the app instance's method `methodName`; resolves with its job sequence. */
+  async createAppJob(jobId: string, j: NewAppJob): Promise<{ jobSequence: bigint; txHash: string }> {
+    const r = await this.call("CreateAppJob", (signal) =>
+      this.client.createAppJob(
+        {
+          ...this.ids(jobId), methodName: j.methodName, sequences: [...(j.sequences ?? [])], sequences1: [...(j.sequences1 ?? [])],
+          sequences2: [...(j.sequences2 ?? [])], data: Buffer.from(j.data ?? new Uint8Array()),
+          ...(j.description === undefined ? {} : { jobDescription: j.description }),
+          ...(j.blockNumber === undefined ? {} : { blockNumber: j.blockNumber }),
+          ...(j.intervalMs === undefined ? {} : { intervalMs: j.intervalMs }),
+          ...(j.nextScheduledAt === undefined ? {} : { nextScheduledAt: j.nextScheduledAt }),
+          ...(j.settlementChain === undefined ? {} : { settlementChain: j.settlementChain })
+        },
+        { signal }
+      )
+    )
+    return { jobSequence: r.jobSequence, txHash: r.txHash }
   }
 
   /** Closes the connection. */

@@ -24,6 +24,8 @@ const tiers: Record<string, number> = {
   sdk: 2,
   programs: 3,
   cli: 4,
+  // the conformance program runs against any node through the public SDK
+  conformance: 4,
   // process-level signal handling, used by main only
   "signals.ts": 4,
   "main.ts": 5,

@@ -23,7 +23,20 @@ export class NotImplemented extends Data.TaggedError("NotImplemented")<{ readonl
 /** A report could not be stored durably; the agent may retry. */
 export class StorageUnavailable extends Data.TaggedError("StorageUnavailable")<{ readonly message: string }> {}
 
-export type ApiError = InvalidArgument | Overloaded | ShuttingDown | NotImplemented | StorageUnavailable
+/** A job-scoped RPC that answers with a status: the job is unknown to this coordinator. */
+export class NotFound extends Data.TaggedError("NotFound")<{ readonly message: string }> {}
+
+/** A job-scoped RPC that answers with a status: the session may not act on the job. */
+export class PermissionDenied extends Data.TaggedError("PermissionDenied")<{ readonly message: string }> {}
+
+/** Stored data failed its integrity check, or storage failed: never answered with wrong bytes. */
+export class Internal extends Data.TaggedError("Internal")<{ readonly message: string }> {}
+
+export type ApiError = InvalidArgument | Overloaded | ShuttingDown | NotImplemented | StorageUnavailable | NotFound | PermissionDenied | Internal
+
+export const API_ERROR_TAGS: ReadonlyArray<ApiError["_tag"]> = [
+  "InvalidArgument", "Overloaded", "ShuttingDown", "NotImplemented", "StorageUnavailable", "NotFound", "PermissionDenied", "Internal"
+]
 
 /** The one mapping from API errors to gRPC statuses. */
 export const toServerError = (error: ApiError): ServerError => {
@@ -41,6 +54,12 @@ export const toServerError = (error: ApiError): ServerError => {
       )
     case "StorageUnavailable":
       return new ServerError(Status.UNAVAILABLE, error.message)
+    case "NotFound":
+      return new ServerError(Status.NOT_FOUND, error.message)
+    case "PermissionDenied":
+      return new ServerError(Status.PERMISSION_DENIED, error.message)
+    case "Internal":
+      return new ServerError(Status.INTERNAL, error.message)
   }
 }
 

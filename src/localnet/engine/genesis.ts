@@ -9,7 +9,8 @@ import { appInstanceType, registryType } from "./coordination/types.js"
 import { objectDigest } from "./crypto.js"
 import { RegistryLayout } from "./layouts.js"
 import { CLOCK_ID, ClockData, coinData, GAS_COIN_TYPE, PackageData } from "./objects.js"
-import { SUI } from "./runtime.js"
+import { addProofCalculation } from "./coordination/prover.js"
+import { SUI, type MoveCtx } from "./runtime.js"
 import { PlainData, type ObjectStore, type ObjRecord } from "./store.js"
 
 export interface GenesisInput {
@@ -45,6 +46,19 @@ export const populateGenesis = (store: ObjectStore, g: GenesisInput): { appInsta
     })
   })
   const app = newAppInstanceData({ newId, nowMs: g.startMs }, { appName: "silvana-localnet", description: "localnet app instance", admin: g.admin, minTimeBetweenBlocks: 60_000n })
+  // The genesis instance gets the proof calculation of block 1, as `create_app_instance` does.
+  const genesisCtx = {
+    packageId, sender: g.admin, nowMs: g.startMs, store, newId,
+    createObject: ({ dynamicField, ...args }: Parameters<MoveCtx["createObject"]>[0]) => {
+      put(dynamicField === undefined ? args : { ...args, dynamicField })
+      return store.get(args.id)!
+    },
+    emit: () => undefined,
+    abort: (_m: string, _f: string, _c: bigint, message: string) => {
+      throw new Error(`genesis: ${message}`)
+    }
+  } as unknown as MoveCtx
+  addProofCalculation(genesisCtx, app, 1n, 1n, null)
   put({ id: app.s.id, type: appInstanceType(packageId), owner: { kind: "shared", initialVersion: 1n }, hasPublicTransfer: true, data: app })
   for (const owner of [g.admin, g.coordinator]) {
     for (let i = 0; i < g.coinsPerKey; i++) {

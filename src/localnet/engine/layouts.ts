@@ -19,6 +19,7 @@ import {
   SettlementLayout,
   SilvanaAppLayout
 } from "../../chain/moveTypes.js"
+import { ProofCalculationLayout } from "./appLayouts.js"
 import { objectTable, opt, struct, vecMap, type MoveLayout } from "./moveValue.js"
 
 // The coordination package's structs are defined once, in chain/moveTypes.ts.
@@ -107,6 +108,7 @@ export const namedLayouts: Record<string, MoveLayout> = {
   SilvanaApp: SilvanaAppLayout,
   AppNames: AppNamesLayout,
   AppInstanceCap: AppInstanceCapLayout,
+  ProofCalculation: ProofCalculationLayout,
   "Field<u64>": dofFieldLayout("u64"),
   "Field<string>": dofFieldLayout("string"),
   "Field<address>": dofFieldLayout("address")

@@ -45,6 +45,8 @@ export interface AppInstanceScalars {
   min_time_between_blocks: bigint
   created_at: bigint
   updated_at: bigint
+  /** Entries of the `proof_calculations` ObjectTable. */
+  proofCalculationsSize: bigint
 }
 
 export interface JobsScalars {
@@ -61,6 +63,9 @@ export class AppInstanceData implements ObjData {
   readonly layout = AppInstanceLayout
   readonly methods = new Map<string, AppMethodValue>()
   readonly settlements = new Map<string, SettlementValue>()
+  /** `kv` and `metadata` VecMaps; JS Maps keep insertion order as a VecMap keeps its vector's. */
+  readonly kv = new Map<string, string>()
+  readonly metadata = new Map<string, string>()
   readonly failedIndex = new Set<bigint>()
   readonly pending = new Set<bigint>()
   readonly pendingIndexes = new Map<string, Map<string, Map<string, Set<bigint>>>>()
@@ -120,6 +125,34 @@ export class AppInstanceData implements ObjData {
     })
   }
 
+  /** Sets `key` in a string map (journaled); a new key goes last, as `vec_map::insert` appends. */
+  putEntry(map: Map<string, string>, key: string, value: string): void {
+    const had = map.has(key)
+    const order = had ? [...map] : undefined
+    if (had) map.delete(key)
+    map.set(key, value)
+    this.log?.push(() => {
+      if (order === undefined) {
+        map.delete(key)
+        return
+      }
+      map.clear()
+      for (const [k, v] of order) map.set(k, v)
+    })
+  }
+
+  /** Removes `key` (journaled); `vec_map::remove` keeps the order of the others. */
+  removeEntry(map: Map<string, string>, key: string): boolean {
+    if (!map.has(key)) return false
+    const order = [...map]
+    map.delete(key)
+    this.log?.push(() => {
+      map.clear()
+      for (const [k, v] of order) map.set(k, v)
+    })
+    return true
+  }
+
   addToSet(set: Set<bigint>, v: bigint): boolean {
     if (set.has(v)) return false
     set.add(v)
@@ -171,13 +204,13 @@ export class AppInstanceData implements ObjData {
       id: s.id,
       silvana_app_name: s.silvana_app_name,
       description: s.description,
-      metadata: { contents: [] },
-      kv: { contents: [] },
+      metadata: { contents: [...this.metadata].map(([key, value]) => ({ key, value })) },
+      kv: { contents: [...this.kv].map(([key, value]) => ({ key, value })) },
       methods: { contents: [...this.methods].map(([key, value]) => ({ key, value })) },
       state: { id: s.stateId, sequence: s.sequence },
       blocks: { id: s.blocksId, size: 0n },
       settlements: { contents: [...this.settlements].map(([key, value]) => ({ key, value })) },
-      proof_calculations: { id: s.proofCalculationsId, size: 0n },
+      proof_calculations: { id: s.proofCalculationsId, size: s.proofCalculationsSize },
       sequence_state_manager: {
         id: s.sequenceStatesManagerId,
         sequence_states: { id: s.sequenceStatesId, size: 0n },
@@ -231,6 +264,8 @@ export class AppInstanceData implements ObjData {
       jobs: this.jobs,
       methods: [...this.methods],
       settlements: [...this.settlements],
+      kv: [...this.kv],
+      metadata: [...this.metadata],
       failedIndex: [...this.failedIndex],
       pending: [...this.pending],
       pendingIndexes: [...this.pendingIndexes].map(([d, a]) => [d, [...a].map(([ag, m]) => [ag, [...m].map(([mm, set]) => [mm, [...set]])])])
@@ -238,7 +273,9 @@ export class AppInstanceData implements ObjData {
   }
 
   static fromSnapshot(x: any): AppInstanceData {
-    const d = new AppInstanceData(x.s, x.jobs)
+    const d = new AppInstanceData({ proofCalculationsSize: 0n, ...x.s }, x.jobs)
+    for (const [k, v] of x.kv ?? []) d.kv.set(k, v)
+    for (const [k, v] of x.metadata ?? []) d.metadata.set(k, v)
     for (const [k, v] of x.methods) d.methods.set(k, v)
     for (const [k, v] of x.settlements) d.settlements.set(k, v)
     for (const v of x.failedIndex) d.failedIndex.add(v)
@@ -283,7 +320,8 @@ export const newAppInstanceData = (
       isPaused: false,
       min_time_between_blocks: o.minTimeBetweenBlocks,
       created_at: ids.nowMs,
-      updated_at: ids.nowMs
+      updated_at: ids.nowMs,
+      proofCalculationsSize: 0n
     },
     {
       id: ids.newId(),

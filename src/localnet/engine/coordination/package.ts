@@ -11,8 +11,9 @@
  * when an instance is created; the localnet's genesis instance needs a way to gain methods after
  * the fact, so seeding uses this function.
  *
- * The registry functions live in `registry.ts`. Not modelled: registry/app/agent lifecycle events (`DeveloperCreatedEvent`, …) and the
- * instance's block/proof machinery.
+ * The registry functions live in `registry.ts`, kv/metadata/prover ones in `appFunctions.ts`. Not
+ * modelled: registry/app/agent lifecycle events (`DeveloperCreatedEvent`, …), blocks, sequence
+ * states and settlement records.
  */
 import { bcs } from "@mysten/sui/bcs"
 import { AppMethodLayout, OperationFailedEventLayout } from "../layouts.js"
@@ -23,6 +24,7 @@ import {
 } from "../runtime.js"
 import type { AppInstanceData, AppMethodValue } from "./appInstanceData.js"
 import { completeJob, createJob, findJob, failJob, multicallJobs, startJob, terminateJob } from "./jobs.js"
+import { appDataFunctions } from "./appFunctions.js"
 import { registryFunctions } from "./registry.js"
 import { appInstanceType, appMethodType, clever, dt } from "./types.js"
 
@@ -47,6 +49,46 @@ export const coordinationFunctions = (pkg: string): ReadonlyMap<string, MoveFunc
     return { rec: r, data: r.data as AppInstanceData }
   }
 
+  const createAppJob: MoveFunction["run"] = (ctx, [inst, method, description, blockNumber, seqs, seqs1, seqs2, data, intervalMs, nextAt, settlementChain]) => {
+    const { rec, data: a } = app(ctx, inst)
+    const methodName = method as string
+    const m = a.methods.get(methodName)
+    const enc = new TextEncoder()
+    const failed = (reason: string) => {
+      ctx.emit("multicall", "OperationFailedEvent", OperationFailedEventLayout, {
+        operation: "create_job", entity_type: "app_instance", entity_id: 0n, reason,
+        caller: ctx.sender, timestamp: ctx.nowMs, additional_data: enc.encode(methodName)
+      })
+      return [null]
+    }
+    if (!m) return failed("Method not found in app instance")
+    const chain = settlementChain as string | null
+    if (chain !== null) {
+      const st = a.settlements.get(chain)
+      if (!st) return failed("Settlement chain not found")
+      if (st.settlement_job !== null) return failed("Settlement job already exists for this chain")
+    }
+    const seq = createJob(ctx, rec, a, {
+      description: description as string | null,
+      developer: m.developer,
+      agent: m.agent,
+      agent_method: m.agent_method,
+      app: a.s.silvana_app_name,
+      app_instance: a.s.id.slice(2),
+      app_instance_method: methodName,
+      block_number: blockNumber as bigint | null,
+      sequences: seqs as bigint[] | null,
+      sequences1: seqs1 as bigint[] | null,
+      sequences2: seqs2 as bigint[] | null,
+      data: data as Uint8Array,
+      interval_ms: intervalMs as bigint | null,
+      next_scheduled_at: nextAt as bigint | null
+    })
+    if (seq === undefined) return [null]
+    if (chain !== null) a.setSettlementJob(chain, seq)
+    return [seq]
+  }
+
   const fns: MoveFunction[] = [
     {
       module: "app_instance",
@@ -54,45 +96,7 @@ export const coordinationFunctions = (pkg: string): ReadonlyMap<string, MoveFunc
       params: [AppInstanceMut, str, optStr, p(optionT("u64")), p(optionT(vectorT("u64"))), p(optionT(vectorT("u64"))), p(optionT(vectorT("u64"))), p(vectorT("u8")), p(optionT("u64")), p(optionT("u64")), optStr, ClockParam, TxContextParam(true)],
       returns: [p(optionT("u64"))],
       returnSchemas: [bcs.option(bcs.u64())],
-      run: (ctx, [inst, method, description, blockNumber, seqs, seqs1, seqs2, data, intervalMs, nextAt, settlementChain]) => {
-        const { rec, data: a } = app(ctx, inst)
-        const methodName = method as string
-        const m = a.methods.get(methodName)
-        const enc = new TextEncoder()
-        const failed = (reason: string) => {
-          ctx.emit("multicall", "OperationFailedEvent", OperationFailedEventLayout, {
-            operation: "create_job", entity_type: "app_instance", entity_id: 0n, reason,
-            caller: ctx.sender, timestamp: ctx.nowMs, additional_data: enc.encode(methodName)
-          })
-          return [null]
-        }
-        if (!m) return failed("Method not found in app instance")
-        const chain = settlementChain as string | null
-        if (chain !== null) {
-          const st = a.settlements.get(chain)
-          if (!st) return failed("Settlement chain not found")
-          if (st.settlement_job !== null) return failed("Settlement job already exists for this chain")
-        }
-        const seq = createJob(ctx, rec, a, {
-          description: description as string | null,
-          developer: m.developer,
-          agent: m.agent,
-          agent_method: m.agent_method,
-          app: a.s.silvana_app_name,
-          app_instance: a.s.id.slice(2),
-          app_instance_method: methodName,
-          block_number: blockNumber as bigint | null,
-          sequences: seqs as bigint[] | null,
-          sequences1: seqs1 as bigint[] | null,
-          sequences2: seqs2 as bigint[] | null,
-          data: data as Uint8Array,
-          interval_ms: intervalMs as bigint | null,
-          next_scheduled_at: nextAt as bigint | null
-        })
-        if (seq === undefined) return [null]
-        if (chain !== null) a.setSettlementJob(chain, seq)
-        return [seq]
-      }
+      run: createAppJob
     },
     {
       module: "app_instance", name: "start_app_job",
@@ -188,5 +192,5 @@ export const coordinationFunctions = (pkg: string): ReadonlyMap<string, MoveFunc
       }
     }
   ]
-  return new Map([...fns, ...registryFunctions(pkg)].map((f) => [`${f.module}::${f.name}`, f]))
+  return new Map([...fns, ...appDataFunctions(pkg, createAppJob), ...registryFunctions(pkg)].map((f) => [`${f.module}::${f.name}`, f]))
 }

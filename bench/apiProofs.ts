@@ -1,0 +1,79 @@
+/**
+ * bench:api (proofs) — SubmitProof + GetProof pairs per second with 64 KiB proofs over the Unix
+ * socket, against the real backend: a localnet, the settlement outbox (submit_proof calls are
+ * batched and settle in the background), and the DA store in a temp dir. Each of CONCURRENCY
+ * sessions holds one started job and submits proofs of distinct sequences. Server, localnet and
+ * clients share this process. Prints `name=value` lines.
+ */
+import { mkdtempSync } from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { Effect } from "effect"
+import { Settlement } from "../src/layers/Settlement.js"
+import { startAppApi } from "../test/api/appFixture.js"
+
+const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 32)
+const ROUND_MS = Number(process.env["BENCH_ROUND_MS"] ?? 3000)
+const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 3)
+const PROOF = "p".repeat(64 * 1024)
+
+const percentile = (sorted: Array<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+
+const main = async () => {
+  const f = await startAppApi({ dir: mkdtempSync(path.join(os.tmpdir(), "silvana-bench-proofs-")) })
+  try {
+    const held: Array<{ sessionId: string; jobId: string }> = []
+    for (let i = 0; i < CONCURRENCY; i++) held.push(await f.holdJob())
+    let next = 1_000n
+    const round = async () => {
+      const latencies: number[] = []
+      const deadline = performance.now() + ROUND_MS
+      let pairs = 0
+      await Promise.all(
+        held.map(async ({ sessionId, jobId }, i) => {
+          while (performance.now() < deadline) {
+            const seq = next++
+            const proof = `${i}:${seq}:${PROOF}`
+            const t0 = performance.now()
+            const sub = await f.client.submitProof({ sessionId, jobId, blockNumber: 1n, sequences: [seq], mergedSequences1: [], mergedSequences2: [], proof, cpuTime: 1n })
+            if (!sub.success) throw new Error(`submit refused: ${sub.message}`)
+            const got = await f.client.getProof({ sessionId, jobId, blockNumber: 1n, sequences: [seq] })
+            if (got.proof !== proof) throw new Error(`GetProof answered other bytes for ${seq}`)
+            latencies.push(performance.now() - t0)
+            pairs++
+          }
+        })
+      )
+      return { perSecond: (pairs * 1000) / ROUND_MS, latencies }
+    }
+    await round()
+    const rates: number[] = []
+    const lat: number[] = []
+    for (let r = 0; r < ROUNDS; r++) {
+      const res = await round()
+      rates.push(res.perSecond)
+      lat.push(...res.latencies)
+    }
+    rates.sort((a, b) => a - b)
+    lat.sort((a, b) => a - b)
+    console.log(`submit_proof_per_s=${rates[Math.floor(rates.length / 2)]!.toFixed(0)}`)
+    console.log(`submit_proof_p50_ms=${percentile(lat, 50).toFixed(3)}`)
+    console.log(`submit_proof_p99_ms=${percentile(lat, 99).toFixed(3)}`)
+    console.log(`submit_proof_concurrency=${CONCURRENCY}`)
+    const t0 = performance.now()
+    await f.runtime.runPromise(Effect.flatMap(Settlement, (s) => s.awaitIdle))
+    const stats = await f.runtime.runPromise(Effect.flatMap(Settlement, (s) => s.stats))
+    console.log(`submit_proof_settle_drain_ms=${(performance.now() - t0).toFixed(0)}`)
+    console.log(`submit_proof_settlement_txs=${stats.transactions}`)
+  } finally {
+    await f.close()
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e)
+    process.exit(1)
+  }
+)

@@ -1,0 +1,45 @@
+/**
+ * AppApi — the chain and storage side of the agent API's job-scoped RPCs, in one service so the
+ * AgentApi can run without it (those RPCs then answer UNIMPLEMENTED): Move calls through the
+ * Settlement outbox, reads through AppChain, payloads in DataAvailability, and the index of
+ * proofs this coordinator accepted but whose transaction may not have executed yet (so an agent
+ * reads back a proof it just submitted).
+ */
+import { Context, Effect, Layer } from "effect"
+import { AppChain, type AppChainService } from "./AppChain.js"
+import { DataAvailability, type DataAvailabilityService } from "./DataAvailability.js"
+import { Settlement, type SettlementService } from "./Settlement.js"
+
+export interface AppApiService {
+  readonly settlement: SettlementService
+  readonly chain: AppChainService
+  readonly da: DataAvailabilityService
+  /** Descriptor of the latest proof accepted here for (app instance, block, sorted sequences). */
+  readonly acceptedProof: (appInstance: string, block: bigint, sequences: ReadonlyArray<bigint>) => string | undefined
+  readonly rememberProof: (appInstance: string, block: bigint, sequences: ReadonlyArray<bigint>, descriptor: string) => void
+}
+
+const proofKey = (app: string, block: bigint, seqs: ReadonlyArray<bigint>) => `${app}|${block}|${seqs.join(",")}`
+
+export const makeAppApi = Effect.gen(function* () {
+  const settlement = yield* Settlement
+  const chain = yield* AppChain
+  const da = yield* DataAvailability
+  const proofs = new Map<string, string>()
+  return AppApi.of({
+    settlement,
+    chain,
+    da,
+    acceptedProof: (app, block, seqs) => proofs.get(proofKey(app, block, seqs)),
+    rememberProof: (app, block, seqs, d) => {
+      proofs.set(proofKey(app, block, seqs), d)
+    }
+  })
+})
+
+export class AppApi extends Context.Tag("silvana/AppApi")<AppApi, AppApiService>() {
+  /** Needs Settlement, AppChain and DataAvailability. */
+  static readonly layer = Layer.effect(AppApi, makeAppApi)
+  /** With AppChain and the file store under `STATE_DIR` built here. */
+  static readonly layerLive = AppApi.layer.pipe(Layer.provide(Layer.mergeAll(AppChain.layer, DataAvailability.layer)))
+}
