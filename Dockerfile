@@ -18,6 +18,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY proto ./proto
 COPY src ./src
+COPY scripts/build-web.ts ./scripts/
 RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM ${NODE_IMAGE}
@@ -25,7 +26,8 @@ ENV NODE_ENV=production \
     NODE_NO_WARNINGS=1 \
     STATE_DIR=/var/lib/silvana \
     GRPC_SOCKET_PATH=/run/silvana/coordinator.sock \
-    HTTP_ADDRESS=0.0.0.0:8080
+    HTTP_ADDRESS=0.0.0.0:8080 \
+    ALLOW_PUBLIC_LISTEN=true
 WORKDIR /app
 COPY --from=build --chown=root:root /app/package.json ./package.json
 COPY --from=build --chown=root:root /app/node_modules ./node_modules

@@ -3,13 +3,14 @@ import { defineConfig } from "vitest/config"
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // Once per run: a Docker engine (started when none answers and the machine allows it) and the
+    // example agent image, or one loud line saying why the Docker suites are skipped.
+    globalSetup: ["test/setup/globalSetup.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Integration suites own sockets, child processes and containers: isolate them in forks.
     pool: "forks",
-    // Integration suites race real processes, containers and a chain on a small shared machine: one
-    // retry absorbs a scheduling hiccup; a real failure fails twice and still fails the run.
-    retry: 1,
+    // No retries: a test that needs one depends on the machine being idle and must be fixed.
     poolOptions: { forks: { maxForks: 2, minForks: 1 } }
   }
 })

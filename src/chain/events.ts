@@ -3,8 +3,9 @@
  * JSON). Event type strings are `<package>::jobs::<Name>`; only the configured package counts.
  */
 import { normalizeSuiAddress } from "@mysten/sui/utils"
-import { Option, Schema } from "effect"
-import { jobsEvents, type JobsEventName } from "./moveTypes.js"
+import { Schema } from "effect"
+import { moveSchema } from "./moveLayout.js"
+import { jobsEventLayouts, type JobsEventName } from "./moveTypes.js"
 
 /** `jobs::JobStatus`. */
 export const JobStatus = Schema.Union(
@@ -13,6 +14,28 @@ export const JobStatus = Schema.Union(
   Schema.TaggedStruct("Failed", { error: Schema.String })
 )
 export type JobStatus = typeof JobStatus.Type
+
+/** `jobs::JobStatus` as Move has it (`Failed`'s message is positional) → `JobStatus`. */
+export const JobStatusFromMove = Schema.transform(
+  Schema.Union(
+    Schema.TaggedStruct("Pending", {}),
+    Schema.TaggedStruct("Running", {}),
+    Schema.TaggedStruct("Failed", { pos0: Schema.String })
+  ),
+  Schema.typeSchema(JobStatus),
+  {
+    strict: true,
+    decode: (s) => (s._tag === "Failed" ? { _tag: "Failed" as const, error: s.pos0 } : s),
+    encode: (s) => (s._tag === "Failed" ? { _tag: "Failed" as const, pos0: s.error } : s)
+  }
+)
+
+/** A Sui address, normalised (`0x` + 64 lowercase hex). */
+const Address = Schema.transform(Schema.String, Schema.String, {
+  strict: true,
+  decode: (a) => normalizeSuiAddress(a),
+  encode: (a) => a
+})
 
 const u64 = Schema.BigIntFromSelf
 const u64s = Schema.Array(Schema.BigIntFromSelf)
@@ -33,7 +56,7 @@ export const JobCreatedEvent = Schema.TaggedStruct("JobCreatedEvent", {
   sequences1: opt(u64s),
   sequences2: opt(u64s),
   data: Schema.Uint8ArrayFromSelf,
-  status: JobStatus,
+  status: JobStatusFromMove,
   createdAt: u64
 })
 export const JobUpdatedEvent = Schema.TaggedStruct("JobUpdatedEvent", {
@@ -42,26 +65,26 @@ export const JobUpdatedEvent = Schema.TaggedStruct("JobUpdatedEvent", {
   agent: Schema.String,
   agentMethod: Schema.String,
   appInstance: Schema.String,
-  status: JobStatus,
+  status: JobStatusFromMove,
   attempts: Schema.Number,
   updatedAt: u64
 })
 export const JobStartedEvent = Schema.TaggedStruct("JobStartedEvent", {
   jobSequence: u64,
   appInstance: Schema.String,
-  coordinator: Schema.String,
+  coordinator: Address,
   startedAt: u64
 })
 export const JobCompletedEvent = Schema.TaggedStruct("JobCompletedEvent", {
   jobSequence: u64,
   appInstance: Schema.String,
-  coordinator: Schema.String,
+  coordinator: Address,
   completedAt: u64
 })
 export const JobFailedEvent = Schema.TaggedStruct("JobFailedEvent", {
   jobSequence: u64,
   appInstance: Schema.String,
-  coordinator: Schema.String,
+  coordinator: Address,
   error: Schema.String,
   attempts: Schema.Number,
   failedAt: u64
@@ -69,7 +92,7 @@ export const JobFailedEvent = Schema.TaggedStruct("JobFailedEvent", {
 export const JobTerminatedEvent = Schema.TaggedStruct("JobTerminatedEvent", {
   jobSequence: u64,
   appInstance: Schema.String,
-  coordinator: Schema.String,
+  coordinator: Address,
   terminatedAt: u64
 })
 export const JobDeletedEvent = Schema.TaggedStruct("JobDeletedEvent", {
@@ -84,7 +107,7 @@ export const JobRescheduledEvent = Schema.TaggedStruct("JobRescheduledEvent", {
   rescheduledAt: u64
 })
 export const MulticallExecutedEvent = Schema.TaggedStruct("MulticallExecutedEvent", {
-  coordinator: Schema.String,
+  coordinator: Address,
   completeJobs: u64s,
   completeResults: bools,
   failJobs: u64s,
@@ -111,107 +134,23 @@ export const CoordinationEvent = Schema.Union(
 export type CoordinationEvent = typeof CoordinationEvent.Type
 export type JobCreatedEvent = typeof JobCreatedEvent.Type
 export type MulticallExecutedEvent = typeof MulticallExecutedEvent.Type
+export type JobFailedEvent = typeof JobFailedEvent.Type
 
-type Raw = Record<string, unknown>
-const big = (v: unknown): bigint => BigInt(v as string | number | bigint)
-const optOf = <A>(v: unknown, f: (x: unknown) => A): Option.Option<A> =>
-  v === null || v === undefined ? Option.none() : Option.some(f(v))
-const bigs = (v: unknown): bigint[] => (v as unknown[]).map(big)
-const status = (v: unknown): JobStatus => {
-  const s = v as Raw & { $kind?: string }
-  if ("Failed" in s && s.Failed !== undefined && s.Failed !== null && s.$kind === "Failed") return { _tag: "Failed", error: String(s.Failed) }
-  if (s.$kind === "Running") return { _tag: "Running" }
-  if (s.$kind === "Pending") return { _tag: "Pending" }
-  throw new Error(`unknown JobStatus ${JSON.stringify(s)}`)
-}
+/** Each event's Schema from its BCS bytes, by struct name. */
+const fromBcs = {
+  JobCreatedEvent: moveSchema(jobsEventLayouts.JobCreatedEvent, JobCreatedEvent),
+  JobUpdatedEvent: moveSchema(jobsEventLayouts.JobUpdatedEvent, JobUpdatedEvent),
+  JobStartedEvent: moveSchema(jobsEventLayouts.JobStartedEvent, JobStartedEvent),
+  JobCompletedEvent: moveSchema(jobsEventLayouts.JobCompletedEvent, JobCompletedEvent),
+  JobFailedEvent: moveSchema(jobsEventLayouts.JobFailedEvent, JobFailedEvent),
+  JobTerminatedEvent: moveSchema(jobsEventLayouts.JobTerminatedEvent, JobTerminatedEvent),
+  JobDeletedEvent: moveSchema(jobsEventLayouts.JobDeletedEvent, JobDeletedEvent),
+  JobRescheduledEvent: moveSchema(jobsEventLayouts.JobRescheduledEvent, JobRescheduledEvent),
+  MulticallExecutedEvent: moveSchema(jobsEventLayouts.MulticallExecutedEvent, MulticallExecutedEvent)
+} satisfies { readonly [K in JobsEventName]: Schema.Schema<Extract<CoordinationEvent, { _tag: K }>, Uint8Array> }
 
-const decoders: { readonly [K in JobsEventName]: (r: Raw) => unknown } = {
-  JobCreatedEvent: (r) => ({
-    _tag: "JobCreatedEvent",
-    jobSequence: big(r.job_sequence),
-    description: optOf(r.description, String),
-    developer: r.developer,
-    agent: r.agent,
-    agentMethod: r.agent_method,
-    app: r.app,
-    appInstance: r.app_instance,
-    appInstanceMethod: r.app_instance_method,
-    blockNumber: optOf(r.block_number, big),
-    sequences: optOf(r.sequences, bigs),
-    sequences1: optOf(r.sequences1, bigs),
-    sequences2: optOf(r.sequences2, bigs),
-    data: Uint8Array.from(r.data as number[]),
-    status: status(r.status),
-    createdAt: big(r.created_at)
-  }),
-  JobUpdatedEvent: (r) => ({
-    _tag: "JobUpdatedEvent",
-    jobSequence: big(r.job_sequence),
-    developer: r.developer,
-    agent: r.agent,
-    agentMethod: r.agent_method,
-    appInstance: r.app_instance,
-    status: status(r.status),
-    attempts: Number(r.attempts),
-    updatedAt: big(r.updated_at)
-  }),
-  JobStartedEvent: (r) => ({
-    _tag: "JobStartedEvent",
-    jobSequence: big(r.job_sequence),
-    appInstance: r.app_instance,
-    coordinator: normalizeSuiAddress(String(r.coordinator)),
-    startedAt: big(r.started_at)
-  }),
-  JobCompletedEvent: (r) => ({
-    _tag: "JobCompletedEvent",
-    jobSequence: big(r.job_sequence),
-    appInstance: r.app_instance,
-    coordinator: normalizeSuiAddress(String(r.coordinator)),
-    completedAt: big(r.completed_at)
-  }),
-  JobFailedEvent: (r) => ({
-    _tag: "JobFailedEvent",
-    jobSequence: big(r.job_sequence),
-    appInstance: r.app_instance,
-    coordinator: normalizeSuiAddress(String(r.coordinator)),
-    error: r.error,
-    attempts: Number(r.attempts),
-    failedAt: big(r.failed_at)
-  }),
-  JobTerminatedEvent: (r) => ({
-    _tag: "JobTerminatedEvent",
-    jobSequence: big(r.job_sequence),
-    appInstance: r.app_instance,
-    coordinator: normalizeSuiAddress(String(r.coordinator)),
-    terminatedAt: big(r.terminated_at)
-  }),
-  JobDeletedEvent: (r) => ({
-    _tag: "JobDeletedEvent",
-    jobSequence: big(r.job_sequence),
-    appInstance: r.app_instance,
-    deletedAt: big(r.deleted_at)
-  }),
-  JobRescheduledEvent: (r) => ({
-    _tag: "JobRescheduledEvent",
-    jobSequence: big(r.job_sequence),
-    appInstance: r.app_instance,
-    nextScheduledAt: big(r.next_scheduled_at),
-    rescheduledAt: big(r.rescheduled_at)
-  }),
-  MulticallExecutedEvent: (r) => ({
-    _tag: "MulticallExecutedEvent",
-    coordinator: normalizeSuiAddress(String(r.coordinator)),
-    completeJobs: bigs(r.complete_jobs),
-    completeResults: r.complete_results,
-    failJobs: bigs(r.fail_jobs),
-    failResults: r.fail_results,
-    terminateJobs: bigs(r.terminate_jobs),
-    terminateResults: r.terminate_results,
-    startJobs: bigs(r.start_jobs),
-    startResults: r.start_results,
-    timestamp: big(r.timestamp)
-  })
-}
+/** An event's Schema from its BCS bytes (`Schema.encode` gives the bytes back). */
+export const coordinationEventFromBcs = <K extends JobsEventName>(name: K): (typeof fromBcs)[K] => fromBcs[name]
 
 /**
  * If `eventType` is `<packageId>::jobs::<Name>` for a known event, its name; else undefined.
@@ -221,11 +160,11 @@ export const coordinationEventName = (eventType: string, packageId: string): Job
   const parts = eventType.split("::")
   if (parts.length !== 3 || parts[1] !== "jobs") return undefined
   const name = parts[2]!
-  if (!(name in jobsEvents)) return undefined
+  if (!(name in jobsEventLayouts)) return undefined
   if (parts[0] !== packageId && normalizeSuiAddress(parts[0]!) !== packageId) return undefined
   return name as JobsEventName
 }
 
 /** Decodes one event's BCS bytes by its struct name. Throws on malformed bytes. */
 export const decodeCoordinationEvent = (name: JobsEventName, bytes: Uint8Array): CoordinationEvent =>
-  decoders[name](jobsEvents[name].parse(bytes) as Raw) as CoordinationEvent
+  Schema.decodeSync(fromBcs[name] as unknown as Schema.Schema<CoordinationEvent, Uint8Array>)(bytes)

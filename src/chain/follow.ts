@@ -6,7 +6,7 @@
 import { GrpcTypes, type SuiGrpcClient } from "@mysten/sui/grpc"
 import { Data, Effect, Metric, Option, Queue, Stream, Take } from "effect"
 import { chainEventsDelivered, chainReplayGaps, chainRewinds } from "./metrics.js"
-import type { ChainPosition } from "../layers/Journal.js"
+import type { ChainPosition } from "./position.js"
 import { type CoordinationEvent, coordinationEventName, decodeCoordinationEvent } from "./events.js"
 import { jobsEvents } from "./moveTypes.js"
 import { type CallOpts, ChainRpcError, serverStream, toRpcError, unary } from "./rpc.js"

@@ -4,6 +4,7 @@
  */
 import { Data, Effect, Either, Option } from "effect"
 import { parseHostPort } from "../layers/Config.js"
+import { readApiToken } from "../layers/HttpAuth.js"
 
 /** Nothing answered at the URL (connection refused, timeout, DNS). */
 export class DaemonUnreachable extends Data.TaggedError("DaemonUnreachable")<{ readonly url: string; readonly reason: string }> {
@@ -50,7 +51,12 @@ export const getJson = <A = unknown>(base: string, path: string, accept: Readonl
   Effect.gen(function* () {
     const url = `${base}${path}`
     const res = yield* Effect.tryPromise({
-      try: (signal) => fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(5000)]) }),
+      try: (signal) =>
+        fetch(url, {
+          signal: AbortSignal.any([signal, AbortSignal.timeout(5000)]),
+          // `/v1/*` needs the daemon's token: SILVANA_API_TOKEN, else STATE_DIR/api-token.
+          headers: Option.match(readApiToken(), { onNone: () => ({}), onSome: (t) => ({ authorization: `Bearer ${t}` }) })
+        }),
       catch: (e) => {
         const err = e as Error & { cause?: { code?: string; message?: string } }
         return new DaemonUnreachable({ url: base, reason: err.cause?.code ?? err.cause?.message ?? err.message })

@@ -10,8 +10,7 @@
  * carry labels naming the coordinator and session, so that a restarted coordinator can `sweep`
  * the ones a crash left behind and fail the jobs they held.
  */
-import { Context, Data, Duration, Effect, Layer, Option, type Scope } from "effect"
-import { Config } from "./Config.js"
+import { Context, Data, Duration, Effect, type Scope } from "effect"
 
 /** Who an agent belongs to; written as labels on the container (or the process's pid record). */
 export interface AgentOwner {
@@ -64,8 +63,18 @@ export interface LogTail {
   readonly truncated: boolean
 }
 
+/** Where a running agent's calls come from (what its session is bound to). */
+export interface AgentPeer {
+  /** Its own addresses on its networks (a container on a bridge network). */
+  readonly addresses: ReadonlyArray<string>
+  /** The uid its local TCP connections belong to (a process, or a container on the host network). */
+  readonly uid?: number | undefined
+}
+
 /** A running (or finished) agent. */
 export interface AgentHandle {
+  /** Known once it started. */
+  readonly peer?: AgentPeer | undefined
   /** Container id, or `pid:<n>` for a process. */
   readonly id: string
   readonly name: string
@@ -122,6 +131,8 @@ export type AgentStartError = EngineUnavailable | ImagePullFailed | ImageDigestM
 /** One interface for both runtimes. */
 export interface AgentRuntimeService {
   readonly kind: AgentRuntimeKind
+  /** The uid/gid agents run as, when known before they start (their session socket is given to it). */
+  readonly agentUser?: { readonly uid: number; readonly gid: number } | undefined
   /** Starts an agent; closing the scope stops and removes it. */
   readonly start: (spec: AgentSpec) => Effect.Effect<AgentHandle, AgentStartError, Scope.Scope>
   /** Agents labelled with this coordinator id (running or not). */
@@ -219,37 +230,11 @@ export interface RuntimeOptions {
 
 export const defaultRuntimeOptions: RuntimeOptions = { stopGraceMs: 10_000, logTailBytes: 64 * 1024 }
 
-export class AgentRuntime extends Context.Tag("silvana/AgentRuntime")<AgentRuntime, AgentRuntimeService>() {
-  /**
-   * Chooses from Config `agentRuntime`: `docker` (a missing engine is a start-up error), `process`,
-   * or unset — docker when an engine answers `/_ping`, else process.
-   * The process runtime's command map comes from `AGENT_PROCESS_COMMANDS` (see runtime/process.ts).
-   */
-  static readonly layer = Layer.unwrapScoped(
-    Effect.gen(function* () {
-      const config = yield* Config
-      // Loaded lazily: the implementations import this module's types and errors.
-      const { dockerLayer, dockerAnswers } = yield* Effect.promise(() => import("./runtime/docker.js"))
-      const { processLayer, processCommandsConfig } = yield* Effect.promise(() => import("./runtime/process.js"))
-      const commands = yield* processCommandsConfig
-      const docker = () =>
-        dockerLayer({
-          ...defaultRuntimeOptions,
-          credentials: Option.map(config.dockerUsername, (username) => ({
-            username,
-            password: config.dockerPassword
-          }))
-        })
-      const proc = () => processLayer({ ...defaultRuntimeOptions, stateDir: config.stateDir, commands })
-      if (Option.isSome(config.agentRuntime)) {
-        return config.agentRuntime.value === "docker" ? docker() : proc()
-      }
-      const answers = yield* dockerAnswers(Duration.seconds(2))
-      yield* Effect.logInfo(`agent runtime: ${answers ? "docker (engine answered /_ping)" : "process (no Docker engine answered)"}`)
-      return answers ? docker() : proc()
-    })
-  )
-}
+/**
+ * The agent runtime service. Its layer, choosing docker or process from Config, is
+ * `agentRuntimeLayer` in runtime/index.ts (the implementations import this module, not the reverse).
+ */
+export class AgentRuntime extends Context.Tag("silvana/AgentRuntime")<AgentRuntime, AgentRuntimeService>() {}
 
 /**
  * The run limit shared by both runtimes: after `timeoutMs`, unless the agent ended first, mark it

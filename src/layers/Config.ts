@@ -1,207 +1,162 @@
 /**
  * Config — every setting of the daemon, read from the environment once at start and validated.
- * A bad value stops start-up with one line naming the variable; secrets are `Redacted` so they
- * never reach a log line.
+ * Each variable is declared once in `settings` below (parser, default, description); the parsed
+ * type, `config --help` and the printed configuration all follow from that table. A bad value
+ * stops start-up with one line naming the variable; secrets are `Redacted` so they never reach a
+ * log line (nor an error message).
+ *
+ * To add a setting: one entry in `settings` (a parser from config/fields.ts, its default or what
+ * unset means, a description). Tuning values that are not environment variables live in one
+ * defaults record per service, next to the service.
  */
 import { Config as C, ConfigError, ConfigProvider, Context, Effect, Either, Layer, LogLevel, Option, Redacted } from "effect"
+import * as nodePath from "node:path"
+import { redactUrl } from "../domain/redact.js"
+import * as F from "./config/fields.js"
+
+export { formatConfigError, type HostPort, isAllInterfaces, MAX_MESSAGE_BYTES_CAP, parseHostPort, pseudoFilesystem } from "./config/fields.js"
 
 export type AgentRuntimeKind = "docker" | "process"
 
-export interface HostPort {
-  readonly host: string
-  readonly port: number
-}
+const DEFAULT_TCP_PORT = 50051
 
-export interface CoordinatorConfig {
-  /** Full node gRPC URL; `None` runs the embedded localnet. */
-  readonly suiRpcUrl: Option.Option<string>
+/** The environment variables, in the order `config` prints them. */
+export const settings = {
+  suiRpcUrl: F.optional("SUI_RPC_URL", F.httpUrl, "Full node gRPC URL (sui.rpc.v2)", "the embedded demo: a localnet in this process"),
+  suiChain: F.optional("SUI_CHAIN", F.text, "Chain name, used in job ids and shown by status", "localnet without SUI_RPC_URL, else devnet"),
+  suiAddress: F.optional("SUI_ADDRESS", F.suiAddress, "The coordinator's address; checked against the key's", "the key's address"),
+  suiPrivateKey: {
+    name: "SUI_PRIVATE_KEY",
+    description: "The coordinator's key (suiprivkey1…); SUI_SECRET_KEY is read when this is unset",
+    unset: "required with SUI_RPC_URL",
+    config: C.option(
+      C.nested(F.secret, "SUI_PRIVATE_KEY").pipe(
+        C.orElseIf({ if: ConfigError.isMissingDataOnly, orElse: () => C.nested(F.secret, "SUI_SECRET_KEY") })
+      )
+    ).pipe(C.withDescription("The coordinator's key"))
+  } satisfies F.Setting<Option.Option<Redacted.Redacted<string>>>,
+  registryPackage: F.optional("SILVANA_REGISTRY_PACKAGE", F.suiAddress, "Package id of the Silvana coordination package", "required with SUI_RPC_URL"),
+  registry: F.optional("SILVANA_REGISTRY", F.suiAddress, "Object id of the Silvana registry", "required with SUI_RPC_URL"),
+  appInstances: F.withDefault(
+    "SILVANA_APP_INSTANCES",
+    F.objectIds,
+    [] as ReadonlyArray<string>,
+    "App instances to follow from the start, comma-separated (others are picked up from their events)",
+    "none"
+  ),
+  maxConcurrentAgents: F.withDefault("MAX_CONCURRENT_AGENTS", F.digits(1), 2, "Agents running at once, all triples together"),
+  containerTimeoutSecs: F.withDefault("CONTAINER_TIMEOUT_SECS", F.digits(1), 300, "Seconds an agent may run before it is stopped"),
+  dispatchPrefetch: F.withDefault("DISPATCH_PREFETCH", F.digits(1), 32, "Jobs started on chain ahead of their agent, per running agent of a triple"),
+  maxAgentsPerTriple: F.withDefault("MAX_AGENTS_PER_TRIPLE", F.digits(1), 1, "Agents serving one developer/agent/method at once"),
+  dockerUseTee: F.withDefault("DOCKER_USE_TEE", F.flag, false, "Run agents whose method requires a TEE (this host is one)"),
+  agentRuntime: F.optional(
+    "AGENT_RUNTIME",
+    F.oneOf<AgentRuntimeKind>("docker", "process"),
+    "Where agents run: docker (containers) or process (local processes, for development)",
+    "docker when an engine answers, else process"
+  ),
+  sessionAuth: F.withDefault(
+    "SESSION_AUTH",
+    F.oneOf<"bound" | "strict">("bound", "strict"),
+    "bound" as "bound" | "strict",
+    "bound: a session's calls must come from its agent (own socket, container address or uid), a signature is checked when present; strict: every call must also be signed with SESSION_PRIVATE_KEY"
+  ),
+  agentProcessUser: F.withDefault(
+    "AGENT_PROCESS_USER",
+    F.digits(1),
+    65534,
+    "uid (gid the same) the process runtime runs agents as when the daemon runs as root; give it a uid of its own"
+  ),
+  agentContainerUser: F.optional("AGENT_CONTAINER_USER", F.text, "User agents' containers run as (uid[:gid] or a name in the image)", "the image's own user"),
+  agentReadOnlyRootfs: F.withDefault("AGENT_READ_ONLY_ROOTFS", F.flag, false, "Run agents' containers with a read-only root filesystem (a tmpfs /tmp stays writable)"),
+  grpcSocketPath: F.withDefault("GRPC_SOCKET_PATH", F.socketPath, "/tmp/coordinator.sock", "Unix socket of the agent API"),
+  grpcSocketGroup: F.optional("GRPC_SOCKET_GROUP", F.text, "Group (name or gid) the agent socket is given to, mode 0660", "the daemon's group"),
+  allowPublicListen: F.withDefault("ALLOW_PUBLIC_LISTEN", F.flag, false, "Allow HTTP_ADDRESS / GRPC_TCP_ADDRESS on all interfaces (0.0.0.0, ::)"),
+  grpcTcpAddress: F.optional(
+    "GRPC_TCP_ADDRESS",
+    F.hostPort,
+    "TCP listener of the agent API (what containers reach), host:port",
+    `the Docker bridge gateway (else 127.0.0.1), port ${DEFAULT_TCP_PORT}`
+  ),
+  httpAddress: F.withDefault(
+    "HTTP_ADDRESS",
+    F.hostPort,
+    { host: "127.0.0.1", port: 8080 } as F.HostPort,
+    "Operator endpoint (/health, /ready, /metrics, /v1/*), host:port; /v1/* needs the bearer token in STATE_DIR/api-token",
+    "127.0.0.1:8080"
+  ),
+  httpAllowedHosts: F.withDefault(
+    "HTTP_ALLOWED_HOSTS",
+    F.hostNames,
+    [] as ReadonlyArray<string>,
+    "Host names /v1/* answers to besides IP literals and localhost (DNS-rebinding guard), comma-separated",
+    "none"
+  ),
+  stateDir: F.withDefault("STATE_DIR", F.stateDir, "./.silvana", "Directory of the journal, the lock and the embedded demo's chain"),
+  logLevel: F.withDefault("LOG_LEVEL", F.logLevel, LogLevel.Info, "trace, debug, info, warn, error, fatal or none", "info"),
+  otelEndpoint: F.optional("OTEL_EXPORTER_OTLP_ENDPOINT", F.httpUrl, "OTLP/HTTP endpoint traces are exported to", "no tracing"),
+  grpcMaxMessageBytes: F.withDefault("GRPC_MAX_MESSAGE_BYTES", F.digits(1024, F.MAX_MESSAGE_BYTES_CAP), 16 * 1024 * 1024, "Largest request the agent API accepts, in bytes (at most 64 MiB)"),
+  dockerUsername: F.optional("DOCKER_USERNAME", F.text, "Registry user for pulling agent images", "anonymous pulls"),
+  dockerPassword: F.optional("DOCKER_PASSWORD", F.secret, "Registry password or token for DOCKER_USERNAME", "none"),
+  agentStartAttempts: F.withDefault(
+    "AGENT_START_ATTEMPTS",
+    F.digits(1),
+    5,
+    "Failed agent starts in a row after which a triple's started jobs are failed on chain"
+  ),
+  agentStartBackoffMaxSecs: F.withDefault(
+    "AGENT_START_BACKOFF_MAX_SECS",
+    F.digits(1),
+    60,
+    "Longest back-off between agent starts of a triple that keep failing, in seconds"
+  )
+} as const
+
+type Parsed = { readonly [K in keyof typeof settings]: C.Config.Success<(typeof settings)[K]["config"]> }
+
+/** The coordinator's settings, parsed; `suiChain` is resolved (it follows the chain). */
+export type CoordinatorConfig = Omit<Parsed, "suiChain"> & {
   readonly suiChain: string
-  readonly suiAddress: Option.Option<string>
-  readonly suiPrivateKey: Option.Option<Redacted.Redacted<string>>
-  readonly registryPackage: Option.Option<string>
-  readonly registry: Option.Option<string>
-  /** App instances to follow from the start (others are picked up from their events). */
-  readonly appInstances: ReadonlyArray<string>
-  readonly maxConcurrentAgents: number
-  readonly containerTimeoutSecs: number
-  /** Started-but-not-taken jobs allowed per running agent of a triple. */
-  readonly dispatchPrefetch: number
-  /** Agents serving one triple at once. */
-  readonly maxAgentsPerTriple: number
-  readonly dockerUseTee: boolean
-  /** `None`: docker when an engine answers, else process. */
-  readonly agentRuntime: Option.Option<AgentRuntimeKind>
-  readonly grpcSocketPath: string
-  /** `None`: the Docker bridge gateway (or loopback when there is none), port 50051. */
-  readonly grpcTcpAddress: Option.Option<HostPort>
-  readonly httpAddress: HostPort
-  readonly stateDir: string
-  readonly logLevel: LogLevel.LogLevel
-  readonly otelEndpoint: Option.Option<string>
-  /** Largest request the agent API accepts, in bytes. */
-  readonly grpcMaxMessageBytes: number
-  readonly dockerUsername: Option.Option<string>
-  readonly dockerPassword: Option.Option<Redacted.Redacted<string>>
-  /** Failed agent starts in a row after which a triple's started jobs are failed on chain. */
-  readonly agentStartAttempts: number
-  /** Longest back-off between agent starts of a triple that keep failing, in seconds. */
-  readonly agentStartBackoffMaxSecs: number
+  /** The operator API's token file (`<STATE_DIR>/api-token`; kept when a program nests `stateDir`). */
+  readonly apiTokenFile?: string
 }
-
-// The path is filled in by `Config` with the variable name.
-const invalid = (_name: string, message: string) => ConfigError.InvalidData([], message)
-
-const positiveInt = (name: string, def: number) =>
-  C.string(name).pipe(
-    C.mapOrFail((raw) => {
-      const n = Number(raw.trim())
-      return Number.isSafeInteger(n) && n > 0
-        ? Either.right(n)
-        : Either.left(invalid(name, `expected a positive integer, got ${JSON.stringify(raw)}`))
-    }),
-    C.withDefault(def)
-  )
-
-const bool = (name: string, def: boolean) =>
-  C.string(name).pipe(
-    C.mapOrFail((raw) => {
-      const v = raw.trim().toLowerCase()
-      if (["1", "true", "yes", "on"].includes(v)) return Either.right(true)
-      if (["0", "false", "no", "off", ""].includes(v)) return Either.right(false)
-      return Either.left(invalid(name, `expected true or false, got ${JSON.stringify(raw)}`))
-    }),
-    C.withDefault(def)
-  )
-
-/** Parses `host:port`, `[v6]:port` or `:port` (loopback). */
-export const parseHostPort = (raw: string): Either.Either<HostPort, string> => {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(raw.trim())
-  if (!m) return Either.left(`expected host:port, got ${JSON.stringify(raw)}`)
-  const port = Number(m[3])
-  if (port < 0 || port > 65535) return Either.left(`port out of range in ${JSON.stringify(raw)}`)
-  const host = m[1] ?? (m[2] === "" ? "127.0.0.1" : m[2]!)
-  return Either.right({ host, port })
-}
-
-const hostPort = (name: string) =>
-  C.string(name).pipe(C.mapOrFail((raw) => Either.mapLeft(parseHostPort(raw), (msg) => invalid(name, msg))))
-
-const suiAddress = (name: string) =>
-  C.string(name).pipe(
-    C.mapOrFail((raw) => {
-      const v = raw.trim().toLowerCase()
-      return /^0x[0-9a-f]{1,64}$/.test(v)
-        ? Either.right(`0x${v.slice(2).padStart(64, "0")}`)
-        : Either.left(invalid(name, `expected a Sui address (0x + up to 64 hex digits), got ${JSON.stringify(raw)}`))
-    })
-  )
-
-const grpcUrl = (name: string) =>
-  C.string(name).pipe(
-    C.mapOrFail((raw) => {
-      try {
-        const u = new URL(raw.trim())
-        return u.protocol === "http:" || u.protocol === "https:"
-          ? Either.right(raw.trim().replace(/\/+$/, ""))
-          : Either.left(invalid(name, `expected an http(s) URL, got ${JSON.stringify(raw)}`))
-      } catch {
-        return Either.left(invalid(name, `expected an http(s) URL, got ${JSON.stringify(raw)}`))
-      }
-    })
-  )
-
-const logLevel = (name: string) =>
-  C.string(name).pipe(
-    C.mapOrFail((raw) => {
-      const v = raw.trim().toLowerCase()
-      const found = LogLevel.allLevels.find((l) => l.label.toLowerCase() === v || (v === "warn" && l._tag === "Warning"))
-      return found
-        ? Either.right(found)
-        : Either.left(invalid(name, `expected one of trace, debug, info, warn, error, fatal, none; got ${JSON.stringify(raw)}`))
-    }),
-    C.withDefault(LogLevel.Info)
-  )
-
-const nonEmpty = (name: string) =>
-  C.string(name).pipe(
-    C.mapOrFail((raw) =>
-      raw.trim() === "" ? Either.left(invalid(name, "must not be empty")) : Either.right(raw.trim())
-    )
-  )
 
 /** The whole configuration as one `Config`, so that it can be read from any provider. */
-export const coordinatorConfig: C.Config<CoordinatorConfig> = C.all({
-  suiRpcUrl: C.option(grpcUrl("SUI_RPC_URL")),
-  suiChainRaw: C.option(nonEmpty("SUI_CHAIN")),
-  suiAddress: C.option(suiAddress("SUI_ADDRESS")),
-  suiPrivateKey: C.option(C.redacted(nonEmpty("SUI_PRIVATE_KEY")).pipe(C.orElse(() => C.redacted(nonEmpty("SUI_SECRET_KEY"))))),
-  registryPackage: C.option(suiAddress("SILVANA_REGISTRY_PACKAGE")),
-  registry: C.option(suiAddress("SILVANA_REGISTRY")),
-  appInstances: C.string("SILVANA_APP_INSTANCES").pipe(
-    C.mapOrFail((raw) => {
-      const ids = raw.split(",").map((x) => x.trim().toLowerCase()).filter((x) => x !== "")
-      const bad = ids.find((x) => !/^(0x)?[0-9a-f]{1,64}$/.test(x))
-      return bad !== undefined
-        ? Either.left(invalid("SILVANA_APP_INSTANCES", `expected comma-separated object ids, got ${JSON.stringify(bad)}`))
-        : Either.right(ids.map((x) => `0x${x.replace(/^0x/, "").padStart(64, "0")}`))
-    }),
-    C.withDefault([] as ReadonlyArray<string>)
-  ),
-  maxConcurrentAgents: positiveInt("MAX_CONCURRENT_AGENTS", 2),
-  containerTimeoutSecs: positiveInt("CONTAINER_TIMEOUT_SECS", 300),
-  dispatchPrefetch: positiveInt("DISPATCH_PREFETCH", 32),
-  maxAgentsPerTriple: positiveInt("MAX_AGENTS_PER_TRIPLE", 1),
-  dockerUseTee: bool("DOCKER_USE_TEE", false),
-  agentRuntime: C.option(
-    C.string("AGENT_RUNTIME").pipe(
-      C.mapOrFail((raw) => {
-        const v = raw.trim().toLowerCase()
-        return v === "docker" || v === "process"
-          ? Either.right(v as AgentRuntimeKind)
-          : Either.left(invalid("AGENT_RUNTIME", `expected docker or process, got ${JSON.stringify(raw)}`))
-      })
-    )
-  ),
-  grpcSocketPath: nonEmpty("GRPC_SOCKET_PATH").pipe(C.withDefault("/tmp/coordinator.sock")),
-  grpcTcpAddress: C.option(hostPort("GRPC_TCP_ADDRESS")),
-  httpAddress: hostPort("HTTP_ADDRESS").pipe(C.withDefault({ host: "127.0.0.1", port: 8080 })),
-  stateDir: nonEmpty("STATE_DIR").pipe(C.withDefault("./.silvana")),
-  logLevel: logLevel("LOG_LEVEL"),
-  otelEndpoint: C.option(grpcUrl("OTEL_EXPORTER_OTLP_ENDPOINT")),
-  grpcMaxMessageBytes: positiveInt("GRPC_MAX_MESSAGE_BYTES", 16 * 1024 * 1024),
-  dockerUsername: C.option(nonEmpty("DOCKER_USERNAME")),
-  dockerPassword: C.option(C.redacted(nonEmpty("DOCKER_PASSWORD"))),
-  agentStartAttempts: positiveInt("AGENT_START_ATTEMPTS", 5),
-  agentStartBackoffMaxSecs: positiveInt("AGENT_START_BACKOFF_MAX_SECS", 60)
-}).pipe(
-  C.map(({ suiChainRaw, ...rest }) => ({
-    ...rest,
+export const coordinatorConfig: C.Config<CoordinatorConfig> = C.all(F.configsOf(settings)).pipe(
+  C.mapOrFail((parsed) => {
+    if (parsed.allowPublicListen) return Either.right(parsed)
+    const open = (
+      [
+        ["HTTP_ADDRESS", Option.some(parsed.httpAddress)],
+        ["GRPC_TCP_ADDRESS", parsed.grpcTcpAddress]
+      ] as const
+    ).find(([, a]) => Option.isSome(a) && F.isAllInterfaces(a.value.host))
+    return open === undefined
+      ? Either.right(parsed)
+      : Either.left(
+          ConfigError.InvalidData(
+            [open[0]],
+            "listening on all interfaces exposes the coordinator to the network; bind a specific address or set ALLOW_PUBLIC_LISTEN=true"
+          )
+        )
+  }),
+  C.map((parsed) => ({
+    ...parsed,
+    apiTokenFile: nodePath.join(parsed.stateDir, "api-token"),
     // The chain name follows the chain: the embedded localnet unless a node URL is given.
-    suiChain: Option.getOrElse(suiChainRaw, () => (Option.isSome(rest.suiRpcUrl) ? "devnet" : "localnet"))
+    suiChain: Option.getOrElse(parsed.suiChain, () => (Option.isSome(parsed.suiRpcUrl) ? "devnet" : "localnet"))
   }))
 )
 
-/** Renders a config failure as the one line start-up prints (`VAR: what is wrong`). */
-export const formatConfigError = (error: ConfigError.ConfigError): string => {
-  const lines: Array<string> = []
-  const walk = (e: ConfigError.ConfigError): void => {
-    switch (e._op) {
-      case "And":
-      case "Or":
-        walk(e.left)
-        walk(e.right)
-        return
-      case "InvalidData":
-      case "MissingData":
-      case "SourceUnavailable":
-      case "Unsupported":
-        lines.push(`${e.path.join(".")}: ${e.message}`)
-        return
-    }
-  }
-  walk(error)
-  return `invalid configuration: ${[...new Set(lines)].join("; ")}`
+/** Values resolved at start (which runtime, which listeners), shown instead of "unset". */
+export interface Resolved {
+  readonly agentRuntime?: AgentRuntimeKind
+  readonly grpcTcpAddress?: F.HostPort
+  readonly httpAddress?: F.HostPort
 }
+
+/** `config --help`: every variable with its description and default. */
+export const configHelp = (): string => F.settingsHelp(Object.values(settings))
 
 /** The coordinator's settings, loaded once. */
 export class Config extends Context.Tag("silvana/Config")<Config, CoordinatorConfig>() {
@@ -215,31 +170,18 @@ export class Config extends Context.Tag("silvana/Config")<Config, CoordinatorCon
       Effect.withConfigProvider(coordinatorConfig, ConfigProvider.fromMap(new Map(Object.entries(env))))
     )
 
-  /** Redacts secrets so the effective config can be printed (`silvana-coordinator config`). */
-  static readonly render = (c: CoordinatorConfig): Record<string, string | number | boolean | null> => ({
-    SUI_RPC_URL: Option.getOrNull(c.suiRpcUrl),
-    SUI_CHAIN: c.suiChain,
-    SUI_ADDRESS: Option.getOrNull(c.suiAddress),
-    SUI_PRIVATE_KEY: Option.isSome(c.suiPrivateKey) ? "<redacted>" : null,
-    SILVANA_REGISTRY_PACKAGE: Option.getOrNull(c.registryPackage),
-    SILVANA_REGISTRY: Option.getOrNull(c.registry),
-    SILVANA_APP_INSTANCES: c.appInstances.join(","),
-    MAX_CONCURRENT_AGENTS: c.maxConcurrentAgents,
-    CONTAINER_TIMEOUT_SECS: c.containerTimeoutSecs,
-    DISPATCH_PREFETCH: c.dispatchPrefetch,
-    MAX_AGENTS_PER_TRIPLE: c.maxAgentsPerTriple,
-    DOCKER_USE_TEE: c.dockerUseTee,
-    AGENT_RUNTIME: Option.getOrNull(c.agentRuntime),
-    GRPC_SOCKET_PATH: c.grpcSocketPath,
-    GRPC_TCP_ADDRESS: Option.match(c.grpcTcpAddress, { onNone: () => null, onSome: (a) => `${a.host}:${a.port}` }),
-    HTTP_ADDRESS: `${c.httpAddress.host}:${c.httpAddress.port}`,
-    STATE_DIR: c.stateDir,
-    LOG_LEVEL: c.logLevel.label,
-    OTEL_EXPORTER_OTLP_ENDPOINT: Option.getOrNull(c.otelEndpoint),
-    GRPC_MAX_MESSAGE_BYTES: c.grpcMaxMessageBytes,
-    DOCKER_USERNAME: Option.getOrNull(c.dockerUsername),
-    DOCKER_PASSWORD: Option.isSome(c.dockerPassword) ? "<redacted>" : null,
-    AGENT_START_ATTEMPTS: c.agentStartAttempts,
-    AGENT_START_BACKOFF_MAX_SECS: c.agentStartBackoffMaxSecs
-  })
+  /**
+   * The effective configuration by variable name, secrets redacted (`silvana-coordinator config`,
+   * `/v1/config`); `resolved` fills in what start-up decided for settings left unset.
+   */
+  static readonly render = (c: CoordinatorConfig, resolved: Resolved = {}): Record<string, F.Shown> => {
+    const values: Record<string, unknown> = { ...c }
+    for (const [k, v] of Object.entries(resolved)) if (v !== undefined) values[k] = v
+    // Credentials hide in URLs (`https://user:SECRET@host/?apikey=KEY`): every URL is shown redacted.
+    const show = (v: unknown): F.Shown => {
+      const shown = F.showValue(v)
+      return typeof shown === "string" && /^[a-z][a-z0-9+.-]*:\/\//i.test(shown) ? redactUrl(shown) : shown
+    }
+    return Object.fromEntries(Object.entries(settings).map(([key, s]) => [s.name, show(values[key])]))
+  }
 }

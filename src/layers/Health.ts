@@ -46,6 +46,13 @@ export interface HealthService {
   readonly unregister: (name: string) => Effect.Effect<void>
   /** Runs every check concurrently, each bounded by the check timeout. */
   readonly report: Effect.Effect<HealthReport>
+  /** Runs the checks and keeps the result as the one `latest` answers. */
+  readonly refresh: Effect.Effect<HealthReport>
+  /**
+   * The last refreshed report (with the current readiness), without running any check: what
+   * `/health` and `/metrics` serve, so that a scrape never calls the node. Refreshes once if none yet.
+   */
+  readonly latest: Effect.Effect<HealthReport>
   readonly setReady: (ready: boolean) => Effect.Effect<void>
   readonly ready: Effect.Effect<boolean>
 }
@@ -99,8 +106,19 @@ export class Health extends Context.Tag("silvana/Health")<Health, HealthService>
         } satisfies HealthReport
       }).pipe(Effect.withSpan("Health.report"))
 
+      const lastReport = yield* Ref.make(Option.none<HealthReport>())
+      const refresh = Effect.tap(report, (r) => Ref.set(lastReport, Option.some(r)))
+      const latest = Effect.flatMap(Ref.get(lastReport), (last) =>
+        Option.match(last, {
+          onNone: () => refresh,
+          onSome: (r) => Effect.map(Ref.get(readyRef), (ready) => ({ ...r, ready }))
+        })
+      )
+
       return Health.of({
         register,
+        refresh,
+        latest,
         registerScoped: (name, check) => Effect.acquireRelease(register(name, check), () => unregister(name)),
         unregister,
         report,

@@ -10,21 +10,30 @@
  * | `GET /v1/jobs?state=…&limit=…` | jobs of the store (no payloads) |
  * | `GET /v1/agents` | live agent sessions (never their keys) |
  * | `GET /v1/config` | the effective configuration, secrets redacted |
+ * | `GET /`, `/assets/*` | the live status page (StatusPage.ts); `/?token=…` signs a browser in |
+ * | `GET /v1/feed` | the page's Server-Sent Events: snapshots and agent/transaction events |
+ * | `GET /v1/feed/jobs?q=&state=`, `/v1/feed/job?app_instance=&sequence=` | job search, one job's timeline |
  *
- * The server lives in the layer's scope. It binds where it is told; the default is loopback
- * because the endpoint has no authentication.
+ * `/v1/*` needs the bearer token of `<STATE_DIR>/api-token` and an allowed `Host` (HttpAuth.ts).
+ * `/health`, `/metrics` and `/v1/status` serve the report the refresher keeps (every
+ * `refreshEvery`), so a scrape never calls the node; requests are served at most `maxConcurrent`
+ * at a time. The server lives in the layer's scope and binds where it is told (default loopback).
  */
 import { createServer } from "node:http"
+import * as path from "node:path"
 import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Context, Data, Effect, Layer, Option, Schema } from "effect"
+import { Context, Data, Duration, Effect, Layer, Option, Schedule, Schema } from "effect"
 import { JobState, type StoredJob } from "../domain/job.js"
+import { shortSecret } from "../domain/redact.js"
 import { AgentRuntime } from "./AgentRuntime.js"
 import { Config, type HostPort } from "./Config.js"
 import { Health, registerStandardChecks } from "./Health.js"
+import { API_TOKEN_FILE, type ApiAuth, guardV1, loadOrCreateApiToken } from "./HttpAuth.js"
 import { JobStore } from "./JobStore.js"
 import * as Metrics from "./Metrics.js"
 import { Sessions } from "./Sessions.js"
+import { pageAsset, pageEvents, pageIndex, pageJobSearch, pageJobTimeline, StatusPage } from "./StatusPage.js"
 
 export const VERSION = "0.1.0"
 
@@ -32,6 +41,17 @@ export interface HttpApiService {
   /** Where the server listens (the real port when 0 was asked for). */
   readonly address: HostPort
   readonly url: string
+  /** The `/v1/*` guard's token and host names (tests and embedders read the token here). */
+  readonly auth: ApiAuth
+}
+
+export interface HttpApiOptions {
+  /** Default: the token of `<STATE_DIR>/api-token` (created at first start), `HTTP_ALLOWED_HOSTS`. */
+  readonly auth?: ApiAuth
+  /** Requests served at once; the rest wait their turn (default 64). */
+  readonly maxConcurrent?: number
+  /** How often the health report and the gauges derived from it are refreshed (default 2 s). */
+  readonly refreshEvery?: Duration.DurationInput
 }
 
 export class HttpApiStartError extends Data.TaggedError("HttpApiStartError")<{ readonly message: string }> {}
@@ -48,7 +68,7 @@ export const jobView = (j: StoredJob) => ({
   app: j.app,
   app_instance_method: j.appInstanceMethod,
   attempts: j.attempts,
-  held_by: j.heldBy ?? null,
+  held_by: j.heldBy === undefined ? null : shortSecret(j.heldBy),
   error: j.error ?? null,
   data_bytes: j.data.length,
   created_at: Number(j.createdAt),
@@ -60,13 +80,16 @@ const MAX_LIMIT = 10_000
 const badRequest = (message: string) => HttpServerResponse.unsafeJson({ error: message }, { status: 400 })
 
 /**
- * Refreshes the gauges derived from state, so a scrape always sees current values: the health
- * checks run (which also reads the node's tip and the cursor for the checkpoint gauges), then the
- * store and session counts.
+ * Refreshes the health report on the refresher's timer: the checks run (which also read the node's
+ * tip and the cursor for the checkpoint gauges) and their gauges follow.
  */
-const refreshGauges = Effect.gen(function* () {
-  const report = yield* (yield* Health).report
+export const refreshHealth = Effect.gen(function* () {
+  const report = yield* (yield* Health).refresh
   yield* Metrics.healthChecks(report.checks)
+})
+
+/** The gauges read from memory at each scrape (store and session counts); never the node. */
+const refreshGauges = Effect.gen(function* () {
   const store = yield* JobStore
   const sessions = yield* Sessions
   const config = yield* Config
@@ -76,7 +99,7 @@ const refreshGauges = Effect.gen(function* () {
 })
 
 const healthResponse = Effect.gen(function* () {
-  const report = yield* (yield* Health).report
+  const report = yield* (yield* Health).latest
   return HttpServerResponse.unsafeJson(
     { status: report.healthy ? (report.degraded.length > 0 ? "degraded" : "ok") : "unhealthy", ...report },
     { status: report.healthy ? 200 : 503 }
@@ -85,7 +108,7 @@ const healthResponse = Effect.gen(function* () {
 
 const status = Effect.gen(function* () {
   const config = yield* Config
-  const report = yield* (yield* Health).report
+  const report = yield* (yield* Health).latest
   const stats = yield* (yield* JobStore).stats
   const sessions = yield* (yield* Sessions).list
   return HttpServerResponse.unsafeJson({
@@ -129,7 +152,7 @@ const agents = Effect.gen(function* () {
   const store = yield* JobStore
   const out = yield* Effect.forEach(sessions, (s) =>
     Effect.map(store.heldBy(s.id), (held) => ({
-      session_id: s.id,
+      session_id: shortSecret(s.id),
       developer: s.triple.developer,
       agent: s.triple.agent,
       agent_method: s.triple.agentMethod,
@@ -161,6 +184,12 @@ export const router = HttpRouter.empty.pipe(
   HttpRouter.get("/v1/jobs", jobs),
   HttpRouter.get("/v1/agents", agents),
   HttpRouter.get("/v1/config", Effect.map(Config, (c) => HttpServerResponse.unsafeJson(Config.render(c)))),
+  // The status page (StatusPage.ts), behind the same guard as the rest of /v1/*.
+  HttpRouter.get("/", pageIndex),
+  HttpRouter.get("/assets/:name", pageAsset),
+  HttpRouter.get("/v1/feed", pageEvents),
+  HttpRouter.get("/v1/feed/jobs", pageJobSearch),
+  HttpRouter.get("/v1/feed/job", pageJobTimeline),
   HttpRouter.all("*", Effect.succeed(HttpServerResponse.unsafeJson({ error: "not found" }, { status: 404 })))
 )
 
@@ -177,21 +206,39 @@ const instrumentedRuntimeIfPresent: Layer.Layer<never> = Layer.unwrapEffect(
 
 export class HttpApi extends Context.Tag("silvana/HttpApi")<HttpApi, HttpApiService>() {
   /** Listens on `address` (port 0 picks a free one) for the life of the layer's scope. */
-  static readonly layerWith = (address: HostPort) =>
+  static readonly layerWith = (address: HostPort, options: HttpApiOptions = {}) =>
     Layer.scoped(
       HttpApi,
       Effect.gen(function* () {
         yield* Metrics.registerAll
-        const server = yield* NodeHttpServer.make(() => createServer(), { host: address.host, port: address.port }).pipe(
+        const config = yield* Config
+        const auth: ApiAuth = options.auth ?? {
+          token: yield* loadOrCreateApiToken(config.apiTokenFile ?? path.join(config.stateDir, API_TOKEN_FILE)),
+          allowedHosts: config.httpAllowedHosts
+        }
+        const permits = yield* Effect.makeSemaphore(options.maxConcurrent ?? 64)
+        const every = options.refreshEvery ?? Duration.seconds(2)
+        yield* Effect.forkScoped(
+          refreshHealth.pipe(
+            Effect.catchAllCause((cause) => Effect.logWarning("health refresh failed", cause)),
+            Effect.repeat(Schedule.spaced(every))
+          )
+        )
+        const server = yield* NodeHttpServer.make(() => createServer(), { host: address.host, port: address.port, backlog: 4096 }).pipe(
           Effect.mapError(
             (e) => new HttpApiStartError({ message: `HTTP_ADDRESS: cannot listen on ${address.host}:${address.port}: ${String(e.cause ?? e)}` })
           )
         )
-        yield* HttpServer.serveEffect(router).pipe(Effect.provideService(HttpServer.HttpServer, server))
+        // Event streams never end by themselves: end them before the server waits for its connections.
+        const page = yield* Effect.serviceOption(StatusPage)
+        if (Option.isSome(page)) yield* Effect.addFinalizer(() => page.value.endStreams)
+        yield* HttpServer.serveEffect(permits.withPermits(1)(guardV1(auth)(router))).pipe(
+          Effect.provideService(HttpServer.HttpServer, server)
+        )
         const port = server.address._tag === "TcpAddress" ? server.address.port : address.port
         const host = address.host.includes(":") ? `[${address.host}]` : address.host
         yield* Effect.logInfo("HTTP endpoint listening", { http: `${host}:${port}` })
-        return HttpApi.of({ address: { host: address.host, port }, url: `http://${host}:${port}` })
+        return HttpApi.of({ address: { host: address.host, port }, url: `http://${host}:${port}`, auth })
       })
     )
 
@@ -207,9 +254,11 @@ export class HttpApi extends Context.Tag("silvana/HttpApi")<HttpApi, HttpApiServ
     Layer.scopedDiscard(
       Effect.gen(function* () {
         yield* registerStandardChecks
+        // The first report served has every part's check in it.
+        yield* refreshHealth
         yield* Effect.flatMap(Health, (h) => h.setReady(true))
       })
     ),
     instrumentedRuntimeIfPresent
-  ).pipe(Layer.provideMerge(HttpApi.layer), Layer.provideMerge(Health.layer))
+  ).pipe(Layer.provideMerge(HttpApi.layer), Layer.provideMerge(StatusPage.layer), Layer.provideMerge(Health.layer))
 }

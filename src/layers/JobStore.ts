@@ -7,10 +7,11 @@
  * job can be handed to two sessions. (An STM map would give the same guarantee at several times the
  * cost per operation; the store sits on the hot path of every GetJob.)
  */
-import { Context, Effect, Layer, Option } from "effect"
+import { Context, Effect, Layer, Option, type Scope } from "effect"
 import { type AppInstanceId, type JobId, type SessionId, tripleKey } from "../domain/ids.js"
 import type { JobData, JobReport, JobState, StoredJob } from "../domain/job.js"
 import { makeJobIdGenerator } from "../domain/jobId.js"
+import { shortSecret } from "../domain/redact.js"
 import { Config } from "./Config.js"
 
 export interface TripleRef {
@@ -30,6 +31,20 @@ export type ReportOutcome =
   | ReportRefusal
 
 export type ReportKind = JobReport["kind"]
+
+/**
+ * One transition of a job, for observers (the status page's timelines): the job's data and its
+ * new state, or `removed` once its outcome is on chain (or it vanished).
+ */
+export interface JobTransition {
+  readonly data: JobData
+  readonly jobId: JobId | undefined
+  readonly state: JobState | "removed"
+  readonly heldBy: SessionId | undefined
+  readonly error: string | undefined
+}
+
+export type JobObserver = (t: JobTransition) => void
 
 export interface JobCounts {
   readonly pending: number
@@ -200,12 +215,27 @@ export class JobTable {
   }
   private readonly newJobId: ReturnType<typeof makeJobIdGenerator>
   private readonly interner = new Interner()
+  private observers: ReadonlyArray<JobObserver> = []
 
   constructor(
     private readonly ids: { readonly coordinatorId: string; readonly chain: string },
     private readonly now: () => number = Date.now
   ) {
     this.newJobId = makeJobIdGenerator()
+  }
+
+  /** Calls `f` after every transition (synchronously: keep it cheap); returns the way to stop. */
+  observe(f: JobObserver): () => void {
+    this.observers = [...this.observers, f]
+    return () => {
+      this.observers = this.observers.filter((o) => o !== f)
+    }
+  }
+
+  private notify(e: Entry, state: JobState | "removed") {
+    if (this.observers.length === 0) return
+    const t: JobTransition = { data: e.data, jobId: e.jobId, state, heldBy: e.heldBy, error: e.error }
+    for (const o of this.observers) o(t)
   }
 
   private enterPending(e: Entry) {
@@ -240,6 +270,7 @@ export class JobTable {
     if (next === "pending") this.enterPending(e)
     if (next === "started") queueOf(this.startedByTriple, e.triple).push(e)
     if (next === "held" && e.heldBy !== undefined) addTo(this.bySession, e.heldBy, e)
+    this.notify(e, next)
   }
 
   private insert(raw: JobData, state: JobState): Entry {
@@ -258,6 +289,7 @@ export class JobTable {
     addTo(this.byAppInstance, data.appInstance, e)
     this.counts.pending += 1
     this.enterPending(e)
+    this.notify(e, "pending")
     if (state !== "pending") this.setState(e, state)
     return e
   }
@@ -278,6 +310,7 @@ export class JobTable {
     if (e.jobId !== undefined) this.byJobId.delete(e.jobId)
     removeFrom(this.byAppInstance, e.data.appInstance, e)
     this.byKey.delete(e.key)
+    this.notify(e, "removed")
   }
 
   /** A job seen pending on chain. New jobs are added; a known pending job gets the newer data. */
@@ -384,7 +417,7 @@ export class JobTable {
     const e = this.byJobId.get(jobId)
     // Unknown jobs and other sessions' jobs get the same answer: nothing leaks about other sessions.
     if (e === undefined || e.heldBy !== sessionId) {
-      return { _tag: "NotHeld", message: `job ${jobId} is not held by session ${sessionId}` }
+      return { _tag: "NotHeld", message: `job ${jobId} is not held by session ${shortSecret(sessionId)}` }
     }
     const report: JobReport = {
       kind,
@@ -547,6 +580,8 @@ export interface JobStoreService {
   readonly startedCount: (triple: TripleRef) => Effect.Effect<number>
   readonly startedTriples: Effect.Effect<ReadonlyArray<TripleRef>>
   readonly stats: Effect.Effect<JobCounts>
+  /** Calls `f` after every transition for the life of the scope (synchronously: keep it cheap). */
+  readonly observe: (f: JobObserver) => Effect.Effect<void, never, Scope.Scope>
 }
 
 /** Wraps a table so every call is a single atomic step. */
@@ -572,7 +607,8 @@ export const makeJobStore = (table: JobTable): JobStoreService => ({
   pendingTriples: Effect.sync(() => table.pendingTriples()),
   startedCount: (t) => Effect.sync(() => table.startedCount(t)),
   startedTriples: Effect.sync(() => table.startedTriples()),
-  stats: Effect.sync(() => table.stats())
+  stats: Effect.sync(() => table.stats()),
+  observe: (f) => Effect.acquireRelease(Effect.sync(() => table.observe(f)), (stop) => Effect.sync(stop)).pipe(Effect.asVoid)
 })
 
 export class JobStore extends Context.Tag("silvana/JobStore")<JobStore, JobStoreService>() {

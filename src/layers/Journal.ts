@@ -9,50 +9,16 @@
 import type { DatabaseSync, SQLOutputValue } from "node:sqlite"
 import { join } from "node:path"
 import { Context, Data, Effect, Layer, Option, type Scope } from "effect"
+import type { ChainCursor, ChainPosition } from "../chain/position.js"
 import { GroupCommitDb } from "../chain/sqlite.js"
+import type { NewOp, OpKind, OpState, OutboxOp } from "../domain/outbox.js"
 import { Config } from "./Config.js"
 
 /** A Journal read or write failed. */
 export class JournalError extends Data.TaggedError("JournalError")<{ readonly op: string; readonly message: string }> {}
 
-/** A ledger position: checkpoint, transaction index in it, event index in that transaction. */
-export interface ChainPosition {
-  readonly checkpoint: bigint
-  readonly tx: number
-  readonly event: number
-}
-
-/** The stored event cursor: the last fully processed position (and the node's opaque cursor, if any). */
-export interface ChainCursor extends ChainPosition {
-  readonly token: Uint8Array | null
-}
-
-export type OpKind = "start" | "complete" | "fail" | "terminate"
-/** `queued` → `inflight` (in a signed tx) → `done` | `rejected` (chain said false) | `aborted` (Move abort). */
-export type OpState = "queued" | "inflight" | "done" | "rejected" | "aborted"
-
-export interface NewOp {
-  readonly kind: OpKind
-  /** 64 hex digits, no `0x`. */
-  readonly appInstance: string
-  readonly jobSequence: bigint
-  readonly error?: string | undefined
-  readonly session?: string | undefined
-}
-
-export interface OutboxOp {
-  readonly id: number
-  readonly kind: OpKind
-  readonly appInstance: string
-  readonly jobSequence: bigint
-  readonly error: string | null
-  readonly session: string | null
-  readonly state: OpState
-  readonly txDigest: string | null
-  readonly attempts: number
-  readonly outcome: string | null
-  readonly createdAt: number
-}
+export type { ChainCursor, ChainPosition } from "../chain/position.js"
+export type { NewOp, OpKind, OpState, OutboxOp } from "../domain/outbox.js"
 
 /** A signed transaction that may or may not have executed. */
 export interface InflightTx {

@@ -14,6 +14,7 @@
  * call as a plain string.
  */
 import { Cause, Context, Effect, FiberRef, FiberRefs, HashMap, Inspectable, Layer, List, Logger, Option, Redacted, Tracer } from "effect"
+import { urlSecrets } from "../domain/redact.js"
 import { Config, type CoordinatorConfig } from "./Config.js"
 import { Tracing } from "./Tracing.js"
 
@@ -28,8 +29,11 @@ export const scrub = (text: string, secrets: ReadonlyArray<string>): string => {
 }
 
 /** The secret values of a config, for `scrub`. */
-export const configSecrets = (c: CoordinatorConfig): ReadonlyArray<string> =>
-  [c.suiPrivateKey, c.dockerPassword].flatMap((o) => (Option.isSome(o) ? [Redacted.value(o.value)] : []))
+export const configSecrets = (c: CoordinatorConfig): ReadonlyArray<string> => [
+  ...[c.suiPrivateKey, c.dockerPassword].flatMap((o) => (Option.isSome(o) ? [Redacted.value(o.value)] : [])),
+  // credentials and API keys inside the node and collector URLs
+  ...[c.suiRpcUrl, c.otelEndpoint].flatMap((o) => (Option.isSome(o) ? urlSecrets(o.value) : []))
+]
 
 const toJsonable = (v: unknown): unknown => {
   if (Redacted.isRedacted(v)) return REDACTED

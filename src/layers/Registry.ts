@@ -7,8 +7,27 @@
 import { bcs } from "@mysten/sui/bcs"
 import { deriveDynamicFieldID, normalizeSuiAddress } from "@mysten/sui/utils"
 import { Context, Data, Effect, Layer, Option, Schema } from "effect"
-import { Agent as AgentBcs } from "../chain/moveTypes.js"
+import { moveSchema } from "../chain/moveLayout.js"
+import { AgentLayout } from "../chain/moveTypes.js"
 import { SuiClient } from "./SuiClient.js"
+
+const AgentMethodFields = Schema.Struct({
+  dockerImage: Schema.String,
+  dockerSha256: Schema.OptionFromSelf(Schema.String),
+  minMemoryGb: Schema.Number,
+  minCpuCores: Schema.Number,
+  requiresTee: Schema.Boolean
+})
+
+/** The parts of an `agent::Agent` object the lookup reads, from its BCS contents. */
+const AgentFromBcs = moveSchema(
+  AgentLayout,
+  Schema.Struct({
+    methods: Schema.Struct({ contents: Schema.Array(Schema.Struct({ key: Schema.String, value: AgentMethodFields })) }),
+    defaultMethod: Schema.OptionFromSelf(AgentMethodFields)
+  })
+)
+const decodeAgent = Schema.decodeSync(AgentFromBcs)
 
 /** `registry::AgentMethod` as the coordinator uses it. */
 export class AgentMethod extends Schema.Class<AgentMethod>("AgentMethod")({
@@ -88,22 +107,13 @@ export const makeRegistry = (options: RegistryOptions = {}) =>
             const agentId = await child(tableIdOf(dev.json, "agents"), agent)
             if (agentId === undefined) return { missing: `agent ${JSON.stringify(agent)} of developer ${JSON.stringify(developer)} is not in the registry` }
             const { object: ag } = await client.core.getObject({ objectId: agentId, include: { content: true } })
-            const decoded = AgentBcs.parse(ag.content)
+            const decoded = decodeAgent(ag.content)
             const entry = decoded.methods.contents.find((e) => e.key === method)
-            const m = entry?.value ?? decoded.default_method
-            if (m === null || m === undefined) {
+            const m = entry !== undefined ? Option.some(entry.value) : decoded.defaultMethod
+            if (Option.isNone(m)) {
               return { missing: `method ${JSON.stringify(method)} of ${developer}/${agent} is not in the registry and the agent has no default method` }
             }
-            return {
-              value: new AgentMethod({
-                dockerImage: m.docker_image,
-                dockerSha256: Option.fromNullable(m.docker_sha256),
-                minMemoryGb: m.min_memory_gb,
-                minCpuCores: m.min_cpu_cores,
-                requiresTee: m.requires_tee,
-                isDefault: entry === undefined
-              })
-            }
+            return { value: new AgentMethod({ ...m.value, isDefault: entry === undefined }) }
           },
           catch: (e) =>
             new RegistryError({ reason: "Unavailable", message: `registry read failed: ${e instanceof Error ? e.message : String(e)}` })

@@ -21,10 +21,10 @@ import { Context, Data, Deferred, Duration, Effect, FiberSet, Layer, Metric, Pub
 import { settlementAborts, settlementOps, settlementTransactions } from "../chain/metrics.js"
 import { type ExecOutcome, lookupExecuted, submitSigned } from "../chain/execute.js"
 import { makeGasPool } from "../chain/gasPool.js"
+import { classifyFailure, givesUp } from "../chain/settlementFailure.js"
 import {
   buildSettlementTx,
   clampError,
-  decodeAbort,
   type GasCoin,
   groupOps,
   MAX_TX_OP_BYTES,
@@ -77,6 +77,18 @@ export interface SettlementOutcome {
   readonly detail: string | null
 }
 
+/** One settlement transaction as sent (for the status page): what it carried and how it ended. */
+export interface SettledTx {
+  readonly digest: string
+  readonly ops: number
+  /** Ops by kind (start, complete, fail, terminate). */
+  readonly kinds: Readonly<Partial<Record<OpKind, number>>>
+  readonly result: "success" | "failed" | "not_executed"
+  /** Gas used in MIST (computation + storage - rebate); null when it did not execute. */
+  readonly gasUsedMist: string | null
+  readonly detail: string | null
+}
+
 export interface SettlementStats {
   transactions: number
   executedOps: number
@@ -90,6 +102,10 @@ export interface SettlementStats {
   /** Small coins merged into pool coins (through the gas payment of settlement transactions). */
   merged: number
   lowBalance: boolean
+  /** Ops waiting in the outbox for a transaction (read time). */
+  queued: number
+  /** Transactions submitted and not yet answered (read time). */
+  inflightTransactions: number
 }
 
 export interface SettlementService {
@@ -101,6 +117,8 @@ export interface SettlementService {
   readonly terminate: (appInstance: string, seq: bigint) => Effect.Effect<void, SettlementError>
   /** Settlement outcomes as they happen. */
   readonly outcomes: Stream.Stream<SettlementOutcome>
+  /** Every transaction sent, once answered (executed or not). */
+  readonly transactions: Stream.Stream<SettledTx>
   /** Resolves once nothing is queued or in flight. */
   readonly awaitIdle: Effect.Effect<void>
   readonly stats: Effect.Effect<Readonly<SettlementStats>>
@@ -108,6 +126,15 @@ export interface SettlementService {
 
 const MAX_BUDGET = 50_000_000_000n
 const appKey = (id: string) => id.toLowerCase().replace(/^0x/, "").padStart(64, "0")
+
+/** A failed transaction's error as text (it may hold bigints, which JSON cannot). */
+const describeFailure = (error: unknown): string => {
+  try {
+    return JSON.stringify(error, (_, v) => (typeof v === "bigint" ? v.toString() : v)) ?? String(error)
+  } catch {
+    return String(error)
+  }
+}
 
 interface Entry {
   readonly op: OutboxOp
@@ -154,9 +181,18 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
       maxInflightPerCoin: 0,
       coins: 0,
       merged: 0,
-      lowBalance: false
+      lowBalance: false,
+      queued: 0,
+      inflightTransactions: 0
     }
     const outcomes = yield* PubSub.unbounded<SettlementOutcome>()
+    // Dropping is right for observers that fall behind: the transaction list is for display.
+    const txs = yield* PubSub.sliding<SettledTx>(1024)
+    const kindsOf = (ops: ReadonlyArray<OutboxOp>) => {
+      const kinds: Partial<Record<OpKind, number>> = {}
+      for (const op of ops) kinds[op.kind] = (kinds[op.kind] ?? 0) + 1
+      return kinds
+    }
     const waiters = new Map<number, Array<Deferred.Deferred<SettlementResult>>>()
     const queue: Entry[] = []
     let isolateGroup = 0
@@ -234,20 +270,28 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
     ) =>
       Effect.gen(function* () {
         const ops = groups.flatMap((g) => g.ops)
+        yield* PubSub.publish<SettledTx>(txs, {
+          digest,
+          ops: ops.length,
+          kinds: kindsOf(ops),
+          result: outcome._tag === "NotExecuted" ? "not_executed" : outcome.success ? "success" : "failed",
+          gasUsedMist: outcome._tag === "NotExecuted" ? null : outcome.used.toString(),
+          detail: outcome._tag === "NotExecuted" ? `${outcome.code}: ${outcome.message}` : outcome.success ? null : clampError(describeFailure(outcome.error))
+        })
         if (outcome._tag === "NotExecuted") {
+          const failure = classifyFailure(outcome, groups.length)
           yield* pool.returnDust(merging, true)
           stats.failedTransactions++
-          if (outcome.code === "ABORTED" || outcome.code === "FAILED_PRECONDITION" || outcome.code === "NOT_FOUND") stats.versionConflicts++
+          if (failure._tag === "Stale" || failure._tag === "Locked") stats.versionConflicts++
           yield* Effect.logWarning(`settlement tx ${digest} not executed (${outcome.code}: ${outcome.message}); refreshing and retrying its ${ops.length} ops`)
           yield* journal.requeue(digest).pipe(Effect.orDie)
           for (const g of groups) sharedVersions.delete(g.appInstance)
           // A coin that is gone or too poor is retired; the ops move on to another coin.
-          const alive = coin === undefined ? true : yield* pool.refresh(coin)
-          const conflict = outcome.code === "ABORTED" || outcome.code === "FAILED_PRECONDITION" || outcome.code === "NOT_FOUND"
-          // An invalid transaction would fail again as it is: give up on an op after many tries.
+          // a coin version locked by another transaction stays unusable this epoch: retire it
+          const alive = coin === undefined ? true : failure._tag === "Locked" ? false : yield* pool.refresh(coin)
           const keep: OutboxOp[] = []
           for (const op of ops) {
-            if (!conflict && op.attempts + 1 >= 20) {
+            if (givesUp(failure, op.attempts)) {
               yield* journal.abandon([op.id], `not executed after ${op.attempts + 1} attempts: ${outcome.message}`).pipe(Effect.orDie)
               yield* publish(op, "aborted", null, outcome.message)
             } else keep.push({ ...op, state: "queued", txDigest: null, attempts: op.attempts + 1 })
@@ -285,10 +329,9 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
         }
         // Executed but failed: nothing of it applied.
         stats.failedTransactions++
-        const abort = decodeAbort(outcome.error)
-        const command = abort?.command ?? (outcome.error as { command?: number } | null)?.command
+        const failure = classifyFailure(outcome, groups.length)
         yield* journal.requeue(digest).pipe(Effect.orDie)
-        if (command === undefined || groups[command] === undefined) {
+        if (failure._tag !== "CommandFailed") {
           yield* Effect.logWarning(`settlement tx ${digest} failed without a command index: ${JSON.stringify(outcome.error)}; retrying`)
           queue.unshift(...ops.map((op) => ({ op: { ...op, state: "queued" as const, txDigest: null }, isolate: undefined })))
           yield* Effect.sleep(Duration.millis(retryInitialMs))
@@ -296,9 +339,9 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
         }
         stats.aborts++
         yield* Metric.increment(settlementAborts)
+        const { command, detail } = failure
         const bad = groups[command]!.ops
         const others = groups.flatMap((g, i) => (i === command ? [] : g.ops))
-        const detail = abort !== undefined ? `Move abort in ${abort.module}::${abort.function} code ${abort.code}` : `execution error in command ${command}`
         yield* Effect.logError(`settlement tx ${digest}: ${detail}; isolating ${bad.length} op(s), resubmitting ${others.length}`)
         const requeued: Entry[] = others.map((op) => ({ op: { ...op, state: "queued", txDigest: null }, isolate: undefined }))
         if (bad.length === 1) {
@@ -513,13 +556,14 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
           yield* enqueue({ kind: "terminate", appInstance: app, jobSequence: seq })
         }).pipe(Effect.withSpan("Settlement.terminate")),
       outcomes: Stream.fromPubSub(outcomes),
+      transactions: Stream.fromPubSub(txs),
       awaitIdle: Effect.suspend(() => {
         if (queue.length === 0 && inflightTxs === 0) return Effect.void
         const d = Deferred.unsafeMake<void>(undefined as never)
         idleWaiters.push(d)
         return Deferred.await(d)
       }),
-      stats: Effect.sync(() => ({ ...stats }))
+      stats: Effect.sync(() => ({ ...stats, queued: queue.length, inflightTransactions: inflightTxs }))
     }
     return service
   })

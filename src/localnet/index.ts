@@ -4,8 +4,9 @@
  */
 import { Data, Effect, type Scope } from "effect"
 import { LocalChain } from "./chain.js"
-import { type AdminServer, startAdminServer } from "./server/admin.js"
-import type { FaultSwitches } from "./server/context.js"
+import { type AdminServer, type LocalnetFaults, startAdminServer } from "./server/admin.js"
+import type { ExecutionFaultKind, FaultSwitches } from "./server/context.js"
+export { executionFaultKinds, type ExecutionFaultKind } from "./server/context.js"
 import { isFilteredListener } from "./server/subscriptions.js"
 import { type DurableState, makeDurable } from "./server/durable.js"
 import { loadState } from "./server/persist.js"
@@ -49,20 +50,7 @@ export interface LocalnetManifest {
   keys: { admin: string; coordinator: string }
 }
 
-/** Faults on demand for resilience tests. */
-export interface LocalnetFaults {
-  /** Ends every live subscription stream with UNAVAILABLE. */
-  dropSubscriptions(): void
-  pauseCheckpoints(): void
-  resumeCheckpoints(): void
-  /** Drops history below `checkpoint` (reported as `lowest_available_checkpoint`). */
-  pruneBelow(checkpoint: bigint | number): void
-  /** The next `count` ExecuteTransaction calls fail (UNAVAILABLE, or ABORTED version conflict). */
-  failNextExecutions(count: number, kind: "unavailable" | "version-conflict"): void
-  /** Delay added to every call. */
-  setLatencyMs(ms: number): void
-  setFilteredEventsUnimplemented(on: boolean): void
-}
+export type { LocalnetFaults } from "./server/admin.js"
 
 export interface LocalnetHandle {
   readonly manifest: LocalnetManifest

@@ -8,6 +8,7 @@
  */
 import { Effect, Option, Redacted, Ref, Schedule } from "effect"
 import type { Triple } from "../domain/ids.js"
+import { shortSecret } from "../domain/redact.js"
 import { AgentApi } from "../layers/AgentApi.js"
 import { type AgentHandle, AgentRuntime, type ExitInfo } from "../layers/AgentRuntime.js"
 import { Config } from "../layers/Config.js"
@@ -72,7 +73,8 @@ export const agentSession = (triple: Triple, method: MethodSpec, coordinatorId: 
     const runtime = yield* AgentRuntime
     const api = yield* AgentApi
     const reports = yield* Reports
-    const session = yield* sessions.create(triple)
+    // Bound: its calls are accepted only from its agent (own socket, container address or uid).
+    const session = yield* sessions.create(triple, { bound: true })
     const startedAt = Date.now()
     const endReason = yield* Ref.make("shutdown")
     const failedCount = yield* Ref.make(0)
@@ -95,7 +97,7 @@ export const agentSession = (triple: Triple, method: MethodSpec, coordinatorId: 
       )
       yield* Ref.set(failedCount, held.length)
       if (held.length > 0) yield* Effect.logWarning("jobs held by the ended agent were reported failed", { count: held.length, reason })
-    }).pipe(Effect.annotateLogs("session_id", session.id))
+    }).pipe(Effect.annotateLogs("session_id", shortSecret(session.id)))
     // Containers reach the host's TCP listener as host.docker.internal; processes use it directly.
     const tcpUrl =
       runtime.kind === "docker" && !method.requiresTee
@@ -104,17 +106,19 @@ export const agentSession = (triple: Triple, method: MethodSpec, coordinatorId: 
 
     const exit: ExitInfo = yield* Effect.scoped(
       Effect.gen(function* () {
+        const socketPath = yield* api.openSessionSocket(session.id, runtime.agentUser)
         const handle = yield* runtime.start({
           image: method.dockerImage,
           imageSha256: Option.getOrUndefined(method.dockerSha256),
-          env: agentEnv({ session, chain: config.suiChain, coordinatorId, socketPath: api.socketPath, tcpUrl }),
+          env: agentEnv({ session, chain: config.suiChain, coordinatorId, socketPath, tcpUrl }),
           memoryGb: method.minMemoryGb,
           cpus: method.minCpuCores,
           requiresTee: method.requiresTee,
           labels: { coordinatorId, sessionId: session.id, ...triple },
           timeoutMs: config.containerTimeoutSecs * 1000,
-          socketPath: api.socketPath
+          socketPath
         })
+        yield* sessions.bind(session.id, handle.peer ?? { addresses: [] })
         yield* sessions.bindContainer(session.id, handle.id).pipe(Effect.ignore)
         if (hooks.onStarted) yield* hooks.onStarted(session, handle)
         yield* Effect.logInfo("agent started", { container: handle.name })
@@ -142,7 +146,7 @@ export const agentSession = (triple: Triple, method: MethodSpec, coordinatorId: 
         })
       }),
       Effect.tap((info) => Ref.set(endReason, info.message)),
-      Effect.annotateLogs("session_id", session.id),
+      Effect.annotateLogs("session_id", shortSecret(session.id)),
       Effect.ensuring(cleanup)
     )
 

@@ -10,6 +10,7 @@ import { Duration, Effect, Fiber, Layer, Option, Ref } from "effect"
 import { normalizeAppInstance } from "../domain/ids.js"
 import { AgentApi } from "../layers/AgentApi.js"
 import { AgentRuntime } from "../layers/AgentRuntime.js"
+import { agentRuntimeLayer } from "../layers/runtime/index.js"
 import { ChainEvents } from "../layers/ChainEvents.js"
 import { ChainState } from "../layers/ChainState.js"
 import { Config } from "../layers/Config.js"
@@ -21,6 +22,7 @@ import { Registry } from "../layers/Registry.js"
 import { reportsFromSettlement } from "../layers/Reports.js"
 import { Sessions } from "../layers/Sessions.js"
 import { Settlement } from "../layers/Settlement.js"
+import { StatusFeed } from "../layers/StatusFeed.js"
 import { SuiClient } from "../layers/SuiClient.js"
 import { discover } from "./discover.js"
 import { defaultDispatchOptions, type DispatchOptions, makeDispatcher } from "./dispatch.js"
@@ -37,12 +39,12 @@ export const ChainLive = Layer.mergeAll(ChainEvents.layer(), ChainState.layer, R
 /** Every service of the daemon, given Config; the agent runtime can be replaced (tests, embedding). */
 export const coordinatorLayer = <E, R>(runtime: Layer.Layer<AgentRuntime, E, R>, chainClock: () => number = Date.now) =>
   AgentApi.layer.pipe(
-    Layer.provideMerge(Layer.mergeAll(Sessions.layer, reportsFromSettlement, runtime)),
+    Layer.provideMerge(Layer.mergeAll(Sessions.layer, reportsFromSettlement, runtime, StatusFeed.layer)),
     Layer.provideMerge(JobStore.layerWithClock(chainClock)),
     Layer.provideMerge(ChainLive)
   )
 
-export const CoordinatorLive = coordinatorLayer(AgentRuntime.layer)
+export const CoordinatorLive = coordinatorLayer(agentRuntimeLayer)
 
 export interface CoordinatorOptions {
   readonly dispatch?: Partial<Omit<DispatchOptions, "coordinatorId">>
@@ -111,14 +113,26 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
       yield* journal.trackAppInstance(normalizeAppInstance(ai)).pipe(Effect.ignoreLogged)
     }
 
+    const feed = yield* StatusFeed
+    const runtimeKind = (yield* AgentRuntime).kind
+    const hooks = options.dispatch?.hooks ?? {}
     const dispatcher = yield* makeDispatcher({
       ...defaultDispatchOptions(coordinatorId),
       prefetchPerSession: config.dispatchPrefetch,
       maxAgentsPerTriple: config.maxAgentsPerTriple,
       startBackoff: { ...defaultStartBackoff, maxMillis: config.agentStartBackoffMaxSecs * 1000, giveUpAfter: config.agentStartAttempts },
       ...options.dispatch,
-      coordinatorId
+      coordinatorId,
+      // The status page sees every agent start and end, besides whatever the caller watches.
+      hooks: {
+        onStarted: (session, handle) =>
+          Effect.zipRight(feed.agentStarted(session, handle, runtimeKind), hooks.onStarted?.(session, handle) ?? Effect.void),
+        onEnded: (outcome) => Effect.zipRight(feed.agentEnded(outcome), hooks.onEnded?.(outcome) ?? Effect.void)
+      }
     })
+    yield* feed.setWaitingSource(
+      Effect.map(dispatcher.waiting, (ws) => ws.map((w) => ({ triple: w.triple, reason: w.reason })))
+    )
     // A node found behind our cursor: /health reports the divergence until the resync is done.
     const divergence = yield* Ref.make(Option.none<{ readonly from: bigint; readonly to: bigint }>())
     const health = yield* Effect.serviceOption(Health)

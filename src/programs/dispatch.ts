@@ -56,7 +56,7 @@ export const defaultDispatchOptions = (coordinatorId: string): DispatchOptions =
 })
 
 interface TripleState {
-  readonly ref: TripleRef
+  readonly triple: TripleRef
   /** Sessions running or waiting for a permit. */
   live: number
   /** Sessions waiting for a permit. */
@@ -64,10 +64,17 @@ interface TripleState {
   /** Jobs in a start transaction now. */
   starting: number
   blockedUntil: number
+  /** Why the triple is left alone until `blockedUntil`. */
+  blockedReason: string | undefined
   method: Option.Option<MethodSpec>
   start: StartHealth
 }
 
+/** A triple that has work but no running agent, and why (for the status page). */
+export interface WaitingTriple {
+  readonly triple: TripleRef
+  readonly reason: string
+}
 
 /** Why a method cannot run on this host, or `undefined` when it can. */
 export const hostCannotRun = (m: MethodSpec, host: { memoryBytes: number; cpus: number; tee: boolean }): string | undefined => {
@@ -86,6 +93,8 @@ export interface Dispatcher {
   readonly activeSessions: Effect.Effect<number>
   /** Waits until no session runs, or `timeout` passes; then interrupts the rest (agents stopped). */
   readonly drain: (timeout: Duration.DurationInput) => Effect.Effect<void>
+  /** Triples waiting for a permit or left alone (method missing, memory, CPUs, TEE), with why. */
+  readonly waiting: Effect.Effect<ReadonlyArray<WaitingTriple>>
   /** Triples whose last agent start failed (backing off or degraded). */
   readonly startTrouble: Effect.Effect<ReadonlyArray<StartTrouble>>
 }
@@ -111,11 +120,12 @@ export const makeDispatcher = (options: DispatchOptions) =>
       let s = triples.get(k)
       if (s === undefined) {
         s = {
-          ref: { developer: t.developer, agent: t.agent, agentMethod: t.agentMethod },
+          triple: { developer: t.developer, agent: t.agent, agentMethod: t.agentMethod },
           live: 0,
           waiting: 0,
           starting: 0,
           blockedUntil: 0,
+          blockedReason: undefined,
           method: Option.none(),
           start: healthyStart
         }
@@ -202,6 +212,7 @@ export const makeDispatcher = (options: DispatchOptions) =>
           const missing = found.left.reason !== "Unavailable"
           // A missing method is an answer: leave the jobs alone for a while. A failed read is retried soon.
           st.blockedUntil = now + (missing ? options.blockMillis : 2_000)
+          st.blockedReason = missing ? "no agent method registered for this triple" : `registry read failed: ${found.left.message}`
           yield* (missing ? Effect.logWarning : Effect.logDebug)(
             missing
               ? "no agent method registered for this triple; its jobs are left for other coordinators"
@@ -213,6 +224,7 @@ export const makeDispatcher = (options: DispatchOptions) =>
         const reason = hostCannotRun(found.right, host)
         if (reason !== undefined) {
           st.blockedUntil = now + options.blockMillis
+          st.blockedReason = reason
           yield* Effect.logWarning(`leaving this method's jobs for other coordinators: ${reason}`, {
             developer: t.developer,
             agent: t.agent,
@@ -287,11 +299,23 @@ export const makeDispatcher = (options: DispatchOptions) =>
         yield* FiberMap.clear(sessions)
       })
 
+    const waiting = Effect.map(Clock.currentTimeMillis, (now) => {
+      const out: Array<WaitingTriple> = []
+      for (const st of triples.values()) {
+        const triple = st.triple
+        if (st.blockedUntil > now && st.blockedReason !== undefined) out.push({ triple, reason: st.blockedReason })
+        else if (st.waiting > 0) {
+          out.push({ triple, reason: `waiting for an agent permit (all ${config.maxConcurrentAgents} of MAX_CONCURRENT_AGENTS in use)` })
+        }
+      }
+      return out
+    })
+
     const startTrouble = Effect.sync(() =>
       [...triples.values()]
         .filter((st) => st.start.failures > 0)
         .map((st): StartTrouble => ({
-          triple: st.ref,
+          triple: st.triple,
           failures: st.start.failures,
           degraded: isDegraded(options.startBackoff, st.start),
           lastError: st.start.lastError,
@@ -299,5 +323,5 @@ export const makeDispatcher = (options: DispatchOptions) =>
         }))
     )
 
-    return { run, activeSessions: Effect.sync(countLive), drain, startTrouble } satisfies Dispatcher
+    return { run, activeSessions: Effect.sync(countLive), drain, waiting, startTrouble } satisfies Dispatcher
   })

@@ -10,6 +10,7 @@ import { type AgentRuntimeKind } from "../layers/Config.js"
 import { dockerAnswers } from "../layers/runtime/dockerImage.js"
 import { Localnet } from "../localnet/index.js"
 import { Config } from "../layers/Config.js"
+import { privateUmask, secureStateDir } from "../layers/StateDir.js"
 import { coordinator } from "./coordinator.js"
 import { configForLocalnet, DEMO, demoJobs, seedDemo } from "./demo.js"
 import { progress } from "./progress.js"
@@ -55,5 +56,9 @@ export const embedded = Effect.gen(function* () {
 })
 
 export const startDaemon = Effect.flatMap(Config, (c) =>
-  Option.isSome(c.suiRpcUrl) ? coordinator() : Effect.scoped(embedded)
+  Effect.zipRight(
+    // Before anything writes there: the state directory and all it holds are the daemon's alone.
+    Effect.zipRight(privateUmask, secureStateDir(c.stateDir)),
+    Option.isSome(c.suiRpcUrl) ? coordinator() : Effect.scoped(embedded)
+  )
 )

@@ -11,7 +11,7 @@ import { DatabaseSync } from "node:sqlite"
 import { fileURLToPath } from "node:url"
 import { Effect, Layer } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
-import { JobCompletedEvent } from "../../src/chain/moveTypes.js"
+import { jobsEvents } from "../../src/chain/moveTypes.js"
 import { createJobs } from "../../src/localnet/client.js"
 import type { LocalnetHandle } from "../../src/localnet/index.js"
 import { ChainState } from "../../src/layers/ChainState.js"
@@ -41,7 +41,7 @@ const completions = (n: LocalnetHandle): Map<bigint, number> => {
     for (const tx of n.chain.getCheckpoint(s)?.transactions ?? []) {
       for (const ev of tx.events?.events ?? []) {
         if (ev.eventType?.endsWith("::jobs::JobCompletedEvent") !== true || ev.contents?.value === undefined) continue
-        const seq = BigInt(JobCompletedEvent.parse(ev.contents.value).job_sequence)
+        const seq = BigInt(jobsEvents.JobCompletedEvent.parse(ev.contents.value).job_sequence)
         out.set(seq, (out.get(seq) ?? 0) + 1)
       }
     }

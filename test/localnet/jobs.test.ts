@@ -104,7 +104,7 @@ describe("jobs on chain", () => {
     expect(j.job.app_instance_method).toBe(METHOD)
     expect(j.job.app_instance).toBe(app.slice(2))
     expect(j.job.status.$kind).toBe("Pending")
-    expect(j.job.data).toEqual([1])
+    expect(j.job.data).toEqual(Uint8Array.of(1))
     expect(j.json.data).toBe("AQ==") // vector<u8> renders as base64
     expect(j.json.status).toEqual({ "@variant": "Pending" })
     expect(j.owner.$kind).toBe("ObjectOwner")
@@ -192,7 +192,7 @@ describe("jobs on chain", () => {
         expect((await instanceJson()).jobs.pending_jobs.contents).toContain(String(seq))
         net.chain.advanceClock(60_000)
       } else {
-        expect(job.status).toEqual({ Failed: "boom 3", $kind: "Failed" })
+        expect(job.status).toEqual({ Failed: { pos0: "boom 3" }, $kind: "Failed" })
         const json = await instanceJson()
         expect(json.jobs.failed_jobs_index.contents).toContain(String(seq))
         expect(json.jobs.pending_jobs.contents).not.toContain(String(seq))
@@ -254,7 +254,7 @@ describe("jobs on chain", () => {
     )
     const created = parse(c.events, "JobCreatedEvent")[0]!
     expect(created).toMatchObject({
-      description: "merge", block_number: "5", sequences: ["1", "2"], sequences1: ["1"], sequences2: ["2"], data: [9],
+      description: "merge", block_number: "5", sequences: ["1", "2"], sequences1: ["1"], sequences2: ["2"], data: Uint8Array.of(9),
       developer: "dev", agent: "agent", agent_method: "agent-prove", app_instance: app.slice(2), app_instance_method: METHOD
     })
     expect(created.status.$kind).toBe("Pending")

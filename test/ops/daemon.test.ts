@@ -16,7 +16,7 @@ import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { agentsCommand, configCommand, jobsCommand, statusCommand } from "../../src/cli/commands.js"
 import { parsePrometheus, sampleValue } from "./prometheus.js"
-import { type Child, cleanEnv, freePort, get, runCli, spawnCli, waitFor } from "./processes.js"
+import { apiToken, type Child, cleanEnv, freePort, get, runCli, spawnCli, waitFor } from "./processes.js"
 
 const SUI_PRIVATE_KEY = Ed25519Keypair.generate().getSecretKey()
 const DOCKER_PASSWORD = `pw-${randomBytes(12).toString("hex")}`
@@ -52,7 +52,7 @@ describe("the daemon process", () => {
   })
 
   const fetchAll = async (p: string) => {
-    const r = await get(base, p)
+    const r = await get(base, p, apiToken(env["STATE_DIR"]!))
     served.push(r.text)
     return r
   }

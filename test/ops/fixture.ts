@@ -7,13 +7,13 @@ import { mkdtempSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base"
-import { Duration, Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
+import { Duration, Effect, Layer, Logger, LogLevel, ManagedRuntime, Redacted } from "effect"
 import type { Triple } from "../../src/domain/ids.js"
 import type { JobData } from "../../src/domain/job.js"
 import { AgentApi } from "../../src/layers/AgentApi.js"
 import { Config } from "../../src/layers/Config.js"
 import { Health, registerStandardChecks } from "../../src/layers/Health.js"
-import { HttpApi } from "../../src/layers/HttpApi.js"
+import { HttpApi, refreshHealth } from "../../src/layers/HttpApi.js"
 import { JobStore } from "../../src/layers/JobStore.js"
 import { Reports } from "../../src/layers/Reports.js"
 import { Sessions } from "../../src/layers/Sessions.js"
@@ -22,7 +22,7 @@ import { Tracing } from "../../src/layers/Tracing.js"
 export const startOps = async (options: { readonly exporter?: SpanExporter; readonly env?: Record<string, string> } = {}) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-ops-"))
   const socketPath = path.join(dir, "coordinator.sock")
-  const config = Config.layerFromEnv({ GRPC_SOCKET_PATH: socketPath, ...options.env })
+  const config = Config.layerFromEnv({ GRPC_SOCKET_PATH: socketPath, STATE_DIR: path.join(dir, "state"), ...options.env })
   const base = Layer.mergeAll(Sessions.layer, Reports.layerMemory).pipe(Layer.provideMerge(JobStore.layerMemory()))
   const api = AgentApi.layerWith({
     socketPath,
@@ -32,7 +32,9 @@ export const startOps = async (options: { readonly exporter?: SpanExporter; read
     maxInFlight: 4096,
     drainTimeout: Duration.seconds(2)
   }).pipe(Layer.provideMerge(base))
-  const ops = Layer.scopedDiscard(Effect.andThen(registerStandardChecks, Effect.flatMap(Health, (h) => h.setReady(true)))).pipe(
+  const ops = Layer.scopedDiscard(
+    Effect.andThen(registerStandardChecks, Effect.andThen(refreshHealth, Effect.flatMap(Health, (h) => h.setReady(true))))
+  ).pipe(
     Layer.provideMerge(HttpApi.layerWith({ host: "127.0.0.1", port: 0 })),
     Layer.provideMerge(Health.layer)
   )
@@ -48,11 +50,13 @@ export const startOps = async (options: { readonly exporter?: SpanExporter; read
     agentApi,
     run,
     get: async (p: string) => {
-      const res = await fetch(`${http.url}${p}`)
+      const res = await fetch(`${http.url}${p}`, { headers: { authorization: `Bearer ${Redacted.value(http.auth.token)}` } })
       return { status: res.status, contentType: res.headers.get("content-type"), text: await res.text() }
     },
     newSession: (t: Triple) => run(Effect.flatMap(Sessions, (s) => s.create(t))),
     addStarted: (job: JobData) => run(Effect.flatMap(JobStore, (s) => s.addStarted(job))),
+    /** Runs the health checks now (the server otherwise refreshes them on its timer). */
+    refresh: () => run(refreshHealth),
     close: () => runtime.dispose()
   }
 }

@@ -9,7 +9,7 @@ import * as path from "node:path"
 import { Effect, Exit, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Localnet, type LocalnetManifest } from "../../src/localnet/index.js"
-import { type Child, cleanEnv, freePort, get, runCli, spawnCli, waitFor } from "./processes.js"
+import { apiToken, type Child, cleanEnv, freePort, get, runCli, spawnCli, waitFor } from "./processes.js"
 
 describe("/health with the localnet stopped and restarted", () => {
   let dir: string
@@ -102,7 +102,7 @@ describe("/health with the localnet stopped and restarted", () => {
     expect(back.body.checks["chain"]?.details["connected"]).toBe(true)
 
     // production mode: the coordinator key it signs with appears nowhere it prints or serves
-    const served = await Promise.all(["/health", "/metrics", "/v1/status", "/v1/config", "/v1/agents", "/v1/jobs"].map((p) => get(base, p)))
+    const served = await Promise.all(["/health", "/metrics", "/v1/status", "/v1/config", "/v1/agents", "/v1/jobs"].map((p) => get(base, p, apiToken(env["STATE_DIR"]!))))
     expect(JSON.parse(served[3]!.text)).toMatchObject({ SUI_PRIVATE_KEY: "<redacted>", SUI_RPC_URL: env["SUI_RPC_URL"] })
     const everything = [daemon.output(), status.output, ...served.map((r) => r.text)].join("\n")
     expect(everything).not.toContain(env["SUI_PRIVATE_KEY"]!)

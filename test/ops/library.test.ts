@@ -5,7 +5,7 @@
 import { mkdtempSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Duration, Effect, Layer, Logger, LogLevel } from "effect"
+import { Duration, Effect, Layer, Logger, LogLevel, Redacted } from "effect"
 import { createChannel, createClient } from "nice-grpc"
 import { describe, expect, it } from "vitest"
 import { CoordinatorServiceDefinition } from "../../src/gen/silvana/coordinator/v1/coordinator.js"
@@ -43,7 +43,7 @@ describe("the library surface", () => {
     )
     const app = ops.pipe(
       Layer.provideMerge(services),
-      Layer.provideMerge(Config.layerFromEnv({ MAX_CONCURRENT_AGENTS: "5" })),
+      Layer.provideMerge(Config.layerFromEnv({ MAX_CONCURRENT_AGENTS: "5", STATE_DIR: path.join(dir, "state") })),
       Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
     )
 
@@ -60,7 +60,7 @@ describe("the library surface", () => {
         client.getJob({ sessionId: session.id, developer: tripleA.developer, agent: tripleA.agent, agentMethod: tripleA.agentMethod })
       )
       channel.close()
-      const status = yield* Effect.promise(() => fetch(`${http.url}/v1/status`).then((r) => r.json() as Promise<Record<string, unknown>>))
+      const status = yield* Effect.promise(() => fetch(`${http.url}/v1/status`, { headers: { authorization: `Bearer ${Redacted.value(http.auth.token)}` } }).then((r) => r.json() as Promise<Record<string, unknown>>))
       const metrics = yield* Metrics.prometheusText
       return { jobId, got, status, metrics }
     })

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { CoordinatorServiceDefinition } from "../../src/gen/silvana/coordinator/v1/coordinator.js"
 import { renderPrometheus } from "../../src/layers/Metrics.js"
 import { Metric, MetricBoundaries } from "effect"
+import { shortSecret } from "../../src/domain/redact.js"
 import { makeJob, tripleA } from "../api/fixture.js"
 import { startOps } from "./fixture.js"
 import { parsePrometheus, sampleValue } from "./prometheus.js"
@@ -133,16 +134,20 @@ describe("GET /health and /ready", () => {
       )
     )
     up = false
+    // served from the last refresh: the change shows once the checks have run again
+    await ops.refresh()
     const down = await ops.get("/health")
     expect(down.status).toBe(503)
     expect(JSON.parse(down.text)).toMatchObject({ status: "unhealthy", failing: ["probe"] })
     // a check that fails or dies is unhealthy with its message, not a 500
     await ops.run(Effect.flatMap(Health, (h) => h.register("broken", Effect.fail(new Error("disk on fire")))))
+    await ops.refresh()
     const broken = JSON.parse((await ops.get("/health")).text)
     expect(broken.failing.sort()).toEqual(["broken", "probe"])
     expect(broken.checks.broken.details.error).toBe("disk on fire")
     await ops.run(Effect.flatMap(Health, (h) => h.unregister("broken")))
     up = true
+    await ops.refresh()
     expect((await ops.get("/health")).status).toBe(200)
   })
 
@@ -150,7 +155,7 @@ describe("GET /health and /ready", () => {
     const session = await ops.newSession(tripleA)
     await ops.addStarted(makeJob(3, tripleA))
     const agents = JSON.parse((await ops.get("/v1/agents")).text)
-    expect(agents.agents).toEqual([expect.objectContaining({ session_id: session.id, developer: "dev", agent: "adder", agent_method: "add", held_jobs: 0 })])
+    expect(agents.agents).toEqual([expect.objectContaining({ session_id: shortSecret(session.id), developer: "dev", agent: "adder", agent_method: "add", held_jobs: 0 })])
     const jobs = JSON.parse((await ops.get("/v1/jobs?state=started&limit=5")).text)
     expect(jobs.total).toBe(1)
     expect(jobs.jobs[0]).toMatchObject({ state: "started", job_sequence: "3", developer: "dev" })

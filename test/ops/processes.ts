@@ -1,5 +1,6 @@
 /** Child processes of the real command line (`tsx src/main.ts …`) for the ops tests. */
 import { type ChildProcess, spawn } from "node:child_process"
+import { readFileSync } from "node:fs"
 import * as net from "node:net"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -74,7 +75,11 @@ export const waitFor = async <A>(what: string, ms: number, check: () => Promise<
   throw new Error(`timed out waiting for ${what}${last === undefined ? "" : `: ${String(last)}`}`)
 }
 
-export const get = async (base: string, p: string) => {
-  const res = await fetch(`${base}${p}`)
+/** GET; `token` (the daemon's STATE_DIR/api-token, see `apiToken`) is sent as the bearer token. */
+export const get = async (base: string, p: string, token?: string) => {
+  const res = await fetch(`${base}${p}`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } })
   return { status: res.status, text: await res.text() }
 }
+
+/** The operator token a daemon created in its state directory. */
+export const apiToken = (stateDir: string) => readFileSync(path.join(stateDir, "api-token"), "utf8").trim()

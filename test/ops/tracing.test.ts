@@ -4,6 +4,7 @@ import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base"
 import { Effect, Layer } from "effect"
 import { createChannel, createClient } from "nice-grpc"
 import { describe, expect, it } from "vitest"
+import { shortSecret } from "../../src/domain/redact.js"
 import { CoordinatorServiceDefinition } from "../../src/gen/silvana/coordinator/v1/coordinator.js"
 import { Config } from "../../src/layers/Config.js"
 import { Tracing, tracesUrl } from "../../src/layers/Tracing.js"
@@ -29,7 +30,7 @@ describe("tracing", () => {
       expect(byName("Sessions.create")).toHaveLength(1)
       const [getJob] = byName("AgentApi.GetJob")
       expect(getJob?.attributes).toMatchObject({
-        session_id: session.id,
+        session_id: shortSecret(session.id),
         developer: "dev",
         agent: "adder",
         agent_method: "add",
@@ -37,7 +38,7 @@ describe("tracing", () => {
         job_sequence: "11"
       })
       const [complete] = byName("AgentApi.CompleteJob")
-      expect(complete?.attributes).toMatchObject({ session_id: session.id, job_id: jobId, report: "complete", job_sequence: "11" })
+      expect(complete?.attributes).toMatchObject({ session_id: shortSecret(session.id), job_id: jobId, report: "complete", job_sequence: "11" })
       expect(byName("AgentApi.AgentMessage")).toHaveLength(1)
       // the resource names the service, so a collector can tell coordinators apart
       expect(getJob?.resource.attributes["service.name"]).toBe("silvana-coordinator")

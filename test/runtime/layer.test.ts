@@ -1,16 +1,19 @@
-/** `AgentRuntime.layer` picks the implementation from Config, and a missing engine is a clear error. */
+/** `agentRuntimeLayer` picks the implementation from Config, and a missing engine is a clear error. */
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import Docker from "dockerode"
 import { Effect, Exit, Layer } from "effect"
 import { afterAll, afterEach, describe, expect, it } from "vitest"
 import { AgentRuntime } from "../../src/layers/AgentRuntime.js"
 import { Config } from "../../src/layers/Config.js"
+import { agentRuntimeLayer } from "../../src/layers/runtime/index.js"
+import { dockerContext, requireDockerAndImage } from "./helpers.js"
 
 const kindWith = (env: Record<string, string>) =>
   Effect.runPromiseExit(
     Effect.scoped(
-      Effect.flatMap(Layer.build(AgentRuntime.layer.pipe(Layer.provide(Config.layerFromEnv(env)))), (ctx) =>
+      Effect.flatMap(Layer.build(agentRuntimeLayer.pipe(Layer.provide(Config.layerFromEnv(env)))), (ctx) =>
         Effect.succeed(ctx.unsafeMap.get(AgentRuntime.key) as AgentRuntime["Type"])
       ).pipe(Effect.flatMap((rt) => Effect.map(rt.health, (h) => [rt.kind, h.kind] as const)))
     )
@@ -25,13 +28,14 @@ afterEach(() => {
   else process.env["DOCKER_HOST"] = savedDockerHost
 })
 
-describe("AgentRuntime.layer", () => {
+describe("agentRuntimeLayer", () => {
   it("uses the process runtime when asked", async () => {
     const exit = await kindWith({ AGENT_RUNTIME: "process", STATE_DIR: stateDir })
     expect(exit).toEqual(Exit.succeed(["process", "process"]))
   })
 
-  it("uses Docker when asked, and when unset while an engine answers", async () => {
+  it.skipIf(dockerContext.skip)("uses Docker when asked, and when unset while an engine answers", async () => {
+    await requireDockerAndImage(new Docker())
     expect(await kindWith({ AGENT_RUNTIME: "docker" })).toEqual(Exit.succeed(["docker", "docker"]))
     expect(await kindWith({ STATE_DIR: stateDir })).toEqual(Exit.succeed(["docker", "docker"]))
   })

@@ -1,6 +1,6 @@
 /** Fast path of the transaction codec (see `txFromBcs`). */
 import { toBase58 } from "@mysten/sui/utils"
-import type { ObjRef, TxArg, TxCommand, TxData, TxExpiration, TxInput } from "./txdata.js"
+import type { ObjRef, TxArg, TxCommand, TxData, TxExpiration, TxInput } from "./txdataTypes.js"
 
 /**
  * Direct reader of the common case — `TransactionData::V1` with a programmable transaction, no

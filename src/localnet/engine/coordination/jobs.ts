@@ -7,9 +7,9 @@
  * (a retried one-time job carries `next_scheduled_at = now + 60 s` for the coordinator to honour),
  * and starting a periodic job created without `next_scheduled_at` aborts in `std::option`.
  */
-import { bcs } from "@mysten/sui/bcs"
 import { deriveFieldId } from "../crypto.js"
-import { dofFieldLayout, JobLayout, jobsEventLayouts, OperationFailedEventLayout } from "../layouts.js"
+import { dofFieldLayout, JobLayout, jobsEventLayouts, JobStatusLayout, OperationFailedEventLayout } from "../layouts.js"
+import { encodeMove } from "../moveValue.js"
 import { PlainData, type ObjRecord } from "../store.js"
 import { STD, SUI, type MoveCtx } from "../runtime.js"
 import type { AppInstanceData } from "./appInstanceData.js"
@@ -79,10 +79,7 @@ export const operationFailed = (
     additional_data: additional
   })
 
-const statusBcs = (s: JobStatusValue): Uint8Array =>
-  s.$kind === "Failed"
-    ? bcs.enum("JobStatus", { Pending: null, Running: null, Failed: bcs.string() }).serialize({ Failed: s.pos0 }).toBytes()
-    : Uint8Array.of(s.$kind === "Pending" ? 0 : 1)
+const statusBcs = (s: JobStatusValue): Uint8Array => encodeMove(JobStatusLayout, s)
 
 /** The job record for `seq`, or undefined when the table has no such entry. */
 export const findJob = (ctx: MoveCtx, app: AppInstanceData, seq: bigint): ObjRecord | undefined => {

@@ -5,9 +5,9 @@
  * Ownership is checked on every call: a session only ever sees, completes, fails or terminates the
  * jobs it received itself, and only for its own triple — stricter than the deployed coordinator.
  */
-import { Effect, Option } from "effect"
-import type { SessionId } from "../domain/ids.js"
-import type { StoredJob } from "../domain/job.js"
+import { Clock, Effect, Metric, Option } from "effect"
+import type { SessionId } from "../../domain/ids.js"
+import type { StoredJob } from "../../domain/job.js"
 import type {
   AgentMessageRequest,
   AgentMessageResponse,
@@ -20,14 +20,20 @@ import type {
   Job,
   TerminateJobRequest,
   TerminateJobResponse
-} from "../gen/silvana/coordinator/v1/coordinator.js"
-import { LogLevel } from "../gen/silvana/coordinator/v1/coordinator.js"
-import { JobStore, type ReportKind } from "../layers/JobStore.js"
-import * as Metrics from "../layers/Metrics.js"
-import { Reports } from "../layers/Reports.js"
-import { type Session, Sessions } from "../layers/Sessions.js"
+} from "../../gen/silvana/coordinator/v1/coordinator.js"
+import { LogLevel } from "../../gen/silvana/coordinator/v1/coordinator.js"
+import { JobStore, type ReportKind } from "../JobStore.js"
+import * as Metrics from "../Metrics.js"
+import { Reports } from "../Reports.js"
+import { bindingOf, type Session, Sessions } from "../Sessions.js"
+import { bindingRefusal, type Transport } from "./binding.js"
+import { type RateLimiter } from "./rateLimit.js"
+
+const unlimited: RateLimiter = { take: () => ({ allowed: true, firstDrop: false }), forget: () => undefined }
+import { StatusFeed } from "../StatusFeed.js"
 import { type InvalidArgument, StorageUnavailable } from "./errors.js"
 import * as V from "./validate.js"
+import { shortSecret } from "../../domain/redact.js"
 
 const refuse = (message: string) => ({ success: false, message })
 
@@ -58,7 +64,22 @@ export const toWireJob = (job: StoredJob, chain: string): Job => ({
 
 const liveSession = (id: SessionId) => Effect.flatMap(Sessions, (s) => s.get(id))
 
-const unknownSession = (id: string) => refuse(`unknown session ${id}`)
+/**
+ * Why this call may not use the session it names (AgentApi/binding.ts), or `undefined`. Malformed
+ * and unknown ids pass here: the handler answers them as it always did.
+ */
+export const bindingCheck = (rawSession: string, transport: Transport) =>
+  Effect.gen(function* () {
+    if (!/^0x[0-9a-f]{64}$/.test(rawSession)) return undefined
+    const sessionId = rawSession as SessionId
+    const session = yield* liveSession(sessionId)
+    if (Option.isNone(session)) return transport._tag === "SessionSocket" && transport.sessionId !== sessionId ? bindingRefusal(sessionId, undefined, transport) : undefined
+    const refusal = bindingRefusal(sessionId, yield* bindingOf(session.value), transport)
+    if (refusal !== undefined) yield* Effect.logDebug("call refused: not from the session's agent", { session_id: shortSecret(sessionId) })
+    return refusal
+  })
+
+const unknownSession = (id: string) => refuse(`unknown session ${shortSecret(id)}`)
 
 export const getJob = (req: GetJobRequest, chain: string) =>
   Effect.gen(function* () {
@@ -66,13 +87,13 @@ export const getJob = (req: GetJobRequest, chain: string) =>
     const developer = yield* V.name("developer", req.developer)
     const agent = yield* V.name("agent", req.agent)
     const agentMethod = yield* V.name("agent_method", req.agentMethod)
-    yield* Effect.annotateCurrentSpan({ session_id: sessionId, developer, agent, agent_method: agentMethod })
+    yield* Effect.annotateCurrentSpan({ session_id: shortSecret(sessionId), developer, agent, agent_method: agentMethod })
     const session = yield* liveSession(sessionId)
     if (Option.isNone(session)) return unknownSession(sessionId) satisfies GetJobResponse
     const t = session.value.triple
     if (t.developer !== developer || t.agent !== agent || t.agentMethod !== agentMethod) {
       return refuse(
-        `session ${sessionId} serves ${t.developer}/${t.agent}/${t.agentMethod}, not ${developer}/${agent}/${agentMethod}`
+        `session ${shortSecret(sessionId)} serves ${t.developer}/${t.agent}/${t.agentMethod}, not ${developer}/${agent}/${agentMethod}`
       ) satisfies GetJobResponse
     }
     const store = yield* JobStore
@@ -101,7 +122,7 @@ const settleReport = (rawSession: string, rawJob: string, kind: ReportKind, erro
   Effect.gen(function* () {
     const sessionId = yield* V.sessionId(rawSession)
     const jobId = yield* V.jobId(rawJob)
-    yield* Effect.annotateCurrentSpan({ session_id: sessionId, job_id: jobId, report: kind })
+    yield* Effect.annotateCurrentSpan({ session_id: shortSecret(sessionId), job_id: jobId, report: kind })
     const session = yield* liveSession(sessionId)
     if (Option.isNone(session)) return unknownSession(sessionId)
     const store = yield* JobStore
@@ -126,7 +147,7 @@ const settleReport = (rawSession: string, rawJob: string, kind: ReportKind, erro
         return { success: true, message: `job ${jobId} ${kind} recorded` }
       }
     }
-  }).pipe(Effect.annotateLogs({ session_id: rawSession, job_id: rawJob }))
+  }).pipe(Effect.annotateLogs({ session_id: shortSecret(rawSession), job_id: rawJob }))
 
 export const completeJob = (req: CompleteJobRequest): Effect.Effect<CompleteJobResponse, InvalidArgument | StorageUnavailable, JobStore | Sessions | Reports> =>
   settleReport(req.sessionId, req.jobId, "complete").pipe(Effect.withSpan("AgentApi.CompleteJob", spanOptions))
@@ -154,28 +175,43 @@ const logAt = (level: LogLevel, message: string) => {
   }
 }
 
+const levelName = (level: LogLevel): string =>
+  level > LogLevel.LOG_LEVEL_UNSPECIFIED && LogLevel[level] !== undefined ? LogLevel[level].replace("LOG_LEVEL_", "").toLowerCase() : "info"
+
 /** An agent's log line, logged with its session (and job) context. Works before any job. */
-export const agentMessage = (req: AgentMessageRequest) =>
+export const agentMessage = (req: AgentMessageRequest, limiter: RateLimiter = unlimited) =>
   Effect.gen(function* () {
     const sessionId = yield* V.sessionId(req.sessionId)
     const message = yield* V.text("message", req.message, V.limits.logMessage)
     const session: Option.Option<Session> = yield* liveSession(sessionId)
     if (Option.isNone(session)) return unknownSession(sessionId) satisfies AgentMessageResponse
+    const { allowed, firstDrop } = limiter.take(sessionId, yield* Clock.currentTimeMillis)
+    if (!allowed) {
+      yield* Metric.increment(Metrics.agentMessagesDropped)
+      if (firstDrop) {
+        yield* Effect.logWarning("agent logs too fast: its messages are dropped until it slows down").pipe(
+          Effect.annotateLogs({ session_id: shortSecret(sessionId), developer: session.value.triple.developer, agent: session.value.triple.agent })
+        )
+      }
+      return { success: true, message: "dropped: over the per-session log rate limit" } satisfies AgentMessageResponse
+    }
     let jobAnnotation: Record<string, string> = {}
     if (req.jobId !== undefined && req.jobId !== "") {
       const jobId = yield* V.jobId(req.jobId)
       const store = yield* JobStore
       const job = yield* store.get(jobId)
       if (Option.isNone(job) || job.value.heldBy !== sessionId) {
-        return refuse(`job ${jobId} is not held by session ${sessionId}`) satisfies AgentMessageResponse
+        return refuse(`job ${jobId} is not held by session ${shortSecret(sessionId)}`) satisfies AgentMessageResponse
       }
       jobAnnotation = { job_id: jobId, app_instance: job.value.appInstance }
     }
     const t = session.value.triple
+    const feed = yield* Effect.serviceOption(StatusFeed)
+    if (Option.isSome(feed)) yield* feed.value.agentMessage(sessionId, levelName(req.level), message)
     yield* logAt(req.level, message).pipe(
       Effect.annotateLogs({
         source: "agent",
-        session_id: sessionId,
+        session_id: shortSecret(sessionId),
         developer: t.developer,
         agent: t.agent,
         agent_method: t.agentMethod,

@@ -3,7 +3,7 @@
  * opposed to refused (`success=false`).
  */
 import { Effect } from "effect"
-import type { JobId, SessionId } from "../domain/ids.js"
+import type { JobId, SessionId } from "../../domain/ids.js"
 import { InvalidArgument } from "./errors.js"
 
 /** Bounds on free-text fields. An error message goes on chain, so it must fit a transaction. */

@@ -1,0 +1,173 @@
+/**
+ * The one description of a Move struct's layout, and everything derived from it: the BCS codec
+ * (`@mysten/bcs` schemas built once per layout), decoding to plain JS values, and `moveSchema`, an
+ * Effect Schema from BCS bytes to a domain type. A struct's fields and their order are written
+ * once, as a layout (chain/moveTypes.ts); the coordinator, the localnet and the tests all use it.
+ *
+ * JS values: integers ≥ 64 bits are bigint, smaller ones number, addresses/ids are `0x…` hex,
+ * strings are strings, `vector<u8>` (`bytes`) is a Uint8Array, options are value-or-null, structs
+ * are plain objects with the Move field names, enums are `{ $kind: Variant, …fields }`.
+ *
+ * Domain values (what `moveSchema`'s domain schema decodes from): field names in camelCase,
+ * options as `Option`, structs carry `_tag: <struct name>` (so `Schema.TaggedStruct` fits), enums
+ * are `{ _tag: Variant, …fields }` (positional fields keep their `pos0`, `pos1`, … names).
+ */
+import { bcs, type BcsType } from "@mysten/sui/bcs"
+import { Option, ParseResult, Schema } from "effect"
+
+export type MoveLayout =
+  | "u8" | "u16" | "u32" | "u64" | "u128" | "bool" | "address" | "string" | "uid" | "id" | "bytes"
+  | { readonly vec: MoveLayout }
+  | { readonly opt: MoveLayout }
+  | { readonly struct: string; readonly fields: ReadonlyArray<readonly [string, MoveLayout]> }
+  | { readonly enum: string; readonly variants: ReadonlyArray<readonly [string, ReadonlyArray<readonly [string, MoveLayout]>]> }
+
+export const vec = (inner: MoveLayout): MoveLayout => ({ vec: inner })
+export const opt = (inner: MoveLayout): MoveLayout => ({ opt: inner })
+export const struct = (name: string, fields: ReadonlyArray<readonly [string, MoveLayout]>): MoveLayout => ({ struct: name, fields })
+/** `0x2::vec_set::VecSet<T>` */
+export const vecSet = (inner: MoveLayout): MoveLayout => struct("VecSet", [["contents", vec(inner)]])
+/** `0x2::vec_map::VecMap<K, V>` */
+export const vecMap = (k: MoveLayout, v: MoveLayout): MoveLayout =>
+  struct("VecMap", [["contents", vec(struct("Entry", [["key", k], ["value", v]]))]])
+/** `0x2::object_table::ObjectTable<K, V>` (and `Table`) */
+export const objectTable: MoveLayout = struct("ObjectTable", [["id", "uid"], ["size", "u64"]])
+
+const schemaCache = new WeakMap<object, BcsType<any, any>>()
+
+/** The `@mysten/bcs` schema for a layout (cached for object layouts). */
+export const bcsSchema = (layout: MoveLayout): BcsType<any, any> => {
+  if (typeof layout === "string") {
+    switch (layout) {
+      case "u8": return bcs.u8()
+      case "u16": return bcs.u16()
+      case "u32": return bcs.u32()
+      case "u64": return bcs.u64()
+      case "u128": return bcs.u128()
+      case "bool": return bcs.bool()
+      case "address": case "uid": case "id": return bcs.Address
+      case "string": return bcs.string()
+      case "bytes": return bcs.byteVector()
+    }
+  }
+  const cached = schemaCache.get(layout)
+  if (cached) return cached
+  let schema: BcsType<any, any>
+  if ("vec" in layout) schema = bcs.vector(bcsSchema(layout.vec))
+  else if ("opt" in layout) schema = bcs.option(bcsSchema(layout.opt))
+  else if ("struct" in layout) {
+    schema = bcs.struct(layout.struct, Object.fromEntries(layout.fields.map(([n, l]) => [n, bcsSchema(l)])))
+  } else {
+    schema = bcs.enum(
+      layout.enum,
+      Object.fromEntries(
+        layout.variants.map(([n, fields]) => [
+          n,
+          fields.length === 0 ? null : bcs.struct(n, Object.fromEntries(fields.map(([f, l]) => [f, bcsSchema(l)])))
+        ])
+      )
+    )
+  }
+  schemaCache.set(layout, schema)
+  return schema
+}
+
+/** Converts a JS value to the input shape `@mysten/bcs` expects (enums become `{Variant: …}`). */
+const toBcsInput = (layout: MoveLayout, value: any): any => {
+  if (typeof layout === "string") return value
+  if ("vec" in layout) return typeof layout.vec === "string" ? value : (value as any[]).map((v) => toBcsInput(layout.vec, v))
+  if ("opt" in layout) return value === null || value === undefined ? null : toBcsInput(layout.opt, value)
+  if ("struct" in layout) {
+    const out: Record<string, unknown> = {}
+    for (const [n, l] of layout.fields) out[n] = toBcsInput(l, value[n])
+    return out
+  }
+  const variant = layout.variants.find(([n]) => n === value.$kind)
+  if (!variant) throw new Error(`unknown variant ${String(value.$kind)} of ${layout.enum}`)
+  if (variant[1].length === 0) return { [variant[0]]: true }
+  const fields: Record<string, unknown> = {}
+  for (const [n, l] of variant[1]) fields[n] = toBcsInput(l, value[n])
+  return { [variant[0]]: fields }
+}
+
+/** BCS bytes of a value. */
+export const encodeMove = (layout: MoveLayout, value: unknown): Uint8Array =>
+  bcsSchema(layout).serialize(toBcsInput(layout, value)).toBytes()
+
+/** Converts `@mysten/bcs` output to the JS value conventions above. */
+const fromBcsOutput = (layout: MoveLayout, value: any): any => {
+  if (typeof layout === "string") return layout === "u64" || layout === "u128" ? BigInt(value) : value
+  if ("vec" in layout) return (value as any[]).map((v) => fromBcsOutput(layout.vec, v))
+  if ("opt" in layout) return value === null || value === undefined ? null : fromBcsOutput(layout.opt, value)
+  if ("struct" in layout) {
+    const out: Record<string, unknown> = {}
+    for (const [n, l] of layout.fields) out[n] = fromBcsOutput(l, value[n])
+    return out
+  }
+  const kind = value.$kind as string
+  const variant = layout.variants.find(([n]) => n === kind)
+  if (!variant) throw new Error(`unknown variant ${kind} of ${layout.enum}`)
+  const out: Record<string, unknown> = { $kind: kind }
+  for (const [n, l] of variant[1]) out[n] = fromBcsOutput(l, value[kind][n])
+  return out
+}
+
+/** Decodes BCS bytes of `layout` to a JS value. Throws on malformed bytes. */
+export const decodeMove = (layout: MoveLayout, bytes: Uint8Array): any => fromBcsOutput(layout, bcsSchema(layout).parse(bytes))
+
+const camel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
+
+/** A JS value → the domain shape (camelCase, Option, `_tag`). */
+const toDomain = (layout: MoveLayout, value: any): any => {
+  if (typeof layout === "string") return value
+  if ("vec" in layout) return typeof layout.vec === "string" ? value : (value as any[]).map((v) => toDomain(layout.vec, v))
+  if ("opt" in layout) return value === null ? Option.none() : Option.some(toDomain(layout.opt, value))
+  if ("struct" in layout) {
+    const out: Record<string, unknown> = { _tag: layout.struct }
+    for (const [n, l] of layout.fields) out[camel(n)] = toDomain(l, value[n])
+    return out
+  }
+  const variant = layout.variants.find(([n]) => n === value.$kind)!
+  const out: Record<string, unknown> = { _tag: variant[0] }
+  for (const [n, l] of variant[1]) out[camel(n)] = toDomain(l, value[n])
+  return out
+}
+
+/** The domain shape → a JS value (the reverse of `toDomain`). */
+const fromDomain = (layout: MoveLayout, value: any): any => {
+  if (typeof layout === "string") return value
+  if ("vec" in layout) return typeof layout.vec === "string" ? value : (value as any[]).map((v) => fromDomain(layout.vec, v))
+  if ("opt" in layout) return Option.match(value as Option.Option<unknown>, { onNone: () => null, onSome: (v) => fromDomain(layout.opt, v) })
+  if ("struct" in layout) {
+    const out: Record<string, unknown> = {}
+    for (const [n, l] of layout.fields) out[n] = fromDomain(l, value[camel(n)])
+    return out
+  }
+  const variant = layout.variants.find(([n]) => n === value._tag)
+  if (!variant) throw new Error(`unknown variant ${String(value._tag)} of ${layout.enum}`)
+  const out: Record<string, unknown> = { $kind: variant[0] }
+  for (const [n, l] of variant[1]) out[n] = fromDomain(l, value[camel(n)])
+  return out
+}
+
+const layoutName = (layout: MoveLayout) =>
+  typeof layout === "string" ? layout : "struct" in layout ? layout.struct : "enum" in layout ? layout.enum : "value"
+
+/**
+ * BCS bytes ⇄ a domain type: the bytes are read with `layout`, renamed to the domain shape and
+ * decoded with `domain` (whose encoded side is that shape); encoding goes back the same way.
+ */
+export const moveSchema = <A, I>(layout: MoveLayout, domain: Schema.Schema<A, I>): Schema.Schema<A, Uint8Array> =>
+  Schema.transformOrFail(Schema.Uint8ArrayFromSelf, Schema.typeSchema(Schema.encodedSchema(domain)), {
+    strict: false,
+    decode: (bytes, _, ast) =>
+      ParseResult.try({
+        try: () => toDomain(layout, decodeMove(layout, bytes)),
+        catch: (e) => new ParseResult.Type(ast, bytes, `not a BCS ${layoutName(layout)}: ${e instanceof Error ? e.message : String(e)}`)
+      }),
+    encode: (value, _, ast) =>
+      ParseResult.try({
+        try: () => encodeMove(layout, fromDomain(layout, value)),
+        catch: (e) => new ParseResult.Type(ast, value, `cannot encode ${layoutName(layout)}: ${e instanceof Error ? e.message : String(e)}`)
+      })
+  }).pipe(Schema.compose(domain))
