@@ -5,7 +5,7 @@
  */
 import { GrpcTypes, type SuiGrpcClient } from "@mysten/sui/grpc"
 import { Data, Effect, Metric, Option, Queue, Stream, Take } from "effect"
-import { chainEventsDelivered, chainReplayGaps } from "./metrics.js"
+import { chainEventsDelivered, chainReplayGaps, chainRewinds } from "./metrics.js"
 import type { ChainPosition } from "./position.js"
 import { type CoordinationEvent, coordinationEventName, decodeCoordinationEvent } from "./events.js"
 import { jobsEvents } from "./moveTypes.js"
@@ -34,6 +34,18 @@ export type ChainItem =
        * this stream and the consumer must reconcile from chain state. The stream goes on at `to + 1`.
        */
       readonly _tag: "ReplayGap"
+      readonly from: bigint
+      readonly to: bigint
+      readonly position: ChainPosition
+      readonly token: null
+    }
+  | {
+      /**
+       * The node's tip is behind what this stream had delivered (`from..to` are gone: the node was
+       * restored, rolled back or replaced). The stream goes on from the node's tip; the consumer
+       * must commit this position (backwards) and resync everything from chain state.
+       */
+      readonly _tag: "Rewound"
       readonly from: bigint
       readonly to: bigint
       readonly position: ChainPosition
@@ -70,6 +82,8 @@ export interface FollowStats {
   checkpoints: number
   reconnects: number
   replayGaps: number
+  /** Times the node's tip was found behind the delivered position. */
+  rewinds: number
   decodeErrors: number
 }
 
@@ -162,6 +176,20 @@ const core = (s: FollowSettings) => {
       return Metric.increment(chainReplayGaps).pipe(Effect.zipRight(log), Effect.zipRight(flush), Effect.as(true))
     })
 
+  /** The node's tip is behind the delivered position: go on from the tip and say so once. */
+  const checkRewound = (tip: bigint) =>
+    Effect.suspend(() => {
+      if (state.covered <= tip) return Effect.succeed(false)
+      const from = tip + 1n
+      const to = state.covered
+      stats.rewinds++
+      state.covered = tip
+      state.last = endOf(tip)
+      state.token = null
+      out.push({ _tag: "Rewound", from, to, position: endOf(tip), token: null })
+      return Metric.increment(chainRewinds).pipe(Effect.zipRight(flush), Effect.as(true))
+    })
+
   /** Takes the next chunk of a subscription, failing on silence, error or end. */
   const nextFrames = <A>(queue: Queue.Dequeue<Take.Take<A, ChainRpcError>>, method: string) =>
     Queue.take(queue).pipe(
@@ -173,7 +201,7 @@ const core = (s: FollowSettings) => {
       )
     )
 
-  return { serviceInfo, emitEvent, advance, skipPruned, nextFrames, flush }
+  return { serviceInfo, emitEvent, advance, skipPruned, checkRewound, nextFrames, flush }
 }
 
 /** Collects every frame of a server-streaming call (one Effect step for the whole call). */
@@ -287,6 +315,7 @@ export const checkpointSession = (s: FollowSettings, caps: { listCheckpoints: bo
         s.client.subscriptionService.subscribeCheckpoints({ readMask: { paths: CHECKPOINT_MASK } }, o)
       ).pipe(Stream.toQueue({ strategy: "unbounded" }))
       const info = yield* c.serviceInfo
+      yield* c.checkRewound(info.checkpointHeight ?? 0n)
       yield* fillTo(info.checkpointHeight ?? 0n)
       while (true) {
         const frames = yield* c.nextFrames(sub, "SubscribeCheckpoints")
@@ -348,6 +377,7 @@ export const filteredSession = (s: FollowSettings) =>
           let resume: Uint8Array | null = state.token
           while (true) {
             const info = yield* c.serviceInfo
+            if (yield* c.checkRewound(info.checkpointHeight ?? 0n)) resume = null
             if (yield* c.skipPruned(info.lowestAvailableCheckpoint ?? 0n)) resume = null
             if (endExclusive !== undefined && state.covered + 1n >= endExclusive) return
             const token = resume

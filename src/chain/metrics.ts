@@ -13,6 +13,10 @@ export const chainReplayGaps = Metric.counter("silvana_chain_replay_gaps_total",
   description: "Gaps that reached pruned history and could not be replayed",
   incremental: true
 })
+export const chainRewinds = Metric.counter("silvana_chain_rewinds_total", {
+  description: "Times the node's tip was behind the event cursor (node restored, rolled back or replaced); each is followed by a full resync",
+  incremental: true
+})
 export const settlementTransactions = Metric.counter("silvana_settlement_transactions_total", {
   description: "Settlement transactions executed",
   incremental: true

@@ -81,6 +81,7 @@ export const makeChainEvents = (options: ChainEventsOptions) =>
       checkpoints: 0,
       reconnects: 0,
       replayGaps: 0,
+      rewinds: 0,
       decodeErrors: 0
     }
     let committed: Option.Option<ChainCursor> = yield* journal.getCursor.pipe(Effect.orDie)
@@ -100,7 +101,9 @@ export const makeChainEvents = (options: ChainEventsOptions) =>
     const commit = (at: ChainItem | ChainCursor) =>
       Effect.sync(() => {
         const c = toCursor(at)
-        if (Option.isNone(committed) || comparePositions(c, committed.value) > 0) committed = Option.some(c)
+        // A rewound node moves the cursor back to its tip; everything else only moves it forward.
+        const back = "_tag" in at && at._tag === "Rewound"
+        if (back || Option.isNone(committed) || comparePositions(c, committed.value) > 0) committed = Option.some(c)
       })
 
     /** The follower state for a new run of the stream: from the last commit, else from the tip. */

@@ -61,6 +61,23 @@ export interface LocalChainSnapshot {
   readonly [key: string]: unknown
 }
 
+/**
+ * A change to the chain, as the write-ahead log records it: replaying the records in order at their
+ * chain times (`at`) onto the snapshot they follow rebuilds the same state.
+ */
+export type ChainRecord =
+  | { readonly t: "x"; readonly at: number; readonly tx: Uint8Array; readonly sigs: ReadonlyArray<Uint8Array> }
+  | { readonly t: "s"; readonly at: number }
+  | { readonly t: "c"; readonly at: number; readonly ms: number }
+  | { readonly t: "p"; readonly at: number; readonly below: bigint }
+
+/** Where the chain writes its records, and when they are durable. */
+export interface ChainJournal {
+  record(r: ChainRecord): void
+  /** Runs `done` once every record so far is durable. */
+  whenDurable(done: () => void): void
+}
+
 /** Options of `simulate`, mirroring `SimulateTransactionRequest`. */
 export interface SimulateOptions {
   /** `false` skips ownership/version/gas-balance checks (`TransactionChecks.DISABLED`). */
@@ -107,8 +124,14 @@ export class LocalChain {
   private readonly log = new CheckpointLog()
   private readonly functions: ReadonlyMap<string, MoveFunction>
   private readonly env: ExecEnv
+  private journal: ChainJournal | undefined
+  /** Chain time pinned for the duration of one change (so a replay sees the same time). */
+  private pinned: number | undefined
+  /** Highest checkpoint whose records are durable: readers never see past it. */
+  private visible = -1n
 
   private constructor(private readonly st: ChainState) {
+    this.log.onCheckpoint((cp) => this.afterDurable(() => (this.visible = cp.sequenceNumber!)))
     this.functions = coordinationFunctions(st.ids.packageId)
     const self = this
     this.env = {
@@ -171,6 +194,7 @@ export class LocalChain {
 
   /** Current chain time in ms (wall clock plus any `advanceClock` offset). */
   now(): number {
+    if (this.pinned !== undefined) return this.pinned
     return (this.st.clock === "manual" ? this.st.clockBase : Date.now()) + this.st.clockOffset
   }
 
@@ -178,6 +202,37 @@ export class LocalChain {
   advanceClock(ms: number): void {
     if (ms < 0) throw new Error("the clock only moves forward")
     this.st.clockOffset += ms
+    this.journal?.record({ t: "c", at: this.now(), ms })
+  }
+
+  /**
+   * Journals every later change (write-ahead log): checkpoints reach readers and listeners only
+   * once their records are durable.
+   */
+  attachJournal(journal: ChainJournal): void {
+    this.journal = journal
+  }
+
+  /** Runs `f` at chain time `at` (a replayed record's time). */
+  at<A>(at: number, f: () => A): A {
+    const before = this.pinned
+    this.pinned = at
+    try {
+      return f()
+    } finally {
+      this.pinned = before
+    }
+  }
+
+  /** After a replay: the clock never runs behind the last replayed time. */
+  catchUpClock(at: number): void {
+    if (this.st.clock === "manual") this.st.clockBase = Math.max(this.st.clockBase, at - this.st.clockOffset)
+    else this.st.clockOffset = Math.max(this.st.clockOffset, at - Date.now())
+  }
+
+  private afterDurable(f: () => void): void {
+    if (this.journal === undefined) f()
+    else this.journal.whenDurable(f)
   }
 
   /** `GetServiceInfo` data. */
@@ -215,7 +270,7 @@ export class LocalChain {
     const p = this.prepare(transaction, signatures)
     if ("known" in p) return p.known
     const signers = p.sigBytes.map((sig) => verifyUserSignature(p.bytes, sig))
-    return this.runSigned(p, signers)
+    return this.pinnedRun(() => this.runSigned(p, signers))
   }
 
   /** `execute` for every signature scheme the localnet verifies (Ed25519, Secp256k1, Secp256r1). */
@@ -229,7 +284,12 @@ export class LocalChain {
       ? p.sigBytes.map((sig) => verifyUserSignature(p.bytes, sig))
       : await Promise.all(p.sigBytes.map((sig) => verifyUserSignatureAsync(p.bytes, sig)))
     // verification may have yielded: a concurrent call may have executed the same transaction
-    return this.log.txs.get(p.digest) ?? this.runSigned(p, signers)
+    return this.log.txs.get(p.digest) ?? this.pinnedRun(() => this.runSigned(p, signers))
+  }
+
+  /** Runs a change at one pinned chain time (the time its journal record carries). */
+  private pinnedRun<A>(f: () => A): A {
+    return this.pinned !== undefined ? f() : this.at(this.now(), f)
   }
 
   private prepare(
@@ -286,6 +346,7 @@ export class LocalChain {
     // the structured transaction is rebuilt from its BCS on read: history keeps only the bytes
     defineLazy(executed, "transaction", () => txToProto(txFromBcs(bytes), { bcs: bytes, digest }))
     this.log.addExecuted(executed)
+    this.journal?.record({ t: "x", at: this.now(), tx: bytes, sigs: sigBytes })
     return executed
   }
 
@@ -434,7 +495,10 @@ export class LocalChain {
 
   /** Seals the executed-but-unsealed transactions (possibly none) into the next checkpoint. */
   sealCheckpoint(): GrpcTypes.Checkpoint {
-    return this.log.seal(BigInt(this.now()), EPOCH)
+    const at = this.now()
+    // recorded first: the checkpoint's listeners wait for this record to be durable
+    this.journal?.record({ t: "s", at })
+    return this.log.seal(BigInt(at), EPOCH)
   }
 
   /** Number of executed transactions waiting for the next checkpoint. */
@@ -443,25 +507,28 @@ export class LocalChain {
   }
 
   getCheckpoint(sequenceNumber: bigint): GrpcTypes.Checkpoint | undefined {
-    return this.log.get(sequenceNumber)
+    return sequenceNumber > this.visible ? undefined : this.log.get(sequenceNumber)
   }
 
   getCheckpointByDigest(digest: string): GrpcTypes.Checkpoint | undefined {
-    return this.log.getByDigest(digest)
+    const cp = this.log.getByDigest(digest)
+    return cp === undefined || cp.sequenceNumber! > this.visible ? undefined : cp
   }
 
+  /** The latest checkpoint readers may see (sealed, and durable when journaled). */
   latestCheckpoint(): GrpcTypes.Checkpoint {
-    return this.log.latest()!
+    return this.log.get(this.visible) ?? this.log.latest()!
   }
 
-  /** Called synchronously after each sealed checkpoint; returns an unsubscribe function. */
+  /** Called after each sealed checkpoint (once durable when journaled); returns an unsubscribe function. */
   onCheckpoint(listener: (checkpoint: GrpcTypes.Checkpoint) => void): () => void {
-    return this.log.onCheckpoint(listener)
+    return this.log.onCheckpoint((cp) => this.afterDurable(() => listener(cp)))
   }
 
   /** Drops checkpoints (and their transactions) below `below`. */
   prune(below: bigint): void {
     this.log.prune(below)
+    this.journal?.record({ t: "p", at: this.now(), below })
   }
 
   lowestAvailableCheckpoint(): bigint {
@@ -508,6 +575,7 @@ export class LocalChain {
     }
     chain.log.totalTransactions = BigInt(snapshot.totalTransactions as string)
     for (const b of snapshot.pending as string[]) chain.log.addExecuted(GrpcTypes.ExecutedTransaction.fromBinary(fromBase64(b)))
+    chain.visible = chain.log.latest()?.sequenceNumber ?? -1n
     return chain
   }
 }

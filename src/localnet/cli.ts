@@ -63,7 +63,9 @@ const run = Command.make(
   {
     port: Options.integer("port").pipe(Options.withDefault(9000), Options.withDescription("gRPC port (0 = any free port)")),
     host: Options.text("host").pipe(Options.withDefault("127.0.0.1"), Options.withDescription("Listen address")),
-    state: Options.file("state").pipe(Options.optional, Options.withDescription("State file: restored on start, saved while running")),
+    state: Options.file("state").pipe(Options.optional, Options.withDescription(
+        "State file: restored on start, saved while running. Every change is also written to a write-ahead log beside it (<file>.wal.N) and is durable before any answer shows it: a transaction whose effects were returned survives SIGKILL, and checkpoint numbers and object versions are never reused"
+      )),
     checkpointMs: Options.text("checkpoint-ms").pipe(
       Options.withDefault("250"),
       Options.withDescription('Checkpoint interval in ms, or "per-transaction"')

@@ -8,7 +8,8 @@ import { type AdminServer, type LocalnetFaults, startAdminServer } from "./serve
 import type { ExecutionFaultKind, FaultSwitches } from "./server/context.js"
 export { executionFaultKinds, type ExecutionFaultKind } from "./server/context.js"
 import { isFilteredListener } from "./server/subscriptions.js"
-import { loadState, saveState, saveStateSync } from "./server/persist.js"
+import { type DurableState, makeDurable } from "./server/durable.js"
+import { loadState } from "./server/persist.js"
 import { CheckpointProducer } from "./server/producer.js"
 import { type RunningGrpcServer, startGrpcServer } from "./server/server.js"
 import { RpcStatusError, Status } from "./server/status.js"
@@ -22,7 +23,12 @@ export interface LocalnetOptions {
   socketPath?: string
   /** Checkpoint interval in ms (default 250), or seal right after every executed transaction. */
   checkpointMs?: number | "per-transaction"
-  /** Restore state from this file when it exists; save to it periodically and on close. */
+  /**
+   * Restore state from this file when it exists; save to it periodically and on close. With a state
+   * file every change is also written to a write-ahead log next to it (`<file>.wal.<n>`) and made
+   * durable before any answer shows it: a transaction whose effects were returned survives a
+   * SIGKILL, and checkpoint numbers and object versions are never reused.
+   */
   stateFile?: string
   /** Initial pruning point. */
   pruneBelow?: number
@@ -65,6 +71,17 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
   const stateFile = options.stateFile
   const saved = stateFile !== undefined ? loadState(stateFile) : undefined
   const chain = saved !== undefined ? LocalChain.restore(saved) : LocalChain.genesis()
+  let durable: DurableState | undefined
+  if (stateFile !== undefined) {
+    try {
+      durable = makeDurable(chain, stateFile, saved, (e) => {
+        // The promise cannot be kept: answers wait on the log, so the node stops answering.
+        console.error(`localnet: the write-ahead log failed (${e.message}); no further answers are sent`)
+      })
+    } catch (e) {
+      throw new LocalnetError({ message: `cannot replay the localnet state ${stateFile}: ${String(e)}`, cause: e })
+    }
+  }
   if (options.pruneBelow !== undefined && options.pruneBelow > 0) chain.prune(BigInt(options.pruneBelow))
 
   const switches: FaultSwitches = {
@@ -80,7 +97,11 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
     grpcServer = await startGrpcServer(
       chain,
       { host, port: options.port ?? 9000, ...(options.socketPath !== undefined ? { socketPath: options.socketPath } : {}) },
-      { onExecuted: () => producer.afterExecute(), faults: switches }
+      {
+        onExecuted: () => producer.afterExecute(),
+        faults: switches,
+        ...(durable !== undefined ? { policy: { barrier: durable.barrier } } : {})
+      }
     )
   } catch (e) {
     throw new LocalnetError({ message: `cannot start the localnet gRPC server on ${host}:${options.port ?? 9000}: ${String(e)}`, cause: e })
@@ -132,12 +153,13 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
   let savedHeight = -1n
   let saving = false
   const saveTimer =
-    stateFile !== undefined
+    durable !== undefined
       ? setInterval(() => {
           const height = chain.latestCheckpoint().sequenceNumber ?? 0n
           if (saving || height === savedHeight) return
           saving = true
-          saveState(stateFile, chain.snapshot())
+          durable
+            .save()
             .then(() => {
               savedHeight = height
             })
@@ -148,7 +170,6 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
         }, options.saveEveryMs ?? 2000)
       : undefined
   saveTimer?.unref()
-  if (stateFile !== undefined) saveStateSync(stateFile, chain.snapshot())
 
   producer.start()
 
@@ -174,7 +195,7 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
         producer.stop()
         if (saveTimer !== undefined) clearInterval(saveTimer)
         await Promise.all([server.shutdown(), adminServer.close()])
-        if (stateFile !== undefined) saveStateSync(stateFile, chain.snapshot())
+        durable?.closeSync()
       })()
       return closing
     }

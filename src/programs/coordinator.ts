@@ -6,7 +6,7 @@
  * (their jobs failed on chain with `shutdown`), flush the settlement outbox, then close the
  * listeners as the scope unwinds.
  */
-import { Duration, Effect, Fiber, Layer, Option } from "effect"
+import { Duration, Effect, Fiber, Layer, Option, Ref } from "effect"
 import { normalizeAppInstance } from "../domain/ids.js"
 import { AgentApi } from "../layers/AgentApi.js"
 import { AgentRuntime } from "../layers/AgentRuntime.js"
@@ -14,7 +14,7 @@ import { agentRuntimeLayer } from "../layers/runtime/index.js"
 import { ChainEvents } from "../layers/ChainEvents.js"
 import { ChainState } from "../layers/ChainState.js"
 import { Config } from "../layers/Config.js"
-import { Health } from "../layers/Health.js"
+import { type Check, Health } from "../layers/Health.js"
 import { HttpApi } from "../layers/HttpApi.js"
 import { JobStore } from "../layers/JobStore.js"
 import { Journal } from "../layers/Journal.js"
@@ -76,6 +76,21 @@ export const failUnheld = (reason: string) =>
     return failed
   }).pipe(Effect.catchAll((e) => Effect.as(Effect.logWarning("cannot read started jobs", { error: e.message }), 0)))
 
+/** `chain_truth`: unhealthy while the journal and the chain disagree and the resync is not done. */
+const divergenceCheck = (divergence: Ref.Ref<Option.Option<{ readonly from: bigint; readonly to: bigint }>>): Check =>
+  Effect.map(Ref.get(divergence), (d) =>
+    Option.match(d, {
+      onNone: () => ({ healthy: true, details: { divergent: false } }),
+      onSome: ({ from, to }) => ({
+        healthy: false,
+        details: {
+          divergent: true,
+          error: `the node's tip is behind our event cursor (checkpoints ${from}..${to} gone); resyncing from chain state`
+        }
+      })
+    })
+  )
+
 /** The programs over the services; runs until interrupted, then stops gracefully. */
 export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
   Effect.gen(function* () {
@@ -120,12 +135,25 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
     yield* feed.setWaitingSource(
       Effect.map(dispatcher.waiting, (ws) => ws.map((w) => ({ triple: w.triple, reason: w.reason })))
     )
+    // A node found behind our cursor: /health reports the divergence until the resync is done.
+    const divergence = yield* Ref.make(Option.none<{ readonly from: bigint; readonly to: bigint }>())
     const health = yield* Effect.serviceOption(Health)
-    if (Option.isSome(health)) yield* health.value.registerScoped("agents", startTroubleCheck(dispatcher.startTrouble))
+    if (Option.isSome(health)) {
+      yield* health.value.registerScoped("agents", startTroubleCheck(dispatcher.startTrouble))
+      yield* health.value.registerScoped("chain_truth", divergenceCheck(divergence))
+    }
     const discoverFiber = yield* Effect.forkScoped(
       discover({
         coordinatorId,
-        onReplayGap: () => reconcileOnce({ coordinatorId, orphanAfterMs }).pipe(Effect.ignoreLogged, Effect.provide(context))
+        onReplayGap: () => reconcileOnce({ coordinatorId, orphanAfterMs }).pipe(Effect.ignoreLogged, Effect.provide(context)),
+        onRewound: (from, to) =>
+          Ref.set(divergence, Option.some({ from, to })).pipe(
+            Effect.zipRight(reconcileOnce({ coordinatorId, orphanAfterMs, reclaim: true })),
+            Effect.tap((report) => Effect.logWarning("resynced with the chain after it rewound", { ...report })),
+            Effect.zipRight(Ref.set(divergence, Option.none())),
+            Effect.ignoreLogged,
+            Effect.provide(context)
+          )
       })
     )
     // After the event stream has fixed its starting point: what a previous run left (pending jobs,

@@ -25,6 +25,8 @@ export interface DiscoverOptions {
   readonly coordinatorId: string
   /** Called on a replay gap, so that reconciliation reloads pending jobs from chain state. */
   readonly onReplayGap: (from: bigint, to: bigint) => Effect.Effect<void>
+  /** The node's tip was behind the cursor: a full resync (default: as a replay gap). */
+  readonly onRewound?: (from: bigint, to: bigint) => Effect.Effect<void>
   /** Called after each applied event (tests and metrics watch the flow). */
   readonly onEvent?: (event: CoordinationEvent, item: ChainItem) => Effect.Effect<void>
 }
@@ -171,6 +173,14 @@ export const discover = (options: DiscoverOptions) =>
               from_checkpoint: String(item.from),
               to_checkpoint: String(item.to)
             }).pipe(Effect.zipRight(options.onReplayGap(item.from, item.to)), Effect.zipRight(events.commit(item)))
+          case "Rewound":
+            return Effect.logError("CHAIN REWOUND: the node's tip is behind our event cursor (node restored, rolled back or replaced); resyncing from chain state", {
+              from_checkpoint: String(item.from),
+              to_checkpoint: String(item.to)
+            }).pipe(
+              Effect.zipRight(events.commit(item)),
+              Effect.zipRight((options.onRewound ?? options.onReplayGap)(item.from, item.to))
+            )
         }
       })
     )

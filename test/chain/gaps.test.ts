@@ -120,3 +120,34 @@ describe.each(["filtered", "checkpoints"] as const)("ChainEvents gaps (%s path)"
     expect(pending.find((j) => j.jobSequence === lost.jobSequences[0])?.agentMethod).toBe(METHOD)
   })
 })
+
+describe.each(["filtered", "checkpoints"] as const)("ChainEvents on a node behind the cursor (%s path)", (mode) => {
+  it("a cursor ahead of the node's tip (node restored or replaced) yields one Rewound item, then the node's new events", async () => {
+    net = await startNet()
+    dir = mkdtempSync(join(tmpdir(), "rewind-"))
+    const n = net
+    const file = join(dir, "journal.db")
+    const tip = n.chain.latestCheckpoint().sequenceNumber ?? 0n
+    const app = appHex(n.manifest.appInstanceId)
+    // the journal believes it has seen 1,000 checkpoints more than this node has
+    const ahead = tip + 1_000n
+    const created = createJobs(n.manifest, { count: 3, method: METHOD })
+    const { items, stats } = await follow(n, file, { mode }, (all) => createdSeqs(all, app).length >= 3, ahead)
+    const { jobSequences } = await created
+    const rewinds = items.filter((i) => i._tag === "Rewound")
+    expect(rewinds).toHaveLength(1)
+    const r = rewinds[0]!
+    if (r._tag !== "Rewound") throw new Error("unreachable")
+    expect(r.to).toBe(ahead)
+    expect(r.from).toBeLessThanOrEqual(ahead)
+    expect(r.from).toBeGreaterThan(tip)
+    expect(stats.rewinds).toBe(1)
+    // the events created on the node after the rewind are delivered, none lost
+    expect(createdSeqs(items, app)).toEqual([...jobSequences])
+    // the journal's cursor moved back to the node's history
+    const cursor = await Effect.runPromise(
+      Effect.scoped(Effect.flatMap(Journal, (j) => j.getCursor)).pipe(Effect.provide(Journal.layerFile(file)))
+    )
+    expect(cursor._tag === "Some" && cursor.value.checkpoint < ahead).toBe(true)
+  })
+})

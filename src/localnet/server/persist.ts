@@ -5,6 +5,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { LocalChainSnapshot } from "../chain.js"
+import { syncDir } from "./wal.js"
 
 const serialize = (snapshot: LocalChainSnapshot): string =>
   JSON.stringify(snapshot, (_k, v: unknown) => (typeof v === "bigint" ? { $bigint: v.toString() } : v))
@@ -16,21 +17,35 @@ const revive = (_k: string, v: unknown): unknown =>
 
 const tmpName = (file: string) => path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`)
 
-/** Writes the snapshot synchronously (used on close). */
+/** Writes the snapshot synchronously (used at start and on close); durable when it returns. */
 export const saveStateSync = (file: string, snapshot: LocalChainSnapshot): void => {
   const tmp = tmpName(file)
   fs.mkdirSync(path.dirname(file), { recursive: true })
-  fs.writeFileSync(tmp, serialize(snapshot))
+  const fd = fs.openSync(tmp, "w")
+  try {
+    fs.writeFileSync(fd, serialize(snapshot))
+    fs.fdatasyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
   fs.renameSync(tmp, file)
+  syncDir(path.dirname(file))
 }
 
-/** Writes the snapshot without blocking on disk I/O (serialisation itself is synchronous). */
+/** Writes the snapshot without blocking on disk I/O (serialisation itself is synchronous); durable when it resolves. */
 export const saveState = async (file: string, snapshot: LocalChainSnapshot): Promise<void> => {
   const tmp = tmpName(file)
   const text = serialize(snapshot)
   await fs.promises.mkdir(path.dirname(file), { recursive: true })
-  await fs.promises.writeFile(tmp, text)
+  const handle = await fs.promises.open(tmp, "w")
+  try {
+    await handle.writeFile(text)
+    await handle.datasync()
+  } finally {
+    await handle.close()
+  }
   await fs.promises.rename(tmp, file)
+  syncDir(path.dirname(file))
 }
 
 /** Reads a saved snapshot, or `undefined` when the file does not exist. */

@@ -38,6 +38,11 @@ export interface CallPolicy {
   latencyMs: number
   maxInFlight: number
   inFlight: number
+  /**
+   * Waited for before an answer is sent: with `--state`, what the answer shows must be durable
+   * first (the write-ahead log); `undefined` when nothing is pending.
+   */
+  barrier?: () => Promise<void> | undefined
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
@@ -103,6 +108,8 @@ const runUnary = async (
   try {
     if (policy.latencyMs > 0) await sleep(policy.latencyMs)
     const response = await handler(call.request, { signal: abort.signal })
+    const durable = policy.barrier?.()
+    if (durable !== undefined) await durable
     callback(null, response)
   } catch (e) {
     callback(toStatusError(e))

@@ -1,0 +1,208 @@
+/**
+ * The localnet's durability promise with `--state`, tested as an operator's crash would go: the
+ * localnet CLI as a child process, four senders executing transactions over gRPC, SIGKILL at 10
+ * random moments, restart from the same state file. Every transaction whose effects were returned
+ * must be there after the restarts, in the checkpoint it was answered with, and no object version
+ * or checkpoint number may be issued twice.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
+import { Transaction } from "@mysten/sui/transactions"
+import { fromBase64 } from "@mysten/sui/utils"
+import { build } from "esbuild"
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { makeSuiClient } from "../../src/localnet/client.js"
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "localnet-durable-"))
+const bundle = path.join(dir, "localnet.mjs")
+const stateFile = path.join(dir, "state.json")
+const manifestFile = path.join(dir, "manifest.json")
+let child: ChildProcess | undefined
+
+// A retried attempt must not find the previous attempt's node still running on the same file.
+afterEach(() => {
+  if (child !== undefined && child.exitCode === null) child.kill("SIGKILL")
+  child = undefined
+  for (const f of fs.readdirSync(dir)) if (f !== path.basename(bundle)) fs.rmSync(path.join(dir, f), { force: true })
+})
+beforeAll(async () => {
+  // One bundled file starts in a fraction of the time the TypeScript loader needs: eleven restarts.
+  await build({
+    stdin: {
+      contents: `import { runLocalnetCli } from ${JSON.stringify(path.join(repo, "src/localnet/cli.ts"))}\nrunLocalnetCli(process.argv.slice(2))`,
+      resolveDir: repo,
+      loader: "ts"
+    },
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node22",
+    outfile: bundle,
+    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    logLevel: "warning"
+  })
+}, 120_000)
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
+
+interface Manifest {
+  readonly grpcUrl: string
+  readonly keys: { readonly admin: string }
+}
+
+/** Starts the localnet CLI on the state file and waits for its manifest. */
+const startNode = async (): Promise<Manifest> => {
+  fs.rmSync(manifestFile, { force: true })
+  child = spawn(
+    process.execPath,
+    [bundle, "--port", "0", "--state", stateFile, "--manifest", manifestFile, "--checkpoint-ms", "per-transaction"],
+    { cwd: repo, stdio: ["ignore", "ignore", "pipe"] }
+  )
+  let stderr = ""
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()))
+  const deadline = Date.now() + 60_000
+  while (!fs.existsSync(manifestFile)) {
+    if (child.exitCode !== null) throw new Error(`localnet exited: ${stderr}`)
+    if (Date.now() > deadline) throw new Error(`localnet did not start: ${stderr}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return JSON.parse(fs.readFileSync(manifestFile, "utf8")) as Manifest
+}
+
+const killNode = async () => {
+  const c = child!
+  if (c.exitCode !== null) return
+  const exited = new Promise((r) => c.once("exit", r))
+  c.kill("SIGKILL")
+  await exited
+}
+
+interface Ack {
+  readonly digest: string
+  readonly lane: number
+  readonly gasVersion: bigint
+  readonly checkpoint: bigint
+}
+
+interface GasRef {
+  objectId: string
+  version: string
+  digest: string
+}
+
+// DURABILITY_TOTAL / DURABILITY_KILLS shrink the run for a quick local check.
+const TOTAL = Number(process.env["DURABILITY_TOTAL"] ?? 1_000)
+const KILLS = Number(process.env["DURABILITY_KILLS"] ?? 10)
+
+describe("localnet durability with --state", () => {
+  it(`SIGKILL at ${KILLS} random moments during ${TOTAL} acknowledged transactions: all present after restart, no sequence reused`, async () => {
+    const acks: Array<Ack> = []
+    const errors: Array<string> = []
+    // kill points: random acknowledged counts, plus a random delay so the kill lands mid-flight
+    const killAt = Array.from({ length: KILLS }, () => 40 + Math.floor(Math.random() * (TOTAL - 80))).sort((a, b) => a - b)
+    let manifest = await startNode()
+    const signer = Ed25519Keypair.fromSecretKey(manifest.keys.admin)
+    const sender = signer.toSuiAddress()
+    let client = makeSuiClient(manifest.grpcUrl)
+    const coins = (await client.core.listCoins({ owner: sender })).objects.slice(0, 4)
+    expect(coins.length).toBe(4)
+    const lanes: Array<GasRef> = coins.map((c) => ({ objectId: c.objectId, version: c.version, digest: c.digest }))
+
+    const runLane = async (lane: number, stop: () => boolean) => {
+      for (;;) {
+        if (stop() || acks.length >= TOTAL) return
+        const gas = lanes[lane]!
+        const tx = new Transaction()
+        tx.setSender(sender)
+        tx.setGasPrice(1_000)
+        tx.setGasBudget(50_000_000)
+        tx.setGasPayment([gas])
+        const [coin] = tx.splitCoins(tx.gas, [tx.pure.u64(1)])
+        tx.transferObjects([coin!], tx.pure.address(sender))
+        const bytes = await tx.build()
+        const { signature } = await signer.signTransaction(bytes)
+        let res
+        try {
+          res = await client.transactionExecutionService.executeTransaction({
+            transaction: { bcs: { value: bytes } },
+            signatures: [{ bcs: { value: fromBase64(signature) }, signature: { oneofKind: undefined } }],
+            readMask: { paths: ["digest", "effects", "checkpoint"] }
+          }).response
+        } catch (e) {
+          if (stop()) return // the node went away: this transaction was not acknowledged
+          // a rejection while the node lives: say why, read the gas coin anew and go on
+          errors.push(`lane ${lane}: ${(e as Error).message}`)
+          if (errors.length > 20) throw new Error(`too many rejected transactions: ${errors.slice(0, 5).join("; ")}`)
+          try {
+            const o = await client.core.getObject({ objectId: gas.objectId })
+            lanes[lane] = { objectId: o.object.objectId, version: o.object.version, digest: o.object.digest }
+          } catch {
+            return // the node is going away
+          }
+          continue
+        }
+        const t = res.transaction!
+        const g = t.effects!.gasObject!
+        acks.push({ digest: t.digest!, lane, gasVersion: g.outputVersion!, checkpoint: t.checkpoint! })
+        lanes[lane] = { objectId: gas.objectId, version: g.outputVersion!.toString(), digest: g.outputDigest! }
+      }
+    }
+
+    for (let life = 0; life <= KILLS; life++) {
+      const target = life < KILLS ? killAt[life]! : TOTAL
+      let dead = false
+      const running = lanes.map((_, i) => runLane(i, () => dead))
+      if (life < KILLS) {
+        const waitUntil = Date.now() + 120_000
+        while (acks.length < target) {
+          if (Date.now() > waitUntil) throw new Error(`no progress at ${acks.length} acknowledged (life ${life}); errors: ${errors.join("; ")}`)
+          await new Promise((r) => setTimeout(r, 2))
+        }
+        await new Promise((r) => setTimeout(r, Math.random() * 30))
+        dead = true
+        await killNode()
+      }
+      await Promise.all(running)
+      console.log(`durability: life ${life} ended at ${acks.length} acknowledged`)
+      if (life === KILLS) break
+      manifest = await startNode()
+      client = makeSuiClient(manifest.grpcUrl)
+      // a transaction in flight at the kill may or may not have been executed: read each gas coin anew
+      for (let i = 0; i < lanes.length; i++) {
+        const o = await client.core.getObject({ objectId: lanes[i]!.objectId })
+        const version = BigInt(o.object.version)
+        expect(version).toBeGreaterThanOrEqual(BigInt(lanes[i]!.version))
+        lanes[i] = { objectId: o.object.objectId, version: o.object.version, digest: o.object.digest }
+      }
+    }
+    expect(acks.length).toBeGreaterThanOrEqual(TOTAL)
+
+    // one more crash, then every acknowledged transaction is read back
+    await killNode()
+    manifest = await startNode()
+    client = makeSuiClient(manifest.grpcUrl)
+    let present = 0
+    const checkpointOf = new Map<bigint, string>()
+    for (const a of acks) {
+      const r = await client.ledgerService.getTransaction({ digest: a.digest, readMask: { paths: ["digest", "checkpoint", "effects"] } }).response
+      if (r.transaction?.digest === a.digest) present += 1
+      expect(r.transaction?.checkpoint).toBe(a.checkpoint)
+      expect(r.transaction?.effects?.gasObject?.outputVersion).toBe(a.gasVersion)
+      // per-transaction checkpoints: one checkpoint number never holds two acknowledged transactions
+      expect(checkpointOf.get(a.checkpoint)).toBeUndefined()
+      checkpointOf.set(a.checkpoint, a.digest)
+    }
+    // object versions only grow, per gas coin, across every restart
+    for (let lane = 0; lane < lanes.length; lane++) {
+      const versions = acks.filter((a) => a.lane === lane).map((a) => a.gasVersion)
+      for (let i = 1; i < versions.length; i++) expect(versions[i]! > versions[i - 1]!).toBe(true)
+    }
+    console.log(`durability: ${acks.length} acknowledged, ${present} present after ${KILLS + 1} SIGKILLs, ${checkpointOf.size} distinct checkpoints`)
+    expect(present).toBe(acks.length)
+    await killNode()
+  }, 1_800_000)
+})
