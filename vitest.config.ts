@@ -3,6 +3,9 @@ import { defineConfig } from "vitest/config"
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // Once per run: a Docker engine (started when none answers and the machine allows it) and the
+    // example agent image, or one loud line saying why the Docker suites are skipped.
+    globalSetup: ["test/setup/globalSetup.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Integration suites own sockets, child processes and containers: isolate them in forks.

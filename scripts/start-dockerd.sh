@@ -48,6 +48,7 @@ if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/n
 if [ -S "$SOCK" ] && ! ping; then rm -f "$SOCK"; fi
 
 if [ ! -f "$PIDFILE" ]; then
+  # test/setup/globalSetup.ts reads this line: it stops at teardown only an engine it saw started.
   echo "starting dockerd (log: $LOG)"
   mkdir -p "$(dirname "$SOCK")" "$(dirname "$LOG")" "$(dirname "$PIDFILE")"
   # setsid: the engine must outlive this script and the shell that ran it.

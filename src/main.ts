@@ -11,6 +11,7 @@ import { Config, formatConfigError } from "./layers/Config.js"
 import { Observability } from "./layers/Observability.js"
 import { localnetCommand } from "./localnet/cli.js"
 import { startDaemon } from "./programs/start.js"
+import { ignoreRepeatedStopSignals } from "./signals.js"
 
 const withConfig = <A, E, R>(program: Effect.Effect<A, E, R | Config>) =>
   program.pipe(
@@ -36,6 +37,7 @@ const root = Command.make("silvana-coordinator").pipe(
 
 const cli = Command.run(root, { name: "silvana-coordinator", version: "0.1.0" })
 
+ignoreRepeatedStopSignals()
 cli(process.argv).pipe(
   // @effect/cli has already printed what was wrong with the arguments: a usage error is exit code 2.
   Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => void (process.exitCode = 2))),

@@ -55,7 +55,8 @@ export const lookupExecuted = (client: SuiGrpcClient, digest: string) =>
 /**
  * Submits signed bytes until there is a definite answer: executed (now or on an earlier attempt
  * whose answer was lost), or refused with a non-transient status. Transient failures are retried
- * with jittered exponential backoff.
+ * with jittered exponential backoff; a missing input (which a full node retries itself and then
+ * answers UNAVAILABLE) is final after a few answers, so a vanished coin cannot stall settlement.
  */
 export const submitSigned = (
   client: SuiGrpcClient,
@@ -74,7 +75,7 @@ export const submitSigned = (
       const message = cause instanceof Error ? cause.message : String(cause)
       const prior = yield* lookupExecuted(client, tx.digest)
       if (prior._tag === "Some") return prior.value
-      if (classifySubmitError(code) === "resubmit") {
+      if (classifySubmitError(code, message, attempt) === "resubmit") {
         retry.onRetry()
         const base = Math.min(retry.maxMs, retry.initialMs * 2 ** Math.min(attempt++, 16))
         const delay = Math.round(base / 2 + Math.random() * (base / 2))

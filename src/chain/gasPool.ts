@@ -4,7 +4,7 @@
  * when empty, and small coins ("dust") merged into pool coins through later gas payments.
  */
 import type { SuiGrpcClient } from "@mysten/sui/grpc"
-import type { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
+import type { Keypair } from "@mysten/sui/cryptography"
 import { Transaction } from "@mysten/sui/transactions"
 import { normalizeSuiAddress } from "@mysten/sui/utils"
 import { Duration, Effect, Metric, Queue } from "effect"
@@ -22,7 +22,7 @@ export interface GasPoolStats {
 /** The coordinator's account as the pool needs it (the SuiClient service is one). */
 export interface GasAccount {
   readonly client: SuiGrpcClient
-  readonly keypair: Ed25519Keypair
+  readonly keypair: Keypair
   /** `0x` + 64 hex. */
   readonly address: string
 }
@@ -38,6 +38,9 @@ export interface GasPoolSettings {
   readonly patiently: <A>(what: string, f: () => Promise<A>) => Effect.Effect<A>
   readonly stats: GasPoolStats
 }
+
+/** Budget of the transaction that splits pool coins off the richest coin. */
+const SPLIT_BUDGET = 100_000_000n
 
 const byBalanceDesc = (a: GasCoin, b: GasCoin) => (b.balance > a.balance ? 1 : b.balance < a.balance ? -1 : 0)
 
@@ -55,7 +58,7 @@ export const makeGasPool = (s: GasPoolSettings) =>
         const tx = new Transaction()
         tx.setSender(sui.address)
         tx.setGasPrice(s.gasPrice)
-        tx.setGasBudget(100_000_000n)
+        tx.setGasBudget(SPLIT_BUDGET)
         tx.setGasPayment([{ objectId: richest.objectId, version: richest.version, digest: richest.digest }])
         const parts = tx.splitCoins(tx.gas, Array.from({ length: count }, () => tx.pure.u64(each)))
         tx.transferObjects(
@@ -76,9 +79,13 @@ export const makeGasPool = (s: GasPoolSettings) =>
       let usable = all.filter((c) => c.balance >= minCoinBalance).sort(byBalanceDesc)
       if (usable.length < s.poolSize && usable.length > 0) {
         const richest = usable[0]!
-        const each = [s.splitAmount, richest.balance / BigInt(s.poolSize + 1)].reduce((a, b) => (a < b ? a : b))
+        const count = s.poolSize - usable.length
+        // A node holds the budget back from the gas coin while the commands run: the splits can
+        // only use the rest of it (more fails with InsufficientCoinBalance).
+        const spendable = richest.balance > SPLIT_BUDGET ? richest.balance - SPLIT_BUDGET : 0n
+        const each = [s.splitAmount, richest.balance / BigInt(s.poolSize + 1), spendable / BigInt(count)].reduce((a, b) => (a < b ? a : b))
         if (each >= minCoinBalance * 2n) {
-          yield* splitOff(richest, s.poolSize - usable.length, each)
+          yield* splitOff(richest, count, each)
           all = yield* s.patiently("listing gas coins", () => listSuiCoins(client, sui.address))
           usable = all.filter((c) => c.balance >= minCoinBalance).sort(byBalanceDesc)
         }

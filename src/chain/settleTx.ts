@@ -4,7 +4,7 @@
  * `MulticallExecutedEvent`s, and classifying failures.
  */
 import type { SuiGrpcClient } from "@mysten/sui/grpc"
-import type { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
+import type { Keypair } from "@mysten/sui/cryptography"
 import { Transaction, TransactionDataBuilder } from "@mysten/sui/transactions"
 import { normalizeSuiAddress } from "@mysten/sui/utils"
 import type { OutboxOp } from "../domain/outbox.js"
@@ -80,7 +80,7 @@ export interface BuiltTx {
 /** Builds and signs the settlement transaction; every input is fully resolved, so no node round trip. */
 export const buildSettlementTx = async (input: {
   readonly packageId: string
-  readonly keypair: Ed25519Keypair
+  readonly keypair: Keypair
   readonly sender: string
   readonly groups: ReadonlyArray<MulticallGroup>
   readonly sharedVersions: ReadonlyMap<string, bigint>

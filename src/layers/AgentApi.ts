@@ -14,7 +14,10 @@ import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { Cause, Context, Data, Duration, Effect, Exit, Fiber, Layer, Option, Runtime } from "effect"
+import { Cause, Context, Data, Duration, Effect, Exit, Fiber, Layer, Option, Runtime, type Scope } from "effect"
+import type { SessionId } from "../domain/ids.js"
+import type { Transport } from "./AgentApi/binding.js"
+import { makeRateLimiter, type RateLimitOptions } from "./AgentApi/rateLimit.js"
 import { createServer, ServerError, Status } from "nice-grpc"
 import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health"
 import { ServerReflection, ServerReflectionService } from "nice-grpc-server-reflection"
@@ -43,6 +46,13 @@ export interface AgentApiOptions {
   readonly maxInFlight: number
   /** How long shutdown waits for calls in flight. */
   readonly drainTimeout: Duration.DurationInput
+  /**
+   * A connection with no call for this long is closed; it also bounds a connection that never
+   * finishes its HTTP/2 handshake (default 5 min).
+   */
+  readonly idleTimeoutMs?: number
+  /** AgentMessage lines per session: burst and sustained rate (default 200, 50/s). */
+  readonly logRateLimit?: RateLimitOptions
 }
 
 export interface AgentApiService {
@@ -53,6 +63,12 @@ export interface AgentApiService {
   readonly inFlight: () => number
   /** Stops taking new calls (UNAVAILABLE) and waits for the ones in flight. */
   readonly drain: Effect.Effect<void>
+  /**
+   * A socket of the session's own (0600, owned by `uid` when given) for the life of the scope:
+   * only that session may be used on it. Mount it into the agent's container, or hand its path to
+   * the agent's process, as `COORDINATOR_SOCKET`.
+   */
+  readonly openSessionSocket: (sessionId: SessionId, owner?: { readonly uid: number; readonly gid: number }) => Effect.Effect<string, AgentApiStartError, Scope.Scope>
 }
 
 export class AgentApiStartError extends Data.TaggedError("AgentApiStartError")<{ readonly message: string }> {}
@@ -205,14 +221,29 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
         const refuseIfDraining = async () => {
           if (draining) throw toServerError(new ShuttingDown({ message: "the coordinator is shutting down" }))
         }
-        const core: Partial<CoordinatorServiceImplementation> = {
-          getJob: (req, ctx) => serve(H.getJob(req, options.chain), ctx.signal),
-          completeJob: (req, ctx) => serve(H.completeJob(req), ctx.signal),
-          failJob: (req, ctx) => serve(H.failJob(req), ctx.signal),
-          terminateJob: (req, ctx) => serve(H.terminateJob(req), ctx.signal),
-          agentMessage: (req, ctx) => serve(H.agentMessage(req), ctx.signal)
+        // Every core RPC first checks that the call came from where its session is bound (binding.ts).
+        type Ctx = { readonly signal: AbortSignal; readonly peer: string }
+        const coreFor = (transport: (ctx: Ctx) => Transport): Partial<CoordinatorServiceImplementation> => {
+          const guarded = <A>(sessionId: string, ctx: Ctx, handler: Effect.Effect<A, ApiError, JobStore | Sessions | Reports>) =>
+            serve(
+              Effect.flatMap(H.bindingCheck(sessionId, transport(ctx)), (refusal) =>
+                refusal === undefined ? handler : Effect.succeed({ success: false, message: refusal } as A)
+              ),
+              ctx.signal
+            )
+          return {
+            getJob: (req, ctx) => guarded(req.sessionId, ctx, H.getJob(req, options.chain)),
+            completeJob: (req, ctx) => guarded(req.sessionId, ctx, H.completeJob(req)),
+            failJob: (req, ctx) => guarded(req.sessionId, ctx, H.failJob(req)),
+            terminateJob: (req, ctx) => guarded(req.sessionId, ctx, H.terminateJob(req)),
+            agentMessage: (req, ctx) => guarded(req.sessionId, ctx, H.agentMessage(req, logLimiter))
+          }
         }
-        const impl = Object.fromEntries(
+        let tcpPort = options.tcp.port
+        const logLimiter = makeRateLimiter(options.logRateLimit)
+        const implFor = (transport: (ctx: Ctx) => Transport) => {
+          const core = coreFor(transport)
+          return Object.fromEntries(
           Object.entries(CoordinatorServiceDefinition.methods).map(([key, method]) => [
             key,
             Metrics.timedRpc(method.name, CORE_RPCS.has(key)
@@ -222,23 +253,61 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
                   throw toServerError(new NotImplemented({ rpc: method.name }))
                 })
           ])
-        ) as unknown as CoordinatorServiceImplementation
+          ) as unknown as CoordinatorServiceImplementation
+        }
 
         const health = HealthState()
         const reflection = ServerReflection(descriptorSet(), [SERVICE_NAME, "grpc.health.v1.Health"])
         // nice-grpc binds one address per server: the socket and TCP listeners are twin servers.
-        const makeServer = () => {
+        const makeServer = (transport: (ctx: Ctx) => Transport) => {
           const server = createServer({
             "grpc.max_receive_message_length": options.maxMessageBytes,
-            "grpc.max_send_message_length": options.maxMessageBytes
+            "grpc.max_send_message_length": options.maxMessageBytes,
+            "grpc.max_connection_idle_ms": options.idleTimeoutMs ?? 300_000,
+            "grpc.keepalive_time_ms": 60_000,
+            "grpc.keepalive_timeout_ms": 20_000
           })
-          server.add(CoordinatorServiceDefinition, impl)
+          server.add(CoordinatorServiceDefinition, implFor(transport))
           server.add(HealthDefinition, HealthServiceImpl(health))
           server.add(ServerReflectionService, reflection)
           server.add(reflectionV1Alpha, reflection)
           return server
         }
-        const servers = [makeServer(), makeServer()] as const
+        const servers = [
+          makeServer(() => ({ _tag: "SharedSocket" })),
+          makeServer((ctx) => ({ _tag: "Tcp", peer: ctx.peer, serverPort: tcpPort }))
+        ] as const
+        const sessionDir = `${options.socketPath}.sessions`
+        const openSessionSocket = (sessionId: SessionId, owner?: { readonly uid: number; readonly gid: number }) =>
+          Effect.acquireRelease(
+            Effect.gen(function* () {
+              const file = path.join(sessionDir, `${sessionId.replace(/^0x/, "").slice(0, 16)}.sock`)
+              const server = makeServer(() => ({ _tag: "SessionSocket", sessionId }))
+              yield* Effect.tryPromise({
+                try: async () => {
+                  // traversable, not listable: an agent reaches its own socket by name only
+                  await fs.mkdir(sessionDir, { recursive: true, mode: 0o711 })
+                  await fs.chmod(sessionDir, 0o711)
+                  await fs.unlink(file).catch(() => undefined)
+                },
+                catch: (e) => new AgentApiStartError({ message: `session socket: ${(e as Error).message}` })
+              })
+              yield* listen(server, `unix://${file}`, "session socket")
+              yield* Effect.tryPromise({
+                try: async () => {
+                  await fs.chmod(file, 0o600)
+                  if (owner !== undefined) await fs.chown(file, owner.uid, owner.gid)
+                },
+                catch: (e) => new AgentApiStartError({ message: `session socket: ${(e as Error).message}` })
+              }).pipe(Effect.tapError(() => Effect.sync(() => server.forceShutdown())))
+              return { file, server }
+            }),
+            ({ file, server }) =>
+              Effect.promise(async () => {
+                server.forceShutdown()
+                await fs.unlink(file).catch(() => undefined)
+              })
+          ).pipe(Effect.map(({ file }) => file))
 
         yield* prepareSocketPath(options.socketPath)
         const listen = (server: (typeof servers)[number], address: string, what: string) =>
@@ -271,7 +340,8 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
               catch: (e) => new AgentApiStartError({ message: `GRPC_SOCKET_PATH: chmod failed: ${(e as Error).message}` })
             })
             const host = options.tcp.host.includes(":") ? `[${options.tcp.host}]` : options.tcp.host
-            return yield* listen(servers[1], `${host}:${options.tcp.port}`, "GRPC_TCP_ADDRESS")
+            tcpPort = yield* listen(servers[1], `${host}:${options.tcp.port}`, "GRPC_TCP_ADDRESS")
+            return tcpPort
           }).pipe(
             Effect.tapError(() =>
               Effect.promise(async () => {
@@ -304,7 +374,8 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
           tcp: { host: options.tcp.host, port },
           socketUrl: `unix://${options.socketPath}`,
           inFlight: () => inFlight,
-          drain
+          drain,
+          openSessionSocket
         })
       })
     )

@@ -63,8 +63,18 @@ export interface LogTail {
   readonly truncated: boolean
 }
 
+/** Where a running agent's calls come from (what its session is bound to). */
+export interface AgentPeer {
+  /** Its own addresses on its networks (a container on a bridge network). */
+  readonly addresses: ReadonlyArray<string>
+  /** The uid its local TCP connections belong to (a process, or a container on the host network). */
+  readonly uid?: number | undefined
+}
+
 /** A running (or finished) agent. */
 export interface AgentHandle {
+  /** Known once it started. */
+  readonly peer?: AgentPeer | undefined
   /** Container id, or `pid:<n>` for a process. */
   readonly id: string
   readonly name: string
@@ -121,6 +131,8 @@ export type AgentStartError = EngineUnavailable | ImagePullFailed | ImageDigestM
 /** One interface for both runtimes. */
 export interface AgentRuntimeService {
   readonly kind: AgentRuntimeKind
+  /** The uid/gid agents run as, when known before they start (their session socket is given to it). */
+  readonly agentUser?: { readonly uid: number; readonly gid: number } | undefined
   /** Starts an agent; closing the scope stops and removes it. */
   readonly start: (spec: AgentSpec) => Effect.Effect<AgentHandle, AgentStartError, Scope.Scope>
   /** Agents labelled with this coordinator id (running or not). */

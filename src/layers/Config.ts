@@ -55,6 +55,20 @@ export const settings = {
     "Where agents run: docker (containers) or process (local processes, for development)",
     "docker when an engine answers, else process"
   ),
+  sessionAuth: F.withDefault(
+    "SESSION_AUTH",
+    F.oneOf<"bound" | "strict">("bound", "strict"),
+    "bound" as "bound" | "strict",
+    "bound: a session's calls must come from its agent (own socket, container address or uid), a signature is checked when present; strict: every call must also be signed with SESSION_PRIVATE_KEY"
+  ),
+  agentProcessUser: F.withDefault(
+    "AGENT_PROCESS_USER",
+    F.digits(1),
+    65534,
+    "uid (gid the same) the process runtime runs agents as when the daemon runs as root; give it a uid of its own"
+  ),
+  agentContainerUser: F.optional("AGENT_CONTAINER_USER", F.text, "User agents' containers run as (uid[:gid] or a name in the image)", "the image's own user"),
+  agentReadOnlyRootfs: F.withDefault("AGENT_READ_ONLY_ROOTFS", F.flag, false, "Run agents' containers with a read-only root filesystem (a tmpfs /tmp stays writable)"),
   grpcSocketPath: F.withDefault("GRPC_SOCKET_PATH", F.socketPath, "/tmp/coordinator.sock", "Unix socket of the agent API"),
   grpcSocketGroup: F.optional("GRPC_SOCKET_GROUP", F.text, "Group (name or gid) the agent socket is given to, mode 0660", "the daemon's group"),
   allowPublicListen: F.withDefault("ALLOW_PUBLIC_LISTEN", F.flag, false, "Allow HTTP_ADDRESS / GRPC_TCP_ADDRESS on all interfaces (0.0.0.0, ::)"),

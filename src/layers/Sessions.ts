@@ -5,7 +5,7 @@
  * container; revoking it returns the jobs it still held so they can be failed on chain.
  */
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
-import { Context, Data, Effect, Layer, Option, Redacted } from "effect"
+import { Context, Data, Deferred, Duration, Effect, Layer, Option, Redacted } from "effect"
 import { type SessionId, Triple, tripleKey } from "../domain/ids.js"
 import type { JobReport } from "../domain/job.js"
 import { shortSecret } from "../domain/redact.js"
@@ -18,7 +18,29 @@ export interface Session {
   readonly privateKey: Redacted.Redacted<string>
   readonly createdAt: number
   readonly containerId: string | undefined
+  /** Set for sessions of agents the coordinator starts: where their calls may come from, once known. */
+  readonly binding: Deferred.Deferred<SessionBinding> | undefined
 }
+
+/** Where a bound session's calls may come from, fixed by the runtime that started its agent (AgentApi/binding.ts). */
+export interface SessionBinding {
+  /** Peer addresses allowed over TCP (the container's addresses on its networks). */
+  readonly addresses: ReadonlyArray<string>
+  /** The uid whose local TCP connections may speak for the session. */
+  readonly uid?: number | undefined
+}
+
+/** How long a call waits for the binding of an agent that is still starting. */
+const BINDING_WAIT = Duration.seconds(10)
+
+/**
+ * The binding of a session: `undefined` for an unbound one; for a bound one, what its agent's
+ * runtime recorded (waiting while it starts; nothing allowed if that never happens).
+ */
+export const bindingOf = (session: Session): Effect.Effect<SessionBinding | undefined> =>
+  session.binding === undefined
+    ? Effect.succeed(undefined)
+    : Deferred.await(session.binding).pipe(Effect.timeoutTo({ duration: BINDING_WAIT, onTimeout: () => ({ addresses: [] }), onSuccess: (b) => b }))
 
 export class SessionNotFound extends Data.TaggedError("SessionNotFound")<{ readonly sessionId: string }> {
   override get message() {
@@ -27,8 +49,13 @@ export class SessionNotFound extends Data.TaggedError("SessionNotFound")<{ reado
 }
 
 export interface SessionsService {
-  /** A new session for a triple with a fresh key. */
-  readonly create: (triple: Triple) => Effect.Effect<Session>
+  /**
+   * A new session for a triple with a fresh key. `bound`: its calls will only be accepted from
+   * where `bind` says (its agent's socket, container address or uid).
+   */
+  readonly create: (triple: Triple, options?: { readonly bound?: boolean }) => Effect.Effect<Session>
+  /** Fixes where a bound session's calls may come from (once, after its agent started). */
+  readonly bind: (id: SessionId, binding: SessionBinding) => Effect.Effect<void>
   /** Records which container or process runs the session. */
   readonly bindContainer: (id: SessionId, containerId: string) => Effect.Effect<void, SessionNotFound>
   readonly get: (id: SessionId) => Effect.Effect<Option.Option<Session>>
@@ -51,15 +78,17 @@ export class Sessions extends Context.Tag("silvana/Sessions")<Sessions, Sessions
       const live = new Map<SessionId, Session>()
       const perTriple = new Map<string, number>()
 
-      const create = (triple: Triple) =>
-        Effect.sync(() => {
+      const create = (triple: Triple, options: { readonly bound?: boolean } = {}) =>
+        Effect.gen(function* () {
+          const binding = options.bound === true ? yield* Deferred.make<SessionBinding>() : undefined
           const key = Ed25519Keypair.generate()
           const session: Session = {
             id: key.toSuiAddress() as SessionId,
             triple: Triple.make({ developer: triple.developer, agent: triple.agent, agentMethod: triple.agentMethod }),
             privateKey: Redacted.make(key.getSecretKey()),
             createdAt: clock.unsafeCurrentTimeMillis(),
-            containerId: undefined
+            containerId: undefined,
+            binding
           }
           live.set(session.id, session)
           const k = tripleKey(triple)
@@ -95,7 +124,12 @@ export class Sessions extends Context.Tag("silvana/Sessions")<Sessions, Sessions
         get: (id) => Effect.sync(() => Option.fromNullable(live.get(id))),
         list: Effect.sync(() => [...live.values()]),
         countFor: (t) => Effect.sync(() => perTriple.get(tripleKey(t)) ?? 0),
-        revoke
+        revoke,
+        bind: (id, binding) =>
+          Effect.suspend(() => {
+            const d = live.get(id)?.binding
+            return d === undefined ? Effect.void : Effect.asVoid(Deferred.succeed(d, binding))
+          })
       })
     })
   )

@@ -282,12 +282,13 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
           const failure = classifyFailure(outcome, groups.length)
           yield* pool.returnDust(merging, true)
           stats.failedTransactions++
-          if (failure._tag === "Stale") stats.versionConflicts++
+          if (failure._tag === "Stale" || failure._tag === "Locked") stats.versionConflicts++
           yield* Effect.logWarning(`settlement tx ${digest} not executed (${outcome.code}: ${outcome.message}); refreshing and retrying its ${ops.length} ops`)
           yield* journal.requeue(digest).pipe(Effect.orDie)
           for (const g of groups) sharedVersions.delete(g.appInstance)
           // A coin that is gone or too poor is retired; the ops move on to another coin.
-          const alive = coin === undefined ? true : yield* pool.refresh(coin)
+          // a coin version locked by another transaction stays unusable this epoch: retire it
+          const alive = coin === undefined ? true : failure._tag === "Locked" ? false : yield* pool.refresh(coin)
           const keep: OutboxOp[] = []
           for (const op of ops) {
             if (givesUp(failure, op.attempts)) {

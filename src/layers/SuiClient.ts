@@ -1,12 +1,15 @@
 /**
  * SuiClient — the coordinator's connection to a Sui full node: a `SuiGrpcClient` over native gRPC
- * (HTTP/2 via @grpc/grpc-js, so server streams work), the coordinator's Ed25519 key and the ids
+ * (HTTP/2 via @grpc/grpc-js, so server streams work), the coordinator's key (Ed25519, Secp256k1 or
+ * Secp256r1: keys held in KMS/HSMs are usually one of the latter two) and the ids
  * of the coordination package and registry.
  */
 import { ChannelCredentials } from "@grpc/grpc-js"
-import { decodeSuiPrivateKey } from "@mysten/sui/cryptography"
+import { decodeSuiPrivateKey, type Keypair } from "@mysten/sui/cryptography"
 import { SuiGrpcClient } from "@mysten/sui/grpc"
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
+import { Secp256k1Keypair } from "@mysten/sui/keypairs/secp256k1"
+import { Secp256r1Keypair } from "@mysten/sui/keypairs/secp256r1"
 import { fromBase64, fromHex, normalizeSuiAddress } from "@mysten/sui/utils"
 import { GrpcTransport } from "@protobuf-ts/grpc-transport"
 import { redactUrl } from "../domain/redact.js"
@@ -19,7 +22,7 @@ export class SuiClientError extends Data.TaggedError("SuiClientError")<{ readonl
 /** What the rest of the coordinator needs to talk to the chain. */
 export interface SuiClientService {
   readonly client: SuiGrpcClient
-  readonly keypair: Ed25519Keypair
+  readonly keypair: Keypair
   /** The coordinator's address (`0x` + 64 hex). */
   readonly address: string
   /** Coordination package id (normalised). */
@@ -39,16 +42,28 @@ export interface SuiClientSettings {
   readonly expectedAddress?: string | undefined
 }
 
+/** A keypair of the scheme named by a Sui flag byte (0 Ed25519, 1 Secp256k1, 2 Secp256r1). */
+const keypairOf = (flag: number, secret: Uint8Array): Keypair => {
+  if (flag === 0) return Ed25519Keypair.fromSecretKey(secret)
+  if (flag === 1) return Secp256k1Keypair.fromSecretKey(secret)
+  if (flag === 2) return Secp256r1Keypair.fromSecretKey(secret)
+  throw new Error(`unsupported key scheme flag ${flag} (Ed25519 = 0, Secp256k1 = 1, Secp256r1 = 2)`)
+}
+
+const SCHEME_FLAG: Record<string, number> = { ED25519: 0, Secp256k1: 1, Secp256r1: 2 }
+
 /**
- * Parses a Sui private key: bech32 `suiprivkey1…`, base64 (32 bytes, or 33 with the scheme flag)
- * or hex (with or without `0x`). Only Ed25519 keys are accepted.
+ * Parses a Sui private key: bech32 `suiprivkey1…` (its flag byte names the scheme: Ed25519,
+ * Secp256k1 or Secp256r1), base64 (32 bytes, or 33 with the scheme flag) or hex (with or without
+ * `0x`; 33 bytes with the flag). A bare 32-byte key is Ed25519.
  */
-export const parsePrivateKey = (raw: string): Ed25519Keypair => {
+export const parsePrivateKey = (raw: string): Keypair => {
   const v = raw.trim()
   if (v.startsWith("suiprivkey")) {
     const parsed = decodeSuiPrivateKey(v)
-    if (parsed.scheme !== "ED25519") throw new Error(`only Ed25519 keys are supported, got ${parsed.scheme}`)
-    return Ed25519Keypair.fromSecretKey(parsed.secretKey)
+    const flag = SCHEME_FLAG[parsed.scheme]
+    if (flag === undefined) throw new Error(`unsupported key scheme ${parsed.scheme} (Ed25519, Secp256k1 and Secp256r1 are supported)`)
+    return keypairOf(flag, parsed.secretKey)
   }
   let bytes: Uint8Array
   if (/^(0x)?[0-9a-fA-F]+$/.test(v) && (v.replace(/^0x/, "").length === 64 || v.replace(/^0x/, "").length === 66)) {
@@ -60,13 +75,14 @@ export const parsePrivateKey = (raw: string): Ed25519Keypair => {
       throw new Error("not a suiprivkey, hex or base64 key")
     }
   }
-  // A leading scheme flag byte (0 = Ed25519) may precede the 32-byte secret.
+  // A leading scheme flag byte may precede the 32-byte secret.
+  let flag = 0
   if (bytes.length === 33) {
-    if (bytes[0] !== 0) throw new Error("only Ed25519 keys (flag 0) are supported")
+    flag = bytes[0]!
     bytes = bytes.slice(1)
   }
-  if (bytes.length !== 32) throw new Error(`expected a 32-byte Ed25519 secret key, got ${bytes.length} bytes`)
-  return Ed25519Keypair.fromSecretKey(bytes)
+  if (bytes.length !== 32) throw new Error(`expected a 32-byte secret key, got ${bytes.length} bytes`)
+  return keypairOf(flag, bytes)
 }
 
 /** A `SuiGrpcClient` over native gRPC; `https:` URLs use TLS. Close it with `closeGrpcClient`. */

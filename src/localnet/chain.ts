@@ -17,8 +17,8 @@ import { describeDatatype, describeFunction, describePackage, epochMessage } fro
 import { populateGenesis } from "./engine/genesis.js"
 import { objectsFromPlain, objectsToPlain } from "./engine/snapshot.js"
 import { coordinationFunctions } from "./engine/coordination/package.js"
-import { deriveObjectId, transactionDigest, verifyUserSignature } from "./engine/crypto.js"
-import { LocalnetTxError } from "./engine/errors.js"
+import { deriveObjectId, isEd25519Signature, transactionDigest, verifyUserSignature, verifyUserSignatureAsync } from "./engine/crypto.js"
+import { lockConflict, LocalnetTxError, signature as sigError, transactionExpired, userInput } from "./engine/errors.js"
 import { runTransaction, type ExecEnv } from "./engine/executor.js"
 import { simulateTransaction } from "./engine/simulate.js"
 import { fromJsonable, toJsonable } from "./engine/jsonable.js"
@@ -105,7 +105,6 @@ interface ChainState {
 export class LocalChain {
   private readonly store = new ObjectStore()
   private readonly log = new CheckpointLog()
-  private readonly locks = new Map<string, string>()
   private readonly functions: ReadonlyMap<string, MoveFunction>
   private readonly env: ExecEnv
 
@@ -118,12 +117,7 @@ export class LocalChain {
       functions: this.functions,
       referenceGasPrice: DEFAULT_RGP,
       epoch: EPOCH,
-      now: () => BigInt(self.now()),
-      locks: this.locks,
-      isFinal: (digest) => {
-        const t = self.log.txs.get(digest)
-        return t === undefined || t.checkpoint !== undefined
-      }
+      now: () => BigInt(self.now())
     }
   }
 
@@ -210,11 +204,38 @@ export class LocalChain {
     return epochMessage(this.st.genesisMs, DEFAULT_RGP)
   }
 
-  /** Verifies and executes a signed transaction (BCS `TransactionData` or a gRPC `Transaction`). */
+  /**
+   * Verifies and executes a signed transaction (BCS `TransactionData` or a gRPC `Transaction`)
+   * signed with Ed25519; `executeAsync` also takes Secp256k1 and Secp256r1 signatures.
+   */
   execute(
     transaction: Uint8Array | GrpcTypes.Transaction,
     signatures: ReadonlyArray<Uint8Array | GrpcTypes.UserSignature>
   ): GrpcTypes.ExecutedTransaction {
+    const p = this.prepare(transaction, signatures)
+    if ("known" in p) return p.known
+    const signers = p.sigBytes.map((sig) => verifyUserSignature(p.bytes, sig))
+    return this.runSigned(p, signers)
+  }
+
+  /** `execute` for every signature scheme the localnet verifies (Ed25519, Secp256k1, Secp256r1). */
+  async executeAsync(
+    transaction: Uint8Array | GrpcTypes.Transaction,
+    signatures: ReadonlyArray<Uint8Array | GrpcTypes.UserSignature>
+  ): Promise<GrpcTypes.ExecutedTransaction> {
+    const p = this.prepare(transaction, signatures)
+    if ("known" in p) return p.known
+    const signers = p.sigBytes.every(isEd25519Signature)
+      ? p.sigBytes.map((sig) => verifyUserSignature(p.bytes, sig))
+      : await Promise.all(p.sigBytes.map((sig) => verifyUserSignatureAsync(p.bytes, sig)))
+    // verification may have yielded: a concurrent call may have executed the same transaction
+    return this.log.txs.get(p.digest) ?? this.runSigned(p, signers)
+  }
+
+  private prepare(
+    transaction: Uint8Array | GrpcTypes.Transaction,
+    signatures: ReadonlyArray<Uint8Array | GrpcTypes.UserSignature>
+  ): { known: GrpcTypes.ExecutedTransaction } | { bytes: Uint8Array; tx: TxData; digest: string; sigBytes: Uint8Array[] } {
     let bytes: Uint8Array
     let tx: TxData
     try {
@@ -224,38 +245,40 @@ export class LocalChain {
       tx = txFromBcs(bytes)
     } catch (e) {
       if (e instanceof LocalnetTxError) throw e
-      throw new LocalnetTxError("InvalidArgument", (e as Error).message)
+      throw new LocalnetTxError("BadRequest", `invalid transaction: ${(e as Error).message}`)
     }
     const digest = transactionDigest(bytes)
     const known = this.log.txs.get(digest)
-    if (known) return known
-    if (signatures.length === 0) throw new LocalnetTxError("InvalidArgument", "missing signatures")
-    const sigBytes = signatures.map(signatureBytes)
-    let signer: string | undefined
-    for (const sig of sigBytes) {
-      const r = verifyUserSignature(bytes, sig)
-      if ("error" in r) throw new LocalnetTxError("InvalidSignature", `invalid user signature: ${r.error}`)
-      if (r.address === tx.sender) signer = r.address
-      else throw new LocalnetTxError("InvalidSignature", `signer ${r.address} is not the sender ${tx.sender} (and sponsors are not supported)`)
+    if (known) return { known }
+    if (signatures.length === 0) throw new LocalnetTxError("BadRequest", "missing signatures")
+    return { bytes, tx, digest, sigBytes: signatures.map(signatureBytes) }
+  }
+
+  private runSigned(
+    p: { bytes: Uint8Array; tx: TxData; digest: string; sigBytes: Uint8Array[] },
+    verified: ReadonlyArray<{ address: string } | { error: string }>
+  ): GrpcTypes.ExecutedTransaction {
+    const { bytes, tx, digest, sigBytes } = p
+    const signers: string[] = []
+    for (const r of verified) {
+      if ("error" in r) throw sigError.invalid(r.error)
+      signers.push(r.address)
     }
-    if (signer === undefined) throw new LocalnetTxError("InvalidSignature", "no signature from the sender")
+    // sponsors are not supported: the sender's signature is the only one expected
+    if (signers.length !== 1 || signers[0] !== tx.sender) throw sigError.absent(tx.sender, signers)
     this.checkExpiration(tx)
-    let out: ReturnType<typeof runTransaction>
-    try {
-      out = runTransaction(this.env, tx, { digest, simulate: false, checks: true })
-    } catch (e) {
-      // a rejected (or crashed) transaction must not keep its locks
-      const refs = [...tx.gas.payment, ...tx.inputs.flatMap((i) => (i.kind === "owned" ? [i.ref] : []))]
-      for (const r of refs) if (this.locks.get(`${r.id}@${r.version}`) === digest) this.locks.delete(`${r.id}@${r.version}`)
-      throw e
-    }
+    const out = runTransaction(this.env, tx, { digest, simulate: false, checks: true })
     const executed: GrpcTypes.ExecutedTransaction = {
       digest,
-      signatures: sigBytes.map((b) => ({
-        bcs: { name: "UserSignatureBytes", value: b },
-        scheme: 0,
-        signature: { oneofKind: "simple", simple: { scheme: 0, signature: b.subarray(1, 65), publicKey: b.subarray(65) } }
-      })),
+      signatures: sigBytes.map((b) => {
+        // flag ‖ signature (64) ‖ public key (32 for Ed25519, 33 compressed for the secp curves)
+        const scheme = b[0]!
+        return {
+          bcs: { name: "UserSignatureBytes", value: b },
+          scheme,
+          signature: { oneofKind: "simple" as const, simple: { scheme, signature: b.subarray(1, 65), publicKey: b.subarray(65) } }
+        }
+      }),
       effects: out.effects,
       ...(out.events ? { events: out.events } : {}),
       balanceChanges: out.balanceChanges
@@ -266,15 +289,38 @@ export class LocalChain {
     return executed
   }
 
+  /**
+   * Expiration as Sui checks it: past its epoch a transaction is `TransactionExpired`
+   * (crates/sui-types/src/error.rs, categorized InvalidTransaction); a `ValidDuring` window
+   * that has not begun or names another chain is an invalid expiration / chain id.
+   */
   private checkExpiration(tx: TxData): void {
     const e = tx.expiration
-    if (e.kind === "epoch" && e.epoch < EPOCH) throw new LocalnetTxError("InvalidArgument", `transaction expired at epoch ${e.epoch}`)
+    const epoch = EPOCH
+    if (e.kind === "epoch" && e.epoch < epoch) throw transactionExpired()
     if (e.kind === "validDuring") {
-      if ((e.minEpoch !== null && e.minEpoch > EPOCH) || (e.maxEpoch !== null && e.maxEpoch < EPOCH)) {
-        throw new LocalnetTxError("InvalidArgument", "transaction is outside its valid epochs")
-      }
-      if (e.chain !== "" && e.chain !== this.st.chainId) throw new LocalnetTxError("InvalidArgument", `transaction is for chain ${e.chain}, not ${this.st.chainId}`)
+      if (e.maxEpoch !== null && e.maxEpoch < epoch) throw transactionExpired()
+      if (e.minEpoch !== null && e.minEpoch > epoch) throw userInput.invalidExpiration(`min_epoch ${e.minEpoch} is after the current epoch ${epoch}`)
+      if (e.chain !== "" && e.chain !== this.st.chainId) throw userInput.chainIdMismatch(e.chain, this.st.chainId)
     }
+  }
+
+  /**
+   * The rejection an injected fault answers for `transaction`, about its first gas coin (or first
+   * owned input), with the texts a full node would use.
+   */
+  faultRejection(transaction: Uint8Array | GrpcTypes.Transaction, kind: "version-conflict" | "lock-conflict" | "object-not-found"): LocalnetTxError {
+    let ref = { id: normalizeSuiAddress("0x0"), version: 0n, digest: "11111111111111111111111111111111" }
+    try {
+      const tx = transaction instanceof Uint8Array ? txFromBcs(transaction) : txFromProto(transaction)
+      ref = tx.gas.payment[0] ?? tx.inputs.flatMap((i) => (i.kind === "owned" ? [i.ref] : []))[0] ?? ref
+    } catch {
+      // undecodable: the fault still answers, about the zero object
+    }
+    if (kind === "object-not-found") return userInput.objectNotFound(ref.id, ref.version)
+    if (kind === "lock-conflict") return lockConflict(ref.id, ref.version, ref.digest, transactionDigest(randomBytes(32)))
+    const live = this.store.get(ref.id)?.version ?? ref.version
+    return userInput.versionUnavailable(ref.id, ref.version, ref.digest, live > ref.version ? live : ref.version + 1n)
   }
 
   /** Dry-runs a transaction, resolving unresolved inputs and gas as `SimulateTransaction` does. */
@@ -284,7 +330,7 @@ export class LocalChain {
     try {
       tx = transaction instanceof Uint8Array ? txFromBcs(transaction) : txFromProto(transaction)
     } catch (e) {
-      throw new LocalnetTxError("InvalidArgument", (e as Error).message)
+      throw new LocalnetTxError("BadRequest", `invalid transaction: ${(e as Error).message}`)
     }
     const { tx: resolved, bytes, digest, out } = simulateTransaction(this.env, tx, { checks, doGasSelection: options.doGasSelection ?? false })
     tx = resolved
@@ -482,5 +528,5 @@ const signatureBytes = (s: Uint8Array | GrpcTypes.UserSignature): Uint8Array => 
     const { scheme, signature, publicKey } = s.signature.simple
     if (signature && publicKey) return Uint8Array.from([scheme ?? 0, ...signature, ...publicKey])
   }
-  throw new LocalnetTxError("InvalidSignature", "unsupported signature encoding")
+  throw new LocalnetTxError("BadRequest", "invalid signature: unsupported signature encoding")
 }

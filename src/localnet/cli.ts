@@ -18,6 +18,7 @@ import { EXAMPLE_AGENT_IMAGE } from "../domain/exampleAgent.js"
 import { createJobs, seedAgentMethod } from "./client.js"
 import { Localnet, type LocalnetManifest, type LocalnetOptions } from "./index.js"
 import { faultPaths } from "./server/admin.js"
+import { executionFaultKinds } from "./server/context.js"
 
 const manifestOption = Options.file("manifest").pipe(Options.withDescription("Manifest JSON file"))
 
@@ -165,7 +166,7 @@ const fault = Command.make(
     manifest: manifestOption,
     checkpoint: Options.integer("checkpoint").pipe(Options.optional),
     count: Options.integer("count").pipe(Options.optional),
-    kind: Options.choice("kind", ["unavailable", "version-conflict"]).pipe(Options.optional),
+    kind: Options.choice("kind", executionFaultKinds).pipe(Options.optional),
     ms: Options.integer("ms").pipe(Options.optional),
     on: Options.text("on").pipe(Options.optional)
   },

@@ -73,7 +73,8 @@ export const agentSession = (triple: Triple, method: MethodSpec, coordinatorId: 
     const runtime = yield* AgentRuntime
     const api = yield* AgentApi
     const reports = yield* Reports
-    const session = yield* sessions.create(triple)
+    // Bound: its calls are accepted only from its agent (own socket, container address or uid).
+    const session = yield* sessions.create(triple, { bound: true })
     const startedAt = yield* Clock.currentTimeMillis
     const endReason = yield* Ref.make("shutdown")
     const failedCount = yield* Ref.make(0)
@@ -105,17 +106,19 @@ export const agentSession = (triple: Triple, method: MethodSpec, coordinatorId: 
 
     const exit: ExitInfo = yield* Effect.scoped(
       Effect.gen(function* () {
+        const socketPath = yield* api.openSessionSocket(session.id, runtime.agentUser)
         const handle = yield* runtime.start({
           image: method.dockerImage,
           imageSha256: Option.getOrUndefined(method.dockerSha256),
-          env: agentEnv({ session, chain: config.suiChain, coordinatorId, socketPath: api.socketPath, tcpUrl }),
+          env: agentEnv({ session, chain: config.suiChain, coordinatorId, socketPath, tcpUrl }),
           memoryGb: method.minMemoryGb,
           cpus: method.minCpuCores,
           requiresTee: method.requiresTee,
           labels: { coordinatorId, sessionId: session.id, ...triple },
           timeoutMs: config.containerTimeoutSecs * 1000,
-          socketPath: api.socketPath
+          socketPath
         })
+        yield* sessions.bind(session.id, handle.peer ?? { addresses: [] })
         yield* sessions.bindContainer(session.id, handle.id).pipe(Effect.ignore)
         if (hooks.onStarted) yield* hooks.onStarted(session, handle)
         yield* Effect.logInfo("agent started", { container: handle.name })

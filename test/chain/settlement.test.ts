@@ -4,6 +4,8 @@
  */
 import { Transaction } from "@mysten/sui/transactions"
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
+import { Secp256k1Keypair } from "@mysten/sui/keypairs/secp256k1"
+import { Secp256r1Keypair } from "@mysten/sui/keypairs/secp256r1"
 import { Effect, Fiber, Layer, Option, Stream } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { coordinationCall, createJobs, makeSuiClient } from "../../src/localnet/client.js"
@@ -88,7 +90,16 @@ describe("Settlement", () => {
     expect(r.reason).toBe("NotStartedHere")
   })
 
-  it("retries injected UNAVAILABLE and version conflicts without losing or repeating ops", async () => {
+  // Each refusal is injected with the status and text a real full node answers (see
+  // src/localnet/server/status.ts and src/chain/settlementFailure.ts for the Sui sources): overload and
+  // a missing input (UNAVAILABLE), a stale gas coin version (INVALID_ARGUMENT "... is not available
+  // for consumption ..."), a locked gas coin (FAILED_PRECONDITION).
+  it.each([
+    ["UNAVAILABLE (overload)", "unavailable", 3],
+    ["INVALID_ARGUMENT (stale version)", "version-conflict", 3],
+    ["FAILED_PRECONDITION (lock conflict)", "lock-conflict", 2],
+    ["UNAVAILABLE (object not found)", "object-not-found", 4]
+  ] as const)("retries injected %s refusals without losing or repeating ops", async (_label, kind, count) => {
     net = await startNet()
     const n = net
     const { jobSequences } = await createJobs(n.manifest, { count: 30, method: METHOD, perTransaction: 10 })
@@ -97,9 +108,9 @@ describe("Settlement", () => {
       Effect.gen(function* () {
         const settlement = yield* Settlement
         const chain = yield* ChainState
-        n.faults.failNextExecutions(3, "unavailable")
+        n.faults.failNextExecutions(count, kind)
         const started = yield* settlement.start(n.manifest.appInstanceId, jobSequences)
-        n.faults.failNextExecutions(3, "version-conflict")
+        n.faults.failNextExecutions(count, kind)
         yield* Effect.forEach(jobSequences, (s) => settlement.complete(n.manifest.appInstanceId, s), { concurrency: 5 })
         yield* settlement.awaitIdle
         const stats = yield* settlement.stats
@@ -109,8 +120,8 @@ describe("Settlement", () => {
     )
     expect([...r.started.values()].filter((v) => v)).toHaveLength(30)
     expect(r.after).toHaveLength(0)
-    expect(r.stats.retries).toBeGreaterThanOrEqual(3)
-    expect(r.stats.versionConflicts).toBeGreaterThanOrEqual(1)
+    if (kind === "unavailable") expect(r.stats.retries).toBeGreaterThanOrEqual(2 * count)
+    else expect(r.stats.versionConflicts).toBeGreaterThanOrEqual(1)
     expect(r.stats.executedOps).toBe(60)
     expect(r.stats.maxInflightPerCoin).toBe(1)
   })
@@ -187,6 +198,38 @@ describe("Settlement", () => {
     expect(none).toBe(0)
     expect(a.size).toBe(40)
     expect(b.size).toBe(40)
+  })
+
+  // KMS/HSM keys are usually secp: the coordinator takes them as suiprivkey (flag byte 1 or 2)
+  it.each([
+    ["Secp256k1", () => Secp256k1Keypair.generate()],
+    ["Secp256r1", () => Secp256r1Keypair.generate()]
+  ] as const)("a %s coordinator key settles starts and completions", async (_scheme, generate) => {
+    net = await startNet()
+    const n = net
+    const key = generate()
+    const client = makeSuiClient(n.manifest.grpcUrl)
+    const admin = Ed25519Keypair.fromSecretKey(n.manifest.keys.admin)
+    const fund = new Transaction()
+    fund.transferObjects([fund.splitCoins(fund.gas, [fund.pure.u64(20_000_000_000n)])[0]!], fund.pure.address(key.toSuiAddress()))
+    expect((await client.signAndExecuteTransaction({ transaction: fund, signer: admin })).$kind).toBe("Transaction")
+    const { jobSequences } = await createJobs(n.manifest, { count: 6, method: METHOD, perTransaction: 6 })
+    const r = await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const settlement = yield* Settlement
+          const sui = yield* SuiClient
+          const started = yield* settlement.start(n.manifest.appInstanceId, jobSequences)
+          yield* Effect.forEach(jobSequences, (s) => settlement.complete(n.manifest.appInstanceId, s), { concurrency: 3 })
+          yield* settlement.awaitIdle
+          return { started, stats: yield* settlement.stats, address: sui.address }
+        })
+      ).pipe(Effect.provide(settlementLayer(n, {}, key.getSecretKey())))
+    )
+    expect(r.address).toBe(key.toSuiAddress())
+    expect([...r.started.values()].every((v) => v)).toBe(true)
+    expect(r.stats.executedOps).toBe(12)
+    expect(r.stats.failedTransactions).toBe(0)
   })
 
   it("low balance: warns and holds ops until funds arrive, then settles them", async () => {

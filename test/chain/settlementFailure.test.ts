@@ -1,26 +1,52 @@
 /** The pure classifier from a node's answer to settlement's next step. */
 import { describe, expect, it } from "@effect/vitest"
-import { classifyFailure, classifySubmitError, givesUp, MAX_REFUSED_ATTEMPTS } from "../../src/chain/settlementFailure.js"
+import { classifyFailure, classifySubmitError, givesUp, MAX_REFUSED_ATTEMPTS, MISSING_INPUT_ATTEMPTS } from "../../src/chain/settlementFailure.js"
 
 describe("classifySubmitError", () => {
-  it("resubmits on transient transport codes and takes anything else as the answer", () => {
-    for (const code of ["UNAVAILABLE", "DEADLINE_EXCEEDED", "INTERNAL", "UNKNOWN", "RESOURCE_EXHAUSTED", "CANCELLED"]) {
+  it("resubmits on transient codes (ErrorCategory::Aborted included) and takes anything else as the answer", () => {
+    for (const code of ["UNAVAILABLE", "DEADLINE_EXCEEDED", "INTERNAL", "UNKNOWN", "RESOURCE_EXHAUSTED", "CANCELLED", "ABORTED"]) {
       expect(classifySubmitError(code)).toBe("resubmit")
     }
-    for (const code of ["ABORTED", "FAILED_PRECONDITION", "NOT_FOUND", "INVALID_ARGUMENT"]) {
+    for (const code of ["FAILED_PRECONDITION", "NOT_FOUND", "INVALID_ARGUMENT"]) {
       expect(classifySubmitError(code)).toBe("refused")
     }
+  })
+
+  it("a missing input the node kept retrying (UNAVAILABLE) is final after MISSING_INPUT_ATTEMPTS answers", () => {
+    const missing = `Transaction timed out before finality could be reached. Attempts: 3 & timeout: 60s. Last error: Transaction processing aborted (retriable with another submission). Retriable errors: [Could not find the referenced object ${ID} at version Some(0x4) { k#1 } with 2500 stake].`
+    expect(classifySubmitError("UNAVAILABLE", missing, 0)).toBe("resubmit")
+    expect(classifySubmitError("UNAVAILABLE", missing, MISSING_INPUT_ATTEMPTS - 1)).toBe("refused")
+    expect(classifyFailure({ _tag: "NotExecuted", code: "UNAVAILABLE", message: missing }, 1)._tag).toBe("Stale")
+  })
+})
+
+const ID = "0x" + "ab".repeat(32)
+
+// Each answer as a Sui full node gives it (MystenLabs/sui sources in src/chain/settlementFailure.ts).
+describe("classifyFailure of a full node's refusals", () => {
+  it.each([
+    // UserInputError::ObjectVersionUnavailableForConsumption from the orchestrator's early
+    // validation (transaction_orchestrator.rs), InvalidTransaction => InvalidArgument (error.rs)
+    ["INVALID_ARGUMENT", `Error checking transaction input objects: Object ID ${ID} Version 0x4 Digest 9xyz is not available for consumption, current version: 0x5`, "Stale"],
+    // the same error reported by validators (transaction_driver/error.rs RejectedByValidators)
+    ["INVALID_ARGUMENT", `Transaction is rejected as invalid by more than 1/3 of validators by stake (non-retriable). Non-retriable errors: [Object ID ${ID} Version 0x4 Digest 9xyz is not available for consumption, current version: 0x5 { k#1 } with 2500 stake].`, "Stale"],
+    // UserInputError::GasBalanceTooLow: the coin is too poor, another coin will do
+    ["INVALID_ARGUMENT", "Error checking transaction input objects: Balance of gas object 10 is lower than the needed amount: 5000000", "Stale"],
+    // ObjectLockConflict => ErrorCategory::LockConflict => FailedPrecondition (error.rs)
+    ["FAILED_PRECONDITION", `Transaction is rejected as invalid by more than 1/3 of validators by stake (non-retriable). Non-retriable errors: [Object (${ID}, SequenceNumber(4), o#9xyz) already locked by a different transaction: TransactionDigest(abc) { k#1 } with 2500 stake].`, "Locked"],
+    // InvalidUserSignature, gas price under RGP, expired: the transaction itself is invalid
+    ["INVALID_ARGUMENT", "Invalid user signature: Signature is not valid: Cannot verify signature", "Refused"],
+    ["INVALID_ARGUMENT", "Error checking transaction input objects: Gas price 999 under reference gas price (RGP) 1000", "Refused"],
+    ["INVALID_ARGUMENT", "Transaction Expired", "Refused"],
+    ["NOT_FOUND", "no such method", "Refused"]
+  ] as const)("%s %s → %s", (code, message, expected) => {
+    const f = classifyFailure({ _tag: "NotExecuted", code, message }, 1)
+    expect(f._tag).toBe(expected)
+    expect(givesUp(f, 1_000)).toBe(expected === "Refused")
   })
 })
 
 describe("classifyFailure", () => {
-  it("a refusal for a moved or missing input is stale and never given up", () => {
-    for (const code of ["ABORTED", "FAILED_PRECONDITION", "NOT_FOUND"]) {
-      const f = classifyFailure({ _tag: "NotExecuted", code, message: "object version" }, 1)
-      expect(f._tag).toBe("Stale")
-      expect(givesUp(f, 1_000)).toBe(false)
-    }
-  })
 
   it("another refusal is given up after MAX_REFUSED_ATTEMPTS tries", () => {
     const f = classifyFailure({ _tag: "NotExecuted", code: "INVALID_ARGUMENT", message: "bad" }, 1)

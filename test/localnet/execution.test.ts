@@ -267,7 +267,8 @@ describe("rejections", () => {
     const byOther = await coordinator.signTransaction(good.bytes)
     const wrong = await rejection(execRaw({ bytes: good.bytes, signature: byOther.signature }))
     expect(wrong.code).toBe("INVALID_ARGUMENT")
-    expect(wrong.message).toMatch(/not the sender/)
+    // SignerSignatureAbsent, wrapped as the orchestrator's InvalidUserSignature
+    expect(wrong.message).toMatch(/^Invalid user signature: Required Signature from 0x[0-9a-f]{64} is absent/)
 
     // nothing was charged: the gas coin is still at the version the transaction referenced
     const { object } = await client.core.getObject({ objectId: gas.objectId })
@@ -291,9 +292,10 @@ describe("rejections", () => {
       execRaw(await buildSigned(mk(), { sender: coordinator.toSuiAddress(), gas: poor ?? theirs, signer: coordinator, budget: poor ? 5_000_000n : 60_000_000_000_000n }))
     )
     expect(low.code).toBe("INVALID_ARGUMENT")
-    expect(low.message).toMatch(/less than the budget|outside/)
+    expect(low.message).toMatch(/is lower than the needed amount|is higher than max/)
     const cheap = await rejection(execRaw(await buildSigned(mk(), { sender: owner, gas: mine, signer: admin, price: 999n })))
-    expect(cheap.message).toMatch(/below the reference gas price/)
+    expect(cheap.code).toBe("INVALID_ARGUMENT")
+    expect(cheap.message).toBe("Error checking transaction input objects: Gas price 999 under reference gas price (RGP) 1000")
   })
 
   it("fails execution with INSUFFICIENT_GAS when the budget does not cover the work, charging the budget", async () => {
@@ -323,11 +325,12 @@ describe("rejections", () => {
     }
     expect((await execRaw(await buildSigned(mk(1), { sender: owner, gas, signer: admin }))).$kind).toBe("Transaction")
     const stale = await rejection(execRaw(await buildSigned(mk(2), { sender: owner, gas, signer: admin })))
-    expect(stale.code).toBe("ABORTED")
-    expect(stale.message).toMatch(/not the live version/)
+    // a full node's early validation: UserInputError::ObjectVersionUnavailableForConsumption
+    expect(stale.code).toBe("INVALID_ARGUMENT")
+    expect(stale.message).toMatch(/^Error checking transaction input objects: Object ID 0x[0-9a-f]{64} Version 0x[0-9a-f]+ Digest \w+ is not available for consumption, current version: 0x[0-9a-f]+$/)
   })
 
-  it("lets only one of two transactions racing for the same gas coin version win (equivocation)", async () => {
+  it("lets only one of two transactions racing for the same gas coin version win", async () => {
     const owner = admin.toSuiAddress()
     const gas = (await coinsOf(owner)).find((c) => c.balance > 1_000_000_000n)!
     const mk = (amount: number) => {
@@ -344,7 +347,9 @@ describe("rejections", () => {
       const lost = results.filter((r): r is PromiseRejectedResult => r.status === "rejected")
       expect(won).toHaveLength(1)
       expect(lost).toHaveLength(1)
-      expect(String(lost[0]!.reason.message)).toMatch(/already locked by transaction/)
+      // the winner has executed by the time the loser is checked: its coin version is stale
+      expect(String(lost[0]!.reason.code)).toBe("INVALID_ARGUMENT")
+      expect(String(lost[0]!.reason.message)).toMatch(/is not available for consumption/)
       // the same transaction again is not a conflict: it answers the executed result
       const winner = won[0]!.status === "fulfilled" ? (won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof execRaw>>>).value : undefined
       const replay = results[0]!.status === "fulfilled" ? await execRaw(a) : await execRaw(b)

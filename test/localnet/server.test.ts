@@ -154,7 +154,7 @@ describe("execution faults", () => {
   it("injects version conflicts with the code a real stale owned object gets", async () => {
     net.faults.failNextExecutions(1, "version-conflict")
     const injected = await statusOf(execTransfer(client, admin))
-    expect(injected).toBe("ABORTED")
+    expect(injected).toBe("INVALID_ARGUMENT")
     // A real stale version: reuse a gas coin reference after the coin has moved on.
     const coins = await client.listCoins({ owner: admin.toSuiAddress(), limit: 1 })
     const coin = coins.objects[0]!

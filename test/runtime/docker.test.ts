@@ -5,11 +5,11 @@
  */
 import Docker from "dockerode"
 import { Effect, Exit, Option, Redacted, Scope } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, expect, it } from "vitest"
 import { type AgentRuntimeService, agentName, LABELS } from "../../src/layers/AgentRuntime.js"
 import { makeDockerRuntime } from "../../src/layers/runtime/docker.js"
 import { type FakeCoordinator, newSessionId, startFakeCoordinator } from "./fakeCoordinator.js"
-import { AGENT_IMAGE, crashACoordinator, newSession, repoRoot, requireDockerAndImage, scripts, specFor } from "./helpers.js"
+import { AGENT_IMAGE, crashACoordinator, describeDocker, newSession, repoRoot, requireDockerAndImage, scripts, specFor } from "./helpers.js"
 
 const docker = new Docker()
 const coordinatorId = `0x${"d0".repeat(32)}`
@@ -44,7 +44,7 @@ afterAll(async () => {
   await fake?.close()
 })
 
-describe("docker runtime", () => {
+describeDocker("docker runtime", () => {
   it("runs the example agent, which takes jobs over the mounted socket and completes them", async () => {
     const s = newSession()
     const [ok1, ok2, bad] = fake.addSession(s, ["1,2,3", "[10, 20, 30]", "one,two"])
@@ -239,7 +239,7 @@ describe("docker runtime", () => {
   })
 })
 
-describe("docker runtime image pulls", () => {
+describeDocker("docker runtime image pulls", () => {
   it("retries a failing pull with backoff, then reports ImagePullFailed", async () => {
     const net = await import("node:net")
     let connections = 0

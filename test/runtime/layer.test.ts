@@ -2,11 +2,13 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import Docker from "dockerode"
 import { Effect, Exit, Layer } from "effect"
 import { afterAll, afterEach, describe, expect, it } from "vitest"
 import { AgentRuntime } from "../../src/layers/AgentRuntime.js"
 import { Config } from "../../src/layers/Config.js"
 import { agentRuntimeLayer } from "../../src/layers/runtime/index.js"
+import { dockerContext, requireDockerAndImage } from "./helpers.js"
 
 const kindWith = (env: Record<string, string>) =>
   Effect.runPromiseExit(
@@ -32,7 +34,8 @@ describe("agentRuntimeLayer", () => {
     expect(exit).toEqual(Exit.succeed(["process", "process"]))
   })
 
-  it("uses Docker when asked, and when unset while an engine answers", async () => {
+  it.skipIf(dockerContext.skip)("uses Docker when asked, and when unset while an engine answers", async () => {
+    await requireDockerAndImage(new Docker())
     expect(await kindWith({ AGENT_RUNTIME: "docker" })).toEqual(Exit.succeed(["docker", "docker"]))
     expect(await kindWith({ STATE_DIR: stateDir })).toEqual(Exit.succeed(["docker", "docker"]))
   })

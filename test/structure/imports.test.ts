@@ -17,12 +17,15 @@ const tiers: Record<string, number> = {
   gen: 0,
   domain: 0,
   chain: 1,
+  // the status page's bundler and browser code: they import nothing of the daemon
   web: 1,
   localnet: 2,
   layers: 2,
   sdk: 2,
   programs: 3,
   cli: 4,
+  // process-level signal handling, used by main only
+  "signals.ts": 4,
   "main.ts": 5,
   "index.ts": 5
 }

@@ -5,7 +5,7 @@
  * Ownership is checked on every call: a session only ever sees, completes, fails or terminates the
  * jobs it received itself, and only for its own triple — stricter than the deployed coordinator.
  */
-import { Clock, Effect, Option } from "effect"
+import { Clock, Effect, Metric, Option } from "effect"
 import type { SessionId } from "../../domain/ids.js"
 import type { StoredJob } from "../../domain/job.js"
 import type {
@@ -25,7 +25,11 @@ import { LogLevel } from "../../gen/silvana/coordinator/v1/coordinator.js"
 import { JobStore, type ReportKind } from "../JobStore.js"
 import * as Metrics from "../Metrics.js"
 import { Reports } from "../Reports.js"
-import { type Session, Sessions } from "../Sessions.js"
+import { bindingOf, type Session, Sessions } from "../Sessions.js"
+import { bindingRefusal, type Transport } from "./binding.js"
+import { type RateLimiter } from "./rateLimit.js"
+
+const unlimited: RateLimiter = { take: () => ({ allowed: true, firstDrop: false }), forget: () => undefined }
 import { StatusFeed } from "../StatusFeed.js"
 import { type InvalidArgument, StorageUnavailable } from "./errors.js"
 import * as V from "./validate.js"
@@ -59,6 +63,21 @@ export const toWireJob = (job: StoredJob, chain: string): Job => ({
 })
 
 const liveSession = (id: SessionId) => Effect.flatMap(Sessions, (s) => s.get(id))
+
+/**
+ * Why this call may not use the session it names (AgentApi/binding.ts), or `undefined`. Malformed
+ * and unknown ids pass here: the handler answers them as it always did.
+ */
+export const bindingCheck = (rawSession: string, transport: Transport) =>
+  Effect.gen(function* () {
+    if (!/^0x[0-9a-f]{64}$/.test(rawSession)) return undefined
+    const sessionId = rawSession as SessionId
+    const session = yield* liveSession(sessionId)
+    if (Option.isNone(session)) return transport._tag === "SessionSocket" && transport.sessionId !== sessionId ? bindingRefusal(sessionId, undefined, transport) : undefined
+    const refusal = bindingRefusal(sessionId, yield* bindingOf(session.value), transport)
+    if (refusal !== undefined) yield* Effect.logDebug("call refused: not from the session's agent", { session_id: shortSecret(sessionId) })
+    return refusal
+  })
 
 const unknownSession = (id: string) => refuse(`unknown session ${shortSecret(id)}`)
 
@@ -160,12 +179,22 @@ const levelName = (level: LogLevel): string =>
   level > LogLevel.LOG_LEVEL_UNSPECIFIED && LogLevel[level] !== undefined ? LogLevel[level].replace("LOG_LEVEL_", "").toLowerCase() : "info"
 
 /** An agent's log line, logged with its session (and job) context. Works before any job. */
-export const agentMessage = (req: AgentMessageRequest) =>
+export const agentMessage = (req: AgentMessageRequest, limiter: RateLimiter = unlimited) =>
   Effect.gen(function* () {
     const sessionId = yield* V.sessionId(req.sessionId)
     const message = yield* V.text("message", req.message, V.limits.logMessage)
     const session: Option.Option<Session> = yield* liveSession(sessionId)
     if (Option.isNone(session)) return unknownSession(sessionId) satisfies AgentMessageResponse
+    const { allowed, firstDrop } = limiter.take(sessionId, yield* Clock.currentTimeMillis)
+    if (!allowed) {
+      yield* Metric.increment(Metrics.agentMessagesDropped)
+      if (firstDrop) {
+        yield* Effect.logWarning("agent logs too fast: its messages are dropped until it slows down").pipe(
+          Effect.annotateLogs({ session_id: shortSecret(sessionId), developer: session.value.triple.developer, agent: session.value.triple.agent })
+        )
+      }
+      return { success: true, message: "dropped: over the per-session log rate limit" } satisfies AgentMessageResponse
+    }
     let jobAnnotation: Record<string, string> = {}
     if (req.jobId !== undefined && req.jobId !== "") {
       const jobId = yield* V.jobId(req.jobId)

@@ -57,6 +57,14 @@ export interface DockerRuntimeOptions extends RuntimeOptions {
   readonly pullRetries?: number
   /** Processes a container may run (default 1024). */
   readonly pidsLimit?: number
+  /** Memory when the method asks 0 (default 2 GiB). */
+  readonly defaultMemoryBytes?: number
+  /** CPU when the method asks 0, in cores (default 1). */
+  readonly defaultCpus?: number
+  /** `AGENT_CONTAINER_USER`: uid[:gid] or a user of the image; default the image's own. */
+  readonly user?: string | undefined
+  /** `AGENT_READ_ONLY_ROOTFS`: read-only root filesystem, a private tmpfs on /tmp. */
+  readonly readOnlyRootfs?: boolean
   /** A client to use instead of dockerode's defaults (DOCKER_HOST / /var/run/docker.sock). */
   readonly docker?: Docker
 }
@@ -72,6 +80,12 @@ const readAll = (stream: Readable) =>
     stream.once("error", reject)
     stream.once("close", () => resolve(Buffer.concat(chunks).toString("utf8")))
   })
+
+/** The host uid a container's processes have (no user namespaces): `AGENT_CONTAINER_USER`'s uid, else root. */
+const containerUid = (user: string | undefined): number => {
+  const uid = Number((user ?? "0").split(":")[0])
+  return Number.isSafeInteger(uid) ? uid : 0
+}
 
 export const makeDockerRuntime = (options: DockerRuntimeOptions) =>
   Effect.gen(function* () {
@@ -156,15 +170,19 @@ export const makeDockerRuntime = (options: DockerRuntimeOptions) =>
               ...(spec.command === undefined ? {} : { Cmd: [...spec.command] }),
               Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
               Labels: ownerLabels(spec.labels),
+              ...(options.user === undefined ? {} : { User: options.user }),
               Tty: false,
               AttachStdin: false,
               OpenStdin: false,
               HostConfig: {
-                ...(spec.memoryGb > 0 ? { Memory: Math.round(spec.memoryGb * 1024 ** 3) } : {}),
-                ...(spec.cpus > 0 ? { NanoCpus: Math.round(spec.cpus * 1e9) } : {}),
+                // A method asking 0 gets the documented defaults, never "unlimited".
+                Memory: spec.memoryGb > 0 ? Math.round(spec.memoryGb * 1024 ** 3) : (options.defaultMemoryBytes ?? 2 * 1024 ** 3),
+                NanoCpus: Math.round((spec.cpus > 0 ? spec.cpus : (options.defaultCpus ?? 1)) * 1e9),
                 PidsLimit: pidsLimit,
                 Privileged: false,
-                SecurityOpt: ["no-new-privileges"],
+                CapDrop: ["ALL"],
+                SecurityOpt: ["no-new-privileges:true"],
+                ...(options.readOnlyRootfs === true ? { ReadonlyRootfs: true, Tmpfs: { "/tmp": "rw,noexec,nosuid,size=256m" } } : {}),
                 ExtraHosts: ["host.docker.internal:host-gateway"],
                 Binds: binds,
                 AutoRemove: false,
@@ -240,7 +258,18 @@ export const makeDockerRuntime = (options: DockerRuntimeOptions) =>
           )
         }).pipe(Effect.withSpan("AgentRuntime.remove", { attributes: { container: name } }))
 
-        const handle: AgentHandle = { id: created.id, name, exit: Deferred.await(exited), logs, stop, remove }
+        let peer: AgentHandle["peer"]
+        const handle: AgentHandle = {
+          id: created.id,
+          name,
+          exit: Deferred.await(exited),
+          logs,
+          stop,
+          remove,
+          get peer() {
+            return peer
+          }
+        }
         live.add(handle)
         // Closing the caller's scope stops (grace, kill) and removes the container.
         yield* Effect.addFinalizer(() => remove.pipe(Effect.ensuring(Effect.sync(() => live.delete(handle)))))
@@ -253,6 +282,16 @@ export const makeDockerRuntime = (options: DockerRuntimeOptions) =>
           catch: (e) => new AgentStartFailed({ name, message: `start: ${errorText(e)}` })
         })
         started = true
+        // Its own addresses (bridge networks), or on the host network the uid its sockets belong to.
+        peer = yield* Effect.tryPromise(() => container.inspect()).pipe(
+          Effect.map((i) => ({
+            addresses: Object.values(i.NetworkSettings?.Networks ?? {}).flatMap((n) =>
+              [n.IPAddress, n.GlobalIPv6Address].filter((a): a is string => typeof a === "string" && a !== "")
+            ),
+            ...(spec.requiresTee ? { uid: containerUid(options.user) } : {})
+          })),
+          Effect.orElseSucceed(() => ({ addresses: [] }))
+        )
 
         // Follow the logs from the beginning (the engine keeps them from creation, so nothing is
         // lost however fast the agent exits) into the bounded tails.
@@ -357,7 +396,10 @@ export const makeDockerRuntime = (options: DockerRuntimeOptions) =>
     // Safety net: whatever is still running when the runtime itself goes away.
     yield* Effect.addFinalizer(() => Effect.forEach([...live], (h) => h.remove, { concurrency: "unbounded", discard: true }))
 
-    return AgentRuntime.of({ kind: "docker", start, list, sweep, health } satisfies AgentRuntimeService)
+    // A numeric AGENT_CONTAINER_USER owns the session socket, so that the agent can connect to it.
+    const numeric = /^(\d+)(?::(\d+))?$/.exec(options.user ?? "")
+    const agentUser = numeric === null ? undefined : { uid: Number(numeric[1]), gid: Number(numeric[2] ?? numeric[1]) }
+    return AgentRuntime.of({ kind: "docker", agentUser, start, list, sweep, health } satisfies AgentRuntimeService)
   })
 
 /** The Docker runtime as the `AgentRuntime` layer; fails to build when no engine answers. */

@@ -21,9 +21,11 @@ export const agentRuntimeLayer = Layer.unwrapScoped(
         credentials: Option.map(config.dockerUsername, (username) => ({
           username,
           password: config.dockerPassword
-        }))
+        })),
+        user: Option.getOrUndefined(config.agentContainerUser),
+        readOnlyRootfs: config.agentReadOnlyRootfs
       })
-    const proc = () => processLayer({ ...defaultRuntimeOptions, stateDir: config.stateDir, commands })
+    const proc = () => processLayer({ ...defaultRuntimeOptions, stateDir: config.stateDir, commands, runAsUid: config.agentProcessUser })
     if (Option.isSome(config.agentRuntime)) {
       return config.agentRuntime.value === "docker" ? docker() : proc()
     }

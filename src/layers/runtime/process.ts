@@ -49,6 +49,12 @@ export type ProcessCommands = Readonly<Record<string, ProcessCommand>>
 export interface ProcessRuntimeOptions extends RuntimeOptions {
   readonly stateDir: string
   readonly commands: ProcessCommands
+  /**
+   * `AGENT_PROCESS_USER`: the uid (and gid) agents run as when the daemon runs as root, so that
+   * they cannot read the daemon's or each other's /proc/<pid>/environ. Ignored when not root
+   * (agents then run as the daemon's user: this runtime is for development).
+   */
+  readonly runAsUid?: number | undefined
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..")
@@ -158,7 +164,8 @@ const killGroup = (pid: number, signal: NodeJS.Signals) => {
   }
 }
 
-const PASSTHROUGH_ENV = ["PATH", "HOME", "TMPDIR", "LANG", "TZ"] as const
+/** The only variables of the daemon's own environment an agent sees (spec/runtime.md adds its contract). */
+const PASSTHROUGH_ENV = ["PATH", "HOME", "TMPDIR"] as const
 
 export const makeProcessRuntime = (options: ProcessRuntimeOptions) =>
   Effect.gen(function* () {
@@ -166,6 +173,8 @@ export const makeProcessRuntime = (options: ProcessRuntimeOptions) =>
     yield* Effect.sync(() => fs.mkdirSync(recordDir, { recursive: true, mode: 0o700 }))
     const recordPath = (pid: number) => path.join(recordDir, `${pid}.json`)
     const live = new Set<AgentHandle>()
+    const runAs = process.getuid?.() === 0 && options.runAsUid !== undefined ? { uid: options.runAsUid, gid: options.runAsUid } : undefined
+    const agentUid = runAs?.uid ?? process.getuid?.()
 
     const readRecords = Effect.sync(() =>
       fs.readdirSync(recordDir).flatMap((f): Array<PidRecord> => {
@@ -194,6 +203,8 @@ export const makeProcessRuntime = (options: ProcessRuntimeOptions) =>
           const v = process.env[k]
           if (v !== undefined) env[k] = v
         }
+        // Another uid cannot use the daemon's home; it gets the shared temporary directory instead.
+        if (runAs !== undefined) env["HOME"] = env["TMPDIR"] ?? "/tmp"
         Object.assign(env, spec.env)
         if (spec.socketPath !== undefined) env["COORDINATOR_SOCKET"] = spec.socketPath
 
@@ -207,6 +218,7 @@ export const makeProcessRuntime = (options: ProcessRuntimeOptions) =>
               detached: true,
               env,
               stdio: ["ignore", "pipe", "pipe"],
+              ...(runAs === undefined ? {} : runAs),
               ...(command.cwd === undefined ? {} : { cwd: command.cwd })
             })
             // Listen for the exit at once: an agent that dies instantly must not be missed.
@@ -287,7 +299,15 @@ export const makeProcessRuntime = (options: ProcessRuntimeOptions) =>
           fs.rmSync(recordPath(pid), { force: true })
         }).pipe(Effect.withSpan("AgentRuntime.remove", { attributes: { agent: name } }))
 
-        const handle: AgentHandle = { id: `pid:${pid}`, name, exit: Deferred.await(exited), logs, stop, remove }
+        const handle: AgentHandle = {
+          id: `pid:${pid}`,
+          name,
+          exit: Deferred.await(exited),
+          logs,
+          stop,
+          remove,
+          peer: { addresses: [], uid: agentUid }
+        }
         live.add(handle)
 
         const timer = yield* forkRunLimit(name, spec.timeoutMs, () => (timedOut = true), Effect.suspend(() => stop()), Deferred.await(exited))
@@ -332,6 +352,7 @@ export const makeProcessRuntime = (options: ProcessRuntimeOptions) =>
     yield* Effect.addFinalizer(() => Effect.forEach([...live], (h) => h.remove, { concurrency: "unbounded", discard: true }))
 
     return AgentRuntime.of({
+      agentUser: runAs,
       kind: "process",
       start,
       list,

@@ -4,11 +4,10 @@
  * might have printed.
  */
 
-/** `0x1234abcd…`: enough to tell sessions apart on one screen, not the whole address. */
-export const shortId = (id: string): string => {
-  const hex = id.replace(/^0x/i, "")
-  return `0x${hex.slice(0, 8)}…`
-}
+import { shortSecret } from "../../domain/redact.js"
+
+/** `0x1234abcd…`: enough to tell sessions apart on one screen, not the whole address (as everywhere else). */
+export const shortId = (id: string): string => shortSecret(id.startsWith("0x") ? id : `0x${id}`)
 
 const PRIVATE_KEY = /suiprivkey1[0-9a-z]+/gi
 const LONG_HEX = /0x[0-9a-fA-F]{64}/g

@@ -164,7 +164,14 @@ export class Timelines {
       return
     }
     if (o.result === "done") r.state = "settled"
-    this.push(r, step(now, "settled", { digest: o.txDigest, result: `${o.kind}: ${o.result}`, error: o.detail, attempt: r.attempts }))
+    const settled = step(now, "settled", { digest: o.txDigest, result: `${o.kind}: ${o.result}`, error: o.detail, attempt: r.attempts })
+    // The chain event that removes the job from the store can be seen before this outcome arrives:
+    // the settlement comes first in the job's story.
+    const last = r.steps[r.steps.length - 1]
+    if (last?.kind === "removed") {
+      r.steps.splice(r.steps.length - 1, 0, settled)
+      r.updatedAt = now
+    } else this.push(r, settled)
   }
 
   get(appInstance: string, sequence: string): JobRecord | undefined {

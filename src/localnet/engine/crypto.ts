@@ -10,7 +10,8 @@
 import { blake2b } from "@noble/hashes/blake2.js"
 import { createHash, createPublicKey, verify as nodeVerify, type KeyObject } from "node:crypto"
 import { bcs } from "@mysten/sui/bcs"
-import { toBase58 } from "@mysten/sui/utils"
+import { toBase58, toBase64 } from "@mysten/sui/utils"
+import { verifyTransactionSignature } from "@mysten/sui/verify"
 
 export const blake2b256 = (...parts: Uint8Array[]): Uint8Array => {
   const h = blake2b.create({ dkLen: 32 })
@@ -78,7 +79,7 @@ export const ed25519Address = (pubkey: Uint8Array): string => "0x" + bytesToHex(
  */
 export const verifyUserSignature = (txBytes: Uint8Array, signature: Uint8Array): { address: string } | { error: string } => {
   if (signature.length === 0) return { error: "empty signature" }
-  if (signature[0] !== 0x00) return { error: `unsupported signature scheme flag ${signature[0]} (only Ed25519 is supported)` }
+  if (signature[0] !== 0x00) return { error: `signature scheme flag ${signature[0]} needs the asynchronous verifier` }
   if (signature.length !== 97) return { error: `Ed25519 signature must be 97 bytes, got ${signature.length}` }
   const sig = signature.subarray(1, 65)
   const pubkey = signature.subarray(65, 97)
@@ -91,6 +92,29 @@ export const verifyUserSignature = (txBytes: Uint8Array, signature: Uint8Array):
   }
   if (!ok) return { error: "signature does not verify" }
   return { address: ed25519Address(pubkey) }
+}
+
+/** Signature scheme flags the localnet verifies: Ed25519, Secp256k1, Secp256r1. */
+const SECP_FLAGS = new Set([0x01, 0x02])
+
+/** Whether a serialized signature can be checked by the synchronous (Ed25519) verifier. */
+export const isEd25519Signature = (signature: Uint8Array): boolean => signature[0] === 0x00
+
+/**
+ * Verifies any supported user signature: Ed25519 natively, Secp256k1 and Secp256r1 (flag ‖
+ * 64-byte signature ‖ 33-byte compressed key) with @mysten/sui's own verifier, which hashes the
+ * intent message the way Sui does (SHA-256 of the Blake2b digest for the secp curves).
+ */
+export const verifyUserSignatureAsync = async (txBytes: Uint8Array, signature: Uint8Array): Promise<{ address: string } | { error: string }> => {
+  if (signature.length === 0) return { error: "empty signature" }
+  if (isEd25519Signature(signature)) return verifyUserSignature(txBytes, signature)
+  if (!SECP_FLAGS.has(signature[0]!)) return { error: `unsupported signature scheme flag ${signature[0]}` }
+  try {
+    const publicKey = await verifyTransactionSignature(txBytes, toBase64(signature))
+    return { address: publicKey.toSuiAddress() }
+  } catch (e) {
+    return { error: (e as Error).message }
+  }
 }
 
 const typeTagCache = new Map<string, Uint8Array>()

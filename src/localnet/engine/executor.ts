@@ -11,14 +11,20 @@
  *   (the remaining 1 % is the non-refundable fee);
  * - if computation + storage exceeds the budget the transaction fails with INSUFFICIENT_GAS,
  *   all writes are undone and the whole budget is charged; Move aborts and other execution
- *   failures charge computation plus the storage of the rewritten gas coin and mutable inputs.
+ *   failures charge computation plus the storage of the rewritten gas coin and mutable inputs;
+ * - the budget is taken out of the (smashed) gas coin while the commands run, as Sui's gas
+ *   charger does, so the commands can only use `balance - budget` of it (splitting more fails
+ *   with INSUFFICIENT_COIN_BALANCE); the unused part goes back afterwards. Nothing is minted:
+ *   the charge never exceeds the budget;
+ * - a simulation without gas payment runs with a mock gas coin of the sender (Sui's
+ *   `simulate_transaction` with `allow_mock_gas_coin`), which is dropped afterwards.
  */
 import type { GrpcTypes } from "@mysten/sui/grpc"
 import { fromBase58, normalizeSuiAddress } from "@mysten/sui/utils"
-import { LocalnetTxError } from "./errors.js"
+import { LocalnetTxError, userInput } from "./errors.js"
 import { deriveObjectId, effectsDigest, eventsDigest, objectDigest } from "./crypto.js"
 import { abortStatus, balanceChangesOf, eventMessagesOf, failureStatus, type EmittedEvent, type Prior } from "./effects.js"
-import { coinBalance, GAS_COIN_TYPE, isGasCoin, ownerToProto, type CoinValue } from "./objects.js"
+import { coinBalance, coinData, GAS_COIN_TYPE, isGasCoin, ownerToProto, type CoinValue } from "./objects.js"
 import { ErrKind, ExecFailure, inputObject, inputPure, runPtb } from "./ptb.js"
 import { PlainData, TxJournal, type ObjData, type ObjectStore, type ObjRecord } from "./store.js"
 import { MoveAbort, type MoveCtx, type MoveFunction } from "./runtime.js"
@@ -30,6 +36,8 @@ export const MIN_GAS_BUDGET = 1_000_000n
 export const MAX_GAS_BUDGET = 50_000_000_000n
 const STORAGE_PRICE_PER_BYTE = 7_600n
 const GAS_OVERHEAD_UNITS = 1_000n
+/** Balance of the mock gas coin a simulation without payment runs with (1 billion SUI). */
+const MOCK_GAS_BALANCE = 1_000_000_000n * 1_000_000_000n
 
 export interface ExecEnv {
   readonly store: ObjectStore
@@ -38,10 +46,6 @@ export interface ExecEnv {
   readonly referenceGasPrice: bigint
   readonly epoch: bigint
   now(): bigint
-  /** (object id @ version) → digest of the transaction that consumed it. */
-  readonly locks: Map<string, string>
-  /** Whether a transaction is final (in a checkpoint); a lock held by a non-final one is a race. */
-  isFinal(digest: string): boolean
 }
 
 export interface ExecOutcome {
@@ -62,32 +66,25 @@ const nominalSize = (rec: ObjRecord): bigint => {
   return 250n
 }
 
-const lockKey = (r: ObjRef): string => `${r.id}@${r.version}`
-
-/** Checks an owned object reference against the live object and the lock table. */
-const checkOwnedRef = (env: ExecEnv, r: ObjRef, sender: string, digest: string, what: string, allowImmutable: boolean): ObjRecord => {
-  // Like a validator's lock table: while the transaction that took (id, version) is in flight
-  // (executed but not yet in a checkpoint) a second one is an equivocation; once it is final the
-  // object has moved on and the reference is simply stale.
-  const locked = env.locks.get(lockKey(r))
-  if (locked !== undefined && locked !== digest && !env.isFinal(locked)) {
-    throw new LocalnetTxError(
-      "Equivocation",
-      `${what} ${r.id} at version ${r.version} is already locked by transaction ${locked}; a conflicting transaction cannot use it`
-    )
-  }
+/**
+ * Checks an owned object reference against the live object, in the order and with the errors of
+ * Sui's input checks (crates/sui-transaction-checks; texts of `UserInputError`). Executed
+ * transactions are applied at once here, so an older version is always stale (a full node's
+ * early validation answers the same once the competing transaction has executed); a lock
+ * conflict (`ObjectLockConflict`) only arises from the injected fault.
+ */
+const checkOwnedRef = (env: ExecEnv, r: ObjRef, sender: string, allowImmutable: boolean): ObjRecord => {
   const rec = env.store.get(r.id)
-  if (!rec) throw new LocalnetTxError("ObjectNotFound", `${what} ${r.id} not found (deleted or never existed)`)
+  if (!rec) throw userInput.objectNotFound(r.id, r.version)
   if (rec.version !== r.version) {
-    if (r.version < rec.version) {
-      throw new LocalnetTxError("StaleVersion", `${what} ${r.id} version ${r.version} is not the live version ${rec.version} (object version unavailable for consumption)`)
-    }
-    throw new LocalnetTxError("ObjectNotFound", `${what} ${r.id} has no version ${r.version} yet (live ${rec.version})`)
+    if (r.version < rec.version) throw userInput.versionUnavailable(r.id, r.version, r.digest, rec.version)
+    throw userInput.versionTooHigh(r.id, r.version, rec.version)
   }
-  if (rec.digest !== r.digest) throw new LocalnetTxError("InvalidArgument", `${what} ${r.id} digest ${r.digest} does not match ${rec.digest}`)
+  if (rec.digest !== r.digest) throw userInput.invalidDigest(r.id, rec.digest)
   if (rec.owner.kind === "immutable" && allowImmutable) return rec
-  if (rec.owner.kind !== "address") throw new LocalnetTxError("InvalidArgument", `${what} ${r.id} is not an address-owned object`)
-  if (rec.owner.address !== sender) throw new LocalnetTxError("NotOwner", `${what} ${r.id} is owned by ${rec.owner.address}, not by the sender ${sender}`)
+  if (rec.owner.kind === "shared") throw userInput.notOwned()
+  if (rec.owner.kind !== "address") throw userInput.notOwned()
+  if (rec.owner.address !== sender) throw userInput.notOwner(r.id, rec.owner.address, sender)
   return rec
 }
 
@@ -107,69 +104,53 @@ export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): Exec
   const price = tx.gas.price ?? env.referenceGasPrice
   const budget = tx.gas.budget ?? MAX_GAS_BUDGET
   if (opts.checks) {
-    if (price < env.referenceGasPrice) throw new LocalnetTxError("GasPriceTooLow", `gas price ${price} is below the reference gas price ${env.referenceGasPrice}`)
-    if (budget < MIN_GAS_BUDGET || budget > MAX_GAS_BUDGET) {
-      throw new LocalnetTxError("GasBudgetInvalid", `gas budget ${budget} outside [${MIN_GAS_BUDGET}, ${MAX_GAS_BUDGET}]`)
-    }
-    if (tx.gas.owner !== sender) throw new LocalnetTxError("InvalidArgument", "sponsored transactions are not supported by the localnet")
+    if (budget > MAX_GAS_BUDGET) throw userInput.gasBudgetTooHigh(budget, MAX_GAS_BUDGET)
+    if (budget < MIN_GAS_BUDGET) throw userInput.gasBudgetTooLow(budget, MIN_GAS_BUDGET)
+    if (price < env.referenceGasPrice) throw userInput.gasPriceUnderRgp(price, env.referenceGasPrice)
+    if (tx.gas.owner !== sender) throw userInput.unsupported("sponsored transactions (the localnet has no sponsor support)")
   }
 
   // gas coins
   const gasRecs: ObjRecord[] = []
   const seen = new Set<string>()
   for (const r of tx.gas.payment) {
-    if (seen.has(r.id)) throw new LocalnetTxError("InvalidArgument", `gas coin ${r.id} listed twice`)
+    if (seen.has(r.id)) throw userInput.mutableUsedTwice(r.id)
     seen.add(r.id)
-    const rec = opts.checks ? checkOwnedRef(env, r, sender, digest, "gas coin", false) : env.store.get(r.id)
-    if (!rec) throw new LocalnetTxError("ObjectNotFound", `gas coin ${r.id} not found`)
-    if (!isGasCoin(rec)) throw new LocalnetTxError("InvalidArgument", `gas object ${r.id} is not a Coin<SUI>`)
+    const rec = opts.checks ? checkOwnedRef(env, r, sender, false) : env.store.get(r.id)
+    if (!rec) throw userInput.objectNotFound(r.id, r.version)
+    if (!isGasCoin(rec)) throw userInput.invalidGasObject(r.id)
     gasRecs.push(rec)
   }
   if (opts.checks && gasRecs.length > 0) {
     const total = gasRecs.reduce((s, r) => s + coinBalance(r), 0n)
-    if (total < budget) throw new LocalnetTxError("InsufficientGas", `gas coins hold ${total} MIST, less than the budget ${budget}`)
+    if (total < budget) throw userInput.gasBalanceTooLow(total, budget)
   }
-  if (opts.checks && gasRecs.length === 0 && !opts.simulate) {
-    throw new LocalnetTxError("InsufficientGas", "no gas payment (address balances are not supported by the localnet)")
-  }
+  if (opts.checks && gasRecs.length === 0 && !opts.simulate) throw userInput.missingGasPayment()
+  const mock = opts.simulate && gasRecs.length === 0 ? mockGasCoin(env, sender, digest) : undefined
+  if (mock) gasRecs.push(mock)
 
   // inputs
   const inputVals = tx.inputs.map((i) => {
     switch (i.kind) {
       case "pure": return inputPure(i.bytes)
       case "owned": {
-        if (seen.has(i.ref.id)) throw new LocalnetTxError("InvalidArgument", `object ${i.ref.id} is used both as gas and as an input`)
+        if (seen.has(i.ref.id)) throw userInput.mutableUsedTwice(i.ref.id)
         seen.add(i.ref.id)
-        const rec = opts.checks ? checkOwnedRef(env, i.ref, sender, digest, "object", true) : env.store.get(i.ref.id)
-        if (!rec) throw new LocalnetTxError("ObjectNotFound", `object ${i.ref.id} not found`)
+        const rec = opts.checks ? checkOwnedRef(env, i.ref, sender, true) : env.store.get(i.ref.id)
+        if (!rec) throw userInput.objectNotFound(i.ref.id, i.ref.version)
         return inputObject(rec, rec.owner.kind === "address")
       }
       case "shared": {
         const rec = env.store.get(i.id)
-        if (!rec) throw new LocalnetTxError("ObjectNotFound", `shared object ${i.id} not found`)
-        if (rec.owner.kind !== "shared") throw new LocalnetTxError("InvalidArgument", `object ${i.id} is not shared`)
-        if (rec.owner.initialVersion !== i.initialVersion) {
-          throw new LocalnetTxError("InvalidArgument", `shared object ${i.id} has initial version ${rec.owner.initialVersion}, not ${i.initialVersion}`)
-        }
+        if (!rec) throw userInput.objectNotFound(i.id)
+        if (rec.owner.kind !== "shared") throw userInput.notShared()
+        if (rec.owner.initialVersion !== i.initialVersion) throw userInput.sharedStartMismatch()
         return inputObject(rec, i.mutable)
       }
-      case "receiving": throw new LocalnetTxError("InvalidArgument", "Receiving inputs are not supported by the localnet")
-      case "unresolved": throw new LocalnetTxError("InvalidArgument", `input ${i.id} is not resolved`)
+      case "receiving": throw userInput.unsupported("Receiving inputs (not emulated by the localnet)")
+      case "unresolved": throw new LocalnetTxError("BadRequest", `invalid transaction: input ${i.id} is not resolved`)
     }
   })
-
-  // lock owned inputs: the first transaction to reach an (id, version) owns it
-  if (!opts.simulate) {
-    for (const r of tx.gas.payment) env.locks.set(lockKey(r), digest)
-    for (const i of tx.inputs) if (i.kind === "owned") env.locks.set(lockKey(i.ref), digest)
-    if (env.locks.size > 400_000) {
-      let drop = 100_000
-      for (const k of env.locks.keys()) {
-        env.locks.delete(k)
-        if (--drop === 0) break
-      }
-    }
-  }
 
   // objects whose versions are bumped whatever happens: gas, owned inputs, mutable shared inputs
   const mutableInputs: ObjRecord[] = [...gasRecs]
@@ -240,14 +221,24 @@ export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): Exec
     }
   }
 
-  // gas smashing: merge all payment coins into the first
+  // gas smashing: merge all payment coins into the first (kept even when execution fails)
   const gasCoin = gasRecs[0]
-  if (gasCoin) {
+  const smash = () => {
+    if (!gasCoin) return
     for (const extra of gasRecs.slice(1)) {
       journal.mutate(gasCoin)
       ;(gasCoin.data as PlainData<CoinValue>).v.balance += coinBalance(extra)
       journal.delete(extra.id)
     }
+  }
+  smash()
+  // the budget is held back from the gas coin while the commands run
+  let reserved = 0n
+  if (gasCoin) {
+    journal.mutate(gasCoin)
+    const v = (gasCoin.data as PlainData<CoinValue>).v
+    reserved = v.balance < budget ? v.balance : budget
+    v.balance -= reserved
   }
 
   const computation = price * (GAS_OVERHEAD_UNITS + 100n * BigInt(tx.commands.length))
@@ -282,6 +273,7 @@ export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): Exec
       },
       tx.commands
     ).commandOutputs
+    if (gasCoin) (gasCoin.data as PlainData<CoinValue>).v.balance += reserved
     const storage = writtenSize() * STORAGE_PRICE_PER_BYTE
     const net = computation + storage - rebateOf().rebate
     if (net > budget) {
@@ -292,6 +284,7 @@ export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): Exec
     else if (e instanceof ExecFailure) status = failureStatus(e)
     else throw e
     journal.rollback()
+    smash()
     events.length = 0
     commandOutputs = []
   }
@@ -308,7 +301,8 @@ export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): Exec
   if (gasCoin) {
     journal.mutate(gasCoin)
     const v = (gasCoin.data as PlainData<CoinValue>).v
-    const charge = comp + storage - rebate
+    const cost = comp + storage - rebate
+    const charge = cost > budget ? budget : cost
     v.balance = charge > v.balance ? 0n : v.balance - charge
   }
 
@@ -394,6 +388,7 @@ export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): Exec
 
   if (opts.simulate) journal.rollback()
   else journal.commit()
+  if (mock) env.store.remove(mock.id)
 
   return {
     effects,
@@ -403,6 +398,17 @@ export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): Exec
     gasUsed: { computation: comp, storage, rebate, nonRefundable },
     tx
   }
+}
+
+/** The mock gas coin of a simulation without payment: the sender's, at version 0, not kept. */
+const mockGasCoin = (env: ExecEnv, sender: string, digest: string): ObjRecord => {
+  const id = deriveObjectId(fromBase58(digest), 0xffff_ffff_ffff_ffffn)
+  const rec: ObjRecord = {
+    id, version: 0n, digest: objectDigest(id, 0n, digest), owner: { kind: "address", address: sender }, type: GAS_COIN_TYPE,
+    previousTransaction: digest, storageRebate: 0n, hasPublicTransfer: true, data: coinData(id, MOCK_GAS_BALANCE)
+  }
+  env.store.insert(rec)
+  return rec
 }
 
 /** Suggested budget for a simulated transaction (the SDK's formula: overhead of 1,000 units). */

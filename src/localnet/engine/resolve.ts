@@ -4,7 +4,7 @@
  * mutably (a `&mut` parameter, by value, or a coin command); other objects become owned
  * references at their live version and digest.
  */
-import { LocalnetTxError } from "./errors.js"
+import { userInput } from "./errors.js"
 import { isTxContext, type MoveFunction } from "./runtime.js"
 import type { ObjectStore } from "./store.js"
 import type { TxData, TxInput } from "./txdata.js"
@@ -39,7 +39,7 @@ export const resolveInputs = (env: { store: ObjectStore; functions: ReadonlyMap<
   const inputs = tx.inputs.map((i, index): TxInput => {
     if (i.kind !== "unresolved") return i
     const rec = env.store.get(i.id)
-    if (!rec) throw new LocalnetTxError("ObjectNotFound", `object ${i.id} not found`)
+    if (!rec) throw userInput.objectNotFound(i.id)
     if (rec.owner.kind === "shared") {
       return { kind: "shared", id: rec.id, initialVersion: rec.owner.initialVersion, mutable: i.mutable ?? usedMutably(tx, index, env.functions, env.packageId) }
     }

@@ -42,7 +42,13 @@ export const simulateTransaction = (
         picked.push(c)
         sum += coinBalance(c)
       }
-      if (sum < tx.gas.budget!) throw new LocalnetTxError("InsufficientGas", `sender ${tx.gas.owner} has ${sum} MIST in gas coins, budget is ${tx.gas.budget}`)
+      if (sum < tx.gas.budget!) {
+        // crates/sui-rpc-api/src/grpc/v2/transaction_execution_service/simulate/mod.rs, select_gas: INVALID_ARGUMENT
+        throw new LocalnetTxError(
+          "BadRequest",
+          `Unable to perform gas selection due to insufficient SUI balance (in address balance or coins) for account ${tx.gas.owner} to satisfy required budget ${tx.gas.budget}.`
+        )
+      }
       tx = { ...tx, gas: { ...tx.gas, payment: picked.map((r) => ({ id: r.id, version: r.version, digest: r.digest })) } }
     }
     const bytes = txToBcs(tx)
@@ -50,7 +56,7 @@ export const simulateTransaction = (
     const out = runTransaction(env, tx, { digest, simulate: true, checks })
     return { tx, bytes, digest, out }
   } catch (e) {
-    if (e instanceof TxDecodeError) throw new LocalnetTxError("InvalidArgument", e.message)
+    if (e instanceof TxDecodeError) throw new LocalnetTxError("BadRequest", `invalid transaction: ${e.message}`)
     throw e
   }
 }

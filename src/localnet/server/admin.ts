@@ -5,12 +5,13 @@
  *   POST /faults/drop-subscriptions
  *   POST /faults/pause-checkpoints            POST /faults/resume-checkpoints
  *   POST /faults/prune-below?checkpoint=N
- *   POST /faults/fail-next-executions?count=K&kind=unavailable|version-conflict
+ *   POST /faults/fail-next-executions?count=K&kind=unavailable|version-conflict|lock-conflict|object-not-found
  *   POST /faults/latency?ms=N
  *   POST /faults/filtered-events-unimplemented?on=true|false
  *   GET  /status
  */
 import * as http from "node:http"
+import { type ExecutionFaultKind, executionFaultKinds } from "./context.js"
 
 /** Faults on demand for resilience tests. */
 export interface LocalnetFaults {
@@ -20,8 +21,8 @@ export interface LocalnetFaults {
   resumeCheckpoints(): void
   /** Drops history below `checkpoint` (reported as `lowest_available_checkpoint`). */
   pruneBelow(checkpoint: bigint | number): void
-  /** The next `count` ExecuteTransaction calls fail (UNAVAILABLE, or ABORTED version conflict). */
-  failNextExecutions(count: number, kind: "unavailable" | "version-conflict"): void
+  /** The next `count` ExecuteTransaction calls fail, answered as a full node answers `kind`. */
+  failNextExecutions(count: number, kind: ExecutionFaultKind): void
   /** Delay added to every call. */
   setLatencyMs(ms: number): void
   setFilteredEventsUnimplemented(on: boolean): void
@@ -41,8 +42,9 @@ const handlers: Record<string, (faults: LocalnetFaults, q: URLSearchParams) => v
   "/faults/prune-below": (f, q) => f.pruneBelow(BigInt(need(q, "checkpoint"))),
   "/faults/fail-next-executions": (f, q) => {
     const kind = q.get("kind") ?? "unavailable"
-    if (kind !== "unavailable" && kind !== "version-conflict") throw new Error(`unknown kind: ${kind}`)
-    f.failNextExecutions(Number(need(q, "count")), kind)
+    const known = executionFaultKinds.find((k) => k === kind)
+    if (known === undefined) throw new Error(`unknown kind: ${kind}`)
+    f.failNextExecutions(Number(need(q, "count")), known)
   },
   "/faults/latency": (f, q) => f.setLatencyMs(Number(need(q, "ms"))),
   "/faults/filtered-events-unimplemented": (f, q) => f.setFilteredEventsUnimplemented((q.get("on") ?? "true") !== "false")

@@ -6,10 +6,19 @@ import type { LocalChain } from "../chain.js"
 import type { Fanout } from "./fanout.js"
 import type { CallPolicy } from "./rpc.js"
 
+/**
+ * How an injected execution failure answers, each as a real full node answers it:
+ * `unavailable` (UNAVAILABLE), `version-conflict` (a stale gas coin version: INVALID_ARGUMENT
+ * "... is not available for consumption ..."), `lock-conflict` (the gas coin locked by another
+ * transaction: FAILED_PRECONDITION), `object-not-found` (UNAVAILABLE after the node's retries).
+ */
+export const executionFaultKinds = ["unavailable", "version-conflict", "lock-conflict", "object-not-found"] as const
+export type ExecutionFaultKind = (typeof executionFaultKinds)[number]
+
 /** Mutable fault switches read by the handlers. */
 export interface FaultSwitches {
   /** Executions still to fail, and how. */
-  failNext: { count: number; kind: "unavailable" | "version-conflict" }
+  failNext: { count: number; kind: ExecutionFaultKind }
   /** ListEvents/SubscribeEvents answer UNIMPLEMENTED (an older or unindexed node). */
   filteredEventsUnimplemented: boolean
 }

@@ -1,7 +1,7 @@
 /**
  * `sui.rpc.v2.TransactionExecutionService`: ExecuteTransaction and SimulateTransaction, with the
- * injected execution faults (UNAVAILABLE, or an object-version conflict answered like a stale
- * owned object on Sui).
+ * injected execution faults, each answered with the status and text a full node uses for it
+ * (see status.ts for the mapping and its sources in the Sui code).
  */
 import { GrpcTypes } from "@mysten/sui/grpc"
 import type { ServerContext } from "./context.js"
@@ -9,7 +9,7 @@ import { checkMask } from "./masks.js"
 import { encodeMasked, maskWith } from "./encode.js"
 import { maskOf } from "./readMask.js"
 import type { ServiceHandlers } from "./rpc.js"
-import { invalidArgument, RpcStatusError, Status } from "./status.js"
+import { invalidArgument, RpcStatusError, Status, toStatusError } from "./status.js"
 
 const EXECUTE_DEFAULT_MASK = ["effects.status", "checkpoint"]
 const SIMULATE_DEFAULT_MASK = ["transaction", "command_outputs", "suggested_gas_price"]
@@ -22,27 +22,24 @@ const transactionOf = (tx: GrpcTypes.Transaction | undefined): Uint8Array | Grpc
 export const executionHandlers = (ctx: ServerContext): ServiceHandlers => {
   const chain = ctx.chain
 
-  const injectedFailure = (): RpcStatusError | undefined => {
+  const injectedFailure = (tx: Uint8Array | GrpcTypes.Transaction): RpcStatusError | undefined => {
     const f = ctx.faults.failNext
     if (f.count <= 0) return undefined
     f.count--
-    return f.kind === "unavailable"
-      ? new RpcStatusError(Status.UNAVAILABLE, "transaction execution temporarily unavailable (injected fault)")
-      : new RpcStatusError(
-          Status.ABORTED,
-          "Transaction validator signing failed due to issues with transaction inputs: object is not available for consumption, its current version is newer (injected version conflict)"
-        )
+    // crates/sui-rpc-api/src/error.rs, `SystemOverload`: UNAVAILABLE "system is overloaded"
+    if (f.kind === "unavailable") return new RpcStatusError(Status.UNAVAILABLE, "system is overloaded")
+    return toStatusError(chain.faultRejection(tx, f.kind))
   }
 
   return {
-    ExecuteTransaction: (req: GrpcTypes.ExecuteTransactionRequest): Uint8Array => {
+    ExecuteTransaction: async (req: GrpcTypes.ExecuteTransactionRequest): Promise<Uint8Array> => {
       const mask = maskOf(req.readMask, EXECUTE_DEFAULT_MASK)
       checkMask(GrpcTypes.ExecutedTransaction, mask)
       const tx = transactionOf(req.transaction)
       if (req.signatures.length === 0) throw invalidArgument("missing signatures")
-      const failure = injectedFailure()
+      const failure = injectedFailure(tx)
       if (failure !== undefined) throw failure
-      const executed = chain.execute(tx, req.signatures)
+      const executed = await chain.executeAsync(tx, req.signatures)
       ctx.onExecuted()
       // In per-transaction mode the checkpoint is sealed by now; answer with its number then.
       const latest = executed.digest !== undefined ? (chain.getTransaction(executed.digest) ?? executed) : executed
@@ -53,10 +50,12 @@ export const executionHandlers = (ctx: ServerContext): ServiceHandlers => {
       const mask = maskOf(req.readMask, SIMULATE_DEFAULT_MASK)
       checkMask(GrpcTypes.SimulateTransactionResponse, mask)
       const checks = req.checks !== GrpcTypes.SimulateTransactionRequest_TransactionChecks.DISABLED
-      const result = chain.simulate(transactionOf(req.transaction), {
-        checks,
-        doGasSelection: checks && req.doGasSelection === true
-      })
+      let result: ReturnType<typeof chain.simulate>
+      try {
+        result = chain.simulate(transactionOf(req.transaction), { checks, doGasSelection: checks && req.doGasSelection === true })
+      } catch (e) {
+        throw toStatusError(e, "simulate")
+      }
       const response: GrpcTypes.SimulateTransactionResponse = {
         transaction: result.transaction,
         commandOutputs: result.commandOutputs,

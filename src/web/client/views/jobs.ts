@@ -51,13 +51,16 @@ export const makeJobsView = (root: HTMLElement) => {
       s.error === null ? null : h("div", { class: "bad" }, s.error)
     )
 
+  let views = 0
   const showTimeline = async (app: string, seq: string) => {
+    const mine = ++views
     try {
       const { job } = await getJson<{ job: JobRecord }>(`/v1/feed/job?app_instance=${encodeURIComponent(app)}&sequence=${encodeURIComponent(seq)}`)
+      if (mine !== views) return
       selected = { app, seq, state: job.state }
       fill(
         timeline,
-        h("h3", {}, `Job ${job.sequence} of `, h("code", { title: job.appInstance }, shortHex(job.appInstance, 12))),
+        h("h3", { "data-seq": job.sequence }, `Job ${job.sequence} of `, h("code", { title: job.appInstance }, shortHex(job.appInstance, 12))),
         h(
           "p",
           { class: "muted" },
@@ -69,14 +72,18 @@ export const makeJobsView = (root: HTMLElement) => {
         h("ol", { class: "timeline" }, (job.steps ?? []).map(stepView))
       )
     } catch (e) {
-      fill(timeline, h("p", { class: "bad" }, `cannot load the timeline: ${(e as Error).message}`))
+      if (mine === views) fill(timeline, h("p", { class: "bad" }, `cannot load the timeline: ${(e as Error).message}`))
     }
   }
 
+  let searches = 0
   const search = async () => {
     const params = new URLSearchParams({ q: q.value, state: state.value, limit: "50" })
+    // Only the newest search may draw: an older answer arriving late must not replace it.
+    const mine = ++searches
     try {
       const { jobs } = await getJson<{ jobs: ReadonlyArray<JobRecord> }>(`/v1/feed/jobs?${params}`)
+      if (mine !== searches) return
       fill(
         results,
         jobs.length === 0
@@ -111,7 +118,7 @@ export const makeJobsView = (root: HTMLElement) => {
             )
       )
     } catch (e) {
-      fill(results, h("p", { class: "bad" }, `search failed: ${(e as Error).message}`))
+      if (mine === searches) fill(results, h("p", { class: "bad" }, `search failed: ${(e as Error).message}`))
     }
   }
 

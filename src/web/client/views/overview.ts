@@ -120,8 +120,8 @@ export const renderOverview = (root: HTMLElement, s: Snapshot) => {
           "div",
           { class: "stats" },
           stat("checkpoint", fmtInt(lag.last_checkpoint), "chain-checkpoint", lag.last_checkpoint),
-          stat("lag", `${fmtInt(lag.lag_checkpoints)} cp`, "chain-lag", lag.lag_checkpoints),
-          stat("lag", fmtMs(lag.lag_ms), "chain-lag-ms", lag.lag_ms)
+          stat("behind", `${fmtInt(lag.lag_checkpoints)} cp`, "chain-lag", lag.lag_checkpoints),
+          stat("behind by", fmtMs(lag.lag_ms), "chain-lag-ms", lag.lag_ms)
         ),
         h("p", { class: "hint" }, `${s.chain}`)
       ),
