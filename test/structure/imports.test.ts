@@ -24,6 +24,7 @@ const tiers: Record<string, number> = {
   sdk: 2,
   programs: 3,
   cli: 4,
+  conformance: 4,
   // process-level signal handling, used by main only
   "signals.ts": 4,
   "main.ts": 5,
