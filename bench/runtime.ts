@@ -11,7 +11,7 @@ import Docker from "dockerode"
 import { Effect, Exit, Option, Scope } from "effect"
 import { makeDockerRuntime } from "../src/layers/runtime/docker.js"
 import { newSessionId, startFakeCoordinator } from "../test/runtime/fakeCoordinator.js"
-import { AGENT_IMAGE, agentEnv, requireDockerAndImage, specFor, triple } from "../test/runtime/helpers.js"
+import { AGENT_IMAGE, agentEnv, ensureDockerAndImage, specFor, triple } from "../test/runtime/helpers.js"
 
 const ITERATIONS = Number(process.env["BENCH_ITERATIONS"] ?? 7)
 const coordinatorId = `0x${"be".repeat(32)}`
@@ -24,7 +24,7 @@ const median = (xs: ReadonlyArray<number>) => {
 
 const main = async () => {
   const docker = new Docker()
-  await requireDockerAndImage(docker)
+  await ensureDockerAndImage(docker)
   const fake = await startFakeCoordinator()
   const scope = Effect.runSync(Scope.make())
   const runtime = await Effect.runPromise(

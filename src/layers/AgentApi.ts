@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url"
 import { Cause, Context, Data, Duration, Effect, Exit, Fiber, Layer, Option, Runtime, type Scope } from "effect"
 import type { SessionId } from "../domain/ids.js"
 import type { Transport } from "./AgentApi/binding.js"
+import { makeRateLimiter, type RateLimitOptions } from "./AgentApi/rateLimit.js"
 import { createServer, ServerError, Status } from "nice-grpc"
 import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health"
 import { ServerReflection, ServerReflectionService } from "nice-grpc-server-reflection"
@@ -50,6 +51,8 @@ export interface AgentApiOptions {
    * finishes its HTTP/2 handshake (default 5 min).
    */
   readonly idleTimeoutMs?: number
+  /** AgentMessage lines per session: burst and sustained rate (default 200, 50/s). */
+  readonly logRateLimit?: RateLimitOptions
 }
 
 export interface AgentApiService {
@@ -220,10 +223,11 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
             completeJob: (req, ctx) => guarded(req.sessionId, ctx, H.completeJob(req)),
             failJob: (req, ctx) => guarded(req.sessionId, ctx, H.failJob(req)),
             terminateJob: (req, ctx) => guarded(req.sessionId, ctx, H.terminateJob(req)),
-            agentMessage: (req, ctx) => guarded(req.sessionId, ctx, H.agentMessage(req))
+            agentMessage: (req, ctx) => guarded(req.sessionId, ctx, H.agentMessage(req, logLimiter))
           }
         }
         let tcpPort = options.tcp.port
+        const logLimiter = makeRateLimiter(options.logRateLimit)
         const implFor = (transport: (ctx: Ctx) => Transport) => {
           const core = coreFor(transport)
           return Object.fromEntries(

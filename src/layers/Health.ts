@@ -8,7 +8,7 @@
  * hang the health endpoint.
  */
 import * as net from "node:net"
-import { Cause, Context, Duration, Effect, Layer, Option, Ref, type Scope } from "effect"
+import { Cause, Clock, Context, Duration, Effect, Layer, Option, Ref, type Scope } from "effect"
 import { AgentApi, type AgentApiService } from "./AgentApi.js"
 import { AgentRuntime, type AgentRuntimeService } from "./AgentRuntime.js"
 import { ChainEvents, type ChainEventsService } from "./ChainEvents.js"
@@ -66,7 +66,7 @@ export class Health extends Context.Tag("silvana/Health")<Health, HealthService>
     Effect.gen(function* () {
       const checks = yield* Ref.make(new Map<string, Check>())
       const readyRef = yield* Ref.make(false)
-      const startedAt = Date.now()
+      const startedAt = yield* Clock.currentTimeMillis
       const timeout = options.checkTimeout ?? Duration.seconds(2)
 
       const register = (name: string, check: Check) =>
@@ -96,13 +96,14 @@ export class Health extends Context.Tag("silvana/Health")<Health, HealthService>
         })
         const failing = results.filter(([, r]) => !r.healthy).map(([name]) => name)
         const degraded = results.filter(([, r]) => r.healthy && r.degraded === true).map(([name]) => name)
+        const now = yield* Clock.currentTimeMillis
         return {
           healthy: failing.length === 0,
           ready: yield* Ref.get(readyRef),
           failing,
           degraded,
           checks: Object.fromEntries(results),
-          uptimeSeconds: Math.round((Date.now() - startedAt) / 1000)
+          uptimeSeconds: Math.round((now - startedAt) / 1000)
         } satisfies HealthReport
       }).pipe(Effect.withSpan("Health.report"))
 
@@ -221,6 +222,7 @@ export const chainCheck = (
     // Lag in time: the node's tip against the timestamp of the last checkpoint processed.
     const processedAt: Option.Option<number> = Option.isNone(processed) ? Option.none() : yield* checkpointTime(sui, processed.value)
     const stats = Option.isSome(chainEvents) ? yield* chainEvents.value.stats : undefined
+    const now = yield* Clock.currentTimeMillis
     return {
       healthy: true,
       details: {
@@ -231,7 +233,7 @@ export const chainCheck = (
         last_checkpoint: Option.match(processed, { onNone: () => null, onSome: (p) => p.toString() }),
         lag_checkpoints: Option.match(processed, { onNone: () => null, onSome: (p) => Number(latest > p ? latest - p : 0n) }),
         lag_ms: latestAt === undefined || Option.isNone(processedAt) ? null : Math.max(0, latestAt - processedAt.value),
-        node_checkpoint_age_ms: latestAt === undefined ? null : Math.max(0, Date.now() - latestAt),
+        node_checkpoint_age_ms: latestAt === undefined ? null : Math.max(0, now - latestAt),
         ...(stats === undefined ? {} : { stream: { ...stats } })
       }
     }

@@ -240,7 +240,7 @@ export class HttpApi extends Context.Tag("silvana/HttpApi")<HttpApi, HttpApiServ
             Effect.repeat(Schedule.spaced(every))
           )
         )
-        const server = yield* NodeHttpServer.make(() => createServer(), { host: address.host, port: address.port }).pipe(
+        const server = yield* NodeHttpServer.make(() => createServer(), { host: address.host, port: address.port, backlog: 4096 }).pipe(
           Effect.mapError(
             (e) => new HttpApiStartError({ message: `HTTP_ADDRESS: cannot listen on ${address.host}:${address.port}: ${String(e.cause ?? e)}` })
           )

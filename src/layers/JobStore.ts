@@ -219,7 +219,8 @@ export class JobTable {
 
   constructor(
     private readonly ids: { readonly coordinatorId: string; readonly chain: string },
-    private readonly now: () => number = Date.now
+    /** Chain time in ms: the layers pass the Effect Clock's, tests may pass their own. */
+    private readonly now: () => number
   ) {
     this.newJobId = makeJobIdGenerator()
   }
@@ -613,26 +614,31 @@ export const makeJobStore = (table: JobTable): JobStoreService => ({
   observe: (f) => Effect.acquireRelease(Effect.sync(() => table.observe(f)), (stop) => Effect.sync(stop)).pipe(Effect.asVoid)
 })
 
+/** The current Effect Clock as a plain function, for the synchronous table. */
+const clockNow = Effect.map(Effect.clock, (clock) => () => clock.unsafeCurrentTimeMillis())
+
 export class JobStore extends Context.Tag("silvana/JobStore")<JobStore, JobStoreService>() {
   /** A fresh store; job ids are salted with the coordinator address and chain from Config. */
-  static readonly layer = JobStore.layerWithClock(Date.now)
+  static readonly layer = JobStore.layerWithClock()
 
   /**
    * Like `layer`, with the clock due times are compared against (chain time; on a real network the
-   * wall clock is chain time, a test localnet may move its clock ahead).
+   * wall clock is chain time, a test localnet may move its clock ahead). Default: the Effect Clock.
    */
-  static layerWithClock(now: () => number) {
+  static layerWithClock(now?: () => number) {
     return Layer.effect(
       JobStore,
-      Effect.map(Config, (c) =>
-        makeJobStore(new JobTable({ coordinatorId: Option.getOrElse(c.suiAddress, () => "embedded"), chain: c.suiChain }, now))
-      )
+      Effect.gen(function* () {
+        const c = yield* Config
+        const clock = now ?? (yield* clockNow)
+        return makeJobStore(new JobTable({ coordinatorId: Option.getOrElse(c.suiAddress, () => "embedded"), chain: c.suiChain }, clock))
+      })
     )
   }
 
-  /** A store with no config, for tests and embedding. */
+  /** A store with no config, for tests and embedding; time from the Effect Clock unless given. */
   static readonly layerMemory = (
     ids: { coordinatorId: string; chain: string } = { coordinatorId: "test", chain: "test" },
-    now: () => number = Date.now
-  ) => Layer.sync(JobStore, () => makeJobStore(new JobTable(ids, now)))
+    now?: () => number
+  ) => Layer.effect(JobStore, Effect.map(clockNow, (clock) => makeJobStore(new JobTable(ids, now ?? clock))))
 }

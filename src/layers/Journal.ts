@@ -129,6 +129,9 @@ const toOp = (r: Row): OutboxOp => ({
 /** Builds the Journal over a database file (`:memory:` for an in-memory one). */
 export const makeJournal = (path: string): Effect.Effect<JournalService, JournalError, Scope.Scope> =>
   Effect.gen(function* () {
+    // The Effect Clock, read inside the synchronous SQL writes.
+    const clock = yield* Effect.clock
+    const nowMs = () => clock.unsafeCurrentTimeMillis()
     const store = yield* Effect.acquireRelease(
       Effect.try({
         try: () => {
@@ -175,14 +178,14 @@ export const makeJournal = (path: string): Effect.Effect<JournalService, Journal
         ).pipe(Effect.asVoid),
       trackAppInstance: (id) =>
         write("trackAppInstance", (d) =>
-          d.prepare("INSERT OR IGNORE INTO app_instances (id, added_at) VALUES (?, ?)").run(id, Date.now())
+          d.prepare("INSERT OR IGNORE INTO app_instances (id, added_at) VALUES (?, ?)").run(id, nowMs())
         ).pipe(Effect.asVoid),
       appInstances: read("appInstances", (d) =>
         d.prepare("SELECT id FROM app_instances ORDER BY added_at, id").all().map((r) => String(r.id))
       ),
       enqueue: (ops) =>
         write("enqueue", () => {
-          const now = Date.now()
+          const now = nowMs()
           return ops.map((op) => {
             const existing = selectOpenKey.get(op.appInstance, op.jobSequence.toString(), op.kind)
             if (existing !== undefined) return toOp(existing)
@@ -210,12 +213,12 @@ export const makeJournal = (path: string): Effect.Effect<JournalService, Journal
             tx.signature,
             tx.gasCoin,
             JSON.stringify(tx.opIds),
-            Date.now()
+            nowMs()
           )
           const upd = d.prepare(
             "UPDATE outbox SET state = 'inflight', tx_digest = ?, attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'queued'"
           )
-          const now = Date.now()
+          const now = nowMs()
           for (const id of tx.opIds) {
             const r = upd.run(tx.digest, now, id)
             if (Number(r.changes) !== 1) throw new Error(`op ${id} is not queued`)
@@ -224,14 +227,14 @@ export const makeJournal = (path: string): Effect.Effect<JournalService, Journal
       requeue: (digest) =>
         write("requeue", (d) => {
           d.prepare("UPDATE outbox SET state = 'queued', tx_digest = NULL, updated_at = ? WHERE tx_digest = ? AND state = 'inflight'").run(
-            Date.now(),
+            nowMs(),
             digest
           )
           d.prepare("DELETE FROM txs WHERE digest = ?").run(digest)
         }).pipe(Effect.asVoid),
       finish: (digest, results) =>
         write("finish", (d) => {
-          const now = Date.now()
+          const now = nowMs()
           const upd = d.prepare("UPDATE outbox SET state = ?, outcome = ?, updated_at = ? WHERE id = ? AND tx_digest = ?")
           const get = d.prepare("SELECT * FROM outbox WHERE id = ?")
           const addStarted = d.prepare(
@@ -257,7 +260,7 @@ export const makeJournal = (path: string): Effect.Effect<JournalService, Journal
       abandon: (ids, outcome) =>
         write("abandon", (d) => {
           const upd = d.prepare("UPDATE outbox SET state = 'aborted', outcome = ?, updated_at = ? WHERE id = ? AND state = 'queued'")
-          for (const id of ids) upd.run(outcome, Date.now(), id)
+          for (const id of ids) upd.run(outcome, nowMs(), id)
         }).pipe(Effect.asVoid),
       inflightTxs: read("inflightTxs", (d) =>
         d
@@ -324,7 +327,7 @@ export const makeJournal = (path: string): Effect.Effect<JournalService, Journal
       pruneFinished: (ms) =>
         write("pruneFinished", (d) =>
           Number(
-            d.prepare("DELETE FROM outbox WHERE state NOT IN ('queued','inflight') AND updated_at < ?").run(Date.now() - ms).changes
+            d.prepare("DELETE FROM outbox WHERE state NOT IN ('queued','inflight') AND updated_at < ?").run(nowMs() - ms).changes
           )
         ),
       commits: Effect.sync(() => store.commits)

@@ -69,6 +69,12 @@ export const containerExits = Metric.counter("silvana_container_exits_total", {
   incremental: true
 })
 
+/** AgentMessage lines dropped by the per-session rate limit. */
+export const agentMessagesDropped = Metric.counter("silvana_agent_messages_dropped_total", {
+  description: "Agent log lines (AgentMessage) dropped by the per-session rate limit",
+  incremental: true
+})
+
 /** Agents that could not start, by triple and back-off step (label `step`: retry, give_up). */
 export const agentStartFailures = Metric.counter("silvana_agent_start_failures_total", {
   description: "Agents that could not start, by triple and back-off step (retry, give_up)",
@@ -303,7 +309,8 @@ export const registerAll: Effect.Effect<void> = Effect.sync(() => {
     gasBalance,
     checkpointLag,
     lastCheckpoint,
-    replayGaps
+    replayGaps,
+    agentMessagesDropped
   ] as ReadonlyArray<Metric.Metric<unknown, never, unknown>>) {
     m.unsafeValue([])
   }

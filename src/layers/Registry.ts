@@ -6,7 +6,7 @@
  */
 import { bcs } from "@mysten/sui/bcs"
 import { deriveDynamicFieldID, normalizeSuiAddress } from "@mysten/sui/utils"
-import { Context, Data, Effect, Layer, Option, Schema } from "effect"
+import { Clock, Context, Data, Effect, Layer, Option, Schema } from "effect"
 import { moveSchema } from "../chain/moveLayout.js"
 import { AgentLayout } from "../chain/moveTypes.js"
 import { SuiClient } from "./SuiClient.js"
@@ -125,7 +125,7 @@ export const makeRegistry = (options: RegistryOptions = {}) =>
     const lookup = (developer: string, agent: string, method: string) =>
       Effect.gen(function* () {
         const key = `${developer}\u0000${agent}\u0000${method}`
-        const now = Date.now()
+        const now = yield* Clock.currentTimeMillis
         const hit = cache.get(key)
         if (hit !== undefined && hit.until > now) {
           counters.hits++
@@ -135,11 +135,11 @@ export const makeRegistry = (options: RegistryOptions = {}) =>
         counters.fetches++
         const r = yield* Effect.either(fetch(developer, agent, method))
         if (r._tag === "Right") {
-          cache.set(key, { until: Date.now() + ttl, value: r.right })
+          cache.set(key, { until: (yield* Clock.currentTimeMillis) + ttl, value: r.right })
           return r.right
         }
         if (r.left.reason === "NotFound") {
-          cache.set(key, { until: Date.now() + negativeTtl, error: r.left })
+          cache.set(key, { until: (yield* Clock.currentTimeMillis) + negativeTtl, error: r.left })
           yield* Effect.logWarning(`registry: ${r.left.message}; refusing jobs of this triple for ${negativeTtl} ms`)
         }
         return yield* Effect.fail(r.left)

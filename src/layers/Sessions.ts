@@ -74,6 +74,7 @@ export class Sessions extends Context.Tag("silvana/Sessions")<Sessions, Sessions
     Sessions,
     Effect.gen(function* () {
       const store = yield* JobStore
+      const clock = yield* Effect.clock
       const live = new Map<SessionId, Session>()
       const perTriple = new Map<string, number>()
 
@@ -85,7 +86,7 @@ export class Sessions extends Context.Tag("silvana/Sessions")<Sessions, Sessions
             id: key.toSuiAddress() as SessionId,
             triple: Triple.make({ developer: triple.developer, agent: triple.agent, agentMethod: triple.agentMethod }),
             privateKey: Redacted.make(key.getSecretKey()),
-            createdAt: Date.now(),
+            createdAt: clock.unsafeCurrentTimeMillis(),
             containerId: undefined,
             binding
           }

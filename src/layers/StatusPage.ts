@@ -19,7 +19,8 @@ import { explorerLinks } from "./status/explorer.js"
 import { indexHtml } from "./status/html.js"
 
 export interface StatusPageService {
-  readonly bundle: WebBundle
+  /** None when the page could not be built (no prebuilt bundle and no esbuild): the daemon runs without it. */
+  readonly bundle: Option.Option<WebBundle>
   /** The SSE frames of one page: a snapshot at once, then snapshots and events as they come. */
   readonly connect: Stream.Stream<string>
   /** Ends every open event stream (before the server waits for its connections to close). */
@@ -89,9 +90,14 @@ export const makeStatusPage = (every: Duration.DurationInput = Duration.seconds(
   Effect.gen(function* () {
     const bundle = yield* Effect.tryPromise({
       try: () => loadBundle(),
-      catch: (e) => new Error(`the status page cannot be built: ${(e as Error).message}`)
-    })
-    yield* Effect.logDebug("status page ready", { bundle: bundle.source, script: bundle.script })
+      catch: (e) => new Error(`the status page cannot be built (run npm run build:web): ${(e as Error).message}`)
+    }).pipe(
+      Effect.tapBoth({
+        onFailure: (e) => Effect.logWarning(e.message),
+        onSuccess: (b) => Effect.logDebug("status page ready", { bundle: b.source, script: b.script })
+      }),
+      Effect.option
+    )
     const context = yield* Effect.context<Config | Health | JobStore | Sessions>()
     const feed = yield* Effect.serviceOption(StatusFeed)
     const build = snapshot.pipe(
@@ -160,7 +166,10 @@ const SECURITY_HEADERS = {
 export const pageIndex = withPage((page) =>
   Effect.gen(function* () {
     const config = yield* Config
-    const html = indexHtml(page.bundle, config.suiChain)
+    if (Option.isNone(page.bundle)) {
+      return HttpServerResponse.unsafeJson({ error: "the status page was not built: run npm run build:web" }, { status: 503 })
+    }
+    const html = indexHtml(page.bundle.value, config.suiChain)
     return HttpServerResponse.text(html, {
       contentType: "text/html; charset=utf-8",
       headers: { ...SECURITY_HEADERS, "cache-control": "no-cache" }
@@ -172,7 +181,7 @@ export const pageIndex = withPage((page) =>
 export const pageAsset = withPage((page) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
-    const asset = page.bundle.assets.get(request.url.split("?")[0]!)
+    const asset = Option.getOrUndefined(page.bundle)?.assets.get(request.url.split("?")[0]!)
     if (asset === undefined) return HttpServerResponse.unsafeJson({ error: "not found" }, { status: 404 })
     const headers = { ...SECURITY_HEADERS, etag: asset.etag, "cache-control": "public, max-age=31536000, immutable" }
     if (request.headers["if-none-match"] === asset.etag) return HttpServerResponse.empty({ status: 304, headers })

@@ -6,7 +6,7 @@
  * Nothing here can fail the daemon: a start failure, a crash or a timeout all end the same way,
  * with the held jobs reported failed with the reason.
  */
-import { Effect, Option, Redacted, Ref, Schedule } from "effect"
+import { Clock, Effect, Option, Redacted, Ref, Schedule } from "effect"
 import type { Triple } from "../domain/ids.js"
 import { shortSecret } from "../domain/redact.js"
 import { AgentApi } from "../layers/AgentApi.js"
@@ -75,7 +75,7 @@ export const agentSession = (triple: Triple, method: MethodSpec, coordinatorId: 
     const reports = yield* Reports
     // Bound: its calls are accepted only from its agent (own socket, container address or uid).
     const session = yield* sessions.create(triple, { bound: true })
-    const startedAt = Date.now()
+    const startedAt = yield* Clock.currentTimeMillis
     const endReason = yield* Ref.make("shutdown")
     const failedCount = yield* Ref.make(0)
     let startError: string | undefined
@@ -157,7 +157,7 @@ export const agentSession = (triple: Triple, method: MethodSpec, coordinatorId: 
       startError,
       failedJobs: yield* Ref.get(failedCount),
       startedAt,
-      endedAt: Date.now()
+      endedAt: yield* Clock.currentTimeMillis
     }
     if (hooks.onEnded) yield* hooks.onEnded(outcome)
     return outcome

@@ -37,7 +37,7 @@ export const ChainLive = Layer.mergeAll(ChainEvents.layer(), ChainState.layer, R
 )
 
 /** Every service of the daemon, given Config; the agent runtime can be replaced (tests, embedding). */
-export const coordinatorLayer = <E, R>(runtime: Layer.Layer<AgentRuntime, E, R>, chainClock: () => number = Date.now) =>
+export const coordinatorLayer = <E, R>(runtime: Layer.Layer<AgentRuntime, E, R>, chainClock?: () => number) =>
   AgentApi.layer.pipe(
     Layer.provideMerge(Layer.mergeAll(Sessions.layer, reportsFromSettlement, runtime, StatusFeed.layer)),
     Layer.provideMerge(JobStore.layerWithClock(chainClock)),

@@ -10,7 +10,7 @@
  * - agents left behind by a crash (labelled with this coordinator's id, no live session) are
  *   stopped and removed.
  */
-import { Duration, Effect, Option, Schedule } from "effect"
+import { Clock, Duration, Effect, Option, Schedule } from "effect"
 import { normalizeAppInstance } from "../domain/ids.js"
 import type { JobData } from "../domain/job.js"
 import { AgentRuntime } from "../layers/AgentRuntime.js"
@@ -89,7 +89,7 @@ export const reconcileOnce = (options: ReconcileOptions) =>
 
     // 3. Jobs we started that nobody holds.
     const open = new Set((yield* journal.openOps).map((op) => `${op.appInstance}:${op.jobSequence}`))
-    const now = Date.now()
+    const now = yield* Clock.currentTimeMillis
     let reclaimed = 0
     if (options.reclaim === true) {
       const byInstance = new Map<string, Array<bigint>>()

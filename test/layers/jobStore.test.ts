@@ -55,7 +55,7 @@ describe("JobStore", () => {
   it("invariants hold under any sequence of transitions", () => {
     fc.assert(
       fc.property(fc.array(opArb, { maxLength: 200 }), (ops) => {
-        const t = new JobTable({ coordinatorId: "c", chain: "x" })
+        const t = new JobTable({ coordinatorId: "c", chain: "x" }, Date.now)
         const handedTo = new Map<string, SessionId>() // jobId → session that got it
         const tripleOfSession = (i: number) => triples[i % triples.length]!
         for (const o of ops) {
@@ -221,7 +221,7 @@ describe("JobStore due times", () => {
 
 describe("JobStore: a triple whose agent cannot start", () => {
   it("failStarted fails only that triple's started jobs, as reports with the reason; held jobs stay with their session", () => {
-    const t = new JobTable({ coordinatorId: "c", chain: "x" })
+    const t = new JobTable({ coordinatorId: "c", chain: "x" }, Date.now)
     const ids = [0, 3, 6, 9].map((seq) => t.addStarted(job(seq, triples[0]!)))
     const other = t.addStarted(job(1, triples[1]!))
     const held = t.takeNext(sessions[0]!, triples[0]!)

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, expect, it } from "vitest"
 import { type AgentRuntimeService, agentName, LABELS } from "../../src/layers/AgentRuntime.js"
 import { makeDockerRuntime } from "../../src/layers/runtime/docker.js"
 import { type FakeCoordinator, newSessionId, startFakeCoordinator } from "./fakeCoordinator.js"
-import { AGENT_IMAGE, crashACoordinator, describeDocker, newSession, repoRoot, requireDockerAndImage, scripts, specFor } from "./helpers.js"
+import { describeDocker, requireDockerAndImage } from "./dockerSuite.js"
+import { AGENT_IMAGE, crashACoordinator, newSession, repoRoot, scripts, specFor } from "./helpers.js"
 
 const docker = new Docker()
 const coordinatorId = `0x${"d0".repeat(32)}`

@@ -11,7 +11,8 @@ import type { AgentRuntimeService, AgentSpec } from "../../src/layers/AgentRunti
 import { bridgeGateway, makeDockerRuntime } from "../../src/layers/runtime/docker.js"
 import { defaultProcessCommands, makeProcessRuntime } from "../../src/layers/runtime/process.js"
 import { makeJob, startApi } from "../api/fixture.js"
-import { AGENT_IMAGE, describeDocker, dockerContext, requireDockerAndImage } from "./helpers.js"
+import { describeDocker, dockerContext, requireDockerAndImage } from "./dockerSuite.js"
+import { AGENT_IMAGE } from "./helpers.js"
 
 const docker = new Docker()
 const coordinatorId = `0x${"e2".repeat(32)}`

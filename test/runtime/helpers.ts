@@ -1,37 +1,29 @@
-/** Shared set-up for the runtime tests: engine check, image build, a spec builder. */
+/**
+ * Shared parts of the runtime tests: the image name, a spec builder. Also imported by child processes
+ * (crashingCoordinator.ts), so nothing here may import vitest: see ./dockerSuite.ts for that.
+ */
+import { execFileSync } from "node:child_process"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import Docker from "dockerode"
-import { describe, inject } from "vitest"
 import type { AgentSpec } from "../../src/layers/AgentRuntime.js"
 import { type FakeCoordinator, type FakeSession, newSessionId } from "./fakeCoordinator.js"
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..")
 export const AGENT_IMAGE = process.env["AGENT_IMAGE"] ?? "silvana/add-agent:dev"
 
-/** What the global set-up (test/setup/globalSetup.ts) found out about Docker for this run. */
-export const dockerContext = inject("docker")
-
 /**
- * `describe` for suites that need a Docker engine: skipped only when the global set-up could not
- * provide one and said so in its one loud line (never under CI, where they run and fail).
+ * Outside vitest (the benchmarks): fails loudly when no Docker engine answers, then builds the
+ * example image (idempotent: returns at once when it is current). Tests get both from the global
+ * set-up instead (./dockerSuite.ts).
  */
-export const describeDocker = describe.skipIf(dockerContext.skip)
-
-/**
- * Fails loudly when the global set-up found no engine (or could not build the example image), and
- * checks that the engine still answers.
- */
-export const requireDockerAndImage = async (docker: Docker): Promise<void> => {
-  if (!dockerContext.available) throw new Error(`these tests need a Docker engine: ${dockerContext.reason}`)
+export const ensureDockerAndImage = async (docker: Docker): Promise<void> => {
   try {
     await docker.ping()
   } catch (e) {
-    throw new Error(
-      `these tests need a Docker engine and none answered (${(e as Error).message}); start one with scripts/start-dockerd.sh`
-    )
+    throw new Error(`a Docker engine is needed and none answered (${(e as Error).message}); start one with scripts/start-dockerd.sh`)
   }
-  await docker.getImage(AGENT_IMAGE).inspect()
+  execFileSync(path.join(repoRoot, "scripts", "build-agent-image.sh"), [AGENT_IMAGE], { cwd: repoRoot, stdio: "pipe" })
 }
 
 export const triple = { developer: "Test Dev", agent: "add/agent", agentMethod: "Sum!" }

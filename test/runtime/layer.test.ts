@@ -8,7 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest"
 import { AgentRuntime } from "../../src/layers/AgentRuntime.js"
 import { Config } from "../../src/layers/Config.js"
 import { agentRuntimeLayer } from "../../src/layers/runtime/index.js"
-import { dockerContext, requireDockerAndImage } from "./helpers.js"
+import { dockerContext, requireDockerAndImage } from "./dockerSuite.js"
 
 const kindWith = (env: Record<string, string>) =>
   Effect.runPromiseExit(

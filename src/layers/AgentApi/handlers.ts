@@ -5,7 +5,7 @@
  * Ownership is checked on every call: a session only ever sees, completes, fails or terminates the
  * jobs it received itself, and only for its own triple — stricter than the deployed coordinator.
  */
-import { Effect, Option } from "effect"
+import { Clock, Effect, Metric, Option } from "effect"
 import type { SessionId } from "../../domain/ids.js"
 import type { StoredJob } from "../../domain/job.js"
 import type {
@@ -27,6 +27,9 @@ import * as Metrics from "../Metrics.js"
 import { Reports } from "../Reports.js"
 import { bindingOf, type Session, Sessions } from "../Sessions.js"
 import { bindingRefusal, type Transport } from "./binding.js"
+import { type RateLimiter } from "./rateLimit.js"
+
+const unlimited: RateLimiter = { take: () => ({ allowed: true, firstDrop: false }), forget: () => undefined }
 import { StatusFeed } from "../StatusFeed.js"
 import { type InvalidArgument, StorageUnavailable } from "./errors.js"
 import * as V from "./validate.js"
@@ -104,7 +107,7 @@ export const getJob = (req: GetJobRequest, chain: string) =>
       })
       // From the job's creation on chain (its `created_at`, the creating transaction's clock, ms)
       // to an agent taking it: per triple (queue wait) and overall (dispatch latency).
-      const waited = Math.max(0, Date.now() - Number(job.createdAt))
+      const waited = Math.max(0, (yield* Clock.currentTimeMillis) - Number(job.createdAt))
       yield* Metrics.jobWaited(t, waited)
       yield* Metrics.jobDispatched(waited)
     }
@@ -176,12 +179,22 @@ const levelName = (level: LogLevel): string =>
   level > LogLevel.LOG_LEVEL_UNSPECIFIED && LogLevel[level] !== undefined ? LogLevel[level].replace("LOG_LEVEL_", "").toLowerCase() : "info"
 
 /** An agent's log line, logged with its session (and job) context. Works before any job. */
-export const agentMessage = (req: AgentMessageRequest) =>
+export const agentMessage = (req: AgentMessageRequest, limiter: RateLimiter = unlimited) =>
   Effect.gen(function* () {
     const sessionId = yield* V.sessionId(req.sessionId)
     const message = yield* V.text("message", req.message, V.limits.logMessage)
     const session: Option.Option<Session> = yield* liveSession(sessionId)
     if (Option.isNone(session)) return unknownSession(sessionId) satisfies AgentMessageResponse
+    const { allowed, firstDrop } = limiter.take(sessionId, yield* Clock.currentTimeMillis)
+    if (!allowed) {
+      yield* Metric.increment(Metrics.agentMessagesDropped)
+      if (firstDrop) {
+        yield* Effect.logWarning("agent logs too fast: its messages are dropped until it slows down").pipe(
+          Effect.annotateLogs({ session_id: shortSecret(sessionId), developer: session.value.triple.developer, agent: session.value.triple.agent })
+        )
+      }
+      return { success: true, message: "dropped: over the per-session log rate limit" } satisfies AgentMessageResponse
+    }
     let jobAnnotation: Record<string, string> = {}
     if (req.jobId !== undefined && req.jobId !== "") {
       const jobId = yield* V.jobId(req.jobId)

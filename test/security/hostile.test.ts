@@ -1,0 +1,169 @@
+/**
+ * The daemon as a hostile local user meets it: `tsx src/main.ts start` (embedded localnet, demo
+ * jobs, the example agent on the process runtime as uid 65533), and a process running as uid
+ * 65534 that reads what it can and tries every core RPC with a live session id and a held job id
+ * (stolen here by the test, as root, from the agent's environment). Everything is refused and
+ * the jobs keep completing. Also: a /metrics flood, listeners on all interfaces, URL credentials.
+ */
+import { spawn } from "node:child_process"
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { parsePrometheus, sampleValue } from "../ops/prometheus.js"
+import { apiToken, type Child, cleanEnv, freePort, get, ROOT, runCli, spawnCli, waitFor } from "../ops/processes.js"
+
+const TSX = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs")
+const isRoot = process.getuid?.() === 0
+
+/** pid → environment of every process whose environment has `marker` (readable: the test is root). */
+const environs = (marker: string) =>
+  readdirSync("/proc").flatMap((pid) => {
+    if (!/^\d+$/.test(pid)) return []
+    try {
+      const env = readFileSync(`/proc/${pid}/environ`, "utf8")
+      return env.includes(marker) ? [{ pid, env: Object.fromEntries(env.split("\0").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])) }] : []
+    } catch {
+      return []
+    }
+  })
+
+const runAs = (uid: number, args: ReadonlyArray<string>) =>
+  new Promise<string>((resolve) => {
+    const p = spawn(process.execPath, [TSX, path.join(ROOT, "test", "security", "hostile.ts"), ...args], {
+      uid,
+      gid: uid,
+      cwd: "/",
+      env: { PATH: process.env["PATH"], HOME: "/tmp", NODE_NO_WARNINGS: "1" },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let out = ""
+    p.stdout.on("data", (c) => (out += c))
+    p.stderr.on("data", (c) => (out += c))
+    p.once("exit", () => resolve(out))
+  })
+
+describe.skipIf(!isRoot)("a hostile local user (uid 65534) against the daemon", () => {
+  let daemon: Child
+  let base: string
+  let env: NodeJS.ProcessEnv
+  let dir: string
+  const completed = async () => sampleValue(parsePrometheus((await get(base, "/metrics")).text), "silvana_jobs_completed_total")
+
+  beforeAll(async () => {
+    // the daemon's files live under a directory the hostile user can enter, as /var/lib would be
+    dir = mkdtempSync(path.join(os.tmpdir(), "silvana-hostile-"))
+    const port = await freePort()
+    base = `http://127.0.0.1:${port}`
+    env = cleanEnv({
+      HTTP_ADDRESS: `127.0.0.1:${port}`,
+      STATE_DIR: path.join(dir, "state"),
+      GRPC_SOCKET_PATH: path.join(dir, "coordinator.sock"),
+      GRPC_TCP_ADDRESS: "127.0.0.1:0",
+      AGENT_RUNTIME: "process",
+      AGENT_PROCESS_USER: "65533"
+    })
+    daemon = spawnCli(["start"], env)
+    await waitFor("the daemon to be ready", 180_000, async () => ((await get(base, "/ready")).status === 200 ? true : undefined)).catch((e) => {
+      throw new Error(`${(e as Error).message}\n${daemon.output().slice(-3000)}`)
+    })
+  }, 200_000)
+
+  afterAll(async () => {
+    await daemon?.stop()
+  })
+
+  it("reads nothing, and every core RPC with a stolen session id is refused; jobs keep completing", async () => {
+    const token = apiToken(env["STATE_DIR"]!)
+    const agent = await waitFor("an agent with a held job", 60_000, async () => {
+      const agents = environs("SESSION_PRIVATE_KEY=")
+      const held = JSON.parse((await get(base, "/v1/jobs?state=held&limit=1", token)).text).jobs[0]
+      return agents.length > 0 && held !== undefined ? { agent: agents[0]!, jobId: held.job_id as string } : undefined
+    })
+    // the agent runs as AGENT_PROCESS_USER with the contract's variables plus PATH/HOME/TMPDIR only
+    expect(statSync(`/proc/${agent.agent.pid}`).uid).toBe(65533)
+    expect(Object.keys(agent.agent.env).sort()).not.toContain("SUI_PRIVATE_KEY")
+    expect(Object.keys(agent.agent.env).filter((k) => !/^(PATH|HOME|TMPDIR)$/.test(k)).sort()).toEqual(
+      ["AGENT", "AGENT_METHOD", "CHAIN", "COORDINATION_LAYER_ID", "COORDINATION_LAYER_TYPE", "COORDINATOR_ID", "COORDINATOR_SOCKET", "COORDINATOR_URL", "DEVELOPER", "OPERATION_MODE", "SESSION_ID", "SESSION_PRIVATE_KEY"]
+    )
+    const daemonPids = environs(`STATE_DIR=${env["STATE_DIR"]}`).map((p) => p.pid)
+    expect((await get(base, "/v1/status", token)).status).toBe(200)
+    const tcpAddress = await waitFor("the TCP port", 5000, async () => {
+      const line = daemon.output().split("\n").find((l) => l.includes('"agent API listening"'))
+      return line === undefined ? undefined : (JSON.parse(line) as { tcp: string }).tcp
+    })
+    const sessionId = agent.agent.env["SESSION_ID"]!
+    const before = await completed()
+
+    const out = await runAs(65534, [
+      base,
+      env["STATE_DIR"]!,
+      tcpAddress,
+      env["GRPC_SOCKET_PATH"]!,
+      sessionId,
+      agent.jobId,
+      `${agent.agent.env["DEVELOPER"]}/${agent.agent.env["AGENT"]}/${agent.agent.env["AGENT_METHOD"]}`,
+      [...daemonPids, agent.agent.pid].join(",")
+    ])
+    const r = JSON.parse(out.split("\n").find((l) => l.startsWith("{"))!)
+    expect(r.uid).toBe(65534)
+    for (const answer of Object.values(r.http) as Array<string>) expect(answer).toMatch(/^401 /)
+    expect(r.files.listState).toMatch(/EACCES/)
+    expect(r.files.token).toMatch(/EACCES/)
+    expect(r.files.journal).toMatch(/EACCES/)
+    expect(Object.keys(r.files.environ).length).toBeGreaterThanOrEqual(2)
+    for (const answer of Object.values(r.files.environ) as Array<string>) expect(answer).toMatch(/EACCES/)
+    for (const [rpc, answer] of Object.entries(r.tcpCalls) as Array<[string, string]>) {
+      expect(answer, rpc).toMatch(/"success":false/)
+      expect(answer, rpc).toMatch(/bound to its agent; calls from 127\.0\.0\.1 are not accepted/)
+    }
+    // the shared socket is 0660 root: the hostile user cannot even connect
+    for (const answer of Object.values(r.socketCalls) as Array<string>) expect(answer).toMatch(/^error: .*(EACCES|UNAVAILABLE|permission)/i)
+    expect(out).not.toMatch(/suiprivkey/)
+
+    // nothing was settled for it: the job it named is completed by its own agent, and jobs keep flowing
+    await waitFor("more jobs completed", 60_000, async () => ((await completed()) > before ? true : undefined))
+    const job = JSON.parse((await get(base, `/v1/jobs?limit=10000`, token)).text).jobs.find((j: { job_id: string }) => j.job_id === agent.jobId)
+    expect(job?.error ?? null).not.toBe("hostile")
+
+    // on disk: the state directory 0700, every file in it 0600
+    const walk = (d: string): Array<string> =>
+      readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? [path.join(d, e.name), ...walk(path.join(d, e.name))] : e.isFile() ? [path.join(d, e.name)] : []))
+    expect(statSync(env["STATE_DIR"]!).mode & 0o777).toBe(0o700)
+    const files = walk(env["STATE_DIR"]!)
+    expect(files.some((f) => f.endsWith("journal.sqlite-wal"))).toBe(true)
+    for (const f of files) expect([f, statSync(f).mode & 0o777]).toEqual([f, statSync(f).isDirectory() ? 0o700 : 0o600])
+    // and no whole session id in anything the daemon printed or served
+    const served = (await Promise.all(["/v1/agents", "/v1/jobs?limit=10000", "/metrics", "/health"].map((p) => get(base, p, token)))).map((x) => x.text)
+    expect([daemon.output(), ...served].join("\n")).not.toContain(sessionId)
+  }, 240_000)
+
+  it("1,000 concurrent GET /metrics while jobs flow: /health stays 200, the event stream is not cut", async () => {
+    const streamOf = async () => JSON.parse((await get(base, "/health")).text).checks.chain.details.stream as { reconnects: number } | undefined
+    const reconnectsBefore = (await streamOf())?.reconnects ?? 0
+    const before = await completed()
+    const flood = Promise.all(Array.from({ length: 1000 }, () => fetch(`${base}/metrics`).then((res) => res.status, () => 0)))
+    const healths: Array<number> = []
+    const probing = (async () => {
+      // a probe's connection may be reset like a scrape's when the accept queue overflows; an answer must be 200
+      for (let i = 0; i < 10; i++) healths.push(await get(base, "/health").then((r) => r.status, () => 0))
+    })()
+    const [statuses] = await Promise.all([flood, probing])
+    // every scrape that was answered was answered 200 (connections beyond the listen queue may be reset)
+    expect(statuses.filter((s) => s !== 200 && s !== 0)).toEqual([])
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0)
+    expect(healths.filter((s) => s !== 0).every((s) => s === 200)).toBe(true)
+    expect((await get(base, "/health")).status).toBe(200)
+    await waitFor("jobs still completing", 60_000, async () => ((await completed()) > before ? true : undefined))
+    expect((await streamOf())?.reconnects ?? 0).toBe(reconnectsBefore)
+  }, 180_000)
+
+  it("refuses listeners on all interfaces with one line and exit 2; never prints URL credentials", async () => {
+    const open = await runCli(["start"], cleanEnv({ HTTP_ADDRESS: "0.0.0.0:0", STATE_DIR: path.join(dir, "s2") }))
+    expect(open.code).toBe(2)
+    expect(open.output.trim().split("\n")).toEqual([expect.stringMatching(/^invalid configuration: HTTP_ADDRESS: listening on all interfaces/)])
+    const creds = await runCli(["config"], cleanEnv({ SUI_RPC_URL: "https://user:SECRET@node.example/?apikey=KEY", STATE_DIR: path.join(dir, "s3") }))
+    expect(creds.output).toContain("https://<redacted>@node.example/?apikey=<redacted>")
+    expect(creds.output).not.toMatch(/SECRET|=KEY|user:/)
+  }, 120_000)
+})
