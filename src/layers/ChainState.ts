@@ -79,9 +79,12 @@ const optBigs = (v: unknown): Option.Option<ReadonlyArray<bigint>> =>
 
 /** Decodes the BCS contents of a `jobs::Job` object. */
 export const decodeJob = (bytes: Uint8Array): ChainJob => {
-  const j = JobBcs.parse(bytes) as unknown as Json & { status: Json & { $kind: string; Failed?: string } }
+  const j = JobBcs.parse(bytes) as unknown as Json & { status: Json & { $kind: string; Failed?: string | { pos0?: unknown } } }
+  // `Failed(String)` parses as a struct with one positional field since the shared layouts
+  const failed = j.status.Failed
+  const failedError = typeof failed === "object" && failed !== null ? String(failed.pos0) : String(failed)
   const status: JobStatus =
-    j.status.$kind === "Failed" ? { _tag: "Failed", error: String(j.status.Failed) } : { _tag: j.status.$kind as "Pending" | "Running" }
+    j.status.$kind === "Failed" ? { _tag: "Failed", error: failedError } : { _tag: j.status.$kind as "Pending" | "Running" }
   return {
     id: normalizeSuiAddress(str(j.id)),
     jobSequence: BigInt(j.job_sequence as string),
