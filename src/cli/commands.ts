@@ -17,7 +17,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { configHelp } from "../layers/Config.js"
 import { type BadUrl, getJson, resolveUrl } from "./client.js"
-import { age, kv, shortId, table } from "./table.js"
+import { age, kv, printConfig, shortId, table } from "./table.js"
 
 const JOB_STATES = ["pending", "starting", "started", "held", "completed", "failed", "terminated"] as const
 
@@ -43,11 +43,6 @@ const withDaemon = <E extends { readonly message: string; readonly _tag: string 
   })
 
 /** Prints a configuration by variable name, as JSON or a table. */
-export const printConfig = (c: Record<string, unknown>, asJson: boolean) =>
-  asJson
-    ? Console.log(JSON.stringify(c, null, 2))
-    : Console.log(table(["VARIABLE", "VALUE"], Object.entries(c).map(([k, v]) => [k, v === null ? "-" : String(v)])))
-
 interface CheckView {
   readonly healthy: boolean
   readonly details: Record<string, unknown>

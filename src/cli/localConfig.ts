@@ -7,7 +7,7 @@ import { ConfigError, Console, Effect, Option } from "effect"
 import { Config, coordinatorConfig, formatConfigError } from "../layers/Config.js"
 import { defaultTcpHost, resolveAgentRuntime } from "../layers/runtime/dockerImage.js"
 import { DEMO } from "../programs/demoApp.js"
-import { printConfig } from "./commands.js"
+import { printConfig } from "./table.js"
 
 export const localConfig = (asJson: boolean) =>
   Effect.gen(function* () {

@@ -1,4 +1,11 @@
 /** Plain-text tables for the operator commands (no colours: the output is often piped). */
+import * as Console from "effect/Console"
+
+/** The configuration (`config`, local or from a daemon's /v1/config) as JSON or a table. */
+export const printConfig = (c: Record<string, unknown>, asJson: boolean) =>
+  asJson
+    ? Console.log(JSON.stringify(c, null, 2))
+    : Console.log(table(["VARIABLE", "VALUE"], Object.entries(c).map(([k, v]) => [k, v === null ? "-" : String(v)])))
 
 /** Renders rows under headers, each column as wide as its widest cell. */
 export const table = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
