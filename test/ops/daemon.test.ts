@@ -110,6 +110,9 @@ describe("the daemon process", () => {
       const log = vi.spyOn(console, "log").mockImplementation((...a) => void out.push(a.join(" ")))
       const err = vi.spyOn(console, "error").mockImplementation((...a) => void out.push(a.join(" ")))
       process.exitCode = undefined
+      // the operator's token, as the CLI finds it (SILVANA_API_TOKEN, else STATE_DIR/api-token)
+      const savedToken = process.env["SILVANA_API_TOKEN"]
+      process.env["SILVANA_API_TOKEN"] = apiToken(env["STATE_DIR"]!)
       try {
         await Effect.runPromise(
           Command.run(Command.make("silvana-coordinator").pipe(Command.withSubcommands([statusCommand, jobsCommand, agentsCommand, configCommand])), {
@@ -119,6 +122,8 @@ describe("the daemon process", () => {
         )
         return { code: process.exitCode ?? 0, output: out.join("\n") }
       } finally {
+        if (savedToken === undefined) delete process.env["SILVANA_API_TOKEN"]
+        else process.env["SILVANA_API_TOKEN"] = savedToken
         process.exitCode = undefined
         log.mockRestore()
         err.mockRestore()

@@ -112,10 +112,14 @@ describe.skipIf(!isRoot)("a hostile local user (uid 65534) against the daemon", 
     expect(r.files.token).toMatch(/EACCES/)
     expect(r.files.journal).toMatch(/EACCES/)
     expect(Object.keys(r.files.environ).length).toBeGreaterThanOrEqual(2)
-    for (const answer of Object.values(r.files.environ) as Array<string>) expect(answer).toMatch(/EACCES/)
+    // every listed process: refused, or already gone (a launcher that exec'd away) — never read
+    const environ = Object.values(r.files.environ) as Array<string>
+    for (const answer of environ) expect(answer).toMatch(/EACCES|ENOENT/)
+    expect(environ.filter((a) => /EACCES/.test(a)).length).toBeGreaterThanOrEqual(2)
     for (const [rpc, answer] of Object.entries(r.tcpCalls) as Array<[string, string]>) {
       expect(answer, rpc).toMatch(/"success":false/)
-      expect(answer, rpc).toMatch(/bound to its agent; calls from 127\.0\.0\.1 are not accepted/)
+      // refused for the binding, or — when the victim agent already ended on a fast machine — as an unknown session
+      expect(answer, rpc).toMatch(/bound to its agent; calls from 127\.0\.0\.1 are not accepted|unknown session/)
     }
     // the shared socket is 0660 root: the hostile user cannot even connect
     for (const answer of Object.values(r.socketCalls) as Array<string>) expect(answer).toMatch(/^error: .*(EACCES|UNAVAILABLE|permission)/i)
