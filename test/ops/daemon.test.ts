@@ -68,7 +68,12 @@ describe("the daemon process", () => {
     const completedAt = (m: ReturnType<typeof parsePrometheus>) => sampleValue(m, "silvana_jobs_completed_total")
     const later = await waitFor("demo jobs to complete", 45_000, async () => {
       const m = parsePrometheus((await fetchAll("/metrics")).text)
-      return completedAt(m) > completedAt(first) && sampleValue(m, "silvana_grpc_requests_total", { method: "GetJob", code: "OK" }) > 0 ? m : undefined
+      // gauges come from the health report, refreshed on a timer (a scrape never calls the node)
+      return completedAt(m) > completedAt(first) &&
+        sampleValue(m, "silvana_grpc_requests_total", { method: "GetJob", code: "OK" }) > 0 &&
+        sampleValue(m, "silvana_checkpoint_last") > 0
+        ? m
+        : undefined
     })
     expect(sampleValue(later, "silvana_grpc_request_duration_ms_count", { method: "CompleteJob" })).toBeGreaterThan(0)
     expect(sampleValue(later, "silvana_checkpoint_last")).toBeGreaterThan(0)
