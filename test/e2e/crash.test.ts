@@ -4,7 +4,7 @@
  * every job is completed on chain exactly once and no agent process is left behind.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { mkdtempSync } from "node:fs"
+import { chmodSync, mkdirSync, mkdtempSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
@@ -32,7 +32,13 @@ describe("crash safety", () => {
     localnet = await startLocalnet({ port: 0, checkpointMs: 100 })
     const manifest = localnet.manifest
     const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-crash-"))
-    const recordFile = path.join(dir, "records.txt")
+    // agents run unprivileged (AGENT_PROCESS_USER) when the daemon is root: their record file lives
+    // in a directory they may write to, outside the daemon's private STATE_DIR
+    const recordDir = path.join(dir, "records")
+    mkdirSync(recordDir, { mode: 0o777 })
+    chmodSync(dir, 0o755)
+    chmodSync(recordDir, 0o777)
+    const recordFile = path.join(recordDir, "records.txt")
     const bundle = await agentBundle()
     await seedAgentMethod(manifest, { developer: "crash", agent: "rec", method: "work", image: "test/crash-ok", appMethod: "work" })
     const env = daemonEnv(manifest, dir, {

@@ -3,7 +3,7 @@
  * and the process runtime running a bundled test agent (test/e2e/agents/recorder.ts). The runtime
  * is wrapped to count live agents from its own start/exit events.
  */
-import { mkdtempSync, readFileSync, existsSync } from "node:fs"
+import { chmodSync, existsSync, mkdtempSync, readFileSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { build } from "esbuild"
@@ -33,7 +33,10 @@ let bundled: string | undefined
 /** The test agent bundled once into a single file (fast to start, no TypeScript loader). */
 export const agentBundle = async (): Promise<string> => {
   if (bundled !== undefined && existsSync(bundled)) return bundled
-  const out = path.join(mkdtempSync(path.join(os.tmpdir(), "silvana-agent-")), "recorder.cjs")
+  // readable by agents that run unprivileged (AGENT_PROCESS_USER when the daemon is root)
+  const outDir = mkdtempSync(path.join(os.tmpdir(), "silvana-agent-"))
+  chmodSync(outDir, 0o755)
+  const out = path.join(outDir, "recorder.cjs")
   await build({
     entryPoints: [path.resolve("test/e2e/agents/recorder.ts")],
     bundle: true,
