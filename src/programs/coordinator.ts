@@ -10,6 +10,7 @@ import { Duration, Effect, Fiber, Layer, Option, Ref } from "effect"
 import { normalizeAppInstance } from "../domain/ids.js"
 import { AgentApi } from "../layers/AgentApi.js"
 import { AgentRuntime } from "../layers/AgentRuntime.js"
+import { AgentSlots } from "../layers/AgentSlots.js"
 import { agentRuntimeLayer } from "../layers/runtime/index.js"
 import { ChainEvents } from "../layers/ChainEvents.js"
 import { ChainState } from "../layers/ChainState.js"
@@ -40,7 +41,7 @@ export const ChainLive = Layer.mergeAll(ChainEvents.layer(), ChainState.layer, R
 /** Every service of the daemon, given Config; the agent runtime can be replaced (tests, embedding). */
 export const coordinatorLayer = <E, R>(runtime: Layer.Layer<AgentRuntime, E, R>, chainClock?: () => number) =>
   AgentApi.layer.pipe(
-    Layer.provideMerge(Layer.mergeAll(Sessions.layer, reportsFromSettlement, runtime, StatusFeed.layer, AppApi.layerLive)),
+    Layer.provideMerge(Layer.mergeAll(Sessions.layer, reportsFromSettlement, runtime, StatusFeed.layer, AppApi.layerLive, AgentSlots.layer)),
     Layer.provideMerge(JobStore.layerWithClock(chainClock)),
     Layer.provideMerge(ChainLive)
   )

@@ -29,7 +29,6 @@ const stillTooLong: Readonly<Record<string, number>> = {
   "src/localnet/engine/txdataFast.ts:fastTxFromBcs": 132,
   "src/localnet/index.ts:startLocalnet": 135,
   "src/localnet/server/ledger.ts:ledgerHandlers": 218,
-  "src/programs/dispatch.ts:makeDispatcher": 225,
   "src/web/client/views/jobs.ts:makeJobsView": 121
 }
 
