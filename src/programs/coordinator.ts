@@ -157,9 +157,10 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
           )
       })
     )
-    // After the event stream has fixed its starting point: what a previous run left (pending jobs,
-    // orphaned agents, jobs started but no longer held); the periodic pass catches any overlap.
-    yield* Effect.sleep(Duration.millis(500))
+    // Once the event stream has fixed its starting point (or discover ended, which the join below
+    // reports): what a previous run left (pending jobs, orphaned agents, jobs started but no longer
+    // held); the periodic pass catches any overlap.
+    yield* Effect.raceFirst((yield* ChainEvents).following, Effect.ignore(Fiber.await(discoverFiber)))
     yield* reconcileOnce({ coordinatorId, orphanAfterMs, reclaim: true }).pipe(
       Effect.catchAllCause((cause) => Effect.logError("start-up reconciliation failed; continuing", cause))
     )
@@ -202,7 +203,13 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
       }
       yield* Effect.logInfo("coordinator stopped")
     })
-    return yield* Effect.never.pipe(Effect.onInterrupt(() => shutdown))
+    // Runs until interrupted; an event follower that dies ends the daemon (after the same orderly
+    // stop) instead of leaving it blind to the chain.
+    return yield* Fiber.join(discoverFiber).pipe(
+      Effect.zipRight(Effect.never),
+      Effect.tapErrorCause((cause) => Effect.logError("discover stopped; stopping the coordinator", cause)),
+      Effect.onExit(() => shutdown)
+    )
   }).pipe(Effect.annotateLogs("service", "coordinator"))
 
 /** The daemon: services from Config, programs over them. */
