@@ -74,6 +74,34 @@ export class ChainEvents extends Context.Tag("silvana/ChainEvents")<ChainEvents,
 const toCursor = (at: ChainItem | ChainCursor): ChainCursor =>
   "_tag" in at ? { ...at.position, token: at.token } : at
 
+/**
+ * The consumer's committed position: moved by `commit`, written to the Journal every
+ * `commitIntervalMs` and when the scope closes (a lost write only means a longer replay).
+ */
+const makeCommittedCursor = (journal: Context.Tag.Service<Journal>, commitIntervalMs: number) =>
+  Effect.gen(function* () {
+    let committed: Option.Option<ChainCursor> = yield* journal.getCursor.pipe(Effect.orDie)
+    let written = committed
+    const flush = Effect.suspend(() => {
+      const c = committed
+      if (Option.isNone(c) || c === written) return Effect.void
+      return journal.setCursor(c.value).pipe(
+        Effect.tap(() => Effect.sync(() => (written = c))),
+        Effect.catchAll((e) => Effect.logError(`cannot store the event cursor: ${e.message}`))
+      )
+    })
+    yield* Effect.addFinalizer(() => flush)
+    yield* flush.pipe(Effect.delay(Duration.millis(commitIntervalMs)), Effect.forever, Effect.forkScoped)
+    const commit = (at: ChainItem | ChainCursor) =>
+      Effect.sync(() => {
+        const c = toCursor(at)
+        // A rewound node moves the cursor back to its tip; everything else only moves it forward.
+        const back = "_tag" in at && at._tag === "Rewound"
+        if (back || Option.isNone(committed) || comparePositions(c, committed.value) > 0) committed = Option.some(c)
+      })
+    return { committed: () => committed, commit, flush }
+  })
+
 export const makeChainEvents = (options: ChainEventsOptions) =>
   Effect.gen(function* () {
     const sui = yield* SuiClient
@@ -93,31 +121,12 @@ export const makeChainEvents = (options: ChainEventsOptions) =>
       rewinds: 0,
       decodeErrors: 0
     }
-    let committed: Option.Option<ChainCursor> = yield* journal.getCursor.pipe(Effect.orDie)
+    const cursor = yield* makeCommittedCursor(journal, commitIntervalMs)
     const following = yield* Deferred.make<void>()
-    let written = committed
-
-    const flush = Effect.suspend(() => {
-      const c = committed
-      if (Option.isNone(c) || c === written) return Effect.void
-      return journal.setCursor(c.value).pipe(
-        Effect.tap(() => Effect.sync(() => (written = c))),
-        Effect.catchAll((e) => Effect.logError(`cannot store the event cursor: ${e.message}`))
-      )
-    })
-    yield* Effect.addFinalizer(() => flush)
-    yield* flush.pipe(Effect.delay(Duration.millis(commitIntervalMs)), Effect.forever, Effect.forkScoped)
-
-    const commit = (at: ChainItem | ChainCursor) =>
-      Effect.sync(() => {
-        const c = toCursor(at)
-        // A rewound node moves the cursor back to its tip; everything else only moves it forward.
-        const back = "_tag" in at && at._tag === "Rewound"
-        if (back || Option.isNone(committed) || comparePositions(c, committed.value) > 0) committed = Option.some(c)
-      })
 
     /** The follower state for a new run of the stream: from the last commit, else from the tip. */
     const initialState = Effect.gen(function* () {
+      const committed = cursor.committed()
       if (Option.isSome(committed)) {
         const c = committed.value
         const boundary = comparePositions(c, endOf(c.checkpoint)) === 0
@@ -193,8 +202,8 @@ export const makeChainEvents = (options: ChainEventsOptions) =>
     const service: ChainEventsService = {
       stream,
       following: Deferred.await(following),
-      commit,
-      flush,
+      commit: cursor.commit,
+      flush: cursor.flush,
       stats: Effect.sync(() => ({ ...stats }))
     }
     return service
