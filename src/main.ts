@@ -21,6 +21,7 @@ import * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { agentsCommand, configCommand, jobsCommand, statusCommand } from "./cli/commands.js"
+import { secretsCommand } from "./cli/secrets.js"
 import { startCommand } from "./cli/start.js"
 import { formatConfigError } from "./layers/config/fields.js"
 import { localnetCommand } from "./localnet/cli.js"
@@ -63,7 +64,7 @@ const report = (cause: Cause.Cause<unknown>) =>
 
 const root = Command.make("silvana-coordinator").pipe(
   Command.withDescription("Silvana coordinator: runs the agents of Silvana apps' jobs on Sui"),
-  Command.withSubcommands([startCommand, configCommand, localnetCommand, statusCommand, jobsCommand, agentsCommand])
+  Command.withSubcommands([startCommand, configCommand, localnetCommand, statusCommand, jobsCommand, agentsCommand, secretsCommand])
 )
 
 const cli = Command.run(root, { name: "silvana-coordinator", version: "0.1.0" })

@@ -23,6 +23,7 @@ import { Registry } from "../layers/Registry.js"
 import { AppApi } from "../layers/AppApi.js"
 import { reportsFromSettlement } from "../layers/Reports.js"
 import { Sessions } from "../layers/Sessions.js"
+import { Secrets } from "../layers/Secrets.js"
 import { Settlement } from "../layers/Settlement.js"
 import { StatusFeed } from "../layers/StatusFeed.js"
 import { SuiClient } from "../layers/SuiClient.js"
@@ -41,7 +42,7 @@ export const ChainLive = Layer.mergeAll(ChainEvents.layer(), ChainState.layer, R
 /** Every service of the daemon, given Config; the agent runtime can be replaced (tests, embedding). */
 export const coordinatorLayer = <E, R>(runtime: Layer.Layer<AgentRuntime, E, R>, chainClock?: () => number) =>
   AgentApi.layer.pipe(
-    Layer.provideMerge(Layer.mergeAll(Sessions.layer, reportsFromSettlement, runtime, StatusFeed.layer, AppApi.layerLive, AgentSlots.layer)),
+    Layer.provideMerge(Layer.mergeAll(Sessions.layer, reportsFromSettlement, runtime, StatusFeed.layer, AppApi.layerLive, AgentSlots.layer, Secrets.layer)),
     Layer.provideMerge(JobStore.layerWithClock(chainClock)),
     Layer.provideMerge(ChainLive)
   )
