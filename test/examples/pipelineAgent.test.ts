@@ -67,7 +67,7 @@ describe("pipeline agent proofs", () => {
 
   it("the prove step replays actions on the chain's states and refuses a wrong optimistic state", () => {
     const seq = (sequence: bigint, add: bigint, sum: bigint, state?: bigint) => ({
-      sequence, optimisticState: u64le(sum), transitionData: u64le(add), ...(state === undefined ? {} : { state: u64le(state) })
+      sequence, optimisticState: Buffer.from(u64le(sum)), transitionData: Buffer.from(u64le(add)), ...(state === undefined ? {} : { state: Buffer.from(u64le(state)) })
     })
     const ok = proveSequences([3n], [seq(2n, 4n, 4n, 4n), seq(3n, 6n, 10n)])
     expect(ok.ok && ok.after).toEqual([10n])
