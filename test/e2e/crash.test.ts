@@ -82,7 +82,11 @@ describe("crash safety", () => {
     // every job was completed (deleted) exactly once: none is left Failed or Pending, and the chain
     // refuses a second completion of a deleted job, so each was completed once
     expect(await chainJobs(seqs)).toEqual([])
+    // and by the agents: a coordinator killed after making a completion durable but before its
+    // answer reached the agent settles it after the restart, while the agent, without an answer,
+    // wrote no line; at most one such job per agent alive at a kill (2 agents, 10 kills)
     const completed = new Set(readRecords(recordFile).filter((r) => r.outcome === "completed").map((r) => r.seq))
-    for (const seq of seqs) expect(completed.has(seq)).toBe(true)
+    const unrecorded = seqs.filter((seq) => !completed.has(seq))
+    expect(unrecorded.length).toBeLessThanOrEqual(2 * 10)
   }, 1_800_000)
 })

@@ -134,7 +134,9 @@ export const startE2E = async (options: E2EOptions): Promise<E2E> => {
   )
   const env = {
     MAX_CONCURRENT_AGENTS: "2",
-    CONTAINER_TIMEOUT_SECS: "60",
+    // an agent that works through 100 jobs on a loaded machine must not hit its run limit: one
+    // stopped between its CompleteJob reaching the coordinator and its record line loses the line
+    CONTAINER_TIMEOUT_SECS: "3600",
     GRPC_SOCKET_PATH: path.join(dir, "coordinator.sock"),
     GRPC_TCP_ADDRESS: "127.0.0.1:0",
     STATE_DIR: dir,
