@@ -20,7 +20,7 @@ import { coordinatorLayer, coordinatorProgram, type CoordinatorOptions } from ".
 import { configForLocalnet } from "../../src/programs/demo.js"
 
 /** `unstartable`: the method's image has no command in the process runtime, so no agent starts. */
-export type AgentMode = "ok" | "fail-odd" | "always-fail" | "hang" | "crash" | "slow" | "unstartable"
+export type AgentMode = "ok" | "fail-odd" | "always-fail" | "hang" | "crash" | "slow" | "gated" | "unstartable"
 
 export interface TripleSpec {
   readonly developer: string
