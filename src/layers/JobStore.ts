@@ -12,6 +12,7 @@ import { type AppInstanceId, type JobId, type SessionId, tripleKey } from "../do
 import type { JobData, JobReport, JobState, StoredJob } from "../domain/job.js"
 import { makeJobIdGenerator } from "../domain/jobId.js"
 import { shortSecret } from "../domain/redact.js"
+import type { JobCounts } from "../domain/statusView.js"
 import { Config } from "./Config.js"
 
 export interface TripleRef {
@@ -46,16 +47,7 @@ export interface JobTransition {
 
 export type JobObserver = (t: JobTransition) => void
 
-export interface JobCounts {
-  readonly pending: number
-  readonly starting: number
-  readonly started: number
-  readonly held: number
-  readonly completed: number
-  readonly failed: number
-  readonly terminated: number
-  readonly total: number
-}
+export type { JobCounts }
 
 interface Entry {
   data: JobData
