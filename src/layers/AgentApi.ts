@@ -25,6 +25,7 @@ import * as A from "./AgentApi/appHandlers.js"
 import * as B from "./AgentApi/blockHandlers.js"
 import { API_ERROR_TAGS, type ApiError, internalError, NotImplemented, Overloaded, ShuttingDown, toServerError } from "./AgentApi/errors.js"
 import * as H from "./AgentApi/handlers.js"
+import * as I from "./AgentApi/instanceHandlers.js"
 import * as P from "./AgentApi/proofHandlers.js"
 import * as S from "./AgentApi/stateHandlers.js"
 import {
@@ -90,7 +91,8 @@ const APP_RPCS = new Set([
   "submitProof", "getProof", "getBlockProof", "rejectProof", "readDataAvailability",
   "getSequenceStates", "submitState", "getSettlementProof", "submitSettlementProof",
   "tryCreateBlock", "getBlock", "updateBlockStateDataAvailability", "updateBlockProofDataAvailability",
-  "updateBlockSettlementTxHash", "updateBlockSettlementTxIncludedInBlock", "getBlockSettlement", "updateBlockSettlement"
+  "updateBlockSettlementTxHash", "updateBlockSettlementTxIncludedInBlock", "getBlockSettlement", "updateBlockSettlement",
+  "getAppInstance", "retrieveSecret", "proofEvent"
 ])
 
 const descriptorSet = (): Uint8Array => {
@@ -257,7 +259,10 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
             updateBlockSettlementTxHash: (req, ctx) => guarded(req.sessionId, ctx, B.updateBlockSettlementTxHash(req)),
             updateBlockSettlementTxIncludedInBlock: (req, ctx) => guarded(req.sessionId, ctx, B.updateBlockSettlementTxIncludedInBlock(req)),
             getBlockSettlement: (req, ctx) => guarded(req.sessionId, ctx, B.getBlockSettlement(req)),
-            updateBlockSettlement: (req, ctx) => guarded(req.sessionId, ctx, B.updateBlockSettlement(req))
+            updateBlockSettlement: (req, ctx) => guarded(req.sessionId, ctx, B.updateBlockSettlement(req)),
+            getAppInstance: (req, ctx) => guarded(req.sessionId, ctx, I.getAppInstance(req)),
+            retrieveSecret: (req, ctx) => guarded(req.sessionId, ctx, I.retrieveSecret(req)),
+            proofEvent: (req, ctx) => guarded(req.sessionId, ctx, I.proofEvent(req))
           }
         }
         const withApp = Option.isSome(Context.getOption(runtime.context, AppApi))

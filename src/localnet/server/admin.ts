@@ -25,6 +25,9 @@ export interface LocalnetFaults {
   failNextExecutions(count: number, kind: ExecutionFaultKind): void
   /** Delay added to every call. */
   setLatencyMs(ms: number): void
+  /** ExecuteTransaction calls wait (unexecuted) until `releaseExecutions`; every other call answers. */
+  holdExecutions(): void
+  releaseExecutions(): void
   setFilteredEventsUnimplemented(on: boolean): void
 }
 
@@ -47,6 +50,8 @@ const handlers: Record<string, (faults: LocalnetFaults, q: URLSearchParams) => v
     f.failNextExecutions(Number(need(q, "count")), known)
   },
   "/faults/latency": (f, q) => f.setLatencyMs(Number(need(q, "ms"))),
+  "/faults/hold-executions": (f) => f.holdExecutions(),
+  "/faults/release-executions": (f) => f.releaseExecutions(),
   "/faults/filtered-events-unimplemented": (f, q) => f.setFilteredEventsUnimplemented((q.get("on") ?? "true") !== "false")
 }
 
