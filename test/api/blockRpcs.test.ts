@@ -5,12 +5,16 @@
  * SuiGrpcClient and decoded with src/chain's layouts. The tests run in order on one instance:
  * sequences, then blocks, then their settlement.
  */
+import * as net from "node:net"
+import { createClient as connectClient } from "@connectrpc/connect"
+import { createGrpcTransport } from "@connectrpc/connect-node"
 import { bcs } from "@mysten/sui/bcs"
 import { deriveDynamicFieldID } from "@mysten/sui/utils"
 import { ClientError, Status } from "nice-grpc"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { decodeBlock, decodeBlockSettlement, decodeSequenceState } from "../../src/chain/blockTypes.js"
 import { addSettlementChain, increaseSequence } from "../../src/localnet/appSeeding.js"
+import { CoordinatorService } from "../gen/silvana/coordinator/v1/coordinator_pb.js"
 import { type AppApiFixture, startAppApi } from "./appFixture.js"
 
 const statusOf = (p: Promise<unknown>) => p.then(() => "OK", (e: unknown) => (e instanceof ClientError ? Status[e.code] : String(e)))
@@ -181,5 +185,20 @@ describe("sequence state, block and settlement RPCs on a localnet", () => {
     const late = await f.client.tryCreateBlock(mine)
     expect(late.success).toBe(false)
     expect(late.message).toMatch(/already/)
+  })
+
+  it("works unchanged from a @connectrpc/connect-node client over the socket", async () => {
+    const c = connectClient(CoordinatorService, createGrpcTransport({
+      baseUrl: "http://localhost",
+      nodeOptions: { createConnection: () => net.createConnection(f.api.socketPath) }
+    }))
+    const { sessionId, jobId } = await f.holdJob()
+    const states = await c.getSequenceStates({ sessionId, jobId, sequence: 3n })
+    expect(states.states.map((s) => s.sequence)).toEqual([1n, 2n, 3n]) // from sequence 1, the last with data availability
+    const genesis = await c.getBlock({ sessionId, jobId, blockNumber: 0n })
+    expect(genesis.block).toMatchObject({ blockNumber: 0n, endSequence: 0n })
+    expect((await c.tryCreateBlock({ sessionId, jobId })).blockNumber).toBeUndefined()
+    expect((await c.getBlockSettlement({ sessionId, jobId, blockNumber: 2n, chain: "l2" })).blockSettlement?.settlementTxIncludedInBlock).toBe(true)
+    expect((await c.getSettlementProof({ sessionId, jobId, blockNumber: 2n, settlementChain: "l2" })).proof).toBe("settlement proof 2")
   })
 })
