@@ -29,6 +29,7 @@ import { StatusFeed } from "../layers/StatusFeed.js"
 import { SuiClient } from "../layers/SuiClient.js"
 import { discover } from "./discover.js"
 import { defaultDispatchOptions, type DispatchOptions, makeDispatcher } from "./dispatch.js"
+import { makeChainTruth } from "./chainTruth.js"
 import { reconcile, reconcileOnce } from "./reconcile.js"
 import { defaultStartBackoff } from "./startBackoff.js"
 import { startTroubleCheck } from "./startFailures.js"
@@ -78,18 +79,22 @@ export const failUnheld = (reason: string) =>
     return failed
   }).pipe(Effect.catchAll((e) => Effect.as(Effect.logWarning("cannot read started jobs", { error: e.message }), 0)))
 
-/** `chain_truth`: unhealthy while the journal and the chain disagree and the resync is not done. */
-const divergenceCheck = (divergence: Ref.Ref<Option.Option<{ readonly from: bigint; readonly to: bigint }>>): Check =>
-  Effect.map(Ref.get(divergence), (d) =>
+/**
+ * `chain_truth`: unhealthy while the journal and the chain disagree — the node rewound behind our
+ * cursor and the resync is not done, or the last comparison found jobs still being repaired.
+ */
+const divergenceCheck = (divergence: Ref.Ref<Option.Option<{ readonly from: bigint; readonly to: bigint }>>, jobs: Check): Check =>
+  Effect.flatMap(Ref.get(divergence), (d) =>
     Option.match(d, {
-      onNone: () => ({ healthy: true, details: { divergent: false } }),
-      onSome: ({ from, to }) => ({
-        healthy: false,
-        details: {
-          divergent: true,
-          error: `the node's tip is behind our event cursor (checkpoints ${from}..${to} gone); resyncing from chain state`
-        }
-      })
+      onNone: () => jobs,
+      onSome: ({ from, to }) =>
+        Effect.succeed({
+          healthy: false,
+          details: {
+            divergent: true,
+            error: `the node's tip is behind our event cursor (checkpoints ${from}..${to} gone); resyncing from chain state`
+          }
+        })
     })
   )
 
@@ -139,19 +144,27 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
     )
     // A node found behind our cursor: /health reports the divergence until the resync is done.
     const divergence = yield* Ref.make(Option.none<{ readonly from: bigint; readonly to: bigint }>())
+    // The journal compared with the chain: on a timer, after reconnects, replay gaps and rewinds.
+    const truth = yield* makeChainTruth({
+      windowMs: config.chainTruthWindowSecs * 1000,
+      every: Duration.seconds(config.chainTruthEverySecs)
+    })
     const health = yield* Effect.serviceOption(Health)
     if (Option.isSome(health)) {
       yield* health.value.registerScoped("agents", startTroubleCheck(dispatcher.startTrouble))
-      yield* health.value.registerScoped("chain_truth", divergenceCheck(divergence))
+      yield* health.value.registerScoped("chain_truth", divergenceCheck(divergence, truth.check))
     }
     const discoverFiber = yield* Effect.forkScoped(
       discover({
         coordinatorId,
-        onReplayGap: () => reconcileOnce({ coordinatorId, orphanAfterMs }).pipe(Effect.ignoreLogged, Effect.provide(context)),
+        onReplayGap: () =>
+          reconcileOnce({ coordinatorId, orphanAfterMs }).pipe(Effect.ignoreLogged, Effect.zipRight(truth.trigger(true)), Effect.provide(context)),
         onRewound: (from, to) =>
           Ref.set(divergence, Option.some({ from, to })).pipe(
             Effect.zipRight(reconcileOnce({ coordinatorId, orphanAfterMs, reclaim: true })),
             Effect.tap((report) => Effect.logWarning("resynced with the chain after it rewound", { ...report })),
+            // Settled jobs the rewind undid (completions gone, starts gone) are repaired before /health clears.
+            Effect.zipRight(truth.audit(true)),
             Effect.zipRight(Ref.set(divergence, Option.none())),
             Effect.ignoreLogged,
             Effect.provide(context)
@@ -169,12 +182,13 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
     const reconcileFiber = yield* Effect.forkScoped(
       Effect.delay(reconcile({ coordinatorId, orphanAfterMs }, options.reconcileEvery ?? Duration.seconds(30)), options.reconcileEvery ?? Duration.seconds(30))
     )
+    const truthFiber = yield* Effect.forkScoped(truth.run)
     const extras = yield* Effect.forEach(options.extras ?? [], (e) => Effect.forkScoped(Effect.ignoreLogged(e)))
     yield* Effect.logInfo("coordinator running")
 
     const shutdown = Effect.gen(function* () {
       yield* Effect.logInfo("shutting down: no new jobs are started")
-      const named = [["discover", discoverFiber], ["dispatch", dispatchFiber], ["reconcile", reconcileFiber], ...extras.map((f, i) => [`extra ${i}`, f] as const)] as const
+      const named = [["discover", discoverFiber], ["dispatch", dispatchFiber], ["reconcile", reconcileFiber], ["chain truth", truthFiber], ...extras.map((f, i) => [`extra ${i}`, f] as const)] as const
       yield* Effect.forEach(
         named,
         ([name, fiber]) =>
