@@ -17,6 +17,8 @@ export interface AppApiService {
   /** Descriptor of the latest proof accepted here for (app instance, block, sorted sequences). */
   readonly acceptedProof: (appInstance: string, block: bigint, sequences: ReadonlyArray<bigint>) => string | undefined
   readonly rememberProof: (appInstance: string, block: bigint, sequences: ReadonlyArray<bigint>, descriptor: string) => void
+  /** Whether a proof accepted here has this descriptor (kept by garbage collection). */
+  readonly isAccepted: (descriptor: string) => boolean
 }
 
 const proofKey = (app: string, block: bigint, seqs: ReadonlyArray<bigint>) => `${app}|${block}|${seqs.join(",")}`
@@ -26,6 +28,7 @@ export const makeAppApi = Effect.gen(function* () {
   const chain = yield* AppChain
   const da = yield* DataAvailability
   const proofs = new Map<string, string>()
+  const accepted = new Set<string>()
   return AppApi.of({
     settlement,
     chain,
@@ -33,7 +36,9 @@ export const makeAppApi = Effect.gen(function* () {
     acceptedProof: (app, block, seqs) => proofs.get(proofKey(app, block, seqs)),
     rememberProof: (app, block, seqs, d) => {
       proofs.set(proofKey(app, block, seqs), d)
-    }
+      accepted.add(d)
+    },
+    isAccepted: (d) => accepted.has(d)
   })
 })
 
