@@ -93,6 +93,8 @@ export const createPipelineInstance = async (manifest: ManifestLike, o: { readon
 /** One transaction of `demo_add::add(value)` calls on `appInstanceId`, one per value. */
 export const demoAdd = (manifest: ManifestLike, appInstanceId: string, values: ReadonlyArray<bigint>) =>
   run(manifest, (tx) => {
+    // the dry run's estimate can fall short when a concurrent action grew the instance meanwhile
+    tx.setGasBudget(2_000_000_000)
     for (const v of values) {
       tx.moveCall({ target: `${manifest.packageId}::demo_add::add`, arguments: [tx.object(appInstanceId), tx.pure.u64(v), tx.object.clock()] })
     }

@@ -14,7 +14,7 @@ import { AppApi } from "../layers/AppApi.js"
 import { pipelineLoop } from "./pipelineLoop.js"
 
 const planned = Metric.counter("silvana_pipeline_merges_planned_total", { description: "Merges the planner proposed", incremental: true })
-const createdMerges = Metric.counter("silvana_pipeline_merge_jobs_created_total", { description: "create_merge_job calls that executed", incremental: true })
+export const mergeJobsCreated = Metric.counter("silvana_pipeline_merge_jobs_created_total", { description: "create_merge_job calls that executed", incremental: true })
 const refused = Metric.counter("silvana_pipeline_merge_jobs_refused_total", { description: "create_merge_job calls the chain refused (proofs no longer free)", incremental: true })
 
 /** Blocks ahead of the last proved one the program looks at (the deployed one's look-ahead). */
@@ -62,7 +62,7 @@ export const mergesProgram = (o: MergesOptions) =>
             Effect.flatten(app.settlement.coordinatorCall(id, mergeCall(m))).pipe(
               Effect.flatMap((r) =>
                 // create_merge_job answers None (the op is `rejected`) when the halves are no longer free
-                r.result === "done" ? Metric.increment(createdMerges) : Metric.increment(refused)
+                r.result === "done" ? Metric.increment(mergeJobsCreated) : Metric.increment(refused)
               )
             ),
           { concurrency: "unbounded", discard: true }
