@@ -38,6 +38,11 @@ export interface LocalnetOptions {
   adminPort?: number
   /** How often the state file is rewritten while the chain changes (default 2000 ms). */
   saveEveryMs?: number
+  /**
+   * Keep only about this many recent checkpoints (older ones and their transactions are pruned as
+   * new ones are sealed, as a full node's pruner does); default: keep all.
+   */
+  retainCheckpoints?: number
 }
 
 /** Everything a client in another process needs; exactly these keys. */
@@ -93,9 +98,14 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
     hold: undefined,
     filteredEventsUnimplemented: options.filteredEventsUnimplemented ?? false
   }
-  const producer = new CheckpointProducer(chain, options.checkpointMs ?? 250, (e) => {
-    console.error("localnet: sealing a checkpoint failed:", e)
-  })
+  const producer = new CheckpointProducer(
+    chain,
+    options.checkpointMs ?? 250,
+    (e) => {
+      console.error("localnet: sealing a checkpoint failed:", e)
+    },
+    options.retainCheckpoints
+  )
   let grpcServer: RunningGrpcServer | undefined
   let admin: AdminServer | undefined
   try {
@@ -168,21 +178,20 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
 
   // Persist while the chain moves: a save is due when a new checkpoint exists since the last one.
   let savedHeight = -1n
-  let saving = false
+  let saving: Promise<void> | undefined
   const saveTimer =
     durable !== undefined
       ? setInterval(() => {
           const height = chain.latestCheckpoint().sequenceNumber ?? 0n
-          if (saving || height === savedHeight) return
-          saving = true
-          durable
+          if (saving !== undefined || height === savedHeight) return
+          saving = durable
             .save()
             .then(() => {
               savedHeight = height
             })
             .catch((e: unknown) => console.error("localnet: saving state failed:", e))
             .finally(() => {
-              saving = false
+              saving = undefined
             })
         }, options.saveEveryMs ?? 2000)
       : undefined
@@ -215,6 +224,8 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
         faults.releaseExecutions()
         if (saveTimer !== undefined) clearInterval(saveTimer)
         await Promise.all([server.shutdown(), adminServer.close()])
+        // a periodic save still writing would race the final one for the same temporary file
+        await saving
         durable?.closeSync()
       })()
       return closing
