@@ -14,9 +14,10 @@
  */
 import { agentsCommand, configCommand, jobsCommand, statusCommand } from "./cli/commands.js"
 import { rootCommand, runCli } from "./cli/run.js"
+import { secretsCommand } from "./cli/secrets.js"
 import { startCommand } from "./cli/start.js"
 import { localnetCommand } from "./localnet/cli.js"
 import { ignoreRepeatedStopSignals } from "./signals.js"
 
 ignoreRepeatedStopSignals()
-runCli(rootCommand([startCommand, configCommand, localnetCommand, statusCommand, jobsCommand, agentsCommand]))
+runCli(rootCommand([startCommand, configCommand, localnetCommand, statusCommand, jobsCommand, agentsCommand, secretsCommand]))

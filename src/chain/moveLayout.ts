@@ -33,22 +33,33 @@ export const vecMap = (k: MoveLayout, v: MoveLayout): MoveLayout =>
 /** `0x2::object_table::ObjectTable<K, V>` (and `Table`) */
 export const objectTable: MoveLayout = struct("ObjectTable", [["id", "uid"], ["size", "u64"]])
 
+/** The BCS schema of a Move primitive (`u8` … `u128`, `bool`, `address`), or undefined. */
+export const primitiveBcs = (name: string): BcsType<any, any> | undefined => {
+  switch (name) {
+    case "u8": return bcs.u8()
+    case "u16": return bcs.u16()
+    case "u32": return bcs.u32()
+    case "u64": return bcs.u64()
+    case "u128": return bcs.u128()
+    case "bool": return bcs.bool()
+    case "address": return bcs.Address
+  }
+  return undefined
+}
+
 const schemaCache = new WeakMap<object, BcsType<any, any>>()
 
 /** The `@mysten/bcs` schema for a layout (cached for object layouts). */
 export const bcsSchema = (layout: MoveLayout): BcsType<any, any> => {
   if (typeof layout === "string") {
     switch (layout) {
-      case "u8": return bcs.u8()
-      case "u16": return bcs.u16()
-      case "u32": return bcs.u32()
-      case "u64": return bcs.u64()
-      case "u128": return bcs.u128()
-      case "bool": return bcs.bool()
-      case "address": case "uid": case "id": return bcs.Address
+      case "uid": case "id": return bcs.Address
       case "string": return bcs.string()
       case "bytes": return bcs.byteVector()
     }
+    const primitive = primitiveBcs(layout)
+    if (primitive) return primitive
+    throw new Error(`no BCS schema for the layout ${layout}`)
   }
   const cached = schemaCache.get(layout)
   if (cached) return cached

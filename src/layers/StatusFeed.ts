@@ -15,41 +15,12 @@ import { type SettledTx, Settlement } from "./Settlement.js"
 import { scrub, shortId } from "./status/redact.js"
 import { type Percentiles, Recent, Reservoir, Throughput, type ThroughputView } from "./status/series.js"
 import { type JobRecord, type SearchQuery, Timelines } from "./status/timelines.js"
+import type { AgentView, LogLine, WaitingView } from "../domain/statusView.js"
 
-export interface LogLine {
-  readonly at: number
-  readonly level: string
-  readonly message: string
-}
-
-/** An agent session as the page shows it. */
-export interface AgentView {
-  readonly session: string
-  readonly developer: string
-  readonly agent: string
-  readonly agentMethod: string
-  readonly runtime: AgentRuntimeKind | null
-  /** Container or process name (carries the short session id only). */
-  readonly name: string | null
-  readonly startedAt: number
-  readonly endedAt: number | null
-  readonly exit: { readonly reason: string; readonly exitCode: number | null; readonly message: string } | null
-  readonly jobsTaken: number
-  /** The newest AgentMessage lines, oldest first. */
-  readonly messages: ReadonlyArray<LogLine>
-  /** The newest lines of the agent's own output (stdout and stderr), oldest first. */
-  readonly output: ReadonlyArray<string>
-}
+export type { AgentView, LogLine, WaitingView }
 
 export interface TxView extends SettledTx {
   readonly at: number
-}
-
-export interface WaitingView {
-  readonly developer: string
-  readonly agent: string
-  readonly agentMethod: string
-  readonly reason: string
 }
 
 export type FeedEvent =

@@ -12,6 +12,7 @@ import { type DurableState, makeDurable } from "./server/durable.js"
 import { loadState } from "./server/persist.js"
 import { CheckpointProducer } from "./server/producer.js"
 import { type RunningGrpcServer, startGrpcServer } from "./server/server.js"
+import { RewindHistory } from "./server/rewind.js"
 import { RpcStatusError, Status } from "./server/status.js"
 
 export interface LocalnetOptions {
@@ -43,6 +44,11 @@ export interface LocalnetOptions {
    * new ones are sealed, as a full node's pruner does); default: keep all.
    */
   retainCheckpoints?: number
+  /**
+   * Checkpoints the `rollback` fault can always go back (default 0: no history kept, the fault is
+   * refused). History of up to twice this many checkpoints is held in memory.
+   */
+  rewindDepth?: number
 }
 
 /** Everything a client in another process needs; exactly these keys. */
@@ -122,6 +128,7 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
     throw new LocalnetError({ message: `cannot start the localnet gRPC server on ${host}:${options.port ?? 9000}: ${String(e)}`, cause: e })
   }
   const ctx = grpcServer.context
+  const history = options.rewindDepth !== undefined && options.rewindDepth > 0 ? new RewindHistory(chain, options.rewindDepth) : undefined
 
   const faults: LocalnetFaults = {
     dropSubscriptions: () => {
@@ -146,6 +153,15 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
       switches.hold?.release()
       switches.hold = undefined
     },
+    dropExecuted: (count, fn) => chain.dropNextExecuted(count, fn),
+    rollback: (count) => {
+      if (history === undefined) throw new Error("rollback needs a localnet started with a rewind depth (--rewind-depth N)")
+      const tip = history.rollback(count)
+      durable?.rebaseSync()
+      // As a node restored from a backup: every live stream ends, clients reconnect to the older tip.
+      ctx.fanout.dropAll(new RpcStatusError(Status.UNAVAILABLE, "the node was rolled back (injected fault)"))
+      return tip
+    },
     setFilteredEventsUnimplemented: (on) => {
       switches.filteredEventsUnimplemented = on
       if (on) {
@@ -167,7 +183,9 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
     callsInFlight: ctx.policy.inFlight,
     executionsHeld: switches.hold?.waiting ?? 0,
     failNextExecutions: switches.failNext,
-    filteredEventsUnimplemented: switches.filteredEventsUnimplemented
+    filteredEventsUnimplemented: switches.filteredEventsUnimplemented,
+    dropExecutedPending: chain.dropsPending,
+    rewindDepth: history?.depth ?? 0
   })
   try {
     admin = await startAdminServer(faults, status, host, options.adminPort ?? 0)

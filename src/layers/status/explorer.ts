@@ -2,11 +2,9 @@
  * Transaction links a user can open in a public Sui explorer, per `SUI_CHAIN`. A localnet (or an
  * unknown chain) has none: no public explorer knows its transactions.
  */
-export interface ExplorerLink {
-  readonly name: string
-  /** URL with `{digest}` where the transaction digest goes. */
-  readonly tx: string
-}
+import type { Explorer } from "../../domain/statusView.js"
+
+export type ExplorerLink = Explorer
 
 export const explorerLinks = (chain: string): ReadonlyArray<ExplorerLink> => {
   switch (chain) {

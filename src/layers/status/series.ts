@@ -3,15 +3,9 @@
  * buckets), and a reservoir of recent latency samples for percentiles. Both are plain mutable
  * structures updated synchronously from observers; time is passed in by the caller.
  */
+import type { Percentiles, ThroughputView } from "../../domain/statusView.js"
 
-export interface ThroughputView {
-  readonly bucketMs: number
-  /** Start of the oldest bucket (ms since the epoch); buckets follow each other every `bucketMs`. */
-  readonly from: number
-  readonly started: ReadonlyArray<number>
-  readonly completed: ReadonlyArray<number>
-  readonly failed: ReadonlyArray<number>
-}
+export type { Percentiles, ThroughputView }
 
 export type Counted = "started" | "completed" | "failed"
 
@@ -62,11 +56,6 @@ export class Throughput {
   }
 }
 
-export interface Percentiles {
-  readonly samples: number
-  readonly p50: number | null
-  readonly p99: number | null
-}
 
 /** The last `size` samples (a ring), with nearest-rank percentiles. */
 export class Reservoir {

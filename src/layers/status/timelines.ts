@@ -4,46 +4,15 @@
  * newest `capacity` jobs (older ones are dropped whole). Fed synchronously by observers.
  */
 import type { JobState } from "../../domain/job.js"
+import type { Types } from "effect"
+import type { JobRecordView, Step, StepKind } from "../../domain/statusView.js"
 import { shortId } from "./redact.js"
 
-export type StepKind =
-  | "created"
-  | "start_tx"
-  | "started"
-  | "handed_out"
-  | "completed"
-  | "failed"
-  | "terminated"
-  | "settled"
-  | "pending_again"
-  | "removed"
+export type { Step, StepKind }
 
-/** One step of a job's life. Absent facts are null so the JSON keeps one shape. */
-export interface Step {
-  readonly at: number
-  readonly kind: StepKind
-  readonly digest: string | null
-  /** Short session id. */
-  readonly session: string | null
-  readonly error: string | null
-  readonly attempt: number | null
-  /** For transactions: done, rejected, aborted; for settled steps also the op (complete, fail, …). */
-  readonly result: string | null
-}
-
-export interface JobRecord {
-  /** `0x…` */
-  readonly appInstance: string
-  readonly sequence: string
-  readonly developer: string
-  readonly agent: string
-  readonly agentMethod: string
-  jobId: string | null
+/** The record the timelines keep and update in place. */
+export type JobRecord = Types.Mutable<Omit<JobRecordView, "state" | "steps">> & {
   state: JobState | "settled" | "removed"
-  attempts: number
-  /** The job's `created_at` on chain (ms). */
-  readonly createdAt: number
-  updatedAt: number
   readonly steps: Array<Step>
 }
 

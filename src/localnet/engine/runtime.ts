@@ -6,6 +6,7 @@
 import { bcs, type BcsType } from "@mysten/sui/bcs"
 import { normalizeSuiAddress } from "@mysten/sui/utils"
 import type { GrpcTypes } from "@mysten/sui/grpc"
+import { primitiveBcs } from "../../chain/moveLayout.js"
 import type { MoveLayout } from "./moveValue.js"
 import type { ObjectStore, ObjRecord, OwnerRec, ObjData, TxJournal } from "./store.js"
 
@@ -53,17 +54,7 @@ export const pureSchema = (t: MoveType): BcsType<any, any> | undefined => {
 }
 
 const buildPureSchema = (t: MoveType): BcsType<any, any> | undefined => {
-  if (typeof t === "string") {
-    switch (t) {
-      case "u8": return bcs.u8()
-      case "u16": return bcs.u16()
-      case "u32": return bcs.u32()
-      case "u64": return bcs.u64()
-      case "u128": return bcs.u128()
-      case "bool": return bcs.bool()
-      case "address": return bcs.Address
-    }
-  }
+  if (typeof t === "string") return primitiveBcs(t)
   if ("vector" in t) {
     if (t.vector === "u8") return bcs.byteVector()
     const inner = pureSchema(t.vector)

@@ -8,6 +8,8 @@
  *   POST /faults/fail-next-executions?count=K&kind=unavailable|version-conflict|lock-conflict|object-not-found
  *   POST /faults/latency?ms=N
  *   POST /faults/filtered-events-unimplemented?on=true|false
+ *   POST /faults/drop-executed?count=K[&function=NAME]
+ *   POST /faults/rollback?count=N
  *   GET  /status
  */
 import * as http from "node:http"
@@ -29,6 +31,13 @@ export interface LocalnetFaults {
   holdExecutions(): void
   releaseExecutions(): void
   setFilteredEventsUnimplemented(on: boolean): void
+  /**
+   * The next `count` transactions that execute (those calling Move function `fn`, when given) are
+   * answered with their effects and then lost: neither they nor their changes stay on chain.
+   */
+  dropExecuted(count: number, fn?: string): void
+  /** Forgets the last `count` checkpoints (and every later transaction), as a node restored from a backup; ends live streams. */
+  rollback(count: number): bigint
 }
 
 export interface AdminServer {
@@ -52,7 +61,9 @@ const handlers: Record<string, (faults: LocalnetFaults, q: URLSearchParams) => v
   "/faults/latency": (f, q) => f.setLatencyMs(Number(need(q, "ms"))),
   "/faults/hold-executions": (f) => f.holdExecutions(),
   "/faults/release-executions": (f) => f.releaseExecutions(),
-  "/faults/filtered-events-unimplemented": (f, q) => f.setFilteredEventsUnimplemented((q.get("on") ?? "true") !== "false")
+  "/faults/filtered-events-unimplemented": (f, q) => f.setFilteredEventsUnimplemented((q.get("on") ?? "true") !== "false"),
+  "/faults/drop-executed": (f, q) => f.dropExecuted(Number(need(q, "count")), q.get("function") ?? undefined),
+  "/faults/rollback": (f, q) => void f.rollback(Number(need(q, "count")))
 }
 
 /** The fault names the endpoint (and the CLI) accept. */

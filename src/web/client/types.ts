@@ -1,25 +1,20 @@
-/** The shapes the daemon sends (src/layers/StatusPage.ts, StatusFeed.ts); kept by hand, checked by the browser tests. */
+/**
+ * The shapes the daemon sends. The parts the daemon builds from shared types come from
+ * src/domain/statusView.ts; the snapshot's envelope (src/layers/StatusPage.ts) and the transaction
+ * view are restated here, checked by the browser tests.
+ */
+import type {
+  AgentView,
+  Explorer,
+  JobCounts,
+  JobRecordView,
+  Percentiles,
+  Step,
+  ThroughputView,
+  WaitingView
+} from "../../domain/statusView.js"
 
-export interface LogLine {
-  readonly at: number
-  readonly level: string
-  readonly message: string
-}
-
-export interface AgentView {
-  readonly session: string
-  readonly developer: string
-  readonly agent: string
-  readonly agentMethod: string
-  readonly runtime: string | null
-  readonly name: string | null
-  readonly startedAt: number
-  readonly endedAt: number | null
-  readonly exit: { readonly reason: string; readonly exitCode: number | null; readonly message: string } | null
-  readonly jobsTaken: number
-  readonly messages: ReadonlyArray<LogLine>
-  readonly output: ReadonlyArray<string>
-}
+export type { AgentView, Explorer, JobCounts, Step }
 
 export interface TxView {
   readonly at: number
@@ -32,34 +27,12 @@ export interface TxView {
 }
 
 export interface FeedView {
-  readonly throughput: {
-    readonly bucketMs: number
-    readonly from: number
-    readonly started: ReadonlyArray<number>
-    readonly completed: ReadonlyArray<number>
-    readonly failed: ReadonlyArray<number>
-  }
+  readonly throughput: ThroughputView
   readonly totals: { readonly started: number; readonly completed: number; readonly failed: number }
-  readonly dispatchLatencyMs: { readonly samples: number; readonly p50: number | null; readonly p99: number | null }
+  readonly dispatchLatencyMs: Percentiles
   readonly agents: { readonly live: ReadonlyArray<AgentView>; readonly ended: ReadonlyArray<AgentView> }
-  readonly waiting: ReadonlyArray<{ readonly developer: string; readonly agent: string; readonly agentMethod: string; readonly reason: string }>
+  readonly waiting: ReadonlyArray<WaitingView>
   readonly transactions: ReadonlyArray<TxView>
-}
-
-export interface JobCounts {
-  readonly pending: number
-  readonly starting: number
-  readonly started: number
-  readonly held: number
-  readonly completed: number
-  readonly failed: number
-  readonly terminated: number
-  readonly total: number
-}
-
-export interface Explorer {
-  readonly name: string
-  readonly tx: string
 }
 
 export interface Snapshot {
@@ -93,26 +66,4 @@ export interface Snapshot {
   readonly feed: FeedView | null
 }
 
-export interface Step {
-  readonly at: number
-  readonly kind: string
-  readonly digest: string | null
-  readonly session: string | null
-  readonly error: string | null
-  readonly attempt: number | null
-  readonly result: string | null
-}
-
-export interface JobRecord {
-  readonly appInstance: string
-  readonly sequence: string
-  readonly developer: string
-  readonly agent: string
-  readonly agentMethod: string
-  readonly jobId: string | null
-  readonly state: string
-  readonly attempts: number
-  readonly createdAt: number
-  readonly updatedAt: number
-  readonly steps?: ReadonlyArray<Step>
-}
+export type JobRecord = JobRecordView
