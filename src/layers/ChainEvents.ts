@@ -8,7 +8,7 @@
  * replays from the last processed position. Commits are coalesced and written every
  * `commitIntervalMs` (and when the layer closes): a lost commit only means a longer replay.
  */
-import { Context, Duration, Effect, Layer, Metric, Option, Queue, Schedule, Stream } from "effect"
+import { Context, Deferred, Duration, Effect, Layer, Metric, Option, Queue, Schedule, Stream } from "effect"
 import { chainReconnects } from "../chain/metrics.js"
 import {
   type ChainItem,
@@ -55,6 +55,8 @@ export interface ChainEventsService {
   /** Writes the latest commit to the Journal now. */
   readonly flush: Effect.Effect<void>
   readonly stats: Effect.Effect<Readonly<FollowStats>>
+  /** Resolves once a run of the stream has fixed where it starts (the cursor or the tip). */
+  readonly started: Effect.Effect<void>
 }
 
 /** Decoded coordination events from the chain. */
@@ -85,6 +87,7 @@ export const makeChainEvents = (options: ChainEventsOptions) =>
       decodeErrors: 0
     }
     let committed: Option.Option<ChainCursor> = yield* journal.getCursor.pipe(Effect.orDie)
+    const started = yield* Deferred.make<void>()
     let written = committed
 
     const flush = Effect.suspend(() => {
@@ -127,6 +130,7 @@ export const makeChainEvents = (options: ChainEventsOptions) =>
     const run = (queue: Queue.Queue<ChainItem>) =>
       Effect.gen(function* () {
         const state = yield* initialState
+        yield* Deferred.succeed(started, undefined)
         const caps = { listCheckpoints: true }
         let path: EventPath = mode === "checkpoints" ? "checkpoints" : "filtered"
         let attempt = 0
@@ -175,7 +179,8 @@ export const makeChainEvents = (options: ChainEventsOptions) =>
       stream,
       commit,
       flush,
-      stats: Effect.sync(() => ({ ...stats }))
+      stats: Effect.sync(() => ({ ...stats })),
+      started: Deferred.await(started)
     }
     return service
   })

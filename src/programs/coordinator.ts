@@ -169,9 +169,13 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
           )
       })
     )
-    // After the event stream has fixed its starting point: what a previous run left (pending jobs,
+    // After the event stream has fixed its starting point (so nothing falls between the chain
+    // state read here and the events from there on): what a previous run left (pending jobs,
     // orphaned agents, jobs started but no longer held); the periodic pass catches any overlap.
-    yield* Effect.sleep(Duration.millis(500))
+    yield* (yield* ChainEvents).started.pipe(
+      Effect.timeout(Duration.seconds(5)),
+      Effect.catchAll(() => Effect.logWarning("the event stream has not found its starting point yet; reconciling anyway"))
+    )
     yield* reconcileOnce({ coordinatorId, orphanAfterMs, reclaim: true }).pipe(
       Effect.catchAllCause((cause) => Effect.logError("start-up reconciliation failed; continuing", cause))
     )
