@@ -18,7 +18,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY proto ./proto
 COPY src ./src
-COPY scripts/build-web.ts scripts/build-bundle.ts ./scripts/
+COPY scripts/build-web.ts scripts/build-cli.ts scripts/build-bundle.ts ./scripts/
 RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM ${NODE_IMAGE}

@@ -49,17 +49,25 @@ const main = async () => {
     await round()
     const rates: number[] = []
     const lat: number[] = []
+    // CPU per pair (this process: server, localnet and clients) does not depend on the machine's
+    // load the way a rate does: it is the figure to compare between runs on a busy machine.
+    const cpu0 = process.cpuUsage()
     for (let r = 0; r < ROUNDS; r++) {
+      const c0 = process.cpuUsage()
       const res = await round()
+      const c = process.cpuUsage(c0)
+      if (process.env["BENCH_VERBOSE"] !== undefined) console.error(`round ${r}: ${res.latencies.length} pairs, ${((c.user + c.system) / 1000 / res.latencies.length).toFixed(2)} ms CPU per pair`)
       rates.push(res.perSecond)
       lat.push(...res.latencies)
     }
+    const cpu = process.cpuUsage(cpu0)
     rates.sort((a, b) => a - b)
     lat.sort((a, b) => a - b)
     console.log(`submit_proof_per_s=${rates[Math.floor(rates.length / 2)]!.toFixed(0)}`)
     console.log(`submit_proof_p50_ms=${percentile(lat, 50).toFixed(3)}`)
     console.log(`submit_proof_p99_ms=${percentile(lat, 99).toFixed(3)}`)
     console.log(`submit_proof_concurrency=${CONCURRENCY}`)
+    console.log(`submit_proof_cpu_ms_per_pair=${((cpu.user + cpu.system) / 1000 / lat.length).toFixed(2)}`)
     const t0 = performance.now()
     await f.runtime.runPromise(Effect.flatMap(Settlement, (s) => s.awaitIdle))
     const stats = await f.runtime.runPromise(Effect.flatMap(Settlement, (s) => s.stats))

@@ -24,6 +24,7 @@ import { ServerReflection, ServerReflectionService } from "nice-grpc-server-refl
 import * as A from "./AgentApi/appHandlers.js"
 import { API_ERROR_TAGS, type ApiError, internalError, NotImplemented, Overloaded, ShuttingDown, toServerError } from "./AgentApi/errors.js"
 import * as H from "./AgentApi/handlers.js"
+import * as I from "./AgentApi/instanceHandlers.js"
 import * as P from "./AgentApi/proofHandlers.js"
 import {
   CoordinatorServiceDefinition,
@@ -85,7 +86,8 @@ const CORE_RPCS = new Set(["getJob", "completeJob", "failJob", "terminateJob", "
 /** The job-scoped RPCs; implemented when the AppApi backend is part of the runtime. */
 const APP_RPCS = new Set([
   "setKV", "getKV", "deleteKV", "addMetadata", "getMetadata", "createAppJob",
-  "submitProof", "getProof", "getBlockProof", "rejectProof", "readDataAvailability"
+  "submitProof", "getProof", "getBlockProof", "rejectProof", "readDataAvailability",
+  "getAppInstance", "retrieveSecret", "proofEvent"
 ])
 
 const descriptorSet = (): Uint8Array => {
@@ -241,7 +243,10 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
             getProof: (req, ctx) => guarded(req.sessionId, ctx, P.getProof(req)),
             getBlockProof: (req, ctx) => guarded(req.sessionId, ctx, P.getBlockProof(req)),
             rejectProof: (req, ctx) => guarded(req.sessionId, ctx, P.rejectProof(req)),
-            readDataAvailability: (req, ctx) => guarded(req.sessionId, ctx, P.readDataAvailability(req))
+            readDataAvailability: (req, ctx) => guarded(req.sessionId, ctx, P.readDataAvailability(req)),
+            getAppInstance: (req, ctx) => guarded(req.sessionId, ctx, I.getAppInstance(req)),
+            retrieveSecret: (req, ctx) => guarded(req.sessionId, ctx, I.retrieveSecret(req)),
+            proofEvent: (req, ctx) => guarded(req.sessionId, ctx, I.proofEvent(req))
           }
         }
         const withApp = Option.isSome(Context.getOption(runtime.context, AppApi))

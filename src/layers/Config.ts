@@ -107,6 +107,17 @@ export const settings = {
   grpcMaxMessageBytes: F.withDefault("GRPC_MAX_MESSAGE_BYTES", F.digits(1024, F.MAX_MESSAGE_BYTES_CAP), 16 * 1024 * 1024, "Largest request the agent API accepts, in bytes (at most 64 MiB)"),
   dockerUsername: F.optional("DOCKER_USERNAME", F.text, "Registry user for pulling agent images", "anonymous pulls"),
   dockerPassword: F.optional("DOCKER_PASSWORD", F.secret, "Registry password or token for DOCKER_USERNAME", "none"),
+  secretsKey: F.optional(
+    "SECRETS_KEY",
+    F.secretKey32,
+    "Key (32 bytes: 64 hex digits or base64) of the agents' secrets store, STATE_DIR/secrets.json, managed by `secrets set|list|delete`",
+    "no secrets store: RetrieveSecret answers that none is configured"
+  ),
+  daBackend: F.withDefault("DA_BACKEND", F.oneOf("local", "walrus"), "local" as "local" | "walrus", "Where SubmitProof / SubmitState payloads go: files under STATE_DIR/da, or Walrus"),
+  daMaxBytes: F.withDefault("DA_MAX_BYTES", F.digits(1024, F.MAX_MESSAGE_BYTES_CAP), 32 * 1024 * 1024, "Largest payload the data-availability store accepts, in bytes"),
+  walrusPublisherUrl: F.optional("WALRUS_PUBLISHER_URL", F.httpUrl, "Walrus publisher (HTTP API) blobs are stored through, with DA_BACKEND=walrus", "required with DA_BACKEND=walrus"),
+  walrusAggregatorUrl: F.optional("WALRUS_AGGREGATOR_URL", F.httpUrl, "Walrus aggregator (HTTP API) blobs are read from, with DA_BACKEND=walrus", "required with DA_BACKEND=walrus"),
+  walrusEpochs: F.withDefault("WALRUS_EPOCHS", F.digits(1, 200), 5, "Epochs a blob stored on Walrus is kept for"),
   agentStartAttempts: F.withDefault(
     "AGENT_START_ATTEMPTS",
     F.digits(1),
@@ -166,6 +177,13 @@ export const coordinatorConfig: C.Config<CoordinatorConfig> = C.all(F.configsOf(
             "listening on all interfaces exposes the coordinator to the network; bind a specific address or set ALLOW_PUBLIC_LISTEN=true"
           )
         )
+  }),
+  C.mapOrFail((parsed) => {
+    if (parsed.daBackend !== "walrus") return Either.right(parsed)
+    const missing = (["WALRUS_PUBLISHER_URL", "WALRUS_AGGREGATOR_URL"] as const).find((n) =>
+      Option.isNone(n === "WALRUS_PUBLISHER_URL" ? parsed.walrusPublisherUrl : parsed.walrusAggregatorUrl)
+    )
+    return missing === undefined ? Either.right(parsed) : Either.left(ConfigError.MissingData([missing], "required with DA_BACKEND=walrus"))
   }),
   C.map((parsed) => ({
     ...parsed,

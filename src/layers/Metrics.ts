@@ -76,6 +76,11 @@ export const agentMessagesDropped = Metric.counter("silvana_agent_messages_dropp
 })
 
 /** Agents that could not start, by triple and back-off step (label `step`: retry, give_up). */
+/** ProofEvent telemetry from agents, by `type` (submitted, fetched, verified, unavailable, rejected). */
+export const proofEvents = Metric.counter("silvana_proof_events_total", {
+  description: "Proof pipeline events reported by agents (ProofEvent), by type",
+  incremental: true
+})
 export const agentStartFailures = Metric.counter("silvana_agent_start_failures_total", {
   description: "Agents that could not start, by triple and back-off step (retry, give_up)",
   incremental: true
@@ -210,6 +215,7 @@ export const transaction = (kind: string, outcome: "success" | "failure" | "erro
     transactions.unsafeUpdate(1, labels("kind", kind, "outcome", outcome))
     opsPerTransaction.unsafeUpdate(ops, [])
   })
+export const proofEvent = (type: string) => Effect.sync(() => proofEvents.unsafeUpdate(1, labels("type", type)))
 /** Adds `n` transactions of a kind and outcome (when only totals are known, without ops). */
 export const transactionsCounted = (kind: string, outcome: "success" | "failure" | "error", n: number) =>
   Effect.sync(() => transactions.unsafeUpdate(n, labels("kind", kind, "outcome", outcome)))

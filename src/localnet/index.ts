@@ -65,6 +65,10 @@ export interface LocalnetHandle {
   readonly chain: LocalChain
   /** Base URL of the loopback admin endpoint (faults from other processes). */
   readonly adminUrl: string
+  /** Unary calls being answered right now (tests wait for 0 instead of sleeping). */
+  callsInFlight(): number
+  /** ExecuteTransaction calls waiting on `faults.holdExecutions`. */
+  executionsHeld(): number
   close(): Promise<void>
 }
 
@@ -92,6 +96,7 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
 
   const switches: FaultSwitches = {
     failNext: { count: 0, kind: "unavailable" },
+    hold: undefined,
     filteredEventsUnimplemented: options.filteredEventsUnimplemented ?? false
   }
   const producer = new CheckpointProducer(chain, options.checkpointMs ?? 250, (e) => {
@@ -128,6 +133,16 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
     setLatencyMs: (ms) => {
       ctx.policy.latencyMs = Math.max(0, ms)
     },
+    holdExecutions: () => {
+      if (switches.hold !== undefined) return
+      let release = () => {}
+      const released = new Promise<void>((resolve) => (release = resolve))
+      switches.hold = { released, release, waiting: 0 }
+    },
+    releaseExecutions: () => {
+      switches.hold?.release()
+      switches.hold = undefined
+    },
     dropExecuted: (count, fn) => chain.dropNextExecuted(count, fn),
     rollback: (count) => {
       if (history === undefined) throw new Error("rollback needs a localnet started with a rewind depth (--rewind-depth N)")
@@ -155,6 +170,8 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
     checkpointsPaused: producer.isPaused,
     subscriptions: ctx.fanout.size,
     latencyMs: ctx.policy.latencyMs,
+    callsInFlight: ctx.policy.inFlight,
+    executionsHeld: switches.hold?.waiting ?? 0,
     failNextExecutions: switches.failNext,
     filteredEventsUnimplemented: switches.filteredEventsUnimplemented,
     dropExecutedPending: chain.dropsPending,
@@ -208,9 +225,12 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
     faults,
     chain,
     adminUrl: adminServer.url,
+    callsInFlight: () => ctx.policy.inFlight,
+    executionsHeld: () => switches.hold?.waiting ?? 0,
     close: () => {
       closing ??= (async () => {
         producer.stop()
+        faults.releaseExecutions()
         if (saveTimer !== undefined) clearInterval(saveTimer)
         await Promise.all([server.shutdown(), adminServer.close()])
         durable?.closeSync()

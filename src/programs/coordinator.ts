@@ -10,6 +10,7 @@ import { Duration, Effect, Fiber, Layer, Option, Ref } from "effect"
 import { normalizeAppInstance } from "../domain/ids.js"
 import { AgentApi } from "../layers/AgentApi.js"
 import { AgentRuntime } from "../layers/AgentRuntime.js"
+import { AgentSlots } from "../layers/AgentSlots.js"
 import { agentRuntimeLayer } from "../layers/runtime/index.js"
 import { ChainEvents } from "../layers/ChainEvents.js"
 import { ChainState } from "../layers/ChainState.js"
@@ -22,6 +23,7 @@ import { Registry } from "../layers/Registry.js"
 import { AppApi } from "../layers/AppApi.js"
 import { reportsFromSettlement } from "../layers/Reports.js"
 import { Sessions } from "../layers/Sessions.js"
+import { Secrets } from "../layers/Secrets.js"
 import { Settlement } from "../layers/Settlement.js"
 import { StatusFeed } from "../layers/StatusFeed.js"
 import { SuiClient } from "../layers/SuiClient.js"
@@ -41,7 +43,7 @@ export const ChainLive = Layer.mergeAll(ChainEvents.layer(), ChainState.layer, R
 /** Every service of the daemon, given Config; the agent runtime can be replaced (tests, embedding). */
 export const coordinatorLayer = <E, R>(runtime: Layer.Layer<AgentRuntime, E, R>, chainClock?: () => number) =>
   AgentApi.layer.pipe(
-    Layer.provideMerge(Layer.mergeAll(Sessions.layer, reportsFromSettlement, runtime, StatusFeed.layer, AppApi.layerLive)),
+    Layer.provideMerge(Layer.mergeAll(Sessions.layer, reportsFromSettlement, runtime, StatusFeed.layer, AppApi.layerLive, AgentSlots.layer, Secrets.layer)),
     Layer.provideMerge(JobStore.layerWithClock(chainClock)),
     Layer.provideMerge(ChainLive)
   )
@@ -169,13 +171,10 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
           )
       })
     )
-    // After the event stream has fixed its starting point (so nothing falls between the chain
-    // state read here and the events from there on): what a previous run left (pending jobs,
-    // orphaned agents, jobs started but no longer held); the periodic pass catches any overlap.
-    yield* (yield* ChainEvents).started.pipe(
-      Effect.timeout(Duration.seconds(5)),
-      Effect.catchAll(() => Effect.logWarning("the event stream has not found its starting point yet; reconciling anyway"))
-    )
+    // Once the event stream has fixed its starting point (or discover ended, which the join below
+    // reports): what a previous run left (pending jobs, orphaned agents, jobs started but no longer
+    // held); the periodic pass catches any overlap.
+    yield* Effect.raceFirst((yield* ChainEvents).following, Effect.ignore(Fiber.await(discoverFiber)))
     yield* reconcileOnce({ coordinatorId, orphanAfterMs, reclaim: true }).pipe(
       Effect.catchAllCause((cause) => Effect.logError("start-up reconciliation failed; continuing", cause))
     )
@@ -219,7 +218,13 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
       }
       yield* Effect.logInfo("coordinator stopped")
     })
-    return yield* Effect.never.pipe(Effect.onInterrupt(() => shutdown))
+    // Runs until interrupted; an event follower that dies ends the daemon (after the same orderly
+    // stop) instead of leaving it blind to the chain.
+    return yield* Fiber.join(discoverFiber).pipe(
+      Effect.zipRight(Effect.never),
+      Effect.tapErrorCause((cause) => Effect.logError("discover stopped; stopping the coordinator", cause)),
+      Effect.onExit(() => shutdown)
+    )
   }).pipe(Effect.annotateLogs("service", "coordinator"))
 
 /** The daemon: services from Config, programs over them. */

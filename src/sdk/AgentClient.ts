@@ -16,14 +16,35 @@ import { type Channel, createChannel, createClient } from "nice-grpc"
 import {
   type CoordinatorServiceClient,
   CoordinatorServiceDefinition,
+  type AppInstanceData,
   type Job,
   LogLevel,
-  type Metadata
+  type Metadata,
+  ProofEventType
 } from "../gen/silvana/coordinator/v1/coordinator.js"
 import { type AgentEnv, readAgentEnv } from "./env.js"
 import { CoordinatorRefused, CoordinatorUnavailable } from "./errors.js"
 
-export type { Job, Metadata } from "../gen/silvana/coordinator/v1/coordinator.js"
+export type { AppInstanceData, Job, Metadata } from "../gen/silvana/coordinator/v1/coordinator.js"
+
+/** A step of the proving pipeline an agent reports with `proofEvent`. */
+export interface ProofEventReport {
+  readonly type: "submitted" | "fetched" | "verified" | "unavailable" | "rejected"
+  readonly blockNumber: bigint
+  readonly dataAvailability?: string
+  readonly blockProof?: boolean
+  readonly sequences?: ReadonlyArray<bigint>
+  readonly mergedSequences1?: ReadonlyArray<bigint>
+  readonly mergedSequences2?: ReadonlyArray<bigint>
+}
+
+const proofEventTypes: Record<ProofEventReport["type"], ProofEventType> = {
+  submitted: ProofEventType.PROOF_SUBMITTED,
+  fetched: ProofEventType.PROOF_FETCHED,
+  verified: ProofEventType.PROOF_VERIFIED,
+  unavailable: ProofEventType.PROOF_UNAVAILABLE,
+  rejected: ProofEventType.PROOF_REJECTED
+}
 
 /** A proof to submit: the sequences it covers and, for a merge, the two halves it merged. */
 export interface ProofSubmission {
@@ -211,6 +232,37 @@ export class AgentClient {
   async readDataAvailability(daHash: string): Promise<string | undefined> {
     const r = await this.lookup("ReadDataAvailability", (signal) => this.client.readDataAvailability({ daHash, sessionId: this.env.sessionId }, { signal }))
     return r.success ? r.data : undefined
+  }
+
+  /** The job's app instance as the chain has it now (kv, metadata, methods, counters, settlements). */
+  async getAppInstance(jobId: string): Promise<AppInstanceData> {
+    const r = await this.call("GetAppInstance", (signal) => this.client.getAppInstance(this.ids(jobId), { signal }))
+    if (r.appInstance === undefined) throw new CoordinatorRefused("GetAppInstance", "no app instance in the answer")
+    return r.appInstance
+  }
+
+  /**
+   * A secret of the job's scope, or `undefined` when none is stored. Looked up for the job's
+   * app instance, then its app, then the developer/agent level; names beginning `sk_` at the
+   * developer/agent level only.
+   */
+  async retrieveSecret(jobId: string, name: string): Promise<string | undefined> {
+    const r = await this.lookup("RetrieveSecret", (signal) => this.client.retrieveSecret({ ...this.ids(jobId), name }, { signal }))
+    return r.success ? r.secretValue : undefined
+  }
+
+  /** Reports a step of the proving pipeline (telemetry: logged and counted by the coordinator). */
+  async proofEvent(jobId: string, e: ProofEventReport): Promise<void> {
+    await this.call("ProofEvent", (signal) =>
+      this.client.proofEvent(
+        {
+          ...this.ids(jobId), proofEventType: proofEventTypes[e.type], blockNumber: e.blockNumber, dataAvailability: e.dataAvailability ?? "",
+          sequences: [...(e.sequences ?? [])], mergedSequences1: [...(e.mergedSequences1 ?? [])], mergedSequences2: [...(e.mergedSequences2 ?? [])],
+          ...(e.blockProof === undefined ? {} : { blockProof: e.blockProof })
+        },
+        { signal }
+      )
+    )
   }
 
   /** Creates a job of the app instance's method `methodName`; resolves with its job sequence. */

@@ -1,4 +1,6 @@
 /** The Agent SDK: what agent authors import. */
-export { AgentClient, type AgentClientOptions, type AgentLogLevel, type Job, type Metadata, type NewAppJob, type ProofSubmission } from "./AgentClient.js"
+export {
+  AgentClient, type AgentClientOptions, type AgentLogLevel, type AppInstanceData, type Job, type Metadata, type NewAppJob, type ProofEventReport, type ProofSubmission
+} from "./AgentClient.js"
 export { type AgentEnv, coordinatorAddress, readAgentEnv, socketAddress, tcpAddress } from "./env.js"
 export { AgentEnvError, CoordinatorRefused, CoordinatorUnavailable } from "./errors.js"

@@ -4,6 +4,7 @@
  * AgentApi on a Unix socket and TCP. `holdJob` creates a job on chain, starts it through
  * Settlement and hands it to a fresh session through GetJob, as the daemon does.
  */
+import { randomBytes } from "node:crypto"
 import { mkdtempSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -19,6 +20,7 @@ import { DataAvailability } from "../../src/layers/DataAvailability.js"
 import { Journal } from "../../src/layers/Journal.js"
 import { JobStore } from "../../src/layers/JobStore.js"
 import { reportsFromSettlement } from "../../src/layers/Reports.js"
+import { Secrets } from "../../src/layers/Secrets.js"
 import { Sessions } from "../../src/layers/Sessions.js"
 import { Settlement } from "../../src/layers/Settlement.js"
 import { createJobs, makeSuiClient, seedAgentMethod } from "../../src/localnet/client.js"
@@ -28,10 +30,11 @@ import { appHex, METHOD, startNet, suiLayer } from "../chain/fixture.js"
 export const proveTriple = Triple.make({ developer: "dev", agent: "agent", agentMethod: METHOD })
 export const mergeTriple = Triple.make({ developer: "dev", agent: "agent", agentMethod: "merge" })
 
-export const startAppApi = async (o: { net?: LocalnetHandle; dir?: string } = {}) => {
+export const startAppApi = async (o: { net?: LocalnetHandle; dir?: string; secretsKey?: Uint8Array } = {}) => {
   const net = o.net ?? (await startNet())
   await seedAgentMethod(net.manifest, { developer: "dev", agent: "agent", method: "merge", image: "docker.io/example/agent:1", memoryGb: 1, cpus: 1 })
   const dir = o.dir ?? mkdtempSync(path.join(os.tmpdir(), "silvana-app-api-"))
+  const secretsKey = o.secretsKey ?? randomBytes(32)
   const chain = Layer.mergeAll(Settlement.layer({ lingerMs: 2 }), AppChain.layer).pipe(
     Layer.provideMerge(Layer.merge(suiLayer(net), Journal.layerFile(path.join(dir, "journal.sqlite"))))
   )
@@ -44,7 +47,7 @@ export const startAppApi = async (o: { net?: LocalnetHandle; dir?: string } = {}
     maxInFlight: 4096,
     drainTimeout: Duration.seconds(2)
   }).pipe(
-    Layer.provideMerge(Layer.mergeAll(Sessions.layer, reportsFromSettlement, app)),
+    Layer.provideMerge(Layer.mergeAll(Sessions.layer, reportsFromSettlement, app, Secrets.layerWith(dir, secretsKey))),
     Layer.provideMerge(JobStore.layerMemory()),
     Layer.provideMerge(chain)
   )
@@ -78,7 +81,7 @@ export const startAppApi = async (o: { net?: LocalnetHandle; dir?: string } = {}
   }
 
   return {
-    net, dir, runtime, api, client, socketUrl, tcpUrl: `127.0.0.1:${api.tcp.port}`, appInstance, sui, holdJob,
+    net, dir, secretsKey, runtime, api, client, socketUrl, tcpUrl: `127.0.0.1:${api.tcp.port}`, appInstance, sui, holdJob,
     /** The AppInstance's `json` as the node renders it. */
     instanceJson: async () => (await sui.core.getObject({ objectId: net.manifest.appInstanceId, include: { json: true } })).object.json as Record<string, any>,
     idle: () => runtime.runPromise(Effect.flatMap(Settlement, (s) => s.awaitIdle)),

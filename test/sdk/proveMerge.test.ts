@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ProofStatus } from "../../src/chain/appTypes.js"
+import { Effect } from "effect"
+import { makeSecretsStore } from "../../src/layers/Secrets.js"
 import { AgentClient } from "../../src/sdk/index.js"
 import { type AppApiFixture, mergeTriple, proveTriple, startAppApi } from "../api/appFixture.js"
 
@@ -21,8 +23,14 @@ const runAgent = async (client: AgentClient, sequencesOf: (n: number) => bigint[
       if (a === undefined || b === undefined) throw new Error("missing half")
       await client.submitProof(job.jobId, { blockNumber: 1n, sequences: [20n, 21n], mergedSequences1: [20n], mergedSequences2: [21n], proof: `${a}+${b}` })
     } else {
+      // As Silvana's published prover does: its key from the secrets, the app instance's state.
+      const key = await client.retrieveSecret(job.jobId, "sk_prover")
+      if (key !== "prover-key") throw new Error(`secret: ${key}`)
+      const app = await client.getAppInstance(job.jobId)
+      if (app.methods["merge"] === undefined) throw new Error("the app instance has no merge method")
       const seqs = sequencesOf(n++)
-      await client.submitProof(job.jobId, { blockNumber: 1n, sequences: seqs, proof: `proof(${seqs.join(",")})`, cpuTimeMs: 3n })
+      const { daHash } = await client.submitProof(job.jobId, { blockNumber: 1n, sequences: seqs, proof: `proof(${seqs.join(",")})`, cpuTimeMs: 3n })
+      await client.proofEvent(job.jobId, { type: "submitted", blockNumber: 1n, dataAvailability: daHash, sequences: seqs })
     }
     await client.completeJob(job.jobId)
   }
@@ -39,6 +47,7 @@ describe("prove → merge with SDK agents", () => {
   })
 
   it("two prove jobs then a merge job leave the merged proof on chain", async () => {
+    await Effect.runPromise(makeSecretsStore(f.dir, f.secretsKey).set({ developer: "dev", agent: "agent", name: "sk_prover" }, "prover-key"))
     const p1 = await f.holdJob(undefined, {}, false)
     await runAgent(AgentClient.fromEnv(agentEnv(f, p1.sessionId, proveTriple)), () => [20n])
     const p2 = await f.holdJob(undefined, {}, false)

@@ -69,6 +69,26 @@ export const secret: C.Config<Redacted.Redacted<string>> = C.redacted().pipe(
   C.mapOrFail((r) => (Redacted.value(r).trim() === "" ? Either.left(invalid("empty")) : Either.right(r)))
 )
 
+/** Decodes a 32-byte key written as 64 hex digits or base64; `undefined` when it is neither. */
+export const decodeKey32 = (raw: string): Uint8Array | undefined => {
+  const v = raw.trim()
+  if (/^[0-9a-fA-F]{64}$/.test(v)) return Buffer.from(v, "hex")
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(v)) {
+    const b = Buffer.from(v.replace(/-/g, "+").replace(/_/g, "/"), "base64")
+    return b.length === 32 ? b : undefined
+  }
+  return undefined
+}
+
+/** A secret 32-byte key (64 hex digits or base64); a bad one is described, never echoed. */
+export const secretKey32: C.Config<Redacted.Redacted<string>> = secret.pipe(
+  C.mapOrFail((r) =>
+    decodeKey32(Redacted.value(r)) === undefined
+      ? Either.left(invalid("expected a 32-byte key as 64 hex digits or base64 (e.g. `openssl rand -hex 32`)"))
+      : Either.right(r)
+  )
+)
+
 /** Parses `host:port`, `[v6]:port` or `:port` (loopback). */
 export const parseHostPort = (raw: string): Either.Either<HostPort, string> => {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(raw.trim())

@@ -27,6 +27,9 @@ export interface LocalnetFaults {
   failNextExecutions(count: number, kind: ExecutionFaultKind): void
   /** Delay added to every call. */
   setLatencyMs(ms: number): void
+  /** ExecuteTransaction calls wait (unexecuted) until `releaseExecutions`; every other call answers. */
+  holdExecutions(): void
+  releaseExecutions(): void
   setFilteredEventsUnimplemented(on: boolean): void
   /**
    * The next `count` transactions that execute (those calling Move function `fn`, when given) are
@@ -56,6 +59,8 @@ const handlers: Record<string, (faults: LocalnetFaults, q: URLSearchParams) => v
     f.failNextExecutions(Number(need(q, "count")), known)
   },
   "/faults/latency": (f, q) => f.setLatencyMs(Number(need(q, "ms"))),
+  "/faults/hold-executions": (f) => f.holdExecutions(),
+  "/faults/release-executions": (f) => f.releaseExecutions(),
   "/faults/filtered-events-unimplemented": (f, q) => f.setFilteredEventsUnimplemented((q.get("on") ?? "true") !== "false"),
   "/faults/drop-executed": (f, q) => f.dropExecuted(Number(need(q, "count")), q.get("function") ?? undefined),
   "/faults/rollback": (f, q) => void f.rollback(Number(need(q, "count")))
