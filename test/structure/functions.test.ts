@@ -15,7 +15,6 @@ const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..
 const stillTooLong: Readonly<Record<string, number>> = {
   "src/chain/gasPool.ts:makeGasPool": 122,
   "src/layers/AgentApi.ts:layerWith": 223,
-  "src/layers/Journal.ts:makeJournal": 230,
   "src/layers/StatusFeed.ts:makeStatusFeed": 155,
   "src/layers/runtime/docker.ts:makeDockerRuntime": 314,
   "src/layers/runtime/docker.ts:start": 217,
