@@ -146,7 +146,6 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
     const config = yield* Config
     const sui = yield* SuiClient
     const api = yield* AgentApi
-    const settlement = yield* Settlement
     const coordinatorId = sui.address
     const context = yield* Effect.context<CoordinatorServices>()
     const orphanAfterMs = config.containerTimeoutSecs * 1000 + 60_000
