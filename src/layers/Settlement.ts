@@ -107,6 +107,12 @@ export interface SettlementService {
     call: AppCall,
     session?: string
   ) => Effect.Effect<Effect.Effect<CallOutcome>, SettlementError>
+  /**
+   * Queues a Move call the coordinator makes on its own account (`try_create_block`,
+   * `create_merge_job`, the settle job's `create_app_job`): no job behind it. The same call still
+   * queued or in flight is not queued twice.
+   */
+  readonly coordinatorCall: (appInstance: string, call: AppCall) => Effect.Effect<Effect.Effect<CallOutcome>, SettlementError>
   /** Starts jobs; resolves once the start transaction executed: `true` = this coordinator has the job. */
   readonly start: (appInstance: string, seqs: ReadonlyArray<bigint>) => Effect.Effect<ReadonlyMap<bigint, boolean>, SettlementError>
   /** Queues a completion; resolves once it is durable. Only for jobs this coordinator started. */
@@ -273,17 +279,24 @@ export const makeSettlement = (settings: SettlementOptions = {}) =>
       }).pipe(Effect.withSpan(`Settlement.${kind}`))
     const sessionOf = (session: string | undefined) => (session === undefined ? {} : { session })
 
+    const enqueueCall = (app: string, seq: bigint, c: AppCall, session: string | undefined) =>
+      Effect.gen(function* () {
+        const stored = yield* enqueue({ kind: "call", appInstance: app, jobSequence: seq, payload: encodeCall(c), ...sessionOf(session) })
+        if (stored.state !== "queued" && stored.state !== "inflight") {
+          return Effect.succeed<CallOutcome>({ result: stored.state, txDigest: stored.txDigest, detail: stored.outcome })
+        }
+        return Deferred.await(yield* calls.add(stored.id))
+      })
+
     const service: SettlementService = {
       call: (appInstance, seq, c, session) =>
         Effect.gen(function* () {
           const app = appKey(appInstance)
           yield* requireStarted(app, seq)
-          const stored = yield* enqueue({ kind: "call", appInstance: app, jobSequence: seq, payload: encodeCall(c), ...sessionOf(session) })
-          if (stored.state !== "queued" && stored.state !== "inflight") {
-            return Effect.succeed<CallOutcome>({ result: stored.state, txDigest: stored.txDigest, detail: stored.outcome })
-          }
-          return Deferred.await(yield* calls.add(stored.id))
+          return yield* enqueueCall(app, seq, c, session)
         }).pipe(Effect.withSpan("Settlement.call")),
+      coordinatorCall: (appInstance, c) =>
+        enqueueCall(appKey(appInstance), COORDINATOR_CALL, c, undefined).pipe(Effect.withSpan("Settlement.coordinatorCall")),
       start: (appInstance, seqs) =>
         Effect.gen(function* () {
           const app = appKey(appInstance)
@@ -311,6 +324,9 @@ export const makeSettlement = (settings: SettlementOptions = {}) =>
     }
     return service
   })
+
+/** The job sequence the outbox records a coordinator's own call under (no job has it: u64 max). */
+export const COORDINATOR_CALL = (1n << 64n) - 1n
 
 /** Batched settlement of job operations. */
 export class Settlement extends Context.Tag("silvana/Settlement")<Settlement, SettlementService>() {
