@@ -80,7 +80,7 @@ const toCursor = (at: ChainItem | ChainCursor): ChainCursor =>
  */
 const makeCommittedCursor = (journal: Context.Tag.Service<Journal>, commitIntervalMs: number) =>
   Effect.gen(function* () {
-    let committed: Option.Option<ChainCursor> = yield* journal.getCursor.pipe(Effect.orDie)
+    let committed: Option.Option<ChainCursor> = yield* journal.getCursor
     let written = committed
     const flush = Effect.suspend(() => {
       const c = committed

@@ -139,70 +139,88 @@ const toOp = (r: Row): OutboxOp => ({
   payload: r.payload === null || r.payload === undefined ? null : String(r.payload)
 })
 
-/** Builds the Journal over a database file (`:memory:` for an in-memory one). */
-export const makeJournal = (path: string): Effect.Effect<JournalService, JournalError, Scope.Scope> =>
-  Effect.gen(function* () {
-    // The Effect Clock, read inside the synchronous SQL writes.
-    const clock = yield* Effect.clock
-    const nowMs = () => clock.unsafeCurrentTimeMillis()
-    const store = yield* Effect.acquireRelease(
-      Effect.try({
-        try: () => {
-          const s = new GroupCommitDb(path)
-          s.db.exec(SCHEMA)
-          // Journals written before `call` ops existed lack the payload column.
-          const cols = s.db.prepare("PRAGMA table_info(outbox)").all().map((r) => String(r.name))
-          if (!cols.includes("payload")) s.db.exec("ALTER TABLE outbox ADD COLUMN payload TEXT")
-          return s
-        },
-        catch: (e) => new JournalError({ op: "open", message: `cannot open journal ${path}: ${(e as Error).message}` })
-      }),
-      (s) => Effect.sync(() => s.close())
-    )
-    const db = store.db
+/** Reads and writes of the journal's database, each failure a `JournalError` naming the operation. */
+interface Access {
+  readonly db: DatabaseSync
+  readonly read: <A>(op: string, f: (db: DatabaseSync) => A) => Effect.Effect<A, JournalError>
+  readonly write: <A>(op: string, f: (db: DatabaseSync) => A) => Effect.Effect<A, JournalError>
+  /** The Effect Clock, read inside the synchronous SQL writes. */
+  readonly nowMs: () => number
+}
 
-    const read = <A>(op: string, f: (db: DatabaseSync) => A) =>
-      Effect.try({ try: () => f(db), catch: (e) => new JournalError({ op, message: (e as Error).message }) })
-    const write = <A>(op: string, f: (db: DatabaseSync) => A) =>
-      Effect.tryPromise({ try: () => store.write(f), catch: (e) => new JournalError({ op, message: (e as Error).message }) })
+/** The event cursor and the tracked app instances. */
+const cursorPart = ({ nowMs, read, write }: Access): Pick<JournalService, "getCursor" | "setCursor" | "trackAppInstance" | "appInstances"> => ({
+    getCursor: read("getCursor", (d) => {
+      const r = d.prepare("SELECT * FROM cursor WHERE id = 0").get()
+      if (r === undefined) return Option.none()
+      return Option.some({
+        checkpoint: BigInt(String(r.checkpoint)),
+        tx: Number(r.tx),
+        event: Number(r.event),
+        token: r.token === null ? null : new Uint8Array(r.token as Uint8Array)
+      })
+    }),
+    setCursor: (c) =>
+      write("setCursor", (d) =>
+        d
+          .prepare(
+            "INSERT INTO cursor (id, checkpoint, tx, event, token) VALUES (0, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET checkpoint = excluded.checkpoint, tx = excluded.tx, event = excluded.event, token = excluded.token"
+          )
+          .run(c.checkpoint.toString(), c.tx, c.event, c.token)
+      ).pipe(Effect.asVoid),
+    trackAppInstance: (id) =>
+      write("trackAppInstance", (d) =>
+        d.prepare("INSERT OR IGNORE INTO app_instances (id, added_at) VALUES (?, ?)").run(id, nowMs())
+      ).pipe(Effect.asVoid),
+    appInstances: read("appInstances", (d) =>
+      d.prepare("SELECT id FROM app_instances ORDER BY added_at, id").all().map((r) => String(r.id))
+    ),
+})
 
-    const selectOpenKey = db.prepare(
-      "SELECT * FROM outbox WHERE app_instance = ? AND job_sequence = ? AND kind = ? AND state IN ('queued','inflight') LIMIT 1"
-    )
-    const insertOp = db.prepare(
-      "INSERT INTO outbox (kind, app_instance, job_sequence, error, session, payload, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?) RETURNING *"
-    )
-    // A job may make many calls: only an identical one still open is the same op.
-    const selectOpenCall = db.prepare(
-      "SELECT * FROM outbox WHERE app_instance = ? AND job_sequence = ? AND kind = 'call' AND payload = ? AND state IN ('queued','inflight') LIMIT 1"
-    )
+/** A transaction's outcome recorded: each op's result, the started jobs it made or ended, the rest requeued. */
+const finishTx =
+  ({ nowMs, write }: Access): JournalService["finish"] =>
+  (digest, results) =>
+    write("finish", (d) => {
+      const now = nowMs()
+      const upd = d.prepare("UPDATE outbox SET state = ?, outcome = ?, updated_at = ? WHERE id = ? AND tx_digest = ?")
+      const get = d.prepare("SELECT * FROM outbox WHERE id = ?")
+      const addStarted = d.prepare(
+        "INSERT OR IGNORE INTO started_jobs (app_instance, job_sequence, session, started_at) VALUES (?, ?, NULL, ?)"
+      )
+      const delStarted = d.prepare("DELETE FROM started_jobs WHERE app_instance = ? AND job_sequence = ?")
+      for (const r of results) {
+        upd.run(r.state, r.outcome ?? null, now, r.id, digest)
+        const op = get.get(r.id)
+        if (op === undefined) continue
+        const o = toOp(op)
+        if (o.kind === "start" && r.state === "done") addStarted.run(o.appInstance, o.jobSequence.toString(), now)
+        // A settled complete/fail/terminate ends this coordinator's hold on the job.
+        if (o.kind !== "start" && o.kind !== "call" && r.state !== "aborted") delStarted.run(o.appInstance, o.jobSequence.toString())
+      }
+      // Ops of this tx not named in results go back to the queue rather than being lost.
+      d.prepare("UPDATE outbox SET state = 'queued', tx_digest = NULL, updated_at = ? WHERE tx_digest = ? AND state = 'inflight'").run(
+        now,
+        digest
+      )
+      d.prepare("DELETE FROM txs WHERE digest = ?").run(digest)
+    }).pipe(Effect.asVoid)
 
-    const service: JournalService = {
-      getCursor: read("getCursor", (d) => {
-        const r = d.prepare("SELECT * FROM cursor WHERE id = 0").get()
-        if (r === undefined) return Option.none()
-        return Option.some({
-          checkpoint: BigInt(String(r.checkpoint)),
-          tx: Number(r.tx),
-          event: Number(r.event),
-          token: r.token === null ? null : new Uint8Array(r.token as Uint8Array)
-        })
-      }),
-      setCursor: (c) =>
-        write("setCursor", (d) =>
-          d
-            .prepare(
-              "INSERT INTO cursor (id, checkpoint, tx, event, token) VALUES (0, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET checkpoint = excluded.checkpoint, tx = excluded.tx, event = excluded.event, token = excluded.token"
-            )
-            .run(c.checkpoint.toString(), c.tx, c.event, c.token)
-        ).pipe(Effect.asVoid),
-      trackAppInstance: (id) =>
-        write("trackAppInstance", (d) =>
-          d.prepare("INSERT OR IGNORE INTO app_instances (id, added_at) VALUES (?, ?)").run(id, nowMs())
-        ).pipe(Effect.asVoid),
-      appInstances: read("appInstances", (d) =>
-        d.prepare("SELECT id FROM app_instances ORDER BY added_at, id").all().map((r) => String(r.id))
-      ),
+/** The settlement outbox: ops, their transactions, their outcomes. */
+const outboxPart = (access: Access) => {
+  const { db, nowMs, read, write } = access
+  const selectOpenKey = db.prepare(
+    "SELECT * FROM outbox WHERE app_instance = ? AND job_sequence = ? AND kind = ? AND state IN ('queued','inflight') LIMIT 1"
+  )
+  const insertOp = db.prepare(
+    "INSERT INTO outbox (kind, app_instance, job_sequence, error, session, payload, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?) RETURNING *"
+  )
+  // A job may make many calls: only an identical one still open is the same op.
+  const selectOpenCall = db.prepare(
+    "SELECT * FROM outbox WHERE app_instance = ? AND job_sequence = ? AND kind = 'call' AND payload = ? AND state IN ('queued','inflight') LIMIT 1"
+  )
+
+  return {
       enqueue: (ops) =>
         write("enqueue", () => {
           const now = nowMs()
@@ -255,31 +273,7 @@ export const makeJournal = (path: string): Effect.Effect<JournalService, Journal
           )
           d.prepare("DELETE FROM txs WHERE digest = ?").run(digest)
         }).pipe(Effect.asVoid),
-      finish: (digest, results) =>
-        write("finish", (d) => {
-          const now = nowMs()
-          const upd = d.prepare("UPDATE outbox SET state = ?, outcome = ?, updated_at = ? WHERE id = ? AND tx_digest = ?")
-          const get = d.prepare("SELECT * FROM outbox WHERE id = ?")
-          const addStarted = d.prepare(
-            "INSERT OR IGNORE INTO started_jobs (app_instance, job_sequence, session, started_at) VALUES (?, ?, NULL, ?)"
-          )
-          const delStarted = d.prepare("DELETE FROM started_jobs WHERE app_instance = ? AND job_sequence = ?")
-          for (const r of results) {
-            upd.run(r.state, r.outcome ?? null, now, r.id, digest)
-            const op = get.get(r.id)
-            if (op === undefined) continue
-            const o = toOp(op)
-            if (o.kind === "start" && r.state === "done") addStarted.run(o.appInstance, o.jobSequence.toString(), now)
-            // A settled complete/fail/terminate ends this coordinator's hold on the job.
-            if (o.kind !== "start" && o.kind !== "call" && r.state !== "aborted") delStarted.run(o.appInstance, o.jobSequence.toString())
-          }
-          // Ops of this tx not named in results go back to the queue rather than being lost.
-          d.prepare("UPDATE outbox SET state = 'queued', tx_digest = NULL, updated_at = ? WHERE tx_digest = ? AND state = 'inflight'").run(
-            now,
-            digest
-          )
-          d.prepare("DELETE FROM txs WHERE digest = ?").run(digest)
-        }).pipe(Effect.asVoid),
+      finish: finishTx(access),
       abandon: (ids, outcome) =>
         write("abandon", (d) => {
           const upd = d.prepare("UPDATE outbox SET state = 'aborted', outcome = ?, updated_at = ? WHERE id = ? AND state = 'queued'")
@@ -298,35 +292,6 @@ export const makeJournal = (path: string): Effect.Effect<JournalService, Journal
             opIds: JSON.parse(String(r.op_ids)) as number[]
           }))
       ),
-      startedJobs: read("startedJobs", (d) =>
-        d
-          .prepare("SELECT * FROM started_jobs ORDER BY started_at")
-          .all()
-          .map((r) => ({
-            appInstance: String(r.app_instance),
-            jobSequence: BigInt(String(r.job_sequence)),
-            session: r.session === null ? null : String(r.session),
-            startedAt: Number(r.started_at)
-          }))
-      ),
-      isStarted: (app, seq) =>
-        read("isStarted", (d) =>
-          d.prepare("SELECT 1 FROM started_jobs WHERE app_instance = ? AND job_sequence = ?").get(app, seq.toString()) !== undefined
-        ),
-      holdJob: (app, seq, session) =>
-        write("holdJob", (d) =>
-          d.prepare("UPDATE started_jobs SET session = ? WHERE app_instance = ? AND job_sequence = ?").run(session, app, seq.toString())
-        ).pipe(Effect.asVoid),
-      forgetStarted: (app, seq) =>
-        write("forgetStarted", (d) =>
-          d.prepare("DELETE FROM started_jobs WHERE app_instance = ? AND job_sequence = ?").run(app, seq.toString())
-        ).pipe(Effect.asVoid),
-      restoreStarted: (app, seq) =>
-        write("restoreStarted", (d) =>
-          d
-            .prepare("INSERT OR IGNORE INTO started_jobs (app_instance, job_sequence, session, started_at) VALUES (?, ?, NULL, ?)")
-            .run(app, seq.toString(), nowMs())
-        ).pipe(Effect.asVoid),
       settledSince: (since) =>
         read("settledSince", (d) =>
           d
@@ -334,51 +299,130 @@ export const makeJournal = (path: string): Effect.Effect<JournalService, Journal
             .all(since)
             .map(toOp)
         ),
-      putSession: (s) =>
-        write("putSession", (d) =>
-          d
-            .prepare(
-              "INSERT OR REPLACE INTO sessions (session_id, developer, agent, agent_method, container_id, started_at) VALUES (?, ?, ?, ?, ?, ?)"
-            )
-            .run(s.sessionId, s.developer, s.agent, s.agentMethod, s.containerId, s.startedAt)
-        ).pipe(Effect.asVoid),
-      removeSession: (id) =>
-        write("removeSession", (d) => {
-          d.prepare("DELETE FROM sessions WHERE session_id = ?").run(id)
-          d.prepare("UPDATE started_jobs SET session = NULL WHERE session = ?").run(id)
-        }).pipe(Effect.asVoid),
-      sessions: read("sessions", (d) =>
-        d
-          .prepare("SELECT * FROM sessions ORDER BY started_at")
-          .all()
-          .map((r) => ({
-            sessionId: String(r.session_id),
-            developer: String(r.developer),
-            agent: String(r.agent),
-            agentMethod: String(r.agent_method),
-            containerId: r.container_id === null ? null : String(r.container_id),
-            startedAt: Number(r.started_at)
-          }))
-      ),
-      putSettlementProof: (app, block, chain, descriptor) =>
-        write("putSettlementProof", (d) =>
-          d
-            .prepare(
-              "INSERT INTO settlement_proofs (app_instance, block_number, chain, descriptor, stored_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET descriptor = excluded.descriptor, stored_at = excluded.stored_at"
-            )
-            .run(app, block.toString(), chain, descriptor, nowMs())
-        ).pipe(Effect.asVoid),
-      settlementProof: (app, block, chain) =>
-        read("settlementProof", (d) => {
-          const r = d.prepare("SELECT descriptor FROM settlement_proofs WHERE app_instance = ? AND block_number = ? AND chain = ?").get(app, block.toString(), chain)
-          return r === undefined ? Option.none() : Option.some(String(r.descriptor))
-        }),
       pruneFinished: (ms) =>
         write("pruneFinished", (d) =>
           Number(
             d.prepare("DELETE FROM outbox WHERE state NOT IN ('queued','inflight') AND updated_at < ?").run(nowMs() - ms).changes
           )
         ),
+  } satisfies Partial<JournalService>
+}
+
+/** The jobs this coordinator started and who holds them. */
+const startedPart = ({
+  nowMs,
+  read,
+  write
+}: Access): Pick<JournalService, "startedJobs" | "isStarted" | "holdJob" | "forgetStarted" | "restoreStarted"> => ({
+    startedJobs: read("startedJobs", (d) =>
+      d
+        .prepare("SELECT * FROM started_jobs ORDER BY started_at")
+        .all()
+        .map((r) => ({
+          appInstance: String(r.app_instance),
+          jobSequence: BigInt(String(r.job_sequence)),
+          session: r.session === null ? null : String(r.session),
+          startedAt: Number(r.started_at)
+        }))
+    ),
+    isStarted: (app, seq) =>
+      read("isStarted", (d) =>
+        d.prepare("SELECT 1 FROM started_jobs WHERE app_instance = ? AND job_sequence = ?").get(app, seq.toString()) !== undefined
+      ),
+    holdJob: (app, seq, session) =>
+      write("holdJob", (d) =>
+        d.prepare("UPDATE started_jobs SET session = ? WHERE app_instance = ? AND job_sequence = ?").run(session, app, seq.toString())
+      ).pipe(Effect.asVoid),
+    forgetStarted: (app, seq) =>
+      write("forgetStarted", (d) =>
+        d.prepare("DELETE FROM started_jobs WHERE app_instance = ? AND job_sequence = ?").run(app, seq.toString())
+      ).pipe(Effect.asVoid),
+    restoreStarted: (app, seq) =>
+      write("restoreStarted", (d) =>
+        d
+          .prepare("INSERT OR IGNORE INTO started_jobs (app_instance, job_sequence, session, started_at) VALUES (?, ?, NULL, ?)")
+          .run(app, seq.toString(), nowMs())
+      ).pipe(Effect.asVoid),
+})
+
+/** Agent sessions, to find what a crash left behind. */
+const sessionsPart = ({ read, write }: Access): Pick<JournalService, "putSession" | "removeSession" | "sessions"> => ({
+    putSession: (s) =>
+      write("putSession", (d) =>
+        d
+          .prepare(
+            "INSERT OR REPLACE INTO sessions (session_id, developer, agent, agent_method, container_id, started_at) VALUES (?, ?, ?, ?, ?, ?)"
+          )
+          .run(s.sessionId, s.developer, s.agent, s.agentMethod, s.containerId, s.startedAt)
+      ).pipe(Effect.asVoid),
+    removeSession: (id) =>
+      write("removeSession", (d) => {
+        d.prepare("DELETE FROM sessions WHERE session_id = ?").run(id)
+        d.prepare("UPDATE started_jobs SET session = NULL WHERE session = ?").run(id)
+      }).pipe(Effect.asVoid),
+    sessions: read("sessions", (d) =>
+      d
+        .prepare("SELECT * FROM sessions ORDER BY started_at")
+        .all()
+        .map((r) => ({
+          sessionId: String(r.session_id),
+          developer: String(r.developer),
+          agent: String(r.agent),
+          agentMethod: String(r.agent_method),
+          containerId: r.container_id === null ? null : String(r.container_id),
+          startedAt: Number(r.started_at)
+        }))
+    ),
+})
+
+/** Where each settled block's proof is kept (a DA descriptor), per app instance and chain. */
+const settlementProofPart = ({ nowMs, read, write }: Access): Pick<JournalService, "putSettlementProof" | "settlementProof"> => ({
+  putSettlementProof: (app, block, chain, descriptor) =>
+    write("putSettlementProof", (d) =>
+      d
+        .prepare(
+          "INSERT INTO settlement_proofs (app_instance, block_number, chain, descriptor, stored_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET descriptor = excluded.descriptor, stored_at = excluded.stored_at"
+        )
+        .run(app, block.toString(), chain, descriptor, nowMs())
+    ).pipe(Effect.asVoid),
+  settlementProof: (app, block, chain) =>
+    read("settlementProof", (d) => {
+      const r = d.prepare("SELECT descriptor FROM settlement_proofs WHERE app_instance = ? AND block_number = ? AND chain = ?").get(app, block.toString(), chain)
+      return r === undefined ? Option.none() : Option.some(String(r.descriptor))
+    })
+})
+
+/** Builds the Journal over a database file (`:memory:` for an in-memory one). */
+export const makeJournal = (path: string): Effect.Effect<JournalService, JournalError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const clock = yield* Effect.clock
+    const store = yield* Effect.acquireRelease(
+      Effect.try({
+        try: () => {
+          const s = new GroupCommitDb(path)
+          s.db.exec(SCHEMA)
+          // Journals written before `call` ops existed lack the payload column.
+          const cols = s.db.prepare("PRAGMA table_info(outbox)").all().map((r) => String(r.name))
+          if (!cols.includes("payload")) s.db.exec("ALTER TABLE outbox ADD COLUMN payload TEXT")
+          return s
+        },
+        catch: (e) => new JournalError({ op: "open", message: `cannot open journal ${path}: ${(e as Error).message}` })
+      }),
+      (s) => Effect.sync(() => s.close())
+    )
+    const db = store.db
+    const access: Access = {
+      db,
+      read: (op, f) => Effect.try({ try: () => f(db), catch: (e) => new JournalError({ op, message: (e as Error).message }) }),
+      write: (op, f) => Effect.tryPromise({ try: () => store.write(f), catch: (e) => new JournalError({ op, message: (e as Error).message }) }),
+      nowMs: () => clock.unsafeCurrentTimeMillis()
+    }
+    const service: JournalService = {
+      ...cursorPart(access),
+      ...outboxPart(access),
+      ...startedPart(access),
+      ...sessionsPart(access),
+      ...settlementProofPart(access),
       commits: Effect.sync(() => store.commits)
     }
     return service

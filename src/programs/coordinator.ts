@@ -31,7 +31,7 @@ import { blocksProgram } from "./blocks.js"
 import { discover } from "./discover.js"
 import { mergesProgram } from "./merges.js"
 import { settlementProgram } from "./settlement.js"
-import { defaultDispatchOptions, type DispatchOptions, makeDispatcher } from "./dispatch.js"
+import { defaultDispatchOptions, type Dispatcher, type DispatchOptions, makeDispatcher } from "./dispatch.js"
 import { makeChainTruth } from "./chainTruth.js"
 import { reconcile, reconcileOnce } from "./reconcile.js"
 import { defaultStartBackoff } from "./startBackoff.js"
@@ -101,13 +101,54 @@ const divergenceCheck = (divergence: Ref.Ref<Option.Option<{ readonly from: bigi
     })
   )
 
+/**
+ * The orderly stop: the programs' fibers first (no new jobs), then the running agents up to
+ * `grace`, then the settlement outbox, then the started jobs no agent took (failed on chain).
+ */
+const gracefulStop = (
+  fibers: ReadonlyArray<readonly [string, Fiber.Fiber<unknown, unknown>]>,
+  dispatcher: Dispatcher,
+  grace: Duration.DurationInput
+) =>
+  Effect.gen(function* () {
+    const settlement = yield* Settlement
+    yield* Effect.logInfo("shutting down: no new jobs are started")
+    yield* Effect.forEach(
+      fibers,
+      ([name, fiber]) =>
+        // The shutdown runs as an (uninterruptible) finalizer: the waits must be made interruptible
+        // again, or their timeouts could never cut them short.
+        Fiber.interrupt(fiber).pipe(
+          Effect.interruptible,
+          Effect.timeout(Duration.seconds(10)),
+          Effect.catchAll(() => Effect.logWarning(`the ${name} fiber did not stop within 10 s`))
+        ),
+      { concurrency: "unbounded", discard: true }
+    )
+    yield* Effect.logInfo("waiting for running agents", { sessions: yield* dispatcher.activeSessions })
+    yield* dispatcher.drain(grace)
+    yield* Effect.logInfo("flushing the settlement outbox")
+    const flush = settlement.awaitIdle.pipe(
+      Effect.interruptible,
+      Effect.timeout(Duration.seconds(30)),
+      Effect.catchAll(() => Effect.logWarning("settlement outbox not empty after 30 s; it is kept in the Journal for the next start"))
+    )
+    yield* flush
+    // Jobs we started that no agent took are not left Running: fail them so the contract retries them.
+    const unheld = yield* failUnheld("shutdown: the coordinator stopped before an agent took the job")
+    if (unheld > 0) {
+      yield* Effect.logInfo("failed started jobs no agent took", { count: unheld })
+      yield* flush
+    }
+    yield* Effect.logInfo("coordinator stopped")
+  })
+
 /** The programs over the services; runs until interrupted, then stops gracefully. */
 export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
   Effect.gen(function* () {
     const config = yield* Config
     const sui = yield* SuiClient
     const api = yield* AgentApi
-    const settlement = yield* Settlement
     const coordinatorId = sui.address
     const context = yield* Effect.context<CoordinatorServices>()
     const orphanAfterMs = config.containerTimeoutSecs * 1000 + 60_000
@@ -206,41 +247,11 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
     const extras = yield* Effect.forEach(options.extras ?? [], (e) => Effect.forkScoped(Effect.ignoreLogged(e)))
     yield* Effect.logInfo("coordinator running")
 
-    const shutdown = Effect.gen(function* () {
-      yield* Effect.logInfo("shutting down: no new jobs are started")
-      const named = [
-        ["discover", discoverFiber], ["dispatch", dispatchFiber], ["reconcile", reconcileFiber], ["chain truth", truthFiber], ...pipeline,
-        ...extras.map((f, i) => [`extra ${i}`, f] as const)
-      ] as const
-      yield* Effect.forEach(
-        named,
-        ([name, fiber]) =>
-          // The shutdown runs as an (uninterruptible) finalizer: the waits must be made interruptible
-          // again, or their timeouts could never cut them short.
-          Fiber.interrupt(fiber).pipe(
-            Effect.interruptible,
-            Effect.timeout(Duration.seconds(10)),
-            Effect.catchAll(() => Effect.logWarning(`the ${name} fiber did not stop within 10 s`))
-          ),
-        { concurrency: "unbounded", discard: true }
-      )
-      yield* Effect.logInfo("waiting for running agents", { sessions: yield* dispatcher.activeSessions })
-      yield* dispatcher.drain(options.shutdownGrace ?? Duration.seconds(30))
-      yield* Effect.logInfo("flushing the settlement outbox")
-      const flush = settlement.awaitIdle.pipe(
-        Effect.interruptible,
-        Effect.timeout(Duration.seconds(30)),
-        Effect.catchAll(() => Effect.logWarning("settlement outbox not empty after 30 s; it is kept in the Journal for the next start"))
-      )
-      yield* flush
-      // Jobs we started that no agent took are not left Running: fail them so the contract retries them.
-      const unheld = yield* failUnheld("shutdown: the coordinator stopped before an agent took the job")
-      if (unheld > 0) {
-        yield* Effect.logInfo("failed started jobs no agent took", { count: unheld })
-        yield* flush
-      }
-      yield* Effect.logInfo("coordinator stopped")
-    })
+    const named = [
+      ["discover", discoverFiber], ["dispatch", dispatchFiber], ["reconcile", reconcileFiber], ["chain truth", truthFiber], ...pipeline,
+      ...extras.map((f, i) => [`extra ${i}`, f] as const)
+    ] as const
+    const shutdown = gracefulStop(named, dispatcher, options.shutdownGrace ?? Duration.seconds(30))
     // Runs until interrupted; an event follower that dies ends the daemon (after the same orderly
     // stop) instead of leaving it blind to the chain.
     return yield* Fiber.join(discoverFiber).pipe(
