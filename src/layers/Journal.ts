@@ -83,6 +83,8 @@ export interface JournalService {
   /** The descriptor of the settlement proof an agent submitted for (app instance, block, chain); the latest wins. */
   readonly putSettlementProof: (appInstance: string, block: bigint, chain: string, descriptor: string) => Effect.Effect<void, JournalError>
   readonly settlementProof: (appInstance: string, block: bigint, chain: string) => Effect.Effect<Option.Option<string>, JournalError>
+  /** Every settlement proof descriptor stored for an instance (what the DA store must keep). */
+  readonly settlementProofDescriptors: (appInstance: string) => Effect.Effect<ReadonlyArray<string>, JournalError>
   readonly pruneFinished: (olderThanMs: number) => Effect.Effect<number, JournalError>
   /** Commits so far (group commits count once). */
   readonly commits: Effect.Effect<number>
@@ -368,6 +370,10 @@ export const makeJournal = (path: string): Effect.Effect<JournalService, Journal
             )
             .run(app, block.toString(), chain, descriptor, nowMs())
         ).pipe(Effect.asVoid),
+      settlementProofDescriptors: (app) =>
+        read("settlementProofDescriptors", (d) =>
+          d.prepare("SELECT descriptor FROM settlement_proofs WHERE app_instance = ?").all(app).map((r) => String(r.descriptor))
+        ),
       settlementProof: (app, block, chain) =>
         read("settlementProof", (d) => {
           const r = d.prepare("SELECT descriptor FROM settlement_proofs WHERE app_instance = ? AND block_number = ? AND chain = ?").get(app, block.toString(), chain)
