@@ -20,7 +20,7 @@ export interface AppApiService {
   readonly acceptedProof: (appInstance: string, block: bigint, sequences: ReadonlyArray<bigint>) => string | undefined
   readonly rememberProof: (appInstance: string, block: bigint, sequences: ReadonlyArray<bigint>, descriptor: string) => void
   /** Settlement proofs (not on chain: indexed durably in the journal, content in the DA store). */
-  readonly settlementProofs: Pick<JournalService, "putSettlementProof" | "settlementProof">
+  readonly settlementProofs: Pick<JournalService, "putSettlementProof" | "settlementProof" | "settlementProofDescriptors">
   /** Whether a proof accepted here has this descriptor (kept by garbage collection). */
   readonly isAccepted: (descriptor: string) => boolean
 }
@@ -43,7 +43,11 @@ export const makeAppApi = Effect.gen(function* () {
       proofs.set(proofKey(app, block, seqs), d)
       accepted.add(d)
     },
-    settlementProofs: { putSettlementProof: journal.putSettlementProof, settlementProof: journal.settlementProof },
+    settlementProofs: {
+      putSettlementProof: journal.putSettlementProof,
+      settlementProof: journal.settlementProof,
+      settlementProofDescriptors: journal.settlementProofDescriptors
+    },
     isAccepted: (d) => accepted.has(d)
   })
 })

@@ -83,6 +83,8 @@ export interface JournalService {
   /** The descriptor of the settlement proof an agent submitted for (app instance, block, chain); the latest wins. */
   readonly putSettlementProof: (appInstance: string, block: bigint, chain: string, descriptor: string) => Effect.Effect<void, JournalError>
   readonly settlementProof: (appInstance: string, block: bigint, chain: string) => Effect.Effect<Option.Option<string>, JournalError>
+  /** Every settlement proof descriptor stored for an instance (what the DA store must keep). */
+  readonly settlementProofDescriptors: (appInstance: string) => Effect.Effect<ReadonlyArray<string>, JournalError>
   readonly pruneFinished: (olderThanMs: number) => Effect.Effect<number, JournalError>
   /** Commits so far (group commits count once). */
   readonly commits: Effect.Effect<number>
@@ -376,7 +378,7 @@ const sessionsPart = ({ read, write }: Access): Pick<JournalService, "putSession
 })
 
 /** Where each settled block's proof is kept (a DA descriptor), per app instance and chain. */
-const settlementProofPart = ({ nowMs, read, write }: Access): Pick<JournalService, "putSettlementProof" | "settlementProof"> => ({
+const settlementProofPart = ({ nowMs, read, write }: Access): Pick<JournalService, "putSettlementProof" | "settlementProof" | "settlementProofDescriptors"> => ({
   putSettlementProof: (app, block, chain, descriptor) =>
     write("putSettlementProof", (d) =>
       d
@@ -389,7 +391,11 @@ const settlementProofPart = ({ nowMs, read, write }: Access): Pick<JournalServic
     read("settlementProof", (d) => {
       const r = d.prepare("SELECT descriptor FROM settlement_proofs WHERE app_instance = ? AND block_number = ? AND chain = ?").get(app, block.toString(), chain)
       return r === undefined ? Option.none() : Option.some(String(r.descriptor))
-    })
+    }),
+  settlementProofDescriptors: (app) =>
+    read("settlementProofDescriptors", (d) =>
+      d.prepare("SELECT descriptor FROM settlement_proofs WHERE app_instance = ?").all(app).map((r) => String(r.descriptor))
+    )
 })
 
 /** Builds the Journal over a database file (`:memory:` for an in-memory one). */

@@ -13,6 +13,7 @@ import { Effect, Option } from "effect"
 import { AppApi } from "../layers/AppApi.js"
 import { AppChain } from "../layers/AppChain.js"
 import { DataAvailability } from "../layers/DataAvailability.js"
+import { blockReferences, sequenceStateReferences, settlementProofReferences } from "./daReferences.js"
 
 /** Descriptors some on-chain record of `appInstance` names. */
 export type ReferenceSource = (appInstance: string) => Effect.Effect<ReadonlyArray<string>, unknown, AppChain>
@@ -32,6 +33,9 @@ export const proofReferences: ReferenceSource = (appInstance) =>
     return out
   })
 
+/** Every kind of record that names a descriptor: proofs, sequence states, blocks, settlement proofs. */
+export const allReferences: ReadonlyArray<ReferenceSource> = [proofReferences, sequenceStateReferences, blockReferences, settlementProofReferences]
+
 export interface CollectOptions {
   readonly appInstances: ReadonlyArray<string>
   readonly sources?: ReadonlyArray<ReferenceSource>
@@ -46,7 +50,7 @@ export interface CollectOptions {
  */
 export const collectUnreferenced = (o: CollectOptions) =>
   Effect.gen(function* () {
-    const sources = o.sources ?? [proofReferences]
+    const sources = o.sources ?? allReferences
     const referenced = new Set<string>()
     for (const app of o.appInstances) {
       for (const source of sources) for (const d of yield* source(app)) referenced.add(d)

@@ -12,7 +12,9 @@ import { bcs } from "@mysten/sui/bcs"
 import { deriveDynamicFieldID } from "@mysten/sui/utils"
 import { ClientError, Status } from "nice-grpc"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { createHash } from "node:crypto"
 import { decodeBlock, decodeBlockSettlement, decodeSequenceState } from "../../src/chain/blockTypes.js"
+import { collectUnreferenced } from "../../src/programs/daCollect.js"
 import { addSettlementChain, increaseSequence } from "../../src/localnet/appSeeding.js"
 import { CoordinatorService } from "../gen/silvana/coordinator/v1/coordinator_pb.js"
 import { type AppApiFixture, startAppApi } from "./appFixture.js"
@@ -200,5 +202,21 @@ describe("sequence state, block and settlement RPCs on a localnet", () => {
     expect((await c.tryCreateBlock({ sessionId, jobId })).blockNumber).toBeUndefined()
     expect((await c.getBlockSettlement({ sessionId, jobId, blockNumber: 2n, chain: "l2" })).blockSettlement?.settlementTxIncludedInBlock).toBe(true)
     expect((await c.getSettlementProof({ sessionId, jobId, blockNumber: 2n, settlementChain: "l2" })).proof).toBe("settlement proof 2")
+  })
+
+  it("the DA collection keeps what sequence states, live blocks and settlement proofs name, and drops the settled blocks' data", async () => {
+    const { sessionId, jobId } = await f.holdJob()
+    await increaseSequence(f.net.manifest, { count: 1 })
+    f.net.chain.advanceClock(61_000)
+    expect((await f.client.tryCreateBlock({ sessionId, jobId })).blockNumber).toBe(3n)
+    expect((await f.client.updateBlockStateDataAvailability({ sessionId, jobId, blockNumber: 3n, stateDataAvailability: "state of block 3" })).success).toBe(true)
+    const descriptor = (text: string) => `local:localnet:${createHash("sha256").update(text).digest("hex")}`
+    const removed = await f.runtime.runPromise(collectUnreferenced({ appInstances: [f.appInstance], minAgeMs: 0 }))
+    expect(removed).toBeGreaterThan(0)
+    const read = async (text: string) => (await f.client.readDataAvailability({ sessionId, daHash: descriptor(text) })).data
+    expect(await read("state after 1")).toBe("state after 1") // sequence 1's state
+    expect(await read("settlement proof 2")).toBe("settlement proof 2")
+    expect(await read("state of block 3")).toBe("state of block 3")
+    expect(await read("state of block 1")).toBeUndefined() // block 1 settled everywhere and removed
   })
 })
