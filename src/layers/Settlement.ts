@@ -217,6 +217,11 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
     const queue: Entry[] = []
     let isolateGroup = 0
     let inflightTxs = 0
+    // App instances with a transaction of `call` ops in flight. Their next calls wait for it: calls
+    // of one instance all take its shared object, so parallel transactions only queue on the chain,
+    // while waiting lets the calls arriving meanwhile share the next transaction (one per call at
+    // a few hundred calls per second made each call pay a whole transaction).
+    const callsInFlight = new Map<string, number>()
     const idleWaiters: Array<Deferred.Deferred<void>> = []
     const doorbell = yield* Queue.sliding<void>(1)
     const sharedVersions = new Map<string, bigint>()
@@ -399,7 +404,7 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
       let bytes = 0
       for (let i = 0; i < queue.length && picked.length < maxOpsPerTx; ) {
         const e = queue[i]!
-        if (e.isolate !== undefined) {
+        if (e.isolate !== undefined || (e.op.kind === "call" && callsInFlight.has(e.op.appInstance))) {
           i++
           continue
         }
@@ -506,11 +511,23 @@ export const makeSettlement = (options: SettlementOptions = {}) =>
         const coin = yield* pool.acquire
         const ops = takeBatch()
         if (ops.length === 0) {
+          // Only calls of busy instances are queued: wait for a transaction to end (or a new op).
           yield* pool.release(coin, true)
+          yield* Queue.take(doorbell)
           continue
         }
         inflightTxs++
-        yield* FiberSet.run(fibers, runBatch(ops, coin))
+        const calling = [...new Set(ops.filter((op) => op.kind === "call").map((op) => op.appInstance))]
+        for (const app of calling) callsInFlight.set(app, (callsInFlight.get(app) ?? 0) + 1)
+        const release = Effect.sync(() => {
+          for (const app of calling) {
+            const n = (callsInFlight.get(app) ?? 1) - 1
+            if (n === 0) callsInFlight.delete(app)
+            else callsInFlight.set(app, n)
+          }
+        })
+        // Released before the doorbell rings again, so the loop sees the instance free.
+        yield* FiberSet.run(fibers, runBatch(ops, coin).pipe(Effect.ensuring(Effect.zipRight(release, Queue.offer(doorbell, undefined)))))
       }
     })
     yield* Effect.forkScoped(loop)
