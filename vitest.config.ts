@@ -6,8 +6,11 @@ export default defineConfig({
     // Once per run: a Docker engine (started when none answers and the machine allows it) and the
     // example agent image, or one loud line saying why the Docker suites are skipped.
     globalSetup: ["test/setup/globalSetup.ts"],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Backstops for a hang, not deadlines: tests wait for events and states (test/support/wait.ts),
+    // and a machine at load 30 runs them many times slower than a quiet one. The heavy suites set
+    // their own, longer ones.
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
     // Integration suites own sockets, child processes and containers: isolate them in forks.
     pool: "forks",
     // No retries: a test that needs one depends on the machine being idle and must be fixed.

@@ -5,14 +5,17 @@
 #      (from ldd), the bundle, /tmp and a minimal /etc;
 #   3. `docker import`s it with ENTRYPOINT node / CMD the bundle.
 # Idempotent and fast: the image carries a label with the hash of its inputs and is only rebuilt
-# when they change. Usage: scripts/build-agent-image.sh [tag]   (default silvana/add-agent:dev)
+# when they change. Usage: scripts/build-agent-image.sh [tag] [example]
+#   (defaults silvana/add-agent:dev, add-agent; the pipeline demo's agent:
+#    scripts/build-agent-image.sh silvana/pipeline-agent:dev pipeline-agent)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TAG="${1:-${AGENT_IMAGE:-silvana/add-agent:dev}}"
 NODE_BIN="$(readlink -f node_modules/node/bin/node)"
-OUT_DIR=examples/add-agent/dist
-BUNDLE="$OUT_DIR/add-agent.cjs"
+EXAMPLE="${2:-add-agent}"
+OUT_DIR="examples/$EXAMPLE/dist"
+BUNDLE="$OUT_DIR/$EXAMPLE.cjs"
 
 [ -x "$NODE_BIN" ] || { echo "node_modules/node/bin/node is missing; run npm install first" >&2; exit 1; }
 command -v docker >/dev/null || { echo "docker CLI not found; run scripts/start-dockerd.sh" >&2; exit 1; }
@@ -22,7 +25,7 @@ mkdir -p "$OUT_DIR"
 exec 9>"$OUT_DIR/.build.lock"
 if command -v flock >/dev/null 2>&1; then flock 9; fi
 
-npx esbuild examples/add-agent/main.ts --bundle --platform=node --target=node22 --format=cjs \
+npx esbuild "examples/$EXAMPLE/main.ts" --bundle --platform=node --target=node22 --format=cjs \
   --outfile="$BUNDLE.tmp" --log-level=warning
 mv -f "$BUNDLE.tmp" "$BUNDLE"
 
@@ -47,17 +50,17 @@ for lib in "${LIBS[@]}"; do
   mkdir -p "$ROOT$(dirname "$lib")"
   cp -L "$lib" "$ROOT$lib"
 done
-cp "$BUNDLE" "$ROOT/app/add-agent.cjs"
+cp "$BUNDLE" "$ROOT/app/$EXAMPLE.cjs"
 printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n' >"$ROOT/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$ROOT/etc/group"
 printf 'hosts: files dns\n' >"$ROOT/etc/nsswitch.conf"
 
 tar -C "$ROOT" --numeric-owner --owner=0 --group=0 -cf - . | docker import \
   --change 'ENTRYPOINT ["/usr/local/bin/node"]' \
-  --change 'CMD ["/app/add-agent.cjs"]' \
+  --change "CMD [\"/app/$EXAMPLE.cjs\"]" \
   --change 'WORKDIR /app' \
   --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin NODE_ENV=production' \
-  --change "LABEL silvana.build-hash=$HASH org.opencontainers.image.title=silvana-add-agent" \
+  --change "LABEL silvana.build-hash=$HASH org.opencontainers.image.title=silvana-$EXAMPLE" \
   - "$TAG" >/dev/null
 # The image this build replaced is now untagged: drop it unless a container still uses it.
 if [ -n "$OLD_ID" ]; then docker image rm "$OLD_ID" >/dev/null 2>&1 || true; fi

@@ -12,68 +12,12 @@
  * error or a start-up failure (bad configuration, address in use, another instance running, …),
  * always one line on stderr naming what to fix.
  */
-import * as Command from "@effect/cli/Command"
-import * as ValidationError from "@effect/cli/ValidationError"
-import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as Cause from "effect/Cause"
-import * as ConfigError from "effect/ConfigError"
-import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import { agentsCommand, configCommand, jobsCommand, statusCommand } from "./cli/commands.js"
+import { rootCommand, runCli } from "./cli/run.js"
 import { secretsCommand } from "./cli/secrets.js"
 import { startCommand } from "./cli/start.js"
-import { formatConfigError } from "./layers/config/fields.js"
 import { localnetCommand } from "./localnet/cli.js"
 import { ignoreRepeatedStopSignals } from "./signals.js"
 
-/**
- * Failures that mean "the daemon could not start, and here is what to change": exit code 2, like a
- * usage error. Each carries a message that names the setting (or the other instance) to look at.
- */
-const STARTUP_FAILURES = new Set([
-  "AgentApiStartError",
-  "HttpApiStartError",
-  "SuiClientError",
-  "StateDirError",
-  "AlreadyRunning",
-  "AddressUnavailable",
-  "EngineUnavailable",
-  "JournalError"
-])
-
-const messageOf = (e: unknown): string => {
-  if (ConfigError.isConfigError(e)) return formatConfigError(e)
-  const m = typeof e === "object" && e !== null && "message" in e ? String(e.message) : String(e)
-  return m.replace(/\s*\n\s*/g, " ").trim() || (typeof e === "object" && e !== null && "_tag" in e ? String(e._tag) : "unknown error")
-}
-
-/** The one place a failed command is reported: one line on stderr, and the exit code. */
-const report = (cause: Cause.Cause<unknown>) =>
-  Effect.sync(() => {
-    if (Cause.isInterruptedOnly(cause)) return
-    const failure = Cause.failureOption(cause)
-    const error = Option.isSome(failure) ? failure.value : Option.getOrUndefined(Cause.dieOption(cause))
-    const tag = typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : ""
-    const startup = ConfigError.isConfigError(error) || STARTUP_FAILURES.has(tag)
-    // A configuration error already reads "invalid configuration: VAR: …".
-    const prefix = ConfigError.isConfigError(error) ? "" : startup ? "cannot start: " : "stopped: "
-    process.stderr.write(`${prefix}${messageOf(error)}\n`)
-    process.exitCode = startup ? 2 : 1
-  })
-
-const root = Command.make("silvana-coordinator").pipe(
-  Command.withDescription("Silvana coordinator: runs the agents of Silvana apps' jobs on Sui"),
-  Command.withSubcommands([startCommand, configCommand, localnetCommand, statusCommand, jobsCommand, agentsCommand, secretsCommand])
-)
-
-const cli = Command.run(root, { name: "silvana-coordinator", version: "0.1.0" })
-
 ignoreRepeatedStopSignals()
-cli(process.argv).pipe(
-  // @effect/cli has already printed what was wrong with the arguments: a usage error is exit code 2.
-  Effect.catchIf(ValidationError.isValidationError, () => Effect.sync(() => void (process.exitCode = 2))),
-  Effect.catchAllCause(report),
-  Effect.provide(NodeContext.layer),
-  NodeRuntime.runMain({ disablePrettyLogger: true })
-)
+runCli(rootCommand([startCommand, configCommand, localnetCommand, statusCommand, jobsCommand, agentsCommand, secretsCommand]))

@@ -1,58 +1,100 @@
 /**
  * BCS layouts of the prover's objects (`prover::ProofCalculation`, `prover::Proof`) and of the
  * app_instance / prover events the agent API's chain side emits. Declaration order as in the
- * deployed coordination package; the localnet's layouts (src/localnet/engine/appLayouts.ts) are
- * checked against these by decoding its bytes in the tests.
+ * deployed coordination package. Written once here; the localnet stores and emits with them.
  */
-import { bcs } from "@mysten/sui/bcs"
+import { bcsSchema, opt, struct, vec, vecMap, type MoveLayout } from "./moveLayout.js"
 
-export const Proof = bcs.struct("Proof", {
-  status: bcs.u8(),
-  da_hash: bcs.option(bcs.string()),
-  sequence1: bcs.option(bcs.vector(bcs.u64())),
-  sequence2: bcs.option(bcs.vector(bcs.u64())),
-  rejected_count: bcs.u16(),
-  timestamp: bcs.u64(),
-  prover: bcs.Address,
-  user: bcs.option(bcs.Address),
-  job_id: bcs.option(bcs.string())
-})
+export const ProofLayout = struct("Proof", [
+  ["status", "u8"],
+  ["da_hash", opt("string")],
+  ["sequence1", opt(vec("u64"))],
+  ["sequence2", opt(vec("u64"))],
+  ["rejected_count", "u16"],
+  ["timestamp", "u64"],
+  ["prover", "address"],
+  ["user", opt("address")],
+  ["job_id", opt("string")]
+])
 
-export const ProofCalculation = bcs.struct("ProofCalculation", {
-  id: bcs.Address,
-  block_number: bcs.u64(),
-  start_sequence: bcs.u64(),
-  end_sequence: bcs.option(bcs.u64()),
-  proofs: bcs.struct("VecMap", {
-    contents: bcs.vector(bcs.struct("Entry", { key: bcs.vector(bcs.u64()), value: Proof }))
-  }),
-  block_proof: bcs.option(bcs.string()),
-  is_finished: bcs.bool()
-})
+export const ProofCalculationLayout = struct("ProofCalculation", [
+  ["id", "uid"],
+  ["block_number", "u64"],
+  ["start_sequence", "u64"],
+  ["end_sequence", opt("u64")],
+  ["proofs", vecMap(vec("u64"), ProofLayout)],
+  ["block_proof", opt("string")],
+  ["is_finished", "bool"]
+])
 
-export const ProofSubmittedEvent = bcs.struct("ProofSubmittedEvent", {
-  block_number: bcs.u64(),
-  sequences: bcs.vector(bcs.u64()),
-  da_hash: bcs.string(),
-  timestamp: bcs.u64(),
-  prover: bcs.Address,
-  cpu_time: bcs.u64(),
-  cpu_cores: bcs.u8(),
-  prover_memory: bcs.u64(),
-  prover_architecture: bcs.string()
-})
+const seqEvent = (name: string, extra: ReadonlyArray<readonly [string, MoveLayout]>) =>
+  struct(name, [["block_number", "u64"], ["sequences", vec("u64")], ...extra])
 
-export const BlockProofEvent = bcs.struct("BlockProofEvent", {
-  block_number: bcs.u64(),
-  start_sequence: bcs.u64(),
-  end_sequence: bcs.u64(),
-  da_hash: bcs.string(),
-  timestamp: bcs.u64()
-})
+/** Events of module `prover`. */
+export const proverEventLayouts: Record<string, MoveLayout> = {
+  ProofStartedEvent: seqEvent("ProofStartedEvent", [["timestamp", "u64"], ["prover", "address"]]),
+  ProofSubmittedEvent: seqEvent("ProofSubmittedEvent", [
+    ["da_hash", "string"],
+    ["timestamp", "u64"],
+    ["prover", "address"],
+    ["cpu_time", "u64"],
+    ["cpu_cores", "u8"],
+    ["prover_memory", "u64"],
+    ["prover_architecture", "string"]
+  ]),
+  ProofUsedEvent: seqEvent("ProofUsedEvent", [["da_hash", "string"], ["timestamp", "u64"], ["user", "address"]]),
+  ProofReservedEvent: seqEvent("ProofReservedEvent", [["da_hash", "string"], ["timestamp", "u64"], ["user", "address"]]),
+  ProofReturnedEvent: seqEvent("ProofReturnedEvent", [["timestamp", "u64"]]),
+  ProofRejectedEvent: seqEvent("ProofRejectedEvent", [["timestamp", "u64"], ["verifier", "address"]]),
+  BlockProofEvent: struct("BlockProofEvent", [
+    ["block_number", "u64"],
+    ["start_sequence", "u64"],
+    ["end_sequence", "u64"],
+    ["da_hash", "string"],
+    ["timestamp", "u64"]
+  ]),
+  ProofCalculationCreatedEvent: struct("ProofCalculationCreatedEvent", [
+    ["block_number", "u64"],
+    ["start_sequence", "u64"],
+    ["end_sequence", opt("u64")],
+    ["timestamp", "u64"]
+  ]),
+  ProofCalculationFinishedEvent: struct("ProofCalculationFinishedEvent", [
+    ["proof_calculation_address", "address"],
+    ["block_number", "u64"],
+    ["start_sequence", "u64"],
+    ["end_sequence", "u64"],
+    ["block_proof", "string"],
+    ["is_finished", "bool"],
+    ["proofs_count", "u64"],
+    ["timestamp", "u64"]
+  ]),
+  ProofCalculationDeletedEvent: struct("ProofCalculationDeletedEvent", [
+    ["app_instance_id", "address"],
+    ["block_number", "u64"],
+    ["start_sequence", "u64"],
+    ["end_sequence", opt("u64")],
+    ["proofs", vecMap(vec("u64"), ProofLayout)],
+    ["block_proof", opt("string")],
+    ["is_finished", "bool"],
+    ["timestamp", "u64"]
+  ])
+}
 
-export const KVSetEvent = bcs.struct("KVSetEvent", { app_instance_address: bcs.Address, key: bcs.string(), value: bcs.string() })
-export const KVDeletedEvent = bcs.struct("KVDeletedEvent", { app_instance_address: bcs.Address, key: bcs.string() })
-export const MetadataAddedEvent = bcs.struct("MetadataAddedEvent", { app_instance_address: bcs.Address, key: bcs.string(), value: bcs.string() })
+/** Events of module `app_instance` about its kv and metadata. */
+export const appInstanceEventLayouts: Record<string, MoveLayout> = {
+  KVSetEvent: struct("KVSetEvent", [["app_instance_address", "address"], ["key", "string"], ["value", "string"]]),
+  KVDeletedEvent: struct("KVDeletedEvent", [["app_instance_address", "address"], ["key", "string"]]),
+  MetadataAddedEvent: struct("MetadataAddedEvent", [["app_instance_address", "address"], ["key", "string"], ["value", "string"]])
+}
+
+export const Proof = bcsSchema(ProofLayout)
+export const ProofCalculation = bcsSchema(ProofCalculationLayout)
+export const ProofSubmittedEvent = bcsSchema(proverEventLayouts.ProofSubmittedEvent!)
+export const BlockProofEvent = bcsSchema(proverEventLayouts.BlockProofEvent!)
+export const KVSetEvent = bcsSchema(appInstanceEventLayouts.KVSetEvent!)
+export const KVDeletedEvent = bcsSchema(appInstanceEventLayouts.KVDeletedEvent!)
+export const MetadataAddedEvent = bcsSchema(appInstanceEventLayouts.MetadataAddedEvent!)
 
 /** `prover` proof statuses. */
 export const ProofStatus = { Started: 1, Calculated: 2, Rejected: 3, Reserved: 4, Used: 5 } as const
@@ -90,7 +132,7 @@ export const decodeProofCalculation = (bytes: Uint8Array): DecodedProofCalculati
     blockNumber: big(p.block_number),
     startSequence: big(p.start_sequence),
     endSequence: p.end_sequence === null || p.end_sequence === undefined ? null : big(p.end_sequence),
-    proofs: p.proofs.contents.map((e) => ({
+    proofs: (p.proofs.contents as Array<{ key: string[]; value: any }>).map((e) => ({
       sequences: e.key.map(big),
       status: e.value.status,
       daHash: e.value.da_hash ?? null,

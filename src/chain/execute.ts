@@ -87,3 +87,15 @@ export const submitSigned = (
       return out
     }
   })
+
+/** Whether the node has transaction `digest`: `unknown` when it could not answer. */
+export const txPresence = (client: SuiGrpcClient, digest: string): Effect.Effect<"present" | "missing" | "unknown"> =>
+  Effect.tryPromise(() => client.core.getTransaction({ digest })).pipe(
+    Effect.as("present" as const),
+    Effect.catchAll((e) => {
+      const error = (e as { error?: unknown }).error ?? e
+      // The SDK wraps the node's answer: NOT_FOUND is on the error or on its cause.
+      const codes = [grpcCode(error), grpcCode((error as { cause?: unknown } | null)?.cause)]
+      return Effect.succeed(codes.some((c) => c === "NOT_FOUND" || c === "5") ? ("missing" as const) : ("unknown" as const))
+    })
+  )

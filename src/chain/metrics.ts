@@ -32,3 +32,11 @@ export const settlementAborts = Metric.counter("silvana_settlement_aborts_total"
 export const settlementLowBalance = Metric.gauge("silvana_settlement_low_balance", {
   description: "1 while no gas coin is usable (settlement waits for funds)"
 })
+export const chainRepairs = Metric.counter("silvana_chain_repairs_total", {
+  description:
+    "Journal/chain divergences repaired, by kind (resubmit_complete, resubmit_fail, resubmit_terminate, resubmit_start, redispatch, lost_start)",
+  incremental: true
+})
+export const chainDivergent = Metric.gauge("silvana_chain_divergent_jobs", {
+  description: "Jobs whose journal and chain disagreed at the last comparison (0 once repaired)"
+})

@@ -238,7 +238,8 @@ export class AgentRuntime extends Context.Tag("silvana/AgentRuntime")<AgentRunti
 
 /**
  * The run limit shared by both runtimes: after `timeoutMs`, unless the agent ended first, mark it
- * timed out and stop it (grace, then kill). Returns the timer fiber, to interrupt on removal.
+ * timed out and stop it (grace, then kill). The timer lives in the agent's scope; the fiber is
+ * returned so that removal can end it sooner.
  */
 export const forkRunLimit = (
   name: string,
@@ -247,7 +248,7 @@ export const forkRunLimit = (
   stop: Effect.Effect<unknown>,
   ended: Effect.Effect<unknown>
 ) =>
-  Effect.forkDaemon(
+  Effect.forkScoped(
     Effect.sleep(Duration.millis(timeoutMs)).pipe(
       Effect.zipRight(
         Effect.suspend(() => {

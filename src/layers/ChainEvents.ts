@@ -8,7 +8,7 @@
  * replays from the last processed position. Commits are coalesced and written every
  * `commitIntervalMs` (and when the layer closes): a lost commit only means a longer replay.
  */
-import { Context, Duration, Effect, Layer, Metric, Option, Queue, Schedule, Stream } from "effect"
+import { Cause, Context, Data, Deferred, Duration, Effect, Layer, Metric, Option, Queue, Schedule, Stream, Take } from "effect"
 import { chainReconnects } from "../chain/metrics.js"
 import {
   type ChainItem,
@@ -44,12 +44,21 @@ export interface ChainEventsOptions {
   readonly commitIntervalMs?: number
 }
 
+/** The follower behind the stream stopped on a defect: the stream ends with this instead of waiting forever. */
+export class ChainFollowerStopped extends Data.TaggedError("ChainFollowerStopped")<{ readonly message: string }> {}
+
 export interface ChainEventsService {
   /**
    * The event stream. Run it once at a time; each run resumes after the last committed position.
-   * It does not fail: errors are retried inside.
+   * Node errors are retried inside; it fails only when its follower dies (a bug), after the items
+   * read before that.
    */
-  readonly stream: Stream.Stream<ChainItem>
+  readonly stream: Stream.Stream<ChainItem, ChainFollowerStopped>
+  /**
+   * Succeeds once a run of the stream has fixed its starting point (the last commit, or the tip
+   * when none is stored): from then on nothing that happens on chain is missed.
+   */
+  readonly following: Effect.Effect<void>
   /** Marks everything up to `item` (or a position) as processed. */
   readonly commit: (at: ChainItem | ChainCursor) => Effect.Effect<void>
   /** Writes the latest commit to the Journal now. */
@@ -64,6 +73,34 @@ export class ChainEvents extends Context.Tag("silvana/ChainEvents")<ChainEvents,
 
 const toCursor = (at: ChainItem | ChainCursor): ChainCursor =>
   "_tag" in at ? { ...at.position, token: at.token } : at
+
+/**
+ * The consumer's committed position: moved by `commit`, written to the Journal every
+ * `commitIntervalMs` and when the scope closes (a lost write only means a longer replay).
+ */
+const makeCommittedCursor = (journal: Context.Tag.Service<Journal>, commitIntervalMs: number) =>
+  Effect.gen(function* () {
+    let committed: Option.Option<ChainCursor> = yield* journal.getCursor.pipe(Effect.orDie)
+    let written = committed
+    const flush = Effect.suspend(() => {
+      const c = committed
+      if (Option.isNone(c) || c === written) return Effect.void
+      return journal.setCursor(c.value).pipe(
+        Effect.tap(() => Effect.sync(() => (written = c))),
+        Effect.catchAll((e) => Effect.logError(`cannot store the event cursor: ${e.message}`))
+      )
+    })
+    yield* Effect.addFinalizer(() => flush)
+    yield* flush.pipe(Effect.delay(Duration.millis(commitIntervalMs)), Effect.forever, Effect.forkScoped)
+    const commit = (at: ChainItem | ChainCursor) =>
+      Effect.sync(() => {
+        const c = toCursor(at)
+        // A rewound node moves the cursor back to its tip; everything else only moves it forward.
+        const back = "_tag" in at && at._tag === "Rewound"
+        if (back || Option.isNone(committed) || comparePositions(c, committed.value) > 0) committed = Option.some(c)
+      })
+    return { committed: () => committed, commit, flush }
+  })
 
 export const makeChainEvents = (options: ChainEventsOptions) =>
   Effect.gen(function* () {
@@ -84,30 +121,12 @@ export const makeChainEvents = (options: ChainEventsOptions) =>
       rewinds: 0,
       decodeErrors: 0
     }
-    let committed: Option.Option<ChainCursor> = yield* journal.getCursor.pipe(Effect.orDie)
-    let written = committed
-
-    const flush = Effect.suspend(() => {
-      const c = committed
-      if (Option.isNone(c) || c === written) return Effect.void
-      return journal.setCursor(c.value).pipe(
-        Effect.tap(() => Effect.sync(() => (written = c))),
-        Effect.catchAll((e) => Effect.logError(`cannot store the event cursor: ${e.message}`))
-      )
-    })
-    yield* Effect.addFinalizer(() => flush)
-    yield* flush.pipe(Effect.delay(Duration.millis(commitIntervalMs)), Effect.forever, Effect.forkScoped)
-
-    const commit = (at: ChainItem | ChainCursor) =>
-      Effect.sync(() => {
-        const c = toCursor(at)
-        // A rewound node moves the cursor back to its tip; everything else only moves it forward.
-        const back = "_tag" in at && at._tag === "Rewound"
-        if (back || Option.isNone(committed) || comparePositions(c, committed.value) > 0) committed = Option.some(c)
-      })
+    const cursor = yield* makeCommittedCursor(journal, commitIntervalMs)
+    const following = yield* Deferred.make<void>()
 
     /** The follower state for a new run of the stream: from the last commit, else from the tip. */
     const initialState = Effect.gen(function* () {
+      const committed = cursor.committed()
       if (Option.isSome(committed)) {
         const c = committed.value
         const boundary = comparePositions(c, endOf(c.checkpoint)) === 0
@@ -124,9 +143,10 @@ export const makeChainEvents = (options: ChainEventsOptions) =>
       return state
     })
 
-    const run = (queue: Queue.Queue<ChainItem>) =>
+    const run = (queue: Queue.Queue<Take.Take<ChainItem, ChainFollowerStopped>>) =>
       Effect.gen(function* () {
         const state = yield* initialState
+        yield* Deferred.succeed(following, undefined)
         const caps = { listCheckpoints: true }
         let path: EventPath = mode === "checkpoints" ? "checkpoints" : "filtered"
         let attempt = 0
@@ -136,7 +156,7 @@ export const makeChainEvents = (options: ChainEventsOptions) =>
           silenceMs,
           gapConcurrency: options.gapConcurrency ?? 4,
           chunkSize: options.chunkSize ?? 100,
-          emit: (items: ReadonlyArray<ChainItem>) => Queue.offerAll(queue, items).pipe(Effect.asVoid),
+          emit: (items: ReadonlyArray<ChainItem>) => Queue.offerAll(queue, items.map(Take.of)).pipe(Effect.asVoid),
           state,
           stats
         }
@@ -161,20 +181,29 @@ export const makeChainEvents = (options: ChainEventsOptions) =>
           yield* Effect.logWarning(`event stream (${path}) interrupted: ${why}; reconnecting in ${delay} ms`)
           yield* Effect.sleep(Duration.millis(delay))
         }
-      }).pipe(Effect.catchAllCause((cause) => Effect.logError("event follower stopped", cause)))
+      }).pipe(
+        // The consumer learns of the death from the stream itself, after the items before it.
+        Effect.catchAllCause((cause) =>
+          Effect.zipRight(
+            Effect.logError("event follower stopped", cause),
+            Queue.offer(queue, Take.fail(new ChainFollowerStopped({ message: Cause.pretty(cause) })))
+          )
+        )
+      )
 
-    const stream: Stream.Stream<ChainItem> = Stream.unwrapScoped(
+    const stream: Stream.Stream<ChainItem, ChainFollowerStopped> = Stream.unwrapScoped(
       Effect.gen(function* () {
-        const queue = yield* Effect.acquireRelease(Queue.bounded<ChainItem>(options.buffer ?? 4096), Queue.shutdown)
+        const queue = yield* Effect.acquireRelease(Queue.bounded<Take.Take<ChainItem, ChainFollowerStopped>>(options.buffer ?? 4096), Queue.shutdown)
         yield* Effect.forkScoped(run(queue))
-        return Stream.fromQueue(queue)
+        return Stream.flattenTake(Stream.fromQueue(queue))
       })
     )
 
     const service: ChainEventsService = {
       stream,
-      commit,
-      flush,
+      following: Deferred.await(following),
+      commit: cursor.commit,
+      flush: cursor.flush,
       stats: Effect.sync(() => ({ ...stats }))
     }
     return service

@@ -129,6 +129,24 @@ export const settings = {
     F.digits(1),
     60,
     "Longest back-off between agent starts of a triple that keep failing, in seconds"
+  ),
+  chainTruthEverySecs: F.withDefault(
+    "CHAIN_TRUTH_EVERY_SECS",
+    F.digits(1),
+    30,
+    "Seconds between comparisons of the journal with the chain (also run after every reconnect and replay gap)"
+  ),
+  chainTruthWindowSecs: F.withDefault(
+    "CHAIN_TRUTH_WINDOW_SECS",
+    F.digits(1),
+    900,
+    "How far back (seconds) settled operations are checked against the chain"
+  ),
+  agentIdleHandoffSecs: F.withDefault(
+    "AGENT_IDLE_HANDOFF_SECS",
+    F.digits(1),
+    60,
+    "Seconds an agent may go without calling GetJob before its started-but-not-taken jobs go to a fresh agent of the triple"
   )
 } as const
 

@@ -11,9 +11,11 @@ import { Context, Effect, Layer, Option, type Scope } from "effect"
 import { type AppInstanceId, type JobId, type SessionId, tripleKey } from "../domain/ids.js"
 import type { JobData, JobReport, JobState, StoredJob } from "../domain/job.js"
 import { makeJobIdGenerator } from "../domain/jobId.js"
+import { compareJobRank } from "../domain/jobRank.js"
 import { shortSecret } from "../domain/redact.js"
 import type { JobCounts } from "../domain/statusView.js"
 import { Config } from "./Config.js"
+import { RankedQueue } from "./jobQueue.js"
 
 export interface TripleRef {
   readonly developer: string
@@ -53,7 +55,7 @@ interface Entry {
   data: JobData
   readonly key: string
   readonly triple: string
-  /** Ticket of the entry's place in a per-triple queue; 0 when in none. */
+  /** Ticket of the entry's place in a per-triple queue (rank order, `domain/jobRank.ts`); 0 when in none. */
   ticket: number
   jobId: JobId | undefined
   state: JobState
@@ -63,68 +65,18 @@ interface Entry {
 
 const jobKey = (appInstance: string, jobSequence: bigint) => `${appInstance}:${jobSequence}`
 
-let tickets = 0
+const byRank = (a: Entry, b: Entry) => compareJobRank(a.data, b.data)
 
-/**
- * A first-in first-out queue of entries with O(1) removal anywhere: removal invalidates the
- * entry's ticket and the stale slot is skipped when it reaches the head. (Taking from the front of
- * a JavaScript Set degrades to O(n) per take: deleted slots stay in its table until it shrinks.)
- */
-class Fifo {
-  private items: Array<Entry> = []
-  private tickets: Array<number> = []
-  private head = 0
-  size = 0
-  push(e: Entry) {
-    e.ticket = ++tickets
-    this.items.push(e)
-    this.tickets.push(e.ticket)
-    this.size += 1
-  }
-  remove(e: Entry) {
-    if (e.ticket === 0) return
-    e.ticket = 0
-    this.size -= 1
-  }
-  /** The oldest entry still queued. */
-  first(): Entry | undefined {
-    while (this.head < this.items.length) {
-      const e = this.items[this.head]!
-      if (e.ticket === this.tickets[this.head]) return e
-      this.head += 1
-    }
-    this.compact()
-    return undefined
-  }
-  /** Up to `max` entries from the front, oldest first (still queued). */
-  take(max: number): Array<Entry> {
-    this.first()
-    const out: Array<Entry> = []
-    for (let i = this.head; i < this.items.length && out.length < max; i++) {
-      const e = this.items[i]!
-      if (e.ticket === this.tickets[i]) out.push(e)
-    }
-    return out
-  }
-  private compact() {
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head)
-      this.tickets = this.tickets.slice(this.head)
-      this.head = 0
-    }
-  }
-}
-
-const queueOf = (index: Map<string, Fifo>, k: string) => {
+const queueOf = (index: Map<string, RankedQueue<Entry>>, k: string) => {
   let q = index.get(k)
   if (q === undefined) {
-    q = new Fifo()
+    q = new RankedQueue(byRank)
     index.set(k, q)
   }
   return q
 }
 
-const dequeue = (index: Map<string, Fifo>, k: string, e: Entry) => {
+const dequeue = (index: Map<string, RankedQueue<Entry>>, k: string, e: Entry) => {
   const q = index.get(k)
   if (q === undefined) return
   q.remove(e)
@@ -190,10 +142,10 @@ const removeFrom = <K, V>(index: Map<K, Set<V>>, k: K, v: V) => {
 export class JobTable {
   private readonly byKey = new Map<string, Entry>()
   private readonly byJobId = new Map<JobId, Entry>()
-  private readonly pendingByTriple = new Map<string, Fifo>()
+  private readonly pendingByTriple = new Map<string, RankedQueue<Entry>>()
   /** Pending jobs that are not due yet; moved to `pendingByTriple` once due. */
   private readonly delayed = new Set<Entry>()
-  private readonly startedByTriple = new Map<string, Fifo>()
+  private readonly startedByTriple = new Map<string, RankedQueue<Entry>>()
   private readonly bySession = new Map<SessionId, Set<Entry>>()
   private readonly byAppInstance = new Map<AppInstanceId, Set<Entry>>()
   private readonly counts: Record<JobState, number> = {
@@ -348,7 +300,7 @@ export class JobTable {
     this.setState(e, "pending")
   }
 
-  /** Moves up to `max` pending jobs of a triple to `starting` (the caller then starts them on chain). */
+  /** Moves up to `max` pending jobs of a triple, best-ranked first, to `starting` (the caller then starts them on chain). */
   claimForStart(triple: TripleRef, max: number): ReadonlyArray<StoredJob> {
     this.promoteDue()
     const queue = this.pendingByTriple.get(tripleKey(triple))
@@ -398,7 +350,7 @@ export class JobTable {
     return e.jobId!
   }
 
-  /** Hands the oldest started job of the triple to the session. */
+  /** Hands the triple's best-ranked started job to the session (settle → lowest block → fewest sequences → sequence). */
   takeNext(sessionId: SessionId, triple: TripleRef): Option.Option<StoredJob> {
     const e = this.startedByTriple.get(tripleKey(triple))?.first()
     if (e === undefined) return Option.none()

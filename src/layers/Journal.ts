@@ -72,6 +72,10 @@ export interface JournalService {
   readonly isStarted: (appInstance: string, jobSequence: bigint) => Effect.Effect<boolean, JournalError>
   readonly holdJob: (appInstance: string, jobSequence: bigint, session: string | null) => Effect.Effect<void, JournalError>
   readonly forgetStarted: (appInstance: string, jobSequence: bigint) => Effect.Effect<void, JournalError>
+  /** Records a job as started by this coordinator again (a repair re-submits its settlement). */
+  readonly restoreStarted: (appInstance: string, jobSequence: bigint) => Effect.Effect<void, JournalError>
+  /** Job ops (not app calls) settled (`done` or `rejected`) at or after `sinceMs`, oldest first. */
+  readonly settledSince: (sinceMs: number) => Effect.Effect<ReadonlyArray<OutboxOp>, JournalError>
   readonly putSession: (s: SessionRecord) => Effect.Effect<void, JournalError>
   readonly removeSession: (sessionId: string) => Effect.Effect<void, JournalError>
   readonly sessions: Effect.Effect<ReadonlyArray<SessionRecord>, JournalError>
@@ -100,6 +104,7 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_open ON outbox (state) WHERE state IN ('queued', 'inflight');
 CREATE INDEX IF NOT EXISTS outbox_key ON outbox (app_instance, job_sequence, kind);
 CREATE INDEX IF NOT EXISTS outbox_tx ON outbox (tx_digest);
+CREATE INDEX IF NOT EXISTS outbox_updated ON outbox (updated_at);
 CREATE TABLE IF NOT EXISTS started_jobs (
   app_instance TEXT NOT NULL, job_sequence TEXT NOT NULL, session TEXT, started_at INTEGER NOT NULL,
   PRIMARY KEY (app_instance, job_sequence)
@@ -309,6 +314,19 @@ export const makeJournal = (path: string): Effect.Effect<JournalService, Journal
         write("forgetStarted", (d) =>
           d.prepare("DELETE FROM started_jobs WHERE app_instance = ? AND job_sequence = ?").run(app, seq.toString())
         ).pipe(Effect.asVoid),
+      restoreStarted: (app, seq) =>
+        write("restoreStarted", (d) =>
+          d
+            .prepare("INSERT OR IGNORE INTO started_jobs (app_instance, job_sequence, session, started_at) VALUES (?, ?, NULL, ?)")
+            .run(app, seq.toString(), nowMs())
+        ).pipe(Effect.asVoid),
+      settledSince: (since) =>
+        read("settledSince", (d) =>
+          d
+            .prepare("SELECT * FROM outbox WHERE state IN ('done','rejected') AND kind != 'call' AND updated_at >= ? ORDER BY id")
+            .all(since)
+            .map(toOp)
+        ),
       putSession: (s) =>
         write("putSession", (d) =>
           d

@@ -129,6 +129,10 @@ export class LocalChain {
   private pinned: number | undefined
   /** Highest checkpoint whose records are durable: readers never see past it. */
   private visible = -1n
+  /** Observers of every change once applied (the rewind history). */
+  private readonly taps: Array<(r: ChainRecord) => void> = []
+  /** The `drop-executed` fault: executions still to be answered and then forgotten. */
+  private dropRule: { count: number; fn: string | undefined } = { count: 0, fn: undefined }
 
   private constructor(private readonly st: ChainState) {
     this.log.onCheckpoint((cp) => this.afterDurable(() => (this.visible = cp.sequenceNumber!)))
@@ -202,7 +206,7 @@ export class LocalChain {
   advanceClock(ms: number): void {
     if (ms < 0) throw new Error("the clock only moves forward")
     this.st.clockOffset += ms
-    this.journal?.record({ t: "c", at: this.now(), ms })
+    this.emit({ t: "c", at: this.now(), ms })
   }
 
   /**
@@ -211,6 +215,59 @@ export class LocalChain {
    */
   attachJournal(journal: ChainJournal): void {
     this.journal = journal
+  }
+
+  /** Calls `f` with every change once it is applied (after the journal has it). */
+  tapRecords(f: (r: ChainRecord) => void): void {
+    this.taps.push(f)
+  }
+
+  private emit(r: ChainRecord, journaled = false): void {
+    if (!journaled) this.journal?.record(r)
+    for (const f of this.taps) f(r)
+  }
+
+  /**
+   * Fault: the next `count` transactions that execute (those calling function `fn`, when given)
+   * are answered with their effects and then lost — the node keeps neither the transaction nor
+   * its changes, as a node that crashed before they were durable.
+   */
+  dropNextExecuted(count: number, fn?: string): void {
+    this.dropRule = { count: Math.max(0, Math.floor(count)), fn }
+  }
+
+  /** Executions the `drop-executed` fault will still lose. */
+  get dropsPending(): number {
+    return this.dropRule.count
+  }
+
+  /**
+   * Puts the chain back to `snapshot` plus `records` replayed up to and including the checkpoint
+   * `until` (later records are lost), in place: listeners stay attached and hear nothing of the
+   * replay. The clock never moves backwards. The journal, if any, is not told (the caller rebases it).
+   */
+  resetTo(snapshot: LocalChainSnapshot, records: ReadonlyArray<ChainRecord>, until: bigint, apply: (c: LocalChain, r: ChainRecord) => void): void {
+    const now = this.now()
+    const journal = this.journal
+    const taps = this.taps.splice(0)
+    this.journal = undefined
+    this.log.muted = true
+    try {
+      this.store.objects.clear()
+      this.store.byOwner.clear()
+      objectsFromPlain(this.store, fromJsonable(snapshot.objects), () => BigInt(this.now()))
+      this.log.adopt(logFromSnapshot(snapshot))
+      for (const r of records) {
+        if ((this.log.latest()?.sequenceNumber ?? -1n) >= until) break
+        apply(this, r)
+      }
+      this.visible = this.log.latest()?.sequenceNumber ?? -1n
+    } finally {
+      this.log.muted = false
+      this.journal = journal
+      this.taps.push(...taps)
+    }
+    this.catchUpClock(now)
   }
 
   /** Runs `f` at chain time `at` (a replayed record's time). */
@@ -327,7 +384,9 @@ export class LocalChain {
     // sponsors are not supported: the sender's signature is the only one expected
     if (signers.length !== 1 || signers[0] !== tx.sender) throw sigError.absent(tx.sender, signers)
     this.checkExpiration(tx)
-    const out = runTransaction(this.env, tx, { digest, simulate: false, checks: true })
+    const drop = this.dropRule.count > 0 && (this.dropRule.fn === undefined || tx.commands.some((c) => c.kind === "moveCall" && c.function === this.dropRule.fn))
+    // A dropped transaction runs as a simulation: the same effects, nothing kept.
+    const out = runTransaction(this.env, tx, { digest, simulate: drop, checks: true })
     const executed: GrpcTypes.ExecutedTransaction = {
       digest,
       signatures: sigBytes.map((b) => {
@@ -345,8 +404,12 @@ export class LocalChain {
     }
     // the structured transaction is rebuilt from its BCS on read: history keeps only the bytes
     defineLazy(executed, "transaction", () => txToProto(txFromBcs(bytes), { bcs: bytes, digest }))
+    if (drop) {
+      this.dropRule.count -= 1
+      return executed
+    }
     this.log.addExecuted(executed)
-    this.journal?.record({ t: "x", at: this.now(), tx: bytes, sigs: sigBytes })
+    this.emit({ t: "x", at: this.now(), tx: bytes, sigs: sigBytes })
     return executed
   }
 
@@ -498,7 +561,14 @@ export class LocalChain {
     const at = this.now()
     // recorded first: the checkpoint's listeners wait for this record to be durable
     this.journal?.record({ t: "s", at })
-    return this.log.seal(BigInt(at), EPOCH)
+    const cp = this.log.seal(BigInt(at), EPOCH)
+    this.emit({ t: "s", at }, true)
+    return cp
+  }
+
+  /** The latest sealed checkpoint's number (durable or not). */
+  latestSealed(): bigint {
+    return this.log.latest()?.sequenceNumber ?? -1n
   }
 
   /** Number of executed transactions waiting for the next checkpoint. */
@@ -528,7 +598,7 @@ export class LocalChain {
   /** Drops checkpoints (and their transactions) below `below`. */
   prune(below: bigint): void {
     this.log.prune(below)
-    this.journal?.record({ t: "p", at: this.now(), below })
+    this.emit({ t: "p", at: this.now(), below })
   }
 
   lowestAvailableCheckpoint(): bigint {
@@ -568,18 +638,22 @@ export class LocalChain {
     }
     const chain = new LocalChain(st)
     objectsFromPlain(chain.store, fromJsonable(snapshot.objects), () => BigInt(chain.now()))
-    chain.log.lowest = BigInt(snapshot.lowest as string)
-    for (const b of snapshot.checkpoints as string[]) {
-      const cp = GrpcTypes.Checkpoint.fromBinary(fromBase64(b))
-      chain.log.restoreCheckpoint(cp)
-    }
-    chain.log.totalTransactions = BigInt(snapshot.totalTransactions as string)
-    for (const b of snapshot.pending as string[]) chain.log.addExecuted(GrpcTypes.ExecutedTransaction.fromBinary(fromBase64(b)))
+    chain.log.adopt(logFromSnapshot(snapshot))
     chain.visible = chain.log.latest()?.sequenceNumber ?? -1n
     return chain
   }
 }
 
+
+/** The checkpoint history a snapshot holds. */
+const logFromSnapshot = (snapshot: LocalChainSnapshot): CheckpointLog => {
+  const log = new CheckpointLog()
+  log.lowest = BigInt(snapshot.lowest as string)
+  for (const b of snapshot.checkpoints as string[]) log.restoreCheckpoint(GrpcTypes.Checkpoint.fromBinary(fromBase64(b)))
+  log.totalTransactions = BigInt(snapshot.totalTransactions as string)
+  for (const b of snapshot.pending as string[]) log.addExecuted(GrpcTypes.ExecutedTransaction.fromBinary(fromBase64(b)))
+  return log
+}
 
 const normalizeTypeFilter = (t: string): string => {
   try {

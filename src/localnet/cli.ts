@@ -2,12 +2,12 @@
  * `localnet` command line (wired into `silvana-coordinator localnet ...` by src/main.ts):
  *
  *   localnet [--port 9000] [--host 127.0.0.1] [--state FILE] [--checkpoint-ms 250|per-transaction]
- *            [--manifest FILE] [--socket PATH] [--admin-port N]
+ *            [--manifest FILE] [--socket PATH] [--admin-port N] [--rewind-depth N]
  *       runs a localnet until SIGINT/SIGTERM; prints the manifest (and writes it to FILE, with the
  *       admin endpoint's URL in FILE.admin.json)
  *   localnet seed --manifest FILE --developer D --agent A --method M --image IMG [...]
  *   localnet create-jobs --manifest FILE --count N --method M [--data TEXT|0xHEX] [--interval-ms MS]
- *   localnet fault NAME --manifest FILE [--checkpoint N] [--count K] [--kind K] [--ms N] [--on BOOL]
+ *   localnet fault NAME --manifest FILE [--checkpoint N] [--count K] [--kind K] [--ms N] [--on BOOL] [--function F]
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -72,7 +72,11 @@ const run = Command.make(
     ),
     manifest: manifestOption.pipe(Options.optional),
     socket: Options.file("socket").pipe(Options.optional, Options.withDescription("Extra Unix socket listener")),
-    adminPort: Options.integer("admin-port").pipe(Options.withDefault(0), Options.withDescription("Admin (faults) HTTP port"))
+    adminPort: Options.integer("admin-port").pipe(Options.withDefault(0), Options.withDescription("Admin (faults) HTTP port")),
+    rewindDepth: Options.integer("rewind-depth").pipe(
+      Options.withDefault(0),
+      Options.withDescription("Checkpoints the rollback fault can go back (history kept in memory; 0 = no rollback)")
+    )
   },
   (o) =>
     Effect.scoped(
@@ -81,7 +85,8 @@ const run = Command.make(
           host: o.host,
           port: o.port,
           checkpointMs: yield* Effect.try(() => parseCheckpointMs(o.checkpointMs)),
-          adminPort: o.adminPort
+          adminPort: o.adminPort,
+          rewindDepth: o.rewindDepth
         }
         if (Option.isSome(o.state)) options.stateFile = o.state.value
         if (Option.isSome(o.socket)) options.socketPath = o.socket.value
@@ -182,7 +187,8 @@ const fault = Command.make(
     count: Options.integer("count").pipe(Options.optional),
     kind: Options.choice("kind", executionFaultKinds).pipe(Options.optional),
     ms: Options.integer("ms").pipe(Options.optional),
-    on: Options.text("on").pipe(Options.optional)
+    on: Options.text("on").pipe(Options.optional),
+    function: Options.text("function").pipe(Options.optional, Options.withDescription("drop-executed: only transactions calling this Move function"))
   },
   (o) =>
     Effect.gen(function* () {
@@ -196,7 +202,8 @@ const fault = Command.make(
         ["count", o.count],
         ["kind", o.kind],
         ["ms", o.ms],
-        ["on", o.on]
+        ["on", o.on],
+        ["function", o.function]
       ]
       for (const [key, value] of params) {
         if (Option.isSome(value)) query.set(key, String(value.value))

@@ -29,7 +29,8 @@ export interface ManifestLike {
 /** `SuiGrpcClient` over native gRPC (HTTP/2 via @grpc/grpc-js) for `http://host:port` or `host:port`. */
 export const makeSuiClient = (grpcUrl: string): SuiGrpcClient => openClient(grpcUrl).client
 
-const openClient = (grpcUrl: string): { client: SuiGrpcClient; close: () => void } => {
+/** A client with its transport's close. */
+export const openClient = (grpcUrl: string): { client: SuiGrpcClient; close: () => void } => {
   const transport = new GrpcTransport({
     host: grpcUrl.replace(/^https?:\/\//, "").replace(/\/$/, ""),
     channelCredentials: ChannelCredentials.createInsecure()
@@ -146,7 +147,8 @@ const objectJson = async (client: SuiGrpcClient, id: string): Promise<any> => {
   return object.json
 }
 
-const signAndRun = async (client: SuiGrpcClient, keypair: Ed25519Keypair, tx: Transaction) => {
+/** Signs with `keypair`, executes, and throws when the transaction failed. */
+export const signAndRun = async (client: SuiGrpcClient, keypair: Ed25519Keypair, tx: Transaction) => {
   tx.setSenderIfNotSet(keypair.toSuiAddress())
   const result = await client.signAndExecuteTransaction({ transaction: tx, signer: keypair, include: { effects: true, events: true } })
   if (result.$kind !== "Transaction") throw new Error(`transaction failed: ${result.FailedTransaction.status.error?.message ?? "unknown error"}`)

@@ -12,6 +12,7 @@ import { type DurableState, makeDurable } from "./server/durable.js"
 import { loadState } from "./server/persist.js"
 import { CheckpointProducer } from "./server/producer.js"
 import { type RunningGrpcServer, startGrpcServer } from "./server/server.js"
+import { RewindHistory } from "./server/rewind.js"
 import { RpcStatusError, Status } from "./server/status.js"
 
 export interface LocalnetOptions {
@@ -38,6 +39,11 @@ export interface LocalnetOptions {
   adminPort?: number
   /** How often the state file is rewritten while the chain changes (default 2000 ms). */
   saveEveryMs?: number
+  /**
+   * Checkpoints the `rollback` fault can always go back (default 0: no history kept, the fault is
+   * refused). History of up to twice this many checkpoints is held in memory.
+   */
+  rewindDepth?: number
 }
 
 /** Everything a client in another process needs; exactly these keys. */
@@ -59,6 +65,10 @@ export interface LocalnetHandle {
   readonly chain: LocalChain
   /** Base URL of the loopback admin endpoint (faults from other processes). */
   readonly adminUrl: string
+  /** Unary calls being answered right now (tests wait for 0 instead of sleeping). */
+  callsInFlight(): number
+  /** ExecuteTransaction calls waiting on `faults.holdExecutions`. */
+  executionsHeld(): number
   close(): Promise<void>
 }
 
@@ -86,6 +96,7 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
 
   const switches: FaultSwitches = {
     failNext: { count: 0, kind: "unavailable" },
+    hold: undefined,
     filteredEventsUnimplemented: options.filteredEventsUnimplemented ?? false
   }
   const producer = new CheckpointProducer(chain, options.checkpointMs ?? 250, (e) => {
@@ -107,6 +118,7 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
     throw new LocalnetError({ message: `cannot start the localnet gRPC server on ${host}:${options.port ?? 9000}: ${String(e)}`, cause: e })
   }
   const ctx = grpcServer.context
+  const history = options.rewindDepth !== undefined && options.rewindDepth > 0 ? new RewindHistory(chain, options.rewindDepth) : undefined
 
   const faults: LocalnetFaults = {
     dropSubscriptions: () => {
@@ -120,6 +132,25 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
     },
     setLatencyMs: (ms) => {
       ctx.policy.latencyMs = Math.max(0, ms)
+    },
+    holdExecutions: () => {
+      if (switches.hold !== undefined) return
+      let release = () => {}
+      const released = new Promise<void>((resolve) => (release = resolve))
+      switches.hold = { released, release, waiting: 0 }
+    },
+    releaseExecutions: () => {
+      switches.hold?.release()
+      switches.hold = undefined
+    },
+    dropExecuted: (count, fn) => chain.dropNextExecuted(count, fn),
+    rollback: (count) => {
+      if (history === undefined) throw new Error("rollback needs a localnet started with a rewind depth (--rewind-depth N)")
+      const tip = history.rollback(count)
+      durable?.rebaseSync()
+      // As a node restored from a backup: every live stream ends, clients reconnect to the older tip.
+      ctx.fanout.dropAll(new RpcStatusError(Status.UNAVAILABLE, "the node was rolled back (injected fault)"))
+      return tip
     },
     setFilteredEventsUnimplemented: (on) => {
       switches.filteredEventsUnimplemented = on
@@ -139,8 +170,12 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
     checkpointsPaused: producer.isPaused,
     subscriptions: ctx.fanout.size,
     latencyMs: ctx.policy.latencyMs,
+    callsInFlight: ctx.policy.inFlight,
+    executionsHeld: switches.hold?.waiting ?? 0,
     failNextExecutions: switches.failNext,
-    filteredEventsUnimplemented: switches.filteredEventsUnimplemented
+    filteredEventsUnimplemented: switches.filteredEventsUnimplemented,
+    dropExecutedPending: chain.dropsPending,
+    rewindDepth: history?.depth ?? 0
   })
   try {
     admin = await startAdminServer(faults, status, host, options.adminPort ?? 0)
@@ -190,9 +225,12 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
     faults,
     chain,
     adminUrl: adminServer.url,
+    callsInFlight: () => ctx.policy.inFlight,
+    executionsHeld: () => switches.hold?.waiting ?? 0,
     close: () => {
       closing ??= (async () => {
         producer.stop()
+        faults.releaseExecutions()
         if (saveTimer !== undefined) clearInterval(saveTimer)
         await Promise.all([server.shutdown(), adminServer.close()])
         durable?.closeSync()

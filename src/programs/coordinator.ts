@@ -10,6 +10,7 @@ import { Duration, Effect, Fiber, Layer, Option, Ref } from "effect"
 import { normalizeAppInstance } from "../domain/ids.js"
 import { AgentApi } from "../layers/AgentApi.js"
 import { AgentRuntime } from "../layers/AgentRuntime.js"
+import { AgentSlots } from "../layers/AgentSlots.js"
 import { agentRuntimeLayer } from "../layers/runtime/index.js"
 import { ChainEvents } from "../layers/ChainEvents.js"
 import { ChainState } from "../layers/ChainState.js"
@@ -28,6 +29,7 @@ import { StatusFeed } from "../layers/StatusFeed.js"
 import { SuiClient } from "../layers/SuiClient.js"
 import { discover } from "./discover.js"
 import { defaultDispatchOptions, type DispatchOptions, makeDispatcher } from "./dispatch.js"
+import { makeChainTruth } from "./chainTruth.js"
 import { reconcile, reconcileOnce } from "./reconcile.js"
 import { defaultStartBackoff } from "./startBackoff.js"
 import { startTroubleCheck } from "./startFailures.js"
@@ -41,7 +43,7 @@ export const ChainLive = Layer.mergeAll(ChainEvents.layer(), ChainState.layer, R
 /** Every service of the daemon, given Config; the agent runtime can be replaced (tests, embedding). */
 export const coordinatorLayer = <E, R>(runtime: Layer.Layer<AgentRuntime, E, R>, chainClock?: () => number) =>
   AgentApi.layer.pipe(
-    Layer.provideMerge(Layer.mergeAll(Sessions.layer, reportsFromSettlement, runtime, StatusFeed.layer, AppApi.layerLive, Secrets.layer)),
+    Layer.provideMerge(Layer.mergeAll(Sessions.layer, reportsFromSettlement, runtime, StatusFeed.layer, AppApi.layerLive, AgentSlots.layer, Secrets.layer)),
     Layer.provideMerge(JobStore.layerWithClock(chainClock)),
     Layer.provideMerge(ChainLive)
   )
@@ -77,18 +79,22 @@ export const failUnheld = (reason: string) =>
     return failed
   }).pipe(Effect.catchAll((e) => Effect.as(Effect.logWarning("cannot read started jobs", { error: e.message }), 0)))
 
-/** `chain_truth`: unhealthy while the journal and the chain disagree and the resync is not done. */
-const divergenceCheck = (divergence: Ref.Ref<Option.Option<{ readonly from: bigint; readonly to: bigint }>>): Check =>
-  Effect.map(Ref.get(divergence), (d) =>
+/**
+ * `chain_truth`: unhealthy while the journal and the chain disagree — the node rewound behind our
+ * cursor and the resync is not done, or the last comparison found jobs still being repaired.
+ */
+const divergenceCheck = (divergence: Ref.Ref<Option.Option<{ readonly from: bigint; readonly to: bigint }>>, jobs: Check): Check =>
+  Effect.flatMap(Ref.get(divergence), (d) =>
     Option.match(d, {
-      onNone: () => ({ healthy: true, details: { divergent: false } }),
-      onSome: ({ from, to }) => ({
-        healthy: false,
-        details: {
-          divergent: true,
-          error: `the node's tip is behind our event cursor (checkpoints ${from}..${to} gone); resyncing from chain state`
-        }
-      })
+      onNone: () => jobs,
+      onSome: ({ from, to }) =>
+        Effect.succeed({
+          healthy: false,
+          details: {
+            divergent: true,
+            error: `the node's tip is behind our event cursor (checkpoints ${from}..${to} gone); resyncing from chain state`
+          }
+        })
     })
   )
 
@@ -138,28 +144,37 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
     )
     // A node found behind our cursor: /health reports the divergence until the resync is done.
     const divergence = yield* Ref.make(Option.none<{ readonly from: bigint; readonly to: bigint }>())
+    // The journal compared with the chain: on a timer, after reconnects, replay gaps and rewinds.
+    const truth = yield* makeChainTruth({
+      windowMs: config.chainTruthWindowSecs * 1000,
+      every: Duration.seconds(config.chainTruthEverySecs)
+    })
     const health = yield* Effect.serviceOption(Health)
     if (Option.isSome(health)) {
       yield* health.value.registerScoped("agents", startTroubleCheck(dispatcher.startTrouble))
-      yield* health.value.registerScoped("chain_truth", divergenceCheck(divergence))
+      yield* health.value.registerScoped("chain_truth", divergenceCheck(divergence, truth.check))
     }
     const discoverFiber = yield* Effect.forkScoped(
       discover({
         coordinatorId,
-        onReplayGap: () => reconcileOnce({ coordinatorId, orphanAfterMs }).pipe(Effect.ignoreLogged, Effect.provide(context)),
+        onReplayGap: () =>
+          reconcileOnce({ coordinatorId, orphanAfterMs }).pipe(Effect.ignoreLogged, Effect.zipRight(truth.trigger(true)), Effect.provide(context)),
         onRewound: (from, to) =>
           Ref.set(divergence, Option.some({ from, to })).pipe(
             Effect.zipRight(reconcileOnce({ coordinatorId, orphanAfterMs, reclaim: true })),
             Effect.tap((report) => Effect.logWarning("resynced with the chain after it rewound", { ...report })),
+            // Settled jobs the rewind undid (completions gone, starts gone) are repaired before /health clears.
+            Effect.zipRight(truth.audit(true)),
             Effect.zipRight(Ref.set(divergence, Option.none())),
             Effect.ignoreLogged,
             Effect.provide(context)
           )
       })
     )
-    // After the event stream has fixed its starting point: what a previous run left (pending jobs,
-    // orphaned agents, jobs started but no longer held); the periodic pass catches any overlap.
-    yield* Effect.sleep(Duration.millis(500))
+    // Once the event stream has fixed its starting point (or discover ended, which the join below
+    // reports): what a previous run left (pending jobs, orphaned agents, jobs started but no longer
+    // held); the periodic pass catches any overlap.
+    yield* Effect.raceFirst((yield* ChainEvents).following, Effect.ignore(Fiber.await(discoverFiber)))
     yield* reconcileOnce({ coordinatorId, orphanAfterMs, reclaim: true }).pipe(
       Effect.catchAllCause((cause) => Effect.logError("start-up reconciliation failed; continuing", cause))
     )
@@ -167,12 +182,13 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
     const reconcileFiber = yield* Effect.forkScoped(
       Effect.delay(reconcile({ coordinatorId, orphanAfterMs }, options.reconcileEvery ?? Duration.seconds(30)), options.reconcileEvery ?? Duration.seconds(30))
     )
+    const truthFiber = yield* Effect.forkScoped(truth.run)
     const extras = yield* Effect.forEach(options.extras ?? [], (e) => Effect.forkScoped(Effect.ignoreLogged(e)))
     yield* Effect.logInfo("coordinator running")
 
     const shutdown = Effect.gen(function* () {
       yield* Effect.logInfo("shutting down: no new jobs are started")
-      const named = [["discover", discoverFiber], ["dispatch", dispatchFiber], ["reconcile", reconcileFiber], ...extras.map((f, i) => [`extra ${i}`, f] as const)] as const
+      const named = [["discover", discoverFiber], ["dispatch", dispatchFiber], ["reconcile", reconcileFiber], ["chain truth", truthFiber], ...extras.map((f, i) => [`extra ${i}`, f] as const)] as const
       yield* Effect.forEach(
         named,
         ([name, fiber]) =>
@@ -202,7 +218,13 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
       }
       yield* Effect.logInfo("coordinator stopped")
     })
-    return yield* Effect.never.pipe(Effect.onInterrupt(() => shutdown))
+    // Runs until interrupted; an event follower that dies ends the daemon (after the same orderly
+    // stop) instead of leaving it blind to the chain.
+    return yield* Fiber.join(discoverFiber).pipe(
+      Effect.zipRight(Effect.never),
+      Effect.tapErrorCause((cause) => Effect.logError("discover stopped; stopping the coordinator", cause)),
+      Effect.onExit(() => shutdown)
+    )
   }).pipe(Effect.annotateLogs("service", "coordinator"))
 
 /** The daemon: services from Config, programs over them. */

@@ -8,7 +8,7 @@ describe("concurrency", () => {
   let api: Awaited<ReturnType<typeof startApi>>
   beforeAll(async () => {
     api = await startApi()
-  })
+  }, 600_000)
   afterAll(async () => {
     await api.close()
   })
@@ -50,5 +50,5 @@ describe("concurrency", () => {
     for (const r of reports) expect(r.sessionId).toBe(holder.get(r.jobId))
     // the work was spread over many sessions, not served by a few
     expect(new Set(handed.map((h) => h.session)).size).toBeGreaterThan(100)
-  })
+  }, 600_000)
 })

@@ -17,7 +17,8 @@ import type { LocalnetHandle } from "../../src/localnet/index.js"
 import { ChainState } from "../../src/layers/ChainState.js"
 import { Journal } from "../../src/layers/Journal.js"
 import { Settlement } from "../../src/layers/Settlement.js"
-import { METHOD, sleep, startNet, suiLayer } from "./fixture.js"
+import { waitForOutput, waitUntil } from "../support/wait.js"
+import { METHOD, startNet, suiLayer } from "./fixture.js"
 
 let net: LocalnetHandle | undefined
 let dir: string | undefined
@@ -72,8 +73,9 @@ describe.each(["after the acknowledgement", "while the transaction is in flight"
     )
     expect([...started.values()].every((v) => v)).toBe(true)
 
-    // Slow the node down so the kill lands before the completion transaction executes.
-    n.faults.setLatencyMs(1_000)
+    // Hold executions at the node so the kill lands before the completion transaction executes,
+    // however slow this machine is; releasing them later lets a held one execute.
+    n.faults.holdExecutions()
     const proc = spawn(process.execPath, ["--import", "tsx", child], {
       env: {
         ...process.env,
@@ -86,21 +88,11 @@ describe.each(["after the acknowledgement", "while the transaction is in flight"
       },
       stdio: ["ignore", "pipe", "pipe"]
     })
-    let stderr = ""
-    proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
     const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()))
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`child did not acknowledge: ${stderr}`)), 40_000)
-      proc.stdout.on("data", (d: Buffer) => {
-        if (d.toString().includes("ACKED")) {
-          clearTimeout(t)
-          resolve()
-        }
-      })
-    })
+    await waitForOutput(proc, "the child acknowledged every completion", (out) => out.includes("ACKED"))
     if (when === "while the transaction is in flight") {
-      const deadline = Date.now() + 20_000
-      while (journalCount(file, "SELECT count(*) AS n FROM txs") === 0 && Date.now() < deadline) await sleep(20)
+      // the signed transaction is journaled, then submitted: wait for it to be held at the node
+      await waitUntil("the completion transaction held at the node", () => n.executionsHeld() > 0)
       expect(journalCount(file, "SELECT count(*) AS n FROM txs")).toBe(1)
     }
     proc.kill("SIGKILL")
@@ -109,7 +101,7 @@ describe.each(["after the acknowledgement", "while the transaction is in flight"
     expect(completions(n).size).toBe(0)
     expect(journalCount(file, "SELECT count(*) AS n FROM outbox WHERE kind = 'complete' AND state IN ('queued','inflight')")).toBe(20)
 
-    n.faults.setLatencyMs(0)
+    n.faults.releaseExecutions()
     const after = await Effect.runPromise(
       Effect.scoped(
         Effect.gen(function* () {
@@ -122,12 +114,12 @@ describe.each(["after the acknowledgement", "while the transaction is in flight"
         })
       ).pipe(Effect.provide(settlementOn(n, file)))
     )
-    // A transaction that was still executing when the child died may land a little later.
-    await sleep(2_000)
+    // A transaction the node held when the child died executes once released: wait for it.
+    await waitUntil("the node's calls in flight", () => n.callsInFlight() === 0)
     const counts = completions(n)
     expect(after.open).toHaveLength(0)
     expect(after.jobs).toHaveLength(0)
     for (const s of jobSequences) expect(counts.get(s)).toBe(1)
     expect(journalCount(file, "SELECT count(*) AS n FROM outbox WHERE kind = 'complete' AND state = 'done'")).toBe(20)
-  })
+  }, 600_000)
 })

@@ -9,7 +9,20 @@ import { createJobs } from "../../src/localnet/client.js"
 import type { LocalnetHandle } from "../../src/localnet/index.js"
 import { ChainEvents } from "../../src/layers/ChainEvents.js"
 import { endOf } from "../../src/chain/follow.js"
+import { STALL_MS } from "../support/wait.js"
 import { cutWhileCreating, eventsLayer, METHOD, startNet } from "./fixture.js"
+
+/** Waits in an Effect until `check` holds; the backstop is a hang, not a slow machine (STALL_MS). */
+const until = (check: () => boolean | Effect.Effect<boolean>) =>
+  Effect.gen(function* () {
+    const deadline = Date.now() + STALL_MS
+    for (;;) {
+      const r = check()
+      if (typeof r === "boolean" ? r : yield* r) return
+      if (Date.now() > deadline) return yield* Effect.die(new Error("condition not reached"))
+      yield* Effect.sleep("50 millis")
+    }
+  })
 
 let net: LocalnetHandle | undefined
 afterEach(async () => {
@@ -19,7 +32,7 @@ afterEach(async () => {
 
 const appHex = (id: string) => id.toLowerCase().replace(/^0x/, "").padStart(64, "0")
 
-describe("ChainEvents", () => {
+describe("ChainEvents", { timeout: 600_000 }, () => {
   it("filtered path: 20 cuts during 500 job creations, every JobCreatedEvent exactly once and in order", async () => {
     net = await startNet()
     const n = net
@@ -54,12 +67,18 @@ describe("ChainEvents", () => {
             Stream.runDrain,
             Effect.fork
           )
-          // Keep creating single jobs until one comes through the stream (the follower is then live).
+          // Keep creating single jobs until one comes through the stream (the follower is then live);
+          // however long that takes, the ones created before it are not replayed.
           const later: bigint[] = []
-          for (let i = 0; i < 20 && seen.length === 0; i++) {
-            later.push(...(yield* Effect.promise(() => createJobs(n.manifest, { count: 1, method: METHOD }))).jobSequences)
-            for (let k = 0; k < 20 && seen.length === 0; k++) yield* Effect.sleep("50 millis")
-          }
+          yield* until(() =>
+            seen.length > 0
+              ? Effect.succeed(true)
+              : Effect.promise(() => createJobs(n.manifest, { count: 1, method: METHOD })).pipe(
+                  Effect.tap((r) => later.push(...r.jobSequences)),
+                  Effect.zipRight(Effect.sleep("500 millis")),
+                  Effect.as(seen.length > 0)
+                )
+          )
           yield* Fiber.interrupt(fiber)
           return { seen, later }
         })
@@ -91,12 +110,11 @@ describe("ChainEvents", () => {
           )
           // Checkpoints are paused: nothing arrives, so the follower must reconnect on silence.
           n.faults.pauseCheckpoints()
-          const deadline = Date.now() + 10_000
-          while ((yield* events.stats).reconnects < 2 && Date.now() < deadline) yield* Effect.sleep("50 millis")
+          yield* until(() => Effect.map(events.stats, (s) => s.reconnects >= 2))
           const reconnects = (yield* events.stats).reconnects
           const created = yield* Effect.promise(() => createJobs(n.manifest, { count: 3, method: METHOD }))
           n.faults.resumeCheckpoints()
-          while (seen.length < 3 && Date.now() < deadline + 10_000) yield* Effect.sleep("50 millis")
+          yield* until(() => seen.length >= 3)
           yield* Fiber.interrupt(fiber)
           return { reconnects, created: created.jobSequences, seen }
         })

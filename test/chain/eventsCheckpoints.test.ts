@@ -14,7 +14,7 @@ afterEach(async () => {
   net = undefined
 })
 
-describe("ChainEvents (checkpoint path)", () => {
+describe("ChainEvents (checkpoint path)", { timeout: 600_000 }, () => {
   it("checkpoint path (node without filtered events): 20 cuts during 500 job creations, exactly once and in order", async () => {
     net = await startNet({ filteredEventsUnimplemented: true })
     const n = net

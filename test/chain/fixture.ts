@@ -7,6 +7,7 @@ import { seedAgentMethod } from "../../src/localnet/client.js"
 import { ChainEvents, type ChainEventsOptions } from "../../src/layers/ChainEvents.js"
 import { Journal } from "../../src/layers/Journal.js"
 import { SuiClient } from "../../src/layers/SuiClient.js"
+import { waitUntil } from "../support/wait.js"
 
 export const METHOD = "prove"
 
@@ -94,11 +95,13 @@ export const cutWhileCreating = (net: LocalnetHandle, total: number, cuts: numbe
       await cutter
       return { created, cutsDone }
     })
-    const deadline = Date.now() + 30_000
-    while (seen.length < created.length && Date.now() < deadline) yield* Effect.sleep("50 millis")
-    // A little longer, so that a duplicate arriving late would be caught.
-    yield* Effect.sleep("300 millis")
+    // Events arrive in order: once a marker job created after all the others has come through,
+    // so has every earlier event, and any duplicate of one.
+    const marker = yield* Effect.promise(() => createJobs(net.manifest, { count: 1, method: METHOD }))
+    const markerSeq = marker.jobSequences[0]!
+    yield* Effect.promise(() => waitUntil("the marker job's event", () => seen.includes(markerSeq), { progress: () => seen.length }))
     yield* Fiber.interrupt(fiber)
+    seen.splice(seen.indexOf(markerSeq), 1)
     const stats = yield* events.stats
     return { seen, created, cutsDone, stats }
   })

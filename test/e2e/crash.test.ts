@@ -10,6 +10,7 @@ import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { seedAgentMethod } from "../../src/localnet/client.js"
 import { type LocalnetHandle, startLocalnet } from "../../src/localnet/index.js"
+import { STALL_MS } from "../support/wait.js"
 import { agentBundle, chainJobsOf, createJobsOn, daemonEnv, eventually, readRecords } from "./fixture.js"
 
 const agentsAlive = (bundle: string) => {
@@ -50,6 +51,7 @@ describe("crash safety", () => {
     }
     const chainJobs = chainJobsOf(manifest)
     const createJobs = createJobsOn(manifest)
+    const recorded = () => readRecords(recordFile).length
 
     const seqs: Array<bigint> = []
     // retried jobs are due 60 s after a failure: keep the chain clock moving
@@ -58,24 +60,33 @@ describe("crash safety", () => {
       startCoordinator()
       for (let kill = 0; kill < 10; kill++) {
         seqs.push(...(await createJobs("work", 20)))
-        await new Promise((r) => setTimeout(r, 1_500 + Math.random() * 3_000))
+        // each kill lands while this coordinator works: after its agents recorded a job, at a
+        // random moment of the next 0–2 s (however long the start took on this machine)
+        const before = recorded()
+        await eventually(() => recorded() > before, STALL_MS, `a job recorded under coordinator #${kill + 1}`)
+        await new Promise((r) => setTimeout(r, Math.random() * 2_000))
         child!.kill("SIGKILL")
         await new Promise((r) => child!.once("exit", r))
         startCoordinator()
       }
       expect(seqs).toHaveLength(200)
-      await eventually(async () => (await chainJobs(seqs)).length === 0, 240_000, "all 200 jobs completed on chain")
+      let left = seqs.length
+      await eventually(async () => (left = (await chainJobs(seqs)).length) === 0, STALL_MS, "all 200 jobs completed on chain", () => left)
     } finally {
       clearInterval(advance)
     }
     // graceful stop of the last coordinator, then nothing may be left
     child!.kill("SIGTERM")
     await new Promise((r) => child!.once("exit", r))
-    await eventually(() => agentsAlive(bundle) === 0, 20_000, "no agent process left")
+    await eventually(() => agentsAlive(bundle) === 0, STALL_MS, "no agent process left")
     // every job was completed (deleted) exactly once: none is left Failed or Pending, and the chain
     // refuses a second completion of a deleted job, so each was completed once
     expect(await chainJobs(seqs)).toEqual([])
+    // and by the agents: a coordinator killed after making a completion durable but before its
+    // answer reached the agent settles it after the restart, while the agent, without an answer,
+    // wrote no line; at most one such job per agent alive at a kill (2 agents, 10 kills)
     const completed = new Set(readRecords(recordFile).filter((r) => r.outcome === "completed").map((r) => r.seq))
-    for (const seq of seqs) expect(completed.has(seq)).toBe(true)
-  }, 420_000)
+    const unrecorded = seqs.filter((seq) => !completed.has(seq))
+    expect(unrecorded.length).toBeLessThanOrEqual(2 * 10)
+  }, 1_800_000)
 })

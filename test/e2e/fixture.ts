@@ -18,9 +18,10 @@ import { createJobs, seedAgentMethod } from "../../src/localnet/client.js"
 import { type LocalnetHandle, startLocalnet } from "../../src/localnet/index.js"
 import { coordinatorLayer, coordinatorProgram, type CoordinatorOptions } from "../../src/programs/coordinator.js"
 import { configForLocalnet } from "../../src/programs/demo.js"
+import { waitUntil } from "../support/wait.js"
 
 /** `unstartable`: the method's image has no command in the process runtime, so no agent starts. */
-export type AgentMode = "ok" | "fail-odd" | "always-fail" | "hang" | "crash" | "slow" | "unstartable"
+export type AgentMode = "ok" | "fail-odd" | "always-fail" | "hang" | "crash" | "slow" | "gated" | "unstartable"
 
 export interface TripleSpec {
   readonly developer: string
@@ -133,7 +134,9 @@ export const startE2E = async (options: E2EOptions): Promise<E2E> => {
   )
   const env = {
     MAX_CONCURRENT_AGENTS: "2",
-    CONTAINER_TIMEOUT_SECS: "60",
+    // an agent that works through 100 jobs on a loaded machine must not hit its run limit: one
+    // stopped between its CompleteJob reaching the coordinator and its record line loses the line
+    CONTAINER_TIMEOUT_SECS: "3600",
     GRPC_SOCKET_PATH: path.join(dir, "coordinator.sock"),
     GRPC_TCP_ADDRESS: "127.0.0.1:0",
     STATE_DIR: dir,
@@ -236,15 +239,12 @@ export const readRecords = (file: string): ReadonlyArray<Record> =>
         })
     : []
 
-/** Polls until `check` holds or `timeoutMs` passes. */
-export const eventually = async (check: () => Promise<boolean> | boolean, timeoutMs: number, what: string) => {
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    if (await check()) return
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
-}
+/**
+ * Waits until `check` holds. `stallMs` is a liveness backstop, not a deadline: with `progress` it
+ * restarts whenever that measure moves (see test/support/wait.ts).
+ */
+export const eventually = (check: () => Promise<boolean> | boolean, stallMs: number, what: string, progress?: () => unknown) =>
+  waitUntil(what, check, progress === undefined ? { stallMs } : { stallMs, progress })
 
 /** A new coordinator key funded by the localnet's admin (for a second coordinator). */
 export const fundedKey = async (localnet: LocalnetHandle, mist = 50_000_000_000n): Promise<string> => {

@@ -9,6 +9,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, describe, expect, it } from "vitest"
 import { JobCreatedEvent } from "../../src/chain/moveTypes.js"
+import { waitForOutput, waitUntil } from "../support/wait.js"
 import { drain, eventType, filterOf, grpcClient } from "./serverHelpers.js"
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
@@ -28,6 +29,15 @@ const run = (args: string[]): Promise<{ code: number | null; stdout: string; std
     child.on("exit", (code) => resolve({ code, stdout, stderr }))
   })
 
+const isJson = (s: string) => {
+  try {
+    JSON.parse(s)
+    return true
+  } catch {
+    return false
+  }
+}
+
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "localnet-cli-"))
 let server: ChildProcess | undefined
 
@@ -41,11 +51,9 @@ describe("localnet CLI", () => {
     const manifestFile = path.join(dir, "manifest.json")
     const stateFile = path.join(dir, "state.json")
     server = localnet(["--port", "0", "--manifest", manifestFile, "--state", stateFile, "--checkpoint-ms", "100"])
-    let serverOut = ""
-    server.stdout!.on("data", (d: Buffer) => (serverOut += d.toString()))
     const exited = new Promise<number | null>((resolve) => server!.on("exit", (code) => resolve(code)))
-    const deadline = Date.now() + 30_000
-    while (!fs.existsSync(manifestFile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    // the node prints its manifest (one JSON document) on stdout once it serves
+    const printed = await waitForOutput(server, "the manifest on stdout", (out) => isJson(out), ["stdout"])
     const manifest = JSON.parse(fs.readFileSync(manifestFile, "utf8"))
     expect(Object.keys(manifest).sort()).toEqual(["appInstanceId", "chainId", "grpcUrl", "keys", "packageId", "registryId"])
     expect(Object.keys(manifest.keys).sort()).toEqual(["admin", "coordinator"])
@@ -53,8 +61,7 @@ describe("localnet CLI", () => {
     expect(manifest.keys.admin).toMatch(/^suiprivkey1/)
     expect(manifest.packageId).toMatch(/^0x[0-9a-f]{64}$/)
     // The same manifest is printed on stdout.
-    await new Promise((r) => setTimeout(r, 100))
-    expect(JSON.parse(serverOut)).toEqual(manifest)
+    expect(JSON.parse(printed)).toEqual(manifest)
 
     const seeded = await run(["seed", "--manifest", manifestFile, "--developer", "dev", "--agent", "adder", "--method", "add", "--image", "example/add:1"])
     expect(seeded.stderr).toBe("")
@@ -69,13 +76,13 @@ describe("localnet CLI", () => {
 
     const client = grpcClient(manifest)
     let events: bigint[] = []
-    for (let i = 0; i < 100 && events.length < 5; i++) {
+    await waitUntil("5 JobCreatedEvents listed", async () => {
       const frames = await drain(
         client.ledgerService.listEvents({ filter: filterOf(eventType(`${manifest.packageId}::jobs::JobCreatedEvent`)) }).responses
       )
       events = frames.filter((f) => f.event).map((f) => BigInt(JobCreatedEvent.parse(f.event!.contents!.value!).job_sequence))
-      if (events.length < 5) await new Promise((r) => setTimeout(r, 100))
-    }
+      return events.length >= 5
+    })
     expect(events).toEqual(sequences)
     const data = JobCreatedEvent.parse(
       (await drain(client.ledgerService.listEvents({ filter: filterOf(eventType(`${manifest.packageId}::jobs::JobCreatedEvent`)) }).responses))
@@ -96,5 +103,5 @@ describe("localnet CLI", () => {
     expect(await exited).not.toBeNull()
     const state = JSON.parse(fs.readFileSync(stateFile, "utf8"))
     expect(state.format).toBe("silvana-localnet/1")
-  })
+  }, 600_000)
 })

@@ -342,7 +342,7 @@ export const makeDockerRuntime = (options: DockerRuntimeOptions) =>
                 })
           yield* Deferred.succeed(exited, info)
         })
-        const watcherFiber = yield* Effect.forkDaemon(watcher)
+        const watcherFiber = yield* Effect.forkScoped(watcher)
 
         const timer = yield* forkRunLimit(name, spec.timeoutMs, () => (timedOut = true), Effect.suspend(() => stop()), Deferred.await(exited))
         // Remove first (its stop needs the watcher to see the exit), then end the fibers; the

@@ -20,6 +20,8 @@ export class CheckpointLog {
   private readonly byDigest = new Map<string, bigint>()
   private readonly listeners = new Set<(cp: GrpcTypes.Checkpoint) => void>()
   totalTransactions = 0n
+  /** While set, sealed checkpoints are not announced (a replay after a rewind). */
+  muted = false
   private rolling = { computation: 0n, storage: 0n, rebate: 0n, nonRefundable: 0n }
 
   addExecuted(tx: GrpcTypes.ExecutedTransaction): void {
@@ -108,7 +110,7 @@ export class CheckpointLog {
     }
     this.checkpoints.push(cp)
     this.byDigest.set(digest, seq)
-    for (const l of this.listeners) {
+    if (!this.muted) for (const l of this.listeners) {
       try {
         l(cp)
       } catch {
@@ -116,6 +118,19 @@ export class CheckpointLog {
       }
     }
     return cp
+  }
+
+  /** Takes over another log's history (a rewind); this log's listeners stay. */
+  adopt(other: CheckpointLog): void {
+    this.checkpoints = other.checkpoints
+    this.lowest = other.lowest
+    this.pending = other.pending
+    this.txs.clear()
+    for (const [k, v] of other.txs) this.txs.set(k, v)
+    this.byDigest.clear()
+    for (const [k, v] of other.byDigest) this.byDigest.set(k, v)
+    this.totalTransactions = other.totalTransactions
+    this.rolling = { ...other.rolling }
   }
 
   /** Re-adds a checkpoint read back from a snapshot (in sequence order). */

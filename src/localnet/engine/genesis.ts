@@ -9,6 +9,7 @@ import { appInstanceType, registryType } from "./coordination/types.js"
 import { objectDigest } from "./crypto.js"
 import { RegistryLayout } from "./layouts.js"
 import { CLOCK_ID, ClockData, coinData, GAS_COIN_TYPE, PackageData } from "./objects.js"
+import { addBlock } from "./coordination/blocks.js"
 import { addProofCalculation } from "./coordination/prover.js"
 import { SUI, type MoveCtx } from "./runtime.js"
 import { PlainData, type ObjectStore, type ObjRecord } from "./store.js"
@@ -46,7 +47,7 @@ export const populateGenesis = (store: ObjectStore, g: GenesisInput): { appInsta
     })
   })
   const app = newAppInstanceData({ newId, nowMs: g.startMs }, { appName: "silvana-localnet", description: "localnet app instance", admin: g.admin, minTimeBetweenBlocks: 60_000n })
-  // The genesis instance gets the proof calculation of block 1, as `create_app_instance` does.
+  // The genesis instance gets the proof calculation of block 1 and block 0, as `create_app_instance` does.
   const genesisCtx = {
     packageId, sender: g.admin, nowMs: g.startMs, store, newId,
     createObject: ({ dynamicField, ...args }: Parameters<MoveCtx["createObject"]>[0]) => {
@@ -59,6 +60,7 @@ export const populateGenesis = (store: ObjectStore, g: GenesisInput): { appInsta
     }
   } as unknown as MoveCtx
   addProofCalculation(genesisCtx, app, 1n, 1n, null)
+  addBlock(genesisCtx, app, 0n, 0n, 0n, null)
   put({ id: app.s.id, type: appInstanceType(packageId), owner: { kind: "shared", initialVersion: 1n }, hasPublicTransfer: true, data: app })
   for (const owner of [g.admin, g.coordinator]) {
     for (let i = 0; i < g.coinsPerKey; i++) {

@@ -19,7 +19,7 @@ import {
   SettlementLayout,
   SilvanaAppLayout
 } from "../../chain/moveTypes.js"
-import { ProofCalculationLayout } from "./appLayouts.js"
+import { BlockLayout, BlockSettlementLayout, ProofCalculationLayout, SequenceStateLayout } from "./appLayouts.js"
 import { objectTable, opt, struct, vecMap, type MoveLayout } from "./moveValue.js"
 
 // The coordination package's structs are defined once, in chain/moveTypes.ts.
@@ -109,6 +109,9 @@ export const namedLayouts: Record<string, MoveLayout> = {
   AppNames: AppNamesLayout,
   AppInstanceCap: AppInstanceCapLayout,
   ProofCalculation: ProofCalculationLayout,
+  Block: BlockLayout,
+  SequenceState: SequenceStateLayout,
+  BlockSettlement: BlockSettlementLayout,
   "Field<u64>": dofFieldLayout("u64"),
   "Field<string>": dofFieldLayout("string"),
   "Field<address>": dofFieldLayout("address")

@@ -8,6 +8,8 @@
  *   POST /faults/fail-next-executions?count=K&kind=unavailable|version-conflict|lock-conflict|object-not-found
  *   POST /faults/latency?ms=N
  *   POST /faults/filtered-events-unimplemented?on=true|false
+ *   POST /faults/drop-executed?count=K[&function=NAME]
+ *   POST /faults/rollback?count=N
  *   GET  /status
  */
 import * as http from "node:http"
@@ -25,7 +27,17 @@ export interface LocalnetFaults {
   failNextExecutions(count: number, kind: ExecutionFaultKind): void
   /** Delay added to every call. */
   setLatencyMs(ms: number): void
+  /** ExecuteTransaction calls wait (unexecuted) until `releaseExecutions`; every other call answers. */
+  holdExecutions(): void
+  releaseExecutions(): void
   setFilteredEventsUnimplemented(on: boolean): void
+  /**
+   * The next `count` transactions that execute (those calling Move function `fn`, when given) are
+   * answered with their effects and then lost: neither they nor their changes stay on chain.
+   */
+  dropExecuted(count: number, fn?: string): void
+  /** Forgets the last `count` checkpoints (and every later transaction), as a node restored from a backup; ends live streams. */
+  rollback(count: number): bigint
 }
 
 export interface AdminServer {
@@ -47,7 +59,11 @@ const handlers: Record<string, (faults: LocalnetFaults, q: URLSearchParams) => v
     f.failNextExecutions(Number(need(q, "count")), known)
   },
   "/faults/latency": (f, q) => f.setLatencyMs(Number(need(q, "ms"))),
-  "/faults/filtered-events-unimplemented": (f, q) => f.setFilteredEventsUnimplemented((q.get("on") ?? "true") !== "false")
+  "/faults/hold-executions": (f) => f.holdExecutions(),
+  "/faults/release-executions": (f) => f.releaseExecutions(),
+  "/faults/filtered-events-unimplemented": (f, q) => f.setFilteredEventsUnimplemented((q.get("on") ?? "true") !== "false"),
+  "/faults/drop-executed": (f, q) => f.dropExecuted(Number(need(q, "count")), q.get("function") ?? undefined),
+  "/faults/rollback": (f, q) => void f.rollback(Number(need(q, "count")))
 }
 
 /** The fault names the endpoint (and the CLI) accept. */

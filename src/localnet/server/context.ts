@@ -21,6 +21,8 @@ export interface FaultSwitches {
   failNext: { count: number; kind: ExecutionFaultKind }
   /** ListEvents/SubscribeEvents answer UNIMPLEMENTED (an older or unindexed node). */
   filteredEventsUnimplemented: boolean
+  /** While set, ExecuteTransaction calls wait for it before executing (`waiting` of them now). */
+  hold: { readonly released: Promise<void>; readonly release: () => void; waiting: number } | undefined
 }
 
 export interface ServerContext {

@@ -70,6 +70,8 @@ export interface DurableState {
   readonly save: () => Promise<void>
   /** Flushes the log and writes the final snapshot, synchronously. */
   readonly closeSync: () => void
+  /** Makes the chain as it is now the durable state at once (after a rollback rewrote history). */
+  readonly rebaseSync: () => void
   /** Answers wait for this before they are sent (`undefined`: nothing pending). */
   readonly barrier: () => Promise<void> | undefined
 }
@@ -110,6 +112,11 @@ export const makeDurable = (
     closeSync: () => {
       wal.closeSync()
       const segment = wal.currentSegment + 1
+      saveStateSync(stateFile, { ...chain.snapshot(), walSegment: segment })
+      wal.dropBefore(segment)
+    },
+    rebaseSync: () => {
+      const segment = wal.rotate()
       saveStateSync(stateFile, { ...chain.snapshot(), walSegment: segment })
       wal.dropBefore(segment)
     },

@@ -37,6 +37,11 @@ export const executionHandlers = (ctx: ServerContext): ServiceHandlers => {
       checkMask(GrpcTypes.ExecutedTransaction, mask)
       const tx = transactionOf(req.transaction)
       if (req.signatures.length === 0) throw invalidArgument("missing signatures")
+      const hold = ctx.faults.hold
+      if (hold !== undefined) {
+        hold.waiting++
+        await hold.released.finally(() => hold.waiting--)
+      }
       const failure = injectedFailure(tx)
       if (failure !== undefined) throw failure
       const executed = await chain.executeAsync(tx, req.signatures)

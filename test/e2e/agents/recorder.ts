@@ -7,10 +7,11 @@
  * - `hang`: takes one job and never answers;
  * - `crash`: takes one job and exits with code 3;
  * - `slow`: completes every job after 100 ms of "work";
+ * - `gated`: completes every job once a file `<record file>.go` exists (the test opens the gate);
  * - `warm`: a no-op agent that stays up: with no job it polls again after 5 ms, and exits only
  *   after 10 s without work; records `<seq> <session> got:<epoch ms>` for latency measurements.
  */
-import { appendFileSync } from "node:fs"
+import { appendFileSync, existsSync } from "node:fs"
 import { AgentClient } from "../../../src/sdk/index.js"
 
 const [file, mode = "ok"] = process.argv.slice(2)
@@ -54,6 +55,7 @@ const main = async () => {
       process.exit(3)
     }
     if (mode === "slow") await new Promise((r) => setTimeout(r, 100))
+    while (mode === "gated" && !existsSync(`${file}.go`)) await new Promise((r) => setTimeout(r, 20))
     const fail = mode === "always-fail" || (mode === "fail-odd" && job.jobSequence % 2n === 1n && job.attempts <= 1)
     if (fail) {
       await client.failJob(job.jobId, `test failure of ${job.jobSequence} (attempt ${job.attempts})`)

@@ -47,6 +47,12 @@ export interface AppInstanceScalars {
   updated_at: bigint
   /** Entries of the `proof_calculations` ObjectTable. */
   proofCalculationsSize: bigint
+  /** Entries of the `blocks` ObjectTable. */
+  blocksSize: bigint
+  /** The `sequence_state_manager`: entries of its table and its bounds. */
+  sequenceStatesSize: bigint
+  lowestSequence: bigint | null
+  highestSequence: bigint | null
 }
 
 export interface JobsScalars {
@@ -116,13 +122,23 @@ export class AppInstanceData implements ObjData {
   }
 
   setSettlementJob(chain: string, job: bigint | null): void {
+    this.setSettlement(chain, "settlement_job", job)
+  }
+
+  setSettlement<K extends keyof SettlementValue>(chain: string, k: K, v: SettlementValue[K]): void {
     const st = this.settlements.get(chain)
     if (!st) return
-    const before = st.settlement_job
-    st.settlement_job = job
+    const before = st[k]
+    st[k] = v
     this.log?.push(() => {
-      st.settlement_job = before
+      st[k] = before
     })
+  }
+
+  /** Adds a settlement chain (journaled); `vec_map::insert` appends. */
+  addSettlement(st: SettlementValue): void {
+    this.settlements.set(st.chain, st)
+    this.log?.push(() => this.settlements.delete(st.chain))
   }
 
   /** Sets `key` in a string map (journaled); a new key goes last, as `vec_map::insert` appends. */
@@ -208,14 +224,14 @@ export class AppInstanceData implements ObjData {
       kv: { contents: [...this.kv].map(([key, value]) => ({ key, value })) },
       methods: { contents: [...this.methods].map(([key, value]) => ({ key, value })) },
       state: { id: s.stateId, sequence: s.sequence },
-      blocks: { id: s.blocksId, size: 0n },
+      blocks: { id: s.blocksId, size: s.blocksSize },
       settlements: { contents: [...this.settlements].map(([key, value]) => ({ key, value })) },
       proof_calculations: { id: s.proofCalculationsId, size: s.proofCalculationsSize },
       sequence_state_manager: {
         id: s.sequenceStatesManagerId,
-        sequence_states: { id: s.sequenceStatesId, size: 0n },
-        lowest_sequence: null,
-        highest_sequence: null
+        sequence_states: { id: s.sequenceStatesId, size: s.sequenceStatesSize },
+        lowest_sequence: s.lowestSequence,
+        highest_sequence: s.highestSequence
       },
       jobs: {
         id: j.id,
@@ -273,7 +289,10 @@ export class AppInstanceData implements ObjData {
   }
 
   static fromSnapshot(x: any): AppInstanceData {
-    const d = new AppInstanceData({ proofCalculationsSize: 0n, ...x.s }, x.jobs)
+    const d = new AppInstanceData(
+      { proofCalculationsSize: 0n, blocksSize: 0n, sequenceStatesSize: 0n, lowestSequence: null, highestSequence: null, ...x.s },
+      x.jobs
+    )
     for (const [k, v] of x.kv ?? []) d.kv.set(k, v)
     for (const [k, v] of x.metadata ?? []) d.metadata.set(k, v)
     for (const [k, v] of x.methods) d.methods.set(k, v)
@@ -321,7 +340,11 @@ export const newAppInstanceData = (
       min_time_between_blocks: o.minTimeBetweenBlocks,
       created_at: ids.nowMs,
       updated_at: ids.nowMs,
-      proofCalculationsSize: 0n
+      proofCalculationsSize: 0n,
+      blocksSize: 0n,
+      sequenceStatesSize: 0n,
+      lowestSequence: null,
+      highestSequence: null
     },
     {
       id: ids.newId(),

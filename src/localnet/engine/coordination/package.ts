@@ -11,9 +11,9 @@
  * when an instance is created; the localnet's genesis instance needs a way to gain methods after
  * the fact, so seeding uses this function.
  *
- * The registry functions live in `registry.ts`, kv/metadata/prover ones in `appFunctions.ts`. Not
- * modelled: registry/app/agent lifecycle events (`DeveloperCreatedEvent`, …), blocks, sequence
- * states and settlement records.
+ * The registry functions live in `registry.ts`, kv/metadata/prover ones in `appFunctions.ts`,
+ * blocks / sequence states / settlements in `blockFunctions.ts`. Not modelled: registry/app/agent
+ * lifecycle events (`DeveloperCreatedEvent`, …).
  */
 import { bcs } from "@mysten/sui/bcs"
 import { AppMethodLayout, OperationFailedEventLayout } from "../layouts.js"
@@ -25,6 +25,7 @@ import {
 import type { AppInstanceData, AppMethodValue } from "./appInstanceData.js"
 import { completeJob, createJob, findJob, failJob, multicallJobs, startJob, terminateJob } from "./jobs.js"
 import { appDataFunctions } from "./appFunctions.js"
+import { blockFunctions } from "./blockFunctions.js"
 import { registryFunctions } from "./registry.js"
 import { appInstanceType, appMethodType, clever, dt } from "./types.js"
 
@@ -192,5 +193,5 @@ export const coordinationFunctions = (pkg: string): ReadonlyMap<string, MoveFunc
       }
     }
   ]
-  return new Map([...fns, ...appDataFunctions(pkg, createAppJob), ...registryFunctions(pkg)].map((f) => [`${f.module}::${f.name}`, f]))
+  return new Map([...fns, ...appDataFunctions(pkg, createAppJob), ...blockFunctions(pkg), ...registryFunctions(pkg)].map((f) => [`${f.module}::${f.name}`, f]))
 }

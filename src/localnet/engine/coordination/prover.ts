@@ -10,7 +10,7 @@ import { PlainData, type ObjRecord } from "../store.js"
 import { type MoveCtx, STD, SUI } from "../runtime.js"
 import type { AppInstanceData } from "./appInstanceData.js"
 import { operationFailed } from "./jobs.js"
-import { tableAdd, tableBorrow, tableContains, type TableKey } from "./tables.js"
+import { tableAdd, tableBorrow, tableContains, tableRemove, type TableKey } from "./tables.js"
 import { clever } from "./types.js"
 
 export const PROOF_STATUS = { STARTED: 1, CALCULATED: 2, REJECTED: 3, RESERVED: 4, USED: 5 } as const
@@ -251,4 +251,44 @@ export const rejectProof = (ctx: MoveCtx, app: AppInstanceData, block: bigint, s
   if (s1 !== null && s1.length > 0) returnProof(ctx, pc, s1)
   if (s2 !== null && s2.length > 0) returnProof(ctx, pc, s2)
   emitProver(ctx, "ProofRejectedEvent", { block_number: pc.block_number, sequences: sorted, timestamp: ctx.nowMs, verifier: ctx.sender })
+}
+
+/**
+ * `prover::set_end_sequence` on the block's ProofCalculation (it must exist: `borrow_mut` aborts):
+ * closes the range and, when a calculated proof of exactly that range exists, uses it as the block
+ * proof (`finish_proof_calculation`). True when the block is proved by that.
+ */
+export const setEndSequence = (ctx: MoveCtx, app: AppInstanceData, block: bigint, end: bigint): boolean => {
+  const rec = tableBorrow(ctx, app.s.proofCalculationsId, U64Key, block)
+  ctx.journal.mutate(rec)
+  const pc = (rec.data as PlainData<ProofCalculationValue>).v
+  pc.end_sequence = end
+  const range: bigint[] = []
+  for (let i = pc.start_sequence; i <= end; i++) range.push(i)
+  const p = find(pc, range)
+  if (p === undefined || p.status !== PROOF_STATUS.CALCULATED || p.da_hash === null) return false
+  p.status = PROOF_STATUS.USED
+  p.timestamp = ctx.nowMs
+  p.user = ctx.sender
+  pc.block_proof = p.da_hash
+  pc.is_finished = true
+  emitProver(ctx, "BlockProofEvent", { block_number: pc.block_number, start_sequence: pc.start_sequence, end_sequence: end, da_hash: p.da_hash, timestamp: ctx.nowMs })
+  return true
+}
+
+/** `object_table::remove` of the block's ProofCalculation and `prover::delete_proof_calculation`. */
+export const deleteProofCalculation = (ctx: MoveCtx, app: AppInstanceData, block: bigint): void => {
+  const table = { id: app.s.proofCalculationsId, size: app.s.proofCalculationsSize }
+  const rec = tableRemove(ctx, table, U64Key, block)
+  app.setScalar("proofCalculationsSize", table.size)
+  const pc = (rec.data as PlainData<ProofCalculationValue>).v
+  emitProver(ctx, "ProofCalculationFinishedEvent", {
+    proof_calculation_address: pc.id, block_number: pc.block_number, start_sequence: pc.start_sequence, end_sequence: pc.end_sequence ?? 0n,
+    block_proof: pc.block_proof ?? "", is_finished: pc.is_finished, proofs_count: BigInt(pc.proofs.contents.length), timestamp: ctx.nowMs
+  })
+  emitProver(ctx, "ProofCalculationDeletedEvent", {
+    app_instance_id: app.s.id, block_number: pc.block_number, start_sequence: pc.start_sequence, end_sequence: pc.end_sequence,
+    proofs: pc.proofs, block_proof: pc.block_proof, is_finished: pc.is_finished, timestamp: ctx.nowMs
+  })
+  ctx.journal.delete(rec.id)
 }

@@ -8,6 +8,7 @@ import { AgentLayout, AppInstanceCapLayout, AppNamesLayout, DeveloperLayout, Dev
 import { PlainData, type ObjRecord } from "../store.js"
 import { ClockParam, StringT, SUI, TxContextParam, optionT, vectorT, type MoveFunction, type MoveParam, type MoveType, type StructValue } from "../runtime.js"
 import { newAppInstanceData } from "./appInstanceData.js"
+import { addBlock } from "./blocks.js"
 import { addProofCalculation } from "./prover.js"
 import { AddressKey, StringKey, tableAdd, tableBorrow, tableContains } from "./tables.js"
 import { appInstanceType, appMethodType, clever, dt, registryType } from "./types.js"
@@ -202,6 +203,7 @@ export const registryFunctions = (pkg: string): MoveFunction[] => {
         )
         // create_app_instance: the proof calculation of block 1 (from sequence 1, open-ended)
         addProofCalculation(ctx, data, 1n, 1n, null)
+        addBlock(ctx, data, 0n, 0n, 0n, null)
         ctx.createObject({
           id: data.s.id,
           type: appInstanceType(pkg),

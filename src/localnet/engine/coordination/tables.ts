@@ -57,3 +57,14 @@ export const tableAdd = (
   table.size += 1n
   return ctx.createObject({ ...child, owner: { kind: "object", address: fieldId }, hasPublicTransfer: true })
 }
+
+/** `object_table::remove`: deletes the field and hands back the child, which the caller deletes or keeps. */
+export const tableRemove = (ctx: MoveCtx, table: { id: string; size: bigint }, key: TableKey, value: unknown): ObjRecord => {
+  const fieldId = fieldIdOf(table.id, key, value)
+  const field = ctx.store.get(fieldId)
+  const child = field?.dynamicField ? ctx.store.get(field.dynamicField.childId) : undefined
+  if (!child) ctx.abort("dynamic_field", "remove_child_object", 1n, `no entry ${String(value)} in table ${table.id}`, SUI)
+  ctx.journal.delete(fieldId)
+  table.size -= 1n
+  return child
+}

@@ -1,0 +1,142 @@
+/**
+ * What the pipeline agent does with each kind of job of the demo app:
+ * - `prove` (sequences of one block): replays each action on the state before it, checks the
+ *   chain's optimistic state, submits the proof and the state;
+ * - `merge` (two adjacent proved ranges): reads both proofs, merges them when they link up, and
+ *   otherwise rejects the merge and the bad half (the coordinator re-plans, the half is re-proved);
+ * - `settle` (job.chain set): settles every proved block after the chain's last settled one, in
+ *   order, to the file ledger, and reports each block's transaction hash and inclusion; it keeps
+ *   watching for newly proved blocks until it has been idle for a while.
+ */
+import type { AgentClient, Job } from "../../src/sdk/index.js"
+import { commit, covers, decodeProof, encodeProof, type HashProof, mergeProofs, proveStep, readU64le, u64le } from "./hashProof.js"
+import type { FileLedger } from "./ledger.js"
+import type { PipelineRpc, SequenceState } from "./rpc.js"
+
+export type Outcome = { readonly _tag: "complete" } | { readonly _tag: "fail"; readonly reason: string }
+const done: Outcome = { _tag: "complete" }
+const fail = (reason: string): Outcome => ({ _tag: "fail", reason })
+
+/** The state after a sequence as the chain has it: the proved `state` when set, else the optimistic one. */
+const stateOf = (s: SequenceState): Uint8Array => s.state ?? s.optimisticState
+
+/**
+ * Step proofs of `sequences` from the states the chain returned (they run from the last sequence
+ * with data availability up to the last requested one). The state before the app's first sequence
+ * is 0.
+ */
+export const proveSequences = (
+  sequences: ReadonlyArray<bigint>,
+  states: ReadonlyArray<SequenceState>
+): { readonly ok: true; readonly proof: HashProof; readonly after: ReadonlyArray<bigint> } | { readonly ok: false; readonly reason: string } => {
+  const bySeq = new Map(states.map((s) => [s.sequence, s]))
+  const lowest = states.reduce((m, s) => (s.sequence < m ? s.sequence : m), sequences[0]!)
+  let proof: HashProof | undefined
+  const after: Array<bigint> = []
+  for (const seq of sequences) {
+    const cur = bySeq.get(seq)
+    if (cur === undefined) return { ok: false, reason: `no state for sequence ${seq}` }
+    const prev = bySeq.get(seq - 1n)
+    if (prev === undefined && seq > lowest) return { ok: false, reason: `no state for sequence ${seq - 1n}` }
+    const before = prev === undefined ? u64le(0n) : stateOf(prev)
+    const next = readU64le(before) + readU64le(cur.transitionData)
+    if (next !== readU64le(cur.optimisticState)) {
+      return { ok: false, reason: `sequence ${seq}: ${readU64le(before)} + ${readU64le(cur.transitionData)} is not the optimistic state ${readU64le(cur.optimisticState)}` }
+    }
+    const step = proveStep(seq, before, u64le(next))
+    if (proof === undefined) proof = step
+    else {
+      const m = mergeProofs(proof, step)
+      if (!m.ok) return { ok: false, reason: m.reason }
+      proof = m.proof
+    }
+    after.push(next)
+  }
+  return proof === undefined ? { ok: false, reason: "a prove job without sequences" } : { ok: true, proof, after }
+}
+
+export const prove = async (client: AgentClient, rpc: PipelineRpc, job: Job): Promise<Outcome> => {
+  if (job.blockNumber === undefined || job.sequences.length === 0) return fail("a prove job needs a block and sequences")
+  const seqs = [...job.sequences].sort((a, b) => (a < b ? -1 : 1))
+  const states = await rpc.sequenceStates(job.jobId, seqs[seqs.length - 1]!)
+  const r = proveSequences(seqs, states)
+  if (!r.ok) return fail(r.reason)
+  await client.submitProof(job.jobId, { blockNumber: job.blockNumber, sequences: seqs, proof: encodeProof(r.proof) })
+  for (const [i, seq] of seqs.entries()) await rpc.submitState(job.jobId, seq, u64le(r.after[i]!), r.after[i]!.toString())
+  return done
+}
+
+export const merge = async (client: AgentClient, job: Job): Promise<Outcome> => {
+  const block = job.blockNumber
+  if (block === undefined || job.sequences1.length === 0 || job.sequences2.length === 0) return fail("a merge job needs a block and two halves")
+  const read = async (half: ReadonlyArray<bigint>) => {
+    const raw = await client.getProof(job.jobId, block, half)
+    const p = raw === undefined ? undefined : decodeProof(raw)
+    return p !== undefined && covers(p, half) ? p : undefined
+  }
+  const [p1, p2] = [await read(job.sequences1), await read(job.sequences2)]
+  const bad = p1 === undefined ? job.sequences1 : p2 === undefined ? job.sequences2 : undefined
+  const merged = p1 !== undefined && p2 !== undefined ? mergeProofs(p1, p2) : undefined
+  if (merged?.ok === true) {
+    await client.submitProof(job.jobId, {
+      blockNumber: block, sequences: job.sequences, mergedSequences1: job.sequences1, mergedSequences2: job.sequences2, proof: encodeProof(merged.proof)
+    })
+    return done
+  }
+  const reason = merged?.ok === false ? merged.reason : `the proof of [${(bad ?? []).join(",")}] is missing or invalid`
+  await client.log("warn", `rejecting the merge of block ${block}: ${reason}`, job.jobId)
+  // First our own (started) merge: its halves go back; then the bad half, or both when they do not link up.
+  await client.rejectProof(job.jobId, block, job.sequences)
+  for (const half of bad === undefined ? [job.sequences1, job.sequences2] : [bad]) await client.rejectProof(job.jobId, block, half)
+  return done
+}
+
+export interface SettleOptions {
+  readonly ledger: FileLedger
+  readonly idleMs: number
+  readonly pollMs: number
+  readonly now: () => bigint
+}
+
+/** Settles one proved block on `chain`; refuses a proof that does not continue the ledger. */
+const settleBlock = async (client: AgentClient, rpc: PipelineRpc, job: Job, chain: string, n: bigint, o: SettleOptions): Promise<string | undefined> => {
+  const block = await rpc.block(job.jobId, n)
+  const raw = await client.getBlockProof(job.jobId, n)
+  const proof = raw === undefined ? undefined : decodeProof(raw)
+  if (block === undefined || proof === undefined) return `block ${n} has no block proof yet`
+  if (proof.first !== block.startSequence || proof.last !== block.endSequence) return `the proof of block ${n} does not cover [${block.startSequence}, ${block.endSequence}]`
+  const endState = (await rpc.sequenceStates(job.jobId, block.endSequence)).find((s) => s.sequence === block.endSequence)
+  if (endState === undefined || commit(stateOf(endState)) !== proof.to) return `the proof of block ${n} does not end at the chain's state`
+  const mine = o.ledger.entries().filter((e) => e.appInstance === job.appInstance)
+  const previous = mine.length === 0 ? undefined : decodeProof(mine[mine.length - 1]!.proof)
+  const expectedFrom = previous?.to ?? commit(u64le(0n))
+  if (previous !== undefined && mine[mine.length - 1]!.block === n.toString()) {
+    // already written by an earlier attempt: report it again
+  } else if (proof.from !== expectedFrom) return `the proof of block ${n} does not start where the ledger's last block ended`
+  const txHash = o.ledger.settle(job.appInstance, n, raw!)
+  await rpc.settlementTxHash(job.jobId, n, chain, txHash)
+  await rpc.settlementIncluded(job.jobId, n, chain, o.now())
+  await client.log("info", `settled block ${n} on ${chain}: ${txHash}`, job.jobId)
+  return undefined
+}
+
+export const settle = async (client: AgentClient, rpc: PipelineRpc, job: Job, o: SettleOptions): Promise<Outcome> => {
+  const chain = job.chain
+  if (chain === undefined || chain === "") return fail("a settle job without a settlement chain")
+  let idleSince = Date.now()
+  for (;;) {
+    const inst = await rpc.appInstance(job.jobId)
+    if (inst === undefined) return fail("no app instance")
+    const last = inst.settlements[chain]?.lastSettledBlockNumber
+    if (last === undefined) return fail(`the instance has no settlement chain ${chain}`)
+    let progressed = false
+    for (let n = last + 1n; n <= inst.lastProvedBlockNumber; n++) {
+      const problem = await settleBlock(client, rpc, job, chain, n, o)
+      if (problem !== undefined) return fail(problem)
+      progressed = true
+    }
+    if (progressed) idleSince = Date.now()
+    else if (Date.now() - idleSince >= o.idleMs) return done
+    await new Promise((r) => setTimeout(r, o.pollMs))
+  }
+}

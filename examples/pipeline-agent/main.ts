@@ -1,0 +1,64 @@
+/**
+ * The pipeline example agent for the demo app (`add` actions → sequences → blocks): serves the
+ * app's `prove`, `merge` and `settle` jobs (jobs.ts) with cheap hash-chain proofs (hashProof.ts)
+ * and a file ledger as the settlement chain (ledger.ts: `PIPELINE_LEDGER`, default under the
+ * system temp dir). Exits 0 when its coordinator has no job left for it.
+ *
+ * Run it as a process (`npx tsx examples/pipeline-agent/main.ts` with the coordinator's env) or
+ * as the image `scripts/build-agent-image.sh silvana/pipeline-agent:dev pipeline-agent` builds.
+ */
+import * as os from "node:os"
+import * as path from "node:path"
+import { AgentClient } from "../../src/sdk/index.js"
+import { merge, type Outcome, prove, settle } from "./jobs.js"
+import { FileLedger } from "./ledger.js"
+import { pipelineRpc } from "./rpc.js"
+
+const main = async (): Promise<number> => {
+  const client = AgentClient.fromEnv()
+  const rpc = pipelineRpc(client.env)
+  const ledger = new FileLedger(process.env.PIPELINE_LEDGER ?? path.join(os.tmpdir(), "silvana-pipeline-ledger.jsonl"))
+  const settleOptions = {
+    ledger,
+    idleMs: Number(process.env.PIPELINE_SETTLE_IDLE_MS ?? 5_000),
+    pollMs: Number(process.env.PIPELINE_SETTLE_POLL_MS ?? 100),
+    now: () => BigInt(Date.now())
+  }
+  try {
+    for (;;) {
+      const job = await client.getJob()
+      if (job === undefined) break
+      let outcome: Outcome
+      try {
+        outcome =
+          job.appInstanceMethod === "prove" ? await prove(client, rpc, job)
+          : job.appInstanceMethod === "merge" ? await merge(client, job)
+          : job.appInstanceMethod === "settle" ? await settle(client, rpc, job, settleOptions)
+          : { _tag: "fail", reason: `the pipeline agent has no method ${job.appInstanceMethod}` }
+      } catch (e) {
+        outcome = { _tag: "fail", reason: e instanceof Error ? e.message : String(e) }
+      }
+      if (outcome._tag === "complete") await client.completeJob(job.jobId)
+      else {
+        await client.log("warn", `${job.appInstanceMethod} failed: ${outcome.reason}`, job.jobId)
+        await client.failJob(job.jobId, outcome.reason)
+      }
+    }
+    return 0
+  } finally {
+    rpc.close()
+    client.close()
+  }
+}
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.once(signal, () => process.exit(signal === "SIGTERM" ? 143 : 130))
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`pipeline agent: ${error instanceof Error ? error.message : String(error)}`)
+    process.exit(1)
+  }
+)

@@ -1,0 +1,34 @@
+/**
+ * The order in which a triple's jobs are started and handed to its agents, as the deployed
+ * coordinator orders them: settlement jobs first (they hold up every settled block), then the
+ * lowest block (a block proof waits for its slowest part), then the fewest sequences (proofs of
+ * single sequences feed the merges above them), then the job sequence. Jobs equal on all four keep
+ * their arrival order (the queue's tie-break).
+ */
+import type { JobData } from "./job.js"
+
+/** The method name of an instance's settlement jobs (`settlement_job` in its `Settlement`). */
+export const SETTLE_METHOD = "settle"
+
+type Ranked = Pick<JobData, "appInstanceMethod" | "blockNumber" | "sequences" | "jobSequence">
+
+const cmpBig = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0)
+
+/** Negative when `a` goes before `b`, positive when after, 0 when the rank does not tell. */
+export const compareJobRank = (a: Ranked, b: Ranked): number => {
+  const settleA = a.appInstanceMethod === SETTLE_METHOD
+  const settleB = b.appInstanceMethod === SETTLE_METHOD
+  if (settleA !== settleB) return settleA ? -1 : 1
+  if (!settleA) {
+    // a job without a block goes after every block's jobs
+    if (a.blockNumber !== b.blockNumber) {
+      if (a.blockNumber === undefined) return 1
+      if (b.blockNumber === undefined) return -1
+      const byBlock = cmpBig(a.blockNumber, b.blockNumber)
+      if (byBlock !== 0) return byBlock
+    }
+    const bySize = a.sequences.length - b.sequences.length
+    if (bySize !== 0) return bySize
+  }
+  return cmpBig(a.jobSequence, b.jobSequence)
+}

@@ -1,0 +1,308 @@
+/**
+ * chainTruth — the chain is the truth: compares what the journal believes it settled with what the
+ * node has, and repairs what disagrees.
+ *
+ * For every job with a settled op in the last window (its latest op decides what we believe):
+ * - a completion, failure or termination the chain never saw (its transaction is missing) while the
+ *   job is Running for us → the op is submitted again;
+ * - a start the chain never saw while the job is Pending → submitted again if an agent may be on
+ *   it, else the job is dispatched again; Running for someone else → the job is no longer ours;
+ * - a completion that was rejected, or lost together with its start, while the job is Pending →
+ *   the job is dispatched again (its agent's work did not count).
+ * Each repair is idempotent: a repaired job has a newer op (or is pending in the store again), so
+ * the next pass finds nothing. Passes run on a timer, after every event-stream reconnect, and on
+ * demand (replay gaps, rewinds); `/health` reports the divergence until a pass finds none.
+ */
+import { Clock, Duration, Effect, Metric, Option, Queue, Ref } from "effect"
+import { chainDivergent, chainRepairs } from "../chain/metrics.js"
+import { txPresence } from "../chain/execute.js"
+import { normalizeAppInstance } from "../domain/ids.js"
+import type { JobState } from "../domain/job.js"
+import type { OutboxOp } from "../domain/outbox.js"
+import { ChainEvents } from "../layers/ChainEvents.js"
+import { type ChainJob, ChainState } from "../layers/ChainState.js"
+import type { Check } from "../layers/Health.js"
+import { JobStore } from "../layers/JobStore.js"
+import { Journal } from "../layers/Journal.js"
+import { Settlement } from "../layers/Settlement.js"
+import { SuiClient } from "../layers/SuiClient.js"
+import { jobDataFromChain } from "./reconcile.js"
+
+export type Presence = "present" | "missing" | "unknown"
+
+/** What one job needs to agree with the chain again. */
+export type Repair =
+  | { readonly _tag: "Resubmit"; readonly op: OutboxOp }
+  | { readonly _tag: "ResubmitStart"; readonly op: OutboxOp }
+  | { readonly _tag: "Redispatch"; readonly op: OutboxOp; readonly job: ChainJob }
+  | { readonly _tag: "LostStart"; readonly op: OutboxOp }
+
+export type RepairKind = "resubmit_complete" | "resubmit_fail" | "resubmit_terminate" | "resubmit_start" | "redispatch" | "lost_start"
+
+export const repairKind = (r: Repair): RepairKind =>
+  r._tag === "Resubmit"
+    ? r.op.kind === "fail"
+      ? "resubmit_fail"
+      : r.op.kind === "terminate"
+        ? "resubmit_terminate"
+        : "resubmit_complete"
+    : r._tag === "ResubmitStart"
+      ? "resubmit_start"
+      : r._tag === "Redispatch"
+        ? "redispatch"
+        : "lost_start"
+
+/** What we know of one job for `diagnose`. */
+export interface JobView {
+  /** Its latest settled op. */
+  readonly last: OutboxOp
+  /** Its latest executed start op, if still in the window. */
+  readonly lastStart: OutboxOp | undefined
+  readonly presence: (digest: string | null) => Presence
+  /** The job on chain (`undefined`: gone — settled or removed). */
+  readonly chain: ChainJob | undefined
+  /** Its state in the JobStore (`undefined`: not there). */
+  readonly store: JobState | undefined
+  /** The journal still lists it as started by us. */
+  readonly startedHere: boolean
+}
+
+const active = (s: JobState | undefined) => s === "pending" || s === "starting" || s === "started" || s === "held"
+
+/** The repair a job needs, if any (pure). */
+export const diagnose = (v: JobView): Repair | undefined => {
+  const { last, chain } = v
+  const status = chain?.status._tag
+  if (status === undefined || status === "Failed") {
+    // Gone or finally failed: nothing left to settle; a start of ours the chain never saw is forgotten.
+    return last.kind === "start" && last.state === "done" && v.presence(last.txDigest) === "missing" && v.startedHere
+      ? { _tag: "LostStart", op: last }
+      : undefined
+  }
+  const redispatch = (): Repair | undefined => (active(v.store) ? undefined : { _tag: "Redispatch", op: last, job: chain! })
+  if (last.kind === "start") {
+    if (last.state !== "done" || v.presence(last.txDigest) !== "missing") return undefined
+    if (status === "Running") return v.startedHere || v.store === "started" ? { _tag: "LostStart", op: last } : undefined
+    // Pending: the start vanished. An agent may be on it (or about to be): start it again.
+    if (v.store === "started" || v.store === "held") return { _tag: "ResubmitStart", op: last }
+    return redispatch()
+  }
+  // complete / fail / terminate
+  const ourRunOpen =
+    v.lastStart !== undefined && v.lastStart.id < last.id && v.presence(v.lastStart.txDigest) === "present"
+  if (last.state === "done") {
+    if (v.presence(last.txDigest) !== "missing") return undefined
+    if (status === "Running") return v.lastStart === undefined || v.presence(v.lastStart.txDigest) !== "missing" ? { _tag: "Resubmit", op: last } : undefined
+    return redispatch()
+  }
+  // rejected: the chain said the job was not ours to settle.
+  if (status === "Pending") return redispatch()
+  return ourRunOpen ? { _tag: "Resubmit", op: last } : undefined
+}
+
+export interface AuditReport {
+  readonly checkedJobs: number
+  readonly checkedTxs: number
+  readonly missingTxs: number
+  /** Jobs found diverging in this pass (repairs were started for them). */
+  readonly divergent: number
+  /** Jobs that could not be compared (node unreachable). */
+  readonly unknown: number
+  readonly repairs: Readonly<Partial<Record<RepairKind, number>>>
+}
+
+export interface ChainTruthOptions {
+  /** Settled ops younger than this are compared. */
+  readonly windowMs: number
+  /** Time between passes. */
+  readonly every: Duration.DurationInput
+  /** A pass with divergence is followed by another this soon (default 1 s), until one finds none. */
+  readonly recheck?: Duration.DurationInput
+}
+
+const keyOf = (op: { readonly appInstance: string; readonly jobSequence: bigint }) => `${op.appInstance}:${op.jobSequence}`
+
+export const makeChainTruth = (options: ChainTruthOptions) =>
+  Effect.gen(function* () {
+    const journal = yield* Journal
+    const chain = yield* ChainState
+    const store = yield* JobStore
+    const settlement = yield* Settlement
+    const sui = yield* SuiClient
+    const events = yield* ChainEvents
+    /** Digests seen on chain; cleared when the node may have lost data (reconnect, gap, rewind). */
+    let confirmed = new Set<string>()
+    const last = yield* Ref.make<AuditReport | undefined>(undefined)
+    const triggers = yield* Queue.sliding<boolean>(1)
+    const lock = yield* Effect.makeSemaphore(1)
+
+    const repair = (r: Repair) =>
+      Effect.gen(function* () {
+        const { appInstance: ai, jobSequence: seq } = r.op
+        switch (r._tag) {
+          case "Resubmit":
+            yield* journal.restoreStarted(ai, seq)
+            if (r.op.kind === "complete") yield* settlement.complete(ai, seq)
+            else if (r.op.kind === "fail") yield* settlement.fail(ai, seq, r.op.error ?? "failed")
+            else yield* settlement.terminate(ai, seq)
+            return
+          case "ResubmitStart": {
+            const won = yield* settlement.start(ai, [seq])
+            if (won.get(seq) !== true) yield* Effect.logWarning("a lost start was submitted again and lost the race", { job_sequence: String(seq) })
+            return
+          }
+          case "Redispatch":
+            yield* journal.forgetStarted(ai, seq)
+            yield* store.resetToPending(jobDataFromChain(r.job))
+            return
+          case "LostStart": {
+            yield* journal.forgetStarted(ai, seq)
+            const known = yield* store.getBySequence(normalizeAppInstance(ai), seq)
+            if (Option.isSome(known) && known.value.state === "started") yield* store.remove(normalizeAppInstance(ai), seq)
+            return
+          }
+        }
+      })
+
+    const audit = (full: boolean) =>
+      Effect.gen(function* () {
+        if (full) confirmed = new Set()
+        const now = yield* Clock.currentTimeMillis
+        const settled = yield* journal.settledSince(now - options.windowMs)
+        const open = new Set((yield* journal.openOps).filter((op) => op.kind !== "call").map(keyOf))
+        const lastOf = new Map<string, OutboxOp>()
+        const startOf = new Map<string, OutboxOp>()
+        for (const op of settled) {
+          const k = keyOf(op)
+          if (open.has(k)) continue
+          lastOf.set(k, op)
+          if (op.kind === "start" && op.state === "done") startOf.set(k, op)
+        }
+        // Which transactions the node still has (each digest once; known ones are not asked again).
+        const digests = new Set<string>()
+        for (const [k, op] of lastOf) {
+          if (op.txDigest !== null && !confirmed.has(op.txDigest)) digests.add(op.txDigest)
+          const s = startOf.get(k)
+          if (s?.txDigest != null && !confirmed.has(s.txDigest)) digests.add(s.txDigest)
+        }
+        const presence = new Map<string, Presence>()
+        yield* Effect.forEach(
+          digests,
+          (d) => Effect.map(txPresence(sui.client, d), (p) => presence.set(d, p)),
+          { concurrency: 8, discard: true }
+        )
+        const presenceOf = (d: string | null): Presence => (d === null ? "unknown" : confirmed.has(d) ? "present" : (presence.get(d) ?? "unknown"))
+        // Only jobs whose belief the chain may contradict need a chain read.
+        const suspects = [...lastOf.entries()].filter(([k, op]) => {
+          if (op.state === "rejected") return op.kind !== "start"
+          return presenceOf(op.txDigest) === "missing" || presenceOf(startOf.get(k)?.txDigest ?? null) === "missing"
+        })
+        const byApp = new Map<string, Array<bigint>>()
+        for (const [, op] of suspects) byApp.set(op.appInstance, [...(byApp.get(op.appInstance) ?? []), op.jobSequence])
+        const onChain = new Map<string, ChainJob>()
+        const unreadable = new Set<string>()
+        for (const [ai, seqs] of byApp) {
+          const jobs = yield* chain.jobs(ai, seqs).pipe(Effect.option)
+          if (Option.isNone(jobs)) {
+            unreadable.add(ai)
+            continue
+          }
+          for (const j of jobs.value) onChain.set(`${ai}:${j.jobSequence}`, j)
+        }
+        const repairs: Partial<Record<RepairKind, number>> = {}
+        let divergent = 0
+        let unknown = 0
+        for (const [k, op] of suspects) {
+          if (unreadable.has(op.appInstance)) {
+            unknown += 1
+            continue
+          }
+          const known = yield* store.getBySequence(normalizeAppInstance(op.appInstance), op.jobSequence)
+          const fix = diagnose({
+            last: op,
+            lastStart: startOf.get(k),
+            presence: presenceOf,
+            chain: onChain.get(k),
+            store: Option.isSome(known) ? known.value.state : undefined,
+            startedHere: yield* journal.isStarted(op.appInstance, op.jobSequence)
+          })
+          if (fix === undefined) continue
+          divergent += 1
+          const kind = repairKind(fix)
+          yield* Effect.logWarning("journal and chain disagree; repairing", {
+            app_instance: op.appInstance,
+            job_sequence: String(op.jobSequence),
+            op: op.kind,
+            op_state: op.state,
+            chain: onChain.get(k)?.status._tag ?? "gone",
+            repair: kind
+          })
+          yield* repair(fix).pipe(
+            Effect.tap(() =>
+              Effect.sync(() => (repairs[kind] = (repairs[kind] ?? 0) + 1)).pipe(Effect.zipRight(Metric.increment(Metric.tagged(chainRepairs, "kind", kind))))
+            ),
+            Effect.catchAll((e) => Effect.logWarning("repair failed; retried at the next pass", { job_sequence: String(op.jobSequence), error: e.message }))
+          )
+        }
+        // Keep what the node has: only digests still in the window.
+        const keep = new Set<string>()
+        for (const [k, op] of lastOf) {
+          for (const d of [op.txDigest, startOf.get(k)?.txDigest ?? null]) if (d !== null && presenceOf(d) === "present") keep.add(d)
+        }
+        confirmed = keep
+        const report: AuditReport = {
+          checkedJobs: lastOf.size,
+          checkedTxs: digests.size,
+          missingTxs: [...presence.values()].filter((p) => p === "missing").length,
+          divergent,
+          unknown,
+          repairs
+        }
+        yield* Metric.set(chainDivergent, divergent)
+        yield* Ref.set(last, report)
+        if (divergent > 0) yield* Effect.logWarning("compared the journal with the chain: divergence found and repairs started", { ...report.repairs, divergent })
+        return report
+      }).pipe(lock.withPermits(1), Effect.withSpan("program.chainTruth"))
+
+    /** Runs passes: on the timer, on a trigger, after a reconnect; faster while divergent. */
+    const run = Effect.gen(function* () {
+      let reconnects = (yield* events.stats).reconnects
+      let nextAt = (yield* Clock.currentTimeMillis) + Duration.toMillis(options.every)
+      while (true) {
+        const report = yield* Ref.get(last)
+        const wait = report !== undefined && report.divergent + report.unknown > 0 ? Duration.toMillis(options.recheck ?? Duration.seconds(1)) : 1_000
+        const trigger = yield* Queue.take(triggers).pipe(Effect.timeout(Duration.millis(wait)), Effect.option)
+        const seen = (yield* events.stats).reconnects
+        const now = yield* Clock.currentTimeMillis
+        const reconnected = seen !== reconnects
+        reconnects = seen
+        const due = now >= nextAt || (report !== undefined && report.divergent + report.unknown > 0)
+        if (Option.isNone(trigger) && !reconnected && !due) continue
+        nextAt = now + Duration.toMillis(options.every)
+        yield* audit(reconnected || Option.getOrElse(trigger, () => false)).pipe(
+          Effect.catchAllCause((cause) => Effect.logWarning("comparing the journal with the chain failed; retried at the next pass", cause))
+        )
+      }
+    })
+
+    /** `chain_truth` part: unhealthy while the last pass found divergence. */
+    const check: Check = Effect.map(Ref.get(last), (r) =>
+      r === undefined || r.divergent === 0
+        ? { healthy: true, details: { divergent: 0, ...(r === undefined ? {} : { checked_jobs: r.checkedJobs }) } }
+        : {
+            healthy: false,
+            details: { divergent: r.divergent, repairs: r.repairs, error: `${r.divergent} job(s) disagree with the chain; repairs are under way` }
+          }
+    )
+
+    return {
+      audit,
+      run,
+      check,
+      /** Asks for a pass soon (`full`: ask the node about every transaction again). */
+      trigger: (full: boolean) => Queue.offer(triggers, full).pipe(Effect.asVoid),
+      lastReport: Ref.get(last)
+    }
+  })
+
+export type ChainTruth = Effect.Effect.Success<ReturnType<typeof makeChainTruth>>
