@@ -6,8 +6,10 @@
  *
  * What the chain references is a set of descriptors built from reference sources, one per kind of
  * on-chain record that names a descriptor. `proofReferences` reads the prover's side (every proof's
- * `da_hash` and the block proof of each ProofCalculation still in the instance's table); sequence
- * states and blocks (their state / proof data availability) add theirs as further sources.
+ * `da_hash` and the block proof of each ProofCalculation still in the instance's table),
+ * `blockAndStateReferences` the blocks' state / proof data availability and the sequence states'.
+ * Not yet a source: settlement proofs (SubmitSettlementProof), indexed in the Journal rather than
+ * on chain — so this is not run by the daemon until they are one.
  */
 import { Effect, Option } from "effect"
 import { AppApi } from "../layers/AppApi.js"
@@ -32,6 +34,27 @@ export const proofReferences: ReferenceSource = (appInstance) =>
     return out
   })
 
+/** Blocks' state and proof data availability, and the sequence states' data availability. */
+export const blockAndStateReferences: ReferenceSource = (appInstance) =>
+  Effect.gen(function* () {
+    const chain = yield* AppChain
+    const inst = yield* chain.instance(appInstance)
+    const out: string[] = []
+    for (let n = 1n; n <= inst.blockNumber; n++) {
+      const b = yield* chain.block(inst, n)
+      if (Option.isNone(b)) continue
+      if (b.value.stateDataAvailability !== null) out.push(b.value.stateDataAvailability)
+      if (b.value.proofDataAvailability !== null) out.push(b.value.proofDataAvailability)
+    }
+    const { lowest, highest } = inst.sequenceStates
+    if (lowest !== null && highest !== null) {
+      const keys: bigint[] = []
+      for (let k = lowest; k <= highest; k++) keys.push(k)
+      for (const st of (yield* chain.sequenceStates(inst, keys)).values()) if (st.dataAvailability !== null) out.push(st.dataAvailability)
+    }
+    return out
+  })
+
 export interface CollectOptions {
   readonly appInstances: ReadonlyArray<string>
   readonly sources?: ReadonlyArray<ReferenceSource>
@@ -46,7 +69,7 @@ export interface CollectOptions {
  */
 export const collectUnreferenced = (o: CollectOptions) =>
   Effect.gen(function* () {
-    const sources = o.sources ?? [proofReferences]
+    const sources = o.sources ?? [proofReferences, blockAndStateReferences]
     const referenced = new Set<string>()
     for (const app of o.appInstances) {
       for (const source of sources) for (const d of yield* source(app)) referenced.add(d)
