@@ -236,12 +236,15 @@ export const makeSettlement = (settings: SettlementOptions = {}) =>
         const coin = yield* pool.acquire
         const ops = queue.takeBatch()
         if (ops.length === 0) {
+          // Only calls of instances with calls in flight are queued: wait for a transaction to end.
           yield* pool.release(coin, true)
+          yield* Queue.take(doorbell)
           continue
         }
         inflightTxs++
         const done = Effect.suspend(() => {
           inflightTxs--
+          queue.release(ops)
           return Effect.zipRight(Queue.offer(doorbell, undefined), idle.check)
         })
         yield* FiberSet.run(fibers, Effect.ensuring(batches.runBatch(ops, coin), done))

@@ -162,4 +162,23 @@ describe("GetAppInstance, RetrieveSecret, ProofEvent on a localnet", () => {
     expect((await c.retrieveSecret({ jobId, sessionId, name: "sk_wallet" })).secretValue).toBe("agent-level-key")
     expect((await c.proofEvent({ jobId, sessionId, blockNumber: 1n, proofEventType: 3, sequences: [1n] })).success).toBe(true)
   })
+
+  it("calls of one instance made while its call transaction is in flight share the next one", async () => {
+    const { sessionId, jobId } = await f.holdJob()
+    f.net.faults.setLatencyMs(1_500)
+    try {
+      // one call, then eight more spaced out while its transaction is still executing
+      const calls = [f.client.setKV({ jobId, sessionId, key: "k0", value: "v" })]
+      for (let i = 1; i <= 8; i++) {
+        await new Promise((r) => setTimeout(r, 100))
+        calls.push(f.client.setKV({ jobId, sessionId, key: `k${i}`, value: "v" }))
+      }
+      const all = await Promise.all(calls)
+      expect(all.every((r) => r.success)).toBe(true)
+      // the first call's transaction, then the others together: not one transaction per free gas coin
+      expect(new Set(all.map((r) => r.txHash)).size).toBeLessThanOrEqual(3)
+    } finally {
+      f.net.faults.setLatencyMs(0)
+    }
+  })
 })

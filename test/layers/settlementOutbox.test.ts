@@ -48,8 +48,30 @@ describe("OutboxQueue", () => {
     q.add(op(2, { kind: "call", payload: big }))
     q.add(op(3, { kind: "call", payload: "x".repeat(MAX_TX_OP_BYTES * 2) }))
     q.add(op(4))
-    expect([ids(q.takeBatch()), ids(q.takeBatch()), ids(q.takeBatch())]).toEqual([[1], [2], [3]])
-    expect(ids(q.takeBatch())).toEqual([4])
+    // each transaction ends before the next batch is taken (calls of one instance wait for it)
+    const take = () => {
+      const b = q.takeBatch()
+      q.release(b)
+      return ids(b)
+    }
+    expect([take(), take(), take()]).toEqual([[1], [2], [3]])
+    expect(take()).toEqual([4])
+  })
+
+  it("calls of an instance wait while a batch with its calls is out; other ops and instances do not", () => {
+    const q = new OutboxQueue(100)
+    const other = "cd".repeat(32)
+    q.add(op(1, { kind: "call", payload: "a" }))
+    const first = q.takeBatch()
+    expect(ids(first)).toEqual([1])
+    q.add(op(2, { kind: "call", payload: "b" }))
+    q.add(op(3))
+    q.add(op(4, { kind: "call", payload: "c", appInstance: other }))
+    q.add(op(5, { kind: "call", payload: "d" }))
+    expect(ids(q.takeBatch())).toEqual([3, 4])
+    expect(ids(q.takeBatch())).toEqual([])
+    q.release(first)
+    expect(ids(q.takeBatch())).toEqual([2, 5])
   })
 
   it("puts retried ops back in front, reset to queued without a transaction", () => {

@@ -8,6 +8,10 @@
  *   groups of their own, halved on each further abort, until the one op that aborts is found.
  * - A batch is an isolation group alone, or else up to `maxOpsPerTx` ordinary ops within
  *   `MAX_TX_OP_BYTES` of arguments.
+ * - The `call` ops of an app instance wait while a transaction of its calls is in flight (from
+ *   `takeBatch` to `release`): its calls all take the instance's shared object, so parallel
+ *   transactions would only queue on the chain, while waiting lets the calls arriving meanwhile
+ *   share the next one (at a few hundred calls per second each call paid a transaction).
  */
 import { MAX_TX_OP_BYTES, opBytes } from "../../chain/settleTx.js"
 import type { OutboxOp } from "../../domain/outbox.js"
@@ -18,12 +22,16 @@ interface Entry {
   readonly isolate: number | undefined
 }
 
+const callInstances = (ops: ReadonlyArray<OutboxOp>) => new Set(ops.filter((op) => op.kind === "call").map((op) => op.appInstance))
+
 /** An op as it is queued again: no transaction, back to `queued`. */
 const requeued = (op: OutboxOp): OutboxOp => ({ ...op, state: "queued", txDigest: null })
 
 export class OutboxQueue {
   private readonly entries: Array<Entry> = []
   private lastGroup = 0
+  /** App instances with calls in flight, and in how many transactions. */
+  private readonly calling = new Map<string, number>()
 
   constructor(private readonly maxOpsPerTx: number) {}
 
@@ -56,8 +64,24 @@ export class OutboxQueue {
     )
   }
 
-  /** Takes the next batch: the first isolation group alone, else ordinary ops up to the limits. */
+  /** Takes the next batch (see `pick`); its instances' calls wait until it is released. */
   takeBatch(): Array<OutboxOp> {
+    const picked = this.pick()
+    for (const app of callInstances(picked)) this.calling.set(app, (this.calling.get(app) ?? 0) + 1)
+    return picked
+  }
+
+  /** The transaction of a batch `takeBatch` gave is over: its instances' calls may go again. */
+  release(batch: ReadonlyArray<OutboxOp>): void {
+    for (const app of callInstances(batch)) {
+      const n = (this.calling.get(app) ?? 1) - 1
+      if (n === 0) this.calling.delete(app)
+      else this.calling.set(app, n)
+    }
+  }
+
+  /** The first isolation group alone, else ordinary ops up to the limits (calls of busy instances wait). */
+  private pick(): Array<OutboxOp> {
     const first = this.entries.find((e) => e.isolate !== undefined)
     if (first !== undefined) {
       const picked: Array<OutboxOp> = []
@@ -70,7 +94,7 @@ export class OutboxQueue {
     let bytes = 0
     for (let i = 0; i < this.entries.length && picked.length < this.maxOpsPerTx; ) {
       const entry = this.entries[i]!
-      if (entry.isolate !== undefined) {
+      if (entry.isolate !== undefined || (entry.op.kind === "call" && this.calling.has(entry.op.appInstance))) {
         i++
         continue
       }
