@@ -121,29 +121,32 @@ export const startPipeline = async (o: PipelineOptions) => {
       return f.sequence - 1n === BigInt(sent.get(instance)!.length) && f.previousBlockLastSequence === f.sequence - 1n && settled === f.blockNumber - 1n
     },
     /**
-     * Checks each ledger entry of the instance against the actions sent: in block order from 1, each
-     * proof covering its block from the state before it to the state after it, every sequence
-     * counted exactly once (the digest). The problems found.
+     * Checks the instance's ledger entries against the actions sent: blocks 1, 2, … in order, tiling
+     * sequences 1 … (actions sent) without gap or overlap, each proof going from the state before
+     * its block to the state after it with every sequence counted exactly once (the digest). The
+     * problems found and the blocks' sizes.
      */
-    ledgerProblems: (instance: string, blocks: ReadonlyArray<{ start: bigint; end: bigint }>) => {
+    ledgerCheck: (instance: string) => {
       const values = sent.get(instance)!
       const sums = [0n]
       for (const v of values) sums.push(sums[sums.length - 1]! + v)
       const entries = new FileLedger(ledgerFile).entries().filter((e) => normalizeAppInstance(e.appInstance) === normalizeAppInstance(instance))
       const problems: Array<string> = []
-      if (entries.length !== blocks.length) problems.push(`${entries.length} ledger entries for ${blocks.length} blocks`)
+      const sizes: Array<number> = []
+      let expectedFirst = 1n
       entries.forEach((e, i) => {
-        const b = blocks[i]
         const p = decodeProof(e.proof)
-        if (b === undefined || p === undefined) return void problems.push(`entry ${i}: no block or no proof`)
+        if (p === undefined) return void problems.push(`entry ${i}: not a proof`)
         if (e.block !== String(i + 1)) problems.push(`entry ${i} is block ${e.block}`)
-        if (p.first !== b.start || p.last !== b.end) problems.push(`block ${i + 1}: proof [${p.first}, ${p.last}] for [${b.start}, ${b.end}]`)
-        const states = sums.slice(Number(b.start) - 1, Number(b.end) + 1).map((s) => u64le(s))
-        const bad = verifyAgainstStates(p, states)
+        if (p.first !== expectedFirst) problems.push(`block ${i + 1} starts at ${p.first}, not ${expectedFirst}`)
+        expectedFirst = p.last + 1n
+        sizes.push(Number(p.last - p.first + 1n))
+        const bad = verifyAgainstStates(p, sums.slice(Number(p.first) - 1, Number(p.last) + 1).map((x) => u64le(x)))
         if (bad !== undefined) problems.push(`block ${i + 1}: ${bad}`)
       })
+      if (expectedFirst - 1n !== BigInt(values.length)) problems.push(`the ledger covers sequences up to ${expectedFirst - 1n} of ${values.length}`)
       if (entries.length > 0 && decodeProof(entries[0]!.proof)?.from !== commit(u64le(0n))) problems.push("the first block does not start from 0")
-      return problems
+      return { problems, sizes }
     },
     stop: async () => {
       const exit = await Effect.runPromise(Fiber.interrupt(fiber))
