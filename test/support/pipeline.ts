@@ -8,10 +8,9 @@ import { chmodSync, mkdtempSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { build } from "esbuild"
-import { ConfigProvider, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option } from "effect"
+import { ConfigProvider, Effect, Exit, Fiber, Layer, Logger, LogLevel } from "effect"
 import { commit, decodeProof, u64le, verifyAgainstStates } from "../../examples/pipeline-agent/hashProof.js"
 import { FileLedger } from "../../examples/pipeline-agent/ledger.js"
-import { type DecodedProofCalculation } from "../../src/chain/appTypes.js"
 import { normalizeAppInstance } from "../../src/domain/ids.js"
 import { AppChain, type AppInstanceFields } from "../../src/layers/AppChain.js"
 import { defaultRuntimeOptions } from "../../src/layers/AgentRuntime.js"
@@ -44,7 +43,6 @@ export interface PipelineOptions {
 
 export interface InstanceReport {
   readonly fields: AppInstanceFields
-  readonly proofs: ReadonlyArray<DecodedProofCalculation>
 }
 
 export const startPipeline = async (o: PipelineOptions) => {
@@ -101,19 +99,8 @@ export const startPipeline = async (o: PipelineOptions) => {
       sent.get(instance)!.push(...values)
       return values
     },
-    /** The instance's fields and the proof calculations of blocks 1 … its last created block. */
-    report: (instance: string): Promise<InstanceReport> =>
-      read((c) =>
-        Effect.gen(function* () {
-          const fields = yield* c.instance(instance)
-          const proofs: Array<DecodedProofCalculation> = []
-          for (let b = 1n; b < fields.blockNumber; b++) {
-            const pc = yield* c.proofCalculation(instance, b)
-            if (Option.isSome(pc)) proofs.push(pc.value)
-          }
-          return { fields, proofs }
-        })
-      ),
+    /** The instance's fields as the chain has them (settled blocks' prover state is purged). */
+    report: (instance: string): Promise<InstanceReport> => read((c) => Effect.map(c.instance(instance), (fields) => ({ fields }))),
     /** All actions sent are in blocks that are proved and settled on the ledger chain. */
     settledAll: async (instance: string) => {
       const f = await read((c) => c.instance(instance))
