@@ -97,6 +97,7 @@ const APP_RPCS = new Set([
 
 const descriptorSet = (): Uint8Array => {
   const here = path.dirname(fileURLToPath(import.meta.url))
+  // src/gen or dist/gen, one level up from src/layers, dist/layers and the bundled daemon's dist/chunks.
   return readFileSync(path.join(here, "..", "gen", "descriptor.binpb"))
 }
 

@@ -21,6 +21,8 @@ export interface AppApiService {
   readonly rememberProof: (appInstance: string, block: bigint, sequences: ReadonlyArray<bigint>, descriptor: string) => void
   /** Settlement proofs (not on chain: indexed durably in the journal, content in the DA store). */
   readonly settlementProofs: Pick<JournalService, "putSettlementProof" | "settlementProof">
+  /** Whether a proof accepted here has this descriptor (kept by garbage collection). */
+  readonly isAccepted: (descriptor: string) => boolean
 }
 
 const proofKey = (app: string, block: bigint, seqs: ReadonlyArray<bigint>) => `${app}|${block}|${seqs.join(",")}`
@@ -31,6 +33,7 @@ export const makeAppApi = Effect.gen(function* () {
   const da = yield* DataAvailability
   const journal = yield* Journal
   const proofs = new Map<string, string>()
+  const accepted = new Set<string>()
   return AppApi.of({
     settlement,
     chain,
@@ -38,8 +41,10 @@ export const makeAppApi = Effect.gen(function* () {
     acceptedProof: (app, block, seqs) => proofs.get(proofKey(app, block, seqs)),
     rememberProof: (app, block, seqs, d) => {
       proofs.set(proofKey(app, block, seqs), d)
+      accepted.add(d)
     },
-    settlementProofs: { putSettlementProof: journal.putSettlementProof, settlementProof: journal.settlementProof }
+    settlementProofs: { putSettlementProof: journal.putSettlementProof, settlementProof: journal.settlementProof },
+    isAccepted: (d) => accepted.has(d)
   })
 })
 

@@ -34,11 +34,10 @@ const sequences = (field: string, xs: ReadonlyArray<bigint>, required: boolean) 
   return Effect.succeed(xs)
 }
 
-const hostFacts = () => ({
-  cores: Math.min(255, os.cpus().length),
-  arch: os.arch(),
-  memoryKb: BigInt(Math.floor(os.totalmem() / 1024))
-})
+/** Read once: `os.cpus()` parses /proc/cpuinfo, a measurable part of every SubmitProof when done per call. */
+let host: { readonly cores: number; readonly arch: string; readonly memoryKb: bigint } | undefined
+const hostFacts = () =>
+  (host ??= { cores: Math.min(255, os.availableParallelism()), arch: os.arch(), memoryKb: BigInt(Math.floor(os.totalmem() / 1024)) })
 
 export const storageError = (e: { _tag: string; message: string }) =>
   e._tag === "DataTooLarge" ? new InvalidArgument({ message: e.message }) : e._tag === "DataCorrupted" ? new Internal({ message: e.message }) : new StorageUnavailable({ message: e.message })
