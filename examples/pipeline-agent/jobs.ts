@@ -115,6 +115,12 @@ const settleBlock = async (client: AgentClient, rpc: PipelineRpc, job: Job, chai
   if (previous !== undefined && mine[mine.length - 1]!.block === n.toString()) {
     // already written by an earlier attempt: report it again
   } else if (proof.from !== expectedFrom) return `the proof of block ${n} does not start where the ledger's last block ended`
+  // The chain settles only a block whose state and proof are available: record both (state first:
+  // setting the state clears the proof's descriptor).
+  if (block.stateDataAvailability === undefined || block.proofDataAvailability === undefined) {
+    await client.updateBlockStateDataAvailability(job.jobId, n, endState.dataAvailability ?? `state:${proof.to}`)
+    await client.updateBlockProofDataAvailability(job.jobId, n, `proof:${proof.digest}`)
+  }
   const txHash = o.ledger.settle(job.appInstance, n, raw!)
   await rpc.settlementTxHash(job.jobId, n, chain, txHash)
   await rpc.settlementIncluded(job.jobId, n, chain, o.now())

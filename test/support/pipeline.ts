@@ -8,10 +8,9 @@ import { chmodSync, mkdtempSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { build } from "esbuild"
-import { ConfigProvider, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option } from "effect"
+import { ConfigProvider, Effect, Exit, Fiber, Layer, Logger, LogLevel } from "effect"
 import { commit, decodeProof, u64le, verifyAgainstStates } from "../../examples/pipeline-agent/hashProof.js"
 import { FileLedger } from "../../examples/pipeline-agent/ledger.js"
-import { type DecodedProofCalculation } from "../../src/chain/appTypes.js"
 import { normalizeAppInstance } from "../../src/domain/ids.js"
 import { AppChain, type AppInstanceFields } from "../../src/layers/AppChain.js"
 import { defaultRuntimeOptions } from "../../src/layers/AgentRuntime.js"
@@ -44,7 +43,6 @@ export interface PipelineOptions {
 
 export interface InstanceReport {
   readonly fields: AppInstanceFields
-  readonly proofs: ReadonlyArray<DecodedProofCalculation>
 }
 
 export const startPipeline = async (o: PipelineOptions) => {
@@ -101,19 +99,8 @@ export const startPipeline = async (o: PipelineOptions) => {
       sent.get(instance)!.push(...values)
       return values
     },
-    /** The instance's fields and the proof calculations of blocks 1 … its last created block. */
-    report: (instance: string): Promise<InstanceReport> =>
-      read((c) =>
-        Effect.gen(function* () {
-          const fields = yield* c.instance(instance)
-          const proofs: Array<DecodedProofCalculation> = []
-          for (let b = 1n; b < fields.blockNumber; b++) {
-            const pc = yield* c.proofCalculation(instance, b)
-            if (Option.isSome(pc)) proofs.push(pc.value)
-          }
-          return { fields, proofs }
-        })
-      ),
+    /** The instance's fields as the chain has them (settled blocks' prover state is purged). */
+    report: (instance: string): Promise<InstanceReport> => read((c) => Effect.map(c.instance(instance), (fields) => ({ fields }))),
     /** All actions sent are in blocks that are proved and settled on the ledger chain. */
     settledAll: async (instance: string) => {
       const f = await read((c) => c.instance(instance))
@@ -121,29 +108,32 @@ export const startPipeline = async (o: PipelineOptions) => {
       return f.sequence - 1n === BigInt(sent.get(instance)!.length) && f.previousBlockLastSequence === f.sequence - 1n && settled === f.blockNumber - 1n
     },
     /**
-     * Checks each ledger entry of the instance against the actions sent: in block order from 1, each
-     * proof covering its block from the state before it to the state after it, every sequence
-     * counted exactly once (the digest). The problems found.
+     * Checks the instance's ledger entries against the actions sent: blocks 1, 2, … in order, tiling
+     * sequences 1 … (actions sent) without gap or overlap, each proof going from the state before
+     * its block to the state after it with every sequence counted exactly once (the digest). The
+     * problems found and the blocks' sizes.
      */
-    ledgerProblems: (instance: string, blocks: ReadonlyArray<{ start: bigint; end: bigint }>) => {
+    ledgerCheck: (instance: string) => {
       const values = sent.get(instance)!
       const sums = [0n]
       for (const v of values) sums.push(sums[sums.length - 1]! + v)
       const entries = new FileLedger(ledgerFile).entries().filter((e) => normalizeAppInstance(e.appInstance) === normalizeAppInstance(instance))
       const problems: Array<string> = []
-      if (entries.length !== blocks.length) problems.push(`${entries.length} ledger entries for ${blocks.length} blocks`)
+      const sizes: Array<number> = []
+      let expectedFirst = 1n
       entries.forEach((e, i) => {
-        const b = blocks[i]
         const p = decodeProof(e.proof)
-        if (b === undefined || p === undefined) return void problems.push(`entry ${i}: no block or no proof`)
+        if (p === undefined) return void problems.push(`entry ${i}: not a proof`)
         if (e.block !== String(i + 1)) problems.push(`entry ${i} is block ${e.block}`)
-        if (p.first !== b.start || p.last !== b.end) problems.push(`block ${i + 1}: proof [${p.first}, ${p.last}] for [${b.start}, ${b.end}]`)
-        const states = sums.slice(Number(b.start) - 1, Number(b.end) + 1).map((s) => u64le(s))
-        const bad = verifyAgainstStates(p, states)
+        if (p.first !== expectedFirst) problems.push(`block ${i + 1} starts at ${p.first}, not ${expectedFirst}`)
+        expectedFirst = p.last + 1n
+        sizes.push(Number(p.last - p.first + 1n))
+        const bad = verifyAgainstStates(p, sums.slice(Number(p.first) - 1, Number(p.last) + 1).map((x) => u64le(x)))
         if (bad !== undefined) problems.push(`block ${i + 1}: ${bad}`)
       })
+      if (expectedFirst - 1n !== BigInt(values.length)) problems.push(`the ledger covers sequences up to ${expectedFirst - 1n} of ${values.length}`)
       if (entries.length > 0 && decodeProof(entries[0]!.proof)?.from !== commit(u64le(0n))) problems.push("the first block does not start from 0")
-      return problems
+      return { problems, sizes }
     },
     stop: async () => {
       const exit = await Effect.runPromise(Fiber.interrupt(fiber))
