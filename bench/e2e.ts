@@ -6,7 +6,10 @@
  *   agent's GetJob returning that job (jobs created one per transaction, spaced out);
  * - sustained throughput: jobs created (in batches) → completed on chain, per second;
  * - RSS of a coordinator process holding 100,000 pending jobs (of a TEE-only method this
- *   coordinator leaves alone, so they stay pending).
+ *   coordinator leaves alone, so they stay pending);
+ * - start-up: from spawning the daemon to its "coordinator running" line, fresh and restarted on
+ *   the state it left (what a crash costs), median of BENCH_STARTUP_RUNS (`BENCH_ONLY=startup`
+ *   measures only this).
  * Prints `name=value` lines. A benchmark, not a test.
  */
 import { type ChildProcess, spawn } from "node:child_process"
@@ -62,8 +65,9 @@ const watchCreated = (manifest: LocalnetManifest) => {
   return createdAt
 }
 
-/** The daemon as production runs it (`node dist/main.js`) when built, else through tsx. */
-const daemonArgs = () => (existsSync("dist/main.js") ? ["dist/main.js", "start"] : [...tsx, "src/main.ts", "start"])
+/** The daemon as production runs it (the bundled `dist/silvana.mjs`) when built, else through tsx. */
+const daemonArgs = () =>
+  existsSync("dist/silvana.mjs") ? ["dist/silvana.mjs", "start"] : existsSync("dist/main.js") ? ["dist/main.js", "start"] : [...tsx, "src/main.ts", "start"]
 
 const startCoordinator = (manifest: LocalnetManifest, dir: string, extraEnv: Record<string, string>) =>
   spawn(node, daemonArgs(), {
@@ -84,10 +88,59 @@ const until = async (check: () => boolean | Promise<boolean>, timeoutMs: number,
     await sleep(50)
   }
 }
+/** CPU time (user + system) a process has used so far, in ms (Linux). */
+const cpuMs = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
+/** Wall and CPU milliseconds from spawning the daemon to its "coordinator running" log line; then stops it. */
+const timeStartup = async (manifest: LocalnetManifest, dir: string) => {
+  const t0 = performance.now()
+  const child = spawn(node, daemonArgs(), { stdio: ["ignore", "pipe", "pipe"], env: daemonEnv(manifest, dir, { LOG_LEVEL: "info" }) })
+  try {
+    return await new Promise<{ wall: number; cpu: number }>((resolve, reject) => {
+      const watch = (stream: NodeJS.ReadableStream) =>
+        createInterface({ input: stream }).on("line", (line) => {
+          if (line.includes("coordinator running")) resolve({ wall: performance.now() - t0, cpu: cpuMs(child.pid!) })
+        })
+      watch(child.stdout!)
+      watch(child.stderr!)
+      child.once("exit", (code) => reject(new Error(`the daemon exited with ${code} before it was running`)))
+    })
+  } finally {
+    child.kill("SIGTERM")
+    await new Promise((r) => child.once("exit", r))
+  }
+}
+
+const measureStartup = async (manifest: LocalnetManifest) => {
+  const runs = Number(process.env["BENCH_STARTUP_RUNS"] ?? 5)
+  const fresh: Array<{ wall: number; cpu: number }> = []
+  const again: Array<{ wall: number; cpu: number }> = []
+  for (let i = 0; i < runs; i++) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-bench-startup-"))
+    fresh.push(await timeStartup(manifest, dir))
+    again.push(await timeStartup(manifest, dir))
+  }
+  const wall = (xs: typeof fresh) => pct(xs.map((x) => x.wall), 50).toFixed(0)
+  console.log(`startup_daemon=${daemonArgs()[0]!.startsWith("dist/") ? daemonArgs()[0] : "tsx"}`)
+  console.log(`startup_ms=${wall(fresh)}`)
+  console.log(`startup_ms_restart=${wall(again)}`)
+  // CPU is what a busy machine stretches: on a quiet one, start-up takes about this long.
+  console.log(`startup_cpu_ms=${pct(fresh.map((x) => x.cpu), 50).toFixed(0)}`)
+  console.log(`startup_ms_runs=${fresh.map((x) => x.wall.toFixed(0)).join(",")}`)
+}
+
 const pct = (xs: Array<number>, p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!
 
 const main = async () => {
   const { child: localnet, manifest } = await startNode()
+  await measureStartup(manifest)
+  if (process.env["BENCH_ONLY"] === "startup") {
+    localnet.stdin!.end()
+    return
+  }
   const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-bench-e2e-"))
   const records = path.join(dir, "records.txt")
   const bundle = await agentBundle()
@@ -143,7 +196,7 @@ const main = async () => {
     }
     await sleep(5000)
     const rss = rssMb(idle.pid!)
-    console.log(`rss_daemon=${daemonArgs()[0] === "dist/main.js" ? "dist" : "tsx"}`)
+    console.log(`rss_daemon=${daemonArgs()[0]!.startsWith("dist/") ? daemonArgs()[0] : "tsx"}`)
     console.log(`rss_mb_baseline=${baseline.toFixed(0)}`)
     console.log(`rss_mb_100k_pending=${rss.toFixed(0)}`)
   } finally {

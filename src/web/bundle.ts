@@ -84,9 +84,11 @@ export const writeBundle = async (outDir: string) => {
 
 /** The prebuilt bundle if there is one beside this module, else a fresh in-memory build. */
 export const loadBundle = async (): Promise<WebBundle> => {
-  const dir = path.join(here, "static")
-  const names = await fs.readFile(path.join(dir, MANIFEST), "utf8").then((t) => JSON.parse(t) as Array<string>, () => undefined)
-  if (names !== undefined) {
+  // dist/web/static beside this module, or beside dist/web when this is a chunk of the bundled daemon (dist/chunks).
+  const read = (dir: string) => fs.readFile(path.join(dir, MANIFEST), "utf8").then((t) => [dir, JSON.parse(t) as Array<string>] as const, () => undefined)
+  const found = (await read(path.join(here, "static"))) ?? (await read(path.join(here, "..", "web", "static")))
+  if (found !== undefined) {
+    const [dir, names] = found
     const files = await Promise.all(names.map(async (n) => [n, new Uint8Array(await fs.readFile(path.join(dir, n)))] as const))
     return fromFiles(files, "prebuilt")
   }

@@ -16,7 +16,6 @@ const stillTooLong: Readonly<Record<string, number>> = {
   "src/chain/gasPool.ts:makeGasPool": 122,
   "src/layers/AgentApi.ts:layerWith": 220,
   "src/layers/Journal.ts:makeJournal": 217,
-  "src/layers/Settlement.ts:makeSettlement": 446,
   "src/layers/StatusFeed.ts:makeStatusFeed": 155,
   "src/layers/runtime/docker.ts:makeDockerRuntime": 314,
   "src/layers/runtime/docker.ts:start": 217,

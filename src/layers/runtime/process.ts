@@ -57,7 +57,12 @@ export interface ProcessRuntimeOptions extends RuntimeOptions {
   readonly runAsUid?: number | undefined
 }
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..")
+/** The nearest directory above this module with a package.json (src/…, dist/… or the bundled daemon's chunks). */
+const repoRoot = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url))
+  while (!fs.existsSync(path.join(dir, "package.json")) && path.dirname(dir) !== dir) dir = path.dirname(dir)
+  return dir
+})()
 
 /** The bundled example agent is served out of the box: EXAMPLE_AGENT_IMAGE runs examples/add-agent. */
 export const defaultProcessCommands: ProcessCommands = {
