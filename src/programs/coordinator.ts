@@ -27,6 +27,7 @@ import { Secrets } from "../layers/Secrets.js"
 import { Settlement } from "../layers/Settlement.js"
 import { StatusFeed } from "../layers/StatusFeed.js"
 import { SuiClient } from "../layers/SuiClient.js"
+import { awaitNode } from "./awaitNode.js"
 import { blocksProgram } from "./blocks.js"
 import { discover } from "./discover.js"
 import { mergesProgram } from "./merges.js"
@@ -263,9 +264,15 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
 
 /** The daemon: services from Config, programs over them. */
 export const coordinator = (options: CoordinatorOptions = {}) =>
-  Effect.scoped(coordinatorProgram(options)).pipe(
-    // The operator endpoint (/health, /metrics, /v1/*) over every service, built last.
-    Effect.provide(HttpApi.layerDaemon.pipe(Layer.provideMerge(CoordinatorLive)))
-  )
+  Effect.gen(function* () {
+    // A node that does not answer yet: said once, /ready 503 meanwhile (awaitNode.ts).
+    const httpAddress = yield* awaitNode.pipe(Effect.provide(SuiClient.layer))
+    const config = yield* Config
+    return yield* Effect.scoped(coordinatorProgram(options)).pipe(
+      // The operator endpoint (/health, /metrics, /v1/*) over every service, built last.
+      Effect.provide(HttpApi.layerDaemon.pipe(Layer.provideMerge(CoordinatorLive))),
+      Effect.provideService(Config, { ...config, httpAddress })
+    )
+  })
 
 export const hasNode = (c: { readonly suiRpcUrl: Option.Option<string> }) => Option.isSome(c.suiRpcUrl)

@@ -17,6 +17,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { agentsCommand, configCommand, jobsCommand, statusCommand } from "../../src/cli/commands.js"
 import { parsePrometheus, sampleValue } from "./prometheus.js"
 import { apiToken, type Child, cleanEnv, freePort, get, runCli, spawnCli, waitFor } from "./processes.js"
+import { STALL_MS } from "../support/wait.js"
+
+/** Backstop of a test on a loaded machine; its waits give up sooner when nothing moves. */
+const BACKSTOP_MS = 600_000
 
 const SUI_PRIVATE_KEY = Ed25519Keypair.generate().getSecretKey()
 const DOCKER_PASSWORD = `pw-${randomBytes(12).toString("hex")}`
@@ -44,8 +48,8 @@ describe("the daemon process", () => {
       DOCKER_PASSWORD
     })
     daemon = spawnCli(["start"], env)
-    await waitFor("the daemon to be ready", 60_000, async () => ((await get(base, "/ready")).status === 200 ? true : undefined))
-  }, 90_000)
+    await waitFor("the daemon to be ready", STALL_MS, async () => ((await get(base, "/ready")).status === 200 ? true : undefined))
+  }, BACKSTOP_MS)
 
   afterAll(async () => {
     await daemon?.stop()
@@ -66,7 +70,7 @@ describe("the daemon process", () => {
 
     const first = parsePrometheus((await fetchAll("/metrics")).text)
     const completedAt = (m: ReturnType<typeof parsePrometheus>) => sampleValue(m, "silvana_jobs_completed_total")
-    const later = await waitFor("demo jobs to complete", 45_000, async () => {
+    const later = await waitFor("demo jobs to complete", STALL_MS, async () => {
       const m = parsePrometheus((await fetchAll("/metrics")).text)
       // gauges come from the health report, refreshed on a timer (a scrape never calls the node)
       return completedAt(m) > completedAt(first) &&
@@ -81,14 +85,14 @@ describe("the daemon process", () => {
     expect(sampleValue(later, "silvana_health_check_up", { check: "grpc" })).toBe(1)
     // agents were started and ended through the instrumented runtime; settlement sent transactions
     expect(sampleValue(later, "silvana_container_start_ms_count")).toBeGreaterThan(0)
-    const withExits = await waitFor("an agent to end", 30_000, async () => {
+    const withExits = await waitFor("an agent to end", STALL_MS, async () => {
       const m = parsePrometheus((await fetchAll("/metrics")).text)
       return sampleValue(m, "silvana_container_exits_total", { reason: "exited" }) > 0 ? m : undefined
     })
     expect(sampleValue(withExits, "silvana_transactions_total", { kind: "settlement", outcome: "success" })).toBeGreaterThan(0)
     expect(sampleValue(withExits, "silvana_gas_balance_mist")).toBeGreaterThan(0)
     expect(sampleValue(withExits, "silvana_health_check_up", { check: "settlement" })).toBe(1)
-  }, 60_000)
+  }, BACKSTOP_MS)
 
   it("answers the operator commands as processes: tables, --json, exit codes", async () => {
     // one after the other: each is a Node process, and this machine has two cores
@@ -107,7 +111,7 @@ describe("the daemon process", () => {
     expect(badState.output).toMatch(/Expected one of the following cases: pending, starting/)
     expect(unreachable.code).toBe(1)
     expect(unreachable.output).toMatch(/cannot reach the coordinator at http:\/\/127\.0\.0\.1:1/)
-  }, 120_000)
+  }, BACKSTOP_MS)
 
   it("answers the other operator commands (run in this process against the daemon)", async () => {
     const run = async (args: Array<string>) => {
@@ -170,7 +174,7 @@ describe("the daemon process", () => {
     const limit = await run(["jobs", "--url", base, "--limit", "0"])
     expect(limit.code).toBe(2)
     for (const r of [statusJson, jobsJson, agents, jobs, config]) printed.push(r.output)
-  }, 60_000)
+  }, BACKSTOP_MS)
 
   it("refuses a second start on the same STATE_DIR at once, naming the running daemon", async () => {
     const second = await runCli(["start"], { ...env, HTTP_ADDRESS: "127.0.0.1:0", GRPC_SOCKET_PATH: `${env["GRPC_SOCKET_PATH"]}.2` })
@@ -180,7 +184,7 @@ describe("the daemon process", () => {
     expect(second.output).toMatch(/another coordinator is running on STATE_DIR .* \(pid \d+, started at \d{4}-/)
     // and the running one is unaffected
     expect((await get(base, "/ready")).status).toBe(200)
-  }, 120_000)
+  }, BACKSTOP_MS)
 
   it("never shows the coordinator key, session keys or the registry password anywhere", async () => {
     // agents have run: sessions (each with its own private key) were created through the agent API
@@ -202,5 +206,5 @@ describe("the daemon process", () => {
     expect(raw).toHaveLength(32)
     expect(everything).not.toContain(raw.toString("hex"))
     expect(everything).not.toContain(raw.toString("base64"))
-  }, 60_000)
+  }, BACKSTOP_MS)
 })

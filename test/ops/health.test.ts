@@ -10,6 +10,10 @@ import { Effect, Exit, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Localnet, type LocalnetManifest } from "../../src/localnet/index.js"
 import { apiToken, type Child, cleanEnv, freePort, get, runCli, spawnCli, waitFor } from "./processes.js"
+import { STALL_MS } from "../support/wait.js"
+
+/** Backstop of a test on a loaded machine; its waits give up sooner when nothing moves. */
+const BACKSTOP_MS = 600_000
 
 describe("/health with the localnet stopped and restarted", () => {
   let dir: string
@@ -50,8 +54,8 @@ describe("/health with the localnet stopped and restarted", () => {
       AGENT_RUNTIME: "process"
     })
     daemon = spawnCli(["start"], env)
-    await waitFor("the daemon to be ready", 60_000, async () => ((await get(base, "/ready")).status === 200 ? true : undefined))
-  }, 90_000)
+    await waitFor("the daemon to be ready", STALL_MS, async () => ((await get(base, "/ready")).status === 200 ? true : undefined))
+  }, BACKSTOP_MS)
 
   afterAll(async () => {
     await daemon?.stop()
@@ -64,13 +68,13 @@ describe("/health with the localnet stopped and restarted", () => {
   }
 
   it("200 → 503 naming the chain → 200", async () => {
-    const up = await waitFor("healthy", 20_000, async () => {
+    const up = await waitFor("healthy", STALL_MS, async () => {
       const h = await health()
       return h.status === 200 ? h : undefined
     })
     expect(up.body.checks["chain"]?.details["connected"]).toBe(true)
     expect(Number(up.body.checks["chain"]?.details["latest_checkpoint"])).toBeGreaterThan(0)
-    const withCursor = await waitFor("a stored cursor", 20_000, async () => {
+    const withCursor = await waitFor("a stored cursor", STALL_MS, async () => {
       const h = await health()
       return h.body.checks["chain"]?.details["last_checkpoint"] !== null ? h : undefined
     })
@@ -79,7 +83,7 @@ describe("/health with the localnet stopped and restarted", () => {
     expect(typeof chain["lag_ms"]).toBe("number")
 
     await stopLocalnet()
-    const down = await waitFor("503", 20_000, async () => {
+    const down = await waitFor("503", STALL_MS, async () => {
       const h = await health()
       return h.status === 503 ? h : undefined
     })
@@ -94,7 +98,7 @@ describe("/health with the localnet stopped and restarted", () => {
     expect(status.output).toMatch(/UNHEALTHY \(chain\)/)
 
     await startLocalnet()
-    const back = await waitFor("200 again", 30_000, async () => {
+    const back = await waitFor("200 again", STALL_MS, async () => {
       const h = await health()
       return h.status === 200 ? h : undefined
     })
@@ -107,5 +111,5 @@ describe("/health with the localnet stopped and restarted", () => {
     const everything = [daemon.output(), status.output, ...served.map((r) => r.text)].join("\n")
     expect(everything).not.toContain(env["SUI_PRIVATE_KEY"]!)
     expect(everything).not.toMatch(/suiprivkey1/i)
-  }, 120_000)
+  }, BACKSTOP_MS)
 })

@@ -11,12 +11,16 @@ import * as path from "node:path"
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { cleanEnv, spawnCli } from "./processes.js"
+import { STALL_MS } from "../support/wait.js"
+
+/** Backstop of a test on a loaded machine; its waits give up sooner when nothing moves. */
+const BACKSTOP_MS = 600_000
 
 const KEY = Ed25519Keypair.generate().getSecretKey()
 
 const startWith = async (extra: Record<string, string>) => {
   const child = spawnCli(["start"], cleanEnv(extra))
-  const timer = setTimeout(() => void child.stop("SIGKILL"), 90_000)
+  const timer = setTimeout(() => void child.stop("SIGKILL"), STALL_MS)
   const code = await child.exited
   clearTimeout(timer)
   return { code, lines: child.output().trim().split("\n") }
@@ -81,6 +85,6 @@ describe("start-up failures: one line naming what to fix, exit code 2", () => {
       expect(lines, lines.join("\n")).toHaveLength(1)
       expect(lines[0]).toMatch(expected)
       expect(code).toBe(2)
-    }, 120_000)
+    }, BACKSTOP_MS)
   }
 })

@@ -31,7 +31,7 @@ import { bindingOf, type Session, Sessions } from "../Sessions.js"
 import { bindingRefusal, type Transport } from "./binding.js"
 import { type RateLimiter } from "./rateLimit.js"
 
-const unlimited: RateLimiter = { take: () => ({ allowed: true, firstDrop: false }), forget: () => undefined }
+const unlimited: RateLimiter = { take: () => ({ allowed: true, firstDrop: false }), forget: () => undefined, size: () => 0 }
 import { StatusFeed } from "../StatusFeed.js"
 import { type InvalidArgument, StorageUnavailable } from "./errors.js"
 import * as V from "./validate.js"
