@@ -130,6 +130,7 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
       prefetchPerSession: config.dispatchPrefetch,
       maxAgentsPerTriple: config.maxAgentsPerTriple,
       startBackoff: { ...defaultStartBackoff, maxMillis: config.agentStartBackoffMaxSecs * 1000, giveUpAfter: config.agentStartAttempts },
+      idleHandoffMillis: config.agentIdleHandoffSecs * 1000,
       ...options.dispatch,
       coordinatorId,
       // The status page sees every agent start and end, besides whatever the caller watches.
