@@ -9,6 +9,7 @@ import { mkdtempSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Effect } from "effect"
+import { Journal } from "../src/layers/Journal.js"
 import { Settlement } from "../src/layers/Settlement.js"
 import { startAppApi } from "../test/api/appFixture.js"
 
@@ -52,6 +53,8 @@ const main = async () => {
     // CPU per pair (this process: server, localnet and clients) does not depend on the machine's
     // load the way a rate does: it is the figure to compare between runs on a busy machine.
     const cpu0 = process.cpuUsage()
+    const commits0 = await f.runtime.runPromise(Effect.flatMap(Journal, (j) => j.commits))
+    const txs0 = (await f.runtime.runPromise(Effect.flatMap(Settlement, (s) => s.stats))).transactions
     for (let r = 0; r < ROUNDS; r++) {
       const c0 = process.cpuUsage()
       const res = await round()
@@ -61,12 +64,16 @@ const main = async () => {
       lat.push(...res.latencies)
     }
     const cpu = process.cpuUsage(cpu0)
+    const commits = (await f.runtime.runPromise(Effect.flatMap(Journal, (j) => j.commits))) - commits0
+    const txs = (await f.runtime.runPromise(Effect.flatMap(Settlement, (s) => s.stats))).transactions - txs0
     rates.sort((a, b) => a - b)
     lat.sort((a, b) => a - b)
     console.log(`submit_proof_per_s=${rates[Math.floor(rates.length / 2)]!.toFixed(0)}`)
     console.log(`submit_proof_p50_ms=${percentile(lat, 50).toFixed(3)}`)
     console.log(`submit_proof_p99_ms=${percentile(lat, 99).toFixed(3)}`)
     console.log(`submit_proof_concurrency=${CONCURRENCY}`)
+    console.log(`submit_proof_journal_commits_per_pair=${(commits / lat.length).toFixed(2)}`)
+    console.log(`submit_proof_txs_per_pair=${(txs / lat.length).toFixed(3)}`)
     console.log(`submit_proof_cpu_ms_per_pair=${((cpu.user + cpu.system) / 1000 / lat.length).toFixed(2)}`)
     const t0 = performance.now()
     await f.runtime.runPromise(Effect.flatMap(Settlement, (s) => s.awaitIdle))

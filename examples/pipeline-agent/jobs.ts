@@ -94,6 +94,8 @@ export const merge = async (client: AgentClient, job: Job): Promise<Outcome> => 
 export interface SettleOptions {
   readonly ledger: FileLedger
   readonly idleMs: number
+  /** Longest a settle job is held (under the coordinator's agent run limit). */
+  readonly maxRunMs: number
   readonly pollMs: number
   readonly now: () => bigint
 }
@@ -123,7 +125,8 @@ const settleBlock = async (client: AgentClient, rpc: PipelineRpc, job: Job, chai
 export const settle = async (client: AgentClient, rpc: PipelineRpc, job: Job, o: SettleOptions): Promise<Outcome> => {
   const chain = job.chain
   if (chain === undefined || chain === "") return fail("a settle job without a settlement chain")
-  let idleSince = Date.now()
+  const started = Date.now()
+  let idleSince = started
   for (;;) {
     const inst = await rpc.appInstance(job.jobId)
     if (inst === undefined) return fail("no app instance")
@@ -136,7 +139,7 @@ export const settle = async (client: AgentClient, rpc: PipelineRpc, job: Job, o:
       progressed = true
     }
     if (progressed) idleSince = Date.now()
-    else if (Date.now() - idleSince >= o.idleMs) return done
+    else if (Date.now() - idleSince >= o.idleMs || Date.now() - started >= o.maxRunMs) return done
     await new Promise((r) => setTimeout(r, o.pollMs))
   }
 }

@@ -17,10 +17,13 @@ import { pipelineRpc } from "./rpc.js"
 const main = async (): Promise<number> => {
   const client = AgentClient.fromEnv()
   const rpc = pipelineRpc(client.env)
-  const ledger = new FileLedger(process.env.PIPELINE_LEDGER ?? path.join(os.tmpdir(), "silvana-pipeline-ledger.jsonl"))
+  // the ledger file: first argument, else PIPELINE_LEDGER, else under the temp dir
+  const ledger = new FileLedger(process.argv[2] ?? process.env.PIPELINE_LEDGER ?? path.join(os.tmpdir(), "silvana-pipeline-ledger.jsonl"))
   const settleOptions = {
     ledger,
-    idleMs: Number(process.env.PIPELINE_SETTLE_IDLE_MS ?? 5_000),
+    // a settle job is periodic (60 s): hold it while blocks keep coming
+    idleMs: Number(process.env.PIPELINE_SETTLE_IDLE_MS ?? 60_000),
+    maxRunMs: Number(process.env.PIPELINE_SETTLE_MAX_RUN_MS ?? 240_000),
     pollMs: Number(process.env.PIPELINE_SETTLE_POLL_MS ?? 100),
     now: () => BigInt(Date.now())
   }

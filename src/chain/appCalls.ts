@@ -7,6 +7,8 @@
  */
 import type { Transaction, TransactionArgument } from "@mysten/sui/transactions"
 import { normalizeSuiAddress } from "@mysten/sui/utils"
+import { blockEventLayouts } from "./blockTypes.js"
+import { bcsSchema } from "./moveLayout.js"
 import { JobCreatedEvent, OperationFailedEvent } from "./moveTypes.js"
 
 /** A pure argument with its Move type. Integers travel as decimal strings so the JSON is exact. */
@@ -19,6 +21,7 @@ export type PureArg =
   | { readonly t: "optU64"; readonly v: string | null }
   | { readonly t: "optString"; readonly v: string | null }
   | { readonly t: "optVecU64"; readonly v: ReadonlyArray<string> | null }
+  | { readonly t: "optBytes"; readonly v: string /* base64 */ | null }
 
 export interface AppCall {
   readonly fn: string
@@ -34,7 +37,8 @@ export const arg = {
   vecU64: (v: ReadonlyArray<bigint>): PureArg => ({ t: "vecU64", v: v.map(String) }),
   optU64: (v: bigint | undefined): PureArg => ({ t: "optU64", v: v === undefined ? null : v.toString() }),
   optString: (v: string | undefined): PureArg => ({ t: "optString", v: v ?? null }),
-  optVecU64: (v: ReadonlyArray<bigint> | undefined): PureArg => ({ t: "optVecU64", v: v === undefined ? null : v.map(String) })
+  optVecU64: (v: ReadonlyArray<bigint> | undefined): PureArg => ({ t: "optVecU64", v: v === undefined ? null : v.map(String) }),
+  optBytes: (v: Uint8Array | undefined): PureArg => ({ t: "optBytes", v: v === undefined ? null : Buffer.from(v).toString("base64") })
 } as const
 
 export const encodeCall = (c: AppCall): string => JSON.stringify(c)
@@ -50,6 +54,7 @@ const pure = (tx: Transaction, a: PureArg): TransactionArgument => {
     case "optU64": return tx.pure.option("u64", a.v === null ? null : BigInt(a.v))
     case "optString": return tx.pure.option("string", a.v)
     case "optVecU64": return tx.pure.option("vector<u64>", a.v === null ? null : a.v.map((x) => BigInt(x)))
+    case "optBytes": return tx.pure.option("vector<u8>", a.v === null ? null : [...Buffer.from(a.v, "base64")])
   }
 }
 
@@ -88,4 +93,55 @@ export const createdJobSequences = (
     }
   }
   return out
+}
+
+const BlockCreated = bcsSchema(blockEventLayouts.BlockCreatedEvent)
+const InsufficientTime = bcsSchema(blockEventLayouts.InsufficientTimeForBlockEvent)
+
+/** What an executed call did, when its answer depends on the events: `rejected` = it returned its "no". */
+export interface CallResult {
+  readonly state: "done" | "rejected"
+  readonly outcome?: string
+}
+
+/**
+ * The results of the calls of an executed transaction, in command order. Each `try_create_block`
+ * emits exactly one of BlockCreatedEvent (`block_number=N`), NoNewSequencesEvent or
+ * InsufficientTimeForBlockEvent; each `update_state_for_sequence` a SequenceStateUpdatedEvent or
+ * one OperationFailedEvent of that operation (`rejected`). No other coordinator call emits those.
+ */
+export const callResults = (
+  calls: ReadonlyArray<AppCall>,
+  events: ReadonlyArray<{ readonly eventType: string; readonly bcs: Uint8Array }>,
+  packageId: string
+): CallResult[] => {
+  const created = createdJobSequences(events, packageId)
+  const blocks: CallResult[] = []
+  const states: CallResult[] = []
+  for (const e of events) {
+    const [pkg, module, name] = e.eventType.split("::")
+    if (pkg === undefined || normalizeSuiAddress(pkg) !== packageId) continue
+    if (module === "app_instance" && name === "BlockCreatedEvent") blocks.push({ state: "done", outcome: `block_number=${BlockCreated.parse(e.bcs).block_number}` })
+    else if (module === "app_instance" && name === "NoNewSequencesEvent") blocks.push({ state: "done", outcome: "no_new_sequences" })
+    else if (module === "app_instance" && name === "InsufficientTimeForBlockEvent") {
+      const t = InsufficientTime.parse(e.bcs)
+      blocks.push({ state: "done", outcome: `insufficient_time=${t.time_since_last_block}/${t.min_time_required}` })
+    } else if (module === "sequence_state" && name === "SequenceStateUpdatedEvent") states.push({ state: "done" })
+    else if (module === "multicall" && name === "OperationFailedEvent") {
+      const f = OperationFailedEvent.parse(e.bcs)
+      if (f.operation === "update_state_for_sequence") states.push({ state: "rejected", outcome: f.reason })
+    }
+  }
+  let c = 0
+  let b = 0
+  let st = 0
+  return calls.map((call): CallResult => {
+    if (createsJob(call)) {
+      const seq = created[c++]
+      return seq === null || seq === undefined ? { state: "rejected", outcome: "none" } : { state: "done", outcome: `job_sequence=${seq}` }
+    }
+    if (call.fn === "try_create_block") return blocks[b++] ?? { state: "done" }
+    if (call.fn === "update_state_for_sequence") return states[st++] ?? { state: "done" }
+    return { state: "done" }
+  })
 }

@@ -5,7 +5,7 @@
 import { normalizeSuiAddress } from "@mysten/sui/utils"
 import { Schema } from "effect"
 import { moveSchema } from "./moveLayout.js"
-import { jobsEventLayouts, type JobsEventName } from "./moveTypes.js"
+import { JobLayout, jobsEventLayouts, type JobsEventName } from "./moveTypes.js"
 
 /** `jobs::JobStatus`. */
 export const JobStatus = Schema.Union(
@@ -42,7 +42,8 @@ const u64s = Schema.Array(Schema.BigIntFromSelf)
 const bools = Schema.Array(Schema.Boolean)
 const opt = <S extends Schema.Schema.Any>(s: S) => Schema.OptionFromSelf(s)
 
-export const JobCreatedEvent = Schema.TaggedStruct("JobCreatedEvent", {
+/** The facts of a job that both `JobCreatedEvent` and the `Job` object carry, written once. */
+export const JobFields = {
   jobSequence: u64,
   description: opt(Schema.String),
   developer: Schema.String,
@@ -55,7 +56,11 @@ export const JobCreatedEvent = Schema.TaggedStruct("JobCreatedEvent", {
   sequences: opt(u64s),
   sequences1: opt(u64s),
   sequences2: opt(u64s),
-  data: Schema.Uint8ArrayFromSelf,
+  data: Schema.Uint8ArrayFromSelf
+}
+
+export const JobCreatedEvent = Schema.TaggedStruct("JobCreatedEvent", {
+  ...JobFields,
   status: JobStatusFromMove,
   createdAt: u64
 })
@@ -168,3 +173,19 @@ export const coordinationEventName = (eventType: string, packageId: string): Job
 /** Decodes one event's BCS bytes by its struct name. Throws on malformed bytes. */
 export const decodeCoordinationEvent = (name: JobsEventName, bytes: Uint8Array): CoordinationEvent =>
   Schema.decodeSync(fromBcs[name] as unknown as Schema.Schema<CoordinationEvent, Uint8Array>)(bytes)
+
+/** A `jobs::Job` object, as the AppInstance's jobs table holds it. */
+export const ChainJob = Schema.TaggedStruct("Job", {
+  id: Address,
+  ...JobFields,
+  status: JobStatusFromMove,
+  attempts: Schema.Number,
+  intervalMs: opt(u64),
+  nextScheduledAt: opt(u64),
+  createdAt: u64,
+  updatedAt: u64
+})
+export type ChainJob = typeof ChainJob.Type
+
+/** A `jobs::Job` from its BCS bytes. */
+export const ChainJobFromBcs = moveSchema(JobLayout, ChainJob)

@@ -8,7 +8,7 @@ import type { Keypair } from "@mysten/sui/cryptography"
 import { Transaction, TransactionDataBuilder } from "@mysten/sui/transactions"
 import { normalizeSuiAddress } from "@mysten/sui/utils"
 import type { OutboxOp } from "../domain/outbox.js"
-import { addCall, type AppCall, createdJobSequences, createsJob, decodeCall } from "./appCalls.js"
+import { addCall, type AppCall, callResults, decodeCall } from "./appCalls.js"
 import { MulticallExecutedEvent } from "./moveTypes.js"
 
 /** A gas coin reference (one in-flight transaction at a time). */
@@ -157,17 +157,12 @@ export const resultsFromEvents = (
     })
     .map((e) => MulticallExecutedEvent.parse(e.bcs))
   const out: OpResult[] = []
-  // App calls of an executed transaction are done; a job-creating one records the sequence it got.
-  const created = createdJobSequences(events, packageId)
-  let nextCreated = 0
-  for (const g of groups) {
-    if (g.call === undefined) continue
-    const op = g.ops[0]!
-    if (createsJob(g.call)) {
-      const seq = created[nextCreated++]
-      out.push({ id: op.id, state: seq === null || seq === undefined ? "rejected" : "done", outcome: seq === null || seq === undefined ? "none" : `job_sequence=${seq}` })
-    } else out.push({ id: op.id, state: "done" })
-  }
+  // App calls of an executed transaction are done; some record what they returned (callResults).
+  const callGroups = groups.filter((g) => g.call !== undefined)
+  callResults(callGroups.map((g) => g.call!), events, packageId).forEach((r, i) => {
+    const op = callGroups[i]!.ops[0]!
+    out.push({ id: op.id, state: r.state, ...(r.outcome === undefined ? {} : { outcome: r.outcome }) })
+  })
   groups.filter((g) => g.call === undefined).forEach((g, i) => {
     const ev = multicalls[i]
     if (ev === undefined) return

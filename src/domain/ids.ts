@@ -34,6 +34,15 @@ export class Triple extends Schema.Class<Triple>("Triple")({
 export const tripleKey = (t: { readonly developer: string; readonly agent: string; readonly agentMethod: string }): string =>
   `${t.developer}\u0000${t.agent}\u0000${t.agentMethod}`
 
-/** Normalises an app instance id from `0x…` or bare hex to the 64-hex form events use. */
-export const normalizeAppInstance = (id: string): AppInstanceId =>
-  id.toLowerCase().replace(/^0x/, "").padStart(64, "0") as AppInstanceId
+/**
+ * An app instance id as written anywhere (`0x…` or bare hex, any case, leading zeros dropped) →
+ * the 64-hex `AppInstanceId`; encodes back to that form. Anything that is not hex fails.
+ */
+export const AppInstanceIdFromString = Schema.transform(Schema.String, AppInstanceId, {
+  strict: true,
+  decode: (id) => id.toLowerCase().replace(/^0x/, "").padStart(64, "0"),
+  encode: (id) => id
+})
+
+/** Normalises an app instance id through `AppInstanceIdFromString`; throws on one that is not hex. */
+export const normalizeAppInstance: (id: string) => AppInstanceId = Schema.decodeSync(AppInstanceIdFromString)

@@ -22,10 +22,12 @@ import { createServer, ServerError, Status } from "nice-grpc"
 import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health"
 import { ServerReflection, ServerReflectionService } from "nice-grpc-server-reflection"
 import * as A from "./AgentApi/appHandlers.js"
+import * as B from "./AgentApi/blockHandlers.js"
 import { API_ERROR_TAGS, type ApiError, internalError, NotImplemented, Overloaded, ShuttingDown, toServerError } from "./AgentApi/errors.js"
 import * as H from "./AgentApi/handlers.js"
 import * as I from "./AgentApi/instanceHandlers.js"
 import * as P from "./AgentApi/proofHandlers.js"
+import * as S from "./AgentApi/stateHandlers.js"
 import {
   CoordinatorServiceDefinition,
   type CoordinatorServiceImplementation
@@ -87,6 +89,9 @@ const CORE_RPCS = new Set(["getJob", "completeJob", "failJob", "terminateJob", "
 const APP_RPCS = new Set([
   "setKV", "getKV", "deleteKV", "addMetadata", "getMetadata", "createAppJob",
   "submitProof", "getProof", "getBlockProof", "rejectProof", "readDataAvailability",
+  "getSequenceStates", "submitState", "getSettlementProof", "submitSettlementProof",
+  "tryCreateBlock", "getBlock", "updateBlockStateDataAvailability", "updateBlockProofDataAvailability",
+  "updateBlockSettlementTxHash", "updateBlockSettlementTxIncludedInBlock", "getBlockSettlement", "updateBlockSettlement",
   "getAppInstance", "retrieveSecret", "proofEvent"
 ])
 
@@ -244,6 +249,18 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
             getBlockProof: (req, ctx) => guarded(req.sessionId, ctx, P.getBlockProof(req)),
             rejectProof: (req, ctx) => guarded(req.sessionId, ctx, P.rejectProof(req)),
             readDataAvailability: (req, ctx) => guarded(req.sessionId, ctx, P.readDataAvailability(req)),
+            getSequenceStates: (req, ctx) => guarded(req.sessionId, ctx, S.getSequenceStates(req)),
+            submitState: (req, ctx) => guarded(req.sessionId, ctx, S.submitState(req)),
+            getSettlementProof: (req, ctx) => guarded(req.sessionId, ctx, S.getSettlementProof(req)),
+            submitSettlementProof: (req, ctx) => guarded(req.sessionId, ctx, S.submitSettlementProof(req)),
+            tryCreateBlock: (req, ctx) => guarded(req.sessionId, ctx, B.tryCreateBlock(req)),
+            getBlock: (req, ctx) => guarded(req.sessionId, ctx, B.getBlock(req)),
+            updateBlockStateDataAvailability: (req, ctx) => guarded(req.sessionId, ctx, B.updateBlockStateDataAvailability(req)),
+            updateBlockProofDataAvailability: (req, ctx) => guarded(req.sessionId, ctx, B.updateBlockProofDataAvailability(req)),
+            updateBlockSettlementTxHash: (req, ctx) => guarded(req.sessionId, ctx, B.updateBlockSettlementTxHash(req)),
+            updateBlockSettlementTxIncludedInBlock: (req, ctx) => guarded(req.sessionId, ctx, B.updateBlockSettlementTxIncludedInBlock(req)),
+            getBlockSettlement: (req, ctx) => guarded(req.sessionId, ctx, B.getBlockSettlement(req)),
+            updateBlockSettlement: (req, ctx) => guarded(req.sessionId, ctx, B.updateBlockSettlement(req)),
             getAppInstance: (req, ctx) => guarded(req.sessionId, ctx, I.getAppInstance(req)),
             retrieveSecret: (req, ctx) => guarded(req.sessionId, ctx, I.retrieveSecret(req)),
             proofEvent: (req, ctx) => guarded(req.sessionId, ctx, I.proofEvent(req))

@@ -1,13 +1,15 @@
 /**
  * AppApi — the chain and storage side of the agent API's job-scoped RPCs, in one service so the
  * AgentApi can run without it (those RPCs then answer UNIMPLEMENTED): Move calls through the
- * Settlement outbox, reads through AppChain, payloads in DataAvailability, and the index of
+ * Settlement outbox, reads through AppChain, payloads in DataAvailability (settlement proofs
+ * indexed in the Journal), and the index of
  * proofs this coordinator accepted but whose transaction may not have executed yet (so an agent
  * reads back a proof it just submitted).
  */
 import { Context, Effect, Layer } from "effect"
 import { AppChain, type AppChainService } from "./AppChain.js"
 import { DataAvailability, type DataAvailabilityService } from "./DataAvailability.js"
+import { Journal, type JournalService } from "./Journal.js"
 import { Settlement, type SettlementService } from "./Settlement.js"
 
 export interface AppApiService {
@@ -17,6 +19,10 @@ export interface AppApiService {
   /** Descriptor of the latest proof accepted here for (app instance, block, sorted sequences). */
   readonly acceptedProof: (appInstance: string, block: bigint, sequences: ReadonlyArray<bigint>) => string | undefined
   readonly rememberProof: (appInstance: string, block: bigint, sequences: ReadonlyArray<bigint>, descriptor: string) => void
+  /** Settlement proofs (not on chain: indexed durably in the journal, content in the DA store). */
+  readonly settlementProofs: Pick<JournalService, "putSettlementProof" | "settlementProof">
+  /** Whether a proof accepted here has this descriptor (kept by garbage collection). */
+  readonly isAccepted: (descriptor: string) => boolean
 }
 
 const proofKey = (app: string, block: bigint, seqs: ReadonlyArray<bigint>) => `${app}|${block}|${seqs.join(",")}`
@@ -25,7 +31,9 @@ export const makeAppApi = Effect.gen(function* () {
   const settlement = yield* Settlement
   const chain = yield* AppChain
   const da = yield* DataAvailability
+  const journal = yield* Journal
   const proofs = new Map<string, string>()
+  const accepted = new Set<string>()
   return AppApi.of({
     settlement,
     chain,
@@ -33,12 +41,15 @@ export const makeAppApi = Effect.gen(function* () {
     acceptedProof: (app, block, seqs) => proofs.get(proofKey(app, block, seqs)),
     rememberProof: (app, block, seqs, d) => {
       proofs.set(proofKey(app, block, seqs), d)
-    }
+      accepted.add(d)
+    },
+    settlementProofs: { putSettlementProof: journal.putSettlementProof, settlementProof: journal.settlementProof },
+    isAccepted: (d) => accepted.has(d)
   })
 })
 
 export class AppApi extends Context.Tag("silvana/AppApi")<AppApi, AppApiService>() {
-  /** Needs Settlement, AppChain and DataAvailability. */
+  /** Needs Settlement, AppChain, DataAvailability and Journal. */
   static readonly layer = Layer.effect(AppApi, makeAppApi)
   /** With AppChain and the file store under `STATE_DIR` built here. */
   static readonly layerLive = AppApi.layer.pipe(Layer.provide(Layer.mergeAll(AppChain.layer, DataAvailability.layer)))

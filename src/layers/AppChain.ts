@@ -7,6 +7,9 @@ import { bcs } from "@mysten/sui/bcs"
 import { deriveDynamicFieldID, normalizeSuiAddress } from "@mysten/sui/utils"
 import { Context, Effect, Layer, Option } from "effect"
 import { type DecodedProofCalculation, decodeProofCalculation } from "../chain/appTypes.js"
+import {
+  type DecodedBlock, type DecodedBlockSettlement, type DecodedSequenceState, decodeBlock, decodeBlockSettlement, decodeSequenceState
+} from "../chain/blockTypes.js"
 import { ChainStateError } from "./ChainState.js"
 import { SuiClient } from "./SuiClient.js"
 
@@ -15,6 +18,8 @@ export interface InstanceSettlement {
   readonly lastSettledBlockNumber: bigint
   readonly settlementAddress: string | null
   readonly settlementJob: bigint | null
+  /** Id of its `block_settlements` ObjectTable. */
+  readonly blockSettlementsTable: string
 }
 
 /** The AppInstance fields the agent API answers with. */
@@ -27,6 +32,9 @@ export interface AppInstanceFields {
   readonly methods: ReadonlyMap<string, { developer: string; agent: string; agentMethod: string; description: string | null }>
   readonly settlements: ReadonlyArray<InstanceSettlement>
   readonly proofCalculationsTable: string
+  readonly blocksTable: string
+  /** The `sequence_state_manager`: its table and the kept range (null before the first sequence). */
+  readonly sequenceStates: { readonly table: string; readonly lowest: bigint | null; readonly highest: bigint | null }
   readonly sequence: bigint
   readonly admin: string
   readonly blockNumber: bigint
@@ -46,12 +54,25 @@ export interface AppChainService {
   readonly instance: (id: string) => Effect.Effect<AppInstanceFields, ChainStateError>
   /** The block's ProofCalculation, `None` when the instance has none for it. */
   readonly proofCalculation: (appInstance: string, block: bigint) => Effect.Effect<Option.Option<DecodedProofCalculation>, ChainStateError>
+  /** Entries of a u64-keyed ObjectTable (`blocks`, `sequence_states`, `block_settlements`…) as BCS, by key; absent keys are left out. */
+  readonly tableEntries: (tableId: string, keys: ReadonlyArray<bigint>) => Effect.Effect<ReadonlyMap<bigint, Uint8Array>, ChainStateError>
+  readonly block: (inst: AppInstanceFields, n: bigint) => Effect.Effect<Option.Option<DecodedBlock>, ChainStateError>
+  /** The SequenceStates of `keys` that the chain keeps. */
+  readonly sequenceStates: (inst: AppInstanceFields, keys: ReadonlyArray<bigint>) => Effect.Effect<ReadonlyMap<bigint, DecodedSequenceState>, ChainStateError>
+  readonly blockSettlement: (settlement: InstanceSettlement, n: bigint) => Effect.Effect<Option.Option<DecodedBlockSettlement>, ChainStateError>
 }
 
 type Json = Record<string, unknown>
 const entries = (v: unknown): Array<{ key: unknown; value: unknown }> => ((v as { contents?: unknown[] } | undefined)?.contents ?? []) as Array<{ key: unknown; value: unknown }>
 const big = (v: unknown): bigint => BigInt((v as string | undefined) ?? "0")
 const optString = (v: unknown): string | null => (v === null || v === undefined ? null : String(v))
+
+const optBig = (v: unknown): bigint | null => (v === null || v === undefined ? null : BigInt(v as string))
+const sequenceStatesOf = (m: Json) => ({
+  table: normalizeSuiAddress(String(((m.sequence_states ?? {}) as Json).id ?? "0x0")),
+  lowest: optBig(m.lowest_sequence),
+  highest: optBig(m.highest_sequence)
+})
 
 export const parseInstanceFields = (id: string, j: Json): AppInstanceFields => ({
   id,
@@ -71,10 +92,13 @@ export const parseInstanceFields = (id: string, j: Json): AppInstanceFields => (
       chain: String(e.key),
       lastSettledBlockNumber: big(s.last_settled_block_number),
       settlementAddress: optString(s.settlement_address),
-      settlementJob: s.settlement_job === null || s.settlement_job === undefined ? null : big(s.settlement_job)
+      settlementJob: s.settlement_job === null || s.settlement_job === undefined ? null : big(s.settlement_job),
+      blockSettlementsTable: normalizeSuiAddress(String(((s.block_settlements ?? {}) as Json).id ?? "0x0"))
     }
   }),
   proofCalculationsTable: normalizeSuiAddress(String((j.proof_calculations as Json).id)),
+  blocksTable: normalizeSuiAddress(String(((j.blocks ?? {}) as Json).id ?? "0x0")),
+  sequenceStates: sequenceStatesOf((j.sequence_state_manager ?? {}) as Json),
   sequence: big(j.sequence),
   admin: String(j.admin),
   blockNumber: big(j.block_number),
@@ -124,7 +148,42 @@ export const makeAppChain = Effect.gen(function* () {
       })
     )
 
-  return { instance, proofCalculation } satisfies AppChainService
+  const tableEntries = (tableId: string, keys: ReadonlyArray<bigint>) =>
+    Effect.tryPromise({
+      try: async () => {
+        const out = new Map<bigint, Uint8Array>()
+        for (let i = 0; i < keys.length; i += 50) {
+          const chunk = keys.slice(i, i + 50)
+          const fieldIds = chunk.map((k) => deriveDynamicFieldID(tableId, U64_KEY, bcs.u64().serialize(k).toBytes()))
+          const fields = await client.core.getObjects({ objectIds: fieldIds, include: { json: true } })
+          const present: Array<[bigint, string]> = []
+          fields.objects.forEach((f, idx) => {
+            const childId = f instanceof Error ? undefined : (f.json as { value?: unknown } | null)?.value
+            if (typeof childId === "string") present.push([chunk[idx]!, childId])
+          })
+          if (present.length === 0) continue
+          const children = await client.core.getObjects({ objectIds: present.map(([, id]) => id), include: { content: true } })
+          children.objects.forEach((c, idx) => {
+            if (!(c instanceof Error)) out.set(present[idx]![0], c.content)
+          })
+        }
+        return out as ReadonlyMap<bigint, Uint8Array>
+      },
+      catch: fail(`reading table ${tableId}`)
+    })
+
+  const one = <A>(tableId: string, key: bigint, decode: (b: Uint8Array) => A) =>
+    Effect.map(tableEntries(tableId, [key]), (m) => Option.map(Option.fromNullable(m.get(key)), decode))
+
+  return {
+    instance,
+    proofCalculation,
+    tableEntries,
+    block: (inst, n) => one(inst.blocksTable, n, decodeBlock),
+    sequenceStates: (inst, keys) =>
+      Effect.map(tableEntries(inst.sequenceStates.table, keys), (m) => new Map([...m].map(([k, b]) => [k, decodeSequenceState(b)]))),
+    blockSettlement: (st, n) => one(st.blockSettlementsTable, n, decodeBlockSettlement)
+  } satisfies AppChainService
 })
 
 /** Reads of app instance data. */

@@ -5,39 +5,15 @@
  */
 import { bcs } from "@mysten/sui/bcs"
 import { deriveDynamicFieldID, normalizeSuiAddress } from "@mysten/sui/utils"
-import { Context, Data, Effect, Layer, Option } from "effect"
-import { Job as JobBcs } from "../chain/moveTypes.js"
+import { Context, Data, Effect, Layer, Option, Schema } from "effect"
+import { type ChainJob, ChainJobFromBcs } from "../chain/events.js"
 import { Journal } from "./Journal.js"
 import { SuiClient } from "./SuiClient.js"
 
 /** A chain read failed or returned something unexpected. */
 export class ChainStateError extends Data.TaggedError("ChainStateError")<{ readonly message: string }> {}
 
-export type JobStatus = { readonly _tag: "Pending" } | { readonly _tag: "Running" } | { readonly _tag: "Failed"; readonly error: string }
-
-/** A decoded `jobs::Job`. */
-export interface ChainJob {
-  readonly id: string
-  readonly jobSequence: bigint
-  readonly description: Option.Option<string>
-  readonly developer: string
-  readonly agent: string
-  readonly agentMethod: string
-  readonly app: string
-  readonly appInstance: string
-  readonly appInstanceMethod: string
-  readonly blockNumber: Option.Option<bigint>
-  readonly sequences: Option.Option<ReadonlyArray<bigint>>
-  readonly sequences1: Option.Option<ReadonlyArray<bigint>>
-  readonly sequences2: Option.Option<ReadonlyArray<bigint>>
-  readonly data: Uint8Array
-  readonly status: JobStatus
-  readonly attempts: number
-  readonly intervalMs: Option.Option<bigint>
-  readonly nextScheduledAt: Option.Option<bigint>
-  readonly createdAt: bigint
-  readonly updatedAt: bigint
-}
+export type { ChainJob, JobStatus } from "../chain/events.js"
 
 export interface AppMethod {
   readonly description: Option.Option<string>
@@ -72,42 +48,9 @@ const BATCH = 50
 type Json = Record<string, unknown>
 const str = (v: unknown): string => String(v)
 const optStr = (v: unknown): Option.Option<string> => (v === null || v === undefined ? Option.none() : Option.some(String(v)))
-const optBig = (v: unknown): Option.Option<bigint> =>
-  v === null || v === undefined ? Option.none() : Option.some(BigInt(v as string))
-const optBigs = (v: unknown): Option.Option<ReadonlyArray<bigint>> =>
-  v === null || v === undefined ? Option.none() : Option.some((v as Array<string>).map((x) => BigInt(x)))
 
-/** Decodes the BCS contents of a `jobs::Job` object. */
-export const decodeJob = (bytes: Uint8Array): ChainJob => {
-  const j = JobBcs.parse(bytes) as unknown as Json & { status: Json & { $kind: string; Failed?: string | { pos0?: unknown } } }
-  // `Failed(String)` parses as a struct with one positional field since the shared layouts
-  const failed = j.status.Failed
-  const failedError = typeof failed === "object" && failed !== null ? String(failed.pos0) : String(failed)
-  const status: JobStatus =
-    j.status.$kind === "Failed" ? { _tag: "Failed", error: failedError } : { _tag: j.status.$kind as "Pending" | "Running" }
-  return {
-    id: normalizeSuiAddress(str(j.id)),
-    jobSequence: BigInt(j.job_sequence as string),
-    description: optStr(j.description),
-    developer: str(j.developer),
-    agent: str(j.agent),
-    agentMethod: str(j.agent_method),
-    app: str(j.app),
-    appInstance: str(j.app_instance),
-    appInstanceMethod: str(j.app_instance_method),
-    blockNumber: optBig(j.block_number),
-    sequences: optBigs(j.sequences),
-    sequences1: optBigs(j.sequences1),
-    sequences2: optBigs(j.sequences2),
-    data: Uint8Array.from(j.data as number[]),
-    status,
-    attempts: Number(j.attempts),
-    intervalMs: optBig(j.interval_ms),
-    nextScheduledAt: optBig(j.next_scheduled_at),
-    createdAt: BigInt(j.created_at as string),
-    updatedAt: BigInt(j.updated_at as string)
-  }
-}
+/** Decodes the BCS contents of a `jobs::Job` object (throws on malformed bytes). */
+export const decodeJob: (bytes: Uint8Array) => ChainJob = Schema.decodeSync(ChainJobFromBcs)
 
 /** Parses the AppInstance `json` rendering (u64 as strings, VecSet/VecMap as `{contents}`). */
 export const parseAppInstance = (id: string, version: bigint, initialSharedVersion: Option.Option<bigint>, json: Json): AppInstanceInfo => {

@@ -8,39 +8,12 @@
 import { createHash } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
-import { Context, Data, Effect, Layer, Option } from "effect"
+import { Clock, Context, Effect, Layer, Option } from "effect"
 import { Config } from "./Config.js"
+import { makeWalrusStore } from "./dataAvailability/walrus.js"
+import { DataCorrupted, type DataAvailabilityService, DataTooLarge, DataUnavailable, UnknownDescriptor } from "./dataAvailability/types.js"
 
-export class DataTooLarge extends Data.TaggedError("DataTooLarge")<{ readonly size: number; readonly max: number }> {
-  override get message() {
-    return `payload of ${this.size} bytes is larger than the ${this.max}-byte limit`
-  }
-}
-/** The stored bytes no longer hash to their name: never served. */
-export class DataCorrupted extends Data.TaggedError("DataCorrupted")<{ readonly descriptor: string }> {
-  override get message() {
-    return `stored blob ${this.descriptor} is corrupt (its content does not match its hash)`
-  }
-}
-export class DataUnavailable extends Data.TaggedError("DataUnavailable")<{ readonly message: string }> {}
-/** Not a descriptor this store can resolve (other scheme or network, malformed). */
-export class UnknownDescriptor extends Data.TaggedError("UnknownDescriptor")<{ readonly descriptor: string }> {
-  override get message() {
-    return `${this.descriptor} is not a descriptor of this store`
-  }
-}
-
-export interface DataAvailabilityService {
-  readonly scheme: string
-  readonly network: string
-  readonly maxBytes: number
-  /** Stores bytes durably; returns the descriptor. Storing the same bytes twice is a no-op. */
-  readonly put: (bytes: Uint8Array) => Effect.Effect<string, DataTooLarge | DataUnavailable>
-  /** The bytes of a descriptor, verified; `None` when nothing is stored under it. */
-  readonly get: (descriptor: string) => Effect.Effect<Option.Option<Uint8Array>, DataCorrupted | DataUnavailable | UnknownDescriptor>
-  /** Deletes every blob whose descriptor `keep` rejects; returns how many went. */
-  readonly collect: (keep: (descriptor: string) => boolean) => Effect.Effect<number, DataUnavailable>
-}
+export { DataCorrupted, type DataAvailabilityService, DataTooLarge, DataUnavailable, UnknownDescriptor } from "./dataAvailability/types.js"
 
 export interface DataAvailabilityOptions {
   readonly dir: string
@@ -60,11 +33,17 @@ export const makeFileStore = (o: DataAvailabilityOptions): Effect.Effect<DataAva
     const fileOf = (hash: string) => path.join(o.dir, hash.slice(0, 2), hash)
     const descriptorOf = (hash: string) => `${scheme}:${o.network}:${hash}`
     const known = new Set<string>()
+    // Fan-out directories made so far: a put then costs no mkdir (one per blob was a tenth of its time).
+    const dirs = new Set<string>()
 
     const write = async (hash: string, bytes: Uint8Array) => {
       const file = fileOf(hash)
       if (known.has(hash)) return
-      await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
+      const sub = path.dirname(file)
+      if (!dirs.has(sub)) {
+        await fs.mkdir(sub, { recursive: true, mode: 0o700 })
+        dirs.add(sub)
+      }
       const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
       const h = await fs.open(tmp, "w", 0o600)
       try {
@@ -109,19 +88,21 @@ export const makeFileStore = (o: DataAvailabilityOptions): Effect.Effect<DataAva
           })
           if (bytes === undefined) return Option.none()
           if (createHash("sha256").update(bytes).digest("hex") !== hash) {
-            yield* Effect.logError("data availability: corrupt blob refused", { descriptor })
+            yield* Effect.logError("data availability: corrupt blob refused").pipe(Effect.annotateLogs({ descriptor }))
             return yield* Effect.fail(new DataCorrupted({ descriptor }))
           }
           return Option.some(bytes)
         }),
-      collect: (keep) =>
-        Effect.tryPromise({
+      collect: (keep, minAgeMs = 0) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.tryPromise({
           try: async () => {
             let removed = 0
             for (const sub of await fs.readdir(o.dir)) {
               for (const name of await fs.readdir(path.join(o.dir, sub)).catch(() => [] as string[])) {
                 if (!HASH.test(name) || keep(descriptorOf(name))) continue
-                await fs.unlink(path.join(o.dir, sub, name))
+                const file = path.join(o.dir, sub, name)
+                if (minAgeMs > 0 && now - (await fs.stat(file)).mtimeMs < minAgeMs) continue
+                await fs.unlink(file)
                 known.delete(name)
                 removed++
               }
@@ -129,17 +110,29 @@ export const makeFileStore = (o: DataAvailabilityOptions): Effect.Effect<DataAva
             return removed
           },
           catch: unavailable("collecting garbage")
-        })
+        }))
     }
     return service
   })
 
 /** Proofs, states and other payloads of agents, addressed by content. */
 export class DataAvailability extends Context.Tag("silvana/DataAvailability")<DataAvailability, DataAvailabilityService>() {
-  /** Files under `STATE_DIR/da`, network = `SUI_CHAIN`. */
+  /** As `DA_BACKEND` says: files under `STATE_DIR/da`, or Walrus; network = `SUI_CHAIN`, limit `DA_MAX_BYTES`. */
   static readonly layer = Layer.effect(
     DataAvailability,
-    Effect.flatMap(Config, (c) => makeFileStore({ dir: path.join(c.stateDir, "da"), network: c.suiChain }))
+    Effect.flatMap(Config, (c) =>
+      c.daBackend === "walrus" && Option.isSome(c.walrusPublisherUrl) && Option.isSome(c.walrusAggregatorUrl)
+        ? Effect.succeed(
+            makeWalrusStore({
+              publisherUrl: c.walrusPublisherUrl.value,
+              aggregatorUrl: c.walrusAggregatorUrl.value,
+              network: c.suiChain,
+              epochs: c.walrusEpochs,
+              maxBytes: c.daMaxBytes
+            })
+          )
+        : makeFileStore({ dir: path.join(c.stateDir, "da"), network: c.suiChain, maxBytes: c.daMaxBytes })
+    )
   )
   static readonly layerWith = (o: DataAvailabilityOptions) => Layer.effect(DataAvailability, makeFileStore(o))
 }

@@ -80,6 +80,9 @@ export interface JournalService {
   readonly removeSession: (sessionId: string) => Effect.Effect<void, JournalError>
   readonly sessions: Effect.Effect<ReadonlyArray<SessionRecord>, JournalError>
   /** Deletes finished ops older than `ms`. */
+  /** The descriptor of the settlement proof an agent submitted for (app instance, block, chain); the latest wins. */
+  readonly putSettlementProof: (appInstance: string, block: bigint, chain: string, descriptor: string) => Effect.Effect<void, JournalError>
+  readonly settlementProof: (appInstance: string, block: bigint, chain: string) => Effect.Effect<Option.Option<string>, JournalError>
   readonly pruneFinished: (olderThanMs: number) => Effect.Effect<number, JournalError>
   /** Commits so far (group commits count once). */
   readonly commits: Effect.Effect<number>
@@ -108,6 +111,10 @@ CREATE INDEX IF NOT EXISTS outbox_updated ON outbox (updated_at);
 CREATE TABLE IF NOT EXISTS started_jobs (
   app_instance TEXT NOT NULL, job_sequence TEXT NOT NULL, session TEXT, started_at INTEGER NOT NULL,
   PRIMARY KEY (app_instance, job_sequence)
+);
+CREATE TABLE IF NOT EXISTS settlement_proofs (
+  app_instance TEXT NOT NULL, block_number TEXT NOT NULL, chain TEXT NOT NULL, descriptor TEXT NOT NULL, stored_at INTEGER NOT NULL,
+  PRIMARY KEY (app_instance, block_number, chain)
 );
 CREATE TABLE IF NOT EXISTS sessions (
   session_id TEXT PRIMARY KEY, developer TEXT NOT NULL, agent TEXT NOT NULL, agent_method TEXT NOT NULL,
@@ -353,6 +360,19 @@ export const makeJournal = (path: string): Effect.Effect<JournalService, Journal
             startedAt: Number(r.started_at)
           }))
       ),
+      putSettlementProof: (app, block, chain, descriptor) =>
+        write("putSettlementProof", (d) =>
+          d
+            .prepare(
+              "INSERT INTO settlement_proofs (app_instance, block_number, chain, descriptor, stored_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET descriptor = excluded.descriptor, stored_at = excluded.stored_at"
+            )
+            .run(app, block.toString(), chain, descriptor, nowMs())
+        ).pipe(Effect.asVoid),
+      settlementProof: (app, block, chain) =>
+        read("settlementProof", (d) => {
+          const r = d.prepare("SELECT descriptor FROM settlement_proofs WHERE app_instance = ? AND block_number = ? AND chain = ?").get(app, block.toString(), chain)
+          return r === undefined ? Option.none() : Option.some(String(r.descriptor))
+        }),
       pruneFinished: (ms) =>
         write("pruneFinished", (d) =>
           Number(

@@ -40,6 +40,11 @@ export interface LocalnetOptions {
   /** How often the state file is rewritten while the chain changes (default 2000 ms). */
   saveEveryMs?: number
   /**
+   * Keep only about this many recent checkpoints (older ones and their transactions are pruned as
+   * new ones are sealed, as a full node's pruner does); default: keep all.
+   */
+  retainCheckpoints?: number
+  /**
    * Checkpoints the `rollback` fault can always go back (default 0: no history kept, the fault is
    * refused). History of up to twice this many checkpoints is held in memory.
    */
@@ -99,9 +104,14 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
     hold: undefined,
     filteredEventsUnimplemented: options.filteredEventsUnimplemented ?? false
   }
-  const producer = new CheckpointProducer(chain, options.checkpointMs ?? 250, (e) => {
-    console.error("localnet: sealing a checkpoint failed:", e)
-  })
+  const producer = new CheckpointProducer(
+    chain,
+    options.checkpointMs ?? 250,
+    (e) => {
+      console.error("localnet: sealing a checkpoint failed:", e)
+    },
+    options.retainCheckpoints
+  )
   let grpcServer: RunningGrpcServer | undefined
   let admin: AdminServer | undefined
   try {
@@ -120,7 +130,78 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
   const ctx = grpcServer.context
   const history = options.rewindDepth !== undefined && options.rewindDepth > 0 ? new RewindHistory(chain, options.rewindDepth) : undefined
 
-  const faults: LocalnetFaults = {
+  const faults = localnetFaults({ ctx, switches, producer, chain, history, durable })
+
+  const status = () => ({
+    checkpointHeight: chain.latestCheckpoint().sequenceNumber ?? 0n,
+    lowestAvailableCheckpoint: chain.lowestAvailableCheckpoint(),
+    pendingTransactions: chain.pendingTransactions(),
+    checkpointsPaused: producer.isPaused,
+    subscriptions: ctx.fanout.size,
+    latencyMs: ctx.policy.latencyMs,
+    callsInFlight: ctx.policy.inFlight,
+    executionsHeld: switches.hold?.waiting ?? 0,
+    failNextExecutions: switches.failNext,
+    filteredEventsUnimplemented: switches.filteredEventsUnimplemented,
+    dropExecutedPending: chain.dropsPending,
+    rewindDepth: history?.depth ?? 0
+  })
+  try {
+    admin = await startAdminServer(faults, status, host, options.adminPort ?? 0)
+  } catch (e) {
+    await grpcServer.shutdown()
+    throw new LocalnetError({ message: `cannot start the localnet admin endpoint: ${String(e)}`, cause: e })
+  }
+
+  const saver = durable !== undefined ? periodicSaver(durable, chain, options.saveEveryMs ?? 2000) : undefined
+
+  producer.start()
+
+  const manifest: LocalnetManifest = {
+    grpcUrl: `http://${host.includes(":") ? `[${host}]` : host}:${grpcServer.port}`,
+    chainId: chain.chainId,
+    packageId: chain.ids.packageId,
+    registryId: chain.ids.registryId,
+    appInstanceId: chain.ids.appInstanceId,
+    keys: { admin: chain.keys.admin, coordinator: chain.keys.coordinator }
+  }
+
+  let closing: Promise<void> | undefined
+  const server = grpcServer
+  const adminServer = admin
+  return {
+    manifest,
+    faults,
+    chain,
+    adminUrl: adminServer.url,
+    callsInFlight: () => ctx.policy.inFlight,
+    executionsHeld: () => switches.hold?.waiting ?? 0,
+    close: () => {
+      closing ??= (async () => {
+        producer.stop()
+        faults.releaseExecutions()
+        saver?.stop()
+        await Promise.all([server.shutdown(), adminServer.close()])
+        // a periodic save still writing would race the final one for the same temporary file
+        await saver?.idle()
+        durable?.closeSync()
+      })()
+      return closing
+    }
+  }
+}
+
+/** The fault switches of a running localnet, over its parts. */
+const localnetFaults = (parts: {
+  readonly ctx: RunningGrpcServer["context"]
+  readonly switches: FaultSwitches
+  readonly producer: CheckpointProducer
+  readonly chain: LocalChain
+  readonly history: RewindHistory | undefined
+  readonly durable: DurableState | undefined
+}): LocalnetFaults => {
+  const { ctx, switches, producer, chain, history, durable } = parts
+  return {
     dropSubscriptions: () => {
       ctx.fanout.dropAll(new RpcStatusError(Status.UNAVAILABLE, "subscription dropped by the node (injected fault)"))
     },
@@ -162,80 +243,31 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
       }
     }
   }
+}
 
-  const status = () => ({
-    checkpointHeight: chain.latestCheckpoint().sequenceNumber ?? 0n,
-    lowestAvailableCheckpoint: chain.lowestAvailableCheckpoint(),
-    pendingTransactions: chain.pendingTransactions(),
-    checkpointsPaused: producer.isPaused,
-    subscriptions: ctx.fanout.size,
-    latencyMs: ctx.policy.latencyMs,
-    callsInFlight: ctx.policy.inFlight,
-    executionsHeld: switches.hold?.waiting ?? 0,
-    failNextExecutions: switches.failNext,
-    filteredEventsUnimplemented: switches.filteredEventsUnimplemented,
-    dropExecutedPending: chain.dropsPending,
-    rewindDepth: history?.depth ?? 0
-  })
-  try {
-    admin = await startAdminServer(faults, status, host, options.adminPort ?? 0)
-  } catch (e) {
-    await grpcServer.shutdown()
-    throw new LocalnetError({ message: `cannot start the localnet admin endpoint: ${String(e)}`, cause: e })
-  }
-
-  // Persist while the chain moves: a save is due when a new checkpoint exists since the last one.
+/** Persists while the chain moves: a save is due when a new checkpoint exists since the last one. */
+const periodicSaver = (durable: DurableState, chain: LocalChain, everyMs: number) => {
   let savedHeight = -1n
-  let saving = false
-  const saveTimer =
-    durable !== undefined
-      ? setInterval(() => {
-          const height = chain.latestCheckpoint().sequenceNumber ?? 0n
-          if (saving || height === savedHeight) return
-          saving = true
-          durable
-            .save()
-            .then(() => {
-              savedHeight = height
-            })
-            .catch((e: unknown) => console.error("localnet: saving state failed:", e))
-            .finally(() => {
-              saving = false
-            })
-        }, options.saveEveryMs ?? 2000)
-      : undefined
-  saveTimer?.unref()
-
-  producer.start()
-
-  const manifest: LocalnetManifest = {
-    grpcUrl: `http://${host.includes(":") ? `[${host}]` : host}:${grpcServer.port}`,
-    chainId: chain.chainId,
-    packageId: chain.ids.packageId,
-    registryId: chain.ids.registryId,
-    appInstanceId: chain.ids.appInstanceId,
-    keys: { admin: chain.keys.admin, coordinator: chain.keys.coordinator }
-  }
-
-  let closing: Promise<void> | undefined
-  const server = grpcServer
-  const adminServer = admin
+  let saving: Promise<void> | undefined
+  const timer = setInterval(() => {
+    const height = chain.latestCheckpoint().sequenceNumber ?? 0n
+    if (saving !== undefined || height === savedHeight) return
+    saving = durable
+      .save()
+      .then(() => {
+        savedHeight = height
+      })
+      .catch((e: unknown) => console.error("localnet: saving state failed:", e))
+      .finally(() => {
+        saving = undefined
+      })
+  }, everyMs)
+  timer.unref()
   return {
-    manifest,
-    faults,
-    chain,
-    adminUrl: adminServer.url,
-    callsInFlight: () => ctx.policy.inFlight,
-    executionsHeld: () => switches.hold?.waiting ?? 0,
-    close: () => {
-      closing ??= (async () => {
-        producer.stop()
-        faults.releaseExecutions()
-        if (saveTimer !== undefined) clearInterval(saveTimer)
-        await Promise.all([server.shutdown(), adminServer.close()])
-        durable?.closeSync()
-      })()
-      return closing
+    stop: () => clearInterval(timer),
+    /** Resolves once no save is being written. */
+    idle: async () => {
+      await saving
     }
   }
 }

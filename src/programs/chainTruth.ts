@@ -26,7 +26,7 @@ import { JobStore } from "../layers/JobStore.js"
 import { Journal } from "../layers/Journal.js"
 import { Settlement } from "../layers/Settlement.js"
 import { SuiClient } from "../layers/SuiClient.js"
-import { jobDataFromChain } from "./reconcile.js"
+import { jobDataOf } from "../chain/jobData.js"
 
 export type Presence = "present" | "missing" | "unknown"
 
@@ -153,7 +153,7 @@ export const makeChainTruth = (options: ChainTruthOptions) =>
           }
           case "Redispatch":
             yield* journal.forgetStarted(ai, seq)
-            yield* store.resetToPending(jobDataFromChain(r.job))
+            yield* store.resetToPending(jobDataOf(r.job))
             return
           case "LostStart": {
             yield* journal.forgetStarted(ai, seq)

@@ -6,7 +6,7 @@
  * (their jobs failed on chain with `shutdown`), flush the settlement outbox, then close the
  * listeners as the scope unwinds.
  */
-import { Duration, Effect, Fiber, Layer, Option, Ref } from "effect"
+import { Cause, Duration, Effect, Fiber, Layer, Option, Ref, Schedule, type Scope } from "effect"
 import { normalizeAppInstance } from "../domain/ids.js"
 import { AgentApi } from "../layers/AgentApi.js"
 import { AgentRuntime } from "../layers/AgentRuntime.js"
@@ -27,7 +27,10 @@ import { Secrets } from "../layers/Secrets.js"
 import { Settlement } from "../layers/Settlement.js"
 import { StatusFeed } from "../layers/StatusFeed.js"
 import { SuiClient } from "../layers/SuiClient.js"
+import { blocksProgram } from "./blocks.js"
 import { discover } from "./discover.js"
+import { mergesProgram } from "./merges.js"
+import { settlementProgram } from "./settlement.js"
 import { defaultDispatchOptions, type DispatchOptions, makeDispatcher } from "./dispatch.js"
 import { makeChainTruth } from "./chainTruth.js"
 import { reconcile, reconcileOnce } from "./reconcile.js"
@@ -183,13 +186,33 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
     const reconcileFiber = yield* Effect.forkScoped(
       Effect.delay(reconcile({ coordinatorId, orphanAfterMs }, options.reconcileEvery ?? Duration.seconds(30)), options.reconcileEvery ?? Duration.seconds(30))
     )
+    // The proving pipeline (blocks → merges → settlement), each restarted if it ever dies.
+    const supervised = (name: string, program: Effect.Effect<unknown, unknown, CoordinatorServices | Scope.Scope>) =>
+      Effect.scoped(program).pipe(
+        Effect.catchAllCause((cause) => Cause.isInterruptedOnly(cause) ? Effect.interrupt : Effect.logError(`the ${name} program died; restarting`, cause)),
+        Effect.repeat(Schedule.spaced(Duration.seconds(1))),
+        Effect.asVoid
+      )
+    const pipeline = config.pipeline
+      ? yield* Effect.forEach(
+          [
+            ["blocks", blocksProgram({ everyMs: config.pipelineBlocksEveryMs })],
+            ["merges", mergesProgram({ everyMs: config.pipelineMergesEveryMs })],
+            ["settlement", settlementProgram({ everyMs: config.pipelineSettleEveryMs })]
+          ] as const,
+          ([name, program]) => Effect.map(Effect.forkScoped(supervised(name, program)), (fiber) => [name, fiber] as const)
+        )
+      : []
     const truthFiber = yield* Effect.forkScoped(truth.run)
     const extras = yield* Effect.forEach(options.extras ?? [], (e) => Effect.forkScoped(Effect.ignoreLogged(e)))
     yield* Effect.logInfo("coordinator running")
 
     const shutdown = Effect.gen(function* () {
       yield* Effect.logInfo("shutting down: no new jobs are started")
-      const named = [["discover", discoverFiber], ["dispatch", dispatchFiber], ["reconcile", reconcileFiber], ["chain truth", truthFiber], ...extras.map((f, i) => [`extra ${i}`, f] as const)] as const
+      const named = [
+        ["discover", discoverFiber], ["dispatch", dispatchFiber], ["reconcile", reconcileFiber], ["chain truth", truthFiber], ...pipeline,
+        ...extras.map((f, i) => [`extra ${i}`, f] as const)
+      ] as const
       yield* Effect.forEach(
         named,
         ([name, fiber]) =>

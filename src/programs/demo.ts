@@ -6,10 +6,27 @@
 import * as path from "node:path"
 import { Duration, Effect, Option, Redacted, Schedule } from "effect"
 import { createJobs, type ManifestLike, seedAgentMethod } from "../localnet/client.js"
+import type { LocalnetOptions } from "../localnet/index.js"
 import type { CoordinatorConfig } from "../layers/Config.js"
 import { DEMO } from "./demoApp.js"
 
 export { DEMO }
+
+/**
+ * Checkpoints the demo's node keeps: 240 at 250 ms is a minute of history, far more than the
+ * coordinator beside it lags (both stop and start together). Older checkpoints and their
+ * transactions are pruned, so the state under STATE_DIR/embedded stays a few MB however long the
+ * demo runs (`scripts/demo-state.ts` measures it).
+ */
+export const DEMO_RETAIN_CHECKPOINTS = 240
+
+/** The embedded localnet of the demo: checkpoints every 250 ms as on mainnet, state kept in STATE_DIR. */
+export const demoLocalnetOptions = (stateDir: string): LocalnetOptions => ({
+  port: 0,
+  checkpointMs: 250,
+  stateFile: path.join(stateDir, "embedded", "localnet.json"),
+  retainCheckpoints: DEMO_RETAIN_CHECKPOINTS
+})
 
 /** The config of a coordinator running against the embedded localnet's manifest. */
 export const configForLocalnet = (

@@ -10,7 +10,8 @@
  *   reconciliation from chain state; the stream goes on.
  */
 import { Effect, Option, Stream } from "effect"
-import type { CoordinationEvent, JobCreatedEvent } from "../chain/events.js"
+import type { CoordinationEvent } from "../chain/events.js"
+import { jobDataOf } from "../chain/jobData.js"
 import { type AppInstanceId, normalizeAppInstance } from "../domain/ids.js"
 import type { JobData } from "../domain/job.js"
 import { type ChainItem, ChainEvents } from "../layers/ChainEvents.js"
@@ -30,25 +31,6 @@ export interface DiscoverOptions {
   /** Called after each applied event (tests and metrics watch the flow). */
   readonly onEvent?: (event: CoordinationEvent, item: ChainItem) => Effect.Effect<void>
 }
-
-export const jobDataFromCreated = (e: JobCreatedEvent): JobData => ({
-  appInstance: normalizeAppInstance(e.appInstance),
-  jobSequence: e.jobSequence,
-  developer: e.developer,
-  agent: e.agent,
-  agentMethod: e.agentMethod,
-  app: e.app,
-  appInstanceMethod: e.appInstanceMethod,
-  ...(Option.isSome(e.description) ? { description: e.description.value } : {}),
-  ...(Option.isSome(e.blockNumber) ? { blockNumber: e.blockNumber.value } : {}),
-  sequences: Option.getOrElse(e.sequences, () => []),
-  sequences1: Option.getOrElse(e.sequences1, () => []),
-  sequences2: Option.getOrElse(e.sequences2, () => []),
-  data: e.data,
-  attempts: 0,
-  createdAt: e.createdAt,
-  updatedAt: e.createdAt
-})
 
 /** Remembers the data of jobs that left the store, so a retry needs no chain read (bounded). */
 class RecentJobs {
@@ -93,7 +75,7 @@ export const discover = (options: DiscoverOptions) =>
     const apply = (event: CoordinationEvent): Effect.Effect<void> => {
       switch (event._tag) {
         case "JobCreatedEvent": {
-          const data = jobDataFromCreated(event)
+          const data = jobDataOf(event)
           if (event.status._tag !== "Pending") return Effect.void
           return Effect.zipRight(track(data.appInstance), store.addPending(data))
         }

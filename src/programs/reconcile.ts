@@ -12,9 +12,9 @@
  */
 import { Clock, Duration, Effect, Option, Schedule } from "effect"
 import { normalizeAppInstance } from "../domain/ids.js"
-import type { JobData } from "../domain/job.js"
 import { AgentRuntime } from "../layers/AgentRuntime.js"
-import { type ChainJob, ChainState } from "../layers/ChainState.js"
+import { ChainState } from "../layers/ChainState.js"
+import { jobDataOf } from "../chain/jobData.js"
 import { JobStore } from "../layers/JobStore.js"
 import { Journal } from "../layers/Journal.js"
 import { Sessions } from "../layers/Sessions.js"
@@ -38,26 +38,6 @@ export interface ReconcileReport {
   readonly sweptAgents: number
 }
 
-export const jobDataFromChain = (j: ChainJob): JobData => ({
-  appInstance: normalizeAppInstance(j.appInstance),
-  jobSequence: j.jobSequence,
-  developer: j.developer,
-  agent: j.agent,
-  agentMethod: j.agentMethod,
-  app: j.app,
-  appInstanceMethod: j.appInstanceMethod,
-  ...(Option.isSome(j.description) ? { description: j.description.value } : {}),
-  ...(Option.isSome(j.blockNumber) ? { blockNumber: j.blockNumber.value } : {}),
-  sequences: Option.getOrElse(j.sequences, () => []),
-  sequences1: Option.getOrElse(j.sequences1, () => []),
-  sequences2: Option.getOrElse(j.sequences2, () => []),
-  data: j.data,
-  attempts: j.attempts,
-  createdAt: j.createdAt,
-  updatedAt: j.updatedAt,
-  ...(Option.isSome(j.nextScheduledAt) ? { dueAt: j.nextScheduledAt.value } : {})
-})
-
 /** One reconciliation pass. */
 export const reconcileOnce = (options: ReconcileOptions) =>
   Effect.gen(function* () {
@@ -76,7 +56,7 @@ export const reconcileOnce = (options: ReconcileOptions) =>
       )
       for (const job of pending) {
         if (job.status._tag !== "Pending") continue
-        if (yield* store.addPending(jobDataFromChain(job))) loadedPending += 1
+        if (yield* store.addPending(jobDataOf(job))) loadedPending += 1
       }
     }
 
@@ -108,7 +88,7 @@ export const reconcileOnce = (options: ReconcileOptions) =>
             yield* journal.forgetStarted(ai, seq).pipe(Effect.ignore)
             continue
           }
-          yield* store.addStarted(jobDataFromChain(job))
+          yield* store.addStarted(jobDataOf(job))
           reclaimed += 1
         }
       }

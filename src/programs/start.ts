@@ -12,7 +12,7 @@ import { Localnet } from "../localnet/index.js"
 import { Config } from "../layers/Config.js"
 import { privateUmask, secureStateDir } from "../layers/StateDir.js"
 import { coordinator } from "./coordinator.js"
-import { configForLocalnet, DEMO, demoJobs, seedDemo } from "./demo.js"
+import { configForLocalnet, DEMO, demoJobs, demoLocalnetOptions, seedDemo } from "./demo.js"
 import { preflight } from "./preflight.js"
 import { progress } from "./progress.js"
 
@@ -38,11 +38,7 @@ const demoRuntime = (base: { readonly agentRuntime: Option.Option<AgentRuntimeKi
 export const embedded = Effect.gen(function* () {
   const base = yield* Config
   yield* Console.error(EMBEDDED_BANNER)
-  const localnet = yield* Localnet.make({
-    port: 0,
-    checkpointMs: 250,
-    stateFile: path.join(base.stateDir, "embedded", "localnet.json")
-  })
+  const localnet = yield* Localnet.make(demoLocalnetOptions(base.stateDir))
   const manifest = localnet.manifest
   yield* Effect.logInfo("embedded localnet running", { grpc: manifest.grpcUrl, chain_id: manifest.chainId })
   yield* seedDemo(manifest)

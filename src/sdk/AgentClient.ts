@@ -17,15 +17,26 @@ import {
   type CoordinatorServiceClient,
   CoordinatorServiceDefinition,
   type AppInstanceData,
+  type Block,
+  type BlockSettlement,
   type Job,
   LogLevel,
   type Metadata,
-  ProofEventType
+  ProofEventType,
+  type SequenceState
 } from "../gen/silvana/coordinator/v1/coordinator.js"
 import { type AgentEnv, readAgentEnv } from "./env.js"
 import { CoordinatorRefused, CoordinatorUnavailable } from "./errors.js"
 
-export type { AppInstanceData, Job, Metadata } from "../gen/silvana/coordinator/v1/coordinator.js"
+export type { AppInstanceData, Block, BlockSettlement, Job, Metadata, SequenceState } from "../gen/silvana/coordinator/v1/coordinator.js"
+
+/** A block's settlement on one chain, as UpdateBlockSettlement takes it. */
+export interface SettlementUpdate {
+  readonly settlementTxHash?: string
+  readonly includedInBlock: boolean
+  /** When the settlement transaction was included (default: now). */
+  readonly settledAt?: bigint
+}
 
 /** A step of the proving pipeline an agent reports with `proofEvent`. */
 export interface ProofEventReport {
@@ -282,6 +293,99 @@ export class AgentClient {
       )
     )
     return { jobSequence: r.jobSequence, txHash: r.txHash }
+  }
+
+  /**
+   * The states a prover of `sequence` needs: that sequence's alone when it has data availability,
+   * else every state from the last earlier one with data availability (or the lowest kept) up to it.
+   */
+  async getSequenceStates(jobId: string, sequence: bigint): Promise<SequenceState[]> {
+    return (await this.call("GetSequenceStates", (signal) => this.client.getSequenceStates({ ...this.ids(jobId), sequence }, { signal }))).states
+  }
+
+  /**
+   * Records the state after `sequence`: `newStateData` on chain (at most 8 KiB), `serializedState`
+   * in the data-availability store (its descriptor goes on chain); `update_state_for_sequence` is queued.
+   */
+  async submitState(jobId: string, sequence: bigint, st: { readonly newStateData?: Uint8Array; readonly serializedState?: string }): Promise<{ daHash: string | undefined }> {
+    const r = await this.call("SubmitState", (signal) =>
+      this.client.submitState(
+        {
+          ...this.ids(jobId), sequence,
+          ...(st.newStateData === undefined ? {} : { newStateData: Buffer.from(st.newStateData) }),
+          ...(st.serializedState === undefined ? {} : { serializedState: st.serializedState })
+        },
+        { signal }
+      )
+    )
+    return { daHash: r.daHash }
+  }
+
+  /** Closes the current block when it may be; `blockNumber` is the block created, `undefined` when none was (the message says why). */
+  async tryCreateBlock(jobId: string): Promise<{ blockNumber: bigint | undefined; txHash: string; message: string }> {
+    const r = await this.call("TryCreateBlock", (signal) => this.client.tryCreateBlock(this.ids(jobId), { signal }))
+    return { blockNumber: r.blockNumber, txHash: r.txHash, message: r.message }
+  }
+
+  /** A block of the app instance, or `undefined` when the chain has none (not created yet, or removed once settled everywhere). */
+  async getBlock(jobId: string, blockNumber: bigint): Promise<Block | undefined> {
+    const r = await this.lookup("GetBlock", (signal) => this.client.getBlock({ ...this.ids(jobId), blockNumber }, { signal }))
+    return r.success ? r.block : undefined
+  }
+
+  /** Stores the block's state and writes its descriptor on chain; resolves with the transaction digest. */
+  async updateBlockStateDataAvailability(jobId: string, blockNumber: bigint, state: string): Promise<string> {
+    return (await this.call("UpdateBlockStateDataAvailability", (signal) =>
+      this.client.updateBlockStateDataAvailability({ ...this.ids(jobId), blockNumber, stateDataAvailability: state }, { signal }))).txHash
+  }
+
+  /** Stores the block's proof and writes its descriptor on chain; resolves with the transaction digest. */
+  async updateBlockProofDataAvailability(jobId: string, blockNumber: bigint, proof: string): Promise<string> {
+    return (await this.call("UpdateBlockProofDataAvailability", (signal) =>
+      this.client.updateBlockProofDataAvailability({ ...this.ids(jobId), blockNumber, proofDataAvailability: proof }, { signal }))).txHash
+  }
+
+  /** Records the settlement transaction of a block on `chain` (the block must have state and proof DA). */
+  async updateBlockSettlementTxHash(jobId: string, blockNumber: bigint, chain: string, settlementTxHash: string): Promise<string> {
+    return (await this.call("UpdateBlockSettlementTxHash", (signal) =>
+      this.client.updateBlockSettlementTxHash({ ...this.ids(jobId), blockNumber, chain, settlementTxHash }, { signal }))).txHash
+  }
+
+  /** Records that the block's settlement on `chain` was included; blocks settle in order. */
+  async updateBlockSettlementTxIncludedInBlock(jobId: string, blockNumber: bigint, chain: string, settledAt: bigint): Promise<string> {
+    return (await this.call("UpdateBlockSettlementTxIncludedInBlock", (signal) =>
+      this.client.updateBlockSettlementTxIncludedInBlock({ ...this.ids(jobId), blockNumber, chain, settledAt }, { signal }))).txHash
+  }
+
+  /** The settlement record of a block on `chain`, or `undefined` when there is none. */
+  async getBlockSettlement(jobId: string, blockNumber: bigint, chain: string): Promise<BlockSettlement | undefined> {
+    const r = await this.lookup("GetBlockSettlement", (signal) => this.client.getBlockSettlement({ ...this.ids(jobId), blockNumber, chain }, { signal }))
+    return r.success ? r.blockSettlement : undefined
+  }
+
+  /** Tx hash and / or inclusion in one call; resolves with the last transaction's digest. */
+  async updateBlockSettlement(jobId: string, blockNumber: bigint, chain: string, u: SettlementUpdate): Promise<string> {
+    return (await this.call("UpdateBlockSettlement", (signal) =>
+      this.client.updateBlockSettlement(
+        {
+          ...this.ids(jobId), blockNumber, chain, settlementTxIncludedInBlock: u.includedInBlock,
+          ...(u.settlementTxHash === undefined ? {} : { settlementTxHash: u.settlementTxHash }),
+          ...(u.settledAt === undefined ? {} : { settledAt: u.settledAt })
+        },
+        { signal }
+      ))).txHash
+  }
+
+  /** Stores the proof a settlement on `chain` needs for a block. */
+  async submitSettlementProof(jobId: string, blockNumber: bigint, chain: string, proof: string, cpuTimeMs = 0n): Promise<void> {
+    await this.call("SubmitSettlementProof", (signal) =>
+      this.client.submitSettlementProof({ ...this.ids(jobId), blockNumber, chain, proof, cpuTime: cpuTimeMs }, { signal }))
+  }
+
+  /** The settlement proof of a block for `chain`, or `undefined`. */
+  async getSettlementProof(jobId: string, blockNumber: bigint, chain: string): Promise<string | undefined> {
+    const r = await this.lookup("GetSettlementProof", (signal) => this.client.getSettlementProof({ ...this.ids(jobId), blockNumber, settlementChain: chain }, { signal }))
+    return r.success ? r.proof : undefined
   }
 
   /** Closes the connection. */

@@ -30,7 +30,7 @@ import { appHex, METHOD, startNet, suiLayer } from "../chain/fixture.js"
 export const proveTriple = Triple.make({ developer: "dev", agent: "agent", agentMethod: METHOD })
 export const mergeTriple = Triple.make({ developer: "dev", agent: "agent", agentMethod: "merge" })
 
-export const startAppApi = async (o: { net?: LocalnetHandle; dir?: string; secretsKey?: Uint8Array } = {}) => {
+export const startAppApi = async (o: { net?: LocalnetHandle; dir?: string; secretsKey?: Uint8Array; da?: Layer.Layer<DataAvailability> } = {}) => {
   const net = o.net ?? (await startNet())
   await seedAgentMethod(net.manifest, { developer: "dev", agent: "agent", method: "merge", image: "docker.io/example/agent:1", memoryGb: 1, cpus: 1 })
   const dir = o.dir ?? mkdtempSync(path.join(os.tmpdir(), "silvana-app-api-"))
@@ -38,7 +38,7 @@ export const startAppApi = async (o: { net?: LocalnetHandle; dir?: string; secre
   const chain = Layer.mergeAll(Settlement.layer({ lingerMs: 2 }), AppChain.layer).pipe(
     Layer.provideMerge(Layer.merge(suiLayer(net), Journal.layerFile(path.join(dir, "journal.sqlite"))))
   )
-  const app = AppApi.layer.pipe(Layer.provideMerge(DataAvailability.layerWith({ dir: path.join(dir, "da"), network: "localnet", maxBytes: 1024 * 1024 })))
+  const app = AppApi.layer.pipe(Layer.provideMerge(o.da ?? DataAvailability.layerWith({ dir: path.join(dir, "da"), network: "localnet", maxBytes: 1024 * 1024 })))
   const layer = AgentApi.layerWith({
     socketPath: path.join(dir, "coordinator.sock"),
     tcp: { host: "127.0.0.1", port: 0 },

@@ -10,6 +10,7 @@ const op = (id: number, kind: OutboxOp["kind"], state: OutboxOp["state"], tx: st
   state, txDigest: tx, attempts: 1, outcome: null, createdAt: 0, payload: null
 })
 const job = (status: JobStatus): ChainJob => ({
+  _tag: "Job",
   id: "0x1", jobSequence: 7n, description: Option.none(), developer: "d", agent: "a", agentMethod: "m", app: "app",
   appInstance: "0x" + "ab".repeat(32), appInstanceMethod: "m", blockNumber: Option.none(), sequences: Option.none(),
   sequences1: Option.none(), sequences2: Option.none(), data: new Uint8Array(), status, attempts: 1,

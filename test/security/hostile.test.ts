@@ -76,7 +76,8 @@ describe.skipIf(!isRoot)("a hostile local user (uid 65534) against the daemon", 
   it("reads nothing, and every core RPC with a stolen session id is refused; jobs keep completing", async () => {
     const token = apiToken(env["STATE_DIR"]!)
     const agent = await waitFor("an agent with a held job", 60_000, async () => {
-      const agents = environs("SESSION_PRIVATE_KEY=")
+      // only this daemon's agents: other suites on the machine may run agents of their own
+      const agents = environs("SESSION_PRIVATE_KEY=").filter((p) => p.env["COORDINATOR_SOCKET"]?.startsWith(env["GRPC_SOCKET_PATH"]!) === true)
       const held = JSON.parse((await get(base, "/v1/jobs?state=held&limit=1", token)).text).jobs[0]
       return agents.length > 0 && held !== undefined ? { agent: agents[0]!, jobId: held.job_id as string } : undefined
     })

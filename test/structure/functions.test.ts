@@ -16,7 +16,6 @@ const stillTooLong: Readonly<Record<string, number>> = {
   "src/chain/gasPool.ts:makeGasPool": 122,
   "src/layers/AgentApi.ts:layerWith": 220,
   "src/layers/Journal.ts:makeJournal": 217,
-  "src/layers/Settlement.ts:makeSettlement": 446,
   "src/layers/StatusFeed.ts:makeStatusFeed": 155,
   "src/layers/runtime/docker.ts:makeDockerRuntime": 314,
   "src/layers/runtime/docker.ts:start": 217,
@@ -27,7 +26,6 @@ const stillTooLong: Readonly<Record<string, number>> = {
   "src/localnet/engine/executor.ts:runTransaction": 301,
   "src/localnet/engine/ptb.ts:runPtb": 219,
   "src/localnet/engine/txdataFast.ts:fastTxFromBcs": 132,
-  "src/localnet/index.ts:startLocalnet": 135,
   "src/localnet/server/ledger.ts:ledgerHandlers": 218,
   "src/web/client/views/jobs.ts:makeJobsView": 121
 }

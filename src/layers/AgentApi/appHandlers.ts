@@ -22,8 +22,8 @@ export const KV_LIMITS = { key: 1024, value: 8 * 1024 } as const
 const key = (k: string) => V.name("key", k).pipe(Effect.filterOrFail((v) => v.length <= KV_LIMITS.key, () => new InvalidArgument({ message: `key is longer than ${KV_LIMITS.key} characters` })))
 const value = (v: string) => V.text("value", v, KV_LIMITS.value)
 
-/** Runs `f` for a call whose job the session holds; a refusal becomes `success=false`. */
-const scoped = <A extends { success: boolean; message: string }, E, R>(
+/** Runs `f` for a call whose job the session holds; a refusal becomes `success=false` (the block and state RPCs use it too). */
+export const scoped = <A extends { success: boolean; message: string }, E, R>(
   rpc: string,
   req: { sessionId: string; jobId: string },
   empty: Omit<A, "success" | "message">,
@@ -33,7 +33,7 @@ const scoped = <A extends { success: boolean; message: string }, E, R>(
     isRefusal(s) ? Effect.succeed({ ...empty, success: false, message: s.message } as A) : f(s)
   ).pipe(Effect.withSpan(`AgentApi.${rpc}`, spanOptions), Effect.annotateLogs({ session_id: req.sessionId, job_id: req.jobId }))
 
-const readInstance = (s: Scoped) =>
+export const readInstance = (s: Scoped) =>
   s.app.chain.instance(s.job.appInstance).pipe(Effect.mapError((e) => new Internal({ message: e.message })))
 
 export const setKV = (req: SetKVRequest) =>

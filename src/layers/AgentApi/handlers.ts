@@ -22,6 +22,8 @@ import type {
   TerminateJobResponse
 } from "../../gen/silvana/coordinator/v1/coordinator.js"
 import { LogLevel } from "../../gen/silvana/coordinator/v1/coordinator.js"
+import { SETTLE_METHOD } from "../../domain/jobRank.js"
+import { AppApi } from "../AppApi.js"
 import { JobStore, type ReportKind } from "../JobStore.js"
 import * as Metrics from "../Metrics.js"
 import { Reports } from "../Reports.js"
@@ -81,6 +83,21 @@ export const bindingCheck = (rawSession: string, transport: Transport) =>
 
 const unknownSession = (id: string) => refuse(`unknown session ${shortSecret(id)}`)
 
+/**
+ * A settle job's `chain` is the settlement chain whose `settlement_job` it is (as the deployed
+ * coordinator answers); other jobs carry the coordinator's chain. Read from the instance only for
+ * settle jobs; when it cannot be read, the coordinator's chain.
+ */
+const chainOf = (job: StoredJob, chain: string) =>
+  Effect.gen(function* () {
+    if (job.appInstanceMethod !== SETTLE_METHOD) return chain
+    const app = yield* Effect.serviceOption(AppApi)
+    if (Option.isNone(app)) return chain
+    const inst = yield* Effect.option(app.value.chain.instance(job.appInstance))
+    if (Option.isNone(inst)) return chain
+    return inst.value.settlements.find((s) => s.settlementJob === job.jobSequence)?.chain ?? chain
+  })
+
 export const getJob = (req: GetJobRequest, chain: string) =>
   Effect.gen(function* () {
     const sessionId = yield* V.sessionId(req.sessionId)
@@ -112,10 +129,9 @@ export const getJob = (req: GetJobRequest, chain: string) =>
       yield* Metrics.jobWaited(t, waited)
       yield* Metrics.jobDispatched(waited)
     }
-    return Option.match(next, {
-      onNone: (): GetJobResponse => ({ success: true, message: "no job available", job: undefined }),
-      onSome: (job): GetJobResponse => ({ success: true, message: `job ${job.jobId}`, job: toWireJob(job, chain) })
-    })
+    if (Option.isNone(next)) return { success: true, message: "no job available", job: undefined } satisfies GetJobResponse
+    const job = next.value
+    return { success: true, message: `job ${job.jobId}`, job: toWireJob(job, yield* chainOf(job, chain)) } satisfies GetJobResponse
   }).pipe(Effect.withSpan("AgentApi.GetJob", spanOptions))
 
 /** Complete, fail and terminate share one path: ownership, state rules, durable record, reply. */

@@ -34,13 +34,12 @@ const sequences = (field: string, xs: ReadonlyArray<bigint>, required: boolean) 
   return Effect.succeed(xs)
 }
 
-const hostFacts = () => ({
-  cores: Math.min(255, os.cpus().length),
-  arch: os.arch(),
-  memoryKb: BigInt(Math.floor(os.totalmem() / 1024))
-})
+/** Read once: `os.cpus()` parses /proc/cpuinfo, a measurable part of every SubmitProof when done per call. */
+let host: { readonly cores: number; readonly arch: string; readonly memoryKb: bigint } | undefined
+const hostFacts = () =>
+  (host ??= { cores: Math.min(255, os.availableParallelism()), arch: os.arch(), memoryKb: BigInt(Math.floor(os.totalmem() / 1024)) })
 
-const storageError = (e: { _tag: string; message: string }) =>
+export const storageError = (e: { _tag: string; message: string }) =>
   e._tag === "DataTooLarge" ? new InvalidArgument({ message: e.message }) : e._tag === "DataCorrupted" ? new Internal({ message: e.message }) : new StorageUnavailable({ message: e.message })
 
 export const submitProof = (req: SubmitProofRequest) =>
@@ -77,7 +76,8 @@ const proofDescriptor = (app: AppApiService, instance: string, block: bigint, se
     return Option.fromNullable(proof?.daHash ?? null)
   })
 
-const readText = (app: AppApiService, descriptor: string) =>
+/** The UTF-8 text of a stored blob (`None` when this store has nothing under it); corrupt = INTERNAL. */
+export const readText = (app: AppApiService, descriptor: string) =>
   app.da.get(descriptor).pipe(
     Effect.catchTag("UnknownDescriptor", () => Effect.succeed(Option.none<Uint8Array>())),
     Effect.mapError(storageError),

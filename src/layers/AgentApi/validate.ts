@@ -2,8 +2,8 @@
  * Request validation for the agent API: what makes a request malformed (INVALID_ARGUMENT) as
  * opposed to refused (`success=false`).
  */
-import { Effect } from "effect"
-import type { JobId, SessionId } from "../../domain/ids.js"
+import { Effect, Either, Schema } from "effect"
+import { type JobId, SessionId } from "../../domain/ids.js"
 import { InvalidArgument } from "./errors.js"
 
 /** Bounds on free-text fields. An error message goes on chain, so it must fit a transaction. */
@@ -14,7 +14,7 @@ export const limits = {
   logMessage: 64 * 1024
 } as const
 
-const SESSION_ID = /^0x[0-9a-f]{64}$/
+const decodeSessionId = Schema.decodeUnknownEither(SessionId)
 
 const present = (field: string, value: string, max: number) =>
   value.length === 0
@@ -23,11 +23,13 @@ const present = (field: string, value: string, max: number) =>
       ? Effect.fail(new InvalidArgument({ message: `${field} is longer than ${max} characters` }))
       : Effect.succeed(value)
 
+/** A session id, decoded by the domain's `SessionId` schema. */
 export const sessionId = (value: string): Effect.Effect<SessionId, InvalidArgument> =>
   Effect.flatMap(present("session_id", value, 66), (v) =>
-    SESSION_ID.test(v)
-      ? Effect.succeed(v as SessionId)
-      : Effect.fail(new InvalidArgument({ message: "session_id is malformed: expected 0x followed by 64 lowercase hex digits" }))
+    Either.match(decodeSessionId(v), {
+      onLeft: () => Effect.fail(new InvalidArgument({ message: "session_id is malformed: expected 0x followed by 64 lowercase hex digits" })),
+      onRight: Effect.succeed
+    })
   )
 
 /** Job ids are opaque to agents; a U+FFFD means the id was not valid UTF-8 on the wire. */

@@ -30,6 +30,8 @@ export class WriteAheadLog {
   private durableLsn = 0
   private writing = false
   private failed: Error | undefined
+  /** Closed by `closeSync`: a group commit still in flight then fails on a closed descriptor, harmlessly. */
+  private closed = false
   private readonly waiters: Array<{ readonly lsn: number; readonly done: () => void }> = []
   /** Old segments' descriptors, closed once every record written to them is durable. */
   private readonly retired: Array<{ readonly fd: number; readonly lastLsn: number }> = []
@@ -101,6 +103,7 @@ export class WriteAheadLog {
 
   /** Writes out everything queued, synchronously, and closes the log (used on close). */
   closeSync(): void {
+    this.closed = true
     for (const q of this.queue) fs.writeSync(q.fd, q.frame)
     const fds = new Set([...this.queue.map((q) => q.fd), this.fd])
     for (const fd of fds) fs.fdatasyncSync(fd)
@@ -140,6 +143,8 @@ export class WriteAheadLog {
         else this.writing = false
       },
       (e: unknown) => {
+        // After closeSync the final snapshot holds everything: nothing of this batch is needed.
+        if (this.closed) return
         // A log that cannot be written is fatal to the promise: answer nothing more.
         this.failed = e instanceof Error ? e : new Error(String(e))
         this.onError(this.failed)

@@ -26,6 +26,7 @@ import type { AppInstanceData, AppMethodValue } from "./appInstanceData.js"
 import { completeJob, createJob, findJob, failJob, multicallJobs, startJob, terminateJob } from "./jobs.js"
 import { appDataFunctions } from "./appFunctions.js"
 import { blockFunctions } from "./blockFunctions.js"
+import { demoAppFunctions } from "./demoApp.js"
 import { registryFunctions } from "./registry.js"
 import { appInstanceType, appMethodType, clever, dt } from "./types.js"
 
@@ -193,5 +194,5 @@ export const coordinationFunctions = (pkg: string): ReadonlyMap<string, MoveFunc
       }
     }
   ]
-  return new Map([...fns, ...appDataFunctions(pkg, createAppJob), ...blockFunctions(pkg), ...registryFunctions(pkg)].map((f) => [`${f.module}::${f.name}`, f]))
+  return new Map([...fns, ...appDataFunctions(pkg, createAppJob), ...blockFunctions(pkg), ...demoAppFunctions(pkg, createAppJob), ...registryFunctions(pkg)].map((f) => [`${f.module}::${f.name}`, f]))
 }

@@ -8,7 +8,7 @@ import { AgentLayout, AppInstanceCapLayout, AppNamesLayout, DeveloperLayout, Dev
 import { PlainData, type ObjRecord } from "../store.js"
 import { ClockParam, StringT, SUI, TxContextParam, optionT, vectorT, type MoveFunction, type MoveParam, type MoveType, type StructValue } from "../runtime.js"
 import { newAppInstanceData } from "./appInstanceData.js"
-import { addBlock } from "./blocks.js"
+import { addBlock, addSettlementChain } from "./blocks.js"
 import { addProofCalculation } from "./prover.js"
 import { AddressKey, StringKey, tableAdd, tableBorrow, tableContains } from "./tables.js"
 import { appInstanceType, appMethodType, clever, dt, registryType } from "./types.js"
@@ -195,14 +195,10 @@ export const registryFunctions = (pkg: string): MoveFunction[] => {
           minTimeBetweenBlocks: minTime as bigint
         })
         for (const m of av.methods.contents) data.methods.set(m.key, structuredClone(m.value))
-        cs.forEach((chain, i) =>
-          data.settlements.set(chain, {
-            chain, last_settled_block_number: 0n, settlement_address: as[i] ?? null,
-            block_settlements: { id: ctx.newId(), size: 0n }, settlement_job: null
-          })
-        )
-        // create_app_instance: the proof calculation of block 1 (from sequence 1, open-ended)
+        // create_app_instance: the proof calculation of block 1 (from sequence 1, open-ended), the
+        // settlements (a `settlement::create_settlement` each), then block 0
         addProofCalculation(ctx, data, 1n, 1n, null)
+        cs.forEach((chain, i) => addSettlementChain(ctx, data, chain, as[i] ?? null))
         addBlock(ctx, data, 0n, 0n, 0n, null)
         ctx.createObject({
           id: data.s.id,

@@ -1,0 +1,101 @@
+/**
+ * Client side of the pipeline demo on a localnet (localnet only): set an app instance up for the
+ * pipeline — the `prove` / `merge` / `settle` methods served by the pipeline example agent, a
+ * settlement chain, optionally a shorter `min_time_between_blocks` — create more instances of the
+ * same app, and send `demo_add::add` actions (engine/coordination/demoApp.ts).
+ */
+import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
+import { Transaction } from "@mysten/sui/transactions"
+import { addSettlementChain } from "./appSeeding.js"
+import { type ManifestLike, openClient, seedAgentMethod, signAndRun } from "./client.js"
+
+export const PIPELINE = {
+  developer: "silvana-demo",
+  agent: "pipeline",
+  methods: ["prove", "merge", "settle"] as const,
+  image: "silvana/pipeline-agent:dev",
+  /** The file ledger the settle agent writes to. */
+  chain: "ledger",
+  app: "pipeline-demo"
+} as const
+
+const run = async (manifest: ManifestLike, build: (tx: Transaction) => void) => {
+  const { client, close } = openClient(manifest.grpcUrl)
+  try {
+    const tx = new Transaction()
+    build(tx)
+    return await signAndRun(client, Ed25519Keypair.fromSecretKey(manifest.keys.admin), tx)
+  } finally {
+    close()
+  }
+}
+
+/** Localnet only: lets blocks close every `ms` (the deployed package refuses less than 60 s). */
+export const setMinTimeBetweenBlocks = (manifest: ManifestLike, appInstanceId: string, ms: number) =>
+  run(manifest, (tx) => {
+    tx.moveCall({ target: `${manifest.packageId}::demo_add::set_min_time_between_blocks`, arguments: [tx.object(appInstanceId), tx.pure.u64(ms)] })
+  })
+
+/** Prepares the manifest's genesis instance for the pipeline (idempotent except the chain: call once). */
+export const seedPipeline = async (manifest: ManifestLike, o: { readonly blockIntervalMs?: number } = {}) => {
+  for (const method of PIPELINE.methods) {
+    await seedAgentMethod(manifest, { developer: PIPELINE.developer, agent: PIPELINE.agent, method, image: PIPELINE.image, memoryGb: 0, cpus: 0 })
+  }
+  await addSettlementChain(manifest, PIPELINE.chain)
+  if (o.blockIntervalMs !== undefined) await setMinTimeBetweenBlocks(manifest, manifest.appInstanceId, o.blockIntervalMs)
+}
+
+/**
+ * A further instance of the pipeline app (registry app `pipeline-demo`, created on first use),
+ * with the ledger settlement chain; the instance id. Call `seedPipeline` first (it registers the agent).
+ */
+export const createPipelineInstance = async (manifest: ManifestLike, o: { readonly blockIntervalMs?: number } = {}): Promise<string> => {
+  const { client, close } = openClient(manifest.grpcUrl)
+  const admin = Ed25519Keypair.fromSecretKey(manifest.keys.admin)
+  const pkg = manifest.packageId
+  try {
+    const app = new Transaction()
+    app.moveCall({
+      target: `${pkg}::registry::add_app`,
+      arguments: [app.object(manifest.registryId), app.pure.string(PIPELINE.app), app.pure.address(admin.toSuiAddress()), app.pure.option("string", "pipeline demo"), app.object.clock()]
+    })
+    for (const method of PIPELINE.methods) {
+      const m = app.moveCall({
+        target: `${pkg}::app_method::new`,
+        arguments: [app.pure.option("string", null), app.pure.string(PIPELINE.developer), app.pure.string(PIPELINE.agent), app.pure.string(method)]
+      })
+      app.moveCall({ target: `${pkg}::registry::add_method_to_app`, arguments: [app.object(manifest.registryId), app.pure.string(PIPELINE.app), app.pure.string(method), m] })
+    }
+    // The app exists after the first call: a second one aborts, which is fine.
+    await signAndRun(client, admin, app).catch(() => undefined)
+    const tx = new Transaction()
+    const cap = tx.moveCall({
+      target: `${pkg}::registry::create_app_instance_from_registry`,
+      arguments: [
+        tx.object(manifest.registryId), tx.pure.string(PIPELINE.app), tx.pure.option("string", "pipeline demo instance"),
+        tx.pure.vector("string", [PIPELINE.chain]), tx.pure.vector("option<string>", [null]), tx.pure.u64(60_000), tx.object.clock()
+      ]
+    })
+    tx.transferObjects([cap], tx.pure.address(admin.toSuiAddress()))
+    tx.setSender(admin.toSuiAddress())
+    const r = await client.signAndExecuteTransaction({ transaction: tx, signer: admin, include: { effects: true, objectTypes: true } })
+    if (r.$kind !== "Transaction") throw new Error(`creating a pipeline instance failed: ${r.FailedTransaction.status.error?.message ?? "unknown"}`)
+    const t = r.Transaction
+    const id = t.effects!.changedObjects.find((c) => c.idOperation === "Created" && t.objectTypes![c.objectId]?.endsWith("::app_instance::AppInstance"))?.objectId
+    if (id === undefined) throw new Error("no AppInstance created")
+    if (o.blockIntervalMs !== undefined) await setMinTimeBetweenBlocks(manifest, id, o.blockIntervalMs)
+    return id
+  } finally {
+    close()
+  }
+}
+
+/** One transaction of `demo_add::add(value)` calls on `appInstanceId`, one per value. */
+export const demoAdd = (manifest: ManifestLike, appInstanceId: string, values: ReadonlyArray<bigint>) =>
+  run(manifest, (tx) => {
+    // the dry run's estimate can fall short when a concurrent action grew the instance meanwhile
+    tx.setGasBudget(2_000_000_000)
+    for (const v of values) {
+      tx.moveCall({ target: `${manifest.packageId}::demo_add::add`, arguments: [tx.object(appInstanceId), tx.pure.u64(v), tx.object.clock()] })
+    }
+  })

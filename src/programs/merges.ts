@@ -1,0 +1,82 @@
+/**
+ * merges — drives each unproved block of a followed instance to its block proof: reads the block's
+ * prover state, plans the merges of adjacent proved ranges (domain/mergePlan.ts, a pure planner)
+ * and creates each as a `create_merge_job`, which reserves both halves on chain, so a merge is
+ * created once even when several coordinators plan it. A merge whose result is rejected, or whose
+ * job died, is planned again from its halves. Woken when a prove or merge job of the instance
+ * ends (a proof may have landed), with a timer as the fallback.
+ */
+import { Clock, Effect, Metric, Option } from "effect"
+import { arg } from "../chain/appCalls.js"
+import type { DecodedProofCalculation } from "../chain/appTypes.js"
+import { type BlockProofState, type MergeRequest, planMerges, type ProofStatus } from "../domain/mergePlan.js"
+import { AppApi } from "../layers/AppApi.js"
+import { pipelineLoop } from "./pipelineLoop.js"
+
+const planned = Metric.counter("silvana_pipeline_merges_planned_total", { description: "Merges the planner proposed", incremental: true })
+export const mergeJobsCreated = Metric.counter("silvana_pipeline_merge_jobs_created_total", { description: "create_merge_job calls that executed", incremental: true })
+const refused = Metric.counter("silvana_pipeline_merge_jobs_refused_total", { description: "create_merge_job calls the chain refused (proofs no longer free)", incremental: true })
+
+/** Blocks ahead of the last proved one the program looks at (the deployed one's look-ahead). */
+const LOOKAHEAD = 64n
+
+export interface MergesOptions {
+  readonly everyMs: number
+}
+
+export const toBlockProofState = (pc: DecodedProofCalculation): BlockProofState => ({
+  blockNumber: pc.blockNumber,
+  startSequence: pc.startSequence,
+  endSequence: pc.endSequence ?? undefined,
+  isFinished: pc.isFinished,
+  proofs: pc.proofs.map((p) => ({ sequences: p.sequences, status: p.status as ProofStatus, timestamp: p.timestamp }))
+})
+
+const mergeCall = (m: MergeRequest) => ({
+  fn: "create_merge_job",
+  args: [
+    arg.u64(m.blockNumber), arg.vecU64(m.sequences), arg.vecU64(m.sequences1), arg.vecU64(m.sequences2),
+    arg.optString(`merge of block ${m.blockNumber}: [${m.sequences1[0]}..${m.sequences1[m.sequences1.length - 1]}] + [${m.sequences2[0]}..${m.sequences2[m.sequences2.length - 1]}]`)
+  ],
+  clock: true
+})
+
+export const mergesProgram = (o: MergesOptions) =>
+  Effect.gen(function* () {
+    const app = yield* AppApi
+    const planInstance = (id: string) =>
+      Effect.gen(function* () {
+        const inst = yield* app.chain.instance(id)
+        const last = inst.blockNumber < inst.lastProvedBlockNumber + LOOKAHEAD ? inst.blockNumber : inst.lastProvedBlockNumber + LOOKAHEAD
+        const now = BigInt(yield* Clock.currentTimeMillis)
+        const plans: Array<MergeRequest> = []
+        for (let b = inst.lastProvedBlockNumber + 1n; b <= last; b++) {
+          const pc = yield* app.chain.proofCalculation(id, b)
+          if (Option.isSome(pc)) plans.push(...planMerges(toBlockProofState(pc.value), now))
+        }
+        if (plans.length === 0) return
+        yield* Metric.incrementBy(planned, plans.length)
+        yield* Effect.forEach(
+          plans,
+          (m) =>
+            Effect.flatten(app.settlement.coordinatorCall(id, mergeCall(m))).pipe(
+              Effect.flatMap((r) =>
+                // create_merge_job answers None (the op is `rejected`) when the halves are no longer free
+                r.result === "done" ? Metric.increment(mergeJobsCreated) : Metric.increment(refused)
+              )
+            ),
+          { concurrency: "unbounded", discard: true }
+        )
+      })
+    return yield* pipelineLoop({
+      name: "merges",
+      everyMs: o.everyMs,
+      minGapMs: 20,
+      wakeOn: (t) => t.state === "removed" && (t.data.appInstanceMethod === "prove" || t.data.appInstanceMethod === "merge"),
+      pass: (ids) =>
+        Effect.as(
+          Effect.forEach(ids, (id) => planInstance(id).pipe(Effect.catchAll((e) => Effect.logDebug("cannot plan merges", { app_instance: id, error: e.message }))), { concurrency: 4, discard: true }),
+          Option.none<number>()
+        )
+    })
+  })

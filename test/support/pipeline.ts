@@ -1,0 +1,159 @@
+/**
+ * The proving pipeline end to end, for its tests and `npm run bench:pipeline`: a real localnet over
+ * gRPC with the demo app (`demo_add`) on `instances` app instances, the real coordinator program
+ * (blocks, merges, settlement programs included) and the pipeline example agent run as processes
+ * (bundled once), settling to a file ledger. Reads back what the chain and the ledger say.
+ */
+import { chmodSync, mkdtempSync } from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { build } from "esbuild"
+import { ConfigProvider, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option } from "effect"
+import { commit, decodeProof, u64le, verifyAgainstStates } from "../../examples/pipeline-agent/hashProof.js"
+import { FileLedger } from "../../examples/pipeline-agent/ledger.js"
+import { type DecodedProofCalculation } from "../../src/chain/appTypes.js"
+import { normalizeAppInstance } from "../../src/domain/ids.js"
+import { AppChain, type AppInstanceFields } from "../../src/layers/AppChain.js"
+import { defaultRuntimeOptions } from "../../src/layers/AgentRuntime.js"
+import { coordinatorConfig, Config } from "../../src/layers/Config.js"
+import { Health } from "../../src/layers/Health.js"
+import { processLayer } from "../../src/layers/runtime/process.js"
+import { SuiClient } from "../../src/layers/SuiClient.js"
+import { type LocalnetHandle, startLocalnet } from "../../src/localnet/index.js"
+import { createPipelineInstance, demoAdd, PIPELINE, seedPipeline } from "../../src/localnet/pipelineDemo.js"
+import { coordinatorLayer, coordinatorProgram } from "../../src/programs/coordinator.js"
+import { configForLocalnet } from "../../src/programs/demo.js"
+
+let bundled: string | undefined
+const agentBundle = async () => {
+  if (bundled !== undefined) return bundled
+  const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-pipeline-agent-"))
+  chmodSync(dir, 0o755)
+  const out = path.join(dir, "pipeline-agent.cjs")
+  await build({ entryPoints: [path.resolve("examples/pipeline-agent/main.ts")], bundle: true, platform: "node", format: "cjs", target: "node22", outfile: out, logLevel: "warning" })
+  bundled = out
+  return out
+}
+
+export interface PipelineOptions {
+  readonly instances: number
+  readonly blockIntervalMs: number
+  readonly maxAgents?: number
+  readonly env?: Readonly<Record<string, string>>
+}
+
+export interface InstanceReport {
+  readonly fields: AppInstanceFields
+  readonly proofs: ReadonlyArray<DecodedProofCalculation>
+}
+
+export const startPipeline = async (o: PipelineOptions) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-pipeline-"))
+  // agents may run as another user (the daemon as root): they write the ledger here
+  chmodSync(dir, 0o777)
+  const ledgerFile = path.join(dir, "ledger.jsonl")
+  const localnet: LocalnetHandle = await startLocalnet({ port: 0, checkpointMs: 50 })
+  const manifest = localnet.manifest
+  await seedPipeline(manifest, { blockIntervalMs: o.blockIntervalMs })
+  const instances = [manifest.appInstanceId]
+  while (instances.length < o.instances) instances.push(await createPipelineInstance(manifest, { blockIntervalMs: o.blockIntervalMs }))
+  const bundle = await agentBundle()
+  const env = {
+    MAX_CONCURRENT_AGENTS: String(o.maxAgents ?? 4),
+    CONTAINER_TIMEOUT_SECS: "3600",
+    GRPC_SOCKET_PATH: path.join(dir, "coordinator.sock"),
+    GRPC_TCP_ADDRESS: "127.0.0.1:0",
+    STATE_DIR: dir,
+    AGENT_RUNTIME: "process",
+    PIPELINE_BLOCKS_EVERY_MS: "200",
+    PIPELINE_MERGES_EVERY_MS: "500",
+    PIPELINE_SETTLE_EVERY_MS: "500",
+    ...o.env
+  }
+  const base = await Effect.runPromise(Effect.withConfigProvider(coordinatorConfig, ConfigProvider.fromMap(new Map(Object.entries(env)))))
+  const config = { ...configForLocalnet(base, manifest), stateDir: dir, appInstances: instances }
+  const runtime = processLayer({
+    ...defaultRuntimeOptions, stopGraceMs: 2_000, stateDir: dir,
+    commands: { [PIPELINE.image]: { entrypoint: [process.execPath, bundle, ledgerFile], cmd: [] } }
+  })
+  const health = await Effect.runPromise(Health.make())
+  const quiet = process.env["TEST_LOGS"] === undefined ? Logger.minimumLogLevel(LogLevel.Error) : Layer.empty
+  const program = Effect.scoped(coordinatorProgram({ reconcileEvery: "5 seconds" })).pipe(
+    Effect.provide(coordinatorLayer(runtime, () => localnet.chain.now())),
+    Effect.provideService(Config, config),
+    Effect.provideService(Health, health),
+    Effect.provide(quiet)
+  )
+  const fiber = Effect.runFork(program)
+
+  const appChain = AppChain.layer.pipe(Layer.provide(SuiClient.layerFrom({ url: manifest.grpcUrl, privateKey: manifest.keys.admin, packageId: manifest.packageId })))
+  const read = <A>(f: (c: AppChain["Type"]) => Effect.Effect<A, unknown>) => Effect.runPromise(Effect.scoped(Effect.flatMap(AppChain, f).pipe(Effect.provide(appChain))))
+  /** Every value added to each instance, in sequence order (sequence i + 1 = values[i]). */
+  const sent = new Map<string, Array<bigint>>(instances.map((i) => [i, []]))
+  let next = 1n
+
+  return {
+    dir, localnet, instances, ledger: new FileLedger(ledgerFile),
+    /** Sends `n` actions to an instance in one transaction; their values. */
+    add: async (instance: string, n: number) => {
+      const values = Array.from({ length: n }, () => next++)
+      await demoAdd(manifest, instance, values)
+      sent.get(instance)!.push(...values)
+      return values
+    },
+    /** The instance's fields and the proof calculations of blocks 1 … its last created block. */
+    report: (instance: string): Promise<InstanceReport> =>
+      read((c) =>
+        Effect.gen(function* () {
+          const fields = yield* c.instance(instance)
+          const proofs: Array<DecodedProofCalculation> = []
+          for (let b = 1n; b < fields.blockNumber; b++) {
+            const pc = yield* c.proofCalculation(instance, b)
+            if (Option.isSome(pc)) proofs.push(pc.value)
+          }
+          return { fields, proofs }
+        })
+      ),
+    /** All actions sent are in blocks that are proved and settled on the ledger chain. */
+    settledAll: async (instance: string) => {
+      const f = await read((c) => c.instance(instance))
+      const settled = f.settlements.find((s) => s.chain === PIPELINE.chain)?.lastSettledBlockNumber ?? 0n
+      return f.sequence - 1n === BigInt(sent.get(instance)!.length) && f.previousBlockLastSequence === f.sequence - 1n && settled === f.blockNumber - 1n
+    },
+    /**
+     * Checks each ledger entry of the instance against the actions sent: in block order from 1, each
+     * proof covering its block from the state before it to the state after it, every sequence
+     * counted exactly once (the digest). The problems found.
+     */
+    ledgerProblems: (instance: string, blocks: ReadonlyArray<{ start: bigint; end: bigint }>) => {
+      const values = sent.get(instance)!
+      const sums = [0n]
+      for (const v of values) sums.push(sums[sums.length - 1]! + v)
+      const entries = new FileLedger(ledgerFile).entries().filter((e) => normalizeAppInstance(e.appInstance) === normalizeAppInstance(instance))
+      const problems: Array<string> = []
+      if (entries.length !== blocks.length) problems.push(`${entries.length} ledger entries for ${blocks.length} blocks`)
+      entries.forEach((e, i) => {
+        const b = blocks[i]
+        const p = decodeProof(e.proof)
+        if (b === undefined || p === undefined) return void problems.push(`entry ${i}: no block or no proof`)
+        if (e.block !== String(i + 1)) problems.push(`entry ${i} is block ${e.block}`)
+        if (p.first !== b.start || p.last !== b.end) problems.push(`block ${i + 1}: proof [${p.first}, ${p.last}] for [${b.start}, ${b.end}]`)
+        const states = sums.slice(Number(b.start) - 1, Number(b.end) + 1).map((s) => u64le(s))
+        const bad = verifyAgainstStates(p, states)
+        if (bad !== undefined) problems.push(`block ${i + 1}: ${bad}`)
+      })
+      if (entries.length > 0 && decodeProof(entries[0]!.proof)?.from !== commit(u64le(0n))) problems.push("the first block does not start from 0")
+      return problems
+    },
+    stop: async () => {
+      const exit = await Effect.runPromise(Fiber.interrupt(fiber))
+      if (Exit.isFailure(exit) && !Exit.isInterrupted(exit)) throw new Error(`coordinator failed: ${String(exit.cause)}`)
+    },
+    close: async () => {
+      await Effect.runPromise(Fiber.interrupt(fiber))
+      await localnet.close()
+    }
+  }
+}
+
+export type Pipeline = Awaited<ReturnType<typeof startPipeline>>
