@@ -4,7 +4,8 @@
  * are created and run (process runtime). Every job whose creation was acknowledged is completed
  * on chain, by exactly one agent run, and nothing is left Running, Pending or Failed.
  *
- * RESTARTS_JOBS (default 500) and RESTARTS_KILLS (default 5) size the run.
+ * RESTARTS_JOBS (default 200, kept modest for CI; the issue's run is RESTARTS_JOBS=500) and
+ * RESTARTS_KILLS (default 5) size the run.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
@@ -16,7 +17,7 @@ import { afterAll, describe, expect, it } from "vitest"
 import type { LocalnetHandle, LocalnetManifest } from "../../src/localnet/index.js"
 import { type E2E, eventually, startE2E } from "./fixture.js"
 
-const JOBS = Number(process.env["RESTARTS_JOBS"] ?? 500)
+const JOBS = Number(process.env["RESTARTS_JOBS"] ?? 200)
 const KILLS = Number(process.env["RESTARTS_KILLS"] ?? 5)
 const BATCH = 25
 
