@@ -139,6 +139,21 @@ const toOp = (r: Row): OutboxOp => ({
   payload: r.payload === null || r.payload === undefined ? null : String(r.payload)
 })
 
+type Read = <A>(op: string, f: (db: DatabaseSync) => A) => Effect.Effect<A, JournalError>
+type Write = <A>(op: string, f: (db: DatabaseSync) => A) => Effect.Effect<A, JournalError>
+
+/** What the chain-truth comparison reads and repairs. */
+const truthQueries = (read: Read, write: Write, nowMs: () => number): Pick<JournalService, "restoreStarted" | "settledSince"> => ({
+  restoreStarted: (app, seq) =>
+    write("restoreStarted", (d) =>
+      d.prepare("INSERT OR IGNORE INTO started_jobs (app_instance, job_sequence, session, started_at) VALUES (?, ?, NULL, ?)").run(app, seq.toString(), nowMs())
+    ).pipe(Effect.asVoid),
+  settledSince: (since) =>
+    read("settledSince", (d) =>
+      d.prepare("SELECT * FROM outbox WHERE state IN ('done','rejected') AND kind != 'call' AND updated_at >= ? ORDER BY id").all(since).map(toOp)
+    )
+})
+
 /** Builds the Journal over a database file (`:memory:` for an in-memory one). */
 export const makeJournal = (path: string): Effect.Effect<JournalService, JournalError, Scope.Scope> =>
   Effect.gen(function* () {
@@ -321,19 +336,7 @@ export const makeJournal = (path: string): Effect.Effect<JournalService, Journal
         write("forgetStarted", (d) =>
           d.prepare("DELETE FROM started_jobs WHERE app_instance = ? AND job_sequence = ?").run(app, seq.toString())
         ).pipe(Effect.asVoid),
-      restoreStarted: (app, seq) =>
-        write("restoreStarted", (d) =>
-          d
-            .prepare("INSERT OR IGNORE INTO started_jobs (app_instance, job_sequence, session, started_at) VALUES (?, ?, NULL, ?)")
-            .run(app, seq.toString(), nowMs())
-        ).pipe(Effect.asVoid),
-      settledSince: (since) =>
-        read("settledSince", (d) =>
-          d
-            .prepare("SELECT * FROM outbox WHERE state IN ('done','rejected') AND kind != 'call' AND updated_at >= ? ORDER BY id")
-            .all(since)
-            .map(toOp)
-        ),
+      ...truthQueries(read, write, nowMs),
       putSession: (s) =>
         write("putSession", (d) =>
           d

@@ -19,7 +19,7 @@
  *   line per step; when the back-off gives up, the triple's started jobs are failed on chain.
  */
 import * as os from "node:os"
-import { Clock, Duration, Effect, FiberMap, FiberSet, Option } from "effect"
+import { Clock, type Context, Duration, Effect, FiberMap, FiberSet, Option } from "effect"
 import { type AppInstanceId, Triple, tripleKey } from "../domain/ids.js"
 import { AgentApi } from "../layers/AgentApi.js"
 import { AgentRuntime } from "../layers/AgentRuntime.js"
@@ -157,6 +157,25 @@ const makeMethodLookup = (blockMillis: number, host: Parameters<typeof hostCanno
       })
   })
 
+/** Whether a hung session's waiting jobs should go to a fresh session of the triple now. */
+const makeHandOff =
+  (options: DispatchOptions, sessions: Context.Tag.Service<Sessions>, slots: Context.Tag.Service<AgentSlots>) =>
+  (t: TripleRef, st: TripleState, now: number) =>
+    Effect.gen(function* () {
+      if (options.idleHandoffMillis === undefined || st.waiting > 0) return false
+      const hung = yield* sessions.idleSince(t, now - options.idleHandoffMillis)
+      if (hung === 0 || st.live - hung >= options.maxAgentsPerTriple) return false
+      if ((yield* slots.inUse) + (yield* slots.waiting) >= slots.capacity) return false
+      yield* Effect.logWarning("an agent has not asked for a job for a while; its triple's waiting jobs go to a fresh agent", {
+        developer: t.developer,
+        agent: t.agent,
+        agent_method: t.agentMethod,
+        idle_ms: options.idleHandoffMillis,
+        hung_sessions: hung
+      })
+      return true
+    })
+
 /** Builds the dispatcher in the current scope; its sessions live in that scope. */
 export const makeDispatcher = (options: DispatchOptions) =>
   Effect.gen(function* () {
@@ -203,22 +222,7 @@ export const makeDispatcher = (options: DispatchOptions) =>
       return FiberMap.run(sessions, key, run)
     }
 
-    /** Whether a hung session's waiting jobs should go to a fresh session of the triple now. */
-    const handOff = (t: TripleRef, st: TripleState, now: number) =>
-      Effect.gen(function* () {
-        if (options.idleHandoffMillis === undefined || st.waiting > 0) return false
-        const hung = yield* sessionsService.idleSince(t, now - options.idleHandoffMillis)
-        if (hung === 0 || st.live - hung >= options.maxAgentsPerTriple) return false
-        if ((yield* slots.inUse) + (yield* slots.waiting) >= slots.capacity) return false
-        yield* Effect.logWarning("an agent has not asked for a job for a while; its triple's waiting jobs go to a fresh agent", {
-          developer: t.developer,
-          agent: t.agent,
-          agent_method: t.agentMethod,
-          idle_ms: options.idleHandoffMillis,
-          hung_sessions: hung
-        })
-        return true
-      })
+    const handOff = makeHandOff(options, sessionsService, slots)
 
     const tick = Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
