@@ -60,10 +60,10 @@ describe("Config", () => {
 
   it("URL credentials and API keys never reach the rendered config", () => {
     const c = Either.getOrThrow(
-      load({ SUI_RPC_URL: "https://user:SECRET@node.example/?apikey=KEY", OTEL_EXPORTER_OTLP_ENDPOINT: "http://u:PW@collector:4318" })
+      load({ SUI_RPC_URL: "https://user:s3cr3tpw@node.example/?apikey=KEY", OTEL_EXPORTER_OTLP_ENDPOINT: "http://u:PW@collector:4318" })
     )
     const shown = JSON.stringify(Config.render(c))
-    expect(shown).not.toMatch(/SECRET|=KEY|:PW|user:/)
+    expect(shown).not.toMatch(/s3cr3tpw|=KEY|:PW|user:/)
     expect(Config.render(c)).toMatchObject({
       SUI_RPC_URL: "https://<redacted>@node.example/?apikey=<redacted>",
       OTEL_EXPORTER_OTLP_ENDPOINT: "http://<redacted>@collector:4318"
