@@ -67,6 +67,10 @@ export interface SessionsService {
    * (marked failed in the JobStore with `reason`) for the caller to fail on chain.
    */
   readonly revoke: (id: SessionId, reason: string) => Effect.Effect<ReadonlyArray<JobReport>>
+  /** The session's agent asked for a job now (GetJob). */
+  readonly polled: (id: SessionId) => Effect.Effect<void>
+  /** Live sessions of the triple whose agent has not asked for a job since `before` (ms; since creation if never). */
+  readonly idleSince: (triple: { developer: string; agent: string; agentMethod: string }, before: number) => Effect.Effect<number>
 }
 
 export class Sessions extends Context.Tag("silvana/Sessions")<Sessions, SessionsService>() {
@@ -77,6 +81,7 @@ export class Sessions extends Context.Tag("silvana/Sessions")<Sessions, Sessions
       const clock = yield* Effect.clock
       const live = new Map<SessionId, Session>()
       const perTriple = new Map<string, number>()
+      const lastPoll = new Map<SessionId, number>()
 
       const create = (triple: Triple, options: { readonly bound?: boolean } = {}) =>
         Effect.gen(function* () {
@@ -107,6 +112,7 @@ export class Sessions extends Context.Tag("silvana/Sessions")<Sessions, Sessions
       const revoke = (id: SessionId, reason: string) =>
         Effect.suspend(() => {
           const s = live.get(id)
+          lastPoll.delete(id)
           if (s !== undefined) {
             live.delete(id)
             const k = tripleKey(s.triple)
@@ -125,6 +131,17 @@ export class Sessions extends Context.Tag("silvana/Sessions")<Sessions, Sessions
         list: Effect.sync(() => [...live.values()]),
         countFor: (t) => Effect.sync(() => perTriple.get(tripleKey(t)) ?? 0),
         revoke,
+        polled: (id) =>
+          Effect.sync(() => {
+            if (live.has(id)) lastPoll.set(id, clock.unsafeCurrentTimeMillis())
+          }),
+        idleSince: (t, before) =>
+          Effect.sync(() => {
+            const k = tripleKey(t)
+            let n = 0
+            for (const s of live.values()) if (tripleKey(s.triple) === k && (lastPoll.get(s.id) ?? s.createdAt) < before) n += 1
+            return n
+          }),
         bind: (id, binding) =>
           Effect.suspend(() => {
             const d = live.get(id)?.binding

@@ -122,147 +122,161 @@ export interface ChainTruthOptions {
 
 const keyOf = (op: { readonly appInstance: string; readonly jobSequence: bigint }) => `${op.appInstance}:${op.jobSequence}`
 
-export const makeChainTruth = (options: ChainTruthOptions) =>
+/** Carries one repair out. */
+const repairJob = (r: Repair) =>
+  Effect.gen(function* () {
+    const journal = yield* Journal
+    const store = yield* JobStore
+    const settlement = yield* Settlement
+    const { appInstance: ai, jobSequence: seq } = r.op
+    switch (r._tag) {
+      case "Resubmit":
+        yield* journal.restoreStarted(ai, seq)
+        if (r.op.kind === "complete") yield* settlement.complete(ai, seq)
+        else if (r.op.kind === "fail") yield* settlement.fail(ai, seq, r.op.error ?? "failed")
+        else yield* settlement.terminate(ai, seq)
+        return
+      case "ResubmitStart": {
+        const won = yield* settlement.start(ai, [seq])
+        if (won.get(seq) !== true) yield* Effect.logWarning("a lost start was submitted again and lost the race", { job_sequence: String(seq) })
+        return
+      }
+      case "Redispatch":
+        yield* journal.forgetStarted(ai, seq)
+        yield* store.resetToPending(jobDataOf(r.job))
+        return
+      case "LostStart": {
+        yield* journal.forgetStarted(ai, seq)
+        const known = yield* store.getBySequence(normalizeAppInstance(ai), seq)
+        if (Option.isSome(known) && known.value.state === "started") yield* store.remove(normalizeAppInstance(ai), seq)
+        return
+      }
+    }
+  })
+
+
+/** One comparison pass; `confirmed` holds the digests the node is known to have (updated in place). */
+const comparePass = (options: ChainTruthOptions, confirmed: Set<string>) =>
   Effect.gen(function* () {
     const journal = yield* Journal
     const chain = yield* ChainState
     const store = yield* JobStore
-    const settlement = yield* Settlement
     const sui = yield* SuiClient
+    const now = yield* Clock.currentTimeMillis
+    const settled = yield* journal.settledSince(now - options.windowMs)
+    const open = new Set((yield* journal.openOps).filter((op) => op.kind !== "call").map(keyOf))
+    const lastOf = new Map<string, OutboxOp>()
+    const startOf = new Map<string, OutboxOp>()
+    for (const op of settled) {
+      const k = keyOf(op)
+      if (open.has(k)) continue
+      lastOf.set(k, op)
+      if (op.kind === "start" && op.state === "done") startOf.set(k, op)
+    }
+    // Which transactions the node still has (each digest once; known ones are not asked again).
+    const digests = new Set<string>()
+    for (const [k, op] of lastOf) {
+      if (op.txDigest !== null && !confirmed.has(op.txDigest)) digests.add(op.txDigest)
+      const s = startOf.get(k)
+      if (s?.txDigest != null && !confirmed.has(s.txDigest)) digests.add(s.txDigest)
+    }
+    const presence = new Map<string, Presence>()
+    yield* Effect.forEach(
+      digests,
+      (d) => Effect.map(txPresence(sui.client, d), (p) => presence.set(d, p)),
+      { concurrency: 8, discard: true }
+    )
+    const presenceOf = (d: string | null): Presence => (d === null ? "unknown" : confirmed.has(d) ? "present" : (presence.get(d) ?? "unknown"))
+    // Only jobs whose belief the chain may contradict need a chain read.
+    const suspects = [...lastOf.entries()].filter(([k, op]) => {
+      if (op.state === "rejected") return op.kind !== "start"
+      return presenceOf(op.txDigest) === "missing" || presenceOf(startOf.get(k)?.txDigest ?? null) === "missing"
+    })
+    const byApp = new Map<string, Array<bigint>>()
+    for (const [, op] of suspects) byApp.set(op.appInstance, [...(byApp.get(op.appInstance) ?? []), op.jobSequence])
+    const onChain = new Map<string, ChainJob>()
+    const unreadable = new Set<string>()
+    for (const [ai, seqs] of byApp) {
+      const jobs = yield* chain.jobs(ai, seqs).pipe(Effect.option)
+      if (Option.isNone(jobs)) {
+        unreadable.add(ai)
+        continue
+      }
+      for (const j of jobs.value) onChain.set(`${ai}:${j.jobSequence}`, j)
+    }
+    const repairs: Partial<Record<RepairKind, number>> = {}
+    let divergent = 0
+    let unknown = 0
+    for (const [k, op] of suspects) {
+      if (unreadable.has(op.appInstance)) {
+        unknown += 1
+        continue
+      }
+      const known = yield* store.getBySequence(normalizeAppInstance(op.appInstance), op.jobSequence)
+      const fix = diagnose({
+        last: op,
+        lastStart: startOf.get(k),
+        presence: presenceOf,
+        chain: onChain.get(k),
+        store: Option.isSome(known) ? known.value.state : undefined,
+        startedHere: yield* journal.isStarted(op.appInstance, op.jobSequence)
+      })
+      if (fix === undefined) continue
+      divergent += 1
+      const kind = repairKind(fix)
+      yield* Effect.logWarning("journal and chain disagree; repairing", {
+        app_instance: op.appInstance,
+        job_sequence: String(op.jobSequence),
+        op: op.kind,
+        op_state: op.state,
+        chain: onChain.get(k)?.status._tag ?? "gone",
+        repair: kind
+      })
+      yield* repairJob(fix).pipe(
+        Effect.tap(() =>
+          Effect.sync(() => (repairs[kind] = (repairs[kind] ?? 0) + 1)).pipe(Effect.zipRight(Metric.increment(Metric.tagged(chainRepairs, "kind", kind))))
+        ),
+        Effect.catchAll((e) => Effect.logWarning("repair failed; retried at the next pass", { job_sequence: String(op.jobSequence), error: e.message }))
+      )
+    }
+    // Keep what the node has: only digests still in the window.
+    const keep = new Set<string>()
+    for (const [k, op] of lastOf) {
+      for (const d of [op.txDigest, startOf.get(k)?.txDigest ?? null]) if (d !== null && presenceOf(d) === "present") keep.add(d)
+    }
+    confirmed.clear()
+    for (const d of keep) confirmed.add(d)
+    const report: AuditReport = {
+      checkedJobs: lastOf.size,
+      checkedTxs: digests.size,
+      missingTxs: [...presence.values()].filter((p) => p === "missing").length,
+      divergent,
+      unknown,
+      repairs
+    }
+    yield* Metric.set(chainDivergent, divergent)
+    if (divergent > 0) yield* Effect.logWarning("compared the journal with the chain: divergence found and repairs started", { ...report.repairs, divergent })
+    return report
+  }).pipe(Effect.withSpan("program.chainTruth"))
+
+
+export const makeChainTruth = (options: ChainTruthOptions) =>
+  Effect.gen(function* () {
     const events = yield* ChainEvents
+    const context = yield* Effect.context<Journal | ChainState | JobStore | Settlement | SuiClient>()
     /** Digests seen on chain; cleared when the node may have lost data (reconnect, gap, rewind). */
-    let confirmed = new Set<string>()
+    const confirmed = new Set<string>()
     const last = yield* Ref.make<AuditReport | undefined>(undefined)
     const triggers = yield* Queue.sliding<boolean>(1)
     const lock = yield* Effect.makeSemaphore(1)
 
-    const repair = (r: Repair) =>
-      Effect.gen(function* () {
-        const { appInstance: ai, jobSequence: seq } = r.op
-        switch (r._tag) {
-          case "Resubmit":
-            yield* journal.restoreStarted(ai, seq)
-            if (r.op.kind === "complete") yield* settlement.complete(ai, seq)
-            else if (r.op.kind === "fail") yield* settlement.fail(ai, seq, r.op.error ?? "failed")
-            else yield* settlement.terminate(ai, seq)
-            return
-          case "ResubmitStart": {
-            const won = yield* settlement.start(ai, [seq])
-            if (won.get(seq) !== true) yield* Effect.logWarning("a lost start was submitted again and lost the race", { job_sequence: String(seq) })
-            return
-          }
-          case "Redispatch":
-            yield* journal.forgetStarted(ai, seq)
-            yield* store.resetToPending(jobDataOf(r.job))
-            return
-          case "LostStart": {
-            yield* journal.forgetStarted(ai, seq)
-            const known = yield* store.getBySequence(normalizeAppInstance(ai), seq)
-            if (Option.isSome(known) && known.value.state === "started") yield* store.remove(normalizeAppInstance(ai), seq)
-            return
-          }
-        }
-      })
-
     const audit = (full: boolean) =>
       Effect.gen(function* () {
-        if (full) confirmed = new Set()
-        const now = yield* Clock.currentTimeMillis
-        const settled = yield* journal.settledSince(now - options.windowMs)
-        const open = new Set((yield* journal.openOps).filter((op) => op.kind !== "call").map(keyOf))
-        const lastOf = new Map<string, OutboxOp>()
-        const startOf = new Map<string, OutboxOp>()
-        for (const op of settled) {
-          const k = keyOf(op)
-          if (open.has(k)) continue
-          lastOf.set(k, op)
-          if (op.kind === "start" && op.state === "done") startOf.set(k, op)
-        }
-        // Which transactions the node still has (each digest once; known ones are not asked again).
-        const digests = new Set<string>()
-        for (const [k, op] of lastOf) {
-          if (op.txDigest !== null && !confirmed.has(op.txDigest)) digests.add(op.txDigest)
-          const s = startOf.get(k)
-          if (s?.txDigest != null && !confirmed.has(s.txDigest)) digests.add(s.txDigest)
-        }
-        const presence = new Map<string, Presence>()
-        yield* Effect.forEach(
-          digests,
-          (d) => Effect.map(txPresence(sui.client, d), (p) => presence.set(d, p)),
-          { concurrency: 8, discard: true }
-        )
-        const presenceOf = (d: string | null): Presence => (d === null ? "unknown" : confirmed.has(d) ? "present" : (presence.get(d) ?? "unknown"))
-        // Only jobs whose belief the chain may contradict need a chain read.
-        const suspects = [...lastOf.entries()].filter(([k, op]) => {
-          if (op.state === "rejected") return op.kind !== "start"
-          return presenceOf(op.txDigest) === "missing" || presenceOf(startOf.get(k)?.txDigest ?? null) === "missing"
-        })
-        const byApp = new Map<string, Array<bigint>>()
-        for (const [, op] of suspects) byApp.set(op.appInstance, [...(byApp.get(op.appInstance) ?? []), op.jobSequence])
-        const onChain = new Map<string, ChainJob>()
-        const unreadable = new Set<string>()
-        for (const [ai, seqs] of byApp) {
-          const jobs = yield* chain.jobs(ai, seqs).pipe(Effect.option)
-          if (Option.isNone(jobs)) {
-            unreadable.add(ai)
-            continue
-          }
-          for (const j of jobs.value) onChain.set(`${ai}:${j.jobSequence}`, j)
-        }
-        const repairs: Partial<Record<RepairKind, number>> = {}
-        let divergent = 0
-        let unknown = 0
-        for (const [k, op] of suspects) {
-          if (unreadable.has(op.appInstance)) {
-            unknown += 1
-            continue
-          }
-          const known = yield* store.getBySequence(normalizeAppInstance(op.appInstance), op.jobSequence)
-          const fix = diagnose({
-            last: op,
-            lastStart: startOf.get(k),
-            presence: presenceOf,
-            chain: onChain.get(k),
-            store: Option.isSome(known) ? known.value.state : undefined,
-            startedHere: yield* journal.isStarted(op.appInstance, op.jobSequence)
-          })
-          if (fix === undefined) continue
-          divergent += 1
-          const kind = repairKind(fix)
-          yield* Effect.logWarning("journal and chain disagree; repairing", {
-            app_instance: op.appInstance,
-            job_sequence: String(op.jobSequence),
-            op: op.kind,
-            op_state: op.state,
-            chain: onChain.get(k)?.status._tag ?? "gone",
-            repair: kind
-          })
-          yield* repair(fix).pipe(
-            Effect.tap(() =>
-              Effect.sync(() => (repairs[kind] = (repairs[kind] ?? 0) + 1)).pipe(Effect.zipRight(Metric.increment(Metric.tagged(chainRepairs, "kind", kind))))
-            ),
-            Effect.catchAll((e) => Effect.logWarning("repair failed; retried at the next pass", { job_sequence: String(op.jobSequence), error: e.message }))
-          )
-        }
-        // Keep what the node has: only digests still in the window.
-        const keep = new Set<string>()
-        for (const [k, op] of lastOf) {
-          for (const d of [op.txDigest, startOf.get(k)?.txDigest ?? null]) if (d !== null && presenceOf(d) === "present") keep.add(d)
-        }
-        confirmed = keep
-        const report: AuditReport = {
-          checkedJobs: lastOf.size,
-          checkedTxs: digests.size,
-          missingTxs: [...presence.values()].filter((p) => p === "missing").length,
-          divergent,
-          unknown,
-          repairs
-        }
-        yield* Metric.set(chainDivergent, divergent)
+        if (full) confirmed.clear()
+        const report = yield* comparePass(options, confirmed)
         yield* Ref.set(last, report)
-        if (divergent > 0) yield* Effect.logWarning("compared the journal with the chain: divergence found and repairs started", { ...report.repairs, divergent })
         return report
-      }).pipe(lock.withPermits(1), Effect.withSpan("program.chainTruth"))
+      }).pipe(lock.withPermits(1), Effect.provide(context))
 
     /** Runs passes: on the timer, on a trigger, after a reconnect; faster while divergent. */
     const run = Effect.gen(function* () {

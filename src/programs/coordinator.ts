@@ -144,6 +144,45 @@ const gracefulStop = (
     yield* Effect.logInfo("coordinator stopped")
   })
 
+/**
+ * The chain followers: discover and the chain-truth comparison, with their health checks: a rewind or replay gap makes
+ * reconcile and the comparison run; `chain_truth` fails until they are done.
+ */
+const followChain = (coordinatorId: string, orphanAfterMs: number, startTrouble: Parameters<typeof startTroubleCheck>[0]) =>
+  Effect.gen(function* () {
+    const config = yield* Config
+    const context = yield* Effect.context<CoordinatorServices>()
+    const divergence = yield* Ref.make(Option.none<{ readonly from: bigint; readonly to: bigint }>())
+    // The journal compared with the chain: on a timer, after reconnects, replay gaps and rewinds.
+    const truth = yield* makeChainTruth({
+      windowMs: config.chainTruthWindowSecs * 1000,
+      every: Duration.seconds(config.chainTruthEverySecs)
+    })
+    const health = yield* Effect.serviceOption(Health)
+    if (Option.isSome(health)) {
+      yield* health.value.registerScoped("agents", startTroubleCheck(startTrouble))
+      yield* health.value.registerScoped("chain_truth", divergenceCheck(divergence, truth.check))
+    }
+    const discoverFiber = yield* Effect.forkScoped(
+      discover({
+        coordinatorId,
+        onReplayGap: () =>
+          reconcileOnce({ coordinatorId, orphanAfterMs }).pipe(Effect.ignoreLogged, Effect.zipRight(truth.trigger(true)), Effect.provide(context)),
+        onRewound: (from, to) =>
+          Ref.set(divergence, Option.some({ from, to })).pipe(
+            Effect.zipRight(reconcileOnce({ coordinatorId, orphanAfterMs, reclaim: true })),
+            Effect.tap((report) => Effect.logWarning("resynced with the chain after it rewound", { ...report })),
+            // Settled jobs the rewind undid (completions gone, starts gone) are repaired before /health clears.
+            Effect.zipRight(truth.audit(true)),
+            Effect.zipRight(Ref.set(divergence, Option.none())),
+            Effect.ignoreLogged,
+            Effect.provide(context)
+          )
+      })
+    )
+    return { discoverFiber, truth }
+  })
+
 /** The programs over the services; runs until interrupted, then stops gracefully. */
 export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
   Effect.gen(function* () {
@@ -175,6 +214,7 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
       prefetchPerSession: config.dispatchPrefetch,
       maxAgentsPerTriple: config.maxAgentsPerTriple,
       startBackoff: { ...defaultStartBackoff, maxMillis: config.agentStartBackoffMaxSecs * 1000, giveUpAfter: config.agentStartAttempts },
+      idleHandoffMillis: config.agentIdleHandoffSecs * 1000,
       ...options.dispatch,
       coordinatorId,
       // The status page sees every agent start and end, besides whatever the caller watches.
@@ -188,37 +228,8 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
       Effect.map(dispatcher.waiting, (ws) => ws.map((w) => ({ triple: w.triple, reason: w.reason })))
     )
     // A node found behind our cursor: /health reports the divergence until the resync is done.
-    const divergence = yield* Ref.make(Option.none<{ readonly from: bigint; readonly to: bigint }>())
-    // The journal compared with the chain: on a timer, after reconnects, replay gaps and rewinds.
-    const truth = yield* makeChainTruth({
-      windowMs: config.chainTruthWindowSecs * 1000,
-      every: Duration.seconds(config.chainTruthEverySecs)
-    })
-    const health = yield* Effect.serviceOption(Health)
-    if (Option.isSome(health)) {
-      yield* health.value.registerScoped("agents", startTroubleCheck(dispatcher.startTrouble))
-      yield* health.value.registerScoped("chain_truth", divergenceCheck(divergence, truth.check))
-    }
-    const discoverFiber = yield* Effect.forkScoped(
-      discover({
-        coordinatorId,
-        onReplayGap: () =>
-          reconcileOnce({ coordinatorId, orphanAfterMs }).pipe(Effect.ignoreLogged, Effect.zipRight(truth.trigger(true)), Effect.provide(context)),
-        onRewound: (from, to) =>
-          Ref.set(divergence, Option.some({ from, to })).pipe(
-            Effect.zipRight(reconcileOnce({ coordinatorId, orphanAfterMs, reclaim: true })),
-            Effect.tap((report) => Effect.logWarning("resynced with the chain after it rewound", { ...report })),
-            // Settled jobs the rewind undid (completions gone, starts gone) are repaired before /health clears.
-            Effect.zipRight(truth.audit(true)),
-            Effect.zipRight(Ref.set(divergence, Option.none())),
-            Effect.ignoreLogged,
-            Effect.provide(context)
-          )
-      })
-    )
-    // Once the event stream has fixed its starting point (or discover ended, which the join below
-    // reports): what a previous run left (pending jobs, orphaned agents, jobs started but no longer
-    // held); the periodic pass catches any overlap.
+    const { discoverFiber, truth } = yield* followChain(coordinatorId, orphanAfterMs, dispatcher.startTrouble)
+    // Once the event stream has fixed its starting point (or discover ended): what a previous run left.
     yield* Effect.raceFirst((yield* ChainEvents).following, Effect.ignore(Fiber.await(discoverFiber)))
     yield* reconcileOnce({ coordinatorId, orphanAfterMs, reclaim: true }).pipe(
       Effect.catchAllCause((cause) => Effect.logError("start-up reconciliation failed; continuing", cause))

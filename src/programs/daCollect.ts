@@ -8,8 +8,8 @@
  * on-chain record that names a descriptor. `proofReferences` reads the prover's side (every proof's
  * `da_hash` and the block proof of each ProofCalculation still in the instance's table),
  * `allReferences` adds the blocks' state / proof data availability, the sequence states' and the settlement proofs.
- * Not yet a source: settlement proofs (SubmitSettlementProof), indexed in the Journal rather than
- * on chain — so this is not run by the daemon until they are one.
+ * Settlement proofs (SubmitSettlementProof) are indexed in the Journal rather than on chain; the
+ * daemon does not run a collection yet.
  */
 import { Effect, Option } from "effect"
 import { AppApi } from "../layers/AppApi.js"

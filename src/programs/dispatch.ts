@@ -12,11 +12,14 @@
  *   so other coordinators can take the rest;
  * - methods this host cannot run (memory, CPUs, TEE) and methods missing from the registry are left
  *   for other coordinators with one log line, not retried in a loop;
+ * - a hung agent (no GetJob for `idleHandoffMillis`) does not keep the jobs started for its triple
+ *   waiting: a fresh agent of the triple is launched beside it when a permit is free, and takes
+ *   them; the hung one keeps only what it holds;
  * - an agent that cannot start backs its triple off (startBackoff.ts): exponential, capped, one log
  *   line per step; when the back-off gives up, the triple's started jobs are failed on chain.
  */
 import * as os from "node:os"
-import { Clock, Duration, Effect, FiberMap, FiberSet, Option } from "effect"
+import { Clock, type Context, Duration, Effect, FiberMap, FiberSet, Option } from "effect"
 import { type AppInstanceId, Triple, tripleKey } from "../domain/ids.js"
 import { AgentApi } from "../layers/AgentApi.js"
 import { AgentRuntime } from "../layers/AgentRuntime.js"
@@ -45,6 +48,8 @@ export interface DispatchOptions {
   readonly blockMillis: number
   /** Back-off of triples whose agent cannot start. */
   readonly startBackoff: StartBackoffPolicy
+  /** An agent that has not called GetJob for this long no longer keeps its triple's started jobs waiting. */
+  readonly idleHandoffMillis?: number
   readonly hooks?: SessionHooks
 }
 
@@ -152,6 +157,25 @@ const makeMethodLookup = (blockMillis: number, host: Parameters<typeof hostCanno
       })
   })
 
+/** Whether a hung session's waiting jobs should go to a fresh session of the triple now. */
+const makeHandOff =
+  (options: DispatchOptions, sessions: Context.Tag.Service<Sessions>, slots: Context.Tag.Service<AgentSlots>) =>
+  (t: TripleRef, st: TripleState, now: number) =>
+    Effect.gen(function* () {
+      if (options.idleHandoffMillis === undefined || st.waiting > 0) return false
+      const hung = yield* sessions.idleSince(t, now - options.idleHandoffMillis)
+      if (hung === 0 || st.live - hung >= options.maxAgentsPerTriple) return false
+      if ((yield* slots.inUse) + (yield* slots.waiting) >= slots.capacity) return false
+      yield* Effect.logWarning("an agent has not asked for a job for a while; its triple's waiting jobs go to a fresh agent", {
+        developer: t.developer,
+        agent: t.agent,
+        agent_method: t.agentMethod,
+        idle_ms: options.idleHandoffMillis,
+        hung_sessions: hung
+      })
+      return true
+    })
+
 /** Builds the dispatcher in the current scope; its sessions live in that scope. */
 export const makeDispatcher = (options: DispatchOptions) =>
   Effect.gen(function* () {
@@ -159,6 +183,7 @@ export const makeDispatcher = (options: DispatchOptions) =>
     const store = yield* JobStore
     const slots = yield* AgentSlots
     const context = yield* Effect.context<Config | Sessions | AgentApi | AgentRuntime | Reports | JobStore>()
+    const sessionsService = yield* Sessions
     const sessions = yield* FiberMap.make<string>()
     const topUps = yield* FiberSet.make()
     const triples = new Map<string, TripleState>()
@@ -197,6 +222,8 @@ export const makeDispatcher = (options: DispatchOptions) =>
       return FiberMap.run(sessions, key, run)
     }
 
+    const handOff = makeHandOff(options, sessionsService, slots)
+
     const tick = Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
       const someoneWaits = (yield* slots.waiting) > 0
@@ -211,10 +238,12 @@ export const makeDispatcher = (options: DispatchOptions) =>
         if (plan.topUp > 0) yield* FiberSet.run(topUps, startJobs(t, plan.topUp))
         if (plan.launch) yield* launch(t, method.value)
       }
-      // Started jobs whose session ended before taking them need a new session.
+      // Started jobs whose session ended before taking them need a new session; those whose
+      // sessions all hang get a fresh one beside them when a permit is free.
       for (const t of yield* store.startedTriples) {
         const st = stateOf(t)
-        if (st.live > 0 || st.blockedUntil > now) continue
+        if (st.blockedUntil > now) continue
+        if (st.live > 0 && !(yield* handOff(t, st, now))) continue
         const method = yield* methodFor(t, st, now)
         if (Option.isSome(method)) yield* launch(t, method.value)
       }

@@ -21,7 +21,7 @@ import { configForLocalnet } from "../../src/programs/demo.js"
 import { waitUntil } from "../support/wait.js"
 
 /** `unstartable`: the method's image has no command in the process runtime, so no agent starts. */
-export type AgentMode = "ok" | "fail-odd" | "always-fail" | "hang" | "crash" | "slow" | "gated" | "unstartable"
+export type AgentMode = "ok" | "fail-odd" | "always-fail" | "hang" | "crash" | "slow" | "gated" | "hang-first" | "unstartable"
 
 export interface TripleSpec {
   readonly developer: string

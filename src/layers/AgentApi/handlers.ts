@@ -113,6 +113,7 @@ export const getJob = (req: GetJobRequest, chain: string) =>
         `session ${shortSecret(sessionId)} serves ${t.developer}/${t.agent}/${t.agentMethod}, not ${developer}/${agent}/${agentMethod}`
       ) satisfies GetJobResponse
     }
+    yield* (yield* Sessions).polled(sessionId)
     const store = yield* JobStore
     const next = yield* store.takeNext(sessionId, t)
     if (Option.isSome(next)) {

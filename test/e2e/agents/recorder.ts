@@ -7,16 +7,27 @@
  * - `hang`: takes one job and never answers;
  * - `crash`: takes one job and exits with code 3;
  * - `slow`: completes every job after 100 ms of "work";
+ * - `hang-first`: the first agent of the run takes one job and never answers; later ones complete;
  * - `gated`: completes every job once a file `<record file>.go` exists (the test opens the gate);
  * - `warm`: a no-op agent that stays up: with no job it polls again after 5 ms, and exits only
  *   after 10 s without work; records `<seq> <session> got:<epoch ms>` for latency measurements.
  */
-import { appendFileSync, existsSync } from "node:fs"
+import { appendFileSync, existsSync, writeFileSync } from "node:fs"
 import { AgentClient } from "../../../src/sdk/index.js"
 
 const [file, mode = "ok"] = process.argv.slice(2)
 const client = AgentClient.fromEnv()
 const record = (seq: bigint, outcome: string) => appendFileSync(file!, `${seq} ${client.env.sessionId} ${outcome}\n`)
+
+/** True for exactly one agent of the run: the one that created the marker file. */
+const firstAgent = () => {
+  try {
+    writeFileSync(`${file}.first`, client.env.sessionId, { flag: "wx" })
+    return true
+  } catch {
+    return false
+  }
+}
 
 const warm = async () => {
   let idleSince = Date.now()
@@ -45,7 +56,7 @@ const main = async () => {
   for (;;) {
     const job = await client.getJob()
     if (job === undefined) return 0
-    if (mode === "hang") {
+    if (mode === "hang" || (mode === "hang-first" && firstAgent())) {
       record(job.jobSequence, "hang")
       // keep the event loop alive: a bare pending promise would let Node exit
       await new Promise(() => setInterval(() => undefined, 60_000))
