@@ -26,7 +26,6 @@ const stillTooLong: Readonly<Record<string, number>> = {
   "src/localnet/engine/ptb.ts:runPtb": 219,
   "src/localnet/engine/txdataFast.ts:fastTxFromBcs": 132,
   "src/localnet/server/ledger.ts:ledgerHandlers": 218,
-  "src/programs/chainTruth.ts:makeChainTruth": 182,
   "src/web/client/views/jobs.ts:makeJobsView": 121
 }
 
