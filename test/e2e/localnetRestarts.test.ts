@@ -115,7 +115,8 @@ describe("the coordinator while its localnet is killed and restarted", () => {
     expect(acknowledged.length).toBeGreaterThan(JOBS / 2)
 
     const left = async () => run.chainJobs(acknowledged)
-    await eventually(async () => (await left()).length === 0, 600_000, "every acknowledged job completed on chain")
+    // A read may meet the node just restarted (the client's channel still backing off): ask again.
+    await eventually(async () => (await left().catch(() => undefined))?.length === 0, 600_000, "every acknowledged job completed on chain")
     const done = run.records().filter((r) => r.outcome === "completed")
     for (const seq of acknowledged) expect(done.filter((r) => r.seq === seq).length, `job ${seq}`).toBe(1)
     expect(kills).toBe(KILLS)
