@@ -134,9 +134,12 @@ describe("journal and chain divergence, injected through the localnet's admin fa
     await eventually(allGone(e, seqs), 60_000, "both jobs completed on chain")
     await sealed(e, 5)
     const watch = watchTruth(e)
+    // Executions held: the coordinator's repairs wait, so the rolled-back state can be read as it is.
+    await fault(e, "hold-executions")
     await rollbackTo(e, startedAt)
     // The rollback brought the jobs back as they were: started, not completed.
     expect(await statuses(e, seqs)).toEqual(["Running", "Running"])
+    await fault(e, "release-executions")
     await eventually(allGone(e, seqs), 90_000, "both jobs completed again")
     await eventually(async () => (await e.health()).checks["chain_truth"]?.healthy === true, 30_000, "chain_truth healthy again")
     await watch.stop()
@@ -156,8 +159,10 @@ describe("journal and chain divergence, injected through the localnet's admin fa
     await eventually(allGone(e, seqs), 60_000, "both jobs completed on chain")
     await sealed(e, 5)
     const watch = watchTruth(e)
+    await fault(e, "hold-executions")
     await rollbackTo(e, created)
     expect((await statuses(e, seqs)).length).toBe(2)
+    await fault(e, "release-executions")
     await eventually(allGone(e, seqs), 90_000, "both jobs completed again")
     await eventually(async () => (await e.health()).checks["chain_truth"]?.healthy === true, 30_000, "chain_truth healthy again")
     await watch.stop()
