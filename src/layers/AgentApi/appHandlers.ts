@@ -75,6 +75,20 @@ export const addMetadata = (req: AddMetadataRequest) =>
     )
   )
 
+/** An instance's settlement chains as both Metadata and AppInstanceData carry them (keyed by chain). */
+export const settlementsView = (inst: AppInstanceFields) =>
+  Object.fromEntries(
+    inst.settlements.map((st) => [
+      st.chain,
+      {
+        chain: st.chain,
+        lastSettledBlockNumber: st.lastSettledBlockNumber,
+        ...(st.settlementAddress === null ? {} : { settlementAddress: st.settlementAddress }),
+        ...(st.settlementJob === null ? {} : { settlementJob: st.settlementJob })
+      }
+    ])
+  )
+
 export const toMetadata = (inst: AppInstanceFields, v: string | undefined): Metadata => ({
   ...(v === undefined ? {} : { value: v }),
   appInstanceId: inst.id,
@@ -89,17 +103,7 @@ export const toMetadata = (inst: AppInstanceFields, v: string | undefined): Meta
   isPaused: inst.isPaused,
   createdAt: inst.createdAt,
   updatedAt: inst.updatedAt,
-  settlements: Object.fromEntries(
-    inst.settlements.map((st) => [
-      st.chain,
-      {
-        chain: st.chain,
-        lastSettledBlockNumber: st.lastSettledBlockNumber,
-        ...(st.settlementAddress === null ? {} : { settlementAddress: st.settlementAddress }),
-        ...(st.settlementJob === null ? {} : { settlementJob: st.settlementJob })
-      }
-    ])
-  )
+  settlements: settlementsView(inst)
 })
 
 export const getMetadata = (req: GetMetadataRequest) =>

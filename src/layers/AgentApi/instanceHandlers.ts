@@ -14,6 +14,7 @@ import { ProofEventType } from "../../gen/silvana/coordinator/v1/coordinator.js"
 import type { AppInstanceFields } from "../AppChain.js"
 import * as Metrics from "../Metrics.js"
 import { Secrets } from "../Secrets.js"
+import { settlementsView } from "./appHandlers.js"
 import { InvalidArgument } from "./errors.js"
 import { isRefusal, jobScope, scopeOrStatus } from "./jobScope.js"
 import * as V from "./validate.js"
@@ -41,17 +42,7 @@ export const toAppInstanceData = (inst: AppInstanceFields): AppInstanceData => (
   lastSettledBlockNumber: inst.lastSettledBlockNumber,
   lastSettledSequence: inst.lastSettledSequence,
   lastPurgedSequence: inst.lastPurgedSequence,
-  settlements: Object.fromEntries(
-    inst.settlements.map((st) => [
-      st.chain,
-      {
-        chain: st.chain,
-        lastSettledBlockNumber: st.lastSettledBlockNumber,
-        ...(st.settlementAddress === null ? {} : { settlementAddress: st.settlementAddress }),
-        ...(st.settlementJob === null ? {} : { settlementJob: st.settlementJob })
-      }
-    ])
-  ),
+  settlements: settlementsView(inst),
   isPaused: inst.isPaused,
   minTimeBetweenBlocks: inst.minTimeBetweenBlocks,
   createdAt: inst.createdAt,
