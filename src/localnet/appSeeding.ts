@@ -4,20 +4,9 @@
  * action: a SequenceState, then `try_create_block`) and `addSettlementChain` (the localnet-only
  * `add_settlement_chain_to_instance`; the deployed package fixes the chains at creation).
  */
-import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
-import { Transaction } from "@mysten/sui/transactions"
-import { type ManifestLike, openClient, signAndRun } from "./client.js"
+import { type ManifestLike, runAsAdmin } from "./client.js"
 
-const run = async (manifest: ManifestLike, build: (tx: Transaction) => void) => {
-  const { client, close } = openClient(manifest.grpcUrl)
-  try {
-    const tx = new Transaction()
-    build(tx)
-    return await signAndRun(client, Ed25519Keypair.fromSecretKey(manifest.keys.admin), tx)
-  } finally {
-    close()
-  }
-}
+const run = runAsAdmin
 
 /** `count` calls of `increase_sequence` in one transaction; `optimisticState(i)` / `transitionData(i)` per call. */
 export const increaseSequence = (

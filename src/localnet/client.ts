@@ -148,6 +148,18 @@ const objectJson = async (client: SuiGrpcClient, id: string): Promise<any> => {
 }
 
 /** Signs with `keypair`, executes, and throws when the transaction failed. */
+/** Builds, signs (with the manifest's admin key) and executes one transaction on a fresh client. */
+export const runAsAdmin = async (manifest: ManifestLike, build: (tx: Transaction) => void) => {
+  const { client, close } = openClient(manifest.grpcUrl)
+  try {
+    const tx = new Transaction()
+    build(tx)
+    return await signAndRun(client, Ed25519Keypair.fromSecretKey(manifest.keys.admin), tx)
+  } finally {
+    close()
+  }
+}
+
 export const signAndRun = async (client: SuiGrpcClient, keypair: Ed25519Keypair, tx: Transaction) => {
   tx.setSenderIfNotSet(keypair.toSuiAddress())
   const result = await client.signAndExecuteTransaction({ transaction: tx, signer: keypair, include: { effects: true, events: true } })

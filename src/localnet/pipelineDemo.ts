@@ -7,7 +7,7 @@
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { Transaction } from "@mysten/sui/transactions"
 import { addSettlementChain } from "./appSeeding.js"
-import { type ManifestLike, openClient, seedAgentMethod, signAndRun } from "./client.js"
+import { type ManifestLike, openClient, runAsAdmin, seedAgentMethod, signAndRun } from "./client.js"
 
 export const PIPELINE = {
   developer: "silvana-demo",
@@ -19,16 +19,7 @@ export const PIPELINE = {
   app: "pipeline-demo"
 } as const
 
-const run = async (manifest: ManifestLike, build: (tx: Transaction) => void) => {
-  const { client, close } = openClient(manifest.grpcUrl)
-  try {
-    const tx = new Transaction()
-    build(tx)
-    return await signAndRun(client, Ed25519Keypair.fromSecretKey(manifest.keys.admin), tx)
-  } finally {
-    close()
-  }
-}
+const run = runAsAdmin
 
 /** Localnet only: lets blocks close every `ms` (the deployed package refuses less than 60 s). */
 export const setMinTimeBetweenBlocks = (manifest: ManifestLike, appInstanceId: string, ms: number) =>
