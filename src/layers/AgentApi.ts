@@ -18,7 +18,9 @@ import { Cause, Context, Data, Duration, Effect, Exit, Fiber, Layer, Option, Run
 import type { SessionId } from "../domain/ids.js"
 import type { Transport } from "./AgentApi/binding.js"
 import { makeRateLimiter, type RateLimitOptions } from "./AgentApi/rateLimit.js"
-import { createServer, ServerError, Status } from "nice-grpc"
+import { type CallContext, createServer, ServerError, Status } from "nice-grpc"
+import { makeCallAuth, type SessionAuth } from "./AgentApi/callAuth.js"
+import { coordinatorRequestBytes } from "./AgentApi/requestBytes.js"
 import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health"
 import { ServerReflection, ServerReflectionService } from "nice-grpc-server-reflection"
 import * as A from "./AgentApi/appHandlers.js"
@@ -59,6 +61,10 @@ export interface AgentApiOptions {
   readonly idleTimeoutMs?: number
   /** AgentMessage lines per session: burst and sustained rate (default 200, 50/s). */
   readonly logRateLimit?: RateLimitOptions
+  /** `strict`: every call must be signed with the session's key (default `bound`: checked when signed). */
+  readonly sessionAuth?: SessionAuth
+  /** How far a signed call's timestamp may be from this clock (default 30 s). */
+  readonly signatureWindowMs?: number
 }
 
 export interface AgentApiService {
@@ -146,6 +152,11 @@ export const resolveGroup = (group: string) =>
     catch: (e) => new AgentApiStartError({ message: `GRPC_SOCKET_GROUP: ${(e as Error).message}` })
   })
 
+const headerText = (ctx: CallContext, name: string): string | undefined => {
+  const value = ctx.metadata.get(name)
+  return typeof value === "string" ? value : undefined
+}
+
 const isApiError = (e: unknown): e is ApiError =>
   typeof e === "object" &&
   e !== null &&
@@ -167,6 +178,7 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
         tcp,
         maxMessageBytes: c.grpcMaxMessageBytes,
         chain: c.suiChain,
+        sessionAuth: c.sessionAuth,
         maxInFlight: 4096,
         drainTimeout: Duration.seconds(10)
       })
@@ -222,68 +234,75 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
         const refuseIfDraining = async () => {
           if (draining) throw toServerError(new ShuttingDown({ message: "the coordinator is shutting down" }))
         }
-        // Every core RPC first checks that the call came from where its session is bound (binding.ts).
-        type Ctx = { readonly signal: AbortSignal; readonly peer: string }
-        const coreFor = (transport: (ctx: Ctx) => Transport): Partial<CoordinatorServiceImplementation> => {
-          const guarded = <A>(sessionId: string, ctx: Ctx, handler: Effect.Effect<A, ApiError, JobStore | Sessions | Reports>) =>
+        // Every RPC first checks the call's signature (callAuth.ts), then that it came from where its
+        // session is bound (binding.ts), then runs its handler.
+        type Ctx = CallContext
+        type Env = JobStore | Sessions | Reports
+        type Impl = CoordinatorServiceImplementation
+        type Handlers = { readonly [K in keyof Impl]: (req: Parameters<Impl[K]>[0]) => Effect.Effect<Awaited<ReturnType<Impl[K]>>, ApiError, Env> }
+        const handlers: Handlers = {
+          getJob: (req) => H.getJob(req, options.chain),
+          completeJob: H.completeJob,
+          failJob: H.failJob,
+          terminateJob: H.terminateJob,
+          agentMessage: (req) => H.agentMessage(req, logLimiter),
+          setKV: A.setKV,
+          getKV: A.getKV,
+          deleteKV: A.deleteKV,
+          addMetadata: A.addMetadata,
+          getMetadata: A.getMetadata,
+          createAppJob: A.createAppJob,
+          submitProof: P.submitProof,
+          getProof: P.getProof,
+          getBlockProof: P.getBlockProof,
+          rejectProof: P.rejectProof,
+          readDataAvailability: P.readDataAvailability,
+          getSequenceStates: S.getSequenceStates,
+          submitState: S.submitState,
+          getSettlementProof: S.getSettlementProof,
+          submitSettlementProof: S.submitSettlementProof,
+          tryCreateBlock: B.tryCreateBlock,
+          getBlock: B.getBlock,
+          updateBlockStateDataAvailability: B.updateBlockStateDataAvailability,
+          updateBlockProofDataAvailability: B.updateBlockProofDataAvailability,
+          updateBlockSettlementTxHash: B.updateBlockSettlementTxHash,
+          updateBlockSettlementTxIncludedInBlock: B.updateBlockSettlementTxIncludedInBlock,
+          getBlockSettlement: B.getBlockSettlement,
+          updateBlockSettlement: B.updateBlockSettlement,
+          getAppInstance: I.getAppInstance,
+          retrieveSecret: I.retrieveSecret,
+          proofEvent: I.proofEvent
+        }
+        const guarded = (key: string, transport: (ctx: Ctx) => Transport) => {
+          const handler = handlers[key as keyof Impl] as (req: { readonly sessionId: string }) => Effect.Effect<unknown, ApiError, Env>
+          const path = requests.pathOf(key)
+          return (req: { readonly sessionId: string }, ctx: Ctx) =>
             serve(
-              Effect.flatMap(H.bindingCheck(sessionId, transport(ctx)), (refusal) =>
-                refusal === undefined ? handler : Effect.succeed({ success: false, message: refusal } as A)
+              callAuth.check({ path, sessionId: req.sessionId, request: requests.bytesOf(req), header: (name) => headerText(ctx, name) }).pipe(
+                Effect.zipRight(H.bindingCheck(req.sessionId, transport(ctx))),
+                Effect.flatMap((refusal) => (refusal === undefined ? handler(req) : Effect.succeed({ success: false, message: refusal })))
               ),
               ctx.signal
             )
-          return {
-            getJob: (req, ctx) => guarded(req.sessionId, ctx, H.getJob(req, options.chain)),
-            completeJob: (req, ctx) => guarded(req.sessionId, ctx, H.completeJob(req)),
-            failJob: (req, ctx) => guarded(req.sessionId, ctx, H.failJob(req)),
-            terminateJob: (req, ctx) => guarded(req.sessionId, ctx, H.terminateJob(req)),
-            agentMessage: (req, ctx) => guarded(req.sessionId, ctx, H.agentMessage(req, logLimiter)),
-            setKV: (req, ctx) => guarded(req.sessionId, ctx, A.setKV(req)),
-            getKV: (req, ctx) => guarded(req.sessionId, ctx, A.getKV(req)),
-            deleteKV: (req, ctx) => guarded(req.sessionId, ctx, A.deleteKV(req)),
-            addMetadata: (req, ctx) => guarded(req.sessionId, ctx, A.addMetadata(req)),
-            getMetadata: (req, ctx) => guarded(req.sessionId, ctx, A.getMetadata(req)),
-            createAppJob: (req, ctx) => guarded(req.sessionId, ctx, A.createAppJob(req)),
-            submitProof: (req, ctx) => guarded(req.sessionId, ctx, P.submitProof(req)),
-            getProof: (req, ctx) => guarded(req.sessionId, ctx, P.getProof(req)),
-            getBlockProof: (req, ctx) => guarded(req.sessionId, ctx, P.getBlockProof(req)),
-            rejectProof: (req, ctx) => guarded(req.sessionId, ctx, P.rejectProof(req)),
-            readDataAvailability: (req, ctx) => guarded(req.sessionId, ctx, P.readDataAvailability(req)),
-            getSequenceStates: (req, ctx) => guarded(req.sessionId, ctx, S.getSequenceStates(req)),
-            submitState: (req, ctx) => guarded(req.sessionId, ctx, S.submitState(req)),
-            getSettlementProof: (req, ctx) => guarded(req.sessionId, ctx, S.getSettlementProof(req)),
-            submitSettlementProof: (req, ctx) => guarded(req.sessionId, ctx, S.submitSettlementProof(req)),
-            tryCreateBlock: (req, ctx) => guarded(req.sessionId, ctx, B.tryCreateBlock(req)),
-            getBlock: (req, ctx) => guarded(req.sessionId, ctx, B.getBlock(req)),
-            updateBlockStateDataAvailability: (req, ctx) => guarded(req.sessionId, ctx, B.updateBlockStateDataAvailability(req)),
-            updateBlockProofDataAvailability: (req, ctx) => guarded(req.sessionId, ctx, B.updateBlockProofDataAvailability(req)),
-            updateBlockSettlementTxHash: (req, ctx) => guarded(req.sessionId, ctx, B.updateBlockSettlementTxHash(req)),
-            updateBlockSettlementTxIncludedInBlock: (req, ctx) => guarded(req.sessionId, ctx, B.updateBlockSettlementTxIncludedInBlock(req)),
-            getBlockSettlement: (req, ctx) => guarded(req.sessionId, ctx, B.getBlockSettlement(req)),
-            updateBlockSettlement: (req, ctx) => guarded(req.sessionId, ctx, B.updateBlockSettlement(req)),
-            getAppInstance: (req, ctx) => guarded(req.sessionId, ctx, I.getAppInstance(req)),
-            retrieveSecret: (req, ctx) => guarded(req.sessionId, ctx, I.retrieveSecret(req)),
-            proofEvent: (req, ctx) => guarded(req.sessionId, ctx, I.proofEvent(req))
-          }
         }
         const withApp = Option.isSome(Context.getOption(runtime.context, AppApi))
         const implemented = (key: string) => CORE_RPCS.has(key) || (withApp && APP_RPCS.has(key))
         let tcpPort = options.tcp.port
         const logLimiter = makeRateLimiter(options.logRateLimit)
-        const implFor = (transport: (ctx: Ctx) => Transport) => {
-          const core = coreFor(transport)
-          return Object.fromEntries(
-          Object.entries(CoordinatorServiceDefinition.methods).map(([key, method]) => [
-            key,
-            Metrics.timedRpc(method.name, implemented(key)
-              ? (core[key as keyof CoordinatorServiceImplementation] as (req: unknown, ctx: unknown) => Promise<unknown>)
-              : async () => {
-                  await refuseIfDraining()
-                  throw toServerError(new NotImplemented({ rpc: method.name }))
-                })
-          ])
-          ) as unknown as CoordinatorServiceImplementation
-        }
+        const callAuth = makeCallAuth({ mode: options.sessionAuth ?? "bound", ...(options.signatureWindowMs === undefined ? {} : { windowMs: options.signatureWindowMs }) })
+        const requests = coordinatorRequestBytes()
+        const implFor = (transport: (ctx: Ctx) => Transport) =>
+          Object.fromEntries(
+            Object.entries(CoordinatorServiceDefinition.methods).map(([key, method]) => [
+              key,
+              Metrics.timedRpc(method.name, implemented(key)
+                ? (guarded(key, transport) as (req: unknown, ctx: unknown) => Promise<unknown>)
+                : async () => {
+                    await refuseIfDraining()
+                    throw toServerError(new NotImplemented({ rpc: method.name }))
+                  })
+            ])
+          )
 
         const health = HealthState()
         const reflection = ServerReflection(descriptorSet(), [SERVICE_NAME, "grpc.health.v1.Health"])
@@ -296,7 +315,8 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
             "grpc.keepalive_time_ms": 60_000,
             "grpc.keepalive_timeout_ms": 20_000
           })
-          server.add(CoordinatorServiceDefinition, implFor(transport))
+          // the raw definition keeps each request's bytes; its handlers are the typed ones above
+          server.add(requests.definition, implFor(transport) as never)
           server.add(HealthDefinition, HealthServiceImpl(health))
           server.add(ServerReflectionService, reflection)
           server.add(reflectionV1Alpha, reflection)
