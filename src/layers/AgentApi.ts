@@ -20,16 +20,13 @@ import type { Transport } from "./AgentApi/binding.js"
 import { makeRateLimiter, type RateLimitOptions } from "./AgentApi/rateLimit.js"
 import { type CallContext, createServer, ServerError, Status } from "nice-grpc"
 import { makeCallAuth, type SessionAuth } from "./AgentApi/callAuth.js"
+import { makeHandshakeGuard } from "./AgentApi/handshakeGuard.js"
 import { coordinatorRequestBytes } from "./AgentApi/requestBytes.js"
+import { rpcHandlers, type RpcEnv } from "./AgentApi/rpcTable.js"
 import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health"
 import { ServerReflection, ServerReflectionService } from "nice-grpc-server-reflection"
-import * as A from "./AgentApi/appHandlers.js"
-import * as B from "./AgentApi/blockHandlers.js"
 import { API_ERROR_TAGS, type ApiError, internalError, NotImplemented, Overloaded, ShuttingDown, toServerError } from "./AgentApi/errors.js"
 import * as H from "./AgentApi/handlers.js"
-import * as I from "./AgentApi/instanceHandlers.js"
-import * as P from "./AgentApi/proofHandlers.js"
-import * as S from "./AgentApi/stateHandlers.js"
 import {
   CoordinatorServiceDefinition,
   type CoordinatorServiceImplementation
@@ -54,11 +51,10 @@ export interface AgentApiOptions {
   readonly maxInFlight: number
   /** How long shutdown waits for calls in flight. */
   readonly drainTimeout: Duration.DurationInput
-  /**
-   * A connection with no call for this long is closed; it also bounds a connection that never
-   * finishes its HTTP/2 handshake (default 5 min).
-   */
+  /** A connection with no call for this long is closed (default 5 min). */
   readonly idleTimeoutMs?: number
+  /** A connection that has not sent the HTTP/2 preface and SETTINGS header by then is closed (default 10 s). */
+  readonly handshakeTimeoutMs?: number
   /** AgentMessage lines per session: burst and sustained rate (default 200, 50/s). */
   readonly logRateLimit?: RateLimitOptions
   /** `strict`: every call must be signed with the session's key (default `bound`: checked when signed). */
@@ -237,44 +233,10 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
         // Every RPC first checks the call's signature (callAuth.ts), then that it came from where its
         // session is bound (binding.ts), then runs its handler.
         type Ctx = CallContext
-        type Env = JobStore | Sessions | Reports
-        type Impl = CoordinatorServiceImplementation
-        type Handlers = { readonly [K in keyof Impl]: (req: Parameters<Impl[K]>[0]) => Effect.Effect<Awaited<ReturnType<Impl[K]>>, ApiError, Env> }
-        const handlers: Handlers = {
-          getJob: (req) => H.getJob(req, options.chain),
-          completeJob: H.completeJob,
-          failJob: H.failJob,
-          terminateJob: H.terminateJob,
-          agentMessage: (req) => H.agentMessage(req, logLimiter),
-          setKV: A.setKV,
-          getKV: A.getKV,
-          deleteKV: A.deleteKV,
-          addMetadata: A.addMetadata,
-          getMetadata: A.getMetadata,
-          createAppJob: A.createAppJob,
-          submitProof: P.submitProof,
-          getProof: P.getProof,
-          getBlockProof: P.getBlockProof,
-          rejectProof: P.rejectProof,
-          readDataAvailability: P.readDataAvailability,
-          getSequenceStates: S.getSequenceStates,
-          submitState: S.submitState,
-          getSettlementProof: S.getSettlementProof,
-          submitSettlementProof: S.submitSettlementProof,
-          tryCreateBlock: B.tryCreateBlock,
-          getBlock: B.getBlock,
-          updateBlockStateDataAvailability: B.updateBlockStateDataAvailability,
-          updateBlockProofDataAvailability: B.updateBlockProofDataAvailability,
-          updateBlockSettlementTxHash: B.updateBlockSettlementTxHash,
-          updateBlockSettlementTxIncludedInBlock: B.updateBlockSettlementTxIncludedInBlock,
-          getBlockSettlement: B.getBlockSettlement,
-          updateBlockSettlement: B.updateBlockSettlement,
-          getAppInstance: I.getAppInstance,
-          retrieveSecret: I.retrieveSecret,
-          proofEvent: I.proofEvent
-        }
+        const logLimiter = makeRateLimiter(options.logRateLimit)
+        const handlers = rpcHandlers(options.chain, logLimiter)
         const guarded = (key: string, transport: (ctx: Ctx) => Transport) => {
-          const handler = handlers[key as keyof Impl] as (req: { readonly sessionId: string }) => Effect.Effect<unknown, ApiError, Env>
+          const handler = handlers[key as keyof CoordinatorServiceImplementation] as (req: { readonly sessionId: string }) => Effect.Effect<unknown, ApiError, RpcEnv>
           const path = requests.pathOf(key)
           return (req: { readonly sessionId: string }, ctx: Ctx) =>
             serve(
@@ -288,7 +250,6 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
         const withApp = Option.isSome(Context.getOption(runtime.context, AppApi))
         const implemented = (key: string) => CORE_RPCS.has(key) || (withApp && APP_RPCS.has(key))
         let tcpPort = options.tcp.port
-        const logLimiter = makeRateLimiter(options.logRateLimit)
         const callAuth = makeCallAuth({ mode: options.sessionAuth ?? "bound", ...(options.signatureWindowMs === undefined ? {} : { windowMs: options.signatureWindowMs }) })
         const requests = coordinatorRequestBytes()
         const implFor = (transport: (ctx: Ctx) => Transport) =>
@@ -356,9 +317,11 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
                 server.forceShutdown()
                 await fs.unlink(file).catch(() => undefined)
               })
-          ).pipe(Effect.map(({ file }) => file))
+          ).pipe(Effect.tap(({ file }) => guard.watch(file)), Effect.map(({ file }) => file))
 
         yield* prepareSocketPath(options.socketPath)
+        const guard = yield* makeHandshakeGuard(options.handshakeTimeoutMs ?? 10_000)
+        yield* guard.watch(options.socketPath)
         const listen = (server: (typeof servers)[number], address: string, what: string) =>
           Effect.tryPromise({
             try: () => server.listen(address),
@@ -415,6 +378,7 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
               yield* Effect.logInfo("agent API closed")
             })
         )
+        yield* guard.watch(port)
         health.setStatus("healthy", "")
         health.setStatus("healthy", SERVICE_NAME)
         yield* Effect.logInfo("agent API listening", { socket: options.socketPath, tcp: `${options.tcp.host}:${port}` })
