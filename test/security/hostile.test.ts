@@ -6,27 +6,16 @@
  * the jobs keep completing. Also: a /metrics flood, listeners on all interfaces, URL credentials.
  */
 import { spawn } from "node:child_process"
-import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs"
+import { mkdtempSync, readdirSync, statSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { parsePrometheus, sampleValue } from "../ops/prometheus.js"
+import { environs } from "./environs.js"
 import { apiToken, type Child, cleanEnv, freePort, get, ROOT, runCli, spawnCli, waitFor } from "../ops/processes.js"
 
 const TSX = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs")
 const isRoot = process.getuid?.() === 0
-
-/** pid → environment of every process whose environment has `marker` (readable: the test is root). */
-const environs = (marker: string) =>
-  readdirSync("/proc").flatMap((pid) => {
-    if (!/^\d+$/.test(pid)) return []
-    try {
-      const env = readFileSync(`/proc/${pid}/environ`, "utf8")
-      return env.includes(marker) ? [{ pid, env: Object.fromEntries(env.split("\0").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])) }] : []
-    } catch {
-      return []
-    }
-  })
 
 const runAs = (uid: number, args: ReadonlyArray<string>) =>
   new Promise<string>((resolve) => {
