@@ -1,7 +1,7 @@
 /**
  * The daemon as a hostile local user meets it: `tsx src/main.ts start` (embedded localnet, demo
  * jobs, the example agent on the process runtime as uid 65533), and a process running as uid
- * 65534 that reads what it can and tries every core RPC with a live session id and a held job id
+ * 65534 that reads what it can and tries every RPC (all 31) with a live session id and a held job id
  * (stolen here by the test, as root, from the agent's environment). Everything is refused and
  * the jobs keep completing. Also: a /metrics flood, listeners on all interfaces, URL credentials.
  */
@@ -62,7 +62,7 @@ describe.skipIf(!isRoot)("a hostile local user (uid 65534) against the daemon", 
     await daemon?.stop()
   })
 
-  it("reads nothing, and every core RPC with a stolen session id is refused; jobs keep completing", async () => {
+  it("reads nothing, and every RPC with a stolen session id is refused; jobs keep completing", async () => {
     const token = apiToken(env["STATE_DIR"]!)
     const agent = await waitFor("an agent with a held job", 60_000, async () => {
       // only this daemon's agents: other suites on the machine may run agents of their own
@@ -106,6 +106,8 @@ describe.skipIf(!isRoot)("a hostile local user (uid 65534) against the daemon", 
     const environ = Object.values(r.files.environ) as Array<string>
     for (const answer of environ) expect(answer).toMatch(/EACCES|ENOENT/)
     expect(environ.filter((a) => /EACCES/.test(a)).length).toBeGreaterThanOrEqual(2)
+    expect(Object.keys(r.tcpCalls)).toHaveLength(31)
+    expect(Object.keys(r.socketCalls)).toHaveLength(31)
     for (const [rpc, answer] of Object.entries(r.tcpCalls) as Array<[string, string]>) {
       expect(answer, rpc).toMatch(/"success":false/)
       // refused for the binding, or — when the victim agent already ended on a fast machine — as an unknown session
