@@ -22,6 +22,7 @@ import { Context, Data, Deferred, Duration, Effect, FiberSet, Layer, PubSub, Que
 import { type AppCall, encodeCall } from "../chain/appCalls.js"
 import { makeGasPool } from "../chain/gasPool.js"
 import { clampError } from "../chain/settleTx.js"
+import { COORDINATOR_CALL } from "../domain/outbox.js"
 import { Journal, type JournalError, type OpKind, type OutboxOp } from "./Journal.js"
 import { makeBatches, type SettledTx, type SettlementResult } from "./settlement/batches.js"
 import { OutboxQueue } from "./settlement/outbox.js"
@@ -335,8 +336,7 @@ export const makeSettlement = (settings: SettlementOptions = {}) =>
     return service
   })
 
-/** The job sequence the outbox records a coordinator's own call under (no job has it: u64 max). */
-export const COORDINATOR_CALL = (1n << 64n) - 1n
+export { COORDINATOR_CALL } from "../domain/outbox.js"
 
 /** Batched settlement of job operations. */
 export class Settlement extends Context.Tag("silvana/Settlement")<Settlement, SettlementService>() {
