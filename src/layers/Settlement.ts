@@ -19,7 +19,7 @@
  *   decode and report, isolate the failing ops by splitting, resubmit the rest.
  */
 import { Context, Data, Deferred, Duration, Effect, FiberSet, Layer, PubSub, Queue, Schedule, Stream } from "effect"
-import { type AppCall, encodeCall } from "../chain/appCalls.js"
+import { type AppCall, callFn, encodeCall } from "../chain/appCalls.js"
 import { makeGasPool } from "../chain/gasPool.js"
 import { clampError } from "../chain/settleTx.js"
 import { COORDINATOR_CALL } from "../domain/outbox.js"
@@ -68,6 +68,8 @@ export interface SettlementOutcome {
   readonly result: SettlementResult
   readonly txDigest: string | null
   readonly detail: string | null
+  /** The Move function of a `call` op (`submit_proof`, `create_merge_job`…); null for job ops. */
+  readonly call: string | null
 }
 
 export interface SettlementStats {
@@ -200,7 +202,10 @@ const makeParts = (options: ReturnType<typeof resolveOptions>) =>
     const publish = (op: OutboxOp, result: SettlementResult, txDigest: string | null, detail: string | null) =>
       Effect.all(
         [
-          PubSub.publish(outcomes, { kind: op.kind, appInstance: op.appInstance, jobSequence: op.jobSequence, result, txDigest, detail }),
+          PubSub.publish(outcomes, {
+            kind: op.kind, appInstance: op.appInstance, jobSequence: op.jobSequence, result, txDigest, detail,
+            call: op.kind === "call" && op.payload !== null && op.payload !== undefined ? callFn(op.payload) : null
+          }),
           results.resolve(op.id, result),
           calls.resolve(op.id, { result, txDigest, detail })
         ],
