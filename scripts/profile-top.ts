@@ -68,7 +68,7 @@ const table = (title: string, rows: Array<[string, number]>, total: number, unit
 
 const cpuProfile = (file: string) => {
   const p = JSON.parse(readFileSync(file, "utf8")) as {
-    nodes: Array<{ id: number; callFrame: CallFrame }>
+    nodes: Array<{ id: number; callFrame: CallFrame; children?: Array<number> }>
     samples: Array<number>
     timeDeltas: Array<number>
   }
@@ -89,12 +89,33 @@ const cpuProfile = (file: string) => {
     const mod = w.file === "" ? f.functionName : moduleOf(w.file)
     mods.set(mod, (mods.get(mod) ?? 0) + us)
   }
+  // Total (inclusive) time of the project's own functions: each sample counts once for every
+  // distinct src/ function on its stack (what the Effect runtime frames above it were running for).
+  const parent = new Map<number, number>()
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+  const ownName = new Map<number, string | undefined>()
+  for (const [id, f] of byId) {
+    const w = f.url === "" ? undefined : where(f)
+    ownName.set(id, w !== undefined && w.file.startsWith("src/") ? `${f.functionName || "(anonymous)"} ${w.file}:${w.line}` : undefined)
+  }
+  const inclusive = new Map<string, number>()
+  for (const [id, us] of self) {
+    const seen = new Set<string>()
+    for (let n: number | undefined = id; n !== undefined; n = parent.get(n)) {
+      const name = ownName.get(n)
+      if (name !== undefined && !seen.has(name)) {
+        seen.add(name)
+        inclusive.set(name, (inclusive.get(name) ?? 0) + us)
+      }
+    }
+  }
   const ms = (us: number) => `${(us / 1000).toFixed(0)} ms`
   console.log(`# ${path.basename(file)}: ${ms(total)} sampled, ${ms(total - idle)} busy (${pct(total - idle, total).trim()}%)`)
   const busy = total - idle
   const noIdle = (m: Map<string, number>) => [...m].filter(([k]) => !k.startsWith("(idle)"))
   table("self time by function (% of busy)", noIdle(fns), busy, ms)
   table("self time by module (% of busy)", noIdle(mods), busy, ms)
+  table("total time of the project's functions (% of busy)", [...inclusive], busy, ms)
 }
 
 const heapProfile = (file: string) => {
