@@ -6,6 +6,8 @@
  * and checked from inside (uid, effective capabilities, NoNewPrivs, what is writable); the example
  * agent completes its job with signed calls under all of it.
  */
+import { execFileSync } from "node:child_process"
+import * as path from "node:path"
 import Docker from "dockerode"
 import { Effect, Exit, Option, Redacted, Scope } from "effect"
 import { afterAll, beforeAll, expect, it } from "vitest"
@@ -15,9 +17,12 @@ import { makeDockerRuntime } from "../../src/layers/runtime/docker.js"
 import { Sessions } from "../../src/layers/Sessions.js"
 import { makeJob, startApi, tripleA } from "../api/fixture.js"
 import { describeDocker, requireDockerAndImage } from "./dockerSuite.js"
-import { AGENT_IMAGE } from "./helpers.js"
+import { repoRoot } from "./helpers.js"
 
 const docker = new Docker()
+// The example agent built from this checkout under a tag of this suite's own: the shared dev tag may
+// be rebuilt meanwhile from another checkout whose SDK does not sign (the API here is strict).
+const AGENT_IMAGE = "silvana/add-agent:hardening"
 const coordinatorId = `0x${"e1".repeat(32)}`
 const MiB = 1024 * 1024
 let api: Awaited<ReturnType<typeof startApi>>
@@ -27,6 +32,7 @@ let runtimeScope: Scope.CloseableScope
 
 beforeAll(async () => {
   await requireDockerAndImage(docker)
+  execFileSync(path.join(repoRoot, "scripts", "build-agent-image.sh"), [AGENT_IMAGE], { cwd: repoRoot, stdio: "pipe" })
   api = await startApi({ sessionAuth: "strict" })
   runtimeScope = Effect.runSync(Scope.make())
   const base = { stopGraceMs: 1000, logTailBytes: 64 * 1024, credentials: Option.none(), pullRetries: 1, pullTimeoutMs: 10_000 }
@@ -128,6 +134,24 @@ describeDocker("a hardened agent container", () => {
     expect(exit).toMatchObject({ reason: "exited", exitCode: 0 })
     const seen = JSON.parse(stdout.trim().split("\n").pop()!)
     expect(seen).toEqual({ uid: 65534, gid: 65534, capEff: "0000000000000000", capBnd: "0000000000000000", noNewPrivs: "1", root: "EROFS", tmp: true, socketMode: "600" })
+  }, 180_000)
+
+  it("a container presenting another session's id (and that session's key) on its socket is refused; nothing is handed out", async () => {
+    const jobId = await api.addStarted(makeJob(701, tripleA, "[1,2]"))
+    const { exit, logs } = await api.run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const mine = yield* sessionWithSocket
+          const other = yield* Effect.flatMap(Sessions, (x) => x.create(tripleA))
+          const spec = specOf(mine)
+          const h = yield* hardened.start({ ...spec, env: { ...spec.env, SESSION_ID: other.id, SESSION_PRIVATE_KEY: Redacted.value(other.privateKey) } })
+          return { exit: yield* h.exit, logs: yield* h.logs }
+        })
+      )
+    )
+    expect(exit.exitCode).not.toBe(0)
+    expect(`${logs.stdout}${logs.stderr}`).toMatch(/this socket belongs to another session/)
+    expect((await api.reports()).some((r) => r.jobId === jobId)).toBe(false)
   }, 180_000)
 
   it("by default: the method's own limits, the image's user and a writable root, still CapDrop ALL and no-new-privileges", async () => {
