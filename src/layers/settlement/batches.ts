@@ -15,6 +15,7 @@ import { settlementAborts, settlementOps, settlementTransactions } from "../../c
 import { classifyFailure, givesUp } from "../../chain/settlementFailure.js"
 import { buildSettlementTx, clampError, type GasCoin, groupOps, type MulticallGroup, type OpResult, resultsFromEvents } from "../../chain/settleTx.js"
 import { isAgentCall, type OpKind, type OutboxOp } from "../../domain/outbox.js"
+import { shortSecret } from "../../domain/redact.js"
 import { abortName, isAgentCaused } from "../../chain/moveAborts.js"
 import type { InflightTx, JournalError, JournalService } from "../Journal.js"
 import type { SuiClientService } from "../SuiClient.js"
@@ -118,7 +119,7 @@ const logAbort = (digest: string, detail: string, bad: ReadonlyArray<OutboxOp>, 
   if (bad.length > 1) return Effect.logInfo(line)
   const op = bad[0]!
   return Effect.logWarning(`settlement: an agent's call was refused by the chain: ${detail}`).pipe(
-    Effect.annotateLogs({ tx: digest, abort: abortName(detail) ?? "", job: op.jobSequence.toString(), session: op.session ?? "" })
+    Effect.annotateLogs({ tx: digest, abort: abortName(detail) ?? "", job: op.jobSequence.toString(), session_id: op.session == null ? "" : shortSecret(op.session) })
   )
 }
 
