@@ -109,13 +109,16 @@ describe.skipIf(!isRoot)("a hostile local user (uid 65534) against the daemon", 
     expect(Object.keys(r.tcpCalls)).toHaveLength(31)
     expect(Object.keys(r.socketCalls)).toHaveLength(31)
     for (const [rpc, answer] of Object.entries(r.tcpCalls) as Array<[string, string]>) {
-      expect(answer, rpc).toMatch(/"success":false/)
+      // a refusal: success=false, or — for a job-scoped RPC once the victim's session ended — PERMISSION_DENIED
+      expect(answer, rpc).toMatch(/"success":false|PERMISSION_DENIED/)
       // refused for the binding, or — when the victim agent already ended on a fast machine — as an unknown session
       expect(answer, rpc).toMatch(/bound to its agent; calls from 127\.0\.0\.1 are not accepted|unknown session/)
     }
     // the shared socket is 0660 root: the hostile user cannot even connect
     for (const answer of Object.values(r.socketCalls) as Array<string>) expect(answer).toMatch(/^error: .*(EACCES|UNAVAILABLE|permission)/i)
     expect(out).not.toMatch(/suiprivkey/)
+    // no refusal names the whole session id
+    expect(out).not.toContain(sessionId)
 
     // nothing was settled for it: the job it named is completed by its own agent, and jobs keep flowing
     await waitFor("more jobs completed", 60_000, async () => ((await completed()) > before ? true : undefined))

@@ -12,6 +12,7 @@ import { JobStore } from "../JobStore.js"
 import { type Session, Sessions } from "../Sessions.js"
 import { NotFound, NotImplemented, PermissionDenied } from "./errors.js"
 import * as V from "./validate.js"
+import { shortSecret } from "../../domain/redact.js"
 
 export interface Scoped {
   readonly session: Session
@@ -37,7 +38,7 @@ export const jobScope = (rpc: string, rawSession: string, rawJob: string) =>
     if (Option.isNone(app)) return yield* Effect.fail(new NotImplemented({ rpc }))
     yield* Effect.annotateCurrentSpan({ session_id: sessionId, job_id: jobId })
     const session = yield* Effect.flatMap(Sessions, (s) => s.get(sessionId))
-    if (Option.isNone(session)) return refusal(`unknown session ${sessionId}`, "PermissionDenied")
+    if (Option.isNone(session)) return refusal(`unknown session ${shortSecret(sessionId)}`, "PermissionDenied")
     const job = yield* Effect.flatMap(JobStore, (s) => s.get(jobId))
     if (Option.isNone(job)) return refusal(`unknown job ${jobId}`, "NotFound")
     if (job.value.heldBy !== sessionId) return refusal(`job ${jobId} is not held by session ${sessionId}`, "PermissionDenied")

@@ -20,6 +20,7 @@ import { callAndWait, queueCall } from "./chainCall.js"
 import { Internal, InvalidArgument, NotImplemented, StorageUnavailable } from "./errors.js"
 import { isRefusal, jobScope, scopeOrStatus } from "./jobScope.js"
 import * as V from "./validate.js"
+import { shortSecret } from "../../domain/redact.js"
 
 const spanOptions = { captureStackTrace: false } as const
 const MAX_SEQUENCES = 10_000
@@ -126,7 +127,7 @@ export const readDataAvailability = (req: ReadDataAvailabilityRequest) =>
     const app = yield* Effect.serviceOption(AppApi)
     if (Option.isNone(app)) return yield* Effect.fail(new NotImplemented({ rpc: "ReadDataAvailability" }))
     const session = yield* Effect.flatMap(Sessions, (s) => s.get(sessionId))
-    if (Option.isNone(session)) return { success: false, message: `unknown session ${sessionId}` } satisfies ReadDataAvailabilityResponse
+    if (Option.isNone(session)) return { success: false, message: `unknown session ${shortSecret(sessionId)}` } satisfies ReadDataAvailabilityResponse
     const text = yield* readText(app.value, req.daHash)
     if (Option.isNone(text)) return { success: false, message: `${req.daHash} is not in this coordinator's store` } satisfies ReadDataAvailabilityResponse
     return { success: true, message: "found", data: text.value } satisfies ReadDataAvailabilityResponse
