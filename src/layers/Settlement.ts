@@ -209,12 +209,55 @@ const makeParts = (options: ReturnType<typeof resolveOptions>) =>
     return { journal, stats, outcomes, txs, results, calls, queue, pool, batches }
   })
 
+type Parts = Effect.Effect.Success<ReturnType<typeof makeParts>>
+
+/**
+ * Drains the outbox: after `lingerMs`, a free gas coin and the next batch, sent in a fiber of its
+ * own; the doorbell rings when an op is queued or a transaction ends.
+ */
+const settleLoop = (p: {
+  readonly queue: OutboxQueue
+  readonly pool: Parts["pool"]
+  readonly batches: Parts["batches"]
+  readonly idle: IdleWaiters
+  readonly doorbell: Queue.Queue<void>
+  readonly fibers: FiberSet.FiberSet
+  readonly lingerMs: number
+  readonly inflight: { transactions: number }
+}) =>
+  Effect.gen(function* () {
+    const { queue, pool, idle, doorbell } = p
+    while (true) {
+      if (queue.size === 0) {
+        yield* idle.check
+        yield* Queue.take(doorbell)
+        continue
+      }
+      if (p.lingerMs > 0) yield* Effect.sleep(Duration.millis(p.lingerMs))
+      const coin = yield* pool.acquire
+      const ops = queue.takeBatch()
+      if (ops.length === 0) {
+        // Only calls of instances with calls in flight are queued: wait for a transaction to end.
+        yield* pool.release(coin, true)
+        yield* Queue.take(doorbell)
+        continue
+      }
+      p.inflight.transactions++
+      const done = Effect.suspend(() => {
+        p.inflight.transactions--
+        queue.release(ops)
+        return Effect.zipRight(Queue.offer(doorbell, undefined), idle.check)
+      })
+      yield* FiberSet.run(p.fibers, Effect.ensuring(p.batches.runBatch(ops, coin), done))
+    }
+  })
+
 export const makeSettlement = (settings: SettlementOptions = {}) =>
   Effect.gen(function* () {
     const options = resolveOptions(settings)
     const { batches, calls, journal, outcomes, pool, queue, results, stats, txs } = yield* makeParts(options)
-    let inflightTxs = 0
-    const idle = new IdleWaiters(() => queue.size === 0 && inflightTxs === 0)
+    const inflight = { transactions: 0 }
+    const idle = new IdleWaiters(() => queue.size === 0 && inflight.transactions === 0)
     const doorbell = yield* Queue.sliding<void>(1)
 
     // Transactions signed before a crash first, then the ops still queued in the journal.
@@ -225,32 +268,7 @@ export const makeSettlement = (settings: SettlementOptions = {}) =>
     yield* Effect.logInfo(`settlement ready: ${stats.coins} gas coin(s), ${queue.size} op(s) queued from the journal`)
 
     const fibers = yield* FiberSet.make()
-    const loop = Effect.gen(function* () {
-      while (true) {
-        if (queue.size === 0) {
-          yield* idle.check
-          yield* Queue.take(doorbell)
-          continue
-        }
-        if (options.lingerMs > 0) yield* Effect.sleep(Duration.millis(options.lingerMs))
-        const coin = yield* pool.acquire
-        const ops = queue.takeBatch()
-        if (ops.length === 0) {
-          // Only calls of instances with calls in flight are queued: wait for a transaction to end.
-          yield* pool.release(coin, true)
-          yield* Queue.take(doorbell)
-          continue
-        }
-        inflightTxs++
-        const done = Effect.suspend(() => {
-          inflightTxs--
-          queue.release(ops)
-          return Effect.zipRight(Queue.offer(doorbell, undefined), idle.check)
-        })
-        yield* FiberSet.run(fibers, Effect.ensuring(batches.runBatch(ops, coin), done))
-      }
-    })
-    yield* Effect.forkScoped(loop)
+    yield* Effect.forkScoped(settleLoop({ queue, pool, batches, idle, doorbell, fibers, lingerMs: options.lingerMs, inflight }))
     // Settled ops are kept a day for inspection, then dropped so the journal stays small.
     yield* journal.pruneFinished(options.keepFinishedMs).pipe(
       Effect.catchAll((e) => Effect.logWarning(`cannot prune the settlement outbox: ${e.message}`)),
@@ -330,7 +348,7 @@ export const makeSettlement = (settings: SettlementOptions = {}) =>
       outcomes: Stream.fromPubSub(outcomes),
       transactions: Stream.fromPubSub(txs),
       awaitIdle: idle.await,
-      stats: Effect.sync(() => ({ ...stats, queued: queue.size, inflightTransactions: inflightTxs }))
+      stats: Effect.sync(() => ({ ...stats, queued: queue.size, inflightTransactions: inflight.transactions }))
     }
     return service
   })
