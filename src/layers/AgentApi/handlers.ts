@@ -24,7 +24,7 @@ import type {
 import { LogLevel } from "../../gen/silvana/coordinator/v1/coordinator.js"
 import { SETTLE_METHOD } from "../../domain/jobRank.js"
 import { AppApi } from "../AppApi.js"
-import { JobStore, type ReportKind } from "../JobStore.js"
+import { JobStore, notHeldMessage, type ReportKind } from "../JobStore.js"
 import * as Metrics from "../Metrics.js"
 import { Reports } from "../Reports.js"
 import { bindingOf, type Session, Sessions } from "../Sessions.js"
@@ -72,8 +72,9 @@ const liveSession = (id: SessionId) => Effect.flatMap(Sessions, (s) => s.get(id)
  */
 export const bindingCheck = (rawSession: string, transport: Transport) =>
   Effect.gen(function* () {
-    if (!/^0x[0-9a-f]{64}$/.test(rawSession)) return undefined
-    const sessionId = rawSession as SessionId
+    const decoded = V.sessionIdOption(rawSession)
+    if (Option.isNone(decoded)) return undefined
+    const sessionId = decoded.value
     const session = yield* liveSession(sessionId)
     if (Option.isNone(session)) return transport._tag === "SessionSocket" && transport.sessionId !== sessionId ? bindingRefusal(sessionId, undefined, transport) : undefined
     const refusal = bindingRefusal(sessionId, yield* bindingOf(session.value), transport)
@@ -138,10 +139,13 @@ export const getJob = (req: GetJobRequest, chain: string) =>
 const settleReport = (rawSession: string, rawJob: string, kind: ReportKind, error?: string) =>
   Effect.gen(function* () {
     const sessionId = yield* V.sessionId(rawSession)
-    const jobId = yield* V.jobId(rawJob)
-    yield* Effect.annotateCurrentSpan({ session_id: shortSecret(sessionId), job_id: jobId, report: kind })
+    const decodedJob = yield* V.jobId(rawJob)
+    yield* Effect.annotateCurrentSpan({ session_id: shortSecret(sessionId), job_id: rawJob, report: kind })
     const session = yield* liveSession(sessionId)
     if (Option.isNone(session)) return unknownSession(sessionId)
+    // An id of a shape this coordinator never issues names no job: the same answer as an unknown one.
+    if (Option.isNone(decodedJob)) return refuse(notHeldMessage(rawJob, sessionId))
+    const jobId = decodedJob.value
     const store = yield* JobStore
     const reports = yield* Reports
     // Accepted and recorded (or reverted) as one step: a call cancelled in between would leave the
@@ -224,11 +228,11 @@ export const agentMessage = (req: AgentMessageRequest, limiter: RateLimiter = un
     if (req.jobId !== undefined && req.jobId !== "") {
       const jobId = yield* V.jobId(req.jobId)
       const store = yield* JobStore
-      const job = yield* store.get(jobId)
+      const job = Option.isNone(jobId) ? Option.none() : yield* store.get(jobId.value)
       if (Option.isNone(job) || job.value.heldBy !== sessionId) {
-        return refuse(`job ${jobId} is not held by session ${shortSecret(sessionId)}`) satisfies AgentMessageResponse
+        return refuse(notHeldMessage(req.jobId, sessionId)) satisfies AgentMessageResponse
       }
-      jobAnnotation = { job_id: jobId, app_instance: job.value.appInstance }
+      jobAnnotation = { job_id: req.jobId, app_instance: job.value.appInstance }
     }
     const t = session.value.triple
     const feed = yield* Effect.serviceOption(StatusFeed)
