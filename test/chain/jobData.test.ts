@@ -81,8 +81,11 @@ describe("AppInstanceIdFromString", () => {
     }
   )
 
-  it("refuses what is not hex, or too long", () => {
+  it("refuses what is not hex, empty, or too long", () => {
     expect(Either.isLeft(Schema.decodeEither(AppInstanceIdFromString)("0xzz"))).toBe(true)
     expect(Either.isLeft(Schema.decodeEither(AppInstanceIdFromString)("1".repeat(65)))).toBe(true)
+    // no digit at all is no id (not the zero id)
+    expect(Either.isLeft(Schema.decodeEither(AppInstanceIdFromString)(""))).toBe(true)
+    expect(Either.isLeft(Schema.decodeEither(AppInstanceIdFromString)("0x"))).toBe(true)
   })
 })
