@@ -1,32 +1,21 @@
 /**
  * The daemon as a hostile local user meets it: `tsx src/main.ts start` (embedded localnet, demo
  * jobs, the example agent on the process runtime as uid 65533), and a process running as uid
- * 65534 that reads what it can and tries every core RPC with a live session id and a held job id
+ * 65534 that reads what it can and tries every RPC (all 31) with a live session id and a held job id
  * (stolen here by the test, as root, from the agent's environment). Everything is refused and
  * the jobs keep completing. Also: a /metrics flood, listeners on all interfaces, URL credentials.
  */
 import { spawn } from "node:child_process"
-import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs"
+import { mkdtempSync, readdirSync, statSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { parsePrometheus, sampleValue } from "../ops/prometheus.js"
+import { environs } from "./environs.js"
 import { apiToken, type Child, cleanEnv, freePort, get, ROOT, runCli, spawnCli, waitFor } from "../ops/processes.js"
 
 const TSX = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs")
 const isRoot = process.getuid?.() === 0
-
-/** pid → environment of every process whose environment has `marker` (readable: the test is root). */
-const environs = (marker: string) =>
-  readdirSync("/proc").flatMap((pid) => {
-    if (!/^\d+$/.test(pid)) return []
-    try {
-      const env = readFileSync(`/proc/${pid}/environ`, "utf8")
-      return env.includes(marker) ? [{ pid, env: Object.fromEntries(env.split("\0").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])) }] : []
-    } catch {
-      return []
-    }
-  })
 
 const runAs = (uid: number, args: ReadonlyArray<string>) =>
   new Promise<string>((resolve) => {
@@ -73,7 +62,7 @@ describe.skipIf(!isRoot)("a hostile local user (uid 65534) against the daemon", 
     await daemon?.stop()
   })
 
-  it("reads nothing, and every core RPC with a stolen session id is refused; jobs keep completing", async () => {
+  it("reads nothing, and every RPC with a stolen session id is refused; jobs keep completing", async () => {
     const token = apiToken(env["STATE_DIR"]!)
     const agent = await waitFor("an agent with a held job", 60_000, async () => {
       // only this daemon's agents: other suites on the machine may run agents of their own
@@ -117,6 +106,8 @@ describe.skipIf(!isRoot)("a hostile local user (uid 65534) against the daemon", 
     const environ = Object.values(r.files.environ) as Array<string>
     for (const answer of environ) expect(answer).toMatch(/EACCES|ENOENT/)
     expect(environ.filter((a) => /EACCES/.test(a)).length).toBeGreaterThanOrEqual(2)
+    expect(Object.keys(r.tcpCalls)).toHaveLength(31)
+    expect(Object.keys(r.socketCalls)).toHaveLength(31)
     for (const [rpc, answer] of Object.entries(r.tcpCalls) as Array<[string, string]>) {
       expect(answer, rpc).toMatch(/"success":false/)
       // refused for the binding, or — when the victim agent already ended on a fast machine — as an unknown session
