@@ -8,6 +8,7 @@ import type { Keypair } from "@mysten/sui/cryptography"
 import type { SuiGrpcClient } from "@mysten/sui/grpc"
 import { ParallelTransactionExecutor, SerialTransactionExecutor, Transaction } from "@mysten/sui/transactions"
 import { normalizeSuiAddress } from "@mysten/sui/utils"
+import { frameworkFlows } from "./frameworkFlows.js"
 
 /** One flow's outcome. */
 export interface FlowResult {
@@ -16,7 +17,7 @@ export interface FlowResult {
   readonly detail: string
 }
 
-interface Ctx {
+export interface Ctx {
   readonly client: SuiGrpcClient
   readonly key: Keypair
   readonly address: string
@@ -28,7 +29,7 @@ const check = (cond: boolean, what: string): void => {
   if (!cond) throw new Error(what)
 }
 
-const richestCoin = async (c: Ctx): Promise<Ref & { balance: bigint }> => {
+export const richestCoin = async (c: Ctx): Promise<Ref & { balance: bigint }> => {
   const { objects } = await c.client.core.listCoins({ owner: c.address, limit: 50 })
   const best = [...objects].sort((a, b) => (BigInt(b.balance) > BigInt(a.balance) ? 1 : -1))[0]
   if (best === undefined) throw new Error(`${c.address} has no SUI coin`)
@@ -42,7 +43,7 @@ const selfTransfer = (c: Ctx, amount: bigint) => {
   return tx
 }
 
-const withGas = async (c: Ctx, tx: Transaction, gas: Ref, budget = 10_000_000n) => {
+export const withGas = async (c: Ctx, tx: Transaction, gas: Ref, budget = 10_000_000n) => {
   tx.setGasPrice(BigInt((await c.client.getReferenceGasPrice()).referenceGasPrice))
   tx.setGasBudget(budget)
   tx.setGasPayment([gas])
@@ -50,7 +51,7 @@ const withGas = async (c: Ctx, tx: Transaction, gas: Ref, budget = 10_000_000n) 
   return { bytes, signature: (await c.key.signTransaction(bytes)).signature }
 }
 
-const exec = (c: Ctx, b: { bytes: Uint8Array; signature: string }) =>
+export const exec = (c: Ctx, b: { bytes: Uint8Array; signature: string }) =>
   c.client.core.executeTransaction({ transaction: b.bytes, signatures: [b.signature], include: { effects: true } })
 
 /** The gRPC status name and message of a rejected call, or a failure if it was not rejected. */
@@ -63,7 +64,10 @@ const rejected = async (p: Promise<unknown>): Promise<{ code: string; message: s
   throw new Error("expected a rejection, the call succeeded")
 }
 
-const flows: ReadonlyArray<readonly [string, (c: Ctx) => Promise<string>]> = [
+/** A named flow; it returns a one-line detail or throws what differed. */
+export type Flow = readonly [string, (c: Ctx) => Promise<string>]
+
+const flows: ReadonlyArray<Flow> = [
   ["service info", async (c) => {
     const { response } = await c.client.ledgerService.getServiceInfo({})
     check((response.chainId ?? "") !== "", "no chain id")
@@ -173,7 +177,7 @@ export const runConformance = async (
 ): Promise<FlowResult[]> => {
   const c: Ctx = { client, key, address: key.toSuiAddress() }
   const out: FlowResult[] = []
-  for (const [name, run] of flows) {
+  for (const [name, run] of [...flows, ...frameworkFlows]) {
     let r: FlowResult
     try {
       r = { name, ok: true, detail: await run(c) }

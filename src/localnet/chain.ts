@@ -13,8 +13,9 @@ import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { fromBase64, normalizeStructTag, normalizeSuiAddress, toBase64 } from "@mysten/sui/utils"
 import { CheckpointLog } from "./engine/checkpoints.js"
 import { defineLazy } from "./engine/lazy.js"
-import { describeDatatype, describeFunction, describePackage, epochMessage } from "./engine/describe.js"
-import { populateGenesis } from "./engine/genesis.js"
+import { describeDatatype, describeFramework, describeFrameworkFunction, describeFunction, describePackage, epochMessage } from "./engine/describe.js"
+import { frameworkFunctions } from "./engine/framework.js"
+import { ensureFrameworkPackage, populateGenesis } from "./engine/genesis.js"
 import { objectsFromPlain, objectsToPlain } from "./engine/snapshot.js"
 import { coordinationFunctions } from "./engine/coordination/package.js"
 import { deriveObjectId, isEd25519Signature, transactionDigest, verifyUserSignature, verifyUserSignatureAsync } from "./engine/crypto.js"
@@ -23,7 +24,7 @@ import { runTransaction, type ExecEnv } from "./engine/executor.js"
 import { simulateTransaction } from "./engine/simulate.js"
 import { fromJsonable, toJsonable } from "./engine/jsonable.js"
 import { CLOCK_ID, coinBalance, isGasCoin, objectToProto, SUI_TYPE } from "./engine/objects.js"
-import type { MoveFunction } from "./engine/runtime.js"
+import { SUI, type MoveFunction } from "./engine/runtime.js"
 import { ObjectStore } from "./engine/store.js"
 import { txFromBcs, txFromProto, txToBcs, txToProto, type TxData } from "./engine/txdata.js"
 
@@ -543,11 +544,18 @@ export class LocalChain {
   }
 
   getPackage(packageId: string): GrpcTypes.Package | undefined {
-    return normalizeSuiAddress(packageId) === this.st.ids.packageId ? describePackage(this.st.ids.packageId, this.functions) : undefined
+    const id = normalizeSuiAddress(packageId)
+    if (id === SUI) return describeFramework()
+    return id === this.st.ids.packageId ? describePackage(this.st.ids.packageId, this.functions) : undefined
   }
 
   getFunction(packageId: string, module: string, name: string): GrpcTypes.FunctionDescriptor | undefined {
-    if (normalizeSuiAddress(packageId) !== this.st.ids.packageId) return undefined
+    const id = normalizeSuiAddress(packageId)
+    if (id === SUI) {
+      const f = frameworkFunctions.get(`${module}::${name}`)
+      return f ? describeFrameworkFunction(f) : undefined
+    }
+    if (id !== this.st.ids.packageId) return undefined
     const f = this.functions.get(`${module}::${name}`)
     return f ? describeFunction(f) : undefined
   }
@@ -638,6 +646,7 @@ export class LocalChain {
     }
     const chain = new LocalChain(st)
     objectsFromPlain(chain.store, fromJsonable(snapshot.objects), () => BigInt(chain.now()))
+    ensureFrameworkPackage(chain.store)
     chain.log.adopt(logFromSnapshot(snapshot))
     chain.visible = chain.log.latest()?.sequenceNumber ?? -1n
     return chain

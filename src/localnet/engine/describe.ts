@@ -6,7 +6,8 @@ import type { GrpcTypes } from "@mysten/sui/grpc"
 import { toTimestamp } from "./checkpoints.js"
 import { AgentMethodLayout, AppInstanceLayout, AppMethodLayout, JobLayout, RegistryLayout } from "./layouts.js"
 import type { MoveLayout } from "./moveValue.js"
-import { openSignature, type MoveFunction } from "./runtime.js"
+import { frameworkFunctions, type FrameworkFunction } from "./framework.js"
+import { openSignature, SUI, type MoveFunction } from "./runtime.js"
 
 export const describeFunction = (f: MoveFunction): GrpcTypes.FunctionDescriptor => ({
   name: f.name,
@@ -17,12 +18,29 @@ export const describeFunction = (f: MoveFunction): GrpcTypes.FunctionDescriptor 
   returns: f.returns.map(openSignature)
 })
 
-export const describePackage = (packageId: string, functions: ReadonlyMap<string, MoveFunction>): GrpcTypes.Package => {
+/** A `0x2` framework function, with its type parameters and their ability constraints. */
+export const describeFrameworkFunction = (f: FrameworkFunction): GrpcTypes.FunctionDescriptor => ({
+  name: f.name,
+  visibility: 2,
+  isEntry: f.isEntry,
+  typeParameters: f.typeParameters.map((constraints) => ({ constraints: [...constraints], isPhantom: false })),
+  parameters: f.params.map(openSignature),
+  returns: f.returns.map(openSignature)
+})
+
+export const describePackage = (packageId: string, functions: ReadonlyMap<string, MoveFunction>): GrpcTypes.Package =>
+  packageOf(packageId, [...functions.values()].map((f) => [f.module, describeFunction(f)]))
+
+/** The `0x2` package as far as the localnet implements it. */
+export const describeFramework = (): GrpcTypes.Package =>
+  packageOf(SUI, [...frameworkFunctions.values()].map((f) => [f.module, describeFrameworkFunction(f)]))
+
+const packageOf = (packageId: string, fns: ReadonlyArray<readonly [string, GrpcTypes.FunctionDescriptor]>): GrpcTypes.Package => {
   const modules = new Map<string, GrpcTypes.FunctionDescriptor[]>()
-  for (const f of functions.values()) {
-    const list = modules.get(f.module) ?? []
-    list.push(describeFunction(f))
-    modules.set(f.module, list)
+  for (const [module, f] of fns) {
+    const list = modules.get(module) ?? []
+    list.push(f)
+    modules.set(module, list)
   }
   return {
     storageId: packageId,
