@@ -194,6 +194,8 @@ export interface MoveAbortInfo {
   readonly code: string
   readonly command: number | undefined
   readonly message: string
+  /** The `#[error]` constant the node resolved the abort to (its clever-error data), if any. */
+  readonly constant?: { readonly name: string; readonly value: string | undefined }
 }
 
 /** Decodes an execution error (`effects.status.error`) into a Move abort, when it is one. */
@@ -202,17 +204,31 @@ export const decodeAbort = (error: unknown): MoveAbortInfo | undefined => {
     $kind?: string
     message?: string
     command?: number
-    MoveAbort?: { abortCode: string; location?: { module?: string; functionName?: string; function?: number } }
+    MoveAbort?: {
+      abortCode: string
+      location?: { module?: string; functionName?: string; function?: number }
+      cleverError?: { constantName?: string; value?: string }
+    }
   } | null
   if (e === null || e === undefined || e.$kind !== "MoveAbort" || e.MoveAbort === undefined) return undefined
+  const clever = e.MoveAbort.cleverError
   return {
     module: e.MoveAbort.location?.module ?? "?",
     function: e.MoveAbort.location?.functionName ?? String(e.MoveAbort.location?.function ?? "?"),
     code: e.MoveAbort.abortCode,
     command: e.command,
-    message: e.message ?? "Move abort"
+    message: e.message ?? "Move abort",
+    ...(clever?.constantName ? { constant: { name: clever.constantName, value: clever.value } } : {})
   }
 }
+
+/**
+ * One line for logs and failure reasons: `Move abort in module::function code N`, with the
+ * constant's name and value when the node resolved them (`… code N: EName (value)`).
+ */
+export const describeAbort = (a: MoveAbortInfo): string =>
+  `Move abort in ${a.module}::${a.function} code ${a.code}` +
+  (a.constant === undefined ? "" : `: ${a.constant.name}${a.constant.value === undefined ? "" : ` (${a.constant.value})`}`)
 
 /** Gas used by a transaction (computation + storage - rebate), from SDK effects. */
 export const gasUsed = (g: { computationCost: string; storageCost: string; storageRebate: string } | undefined): bigint =>

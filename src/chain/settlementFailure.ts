@@ -29,9 +29,10 @@
  *   transaction fails again as it is).
  * - An executed but failed transaction: nothing of it applied. With the failing command's index it
  *   is `CommandFailed` (that command's ops are isolated, the rest resubmitted), else `Unattributed`
- *   (everything is retried).
+ *   (everything is retried). A Move abort's detail names the `#[error]` constant when the node
+ *   answered its clever-error data (`describeAbort`).
  */
-import { decodeAbort } from "./settleTx.js"
+import { decodeAbort, describeAbort } from "./settleTx.js"
 
 /** gRPC codes on which the same signed bytes are submitted again (ErrorCategory::Aborted included). */
 const TRANSIENT = new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "INTERNAL", "UNKNOWN", "RESOURCE_EXHAUSTED", "CANCELLED", "ABORTED"])
@@ -88,7 +89,7 @@ export const classifyFailure = (outcome: FailedOutcome, commands: number): Settl
   if (command === undefined || command < 0 || command >= commands) {
     return { _tag: "Unattributed", detail: JSON.stringify(outcome.error) ?? "unknown error" }
   }
-  const detail = abort !== undefined ? `Move abort in ${abort.module}::${abort.function} code ${abort.code}` : `execution error in command ${command}`
+  const detail = abort !== undefined ? describeAbort(abort) : `execution error in command ${command}`
   return { _tag: "CommandFailed", command, detail }
 }
 

@@ -69,4 +69,11 @@ describe("abortName", () => {
     expect(abortName(`Move abort in vec_map::insert code 0`)).toBeUndefined()
     expect(abortName(null)).toBeUndefined()
   })
+
+  it("prefers the constant the node named (clever-error data) over the code's bits", () => {
+    // a real node's code carries the source line in bits 32..47, not an index into our table
+    const real = ((1n << 63n) | (412n << 32n) | (3n << 16n) | 11n).toString()
+    expect(abortName(`Move abort in prover::submit_proof code ${real}: EProofNotCalculated (Proof not calculated or already used)`)).toBe("EProofNotCalculated")
+    expect(abortName(JSON.stringify({ MoveAbort: { abortCode: real, location: { module: "jobs" }, cleverError: { constantName: "EJobNotFound" } } }))).toBe("EJobNotFound")
+  })
 })

@@ -68,6 +68,24 @@ describe("classifyFailure", () => {
     })
   })
 
+  it("a clever abort is named by the constant the node resolved, with its value", () => {
+    const code = ((1n << 63n) | (8n << 32n)).toString()
+    const error = {
+      $kind: "MoveAbort",
+      command: 0,
+      MoveAbort: {
+        abortCode: code,
+        location: { module: "app_instance", functionName: "update_block_settlement_tx_included_in_block" },
+        cleverError: { constantName: "EPreviousBlockNotSettled", value: "Previous block not settled yet", lineNumber: 8 }
+      }
+    }
+    expect(classifyFailure({ _tag: "Executed", error }, 1)).toEqual({
+      _tag: "CommandFailed",
+      command: 0,
+      detail: `Move abort in app_instance::update_block_settlement_tx_included_in_block code ${code}: EPreviousBlockNotSettled (Previous block not settled yet)`
+    })
+  })
+
   it("another execution error with a command index fails that command", () => {
     expect(classifyFailure({ _tag: "Executed", error: { $kind: "InsufficientGas", command: 0 } }, 1)).toEqual({
       _tag: "CommandFailed",

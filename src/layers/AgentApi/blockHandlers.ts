@@ -28,15 +28,23 @@ import * as V from "./validate.js"
 /** Longest settlement tx hash accepted (it goes on chain as a pure argument). */
 const MAX_TX_HASH = 1024
 
-/** `#[error]` constants of `app_instance` by index, for abort messages an agent can act on. */
+/**
+ * `#[error]` constants of `app_instance` by the index the localnet's codes carry, for a node that
+ * answers no clever-error data (a real node names the constant itself, see `abortName`).
+ */
 const APP_INSTANCE_ERRORS = [
   "ENotAuthorized", "EAppInstancePaused", "EMinTimeBetweenBlocksTooLow", "EBlockNotProved", "ESettlementChainNotFound",
   "ESettlementVectorLengthMismatch", "ESettlementJobAlreadyExists", "EMethodNotFound", "EPreviousBlockNotSettled", "EInvalidPurgeSequences"
 ]
 
-/** Names the error of a failed call from its detail (the execution error as JSON). */
+/**
+ * Names the error of a failed call from its detail: the constant the node named (`describeAbort`'s
+ * `… code N: EName`, or `constantName` in the execution error as JSON), else from the code.
+ */
 export const abortName = (detail: string | null): string | undefined => {
   if (detail === null) return undefined
+  const named = /^Move abort in \S+ code \d+: (\w+)/.exec(detail)?.[1] ?? /"constantName":"(\w+)"/.exec(detail)?.[1]
+  if (named !== undefined) return named
   // "Move abort in <module>::<function> code <n>" (Settlement's isolation) or the execution error as JSON
   const plain = /Move abort in ([a-z_0-9]+)::[a-z_0-9]+ code (\d+)/.exec(detail)
   const code = plain?.[2] ?? /"abortCode":"(\d+)"/.exec(detail)?.[1]
