@@ -137,6 +137,22 @@ const flows: ReadonlyArray<Flow> = [
     check(/Could not find the referenced object|not found/i.test(r.message), r.message)
     return "rejected"
   }],
+  ["expired transaction (epoch) → INVALID_ARGUMENT", async (c) => {
+    const epochNow = async () => (await c.client.ledgerService.getEpoch({ readMask: { paths: ["epoch"] } })).response.epoch?.epoch ?? 0n
+    // a transaction can only be expired once an epoch has ended (a localnet needs --epoch-ms)
+    const deadline = Date.now() + 60_000
+    let epoch = await epochNow()
+    while (epoch === 0n && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500))
+      epoch = await epochNow()
+    }
+    check(epoch > 0n, "still in epoch 0 after a minute (start the localnet with --epoch-ms)")
+    const tx = selfTransfer(c, 12n)
+    tx.setExpiration({ Epoch: Number(epoch - 1n) })
+    const r = await rejected(exec(c, await withGas(c, tx, await richestCoin(c))))
+    check(r.code === "INVALID_ARGUMENT" && /Transaction Expired/i.test(r.message), `${r.code}: ${r.message}`)
+    return `epoch ${epoch}: ${r.code}`
+  }],
   ["SerialTransactionExecutor", async (c) => {
     const ex = new SerialTransactionExecutor({ client: c.client, signer: c.key })
     for (const n of [6n, 7n]) {

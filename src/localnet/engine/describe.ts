@@ -1,9 +1,8 @@
 /**
- * Descriptions the SDK asks for: the coordination package, its functions (`GetFunction`, used to
- * resolve argument types while building), a few datatypes, and the single epoch's system state.
+ * Descriptions the SDK asks for: the coordination package and the `0x2` framework, their functions
+ * (`GetFunction`, used to resolve argument types while building) and a few datatypes.
  */
 import type { GrpcTypes } from "@mysten/sui/grpc"
-import { toTimestamp } from "./checkpoints.js"
 import { AgentMethodLayout, AppInstanceLayout, AppMethodLayout, JobLayout, RegistryLayout } from "./layouts.js"
 import type { MoveLayout } from "./moveValue.js"
 import { frameworkFunctions, type FrameworkFunction } from "./framework.js"
@@ -74,32 +73,5 @@ export const describeDatatype = (packageId: string, module: string, name: string
     kind: 1,
     fields: layout.fields.map(([fname], position) => ({ name: fname, position })),
     variants: []
-  }
-}
-
-/** Epoch 0 with the system state fields `getCurrentSystemState` reads. */
-export const epochMessage = (genesisMs: bigint, referenceGasPrice: bigint): GrpcTypes.Epoch => {
-  return {
-    epoch: 0n,
-    firstCheckpoint: 0n,
-    start: toTimestamp(genesisMs),
-    referenceGasPrice,
-    systemState: {
-      version: 2n,
-      epoch: 0n,
-      protocolVersion: 1n,
-      referenceGasPrice,
-      epochStartTimestampMs: genesisMs,
-      safeMode: false,
-      safeModeStorageRewards: 0n,
-      safeModeComputationRewards: 0n,
-      safeModeStorageRebates: 0n,
-      safeModeNonRefundableStorageFee: 0n,
-      parameters: { epochDurationMs: 86_400_000n, stakeSubsidyStartEpoch: 0n, maxValidatorCount: 1n, minValidatorJoiningStake: 0n, validatorLowStakeThreshold: 0n, validatorLowStakeGracePeriod: 0n },
-      storageFund: { totalObjectStorageRebates: 0n, nonRefundableBalance: 0n },
-      stakeSubsidy: { balance: 0n, distributionCounter: 0n, currentDistributionAmount: 0n, stakeSubsidyPeriodLength: 0n, stakeSubsidyDecreaseRate: 0 },
-      validatorReportRecords: []
-    },
-    protocolConfig: { protocolVersion: 1n, featureFlags: {}, attributes: {}, configs: {} }
   }
 }
