@@ -7,6 +7,7 @@ import type { SuiGrpcClient } from "@mysten/sui/grpc"
 import type { Keypair } from "@mysten/sui/cryptography"
 import { Transaction, TransactionDataBuilder } from "@mysten/sui/transactions"
 import { normalizeSuiAddress } from "@mysten/sui/utils"
+import { abortConstant } from "./moveAborts.js"
 import type { OutboxOp } from "../domain/outbox.js"
 import { addCall, type AppCall, callResults, decodeCall } from "./appCalls.js"
 import { MulticallExecutedEvent } from "./moveTypes.js"
@@ -194,8 +195,8 @@ export interface MoveAbortInfo {
   readonly code: string
   readonly command: number | undefined
   readonly message: string
-  /** The `#[error]` constant the node resolved the abort to (its clever-error data), if any. */
-  readonly constant?: { readonly name: string; readonly value: string | undefined }
+  /** The abort's `#[error]` constant, as the node rendered it or as its code names it. */
+  readonly constant: string | undefined
 }
 
 /** Decodes an execution error (`effects.status.error`) into a Move abort, when it is one. */
@@ -207,28 +208,20 @@ export const decodeAbort = (error: unknown): MoveAbortInfo | undefined => {
     MoveAbort?: {
       abortCode: string
       location?: { module?: string; functionName?: string; function?: number }
-      cleverError?: { constantName?: string; value?: string }
+      cleverError?: { constantName?: string }
     }
   } | null
   if (e === null || e === undefined || e.$kind !== "MoveAbort" || e.MoveAbort === undefined) return undefined
-  const clever = e.MoveAbort.cleverError
+  const module = e.MoveAbort.location?.module ?? "?"
   return {
-    module: e.MoveAbort.location?.module ?? "?",
+    module,
     function: e.MoveAbort.location?.functionName ?? String(e.MoveAbort.location?.function ?? "?"),
     code: e.MoveAbort.abortCode,
     command: e.command,
     message: e.message ?? "Move abort",
-    ...(clever?.constantName ? { constant: { name: clever.constantName, value: clever.value } } : {})
+    constant: abortConstant(module, e.MoveAbort.abortCode, e.MoveAbort.cleverError?.constantName)
   }
 }
-
-/**
- * One line for logs and failure reasons: `Move abort in module::function code N`, with the
- * constant's name and value when the node resolved them (`… code N: EName (value)`).
- */
-export const describeAbort = (a: MoveAbortInfo): string =>
-  `Move abort in ${a.module}::${a.function} code ${a.code}` +
-  (a.constant === undefined ? "" : `: ${a.constant.name}${a.constant.value === undefined ? "" : ` (${a.constant.value})`}`)
 
 /** Gas used by a transaction (computation + storage - rebate), from SDK effects. */
 export const gasUsed = (g: { computationCost: string; storageCost: string; storageRebate: string } | undefined): bigint =>

@@ -29,10 +29,9 @@
  *   transaction fails again as it is).
  * - An executed but failed transaction: nothing of it applied. With the failing command's index it
  *   is `CommandFailed` (that command's ops are isolated, the rest resubmitted), else `Unattributed`
- *   (everything is retried). A Move abort's detail names the `#[error]` constant when the node
- *   answered its clever-error data (`describeAbort`).
+ *   (everything is retried).
  */
-import { decodeAbort, describeAbort } from "./settleTx.js"
+import { decodeAbort } from "./settleTx.js"
 
 /** gRPC codes on which the same signed bytes are submitted again (ErrorCategory::Aborted included). */
 const TRANSIENT = new Set(["UNAVAILABLE", "DEADLINE_EXCEEDED", "INTERNAL", "UNKNOWN", "RESOURCE_EXHAUSTED", "CANCELLED", "ABORTED"])
@@ -99,7 +98,8 @@ export const classifyFailure = (outcome: FailedOutcome, commands: number): Settl
   if (command === undefined || command < 0 || command >= commands) {
     return { _tag: "Unattributed", detail: JSON.stringify(outcome.error) ?? "unknown error" }
   }
-  const detail = abort !== undefined ? describeAbort(abort) : `execution error in command ${command}`
+  const named = abort?.constant === undefined ? "" : ` (${abort.constant})`
+  const detail = abort !== undefined ? `Move abort in ${abort.module}::${abort.function} code ${abort.code}${named}` : `execution error in command ${command}`
   return { _tag: "CommandFailed", command, detail }
 }
 
