@@ -6,14 +6,10 @@
 import { bcs } from "@mysten/sui/bcs"
 import { Transaction } from "@mysten/sui/transactions"
 import { normalizeStructTag, normalizeSuiAddress } from "@mysten/sui/utils"
-import { exec, richestCoin, withGas, type Ctx, type Flow } from "./flows.js"
+import { check, exec, richestCoin, withGas, type Ctx, type Flow } from "./support.js"
 
 const SUI = "0x2::sui::SUI"
 const COIN = `0x2::coin::Coin<${SUI}>`
-
-const check = (cond: boolean, what: string): void => {
-  if (!cond) throw new Error(what)
-}
 
 const run = async (c: Ctx, tx: Transaction) => {
   tx.setSender(c.address)

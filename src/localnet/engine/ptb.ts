@@ -8,7 +8,7 @@ import type { GrpcTypes } from "@mysten/sui/grpc"
 import { frameworkCall } from "./framework.js"
 import { makeMoveVec, mergeCoins, splitCoins, transferObjects } from "./ptbCommands.js"
 import { coordinationCall } from "./ptbMoveCall.js"
-import { CommandScope, ErrKind, ExecFailure, type PtbEnv, type Val } from "./ptbScope.js"
+import { CommandScope, ErrKind, ExecFailure, type CommandOutcome, type PtbEnv, type Val } from "./ptbScope.js"
 import { SUI } from "./runtime.js"
 import type { TxCommand } from "./txdata.js"
 
@@ -17,12 +17,6 @@ export { ArgErr, ErrKind, ExecFailure, inputObject, inputPure, type PtbEnv } fro
 export interface PtbResult {
   readonly commandOutputs: GrpcTypes.CommandResult[]
   readonly moveCalls: number
-}
-
-/** One command's values and its `CommandResult`. */
-export interface CommandOutcome {
-  readonly values: Val[]
-  readonly output: GrpcTypes.CommandResult
 }
 
 const runCommand = (s: CommandScope, cmd: TxCommand): CommandOutcome => {

@@ -1,6 +1,5 @@
 /** The built-in PTB commands: SplitCoins, MergeCoins, TransferObjects and MakeMoveVec. */
-import type { CommandOutcome } from "./ptb.js"
-import { ArgErr, ErrKind, ExecFailure, newCoin, type CommandScope, type Val } from "./ptbScope.js"
+import { ArgErr, ErrKind, ExecFailure, newCoin, type CommandOutcome, type CommandScope, type Val } from "./ptbScope.js"
 import { coinBalance, type CoinValue } from "./objects.js"
 import type { PlainData } from "./store.js"
 import type { TxCommand } from "./txdata.js"

@@ -1,8 +1,7 @@
 /** A MoveCall into the coordination package: arguments decoded by the function's signature. */
 import { normalizeSuiAddress } from "@mysten/sui/utils"
 import { encodeMove } from "./moveValue.js"
-import type { CommandOutcome } from "./ptb.js"
-import { ArgErr, ErrKind, ExecFailure, type CommandScope, type Val } from "./ptbScope.js"
+import { ArgErr, ErrKind, ExecFailure, type CommandOutcome, type CommandScope, type Val } from "./ptbScope.js"
 import { isTxContext, pureSchema, typeString, type MoveParam, type MoveType, type StructValue } from "./runtime.js"
 import type { ObjRecord } from "./store.js"
 import type { TxArg, TxCommand } from "./txdata.js"

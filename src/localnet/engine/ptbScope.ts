@@ -4,6 +4,7 @@
  * reports when they do not fit.
  */
 import { bcs } from "@mysten/sui/bcs"
+import type { GrpcTypes } from "@mysten/sui/grpc"
 import { normalizeSuiAddress } from "@mysten/sui/utils"
 import { coinData, GAS_COIN_TYPE, isGasCoin } from "./objects.js"
 import type { MoveCtx, MoveFunction, StructValue } from "./runtime.js"
@@ -66,6 +67,12 @@ export interface PtbEnv {
   readonly gasCoin: ObjRecord | undefined
   /** Told which command runs (MoveCalls: with their package and module). */
   readonly enterCommand?: (index: number, pkg: string, module: string) => void
+}
+
+/** One command's values and its `CommandResult`. */
+export interface CommandOutcome {
+  readonly values: Val[]
+  readonly output: GrpcTypes.CommandResult
 }
 
 export const inputPure = (bytes: Uint8Array): Val => ({ t: "pure", bytes })
