@@ -192,7 +192,7 @@ const makeParts = (options: ReturnType<typeof resolveOptions>) =>
     const calls = new OpWaiters<CallOutcome>()
     const queue = new OutboxQueue(options.maxOpsPerTx)
     const gasPrice = yield* patiently("reading the reference gas price", () => sui.client.core.getReferenceGasPrice()).pipe(
-      Effect.map((r) => BigInt(r.referenceGasPrice))
+      Effect.map((r) => ({ current: BigInt(r.referenceGasPrice) }))
     )
     const pool = yield* makeGasPool({
       sui,
