@@ -3,7 +3,8 @@
  * prover state, plans the merges of adjacent proved ranges (domain/mergePlan.ts, a pure planner)
  * and creates each as a `create_merge_job`, which reserves both halves on chain, so a merge is
  * created once even when several coordinators plan it. A merge whose result is rejected, or whose
- * job died, is planned again from its halves. Woken when a prove or merge job of the instance
+ * job died, is planned again from its halves. Each pass also purges the instance's settled
+ * sequence states (purge.ts), where the deployed coordinator does it. Woken when a prove or merge job of the instance
  * ends (a proof may have landed), with a timer as the fallback.
  */
 import { Clock, Effect, Metric, Option } from "effect"
@@ -12,6 +13,7 @@ import type { DecodedProofCalculation } from "../chain/appTypes.js"
 import { type BlockProofState, type MergeRequest, planMerges, type ProofStatus } from "../domain/mergePlan.js"
 import { AppApi } from "../layers/AppApi.js"
 import { pipelineLoop } from "./pipelineLoop.js"
+import { purgeSettled } from "./purge.js"
 
 const planned = Metric.counter("silvana_pipeline_merges_planned_total", { description: "Merges the planner proposed", incremental: true })
 export const mergeJobsCreated = Metric.counter("silvana_pipeline_merge_jobs_created_total", { description: "create_merge_job calls that executed", incremental: true })
@@ -54,6 +56,8 @@ export const mergesProgram = (o: MergesOptions) =>
           const pc = yield* app.chain.proofCalculation(id, b)
           if (Option.isSome(pc)) plans.push(...planMerges(toBlockProofState(pc.value), now))
         }
+        // As the deployed merge analysis does: settled sequence states are purged from here.
+        yield* purgeSettled(app, id)
         if (plans.length === 0) return
         yield* Metric.incrementBy(planned, plans.length)
         yield* Effect.forEach(
