@@ -13,7 +13,7 @@
  * Prints `name=value` lines. A benchmark, not a test.
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { createInterface } from "node:readline"
@@ -69,8 +69,34 @@ const watchCreated = (manifest: LocalnetManifest) => {
 const daemonArgs = () =>
   existsSync("dist/silvana.mjs") ? ["dist/silvana.mjs", "start"] : existsSync("dist/main.js") ? ["dist/main.js", "start"] : [...tsx, "src/main.ts", "start"]
 
-const startCoordinator = (manifest: LocalnetManifest, dir: string, extraEnv: Record<string, string>) =>
-  spawn(node, daemonArgs(), {
+/**
+ * `BENCH_PROFILE_DIR` (set by `npm run profile:e2e`): the throughput daemon writes a CPU profile and
+ * a sampling heap profile there when it stops, and the 100k-pending daemon a heap snapshot.
+ */
+const PROFILE_DIR = process.env["BENCH_PROFILE_DIR"]
+const profileFlags = (kind: "cpu" | "snapshot"): Array<string> =>
+  PROFILE_DIR === undefined
+    ? []
+    : kind === "cpu"
+      ? [`--cpu-prof`, `--cpu-prof-dir=${PROFILE_DIR}`, `--heap-prof`, `--heap-prof-dir=${PROFILE_DIR}`]
+      : [`--heapsnapshot-signal=SIGUSR2`, `--diagnostic-dir=${PROFILE_DIR}`]
+
+/** True once a heap snapshot in `dir` has stopped growing (the daemon writes it on SIGUSR2). */
+const snapshotWritten = (dir: string) => {
+  let last = -1
+  return async () => {
+    const file = readdirSync(dir).find((f) => f.endsWith(".heapsnapshot"))
+    if (file === undefined) return false
+    await sleep(1000)
+    const size = statSync(path.join(dir, file)).size
+    const done = size > 0 && size === last
+    last = size
+    return done
+  }
+}
+
+const startCoordinator = (manifest: LocalnetManifest, dir: string, extraEnv: Record<string, string>, flags: Array<string> = []) =>
+  spawn(node, [...flags, ...daemonArgs()], {
     stdio: ["ignore", "ignore", "inherit"],
     env: daemonEnv(manifest, dir, extraEnv)
   })
@@ -136,19 +162,25 @@ const pct = (xs: Array<number>, p: number) => [...xs].sort((a, b) => a - b)[Math
 
 const main = async () => {
   const { child: localnet, manifest } = await startNode()
-  await measureStartup(manifest)
+  if (Number(process.env["BENCH_STARTUP_RUNS"] ?? 5) > 0) await measureStartup(manifest)
   if (process.env["BENCH_ONLY"] === "startup") {
     localnet.stdin!.end()
     return
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-bench-e2e-"))
-  const records = path.join(dir, "records.txt")
+  // agents run unprivileged (AGENT_PROCESS_USER) when the daemon is root: their record file lives
+  // in a directory they may write to, outside the daemon's private STATE_DIR
+  const recordDir = path.join(dir, "records")
+  mkdirSync(recordDir)
+  chmodSync(dir, 0o755)
+  chmodSync(recordDir, 0o777)
+  const records = path.join(recordDir, "records.txt")
   const bundle = await agentBundle()
   const createdAt = watchCreated(manifest)
   const coordinator = startCoordinator(manifest, dir, {
     AGENT_PROCESS_COMMANDS: JSON.stringify({ "bench/warm": [node, bundle, records, "warm", process.env["BENCH_AGENT_LOOPS"] ?? "32"] }),
     DISPATCH_PREFETCH: process.env["BENCH_PREFETCH"] ?? "256"
-  })
+  }, profileFlags("cpu"))
   const completed = () => readRecords(records).length
   try {
     // warm up: the first job starts the agent session
@@ -168,6 +200,7 @@ const main = async () => {
     // sustained throughput: batches of creations, until everything is completed on chain
     const before = completed()
     const t0 = performance.now()
+    const cpu0 = cpuMs(coordinator.pid!)
     const seqs: Array<bigint> = []
     for (let made = 0; made < THROUGHPUT_JOBS; made += 500) {
       seqs.push(...(await createJobs(manifest, { count: Math.min(500, THROUGHPUT_JOBS - made), method: "run", perTransaction: 100 })).jobSequences)
@@ -176,18 +209,22 @@ const main = async () => {
     const chainJobs = chainJobsOf(manifest)
     await until(async () => (await chainJobs(seqs.slice(-200))).length === 0, 120_000, "settled on chain")
     const seconds = (performance.now() - t0) / 1000
+    const cpuPerJob = (cpuMs(coordinator.pid!) - cpu0) / THROUGHPUT_JOBS
 
     console.log(`dispatch_p50_ms=${pct(latencies, 50).toFixed(0)}`)
     console.log(`dispatch_p99_ms=${pct(latencies, 99).toFixed(0)}`)
     console.log(`dispatch_samples=${latencies.length}`)
     console.log(`e2e_jobs_per_s=${(THROUGHPUT_JOBS / seconds).toFixed(0)}`)
+    // daemon user + system CPU per job created → completed on chain: what a busy machine does not change
+    console.log(`e2e_cpu_ms_per_job=${cpuPerJob.toFixed(2)}`)
+    console.log(`e2e_load_avg=${os.loadavg()[0]!.toFixed(1)}`)
   } finally {
     coordinator.kill("SIGTERM")
     await new Promise((r) => coordinator.once("exit", r))
   }
 
   // RSS with 100k pending jobs of a method no agent is registered for
-  const idle = startCoordinator(manifest, mkdtempSync(path.join(os.tmpdir(), "silvana-bench-rss-")), {})
+  const idle = startCoordinator(manifest, mkdtempSync(path.join(os.tmpdir(), "silvana-bench-rss-")), {}, profileFlags("snapshot"))
   try {
     await sleep(3000)
     const baseline = rssMb(idle.pid!)
@@ -199,6 +236,10 @@ const main = async () => {
     console.log(`rss_daemon=${daemonArgs()[0]!.startsWith("dist/") ? daemonArgs()[0] : "tsx"}`)
     console.log(`rss_mb_baseline=${baseline.toFixed(0)}`)
     console.log(`rss_mb_100k_pending=${rss.toFixed(0)}`)
+    if (PROFILE_DIR !== undefined) {
+      idle.kill("SIGUSR2")
+      await until(snapshotWritten(PROFILE_DIR), 300_000, "heap snapshot")
+    }
   } finally {
     idle.kill("SIGTERM")
     await new Promise((r) => idle.once("exit", r))

@@ -11,15 +11,33 @@
  * commit is answered. Commits made while a sync runs share the next one. A read on this
  * connection may see a commit whose sync is still running; anything done on the strength of a
  * write waits for that write's answer, which comes after a sync covering every earlier commit.
+ *
+ * `prepare` on this connection hands back one cached statement per SQL text: compiling a statement
+ * cost about three times running it, and the journal prepares the same few dozen texts per job.
+ * Statements are only ever run to completion (`run`/`get`/`all`), so sharing one is safe.
  */
 import { closeSync, fdatasync, fdatasyncSync, mkdirSync, openSync } from "node:fs"
 import { dirname } from "node:path"
-import { DatabaseSync } from "node:sqlite"
+import { DatabaseSync, type StatementSync } from "node:sqlite"
 
 interface PendingWrite {
   readonly run: (db: DatabaseSync) => unknown
   readonly resolve: (value: unknown) => void
   readonly reject: (error: unknown) => void
+}
+
+/** Makes `db.prepare` return the statement it compiled before for the same SQL text. */
+const cacheStatements = (db: DatabaseSync): void => {
+  const prepare = db.prepare.bind(db)
+  const cache = new Map<string, StatementSync>()
+  db.prepare = (sql: string) => {
+    let stmt = cache.get(sql)
+    if (stmt === undefined) {
+      stmt = prepare(sql)
+      cache.set(sql, stmt)
+    }
+    return stmt
+  }
 }
 
 /** One database connection with a commit queue. */
@@ -41,6 +59,7 @@ export class GroupCommitDb {
   constructor(path: string) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true })
     this.db = new DatabaseSync(path)
+    cacheStatements(this.db)
     this.walPath = path === ":memory:" ? undefined : `${path}-wal`
     if (path !== ":memory:") {
       this.db.exec("PRAGMA journal_mode = WAL")

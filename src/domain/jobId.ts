@@ -8,16 +8,20 @@ import type { JobId } from "./ids.js"
 
 const BASE56 = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz"
 
-/** Base56 (no 0, 1, I, O, l, o) of a byte string, most significant digit first. */
+/**
+ * Base56 (no 0, 1, I, O, l, o) of a byte string, most significant digit first. The digits are
+ * joined once, so the result is one flat string: prepending digit by digit left a chain of ~30
+ * concatenation nodes per id on the heap (about 1 KB per stored job).
+ */
 export const base56 = (bytes: Uint8Array): string => {
   let n = 0n
   for (const b of bytes) n = (n << 8n) | BigInt(b)
-  let out = ""
+  const digits: Array<string> = []
   while (n > 0n) {
-    out = BASE56[Number(n % 56n)] + out
+    digits.push(BASE56[Number(n % 56n)]!)
     n /= 56n
   }
-  return out === "" ? BASE56[0]! : out
+  return digits.length === 0 ? BASE56[0]! : digits.reverse().join("")
 }
 
 export interface JobIdInput {

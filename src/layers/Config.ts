@@ -115,6 +115,18 @@ export const settings = {
   ),
   daBackend: F.withDefault("DA_BACKEND", F.oneOf("local", "walrus"), "local" as "local" | "walrus", "Where SubmitProof / SubmitState payloads go: files under STATE_DIR/da, or Walrus"),
   daMaxBytes: F.withDefault("DA_MAX_BYTES", F.digits(1024, F.MAX_MESSAGE_BYTES_CAP), 32 * 1024 * 1024, "Largest payload the data-availability store accepts, in bytes"),
+  daCollectEverySecs: F.withDefault(
+    "DA_COLLECT_EVERY_SECS",
+    F.digits(0),
+    600,
+    "Seconds between garbage collections of the data-availability store (blobs nothing on chain references any more); 0 = never"
+  ),
+  daCollectMinAgeSecs: F.withDefault(
+    "DA_COLLECT_MIN_AGE_SECS",
+    F.digits(0),
+    3_600,
+    "Age in seconds under which a data-availability blob is kept even when unreferenced (its transaction may still be on its way)"
+  ),
   walrusPublisherUrl: F.optional("WALRUS_PUBLISHER_URL", F.httpUrl, "Walrus publisher (HTTP API) blobs are stored through, with DA_BACKEND=walrus", "required with DA_BACKEND=walrus"),
   walrusAggregatorUrl: F.optional("WALRUS_AGGREGATOR_URL", F.httpUrl, "Walrus aggregator (HTTP API) blobs are read from, with DA_BACKEND=walrus", "required with DA_BACKEND=walrus"),
   walrusEpochs: F.withDefault("WALRUS_EPOCHS", F.digits(1, 200), 5, "Epochs a blob stored on Walrus is kept for"),

@@ -10,6 +10,7 @@
 import { Context, Effect, Layer, Option, type Scope } from "effect"
 import { type AppInstanceId, type JobId, type SessionId, tripleKey } from "../domain/ids.js"
 import type { JobData, JobReport, JobState, StoredJob } from "../domain/job.js"
+import { ByteSlab } from "../domain/byteSlab.js"
 import { makeJobIdGenerator } from "../domain/jobId.js"
 import { compareJobRank } from "../domain/jobRank.js"
 import { shortSecret } from "../domain/redact.js"
@@ -87,10 +88,12 @@ const EMPTY: ReadonlyArray<bigint> = Object.freeze([])
 
 /**
  * Names repeat across thousands of jobs (a few triples, a few app instances) but arrive as fresh
- * strings with every event: share one copy of each, so 100,000 pending jobs stay small.
+ * strings with every event: share one copy of each, so 100,000 pending jobs stay small. Job data
+ * is copied out of the decoded event's buffer into shared slabs (domain/byteSlab.ts).
  */
 class Interner {
   private readonly strings = new Map<string, string>()
+  private readonly bytes = new ByteSlab()
   string<S extends string>(s: S): S {
     const known = this.strings.get(s)
     if (known !== undefined) return known as S
@@ -108,7 +111,8 @@ class Interner {
       appInstanceMethod: this.string(d.appInstanceMethod),
       sequences: d.sequences.length === 0 ? EMPTY : d.sequences,
       sequences1: d.sequences1.length === 0 ? EMPTY : d.sequences1,
-      sequences2: d.sequences2.length === 0 ? EMPTY : d.sequences2
+      sequences2: d.sequences2.length === 0 ? EMPTY : d.sequences2,
+      data: this.bytes.copy(d.data)
     }
   }
 }
@@ -270,7 +274,7 @@ export class JobTable {
     }
     if (e.state === "pending") {
       this.leavePending(e)
-      e.data = data
+      e.data = this.interner.data(data)
       this.enterPending(e)
     }
     return false
@@ -289,11 +293,11 @@ export class JobTable {
     if (e.state === "starting" || e.state === "held" || e.state === "started") return
     if (e.state === "pending") {
       this.leavePending(e)
-      e.data = data
+      e.data = this.interner.data(data)
       this.enterPending(e)
       return
     }
-    e.data = data
+    e.data = this.interner.data(data)
     this.assignJobId(e)
     e.heldBy = undefined
     e.error = undefined
