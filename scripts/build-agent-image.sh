@@ -12,12 +12,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TAG="${1:-${AGENT_IMAGE:-silvana/add-agent:dev}}"
-NODE_BIN="$(readlink -f node_modules/node/bin/node)"
 EXAMPLE="${2:-add-agent}"
 OUT_DIR="examples/$EXAMPLE/dist"
 BUNDLE="$OUT_DIR/$EXAMPLE.cjs"
 
-[ -x "$NODE_BIN" ] || { echo "node_modules/node/bin/node is missing; run npm install first" >&2; exit 1; }
+. scripts/node-rootfs.sh
 command -v docker >/dev/null || { echo "docker CLI not found; run scripts/start-dockerd.sh" >&2; exit 1; }
 
 mkdir -p "$OUT_DIR"
@@ -29,10 +28,8 @@ npx esbuild "examples/$EXAMPLE/main.ts" --bundle --platform=node --target=node22
   --outfile="$BUNDLE.tmp" --log-level=warning
 mv -f "$BUNDLE.tmp" "$BUNDLE"
 
-# The shared libraries the binary needs, resolved on this machine (glibc, libstdc++ …).
-mapfile -t LIBS < <(ldd "$NODE_BIN" | awk '/=> \//{print $3} /^[[:space:]]*\//{print $1}' | sort -u)
-
-HASH="$( { sha256sum "$BUNDLE" "$NODE_BIN" "${LIBS[@]}"; echo "$TAG"; cat "$0"; } | sha256sum | cut -c1-32)"
+mapfile -t LIBS < <(node_rootfs_libs)
+HASH="$( { sha256sum "$BUNDLE" "$NODE_BIN" "${LIBS[@]}"; echo "$TAG"; cat "$0" scripts/node-rootfs.sh; } | sha256sum | cut -c1-32)"
 if [ "$(docker image inspect -f '{{ index .Config.Labels "silvana.build-hash" }}' "$TAG" 2>/dev/null || true)" = "$HASH" ]; then
   echo "$TAG is up to date ($HASH)"
   exit 0
@@ -41,19 +38,8 @@ fi
 OLD_ID="$(docker image inspect -f '{{.Id}}' "$TAG" 2>/dev/null || true)"
 ROOT="$(mktemp -d)"
 trap 'rm -rf "$ROOT"' EXIT
-mkdir -p "$ROOT/usr/local/bin" "$ROOT/app" "$ROOT/tmp" "$ROOT/etc"
-chmod 1777 "$ROOT/tmp"
-# Debug symbols are a sixth of the binary and of no use inside the image.
-strip -o "$ROOT/usr/local/bin/node" "$NODE_BIN" 2>/dev/null || cp "$NODE_BIN" "$ROOT/usr/local/bin/node"
-for lib in "${LIBS[@]}"; do
-  # Keep the path the dynamic loader looks for, and the real file behind any symlink.
-  mkdir -p "$ROOT$(dirname "$lib")"
-  cp -L "$lib" "$ROOT$lib"
-done
+stage_node_rootfs "$ROOT"
 cp "$BUNDLE" "$ROOT/app/$EXAMPLE.cjs"
-printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n' >"$ROOT/etc/passwd"
-printf 'root:x:0:\nnogroup:x:65534:\n' >"$ROOT/etc/group"
-printf 'hosts: files dns\n' >"$ROOT/etc/nsswitch.conf"
 
 tar -C "$ROOT" --numeric-owner --owner=0 --group=0 -cf - . | docker import \
   --change 'ENTRYPOINT ["/usr/local/bin/node"]' \

@@ -99,3 +99,21 @@ export const txPresence = (client: SuiGrpcClient, digest: string): Effect.Effect
       return Effect.succeed(codes.some((c) => c === "NOT_FOUND" || c === "5") ? ("missing" as const) : ("unknown" as const))
     })
   )
+
+/**
+ * When the oldest checkpoint the node still serves was made (ms since the epoch): a transaction
+ * from before it may have been pruned, so the node not finding it proves nothing. 0 when nothing
+ * is pruned; `undefined` when the node could not say.
+ */
+export const oldestRetainedMs = (client: SuiGrpcClient): Effect.Effect<number | undefined> =>
+  Effect.tryPromise(async () => {
+    const { response: info } = await client.ledgerService.getServiceInfo({})
+    const lowest = info.lowestAvailableCheckpoint ?? 0n
+    if (lowest === 0n) return 0
+    const { response } = await client.ledgerService.getCheckpoint({
+      checkpointId: { oneofKind: "sequenceNumber", sequenceNumber: lowest },
+      readMask: { paths: ["summary.timestamp"] }
+    })
+    const ts = response.checkpoint?.summary?.timestamp
+    return ts === undefined ? undefined : Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1e6)
+  }).pipe(Effect.orElseSucceed(() => undefined))

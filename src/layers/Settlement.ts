@@ -260,13 +260,16 @@ export const makeSettlement = (settings: SettlementOptions = {}) =>
     )
 
     const journalFail = (e: JournalError) => new SettlementError({ reason: "Journal", message: `${e.op}: ${e.message}` })
+    // Durable and queued as one step: an op written to the journal but never queued (its caller
+    // interrupted in between, e.g. a cancelled RPC at shutdown) would be neither sent nor failed
+    // until the next start, leaving its job Running.
     const enqueue = (op: { kind: OpKind; appInstance: string; jobSequence: bigint; error?: string; session?: string; payload?: string }) =>
       Effect.gen(function* () {
         const [stored] = yield* journal.enqueue([op]).pipe(Effect.mapError(journalFail))
         queue.add(stored!)
         yield* Queue.offer(doorbell, undefined)
         return stored!
-      })
+      }).pipe(Effect.uninterruptible)
     const requireStarted = (app: string, seq: bigint) =>
       Effect.flatMap(journal.isStarted(app, seq).pipe(Effect.mapError(journalFail)), (ok) =>
         ok
@@ -303,16 +306,20 @@ export const makeSettlement = (settings: SettlementOptions = {}) =>
       start: (appInstance, seqs) =>
         Effect.gen(function* () {
           const app = appKey(appInstance)
-          const stored = yield* journal
-            .enqueue(seqs.map((s) => ({ kind: "start" as const, appInstance: app, jobSequence: s })))
-            .pipe(Effect.mapError(journalFail))
-          const pending = yield* Effect.forEach(stored, (op) =>
-            Effect.map(results.add(op.id), (d) => {
-              queue.add(op)
-              return [op.jobSequence, d] as const
-            })
-          )
-          yield* Queue.offer(doorbell, undefined)
+          // As in `enqueue`: written and queued together, or not at all.
+          const pending = yield* Effect.gen(function* () {
+            const stored = yield* journal
+              .enqueue(seqs.map((s) => ({ kind: "start" as const, appInstance: app, jobSequence: s })))
+              .pipe(Effect.mapError(journalFail))
+            const waits = yield* Effect.forEach(stored, (op) =>
+              Effect.map(results.add(op.id), (d) => {
+                queue.add(op)
+                return [op.jobSequence, d] as const
+              })
+            )
+            yield* Queue.offer(doorbell, undefined)
+            return waits
+          }).pipe(Effect.uninterruptible)
           const out = new Map<bigint, boolean>()
           for (const [seq, d] of pending) out.set(seq, (yield* Deferred.await(d)) === "done")
           return out as ReadonlyMap<bigint, boolean>

@@ -15,7 +15,7 @@
  */
 import { Clock, Duration, Effect, Metric, Option, Queue, Ref } from "effect"
 import { chainDivergent, chainRepairs } from "../chain/metrics.js"
-import { txPresence } from "../chain/execute.js"
+import { oldestRetainedMs, txPresence } from "../chain/execute.js"
 import { normalizeAppInstance } from "../domain/ids.js"
 import type { JobState } from "../domain/job.js"
 import type { OutboxOp } from "../domain/outbox.js"
@@ -120,6 +120,9 @@ export interface ChainTruthOptions {
   readonly recheck?: Duration.DurationInput
 }
 
+/** Clock skew allowed between this host and the node when deciding a transaction could not have been pruned. */
+const PRUNE_SLACK_MS = 60_000
+
 const keyOf = (op: { readonly appInstance: string; readonly jobSequence: bigint }) => `${op.appInstance}:${op.jobSequence}`
 
 /** Carries one repair out. */
@@ -173,12 +176,18 @@ const comparePass = (options: ChainTruthOptions, confirmed: Set<string>) =>
       lastOf.set(k, op)
       if (op.kind === "start" && op.state === "done") startOf.set(k, op)
     }
+    // A transaction from before the node's oldest checkpoint may have been pruned: its absence
+    // proves nothing, so only younger ones are asked about (a minute's slack for clock skew; an op
+    // is created before its transaction executes). Unknown retention: nothing is judged missing.
+    const retainedSince = yield* oldestRetainedMs(sui.client)
+    const judgeable = (op: OutboxOp | undefined): op is OutboxOp & { readonly txDigest: string } =>
+      op?.txDigest != null && !confirmed.has(op.txDigest) && retainedSince !== undefined && op.createdAt >= retainedSince + PRUNE_SLACK_MS
     // Which transactions the node still has (each digest once; known ones are not asked again).
     const digests = new Set<string>()
     for (const [k, op] of lastOf) {
-      if (op.txDigest !== null && !confirmed.has(op.txDigest)) digests.add(op.txDigest)
+      if (judgeable(op)) digests.add(op.txDigest)
       const s = startOf.get(k)
-      if (s?.txDigest != null && !confirmed.has(s.txDigest)) digests.add(s.txDigest)
+      if (judgeable(s)) digests.add(s.txDigest)
     }
     const presence = new Map<string, Presence>()
     yield* Effect.forEach(
@@ -267,6 +276,7 @@ export const makeChainTruth = (options: ChainTruthOptions) =>
     /** Digests seen on chain; cleared when the node may have lost data (reconnect, gap, rewind). */
     const confirmed = new Set<string>()
     const last = yield* Ref.make<AuditReport | undefined>(undefined)
+    const passes = yield* Ref.make(0)
     const triggers = yield* Queue.sliding<boolean>(1)
     const lock = yield* Effect.makeSemaphore(1)
 
@@ -275,6 +285,7 @@ export const makeChainTruth = (options: ChainTruthOptions) =>
         if (full) confirmed.clear()
         const report = yield* comparePass(options, confirmed)
         yield* Ref.set(last, report)
+        yield* Ref.update(passes, (n) => n + 1)
         return report
       }).pipe(lock.withPermits(1), Effect.provide(context))
 
@@ -300,12 +311,17 @@ export const makeChainTruth = (options: ChainTruthOptions) =>
     })
 
     /** `chain_truth` part: unhealthy while the last pass found divergence. */
-    const check: Check = Effect.map(Ref.get(last), (r) =>
+    const check: Check = Effect.map(Effect.zip(Ref.get(last), Ref.get(passes)), ([r, n]) =>
       r === undefined || r.divergent === 0
-        ? { healthy: true, details: { divergent: 0, ...(r === undefined ? {} : { checked_jobs: r.checkedJobs }) } }
+        ? { healthy: true, details: { divergent: 0, passes: n, ...(r === undefined ? {} : { checked_jobs: r.checkedJobs }) } }
         : {
             healthy: false,
-            details: { divergent: r.divergent, repairs: r.repairs, error: `${r.divergent} job(s) disagree with the chain; repairs are under way` }
+            details: {
+              divergent: r.divergent,
+              passes: n,
+              repairs: r.repairs,
+              error: `${r.divergent} job(s) disagree with the chain; repairs are under way`
+            }
           }
     )
 

@@ -170,4 +170,24 @@ describe("journal and chain divergence, injected through the localnet's admin fa
     expect(watch.seen.failing).toBe(true)
     completedOnce(e, seqs)
   }, 180_000)
+
+  it("a start whose transaction the node has pruned is not taken for lost: the job stays with its agent", async () => {
+    const e = await start()
+    const before = repairs("lost_start") + repairs("redispatch") + repairs("resubmit_start")
+    const seqs = await e.createJobs(TRIPLE.method, 2)
+    await eventually(allRunning(e, seqs), 60_000, "both jobs Running")
+    // The node's pruner drops every checkpoint but the latest, with the start transactions in them.
+    const tip = await sealed(e, 2)
+    await fault(e, `prune-below?checkpoint=${tip}`)
+    // A reconnect makes the next pass ask the node about every transaction again.
+    await fault(e, "drop-subscriptions")
+    const passes = async () => Number((await e.health()).checks["chain_truth"]?.details?.["passes"] ?? 0)
+    const seen = await passes()
+    await eventually(async () => (await passes()) >= seen + 3, 60_000, "three comparison passes after the prune")
+    expect(repairs("lost_start") + repairs("redispatch") + repairs("resubmit_start")).toBe(before)
+    expect((await e.health()).checks["chain_truth"]?.healthy).toBe(true)
+    openGate(e)
+    await eventually(allGone(e, seqs), 90_000, "both jobs completed on chain")
+    for (const seq of seqs) expect(e.records().filter((r) => r.seq === seq).map((r) => r.outcome)).toEqual(["completed"])
+  }, 180_000)
 })

@@ -55,11 +55,11 @@ interface Manifest {
 }
 
 /** Starts the localnet CLI on the state file and waits for its manifest. */
-const startNode = async (): Promise<Manifest> => {
+const startNode = async (extra: ReadonlyArray<string> = []): Promise<Manifest> => {
   fs.rmSync(manifestFile, { force: true })
   child = spawn(
     process.execPath,
-    [bundle, "--port", "0", "--state", stateFile, "--manifest", manifestFile, "--checkpoint-ms", "per-transaction"],
+    [bundle, "--port", "0", "--state", stateFile, "--manifest", manifestFile, "--checkpoint-ms", "per-transaction", ...extra],
     { cwd: repo, stdio: ["ignore", "ignore", "pipe"] }
   )
   let stderr = ""
@@ -205,4 +205,81 @@ describe("localnet durability with --state", () => {
     expect(present).toBe(acks.length)
     await killNode()
   }, 1_800_000)
+
+  it("a rollback is durable: after SIGKILL the node restarts on the rolled-back history and goes on from its tip", async () => {
+    let manifest = await startNode(["--rewind-depth", "50"])
+    const signer = Ed25519Keypair.fromSecretKey(manifest.keys.admin)
+    const sender = signer.toSuiAddress()
+    let client = makeSuiClient(manifest.grpcUrl)
+    const [coin] = (await client.core.listCoins({ owner: sender })).objects
+    let gas: GasRef = { objectId: coin!.objectId, version: coin!.version, digest: coin!.digest }
+    // `amount` keeps a transaction after the rollback from being byte-identical to one it undid.
+    const send = async (amount = 1) => {
+      const tx = new Transaction()
+      tx.setSender(sender)
+      tx.setGasPrice(1_000)
+      tx.setGasBudget(50_000_000)
+      tx.setGasPayment([gas])
+      const [c] = tx.splitCoins(tx.gas, [tx.pure.u64(amount)])
+      tx.transferObjects([c!], tx.pure.address(sender))
+      const bytes = await tx.build()
+      const { signature } = await signer.signTransaction(bytes)
+      const t = (
+        await client.transactionExecutionService.executeTransaction({
+          transaction: { bcs: { value: bytes } },
+          signatures: [{ bcs: { value: fromBase64(signature) }, signature: { oneofKind: undefined } }],
+          readMask: { paths: ["digest", "effects", "checkpoint"] }
+        }).response
+      ).transaction!
+      const g = t.effects!.gasObject!
+      gas = { objectId: gas.objectId, version: g.outputVersion!.toString(), digest: g.outputDigest! }
+      return { digest: t.digest!, lane: 0, gasVersion: g.outputVersion!, checkpoint: t.checkpoint! } satisfies Ack
+    }
+    const has = async (digest: string) => {
+      try {
+        return (await client.ledgerService.getTransaction({ digest, readMask: { paths: ["digest"] } }).response).transaction?.digest === digest
+      } catch (e) {
+        if (/NOT_FOUND/.test(String(e))) return false
+        throw e
+      }
+    }
+
+    const before: Array<Ack> = []
+    for (let i = 0; i < 20; i++) before.push(await send())
+    // As a node restored from an older backup: the last 10 checkpoints (one transaction each) are gone.
+    const { adminUrl } = JSON.parse(fs.readFileSync(`${manifestFile}.admin.json`, "utf8")) as { adminUrl: string }
+    const admin = async (fault: string) => {
+      const res = await fetch(`${adminUrl}/faults/${fault}`, { method: "POST" })
+      expect(res.status, await res.text()).toBe(200)
+    }
+    // Sealing paused around it, so the count is taken from the tip the rollback starts from.
+    await admin("pause-checkpoints")
+    const tip = (await client.ledgerService.getServiceInfo({}).response).checkpointHeight!
+    await admin("rollback?count=10")
+    expect((await client.ledgerService.getServiceInfo({}).response).checkpointHeight).toBe(tip - 10n)
+    await admin("resume-checkpoints")
+    const kept = before.filter((a) => a.checkpoint <= tip - 10n)
+    const undone = before.filter((a) => a.checkpoint > tip - 10n)
+    expect(undone.length).toBeGreaterThanOrEqual(9)
+    const o = await client.core.getObject({ objectId: gas.objectId })
+    gas = { objectId: o.object.objectId, version: o.object.version, digest: o.object.digest }
+    const after: Array<Ack> = []
+    for (let i = 0; i < 5; i++) after.push(await send(2))
+
+    await killNode()
+    manifest = await startNode(["--rewind-depth", "50"])
+    client = makeSuiClient(manifest.grpcUrl)
+    for (const a of [...kept, ...after]) expect(await has(a.digest), `acknowledged ${a.digest}`).toBe(true)
+    for (const a of undone) expect(await has(a.digest), `rolled back ${a.digest}`).toBe(false)
+    const height = (await client.ledgerService.getServiceInfo({}).response).checkpointHeight!
+    expect(height).toBeGreaterThanOrEqual(after.at(-1)!.checkpoint)
+    const now = await client.core.getObject({ objectId: gas.objectId })
+    expect(BigInt(now.object.version)).toBe(after.at(-1)!.gasVersion)
+    // The next transaction after the restart gets a checkpoint and a version never handed out since the rollback.
+    gas = { objectId: now.object.objectId, version: now.object.version, digest: now.object.digest }
+    const next = await send(3)
+    expect(next.checkpoint).toBeGreaterThan(after.at(-1)!.checkpoint)
+    expect(next.gasVersion).toBeGreaterThan(after.at(-1)!.gasVersion)
+    await killNode()
+  }, 300_000)
 })

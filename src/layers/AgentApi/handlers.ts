@@ -143,7 +143,20 @@ const settleReport = (rawSession: string, rawJob: string, kind: ReportKind, erro
     const session = yield* liveSession(sessionId)
     if (Option.isNone(session)) return unknownSession(sessionId)
     const store = yield* JobStore
-    const outcome = yield* store.report(sessionId, jobId, kind, error)
+    const reports = yield* Reports
+    // Accepted and recorded (or reverted) as one step: a call cancelled in between would leave the
+    // job settled in the store with nothing on its way to the chain.
+    const outcome = yield* store.report(sessionId, jobId, kind, error).pipe(
+      Effect.tap((o) =>
+        o._tag === "Accepted"
+          ? reports.record(o.report).pipe(
+              Effect.tapError(() => store.revertReport(jobId)),
+              Effect.mapError((e) => new StorageUnavailable({ message: `${e.message}; retry the call` }))
+            )
+          : Effect.void
+      ),
+      Effect.uninterruptible
+    )
     switch (outcome._tag) {
       case "NotHeld":
       case "AlreadySettled":
@@ -151,11 +164,6 @@ const settleReport = (rawSession: string, rawJob: string, kind: ReportKind, erro
       case "Duplicate":
         return { success: true, message: `job ${jobId} was already reported (${kind})` }
       case "Accepted": {
-        const reports = yield* Reports
-        yield* reports.record(outcome.report).pipe(
-          Effect.tapError(() => store.revertReport(jobId)),
-          Effect.mapError((e) => new StorageUnavailable({ message: `${e.message}; retry the call` }))
-        )
         yield* Metrics.jobReported(kind)
         yield* Effect.annotateCurrentSpan({ app_instance: outcome.report.appInstance, job_sequence: outcome.report.jobSequence.toString() })
         yield* Effect.logInfo(`job ${kind} reported`).pipe(
