@@ -5,7 +5,8 @@
  * sessions holds one started job and submits proofs of distinct sequences. Server, localnet and
  * clients share this process. Prints `name=value` lines.
  */
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { Session } from "node:inspector/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Effect } from "effect"
@@ -48,6 +49,14 @@ const main = async () => {
       return { perSecond: (pairs * 1000) / ROUND_MS, latencies }
     }
     await round()
+    // BENCH_CPU_PROF=<file>: a V8 CPU profile of the measured rounds only (not start-up, not warm-up).
+    const profFile = process.env["BENCH_CPU_PROF"]
+    const inspector = profFile === undefined ? undefined : new Session()
+    if (inspector !== undefined) {
+      inspector.connect()
+      await inspector.post("Profiler.enable")
+      await inspector.post("Profiler.start")
+    }
     const rates: number[] = []
     const lat: number[] = []
     // CPU per pair (this process: server, localnet and clients) does not depend on the machine's
@@ -64,6 +73,11 @@ const main = async () => {
       lat.push(...res.latencies)
     }
     const cpu = process.cpuUsage(cpu0)
+    if (inspector !== undefined && profFile !== undefined) {
+      const { profile } = await inspector.post("Profiler.stop")
+      writeFileSync(profFile, JSON.stringify(profile))
+      inspector.disconnect()
+    }
     const commits = (await f.runtime.runPromise(Effect.flatMap(Journal, (j) => j.commits))) - commits0
     const txs = (await f.runtime.runPromise(Effect.flatMap(Settlement, (s) => s.stats))).transactions - txs0
     rates.sort((a, b) => a - b)

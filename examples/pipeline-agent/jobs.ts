@@ -9,6 +9,7 @@
  *   watching for newly proved blocks until it has been idle for a while.
  */
 import type { AgentClient, Job } from "../../src/sdk/index.js"
+import { CORRUPT_PROOF, type Faults } from "./faults.js"
 import { commit, covers, decodeProof, encodeProof, type HashProof, mergeProofs, proveStep, readU64le, u64le } from "./hashProof.js"
 import type { FileLedger } from "./ledger.js"
 import type { PipelineRpc, SequenceState } from "./rpc.js"
@@ -55,13 +56,21 @@ export const proveSequences = (
   return proof === undefined ? { ok: false, reason: "a prove job without sequences" } : { ok: true, proof, after }
 }
 
-export const prove = async (client: AgentClient, rpc: PipelineRpc, job: Job): Promise<Outcome> => {
+export const prove = async (client: AgentClient, rpc: PipelineRpc, job: Job, faults?: Faults): Promise<Outcome> => {
   if (job.blockNumber === undefined || job.sequences.length === 0) return fail("a prove job needs a block and sequences")
   const seqs = [...job.sequences].sort((a, b) => (a < b ? -1 : 1))
-  const states = await rpc.sequenceStates(job.jobId, seqs[seqs.length - 1]!)
+  let states = await rpc.sequenceStates(job.jobId, seqs[seqs.length - 1]!)
+  // The states start at the last one with data availability, which is the first sequence itself
+  // when it is proved again (its state was submitted): then read the state before it too.
+  const first = seqs[0]!
+  if (first > 0n && !states.some((s) => s.sequence === first - 1n)) {
+    const before = await rpc.sequenceStates(job.jobId, first - 1n).catch(() => [])
+    states = [...before.filter((s) => s.sequence < first), ...states]
+  }
   const r = proveSequences(seqs, states)
   if (!r.ok) return fail(r.reason)
-  await client.submitProof(job.jobId, { blockNumber: job.blockNumber, sequences: seqs, proof: encodeProof(r.proof) })
+  const corrupt = faults !== undefined && seqs.some((s) => faults.corruptProof(job.appInstance, s))
+  await client.submitProof(job.jobId, { blockNumber: job.blockNumber, sequences: seqs, proof: corrupt ? CORRUPT_PROOF : encodeProof(r.proof) })
   for (const [i, seq] of seqs.entries()) await rpc.submitState(job.jobId, seq, u64le(r.after[i]!), r.after[i]!.toString())
   return done
 }
@@ -98,6 +107,7 @@ export interface SettleOptions {
   readonly maxRunMs: number
   readonly pollMs: number
   readonly now: () => bigint
+  readonly faults?: Faults
 }
 
 /** Settles one proved block on `chain`; refuses a proof that does not continue the ledger. */
@@ -133,6 +143,9 @@ export const settle = async (client: AgentClient, rpc: PipelineRpc, job: Job, o:
   if (chain === undefined || chain === "") return fail("a settle job without a settlement chain")
   const started = Date.now()
   let idleSince = started
+  // an injected failure: this job fails after settling at most one block
+  const failing = o.faults?.failSettle() === true
+  const injected = fail("injected settle failure")
   for (;;) {
     const inst = await rpc.appInstance(job.jobId)
     if (inst === undefined) return fail("no app instance")
@@ -143,7 +156,9 @@ export const settle = async (client: AgentClient, rpc: PipelineRpc, job: Job, o:
       const problem = await settleBlock(client, rpc, job, chain, n, o)
       if (problem !== undefined) return fail(problem)
       progressed = true
+      if (failing) return injected
     }
+    if (failing) return injected
     if (progressed) idleSince = Date.now()
     else if (Date.now() - idleSince >= o.idleMs || Date.now() - started >= o.maxRunMs) return done
     await new Promise((r) => setTimeout(r, o.pollMs))

@@ -10,6 +10,7 @@
 import * as os from "node:os"
 import * as path from "node:path"
 import { AgentClient } from "../../src/sdk/index.js"
+import { loadFaults } from "./faults.js"
 import { merge, type Outcome, prove, settle } from "./jobs.js"
 import { FileLedger } from "./ledger.js"
 import { pipelineRpc } from "./rpc.js"
@@ -19,13 +20,15 @@ const main = async (): Promise<number> => {
   const rpc = pipelineRpc(client.env)
   // the ledger file: first argument, else PIPELINE_LEDGER, else under the temp dir
   const ledger = new FileLedger(process.argv[2] ?? process.env.PIPELINE_LEDGER ?? path.join(os.tmpdir(), "silvana-pipeline-ledger.jsonl"))
+  const faults = loadFaults(ledger.file)
   const settleOptions = {
     ledger,
     // a settle job is periodic (60 s): hold it while blocks keep coming
     idleMs: Number(process.env.PIPELINE_SETTLE_IDLE_MS ?? 60_000),
     maxRunMs: Number(process.env.PIPELINE_SETTLE_MAX_RUN_MS ?? 240_000),
     pollMs: Number(process.env.PIPELINE_SETTLE_POLL_MS ?? 100),
-    now: () => BigInt(Date.now())
+    now: () => BigInt(Date.now()),
+    faults
   }
   try {
     for (;;) {
@@ -34,7 +37,7 @@ const main = async (): Promise<number> => {
       let outcome: Outcome
       try {
         outcome =
-          job.appInstanceMethod === "prove" ? await prove(client, rpc, job)
+          job.appInstanceMethod === "prove" ? await prove(client, rpc, job, faults)
           : job.appInstanceMethod === "merge" ? await merge(client, job)
           : job.appInstanceMethod === "settle" ? await settle(client, rpc, job, settleOptions)
           : { _tag: "fail", reason: `the pipeline agent has no method ${job.appInstanceMethod}` }

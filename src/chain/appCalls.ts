@@ -43,6 +43,8 @@ export const arg = {
 
 export const encodeCall = (c: AppCall): string => JSON.stringify(c)
 export const decodeCall = (payload: string): AppCall => JSON.parse(payload) as AppCall
+/** The Move function of an encoded call, without decoding its arguments (`encodeCall` writes `fn` first). */
+export const callFn = (payload: string): string | null => /^\{"fn":"([A-Za-z0-9_]+)"/.exec(payload)?.[1] ?? null
 
 const pure = (tx: Transaction, a: PureArg): TransactionArgument => {
   switch (a.t) {

@@ -44,6 +44,40 @@ const SPLIT_BUDGET = 100_000_000n
 
 const byBalanceDesc = (a: GasCoin, b: GasCoin) => (b.balance > a.balance ? 1 : b.balance < a.balance ? -1 : 0)
 
+/** Splits `count` coins of `each` MIST off `richest`, paying with it; a failure is only logged. */
+const splitOff = (s: GasPoolSettings, richest: GasCoin, count: number, each: bigint) =>
+  Effect.tryPromise(async () => {
+    const { sui } = s
+    const tx = new Transaction()
+    tx.setSender(sui.address)
+    tx.setGasPrice(s.gasPrice)
+    tx.setGasBudget(SPLIT_BUDGET)
+    tx.setGasPayment([{ objectId: richest.objectId, version: richest.version, digest: richest.digest }])
+    const parts = tx.splitCoins(tx.gas, Array.from({ length: count }, () => tx.pure.u64(each)))
+    tx.transferObjects(
+      Array.from({ length: count }, (_, i) => parts[i]!),
+      tx.pure.address(sui.address)
+    )
+    const bytes = await tx.build()
+    const { signature } = await sui.keypair.signTransaction(bytes)
+    await sui.client.core.executeTransaction({ transaction: bytes, signatures: [signature], include: { effects: true } })
+  }).pipe(Effect.catchAll((e) => Effect.logWarning(`cannot split gas coins: ${String(e)}`)))
+
+/** Re-reads a coin's version, digest and balance; false when it is gone or no longer ours. */
+const refreshCoin = (sui: GasAccount, coin: GasCoin) =>
+  Effect.tryPromise(() => sui.client.core.getObject({ objectId: coin.objectId, include: { json: true } })).pipe(
+    Effect.map(({ object }) => {
+      const owner = object.owner as { $kind: string; AddressOwner?: string }
+      if (owner.$kind !== "AddressOwner" || normalizeSuiAddress(owner.AddressOwner ?? "") !== sui.address) return false
+      coin.version = object.version
+      coin.digest = object.digest
+      const balance = (object.json as { balance?: unknown } | null)?.balance
+      if (typeof balance === "string" || typeof balance === "number") coin.balance = BigInt(balance)
+      return true
+    }),
+    Effect.catchAll(() => Effect.succeed(false))
+  )
+
 /** Builds the pool; call `fill` once nothing signed earlier can still consume a coin. */
 export const makeGasPool = (s: GasPoolSettings) =>
   Effect.gen(function* () {
@@ -52,23 +86,6 @@ export const makeGasPool = (s: GasPoolSettings) =>
     const free = yield* Queue.unbounded<GasCoin>()
     const inflight = new Map<string, number>()
     const dust = new Map<string, GasCoin>()
-
-    const splitOff = (richest: GasCoin, count: number, each: bigint) =>
-      Effect.tryPromise(async () => {
-        const tx = new Transaction()
-        tx.setSender(sui.address)
-        tx.setGasPrice(s.gasPrice)
-        tx.setGasBudget(SPLIT_BUDGET)
-        tx.setGasPayment([{ objectId: richest.objectId, version: richest.version, digest: richest.digest }])
-        const parts = tx.splitCoins(tx.gas, Array.from({ length: count }, () => tx.pure.u64(each)))
-        tx.transferObjects(
-          Array.from({ length: count }, (_, i) => parts[i]!),
-          tx.pure.address(sui.address)
-        )
-        const bytes = await tx.build()
-        const { signature } = await sui.keypair.signTransaction(bytes)
-        await client.core.executeTransaction({ transaction: bytes, signatures: [signature], include: { effects: true } })
-      }).pipe(Effect.catchAll((e) => Effect.logWarning(`cannot split gas coins: ${String(e)}`)))
 
     /**
      * Lists the coordinator's coins and splits more off the richest until the pool is full. Only
@@ -85,7 +102,7 @@ export const makeGasPool = (s: GasPoolSettings) =>
         const spendable = richest.balance > SPLIT_BUDGET ? richest.balance - SPLIT_BUDGET : 0n
         const each = [s.splitAmount, richest.balance / BigInt(s.poolSize + 1), spendable / BigInt(count)].reduce((a, b) => (a < b ? a : b))
         if (each >= minCoinBalance * 2n) {
-          yield* splitOff(richest, count, each)
+          yield* splitOff(s, richest, count, each)
           all = yield* s.patiently("listing gas coins", () => listSuiCoins(client, sui.address))
           usable = all.filter((c) => c.balance >= minCoinBalance).sort(byBalanceDesc)
         }
@@ -118,20 +135,7 @@ export const makeGasPool = (s: GasPoolSettings) =>
       return coin
     })
 
-    /** Re-reads a coin's version, digest and balance; false when it is gone or no longer ours. */
-    const refresh = (coin: GasCoin) =>
-      Effect.tryPromise(() => client.core.getObject({ objectId: coin.objectId, include: { json: true } })).pipe(
-        Effect.map(({ object }) => {
-          const owner = object.owner as { $kind: string; AddressOwner?: string }
-          if (owner.$kind !== "AddressOwner" || normalizeSuiAddress(owner.AddressOwner ?? "") !== sui.address) return false
-          coin.version = object.version
-          coin.digest = object.digest
-          const balance = (object.json as { balance?: unknown } | null)?.balance
-          if (typeof balance === "string" || typeof balance === "number") coin.balance = BigInt(balance)
-          return true
-        }),
-        Effect.catchAll(() => Effect.succeed(false))
-      )
+    const refresh = (coin: GasCoin) => refreshCoin(sui, coin)
 
     /** Gives a coin back after its transaction: to the pool, or retired (kept as dust if it still exists). */
     const release = (coin: GasCoin, alive: boolean) =>

@@ -7,6 +7,7 @@ import type { SuiGrpcClient } from "@mysten/sui/grpc"
 import type { Keypair } from "@mysten/sui/cryptography"
 import { Transaction, TransactionDataBuilder } from "@mysten/sui/transactions"
 import { normalizeSuiAddress } from "@mysten/sui/utils"
+import { abortConstant } from "./moveAborts.js"
 import type { OutboxOp } from "../domain/outbox.js"
 import { addCall, type AppCall, callResults, decodeCall } from "./appCalls.js"
 import { MulticallExecutedEvent } from "./moveTypes.js"
@@ -194,6 +195,8 @@ export interface MoveAbortInfo {
   readonly code: string
   readonly command: number | undefined
   readonly message: string
+  /** The abort's `#[error]` constant, as the node rendered it or as its code names it. */
+  readonly constant: string | undefined
 }
 
 /** Decodes an execution error (`effects.status.error`) into a Move abort, when it is one. */
@@ -202,15 +205,21 @@ export const decodeAbort = (error: unknown): MoveAbortInfo | undefined => {
     $kind?: string
     message?: string
     command?: number
-    MoveAbort?: { abortCode: string; location?: { module?: string; functionName?: string; function?: number } }
+    MoveAbort?: {
+      abortCode: string
+      location?: { module?: string; functionName?: string; function?: number }
+      cleverError?: { constantName?: string }
+    }
   } | null
   if (e === null || e === undefined || e.$kind !== "MoveAbort" || e.MoveAbort === undefined) return undefined
+  const module = e.MoveAbort.location?.module ?? "?"
   return {
-    module: e.MoveAbort.location?.module ?? "?",
+    module,
     function: e.MoveAbort.location?.functionName ?? String(e.MoveAbort.location?.function ?? "?"),
     code: e.MoveAbort.abortCode,
     command: e.command,
-    message: e.message ?? "Move abort"
+    message: e.message ?? "Move abort",
+    constant: abortConstant(module, e.MoveAbort.abortCode, e.MoveAbort.cleverError?.constantName)
   }
 }
 

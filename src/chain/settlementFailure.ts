@@ -88,7 +88,8 @@ export const classifyFailure = (outcome: FailedOutcome, commands: number): Settl
   if (command === undefined || command < 0 || command >= commands) {
     return { _tag: "Unattributed", detail: JSON.stringify(outcome.error) ?? "unknown error" }
   }
-  const detail = abort !== undefined ? `Move abort in ${abort.module}::${abort.function} code ${abort.code}` : `execution error in command ${command}`
+  const named = abort?.constant === undefined ? "" : ` (${abort.constant})`
+  const detail = abort !== undefined ? `Move abort in ${abort.module}::${abort.function} code ${abort.code}${named}` : `execution error in command ${command}`
   return { _tag: "CommandFailed", command, detail }
 }
 

@@ -9,6 +9,8 @@ import type { JobData } from "./job.js"
 
 /** The method name of an instance's settlement jobs (`settlement_job` in its `Settlement`). */
 export const SETTLE_METHOD = "settle"
+/** The method name of the prove jobs the coordinator creates again for rejected leaf proofs. */
+export const PROVE_METHOD = "prove"
 
 type Ranked = Pick<JobData, "appInstanceMethod" | "blockNumber" | "sequences" | "jobSequence">
 

@@ -28,6 +28,8 @@ export interface PlannedProof {
   readonly status: ProofStatus
   /** Epoch ms of the proof's last change. */
   readonly timestamp: bigint
+  /** Made by a merge (the chain records its two halves); a leaf proof (an app's prove job) when not. */
+  readonly merged?: boolean
 }
 
 export interface BlockProofState {
@@ -144,3 +146,26 @@ export const planMerges = (block: BlockProofState, now: bigint, timeout = PROOF_
   }
   return out
 }
+
+/** A leaf proof to compute again: a prove job for `sequences` of `blockNumber`. */
+export interface ReproveRequest {
+  readonly blockNumber: bigint
+  readonly sequences: ReadonlyArray<bigint>
+  /** The proof as planned from, so the caller can tell whether its own `start_proving` took it. */
+  readonly status: ProofStatus
+  readonly timestamp: bigint
+}
+
+/**
+ * The leaf proofs of one block to prove again: a leaf (not made by a merge) that a verifier
+ * rejected, or whose restart (`start_proving`) timed out without a proof. Nothing else re-creates
+ * them: a rejected merge is re-planned from its halves by `planMerges`, but a rejected leaf has no
+ * halves, and without a new proof the block can never be proved.
+ */
+export const planReproves = (block: BlockProofState, now: bigint, timeout = PROOF_TIMEOUT_MS): ReadonlyArray<ReproveRequest> =>
+  block.isFinished
+    ? []
+    : block.proofs
+        .filter((p) => p.merged !== true && p.sequences.length > 0)
+        .filter((p) => p.status === ProofStatus.Rejected || (p.status === ProofStatus.Started && timedOut(p, now, timeout)))
+        .map((p) => ({ blockNumber: block.blockNumber, sequences: p.sequences, status: p.status, timestamp: p.timestamp }))

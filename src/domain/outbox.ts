@@ -8,6 +8,13 @@ export type OpKind = "start" | "complete" | "fail" | "terminate" | "call"
 /** `queued` → `inflight` (in a signed tx) → `done` | `rejected` (chain said false) | `aborted` (Move abort). */
 export type OpState = "queued" | "inflight" | "done" | "rejected" | "aborted"
 
+/** The job sequence the outbox records a coordinator's own call under (no job has it: u64 max). */
+export const COORDINATOR_CALL = (1n << 64n) - 1n
+
+/** Whether an op is a Move call an agent made through the agent API (not the coordinator's own). */
+export const isAgentCall = (op: { readonly kind: OpKind; readonly jobSequence: bigint }): boolean =>
+  op.kind === "call" && op.jobSequence !== COORDINATOR_CALL
+
 export interface NewOp {
   readonly kind: OpKind
   /** 64 hex digits, no `0x`. */

@@ -10,35 +10,19 @@
  */
 import { readFileSync } from "node:fs"
 import * as fs from "node:fs/promises"
-import * as net from "node:net"
-import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { Cause, Context, Data, Duration, Effect, Exit, Fiber, Layer, Option, Runtime, type Scope } from "effect"
+import { Context, Duration, Effect, Layer, Option, type Scope } from "effect"
+import { HealthState } from "nice-grpc-server-health"
 import type { SessionId } from "../domain/ids.js"
-import type { Transport } from "./AgentApi/binding.js"
+import { makeAdmission, type ApiServices } from "./AgentApi/admission.js"
 import { makeRateLimiter, type RateLimitOptions } from "./AgentApi/rateLimit.js"
-import { createServer, ServerError, Status } from "nice-grpc"
-import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health"
-import { ServerReflection, ServerReflectionService } from "nice-grpc-server-reflection"
-import * as A from "./AgentApi/appHandlers.js"
-import * as B from "./AgentApi/blockHandlers.js"
-import { API_ERROR_TAGS, type ApiError, internalError, NotImplemented, Overloaded, ShuttingDown, toServerError } from "./AgentApi/errors.js"
-import * as H from "./AgentApi/handlers.js"
-import * as I from "./AgentApi/instanceHandlers.js"
-import * as P from "./AgentApi/proofHandlers.js"
-import * as S from "./AgentApi/stateHandlers.js"
-import {
-  CoordinatorServiceDefinition,
-  type CoordinatorServiceImplementation
-} from "../gen/silvana/coordinator/v1/coordinator.js"
+import { coordinatorImplementation } from "./AgentApi/routes.js"
+import { listenShared, SERVICE_NAME, serverFactory, sessionSocket, shutdownServer } from "./AgentApi/servers.js"
+import { AgentApiStartError, prepareSocketPath, resolveGroup } from "./AgentApi/sockets.js"
 import { AppApi } from "./AppApi.js"
 import { Config, type HostPort } from "./Config.js"
 import { defaultTcpHost } from "./runtime/dockerImage.js"
-import { JobStore } from "./JobStore.js"
-import * as Metrics from "./Metrics.js"
-import { Reports } from "./Reports.js"
-import { Sessions } from "./Sessions.js"
 
 export interface AgentApiOptions {
   readonly socketPath: string
@@ -77,80 +61,13 @@ export interface AgentApiService {
   readonly openSessionSocket: (sessionId: SessionId, owner?: { readonly uid: number; readonly gid: number }) => Effect.Effect<string, AgentApiStartError, Scope.Scope>
 }
 
-export class AgentApiStartError extends Data.TaggedError("AgentApiStartError")<{ readonly message: string }> {}
-
-export { defaultTcpHost }
-
-export const SERVICE_NAME = "silvana.coordinator.v1.CoordinatorService"
-
-/** The RPCs this coordinator implements; every other RPC of the contract answers UNIMPLEMENTED. */
-const CORE_RPCS = new Set(["getJob", "completeJob", "failJob", "terminateJob", "agentMessage"])
-/** The job-scoped RPCs; implemented when the AppApi backend is part of the runtime. */
-const APP_RPCS = new Set([
-  "setKV", "getKV", "deleteKV", "addMetadata", "getMetadata", "createAppJob",
-  "submitProof", "getProof", "getBlockProof", "rejectProof", "readDataAvailability",
-  "getSequenceStates", "submitState", "getSettlementProof", "submitSettlementProof",
-  "tryCreateBlock", "getBlock", "updateBlockStateDataAvailability", "updateBlockProofDataAvailability",
-  "updateBlockSettlementTxHash", "updateBlockSettlementTxIncludedInBlock", "getBlockSettlement", "updateBlockSettlement",
-  "getAppInstance", "retrieveSecret", "proofEvent"
-])
+export { AgentApiStartError, defaultTcpHost, resolveGroup, SERVICE_NAME }
 
 const descriptorSet = (): Uint8Array => {
   const here = path.dirname(fileURLToPath(import.meta.url))
   // src/gen or dist/gen, one level up from src/layers, dist/layers and the bundled daemon's dist/chunks.
   return readFileSync(path.join(here, "..", "gen", "descriptor.binpb"))
 }
-
-/** The reflection v1alpha service: same messages as v1 under the older name, for older tools. */
-const reflectionV1Alpha = Object.fromEntries(
-  Object.entries(ServerReflectionService).map(([k, m]) => [
-    k,
-    { ...m, path: m.path.replace("grpc.reflection.v1.", "grpc.reflection.v1alpha.") }
-  ])
-) as unknown as typeof ServerReflectionService
-
-const socketIsLive = (p: string) =>
-  new Promise<boolean>((resolve) => {
-    const s = net.createConnection(p)
-    s.once("connect", () => {
-      s.destroy()
-      resolve(true)
-    })
-    s.once("error", () => resolve(false))
-  })
-
-/** Removes a stale socket file; refuses to touch a live socket or a file that is not a socket. */
-const prepareSocketPath = (p: string) =>
-  Effect.tryPromise({
-    try: async () => {
-      await fs.mkdir(path.dirname(p), { recursive: true })
-      const st = await fs.lstat(p).catch(() => undefined)
-      if (st === undefined) return
-      if (!st.isSocket()) throw new Error(`${p} exists and is not a socket; refusing to replace it`)
-      if (await socketIsLive(p)) throw new Error(`another process is serving on ${p}`)
-      await fs.unlink(p)
-    },
-    catch: (e) => new AgentApiStartError({ message: `GRPC_SOCKET_PATH: ${(e as Error).message}` })
-  })
-
-/** `GRPC_SOCKET_GROUP`: a gid, or a group name looked up in /etc/group. */
-export const resolveGroup = (group: string) =>
-  Effect.try({
-    try: () => {
-      if (/^\d+$/.test(group)) return Number(group)
-      const line = readFileSync("/etc/group", "utf8").split("\n").find((l) => l.split(":")[0] === group)
-      const gid = line === undefined ? NaN : Number(line.split(":")[2])
-      if (!Number.isSafeInteger(gid)) throw new Error(`no group named ${group}`)
-      return gid
-    },
-    catch: (e) => new AgentApiStartError({ message: `GRPC_SOCKET_GROUP: ${(e as Error).message}` })
-  })
-
-const isApiError = (e: unknown): e is ApiError =>
-  typeof e === "object" &&
-  e !== null &&
-  "_tag" in e &&
-  (API_ERROR_TAGS as ReadonlyArray<string>).includes((e as { _tag: string })._tag)
 
 export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApiService>() {
   /** Options from Config. */
@@ -177,234 +94,61 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
     Layer.scoped(
       AgentApi,
       Effect.gen(function* () {
-        const runtime = yield* Effect.runtime<JobStore | Sessions | Reports>()
-        const run = Runtime.runPromiseExit(runtime)
-        const runSync = Runtime.runSyncExit(runtime)
-        let inFlight = 0
-        let draining = false
-
-        /** Admission (drain, overload), then the handler's Effect, then the one error mapping. */
-        const serve = async <A>(effect: Effect.Effect<A, ApiError, JobStore | Sessions | Reports>, signal: AbortSignal) => {
-          if (draining) throw toServerError(new ShuttingDown({ message: "the coordinator is shutting down" }))
-          if (inFlight >= options.maxInFlight) {
-            throw toServerError(new Overloaded({ message: "too many calls in flight; retry with backoff" }))
-          }
-          inFlight += 1
-          let exit: Exit.Exit<A, ApiError>
-          try {
-            // Most calls never wait (GetJob is a store transition): run them synchronously, and only
-            // await the fiber of those that do (a durable write), interrupting it if the call is cancelled.
-            exit = runSync(effect)
-            if (Exit.isFailure(exit)) {
-              const defect = Cause.dieOption(exit.cause)
-              if (Option.isSome(defect) && Runtime.isAsyncFiberException(defect.value)) {
-                const fiber = defect.value.fiber as Fiber.RuntimeFiber<A, ApiError>
-                const cancel = () => fiber.unsafeInterruptAsFork(fiber.id())
-                signal.addEventListener("abort", cancel, { once: true })
-                try {
-                  exit = await Effect.runPromise(Fiber.await(fiber))
-                } finally {
-                  signal.removeEventListener("abort", cancel)
-                }
-              }
-            }
-          } finally {
-            inFlight -= 1
-          }
-          if (Exit.isSuccess(exit)) return exit.value
-          const failure = Cause.failureOption(exit.cause)
-          if (Option.isSome(failure) && isApiError(failure.value)) throw toServerError(failure.value)
-          if (Cause.isInterruptedOnly(exit.cause)) throw new ServerError(Status.CANCELLED, "call cancelled")
-          await run(Effect.logError("agent API handler defect", exit.cause))
-          throw internalError()
-        }
-
-        const refuseIfDraining = async () => {
-          if (draining) throw toServerError(new ShuttingDown({ message: "the coordinator is shutting down" }))
-        }
-        // Every core RPC first checks that the call came from where its session is bound (binding.ts).
-        type Ctx = { readonly signal: AbortSignal; readonly peer: string }
-        const coreFor = (transport: (ctx: Ctx) => Transport): Partial<CoordinatorServiceImplementation> => {
-          const guarded = <A>(sessionId: string, ctx: Ctx, handler: Effect.Effect<A, ApiError, JobStore | Sessions | Reports>) =>
-            serve(
-              Effect.flatMap(H.bindingCheck(sessionId, transport(ctx)), (refusal) =>
-                refusal === undefined ? handler : Effect.succeed({ success: false, message: refusal } as A)
-              ),
-              ctx.signal
-            )
-          return {
-            getJob: (req, ctx) => guarded(req.sessionId, ctx, H.getJob(req, options.chain)),
-            completeJob: (req, ctx) => guarded(req.sessionId, ctx, H.completeJob(req)),
-            failJob: (req, ctx) => guarded(req.sessionId, ctx, H.failJob(req)),
-            terminateJob: (req, ctx) => guarded(req.sessionId, ctx, H.terminateJob(req)),
-            agentMessage: (req, ctx) => guarded(req.sessionId, ctx, H.agentMessage(req, logLimiter)),
-            setKV: (req, ctx) => guarded(req.sessionId, ctx, A.setKV(req)),
-            getKV: (req, ctx) => guarded(req.sessionId, ctx, A.getKV(req)),
-            deleteKV: (req, ctx) => guarded(req.sessionId, ctx, A.deleteKV(req)),
-            addMetadata: (req, ctx) => guarded(req.sessionId, ctx, A.addMetadata(req)),
-            getMetadata: (req, ctx) => guarded(req.sessionId, ctx, A.getMetadata(req)),
-            createAppJob: (req, ctx) => guarded(req.sessionId, ctx, A.createAppJob(req)),
-            submitProof: (req, ctx) => guarded(req.sessionId, ctx, P.submitProof(req)),
-            getProof: (req, ctx) => guarded(req.sessionId, ctx, P.getProof(req)),
-            getBlockProof: (req, ctx) => guarded(req.sessionId, ctx, P.getBlockProof(req)),
-            rejectProof: (req, ctx) => guarded(req.sessionId, ctx, P.rejectProof(req)),
-            readDataAvailability: (req, ctx) => guarded(req.sessionId, ctx, P.readDataAvailability(req)),
-            getSequenceStates: (req, ctx) => guarded(req.sessionId, ctx, S.getSequenceStates(req)),
-            submitState: (req, ctx) => guarded(req.sessionId, ctx, S.submitState(req)),
-            getSettlementProof: (req, ctx) => guarded(req.sessionId, ctx, S.getSettlementProof(req)),
-            submitSettlementProof: (req, ctx) => guarded(req.sessionId, ctx, S.submitSettlementProof(req)),
-            tryCreateBlock: (req, ctx) => guarded(req.sessionId, ctx, B.tryCreateBlock(req)),
-            getBlock: (req, ctx) => guarded(req.sessionId, ctx, B.getBlock(req)),
-            updateBlockStateDataAvailability: (req, ctx) => guarded(req.sessionId, ctx, B.updateBlockStateDataAvailability(req)),
-            updateBlockProofDataAvailability: (req, ctx) => guarded(req.sessionId, ctx, B.updateBlockProofDataAvailability(req)),
-            updateBlockSettlementTxHash: (req, ctx) => guarded(req.sessionId, ctx, B.updateBlockSettlementTxHash(req)),
-            updateBlockSettlementTxIncludedInBlock: (req, ctx) => guarded(req.sessionId, ctx, B.updateBlockSettlementTxIncludedInBlock(req)),
-            getBlockSettlement: (req, ctx) => guarded(req.sessionId, ctx, B.getBlockSettlement(req)),
-            updateBlockSettlement: (req, ctx) => guarded(req.sessionId, ctx, B.updateBlockSettlement(req)),
-            getAppInstance: (req, ctx) => guarded(req.sessionId, ctx, I.getAppInstance(req)),
-            retrieveSecret: (req, ctx) => guarded(req.sessionId, ctx, I.retrieveSecret(req)),
-            proofEvent: (req, ctx) => guarded(req.sessionId, ctx, I.proofEvent(req))
-          }
-        }
-        const withApp = Option.isSome(Context.getOption(runtime.context, AppApi))
-        const implemented = (key: string) => CORE_RPCS.has(key) || (withApp && APP_RPCS.has(key))
-        let tcpPort = options.tcp.port
-        const logLimiter = makeRateLimiter(options.logRateLimit)
-        const implFor = (transport: (ctx: Ctx) => Transport) => {
-          const core = coreFor(transport)
-          return Object.fromEntries(
-          Object.entries(CoordinatorServiceDefinition.methods).map(([key, method]) => [
-            key,
-            Metrics.timedRpc(method.name, implemented(key)
-              ? (core[key as keyof CoordinatorServiceImplementation] as (req: unknown, ctx: unknown) => Promise<unknown>)
-              : async () => {
-                  await refuseIfDraining()
-                  throw toServerError(new NotImplemented({ rpc: method.name }))
-                })
-          ])
-          ) as unknown as CoordinatorServiceImplementation
-        }
-
+        const runtime = yield* Effect.runtime<ApiServices>()
+        const admission = makeAdmission(runtime, options.maxInFlight)
         const health = HealthState()
-        const reflection = ServerReflection(descriptorSet(), [SERVICE_NAME, "grpc.health.v1.Health"])
-        // nice-grpc binds one address per server: the socket and TCP listeners are twin servers.
-        const makeServer = (transport: (ctx: Ctx) => Transport) => {
-          const server = createServer({
-            "grpc.max_receive_message_length": options.maxMessageBytes,
-            "grpc.max_send_message_length": options.maxMessageBytes,
-            "grpc.max_connection_idle_ms": options.idleTimeoutMs ?? 300_000,
-            "grpc.keepalive_time_ms": 60_000,
-            "grpc.keepalive_timeout_ms": 20_000
-          })
-          server.add(CoordinatorServiceDefinition, implFor(transport))
-          server.add(HealthDefinition, HealthServiceImpl(health))
-          server.add(ServerReflectionService, reflection)
-          server.add(reflectionV1Alpha, reflection)
-          return server
-        }
+        // one limiter for every listener: a session's log budget is its own wherever it calls from
+        const logLimiter = makeRateLimiter(options.logRateLimit)
+        const makeServer = serverFactory(
+          { descriptorSet: descriptorSet(), maxMessageBytes: options.maxMessageBytes, idleTimeoutMs: options.idleTimeoutMs },
+          health,
+          (transport) =>
+            coordinatorImplementation({
+              admission,
+              chain: options.chain,
+              logLimiter,
+              withApp: Option.isSome(Context.getOption(runtime.context, AppApi))
+            }, transport)
+        )
+        let tcpPort = options.tcp.port
         const servers = [
           makeServer(() => ({ _tag: "SharedSocket" })),
           makeServer((ctx) => ({ _tag: "Tcp", peer: ctx.peer, serverPort: tcpPort }))
         ] as const
-        const sessionDir = `${options.socketPath}.sessions`
-        const openSessionSocket = (sessionId: SessionId, owner?: { readonly uid: number; readonly gid: number }) =>
-          Effect.acquireRelease(
-            Effect.gen(function* () {
-              const file = path.join(sessionDir, `${sessionId.replace(/^0x/, "").slice(0, 16)}.sock`)
-              const server = makeServer(() => ({ _tag: "SessionSocket", sessionId }))
-              yield* Effect.tryPromise({
-                try: async () => {
-                  // traversable, not listable: an agent reaches its own socket by name only
-                  await fs.mkdir(sessionDir, { recursive: true, mode: 0o711 })
-                  await fs.chmod(sessionDir, 0o711)
-                  await fs.unlink(file).catch(() => undefined)
-                },
-                catch: (e) => new AgentApiStartError({ message: `session socket: ${(e as Error).message}` })
-              })
-              yield* listen(server, `unix://${file}`, "session socket")
-              yield* Effect.tryPromise({
-                try: async () => {
-                  await fs.chmod(file, 0o600)
-                  if (owner !== undefined) await fs.chown(file, owner.uid, owner.gid)
-                },
-                catch: (e) => new AgentApiStartError({ message: `session socket: ${(e as Error).message}` })
-              }).pipe(Effect.tapError(() => Effect.sync(() => server.forceShutdown())))
-              return { file, server }
-            }),
-            ({ file, server }) =>
-              Effect.promise(async () => {
-                server.forceShutdown()
-                await fs.unlink(file).catch(() => undefined)
-              })
-          ).pipe(Effect.map(({ file }) => file))
 
-        yield* prepareSocketPath(options.socketPath)
-        const listen = (server: (typeof servers)[number], address: string, what: string) =>
-          Effect.tryPromise({
-            try: () => server.listen(address),
-            catch: (e) => new AgentApiStartError({ message: `${what}: cannot listen on ${address}: ${(e as Error).message}` })
-          })
-
+        const setHealth = (status: "healthy" | "unhealthy") => {
+          health.setStatus(status, "")
+          health.setStatus(status, SERVICE_NAME)
+        }
         const drain = Effect.gen(function* () {
-          if (draining) return
-          draining = true
-          health.setStatus("unhealthy", "")
-          health.setStatus("unhealthy", SERVICE_NAME)
-          yield* Effect.logInfo("agent API draining", { inFlight })
+          if (!admission.startDraining()) return
+          setHealth("unhealthy")
+          yield* Effect.logInfo("agent API draining", { inFlight: admission.inFlight() })
           yield* Effect.sleep(Duration.millis(20)).pipe(
-            Effect.repeat({ until: () => inFlight === 0 }),
+            Effect.repeat({ until: () => admission.inFlight() === 0 }),
             Effect.timeout(options.drainTimeout),
             Effect.ignore
           )
         })
+        const close = Effect.gen(function* () {
+          yield* drain
+          yield* Effect.forEach(servers, shutdownServer, { concurrency: "unbounded", discard: true })
+          yield* Effect.promise(() => fs.unlink(options.socketPath).catch(() => undefined))
+          yield* Effect.logInfo("agent API closed")
+        })
 
-        const port = yield* Effect.acquireRelease(
-          Effect.gen(function* () {
-            yield* listen(servers[0], `unix://${options.socketPath}`, "GRPC_SOCKET_PATH")
-            yield* Effect.tryPromise({
-              try: async () => {
-                await fs.chmod(options.socketPath, 0o660)
-                if (options.socketGroup !== undefined) await fs.chown(options.socketPath, process.getuid?.() ?? -1, options.socketGroup)
-              },
-              catch: (e) => new AgentApiStartError({ message: `GRPC_SOCKET_PATH: chmod failed: ${(e as Error).message}` })
-            })
-            const host = options.tcp.host.includes(":") ? `[${options.tcp.host}]` : options.tcp.host
-            tcpPort = yield* listen(servers[1], `${host}:${options.tcp.port}`, "GRPC_TCP_ADDRESS")
-            return tcpPort
-          }).pipe(
-            Effect.tapError(() =>
-              Effect.promise(async () => {
-                for (const server of servers) server.forceShutdown()
-                await fs.unlink(options.socketPath).catch(() => undefined)
-              })
-            )
-          ),
-          () =>
-            Effect.gen(function* () {
-              yield* drain
-              yield* Effect.forEach(
-                servers,
-                (server) =>
-                  Effect.promise(() => server.shutdown()).pipe(
-                    Effect.timeout(Duration.seconds(2)),
-                    Effect.catchAll(() => Effect.sync(() => server.forceShutdown()))
-                  ),
-                { concurrency: "unbounded", discard: true }
-              )
-              yield* Effect.promise(() => fs.unlink(options.socketPath).catch(() => undefined))
-              yield* Effect.logInfo("agent API closed")
-            })
-        )
-        health.setStatus("healthy", "")
-        health.setStatus("healthy", SERVICE_NAME)
-        yield* Effect.logInfo("agent API listening", { socket: options.socketPath, tcp: `${options.tcp.host}:${port}` })
+        yield* prepareSocketPath(options.socketPath)
+        tcpPort = yield* Effect.acquireRelease(listenShared(servers, options), () => close)
+        setHealth("healthy")
+        yield* Effect.logInfo("agent API listening", { socket: options.socketPath, tcp: `${options.tcp.host}:${tcpPort}` })
+        const sessionDir = `${options.socketPath}.sessions`
         return AgentApi.of({
           socketPath: options.socketPath,
-          tcp: { host: options.tcp.host, port },
+          tcp: { host: options.tcp.host, port: tcpPort },
           socketUrl: `unix://${options.socketPath}`,
-          inFlight: () => inFlight,
+          inFlight: admission.inFlight,
           drain,
-          openSessionSocket
+          openSessionSocket: (sessionId, owner) => sessionSocket(makeServer, sessionDir, sessionId, owner)
         })
       })
     )

@@ -115,6 +115,18 @@ export const settings = {
   ),
   daBackend: F.withDefault("DA_BACKEND", F.oneOf("local", "walrus"), "local" as "local" | "walrus", "Where SubmitProof / SubmitState payloads go: files under STATE_DIR/da, or Walrus"),
   daMaxBytes: F.withDefault("DA_MAX_BYTES", F.digits(1024, F.MAX_MESSAGE_BYTES_CAP), 32 * 1024 * 1024, "Largest payload the data-availability store accepts, in bytes"),
+  daCollectEverySecs: F.withDefault(
+    "DA_COLLECT_EVERY_SECS",
+    F.digits(0),
+    600,
+    "Seconds between garbage collections of the data-availability store (blobs nothing on chain references any more); 0 = never"
+  ),
+  daCollectMinAgeSecs: F.withDefault(
+    "DA_COLLECT_MIN_AGE_SECS",
+    F.digits(0),
+    3_600,
+    "Age in seconds under which a data-availability blob is kept even when unreferenced (its transaction may still be on its way)"
+  ),
   walrusPublisherUrl: F.optional("WALRUS_PUBLISHER_URL", F.httpUrl, "Walrus publisher (HTTP API) blobs are stored through, with DA_BACKEND=walrus", "required with DA_BACKEND=walrus"),
   walrusAggregatorUrl: F.optional("WALRUS_AGGREGATOR_URL", F.httpUrl, "Walrus aggregator (HTTP API) blobs are read from, with DA_BACKEND=walrus", "required with DA_BACKEND=walrus"),
   walrusEpochs: F.withDefault("WALRUS_EPOCHS", F.digits(1, 200), 5, "Epochs a blob stored on Walrus is kept for"),
@@ -126,7 +138,7 @@ export const settings = {
   ),
   pipeline: F.withDefault("PIPELINE", F.flag, true, "Run the proving pipeline for the followed app instances: create blocks, plan merges, keep a settle job per settlement chain"),
   pipelineBlocksEveryMs: F.withDefault("PIPELINE_BLOCKS_EVERY_MS", F.digits(10), 5_000, "Fallback period of the block check (it also runs when an instance gets new jobs and when its open block falls due), in ms"),
-  pipelineMergesEveryMs: F.withDefault("PIPELINE_MERGES_EVERY_MS", F.digits(10), 5_000, "Fallback period of the merge planning (it also runs when a prove or merge job ends), in ms"),
+  pipelineMergesEveryMs: F.withDefault("PIPELINE_MERGES_EVERY_MS", F.digits(10), 5_000, "Fallback period of the merge planning (it also runs when a proof lands or is rejected, a block closes, or a prove or merge job ends), in ms"),
   pipelineSettleEveryMs: F.withDefault("PIPELINE_SETTLE_EVERY_MS", F.digits(10), 10_000, "Period of the check that every settlement chain has its settle job, in ms"),
   agentStartBackoffMaxSecs: F.withDefault(
     "AGENT_START_BACKOFF_MAX_SECS",

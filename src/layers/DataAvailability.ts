@@ -13,7 +13,7 @@ import { Config } from "./Config.js"
 import { makeWalrusStore } from "./dataAvailability/walrus.js"
 import { DataCorrupted, type DataAvailabilityService, DataTooLarge, DataUnavailable, UnknownDescriptor } from "./dataAvailability/types.js"
 
-export { DataCorrupted, type DataAvailabilityService, DataTooLarge, DataUnavailable, UnknownDescriptor } from "./dataAvailability/types.js"
+export { type Collected, DataCorrupted, type DataAvailabilityService, DataTooLarge, DataUnavailable, UnknownDescriptor } from "./dataAvailability/types.js"
 
 export interface DataAvailabilityOptions {
   readonly dir: string
@@ -96,18 +96,21 @@ export const makeFileStore = (o: DataAvailabilityOptions): Effect.Effect<DataAva
       collect: (keep, minAgeMs = 0) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.tryPromise({
           try: async () => {
-            let removed = 0
+            let blobs = 0
+            let bytes = 0
             for (const sub of await fs.readdir(o.dir)) {
               for (const name of await fs.readdir(path.join(o.dir, sub)).catch(() => [] as string[])) {
                 if (!HASH.test(name) || keep(descriptorOf(name))) continue
                 const file = path.join(o.dir, sub, name)
-                if (minAgeMs > 0 && now - (await fs.stat(file)).mtimeMs < minAgeMs) continue
+                const st = await fs.stat(file)
+                if (minAgeMs > 0 && now - st.mtimeMs < minAgeMs) continue
                 await fs.unlink(file)
                 known.delete(name)
-                removed++
+                blobs++
+                bytes += st.size
               }
             }
-            return removed
+            return { blobs, bytes }
           },
           catch: unavailable("collecting garbage")
         }))

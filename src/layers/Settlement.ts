@@ -19,9 +19,10 @@
  *   decode and report, isolate the failing ops by splitting, resubmit the rest.
  */
 import { Context, Data, Deferred, Duration, Effect, FiberSet, Layer, PubSub, Queue, Schedule, Stream } from "effect"
-import { type AppCall, encodeCall } from "../chain/appCalls.js"
+import { type AppCall, callFn, encodeCall } from "../chain/appCalls.js"
 import { makeGasPool } from "../chain/gasPool.js"
 import { clampError } from "../chain/settleTx.js"
+import { COORDINATOR_CALL } from "../domain/outbox.js"
 import { Journal, type JournalError, type OpKind, type OutboxOp } from "./Journal.js"
 import { makeBatches, type SettledTx, type SettlementResult } from "./settlement/batches.js"
 import { OutboxQueue } from "./settlement/outbox.js"
@@ -67,6 +68,8 @@ export interface SettlementOutcome {
   readonly result: SettlementResult
   readonly txDigest: string | null
   readonly detail: string | null
+  /** The Move function of a `call` op (`submit_proof`, `create_merge_job`…); null for job ops. */
+  readonly call: string | null
 }
 
 export interface SettlementStats {
@@ -199,7 +202,10 @@ const makeParts = (options: ReturnType<typeof resolveOptions>) =>
     const publish = (op: OutboxOp, result: SettlementResult, txDigest: string | null, detail: string | null) =>
       Effect.all(
         [
-          PubSub.publish(outcomes, { kind: op.kind, appInstance: op.appInstance, jobSequence: op.jobSequence, result, txDigest, detail }),
+          PubSub.publish(outcomes, {
+            kind: op.kind, appInstance: op.appInstance, jobSequence: op.jobSequence, result, txDigest, detail,
+            call: op.kind === "call" && op.payload !== null && op.payload !== undefined ? callFn(op.payload) : null
+          }),
           results.resolve(op.id, result),
           calls.resolve(op.id, { result, txDigest, detail })
         ],
@@ -209,12 +215,49 @@ const makeParts = (options: ReturnType<typeof resolveOptions>) =>
     return { journal, stats, outcomes, txs, results, calls, queue, pool, batches }
   })
 
+type Parts = Effect.Effect.Success<ReturnType<typeof makeParts>>
+
+/** Sends queued ops: one batch per gas coin it can get, each transaction in its own fiber. */
+const sendLoop = (
+  { batches, pool, queue }: Pick<Parts, "batches" | "pool" | "queue">,
+  options: ReturnType<typeof resolveOptions>,
+  idle: IdleWaiters,
+  doorbell: Queue.Queue<void>,
+  inflight: { txs: number }
+) =>
+  Effect.gen(function* () {
+    const fibers = yield* FiberSet.make()
+    while (true) {
+      if (queue.size === 0) {
+        yield* idle.check
+        yield* Queue.take(doorbell)
+        continue
+      }
+      if (options.lingerMs > 0) yield* Effect.sleep(Duration.millis(options.lingerMs))
+      const coin = yield* pool.acquire
+      const ops = queue.takeBatch()
+      if (ops.length === 0) {
+        // Only calls of instances with calls in flight are queued: wait for a transaction to end.
+        yield* pool.release(coin, true)
+        yield* Queue.take(doorbell)
+        continue
+      }
+      inflight.txs++
+      const done = Effect.suspend(() => {
+        inflight.txs--
+        queue.release(ops)
+        return Effect.zipRight(Queue.offer(doorbell, undefined), idle.check)
+      })
+      yield* FiberSet.run(fibers, Effect.ensuring(batches.runBatch(ops, coin), done))
+    }
+  })
+
 export const makeSettlement = (settings: SettlementOptions = {}) =>
   Effect.gen(function* () {
     const options = resolveOptions(settings)
     const { batches, calls, journal, outcomes, pool, queue, results, stats, txs } = yield* makeParts(options)
-    let inflightTxs = 0
-    const idle = new IdleWaiters(() => queue.size === 0 && inflightTxs === 0)
+    const inflight = { txs: 0 }
+    const idle = new IdleWaiters(() => queue.size === 0 && inflight.txs === 0)
     const doorbell = yield* Queue.sliding<void>(1)
 
     // Transactions signed before a crash first, then the ops still queued in the journal.
@@ -224,33 +267,7 @@ export const makeSettlement = (settings: SettlementOptions = {}) =>
     yield* pool.fill
     yield* Effect.logInfo(`settlement ready: ${stats.coins} gas coin(s), ${queue.size} op(s) queued from the journal`)
 
-    const fibers = yield* FiberSet.make()
-    const loop = Effect.gen(function* () {
-      while (true) {
-        if (queue.size === 0) {
-          yield* idle.check
-          yield* Queue.take(doorbell)
-          continue
-        }
-        if (options.lingerMs > 0) yield* Effect.sleep(Duration.millis(options.lingerMs))
-        const coin = yield* pool.acquire
-        const ops = queue.takeBatch()
-        if (ops.length === 0) {
-          // Only calls of instances with calls in flight are queued: wait for a transaction to end.
-          yield* pool.release(coin, true)
-          yield* Queue.take(doorbell)
-          continue
-        }
-        inflightTxs++
-        const done = Effect.suspend(() => {
-          inflightTxs--
-          queue.release(ops)
-          return Effect.zipRight(Queue.offer(doorbell, undefined), idle.check)
-        })
-        yield* FiberSet.run(fibers, Effect.ensuring(batches.runBatch(ops, coin), done))
-      }
-    })
-    yield* Effect.forkScoped(loop)
+    yield* Effect.forkScoped(sendLoop({ batches, pool, queue }, options, idle, doorbell, inflight))
     // Settled ops are kept a day for inspection, then dropped so the journal stays small.
     yield* journal.pruneFinished(options.keepFinishedMs).pipe(
       Effect.catchAll((e) => Effect.logWarning(`cannot prune the settlement outbox: ${e.message}`)),
@@ -330,13 +347,12 @@ export const makeSettlement = (settings: SettlementOptions = {}) =>
       outcomes: Stream.fromPubSub(outcomes),
       transactions: Stream.fromPubSub(txs),
       awaitIdle: idle.await,
-      stats: Effect.sync(() => ({ ...stats, queued: queue.size, inflightTransactions: inflightTxs }))
+      stats: Effect.sync(() => ({ ...stats, queued: queue.size, inflightTransactions: inflight.txs }))
     }
     return service
   })
 
-/** The job sequence the outbox records a coordinator's own call under (no job has it: u64 max). */
-export const COORDINATOR_CALL = (1n << 64n) - 1n
+export { COORDINATOR_CALL } from "../domain/outbox.js"
 
 /** Batched settlement of job operations. */
 export class Settlement extends Context.Tag("silvana/Settlement")<Settlement, SettlementService>() {

@@ -12,12 +12,12 @@ import type { SessionId, Triple } from "../domain/ids.js"
 import type { AgentHandle, AgentRuntimeKind } from "./AgentRuntime.js"
 import { JobStore } from "./JobStore.js"
 import { type SettledTx, Settlement } from "./Settlement.js"
-import { scrub, shortId } from "./status/redact.js"
+import { type AgentEnded, AgentBook } from "./status/agents.js"
 import { type Percentiles, Recent, Reservoir, Throughput, type ThroughputView } from "./status/series.js"
 import { type JobRecord, type SearchQuery, Timelines } from "./status/timelines.js"
 import type { AgentView, LogLine, WaitingView } from "../domain/statusView.js"
 
-export type { AgentView, LogLine, WaitingView }
+export type { AgentEnded, AgentView, LogLine, WaitingView }
 
 export interface TxView extends SettledTx {
   readonly at: number
@@ -37,17 +37,15 @@ export interface FeedView {
   readonly transactions: ReadonlyArray<TxView>
 }
 
+type WaitingSource = Effect.Effect<ReadonlyArray<{ readonly triple: Omit<WaitingView, "reason">; readonly reason: string }>>
+
 export interface StatusFeedService {
   readonly agentStarted: (session: { readonly id: SessionId; readonly triple: Triple }, handle: AgentHandle, runtime: AgentRuntimeKind) => Effect.Effect<void>
-  readonly agentEnded: (ended: {
-    readonly sessionId: string
-    readonly triple: Triple
-    readonly exit: { readonly reason: string; readonly exitCode: number | null; readonly message: string }
-  }) => Effect.Effect<void>
+  readonly agentEnded: (ended: AgentEnded) => Effect.Effect<void>
   /** An AgentMessage line of a live session. */
   readonly agentMessage: (sessionId: string, level: string, message: string) => Effect.Effect<void>
   /** Where the dispatcher's "why is this triple waiting" answer comes from. */
-  readonly setWaitingSource: (source: Effect.Effect<ReadonlyArray<{ readonly triple: Omit<WaitingView, "reason">; readonly reason: string }>>) => Effect.Effect<void>
+  readonly setWaitingSource: (source: WaitingSource) => Effect.Effect<void>
   readonly view: Effect.Effect<FeedView>
   readonly search: (query: SearchQuery) => Effect.Effect<ReadonlyArray<JobRecord>>
   readonly timeline: (appInstance: string, sequence: string) => Effect.Effect<Option.Option<JobRecord>>
@@ -55,113 +53,39 @@ export interface StatusFeedService {
   readonly events: Stream.Stream<FeedEvent>
 }
 
-const MESSAGES_KEPT = 20
-const OUTPUT_LINES = 20
-const MAX_AGENTS = 1000
-
-interface AgentRecord {
-  readonly sessionId: string
-  developer: string
-  agent: string
-  agentMethod: string
-  runtime: AgentRuntimeKind | null
-  name: string | null
-  startedAt: number
-  endedAt: number | null
-  exit: AgentView["exit"]
-  jobsTaken: number
-  messages: Array<LogLine>
-  handle: AgentHandle | null
-  finalOutput: ReadonlyArray<string> | null
-}
-
-const tailLines = (text: string, n: number) => text.split("\n").filter((l) => l.trim() !== "").slice(-n)
-
-export const makeStatusFeed = Effect.gen(function* () {
-  const clock = yield* Effect.clock
-  const now = () => clock.unsafeCurrentTimeMillis()
-  const store = yield* JobStore
-  const timelines = new Timelines()
-  const throughput = new Throughput()
-  const latency = new Reservoir()
-  const totals = { started: 0, completed: 0, failed: 0 }
-  const agents = new Map<string, AgentRecord>()
-  const ended = new Recent<AgentRecord>(20)
-  const txs = new Recent<TxView>(50)
-  const events = yield* PubSub.sliding<FeedEvent>(256)
-  let waitingSource: Effect.Effect<ReadonlyArray<{ readonly triple: Omit<WaitingView, "reason">; readonly reason: string }>> = Effect.succeed([])
-
-  const recordOf = (sessionId: string): AgentRecord => {
-    let r = agents.get(sessionId)
-    if (r === undefined) {
-      r = {
-        sessionId,
-        developer: "",
-        agent: "",
-        agentMethod: "",
-        runtime: null,
-        name: null,
-        startedAt: now(),
-        endedAt: null,
-        exit: null,
-        jobsTaken: 0,
-        messages: [],
-        handle: null,
-        finalOutput: null
+/** Counts, throughput, dispatch latency and timelines, fed by the store's transitions. */
+const observeJobs = (timelines: Timelines, agents: AgentBook, now: () => number) =>
+  Effect.gen(function* () {
+    const store = yield* JobStore
+    const throughput = new Throughput()
+    const latency = new Reservoir()
+    const totals = { started: 0, completed: 0, failed: 0 }
+    yield* store.observe((t) => {
+      const at = now()
+      timelines.transition(t.data, t.state, { jobId: t.jobId, heldBy: t.heldBy, error: t.error }, at)
+      switch (t.state) {
+        case "held":
+          latency.add(Math.max(0, at - Number(t.data.createdAt)))
+          if (t.heldBy !== undefined) agents.tookJob(t.heldBy)
+          return
+        case "started":
+        case "completed":
+        case "failed":
+          totals[t.state] += 1
+          throughput.add(t.state, at)
+          return
       }
-      agents.set(sessionId, r)
-      // A session seen only through the API (no agent started by the dispatcher) must not pile up.
-      if (agents.size > MAX_AGENTS) agents.delete(agents.keys().next().value!)
-    }
-    return r
-  }
-
-  const outputOf = (r: AgentRecord): Effect.Effect<ReadonlyArray<string>> =>
-    r.finalOutput !== null || r.handle === null
-      ? Effect.succeed(r.finalOutput ?? [])
-      : Effect.map(r.handle.logs, (t) => tailLines(scrub(`${t.stdout}\n${t.stderr}`, [r.sessionId]), OUTPUT_LINES))
-
-  const viewOf = (r: AgentRecord): Effect.Effect<AgentView> =>
-    Effect.map(outputOf(r), (output) => ({
-      session: shortId(r.sessionId),
-      developer: r.developer,
-      agent: r.agent,
-      agentMethod: r.agentMethod,
-      runtime: r.runtime,
-      name: r.name,
-      startedAt: r.startedAt,
-      endedAt: r.endedAt,
-      exit: r.exit,
-      jobsTaken: r.jobsTaken,
-      messages: [...r.messages],
-      output
-    }))
-
-  yield* store.observe((t) => {
-    const at = now()
-    timelines.transition(t.data, t.state, { jobId: t.jobId, heldBy: t.heldBy, error: t.error }, at)
-    switch (t.state) {
-      case "started":
-        totals.started += 1
-        throughput.add("started", at)
-        return
-      case "held":
-        latency.add(Math.max(0, at - Number(t.data.createdAt)))
-        if (t.heldBy !== undefined) recordOf(t.heldBy).jobsTaken += 1
-        return
-      case "completed":
-        totals.completed += 1
-        throughput.add("completed", at)
-        return
-      case "failed":
-        totals.failed += 1
-        throughput.add("failed", at)
-        return
+    })
+    return {
+      view: (at: number) => ({ throughput: throughput.view(at), totals: { ...totals }, dispatchLatencyMs: latency.percentiles() })
     }
   })
 
-  const settlement = yield* Effect.serviceOption(Settlement)
-  if (Option.isSome(settlement)) {
+/** Settlement outcomes into the timelines, its transactions into the recent list and the feed. */
+const followSettlement = (timelines: Timelines, txs: Recent<TxView>, events: PubSub.PubSub<FeedEvent>, now: () => number) =>
+  Effect.gen(function* () {
+    const settlement = yield* Effect.serviceOption(Settlement)
+    if (Option.isNone(settlement)) return
     yield* settlement.value.outcomes.pipe(
       Stream.runForEach((o) => Effect.sync(() => timelines.settled(o, now()))),
       Effect.forkScoped
@@ -174,54 +98,35 @@ export const makeStatusFeed = Effect.gen(function* () {
       }),
       Effect.forkScoped
     )
-  }
+  })
+
+export const makeStatusFeed = Effect.gen(function* () {
+  const clock = yield* Effect.clock
+  const now = () => clock.unsafeCurrentTimeMillis()
+  const timelines = new Timelines()
+  const agents = new AgentBook(now)
+  const txs = new Recent<TxView>(50)
+  const events = yield* PubSub.sliding<FeedEvent>(256)
+  let waitingSource: WaitingSource = Effect.succeed([])
+  const jobs = yield* observeJobs(timelines, agents, now)
+  yield* followSettlement(timelines, txs, events, now)
 
   const service: StatusFeedService = {
     agentStarted: (session, handle, runtime) =>
-      Effect.suspend(() => {
-        const r = recordOf(session.id)
-        r.developer = session.triple.developer
-        r.agent = session.triple.agent
-        r.agentMethod = session.triple.agentMethod
-        r.runtime = runtime
-        r.name = handle.name
-        r.handle = handle
-        return Effect.flatMap(viewOf(r), (agent) => PubSub.publish(events, { type: "agent_started", agent }))
-      }),
-    agentEnded: (e) =>
-      Effect.gen(function* () {
-        const r = recordOf(e.sessionId)
-        r.developer = e.triple.developer
-        r.agent = e.triple.agent
-        r.agentMethod = e.triple.agentMethod
-        r.endedAt = now()
-        r.exit = { reason: e.exit.reason, exitCode: e.exit.exitCode, message: scrub(e.exit.message, [r.sessionId]) }
-        r.finalOutput = yield* outputOf(r)
-        r.handle = null
-        agents.delete(e.sessionId)
-        ended.push(r)
-        yield* PubSub.publish(events, { type: "agent_ended", agent: yield* viewOf(r) })
-      }),
-    agentMessage: (sessionId, level, message) =>
-      Effect.sync(() => {
-        const r = recordOf(sessionId)
-        r.messages.push({ at: now(), level, message: scrub(message, [sessionId]) })
-        if (r.messages.length > MESSAGES_KEPT) r.messages.splice(0, r.messages.length - MESSAGES_KEPT)
-      }),
+      Effect.flatMap(agents.started(session, handle, runtime), (agent) => PubSub.publish(events, { type: "agent_started", agent })),
+    agentEnded: (e) => Effect.flatMap(agents.endedWith(e), (agent) => PubSub.publish(events, { type: "agent_ended", agent })),
+    agentMessage: (sessionId, level, message) => Effect.sync(() => agents.message(sessionId, level, message)),
     setWaitingSource: (source) =>
       Effect.sync(() => {
         waitingSource = source
       }),
     view: Effect.gen(function* () {
       const at = yield* Clock.currentTimeMillis
-      const live = yield* Effect.forEach([...agents.values()], viewOf)
-      const gone = yield* Effect.forEach(ended.list(), viewOf)
+      const agentViews = yield* agents.views
       const waiting = yield* waitingSource
       return {
-        throughput: throughput.view(at),
-        totals: { ...totals },
-        dispatchLatencyMs: latency.percentiles(),
-        agents: { live, ended: gone },
+        ...jobs.view(at),
+        agents: agentViews,
         waiting: waiting.map((w) => ({ ...w.triple, reason: w.reason })),
         transactions: txs.list()
       }

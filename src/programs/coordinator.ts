@@ -29,6 +29,7 @@ import { StatusFeed } from "../layers/StatusFeed.js"
 import { SuiClient } from "../layers/SuiClient.js"
 import { awaitNode } from "./awaitNode.js"
 import { blocksProgram } from "./blocks.js"
+import { daCollectProgram } from "./daCollect.js"
 import { discover } from "./discover.js"
 import { mergesProgram } from "./merges.js"
 import { settlementProgram } from "./settlement.js"
@@ -245,7 +246,7 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
         Effect.repeat(Schedule.spaced(Duration.seconds(1))),
         Effect.asVoid
       )
-    const pipeline = config.pipeline
+    const pipeline: Array<readonly [string, Fiber.RuntimeFiber<void>]> = config.pipeline
       ? yield* Effect.forEach(
           [
             ["blocks", blocksProgram({ everyMs: config.pipelineBlocksEveryMs })],
@@ -255,6 +256,10 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
           ([name, program]) => Effect.map(Effect.forkScoped(supervised(name, program)), (fiber) => [name, fiber] as const)
         )
       : []
+    if (config.daCollectEverySecs > 0) {
+      const every = config.daCollectEverySecs * 1000
+      pipeline.push(["da collect", yield* Effect.forkScoped(supervised("da collect", daCollectProgram({ everyMs: every, minAgeMs: config.daCollectMinAgeSecs * 1000 })))])
+    }
     const truthFiber = yield* Effect.forkScoped(truth.run)
     const extras = yield* Effect.forEach(options.extras ?? [], (e) => Effect.forkScoped(Effect.ignoreLogged(e)))
     yield* Effect.logInfo("coordinator running")

@@ -8,10 +8,16 @@
  * on-chain record that names a descriptor. `proofReferences` reads the prover's side (every proof's
  * `da_hash` and the block proof of each ProofCalculation still in the instance's table),
  * `allReferences` adds the blocks' state / proof data availability, the sequence states' and the settlement proofs.
- * Settlement proofs (SubmitSettlementProof) are indexed in the Journal rather than on chain; the
- * daemon does not run a collection yet.
+ * Settlement proofs (SubmitSettlementProof) are indexed in the Journal rather than on chain.
+ *
+ * The daemon runs `daCollectProgram` every `DA_COLLECT_EVERY_SECS` over the app instances it
+ * follows (configured and tracked in the journal), counting what went in
+ * `silvana_da_collected_blobs_total` / `silvana_da_collected_bytes_total`.
  */
-import { Effect, Option } from "effect"
+import { Duration, Effect, Metric, Option } from "effect"
+import { normalizeAppInstance } from "../domain/ids.js"
+import { Config } from "../layers/Config.js"
+import { Journal } from "../layers/Journal.js"
 import { AppApi } from "../layers/AppApi.js"
 import { AppChain } from "../layers/AppChain.js"
 import { DataAvailability } from "../layers/DataAvailability.js"
@@ -62,6 +68,60 @@ export const collectUnreferenced = (o: CollectOptions) =>
     const keep = (d: string) => referenced.has(d) || (Option.isSome(api) && api.value.isAccepted(d))
     const da = yield* DataAvailability
     const removed = yield* da.collect(keep, o.minAgeMs ?? 3_600_000)
-    if (removed > 0) yield* Effect.logInfo(`data availability: ${removed} blob(s) no longer referenced on chain deleted`)
+    if (removed.blobs > 0) {
+      yield* Effect.logInfo(`data availability: ${removed.blobs} blob(s), ${removed.bytes} bytes no longer referenced on chain deleted`)
+    }
+    yield* Metric.incrementBy(collectedBlobs, removed.blobs)
+    yield* Metric.incrementBy(collectedBytes, removed.bytes)
     return removed
   }).pipe(Effect.withSpan("daCollect"))
+
+const collectedBlobs = Metric.counter("silvana_da_collected_blobs_total", {
+  description: "Data-availability blobs deleted because nothing on chain referenced them any more",
+  incremental: true
+})
+const collectedBytes = Metric.counter("silvana_da_collected_bytes_total", {
+  description: "Bytes of the data-availability blobs deleted by garbage collection",
+  incremental: true
+})
+const rounds = Metric.counter("silvana_da_collections_total", { description: "Data-availability garbage collections run (failed ones too)", incremental: true })
+const failedRounds = Metric.counter("silvana_da_collection_failures_total", {
+  description: "Data-availability garbage collections stopped because a reference could not be read (nothing deleted)",
+  incremental: true
+})
+
+export interface DaCollectProgramOptions {
+  readonly everyMs: number
+  readonly minAgeMs: number
+}
+
+/**
+ * The daemon's collection: every `everyMs`, one `collectUnreferenced` over the followed instances
+ * (configured ones and those the journal tracks). A round that fails deletes nothing and is logged;
+ * the next one tries again.
+ */
+export const daCollectProgram = (o: DaCollectProgramOptions) =>
+  Effect.gen(function* () {
+    const config = yield* Config
+    const journal = yield* Journal
+    const api = yield* AppApi
+    const round = Effect.gen(function* () {
+      const tracked = yield* journal.appInstances
+      const instances = [...new Set([...config.appInstances, ...tracked].map(normalizeAppInstance))]
+      yield* Metric.increment(rounds)
+      return yield* collectUnreferenced({ appInstances: instances, minAgeMs: o.minAgeMs })
+    }).pipe(
+      Effect.provideService(AppChain, api.chain),
+      Effect.provideService(DataAvailability, api.da),
+      Effect.catchAll((e) =>
+        Effect.zipRight(
+          Metric.increment(failedRounds),
+          Effect.logWarning(`data availability: collection skipped, a reference could not be read: ${String((e as { message?: string }).message ?? e)}`)
+        )
+      )
+    )
+    for (;;) {
+      yield* Effect.sleep(Duration.millis(o.everyMs))
+      yield* round
+    }
+  }).pipe(Effect.annotateLogs("program", "daCollect"))

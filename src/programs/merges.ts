@@ -3,15 +3,20 @@
  * prover state, plans the merges of adjacent proved ranges (domain/mergePlan.ts, a pure planner)
  * and creates each as a `create_merge_job`, which reserves both halves on chain, so a merge is
  * created once even when several coordinators plan it. A merge whose result is rejected, or whose
- * job died, is planned again from its halves. Woken when a prove or merge job of the instance
- * ends (a proof may have landed), with a timer as the fallback.
+ * job died, is planned again from its halves; a rejected leaf is proved again (reproves.ts). Woken
+ * when a proof of the instance lands or is rejected (this coordinator's `submit_proof` or
+ * `reject_proof` executed), when a block closes (its `try_create_block`, or an action's new prove
+ * job) and when a prove or merge job of the instance ends, with a timer as the fallback (proofs
+ * submitted through other coordinators).
  */
 import { Clock, Effect, Metric, Option } from "effect"
 import { arg } from "../chain/appCalls.js"
 import type { DecodedProofCalculation } from "../chain/appTypes.js"
-import { type BlockProofState, type MergeRequest, planMerges, type ProofStatus } from "../domain/mergePlan.js"
+import { PROVE_METHOD } from "../domain/jobRank.js"
+import { type BlockProofState, type MergeRequest, planMerges, planReproves, type ProofStatus, type ReproveRequest } from "../domain/mergePlan.js"
 import { AppApi } from "../layers/AppApi.js"
 import { pipelineLoop } from "./pipelineLoop.js"
+import { makeReprover } from "./reproves.js"
 
 const planned = Metric.counter("silvana_pipeline_merges_planned_total", { description: "Merges the planner proposed", incremental: true })
 export const mergeJobsCreated = Metric.counter("silvana_pipeline_merge_jobs_created_total", { description: "create_merge_job calls that executed", incremental: true })
@@ -29,7 +34,7 @@ export const toBlockProofState = (pc: DecodedProofCalculation): BlockProofState 
   startSequence: pc.startSequence,
   endSequence: pc.endSequence ?? undefined,
   isFinished: pc.isFinished,
-  proofs: pc.proofs.map((p) => ({ sequences: p.sequences, status: p.status as ProofStatus, timestamp: p.timestamp }))
+  proofs: pc.proofs.map((p) => ({ sequences: p.sequences, status: p.status as ProofStatus, timestamp: p.timestamp, merged: p.sequence1 !== null }))
 })
 
 const mergeCall = (m: MergeRequest) => ({
@@ -44,16 +49,22 @@ const mergeCall = (m: MergeRequest) => ({
 export const mergesProgram = (o: MergesOptions) =>
   Effect.gen(function* () {
     const app = yield* AppApi
+    const reproveLeaf = yield* makeReprover
     const planInstance = (id: string) =>
       Effect.gen(function* () {
         const inst = yield* app.chain.instance(id)
         const last = inst.blockNumber < inst.lastProvedBlockNumber + LOOKAHEAD ? inst.blockNumber : inst.lastProvedBlockNumber + LOOKAHEAD
         const now = BigInt(yield* Clock.currentTimeMillis)
         const plans: Array<MergeRequest> = []
+        const reproves: Array<ReproveRequest> = []
         for (let b = inst.lastProvedBlockNumber + 1n; b <= last; b++) {
           const pc = yield* app.chain.proofCalculation(id, b)
-          if (Option.isSome(pc)) plans.push(...planMerges(toBlockProofState(pc.value), now))
+          if (Option.isNone(pc)) continue
+          const state = toBlockProofState(pc.value)
+          plans.push(...planMerges(state, now))
+          if (inst.methods.has(PROVE_METHOD)) reproves.push(...planReproves(state, now))
         }
+        yield* Effect.forEach(reproves, (r) => reproveLeaf(id, r), { concurrency: "unbounded", discard: true })
         if (plans.length === 0) return
         yield* Metric.incrementBy(planned, plans.length)
         yield* Effect.forEach(
@@ -72,7 +83,12 @@ export const mergesProgram = (o: MergesOptions) =>
       name: "merges",
       everyMs: o.everyMs,
       minGapMs: 20,
-      wakeOn: (t) => t.state === "removed" && (t.data.appInstanceMethod === "prove" || t.data.appInstanceMethod === "merge"),
+      // a new prove job (its action may have closed the open block), an ended prove or merge job
+      wakeOn: (t) =>
+        (t.state === "pending" && t.data.appInstanceMethod === PROVE_METHOD) ||
+        (t.state === "removed" && (t.data.appInstanceMethod === PROVE_METHOD || t.data.appInstanceMethod === "merge")),
+      // a proof landed or was rejected, a block was closed
+      wakeOnOutcome: (x) => x.result === "done" && (x.call === "submit_proof" || x.call === "reject_proof" || x.call === "try_create_block"),
       pass: (ids) =>
         Effect.as(
           Effect.forEach(ids, (id) => planInstance(id).pipe(Effect.catchAll((e) => Effect.logDebug("cannot plan merges", { app_instance: id, error: e.message }))), { concurrency: 4, discard: true }),

@@ -1,13 +1,15 @@
 /**
  * The loop the proving-pipeline programs (blocks, merges, settlement) share: a pass over the
- * followed app instances, run when a job transition of an instance signals work (event-driven),
- * when the pass itself asked to run again at a time (a block that becomes due), or every
- * `everyMs` as a fallback. Signals arriving while a pass runs are folded into the next one.
+ * followed app instances, run when a job transition or an executed Move call of an instance
+ * signals work (event-driven), when the pass itself asked to run again at a time (a block that
+ * becomes due), or every `everyMs` as a fallback. Signals arriving while a pass runs are folded
+ * into the next one.
  */
-import { Clock, Duration, Effect, Option, Queue } from "effect"
+import { Clock, Duration, Effect, Option, Queue, Stream } from "effect"
 import { type AppInstanceId, normalizeAppInstance } from "../domain/ids.js"
 import { Config } from "../layers/Config.js"
 import { type JobTransition, JobStore } from "../layers/JobStore.js"
+import { Settlement, type SettlementOutcome } from "../layers/Settlement.js"
 
 export interface PipelineLoopOptions {
   readonly name: string
@@ -17,6 +19,8 @@ export interface PipelineLoopOptions {
   readonly minGapMs: number
   /** Which job transitions wake the program for the job's instance. */
   readonly wakeOn: (t: JobTransition) => boolean
+  /** Which settled ops (e.g. an executed `submit_proof`) wake the program for the op's instance. */
+  readonly wakeOnOutcome?: (o: SettlementOutcome) => boolean
   /** One pass over `instances`; may return the epoch ms at which it wants to run again. */
   readonly pass: (instances: ReadonlyArray<AppInstanceId>) => Effect.Effect<Option.Option<number>>
 }
@@ -29,6 +33,13 @@ export const pipelineLoop = (o: PipelineLoopOptions) =>
     yield* store.observe((t) => {
       if (o.wakeOn(t)) Queue.unsafeOffer(signals, t.data.appInstance)
     })
+    const wakeOnOutcome = o.wakeOnOutcome
+    if (wakeOnOutcome !== undefined) {
+      const settlement = yield* Settlement
+      yield* Effect.forkScoped(
+        Stream.runForEach(Stream.filter(settlement.outcomes, wakeOnOutcome), (x) => Queue.offer(signals, normalizeAppInstance(x.appInstance)))
+      )
+    }
     const followed = new Set(config.appInstances.map(normalizeAppInstance))
     let wantAt = Number.POSITIVE_INFINITY
     for (;;) {

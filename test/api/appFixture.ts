@@ -30,7 +30,28 @@ import { appHex, METHOD, startNet, suiLayer } from "../chain/fixture.js"
 export const proveTriple = Triple.make({ developer: "dev", agent: "agent", agentMethod: METHOD })
 export const mergeTriple = Triple.make({ developer: "dev", agent: "agent", agentMethod: "merge" })
 
-export const startAppApi = async (o: { net?: LocalnetHandle; dir?: string; secretsKey?: Uint8Array; da?: Layer.Layer<DataAvailability> } = {}) => {
+/** A log line as a test reads it back. */
+export interface LoggedLine {
+  readonly level: string
+  readonly message: string
+  readonly annotations: Record<string, unknown>
+}
+
+/** A logger that keeps every line at INFO and above in `into`. */
+export const capturingLogger = (into: Array<LoggedLine>) =>
+  Layer.merge(
+    Logger.replace(
+      Logger.defaultLogger,
+      Logger.make(({ annotations, logLevel, message }) => {
+        into.push({ level: logLevel.label, message: (Array.isArray(message) ? message : [message]).map(String).join(" "), annotations: Object.fromEntries(annotations) })
+      })
+    ),
+    Logger.minimumLogLevel(LogLevel.Info)
+  )
+
+export const startAppApi = async (
+  o: { net?: LocalnetHandle; dir?: string; secretsKey?: Uint8Array; da?: Layer.Layer<DataAvailability>; logs?: Array<LoggedLine> } = {}
+) => {
   const net = o.net ?? (await startNet())
   await seedAgentMethod(net.manifest, { developer: "dev", agent: "agent", method: "merge", image: "docker.io/example/agent:1", memoryGb: 1, cpus: 1 })
   const dir = o.dir ?? mkdtempSync(path.join(os.tmpdir(), "silvana-app-api-"))
@@ -51,7 +72,8 @@ export const startAppApi = async (o: { net?: LocalnetHandle; dir?: string; secre
     Layer.provideMerge(JobStore.layerMemory()),
     Layer.provideMerge(chain)
   )
-  const quiet = process.env["TEST_LOGS"] === undefined ? Logger.minimumLogLevel(LogLevel.Warning) : Layer.empty
+  const quiet =
+    o.logs !== undefined ? capturingLogger(o.logs) : process.env["TEST_LOGS"] === undefined ? Logger.minimumLogLevel(LogLevel.Warning) : Layer.empty
   const runtime = ManagedRuntime.make(layer.pipe(Layer.provide(quiet)))
   const api = await runtime.runPromise(AgentApi)
   const socketUrl = api.socketUrl

@@ -212,7 +212,7 @@ describe("sequence state, block and settlement RPCs on a localnet", () => {
     expect((await f.client.updateBlockStateDataAvailability({ sessionId, jobId, blockNumber: 3n, stateDataAvailability: "state of block 3" })).success).toBe(true)
     const descriptor = (text: string) => `local:localnet:${createHash("sha256").update(text).digest("hex")}`
     const removed = await f.runtime.runPromise(collectUnreferenced({ appInstances: [f.appInstance], minAgeMs: 0 }))
-    expect(removed).toBeGreaterThan(0)
+    expect(removed.blobs).toBeGreaterThan(0)
     const read = async (text: string) => (await f.client.readDataAvailability({ sessionId, daHash: descriptor(text) })).data
     expect(await read("state after 1")).toBe("state after 1") // sequence 1's state
     expect(await read("settlement proof 2")).toBe("settlement proof 2")

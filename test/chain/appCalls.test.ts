@@ -9,7 +9,7 @@ import { type AppCall, callResults } from "../../src/chain/appCalls.js"
 import { blockEventLayouts, sequenceStateEventLayouts } from "../../src/chain/blockTypes.js"
 import { encodeMove, type MoveLayout } from "../../src/chain/moveLayout.js"
 import { jobsEventLayouts, OperationFailedEventLayout } from "../../src/chain/moveTypes.js"
-import { abortName } from "../../src/layers/AgentApi/blockHandlers.js"
+import { abortName, isAgentCaused } from "../../src/chain/moveAborts.js"
 
 const PKG = `0x${"ab".repeat(32)}`
 const APP = `0x${"cd".repeat(32)}`
@@ -68,5 +68,19 @@ describe("abortName", () => {
     expect(abortName(`Move abort in dynamic_field::borrow_child_object code 1`)).toMatch(/no such entry/)
     expect(abortName(`Move abort in vec_map::insert code 0`)).toBeUndefined()
     expect(abortName(null)).toBeUndefined()
+  })
+  it("names prover's and sequence_state's constants, and prefers the name a full node rendered", () => {
+    expect(abortName(`Move abort in prover::submit_proof code ${clever(7)}`)).toBe("ESequenceOutOfRange")
+    expect(abortName(`Move abort in sequence_state::update code ${clever(0)}`)).toBe("ESequenceTooHigh")
+    expect(abortName(`Move abort in prover::submit_proof code 5 (EProofNotCalculated)`)).toBe("EProofNotCalculated")
+    const rendered = { MoveAbort: { abortCode: clever(40), location: { module: "app_instance" }, cleverError: { constantName: "ENotAuthorized" } } }
+    expect(abortName(JSON.stringify(rendered))).toBe("ENotAuthorized")
+    expect(abortName(`Move abort in vec_map::get_idx code 1`)).toMatch(/no such entry/)
+  })
+  it("tells an agent's refusal from a coordinator fault", () => {
+    expect(isAgentCaused("EPreviousBlockNotSettled")).toBe(true)
+    expect(isAgentCaused("ESequenceOutOfRange")).toBe(true)
+    expect(isAgentCaused("ENotAuthorized")).toBe(false)
+    expect(isAgentCaused(undefined)).toBe(false)
   })
 })

@@ -3,7 +3,8 @@
  * app instances become sequences, blocks (the blocks program closes the last one), prove jobs,
  * merges planned by the coordinator, block proofs, and settlements on the file ledger by the
  * settle agent — every block proved and settled in order, each sequence counted exactly once in
- * its block's proof, no merge job created twice.
+ * its block's proof, no merge job created twice, with merges planned from events alone (the
+ * planner's fallback timer is set past the test).
  */
 import { Effect, Metric } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -16,7 +17,8 @@ let p: Pipeline
 
 describe("proving pipeline", () => {
   beforeAll(async () => {
-    p = await startPipeline({ instances: 2, blockIntervalMs: 300 })
+    // merges are planned only when events wake the planner (a proof landed, a block closed…): its timer never fires here
+    p = await startPipeline({ instances: 2, blockIntervalMs: 300, env: { PIPELINE_MERGES_EVERY_MS: "3600000" } })
   }, 120_000)
   afterAll(async () => {
     await p?.close()

@@ -4,6 +4,7 @@ import {
   type BlockProofState,
   type MergeRequest,
   planMerges,
+  planReproves,
   PROOF_TIMEOUT_MS,
   ProofStatus,
   splitPoint
@@ -236,4 +237,38 @@ describe("merge planner", () => {
       expect(created.size).toBe(size - 1)
     }
   )
+
+  describe("planReproves", () => {
+    const now = 10_000_000n
+    const block = (proofs: BlockProofState["proofs"], isFinished = false): BlockProofState => ({
+      blockNumber: 3n, startSequence: 1n, endSequence: 4n, isFinished, proofs
+    })
+    const leaf = (s: bigint, status: ProofStatus, timestamp = now) => ({ sequences: [s], status, timestamp })
+
+    it("proves a rejected leaf again, and a leaf whose restart timed out", () => {
+      const plan = planReproves(
+        block([
+          leaf(1n, ProofStatus.Rejected), leaf(2n, ProofStatus.Calculated),
+          leaf(3n, ProofStatus.Started, now - PROOF_TIMEOUT_MS - 1n), leaf(4n, ProofStatus.Started, now - 10n)
+        ]),
+        now
+      )
+      expect(plan.map((r) => r.sequences)).toEqual([[1n], [3n]])
+      expect(plan.map((r) => r.status)).toEqual([ProofStatus.Rejected, ProofStatus.Started])
+    })
+
+    it("leaves rejected merges to planMerges (their halves come back) and finished blocks alone", () => {
+      const halves = [leaf(1n, ProofStatus.Calculated), leaf(2n, ProofStatus.Calculated)]
+      const rejectedMerge = { sequences: [1n, 2n], status: ProofStatus.Rejected, timestamp: now, merged: true }
+      expect(planReproves(block([...halves, rejectedMerge]), now)).toEqual([])
+      expect(planMerges(block([...halves, rejectedMerge]), now).map((m) => m.sequences)).toEqual([[1n, 2n]])
+      expect(planReproves(block([leaf(1n, ProofStatus.Rejected)], true), now)).toEqual([])
+    })
+
+    it("once the leaf is proved again, the merge above it is planned", () => {
+      const others = [leaf(2n, ProofStatus.Calculated), { sequences: [1n, 2n], status: ProofStatus.Rejected, timestamp: now, merged: true }]
+      expect(planMerges(block([leaf(1n, ProofStatus.Rejected), ...others]), now)).toEqual([])
+      expect(planMerges(block([leaf(1n, ProofStatus.Calculated), ...others]), now).map((m) => m.sequences)).toEqual([[1n, 2n]])
+    })
+  })
 })

@@ -13,13 +13,6 @@ const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..
 
 /** Known offenders, to be split (issue #11), with their length today as the most they may have. */
 const stillTooLong: Readonly<Record<string, number>> = {
-  "src/chain/gasPool.ts:makeGasPool": 122,
-  "src/layers/AgentApi.ts:layerWith": 235,
-  "src/layers/StatusFeed.ts:makeStatusFeed": 155,
-  "src/layers/runtime/docker.ts:makeDockerRuntime": 314,
-  "src/layers/runtime/docker.ts:start": 217,
-  "src/layers/runtime/process.ts:makeProcessRuntime": 193,
-  "src/layers/runtime/process.ts:start": 131,
   "src/localnet/engine/coordination/package.ts:coordinationFunctions": 160,
   "src/localnet/engine/coordination/registry.ts:registryFunctions": 209,
   "src/localnet/engine/executor.ts:runTransaction": 301,

@@ -4,7 +4,7 @@
  * (blocks, merges, settlement programs included) and the pipeline example agent run as processes
  * (bundled once), settling to a file ledger. Reads back what the chain and the ledger say.
  */
-import { chmodSync, mkdtempSync } from "node:fs"
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { build } from "esbuild"
@@ -39,6 +39,8 @@ export interface PipelineOptions {
   readonly blockIntervalMs: number
   readonly maxAgents?: number
   readonly env?: Readonly<Record<string, string>>
+  /** Faults the pipeline agents make (examples/pipeline-agent/faults.ts). */
+  readonly faults?: { readonly corruptSequences?: ReadonlyArray<number>; readonly settleFailures?: number }
 }
 
 export interface InstanceReport {
@@ -50,6 +52,7 @@ export const startPipeline = async (o: PipelineOptions) => {
   // agents may run as another user (the daemon as root): they write the ledger here
   chmodSync(dir, 0o777)
   const ledgerFile = path.join(dir, "ledger.jsonl")
+  if (o.faults !== undefined) writeFileSync(`${ledgerFile}.faults.json`, JSON.stringify(o.faults))
   const localnet: LocalnetHandle = await startLocalnet({ port: 0, checkpointMs: 50 })
   const manifest = localnet.manifest
   await seedPipeline(manifest, { blockIntervalMs: o.blockIntervalMs })

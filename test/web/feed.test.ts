@@ -7,6 +7,7 @@ import * as http from "node:http"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Option, Redacted, TestClock } from "effect"
 import type { SessionId } from "../../src/domain/ids.js"
+import type { AgentHandle } from "../../src/layers/AgentRuntime.js"
 import { JobStore } from "../../src/layers/JobStore.js"
 import { StatusFeed } from "../../src/layers/StatusFeed.js"
 import { scrub, shortId } from "../../src/layers/status/redact.js"
@@ -110,6 +111,36 @@ describe("StatusFeed over a JobStore", () => {
       expect(found.map((j) => j.sequence)).toEqual(["1"])
       const timeline = yield* feed.timeline(APP_INSTANCE, "1")
       expect(Option.getOrThrow(timeline).steps.map((s) => s.kind)).toEqual(["created", "started", "handed_out", "completed"])
+    }).pipe(Effect.provide(StatusFeed.layer.pipe(Layer.provideMerge(JobStore.layerMemory()))))
+  )
+})
+
+describe("StatusFeed agents", () => {
+  it.scoped("an agent's start and end: its live output, then its last output kept once it ended, in the ended list", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(1_700_000_000_000)
+      const feed = yield* StatusFeed
+      let output = `line 1\n${SESSION} started\n`
+      const handle: AgentHandle = {
+        id: "pid:1",
+        name: "agent-1",
+        exit: Effect.never,
+        logs: Effect.sync(() => ({ stdout: output, stderr: "", totalBytes: output.length, truncated: false })),
+        stop: () => Effect.never,
+        remove: Effect.void
+      }
+      yield* feed.agentStarted({ id: SESSION, triple: tripleA }, handle, "process")
+      const live = (yield* feed.view).agents.live
+      expect(live).toMatchObject([{ name: "agent-1", runtime: "process", developer: tripleA.developer, endedAt: null }])
+      expect(live[0]!.output).toEqual(["line 1", `${shortId(SESSION)} started`])
+
+      yield* TestClock.adjust("5 seconds")
+      yield* feed.agentEnded({ sessionId: SESSION, triple: tripleA, exit: { reason: "exited", exitCode: 0, message: `bye ${SESSION}` } })
+      output = "printed after the end, never shown"
+      const view = yield* feed.view
+      expect(view.agents.live).toEqual([])
+      expect(view.agents.ended).toMatchObject([{ endedAt: 1_700_000_005_000, exit: { exitCode: 0, message: `bye ${shortId(SESSION)}` } }])
+      expect(view.agents.ended.map((a) => [a.session, a.output])).toEqual([[shortId(SESSION), ["line 1", `${shortId(SESSION)} started`]]])
     }).pipe(Effect.provide(StatusFeed.layer.pipe(Layer.provideMerge(JobStore.layerMemory()))))
   )
 })

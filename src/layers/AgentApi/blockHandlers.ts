@@ -17,6 +17,7 @@ import type {
   UpdateBlockSettlementTxIncludedInBlockRequest, UpdateBlockSettlementTxIncludedInBlockResponse,
   UpdateBlockStateDataAvailabilityRequest, UpdateBlockStateDataAvailabilityResponse
 } from "../../gen/silvana/coordinator/v1/coordinator.js"
+import { abortName } from "../../chain/moveAborts.js"
 import { readInstance, scoped } from "./appHandlers.js"
 import { callAndWait } from "./chainCall.js"
 import { type ApiError, Internal, InvalidArgument, StorageUnavailable } from "./errors.js"
@@ -27,26 +28,6 @@ import * as V from "./validate.js"
 
 /** Longest settlement tx hash accepted (it goes on chain as a pure argument). */
 const MAX_TX_HASH = 1024
-
-/** `#[error]` constants of `app_instance` by index, for abort messages an agent can act on. */
-const APP_INSTANCE_ERRORS = [
-  "ENotAuthorized", "EAppInstancePaused", "EMinTimeBetweenBlocksTooLow", "EBlockNotProved", "ESettlementChainNotFound",
-  "ESettlementVectorLengthMismatch", "ESettlementJobAlreadyExists", "EMethodNotFound", "EPreviousBlockNotSettled", "EInvalidPurgeSequences"
-]
-
-/** Names the error of a failed call from its detail (the execution error as JSON). */
-export const abortName = (detail: string | null): string | undefined => {
-  if (detail === null) return undefined
-  // "Move abort in <module>::<function> code <n>" (Settlement's isolation) or the execution error as JSON
-  const plain = /Move abort in ([a-z_0-9]+)::[a-z_0-9]+ code (\d+)/.exec(detail)
-  const code = plain?.[2] ?? /"abortCode":"(\d+)"/.exec(detail)?.[1]
-  const module = plain?.[1] ?? /"module":"([a-z_]+)"/.exec(detail)?.[1]
-  if (code === undefined) return undefined
-  const c = BigInt(code)
-  if (module === "dynamic_field" || module === "object_table") return "no such entry (the block or record does not exist)"
-  if (module !== "app_instance" || c >> 63n !== 1n) return undefined
-  return APP_INSTANCE_ERRORS[Number((c >> 32n) & 0xffffn)]
-}
 
 /** Waits for `call`; `{success, message, txHash}` with a named abort. */
 const write = (s: Scoped, call: AppCall, done: string) =>

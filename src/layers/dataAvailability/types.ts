@@ -24,6 +24,12 @@ export class UnknownDescriptor extends Data.TaggedError("UnknownDescriptor")<{ r
   }
 }
 
+/** What one garbage collection removed. */
+export interface Collected {
+  readonly blobs: number
+  readonly bytes: number
+}
+
 export interface DataAvailabilityService {
   readonly scheme: string
   readonly network: string
@@ -34,7 +40,7 @@ export interface DataAvailabilityService {
   readonly get: (descriptor: string) => Effect.Effect<Option.Option<Uint8Array>, DataCorrupted | DataUnavailable | UnknownDescriptor>
   /**
    * Deletes every blob whose descriptor `keep` rejects and that was stored at least `minAgeMs`
-   * ago (a blob just stored may not be referenced on chain yet); returns how many went.
+   * ago (a blob just stored may not be referenced on chain yet); answers how many blobs and bytes went.
    */
-  readonly collect: (keep: (descriptor: string) => boolean, minAgeMs?: number) => Effect.Effect<number, DataUnavailable>
+  readonly collect: (keep: (descriptor: string) => boolean, minAgeMs?: number) => Effect.Effect<Collected, DataUnavailable>
 }

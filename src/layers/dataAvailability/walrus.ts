@@ -96,6 +96,6 @@ export const makeWalrusStore = (o: WalrusOptions): DataAvailabilityService => {
     maxBytes: o.maxBytes,
     put,
     get,
-    collect: () => Effect.succeed(0)
+    collect: () => Effect.succeed({ blobs: 0, bytes: 0 })
   }
 }

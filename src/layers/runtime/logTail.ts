@@ -2,6 +2,8 @@
  * A bounded tail of an output stream: keeps the last `capacity` bytes and counts everything seen,
  * so that an agent printing gigabytes costs the coordinator `capacity` bytes of memory.
  */
+import type { LogTail } from "../AgentRuntime.js"
+
 export class TailBuffer {
   private chunks: Array<Buffer> = []
   private held = 0
@@ -37,5 +39,29 @@ export class TailBuffer {
 
   get truncated(): boolean {
     return this.total > this.capacity
+  }
+}
+
+/** An agent's two output tails, as the runtime's `logs` answers them. */
+export class OutputTails {
+  readonly stdout: TailBuffer
+  readonly stderr: TailBuffer
+  constructor(capacity: number) {
+    this.stdout = new TailBuffer(capacity)
+    this.stderr = new TailBuffer(capacity)
+  }
+
+  /** Bytes seen on both streams. */
+  get total(): number {
+    return this.stdout.total + this.stderr.total
+  }
+
+  view(): LogTail {
+    return {
+      stdout: this.stdout.text(),
+      stderr: this.stderr.text(),
+      totalBytes: this.total,
+      truncated: this.stdout.truncated || this.stderr.truncated
+    }
   }
 }

@@ -14,7 +14,8 @@ import { type ExecOutcome, lookupExecuted, submitSigned } from "../../chain/exec
 import { settlementAborts, settlementOps, settlementTransactions } from "../../chain/metrics.js"
 import { classifyFailure, givesUp } from "../../chain/settlementFailure.js"
 import { buildSettlementTx, clampError, type GasCoin, groupOps, type MulticallGroup, type OpResult, resultsFromEvents } from "../../chain/settleTx.js"
-import type { OpKind, OutboxOp } from "../../domain/outbox.js"
+import { isAgentCall, type OpKind, type OutboxOp } from "../../domain/outbox.js"
+import { abortName, isAgentCaused } from "../../chain/moveAborts.js"
 import type { InflightTx, JournalError, JournalService } from "../Journal.js"
 import type { SuiClientService } from "../SuiClient.js"
 import type { OutboxQueue } from "./outbox.js"
@@ -105,6 +106,23 @@ const durably =
     )
 
 /**
+ * An aborted command's log line. A refusal an agent's own call caused (a block not proved, a
+ * sequence out of range, …) is the agent's business: WARN with the constant's name once the op is
+ * isolated (INFO while the culprit is still being looked for). ERROR is kept for coordinator
+ * faults: the coordinator's own ops and calls, and aborts that are not an agent's refusal.
+ */
+const logAbort = (digest: string, detail: string, bad: ReadonlyArray<OutboxOp>, others: number) => {
+  const line = `settlement tx ${digest}: ${detail}; isolating ${bad.length} op(s), resubmitting ${others}`
+  const agents = bad.every(isAgentCall) && isAgentCaused(abortName(detail))
+  if (!agents) return Effect.logError(line)
+  if (bad.length > 1) return Effect.logInfo(line)
+  const op = bad[0]!
+  return Effect.logWarning(`settlement: an agent's call was refused by the chain: ${detail}`).pipe(
+    Effect.annotateLogs({ tx: digest, abort: abortName(detail) ?? "", job: op.jobSequence.toString(), session: op.session ?? "" })
+  )
+}
+
+/**
  * Applies a transaction's outcome to its ops; returns whether its gas coin survives.
  * `sharedVersions` is the cache of app instances' versions, dropped for a transaction that did
  * not execute (a version may be what was wrong).
@@ -181,7 +199,7 @@ const makeSettle = (ctx: BatchContext, sharedVersions: Map<string, bigint>) => {
       const { command, detail } = failure
       const bad = groups[command]!.ops
       const others = groups.flatMap((g, i) => (i === command ? [] : g.ops))
-      yield* Effect.logError(`settlement tx ${digest}: ${detail}; isolating ${bad.length} op(s), resubmitting ${others.length}`)
+      yield* logAbort(digest, detail, bad, others.length)
       if (bad.length === 1) {
         yield* write("abandon", journal.abandon([bad[0]!.id], detail))
         yield* ctx.publish(bad[0]!, "aborted", digest, detail)

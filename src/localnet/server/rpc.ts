@@ -45,16 +45,29 @@ export interface CallPolicy {
   barrier?: () => Promise<void> | undefined
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 const toBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 
-/** Registers `handlers` for `service` on `server`. */
+/** One method as the gRPC-web listener serves it (the same handler grpc-js runs). */
+export interface WebMethod {
+  readonly I: IMessageType<object>
+  readonly O: IMessageType<object>
+  readonly streaming: boolean
+  readonly handler: UnaryHandler<object, object> | StreamHandler<object, object> | undefined
+  readonly missing: RpcStatusError
+}
+
+/** Every registered method by its path (`/sui.rpc.v2.LedgerService/GetObject`). */
+export type MethodTable = Map<string, WebMethod>
+
+/** Registers `handlers` for `service` on `server` (and in `table`, for gRPC-web). */
 export const addService = (
   server: grpc.Server,
   service: ServiceType,
   handlers: ServiceHandlers,
-  policy: CallPolicy
+  policy: CallPolicy,
+  table?: MethodTable
 ): void => {
   const definition: Record<string, grpc.MethodDefinition<object, object>> = {}
   const implementation: grpc.UntypedServiceImplementation = {}
@@ -74,6 +87,7 @@ export const addService = (
     }
     const handler = handlers[method.name]
     const missing = new RpcStatusError(Status.UNIMPLEMENTED, `${service.typeName}/${method.name} is not implemented by this node`)
+    table?.set(`/${service.typeName}/${method.name}`, { I, O, streaming, handler, missing })
     if (streaming) {
       implementation[method.name] = ((call: grpc.ServerWritableStream<object, object>) => {
         void runStream(call, handler as StreamHandler<object, object> | undefined, missing, policy)
@@ -87,7 +101,7 @@ export const addService = (
   server.addService(definition as grpc.ServiceDefinition, implementation)
 }
 
-const admit = (policy: CallPolicy): RpcStatusError | undefined =>
+export const admit = (policy: CallPolicy): RpcStatusError | undefined =>
   policy.inFlight >= policy.maxInFlight
     ? new RpcStatusError(Status.RESOURCE_EXHAUSTED, `server overloaded: ${policy.inFlight} calls in flight`)
     : undefined

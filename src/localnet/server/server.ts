@@ -1,6 +1,7 @@
 /**
- * The localnet's gRPC server: every `sui.rpc.v2` service of `@mysten/sui/grpc` on a grpc-js server
- * (loopback TCP and optionally a Unix socket), wired to one `LocalChain`.
+ * The localnet's gRPC server: every `sui.rpc.v2` service of `@mysten/sui/grpc` on a grpc-js server,
+ * wired to one `LocalChain`. The TCP port serves gRPC (HTTP/2) and gRPC-web (HTTP/1.1) like a full
+ * node; the optional Unix socket serves gRPC.
  */
 import * as fs from "node:fs"
 import type * as net from "node:net"
@@ -12,7 +13,9 @@ import { executionHandlers } from "./execution.js"
 import { Fanout } from "./fanout.js"
 import { ledgerHandlers } from "./ledger.js"
 import { movePackageHandlers } from "./movePackage.js"
-import { addService, type CallPolicy } from "./rpc.js"
+import { grpcWebHandler } from "./grpcWeb.js"
+import { listenShared, type SharedListener } from "./listener.js"
+import { addService, type CallPolicy, type MethodTable } from "./rpc.js"
 import { stateHandlers } from "./state.js"
 import { RpcStatusError } from "./status.js"
 import { subscriptionHandlers } from "./subscriptions.js"
@@ -56,19 +59,20 @@ export const startGrpcServer = async (
     "grpc.max_send_message_length": 64 * 1024 * 1024
   })
   const txs = transactionHandlers(context)
-  addService(server, GrpcTypes.LedgerService, { ...ledgerHandlers(context), ...txs.ledger }, policy)
-  addService(server, GrpcTypes.StateService, stateHandlers(context), policy)
-  addService(server, GrpcTypes.TransactionExecutionService, executionHandlers(context), policy)
-  addService(server, GrpcTypes.SubscriptionService, { ...subscriptionHandlers(context), ...txs.subscription }, policy)
-  addService(server, GrpcTypes.MovePackageService, movePackageHandlers(context), policy)
+  const table: MethodTable = new Map()
+  addService(server, GrpcTypes.LedgerService, { ...ledgerHandlers(context), ...txs.ledger }, policy, table)
+  addService(server, GrpcTypes.StateService, stateHandlers(context), policy, table)
+  addService(server, GrpcTypes.TransactionExecutionService, executionHandlers(context), policy, table)
+  addService(server, GrpcTypes.SubscriptionService, { ...subscriptionHandlers(context), ...txs.subscription }, policy, table)
+  addService(server, GrpcTypes.MovePackageService, movePackageHandlers(context), policy, table)
   // The SDK's client also knows these; they answer UNIMPLEMENTED like a node without them.
-  addService(server, GrpcTypes.SignatureVerificationService, {}, policy)
-  addService(server, GrpcTypes.NameService, {}, policy)
+  addService(server, GrpcTypes.SignatureVerificationService, {}, policy, table)
+  addService(server, GrpcTypes.NameService, {}, policy, table)
 
   const unsubscribe = chain.onCheckpoint((cp) => context.fanout.publish(cp))
-  let port: number
+  let listener: SharedListener | undefined
   try {
-    port = await bind(server, `${options.host.includes(":") ? `[${options.host}]` : options.host}:${options.port}`)
+    listener = await listenShared(server, grpcWebHandler(table, policy), options.host, options.port)
     if (options.socketPath !== undefined) {
       removeStaleSocket(options.socketPath)
       await bind(server, `unix:${options.socketPath}`)
@@ -76,16 +80,19 @@ export const startGrpcServer = async (
     disableNagle(server)
   } catch (e) {
     unsubscribe()
+    listener?.close()
     server.forceShutdown()
     throw e
   }
+  const shared = listener
 
   return {
     context,
-    port,
+    port: shared.port,
     shutdown: async () => {
       unsubscribe()
       context.fanout.dropAll(new RpcStatusError(grpc.status.UNAVAILABLE, "server shutting down"))
+      shared.close()
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           server.forceShutdown()

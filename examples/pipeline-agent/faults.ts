@@ -1,0 +1,46 @@
+/**
+ * Faults the pipeline agent can be asked to make, for the pipeline's failure tests: a file
+ * `<ledger>.faults.json` next to the ledger, read at start —
+ * - `corruptSequences`: for each listed sequence of every instance, the first prove job submits a
+ *   proof that is not one, so the merge over it rejects it and the coordinator must prove it again;
+ * - `settleFailures`: the first N settle jobs fail after settling at most one block, so settlement
+ *   must resume from the chain's last settled block, in order.
+ * Each fault fires once across all agent processes: it is claimed by creating a marker file next
+ * to the ledger (exclusive create), so a retried job or another agent does not repeat it.
+ * Without the file the agent makes no faults.
+ */
+import * as fs from "node:fs"
+
+export interface Faults {
+  /** The prove of `sequence` of `instance` should submit a corrupt proof (claims the fault). */
+  readonly corruptProof: (instance: string, sequence: bigint) => boolean
+  /** This settle job should fail (claims one of the failures). */
+  readonly failSettle: () => boolean
+}
+
+const claim = (marker: string): boolean => {
+  try {
+    fs.closeSync(fs.openSync(marker, "wx"))
+    return true
+  } catch {
+    return false
+  }
+}
+
+export const loadFaults = (ledgerFile: string): Faults => {
+  const file = `${ledgerFile}.faults.json`
+  if (!fs.existsSync(file)) return { corruptProof: () => false, failSettle: () => false }
+  const spec = JSON.parse(fs.readFileSync(file, "utf8")) as { corruptSequences?: ReadonlyArray<number>; settleFailures?: number }
+  const corrupt = new Set((spec.corruptSequences ?? []).map(String))
+  const failures = spec.settleFailures ?? 0
+  return {
+    corruptProof: (instance, sequence) => corrupt.has(String(sequence)) && claim(`${ledgerFile}.fault-corrupt-${instance}-${sequence}`),
+    failSettle: () => {
+      for (let i = 1; i <= failures; i++) if (claim(`${ledgerFile}.fault-settle-${i}`)) return true
+      return false
+    }
+  }
+}
+
+/** A payload that no verifier takes for a proof. */
+export const CORRUPT_PROOF = "corrupt: not a proof"

@@ -1,0 +1,97 @@
+/**
+ * The proving pipeline recovering from its agents' faults, on the localnet with real processes
+ * (test/support/pipeline.ts; the faults are the pipeline agent's, examples/pipeline-agent/faults.ts):
+ * - a prove job that submits a corrupt proof: the merge over it rejects it, and the coordinator
+ *   claims the rejected leaf and creates its prove job again, so the block is still proved;
+ * - settle jobs that fail part-way: the chain retries the settle job, which resumes from the last
+ *   settled block, every block settled once and in order, and no settlement transaction of ours
+ *   aborts (`EPreviousBlockNotSettled` among others).
+ */
+import { readdirSync } from "node:fs"
+import { Effect, Metric } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { settlementAborts } from "../../src/chain/metrics.js"
+import { reproveJobsCreated } from "../../src/programs/reproves.js"
+import { startPipeline, type Pipeline } from "../support/pipeline.js"
+import { waitUntil } from "../support/wait.js"
+
+/** The faults the agents claimed (marker files next to the ledger). */
+const claimed = (p: Pipeline, kind: "corrupt" | "settle") => readdirSync(p.dir).filter((f) => f.startsWith(`ledger.jsonl.fault-${kind}-`)).length
+
+const count = (m: Metric.Metric.Counter<number>) => Effect.runPromise(Metric.value(m)).then((s) => s.count)
+
+const sendAll = async (p: Pipeline, perInstance: number, perTx: number) => {
+  for (let i = 0; i < perInstance / perTx; i++) for (const ai of p.instances) await p.add(ai, perTx)
+}
+
+const settledBlocks = async (p: Pipeline) => {
+  let n = 0n
+  for (const ai of p.instances) n += (await p.report(ai)).fields.settlements[0]?.lastSettledBlockNumber ?? 0n
+  return n
+}
+
+const waitAllSettled = (p: Pipeline) =>
+  waitUntil("every action proved and settled", async () => (await Promise.all(p.instances.map((ai) => p.settledAll(ai)))).every(Boolean), {
+    progress: () => settledBlocks(p),
+    pollMs: 250
+  })
+
+const expectLedgerComplete = async (p: Pipeline) => {
+  for (const ai of p.instances) {
+    const { fields } = await p.report(ai)
+    expect(fields.lastProvedBlockNumber).toBe(fields.blockNumber - 1n)
+    const { problems, sizes } = p.ledgerCheck(ai)
+    expect(problems).toEqual([])
+    expect(sizes).toHaveLength(Number(fields.blockNumber - 1n))
+  }
+  expect(p.ledger.intact()).toBe(true)
+}
+
+describe("proving pipeline faults", () => {
+  describe("a rejected proof", () => {
+    let p: Pipeline
+    // sequences 5 and 14 of each instance are proved wrong once; each shares its block with others (10 actions a transaction)
+    const corrupt = [5, 14]
+    beforeAll(async () => {
+      p = await startPipeline({ instances: 2, blockIntervalMs: 300, faults: { corruptSequences: corrupt } })
+    }, 120_000)
+    afterAll(async () => {
+      await p?.close()
+    })
+
+    it("is proved again: the coordinator creates its prove job again and every block is proved and settled", async () => {
+      await sendAll(p, 20, 10)
+      await waitAllSettled(p)
+      await expectLedgerComplete(p)
+      // each corrupt proof was submitted (its fault claimed) and proved again exactly once
+      expect(claimed(p, "corrupt")).toBe(corrupt.length * p.instances.length)
+      // at least once each (a stale merge over a corrupt leaf can hand it back and reject it again)
+      expect(await count(reproveJobsCreated)).toBeGreaterThanOrEqual(corrupt.length * p.instances.length)
+      expect(await count(settlementAborts)).toBe(0)
+    }, 600_000)
+  })
+
+  describe("a failing settle agent", () => {
+    let p: Pipeline
+    const failures = 2
+    beforeAll(async () => {
+      p = await startPipeline({ instances: 1, blockIntervalMs: 300, faults: { settleFailures: failures } })
+    }, 120_000)
+    afterAll(async () => {
+      await p?.close()
+    })
+
+    // The chain gives a failed settle job its next attempt 60 s later (the deployed retry interval).
+    it("blocks settlement only until its retry, which resumes in order", async () => {
+      // actions in several blocks, so the failing jobs leave blocks to settle
+      for (let i = 0; i < 4; i++) {
+        await sendAll(p, 5, 5)
+        await waitUntil("the block closed", async () => (await p.report(p.instances[0]!)).fields.blockNumber > BigInt(i + 1), { pollMs: 100 })
+      }
+      await waitAllSettled(p)
+      await expectLedgerComplete(p)
+      expect(claimed(p, "settle")).toBe(failures)
+      expect(await count(settlementAborts)).toBe(0)
+    }, 600_000)
+  })
+})
