@@ -9,7 +9,9 @@
  *   coordinator leaves alone, so they stay pending);
  * - start-up: from spawning the daemon to its "coordinator running" line, fresh and restarted on
  *   the state it left (what a crash costs), median of BENCH_STARTUP_RUNS (`BENCH_ONLY=startup`
- *   measures only this).
+ *   measures only this; `BENCH_STARTUP_RUNS=0` skips it);
+ * - `e2e_cpu_ms_per_job`: the daemon's user + system CPU over the throughput part, per job.
+ * `BENCH_ONLY=rss` measures only the memory; `BENCH_PROFILE_DIR` profiles (`npm run profile:e2e`).
  * Prints `name=value` lines. A benchmark, not a test.
  */
 import { type ChildProcess, spawn } from "node:child_process"
