@@ -29,7 +29,8 @@ export interface GasAccount {
 
 export interface GasPoolSettings {
   readonly sui: GasAccount
-  readonly gasPrice: bigint
+  /** The reference gas price, updated when the node answers a higher one (a new epoch). */
+  readonly gasPrice: { readonly current: bigint }
   readonly poolSize: number
   readonly minCoinBalance: bigint
   readonly splitAmount: bigint
@@ -50,7 +51,7 @@ const splitOff = (s: GasPoolSettings, richest: GasCoin, count: number, each: big
     const { sui } = s
     const tx = new Transaction()
     tx.setSender(sui.address)
-    tx.setGasPrice(s.gasPrice)
+    tx.setGasPrice(s.gasPrice.current)
     tx.setGasBudget(SPLIT_BUDGET)
     tx.setGasPayment([{ objectId: richest.objectId, version: richest.version, digest: richest.digest }])
     const parts = tx.splitCoins(tx.gas, Array.from({ length: count }, () => tx.pure.u64(each)))

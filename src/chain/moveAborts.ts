@@ -2,7 +2,8 @@
  * Names of the coordination package's Move aborts, and whose fault each one is.
  *
  * A full node renders a clever error's constant name itself (`MoveAbort.cleverError.constantName`
- * in the gRPC execution status); when it does not (the embedded localnet), the name is read from
+ * in the gRPC execution status; the localnet renders its `#[error]` constants the same way); when
+ * a node does not, the name is read from
  * the abort code: a clever error carries its `#[error]` constant's index at bits 32..47, counted
  * in the module's constant list as the localnet's modules count them.
  *

@@ -42,8 +42,18 @@ const STALE_INPUT = [
   /Could not find the referenced object/, // ObjectNotFound / ObjectSequenceNumberTooHigh
   /Object deleted at reference/, // ObjectDeleted
   /Balance of gas object \d+ is lower than the needed amount/, // GasBalanceTooLow
-  /Invalid Object digest for object/ // InvalidObjectDigest
+  /Invalid Object digest for object/, // InvalidObjectDigest
+  /under reference gas price \(RGP\) \d+/ // GasPriceUnderRGP: the epoch changed the price; rebuild at the new one
 ]
+
+/**
+ * The reference gas price a `GasPriceUnderRGP` refusal names ("Gas price {p} under reference gas
+ * price (RGP) {rgp}", crates/sui-types/src/error.rs): a new epoch raised it.
+ */
+export const referenceGasPriceOf = (message: string): bigint | undefined => {
+  const m = /under reference gas price \(RGP\) (\d+)/.exec(message)
+  return m === null ? undefined : BigInt(m[1]!)
+}
 
 const isMissingInput = (message: string): boolean => /Could not find the referenced object/.test(message)
 

@@ -8,62 +8,12 @@ import type { Keypair } from "@mysten/sui/cryptography"
 import type { SuiGrpcClient } from "@mysten/sui/grpc"
 import { ParallelTransactionExecutor, SerialTransactionExecutor, Transaction } from "@mysten/sui/transactions"
 import { normalizeSuiAddress } from "@mysten/sui/utils"
+import { frameworkFlows } from "./frameworkFlows.js"
+import { check, exec, rejected, richestCoin, selfTransfer, withGas, type Ctx, type Flow, type FlowResult } from "./support.js"
 
-/** One flow's outcome. */
-export interface FlowResult {
-  readonly name: string
-  readonly ok: boolean
-  readonly detail: string
-}
+export type { Ctx, Flow, FlowResult } from "./support.js"
 
-interface Ctx {
-  readonly client: SuiGrpcClient
-  readonly key: Keypair
-  readonly address: string
-}
-
-type Ref = { objectId: string; version: string; digest: string }
-
-const check = (cond: boolean, what: string): void => {
-  if (!cond) throw new Error(what)
-}
-
-const richestCoin = async (c: Ctx): Promise<Ref & { balance: bigint }> => {
-  const { objects } = await c.client.core.listCoins({ owner: c.address, limit: 50 })
-  const best = [...objects].sort((a, b) => (BigInt(b.balance) > BigInt(a.balance) ? 1 : -1))[0]
-  if (best === undefined) throw new Error(`${c.address} has no SUI coin`)
-  return { objectId: best.objectId, version: best.version, digest: best.digest, balance: BigInt(best.balance) }
-}
-
-const selfTransfer = (c: Ctx, amount: bigint) => {
-  const tx = new Transaction()
-  tx.setSender(c.address)
-  tx.transferObjects([tx.splitCoins(tx.gas, [tx.pure.u64(amount)])[0]!], tx.pure.address(c.address))
-  return tx
-}
-
-const withGas = async (c: Ctx, tx: Transaction, gas: Ref, budget = 10_000_000n) => {
-  tx.setGasPrice(BigInt((await c.client.getReferenceGasPrice()).referenceGasPrice))
-  tx.setGasBudget(budget)
-  tx.setGasPayment([gas])
-  const bytes = await tx.build({ client: c.client })
-  return { bytes, signature: (await c.key.signTransaction(bytes)).signature }
-}
-
-const exec = (c: Ctx, b: { bytes: Uint8Array; signature: string }) =>
-  c.client.core.executeTransaction({ transaction: b.bytes, signatures: [b.signature], include: { effects: true } })
-
-/** The gRPC status name and message of a rejected call, or a failure if it was not rejected. */
-const rejected = async (p: Promise<unknown>): Promise<{ code: string; message: string }> => {
-  try {
-    await p
-  } catch (e) {
-    return { code: String((e as { code?: unknown }).code), message: (e as Error).message }
-  }
-  throw new Error("expected a rejection, the call succeeded")
-}
-
-const flows: ReadonlyArray<readonly [string, (c: Ctx) => Promise<string>]> = [
+const flows: ReadonlyArray<Flow> = [
   ["service info", async (c) => {
     const { response } = await c.client.ledgerService.getServiceInfo({})
     check((response.chainId ?? "") !== "", "no chain id")
@@ -133,6 +83,22 @@ const flows: ReadonlyArray<readonly [string, (c: Ctx) => Promise<string>]> = [
     check(/Could not find the referenced object|not found/i.test(r.message), r.message)
     return "rejected"
   }],
+  ["expired transaction (epoch) → INVALID_ARGUMENT", async (c) => {
+    const epochNow = async () => (await c.client.ledgerService.getEpoch({ readMask: { paths: ["epoch"] } })).response.epoch?.epoch ?? 0n
+    // a transaction can only be expired once an epoch has ended (a localnet needs --epoch-ms)
+    const deadline = Date.now() + 60_000
+    let epoch = await epochNow()
+    while (epoch === 0n && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500))
+      epoch = await epochNow()
+    }
+    check(epoch > 0n, "still in epoch 0 after a minute (start the localnet with --epoch-ms)")
+    const tx = selfTransfer(c, 12n)
+    tx.setExpiration({ Epoch: Number(epoch - 1n) })
+    const r = await rejected(exec(c, await withGas(c, tx, await richestCoin(c))))
+    check(r.code === "INVALID_ARGUMENT" && /Transaction Expired/i.test(r.message), `${r.code}: ${r.message}`)
+    return `epoch ${epoch}: ${r.code}`
+  }],
   ["SerialTransactionExecutor", async (c) => {
     const ex = new SerialTransactionExecutor({ client: c.client, signer: c.key })
     for (const n of [6n, 7n]) {
@@ -173,7 +139,7 @@ export const runConformance = async (
 ): Promise<FlowResult[]> => {
   const c: Ctx = { client, key, address: key.toSuiAddress() }
   const out: FlowResult[] = []
-  for (const [name, run] of flows) {
+  for (const [name, run] of [...flows, ...frameworkFlows]) {
     let r: FlowResult
     try {
       r = { name, ok: true, detail: await run(c) }

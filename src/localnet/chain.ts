@@ -13,8 +13,10 @@ import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { fromBase64, normalizeStructTag, normalizeSuiAddress, toBase64 } from "@mysten/sui/utils"
 import { CheckpointLog } from "./engine/checkpoints.js"
 import { defineLazy } from "./engine/lazy.js"
-import { describeDatatype, describeFunction, describePackage, epochMessage } from "./engine/describe.js"
-import { populateGenesis } from "./engine/genesis.js"
+import { describeDatatype, describeFramework, describeFrameworkFunction, describeFunction, describePackage } from "./engine/describe.js"
+import { epochMessage, firstEpoch, nextEpochAt, type EpochRecord, type EpochRules } from "./engine/epochs.js"
+import { frameworkFunctions } from "./engine/framework.js"
+import { ensureFrameworkPackage, populateGenesis } from "./engine/genesis.js"
 import { objectsFromPlain, objectsToPlain } from "./engine/snapshot.js"
 import { coordinationFunctions } from "./engine/coordination/package.js"
 import { deriveObjectId, isEd25519Signature, transactionDigest, verifyUserSignature, verifyUserSignatureAsync } from "./engine/crypto.js"
@@ -23,7 +25,7 @@ import { runTransaction, type ExecEnv } from "./engine/executor.js"
 import { simulateTransaction } from "./engine/simulate.js"
 import { fromJsonable, toJsonable } from "./engine/jsonable.js"
 import { CLOCK_ID, coinBalance, isGasCoin, objectToProto, SUI_TYPE } from "./engine/objects.js"
-import type { MoveFunction } from "./engine/runtime.js"
+import { SUI, type MoveFunction } from "./engine/runtime.js"
 import { ObjectStore } from "./engine/store.js"
 import { txFromBcs, txFromProto, txToBcs, txToProto, type TxData } from "./engine/txdata.js"
 
@@ -39,6 +41,10 @@ export interface GenesisOptions {
   readonly coinsPerKey?: number
   /** MIST in each genesis coin (default 10_000 SUI). */
   readonly coinBalance?: bigint
+  /** Epoch length in ms (default: the chain stays in epoch 0). */
+  readonly epochMs?: number
+  /** MIST added to the reference gas price at each new epoch (default 0). */
+  readonly epochGasPriceStep?: bigint
 }
 
 /** Ids of the well-known objects created at genesis. */
@@ -105,7 +111,6 @@ export interface PageOptions {
 }
 
 const DEFAULT_RGP = 1_000n
-const EPOCH = 0n
 
 interface ChainState {
   chainId: string
@@ -116,6 +121,10 @@ interface ChainState {
   /** Manual clock base, or the offset added to the wall clock. */
   clockBase: number
   clockOffset: number
+  /** Every epoch so far, the current one last (absent in a state saved before epochs: epoch 0). */
+  epochs?: EpochRecord[]
+  epochMs?: number | undefined
+  epochGasPriceStep?: bigint
 }
 
 /** The in-process Sui chain. */
@@ -137,15 +146,28 @@ export class LocalChain {
   private constructor(private readonly st: ChainState) {
     this.log.onCheckpoint((cp) => this.afterDurable(() => (this.visible = cp.sequenceNumber!)))
     this.functions = coordinationFunctions(st.ids.packageId)
+    st.epochs ??= [firstEpoch(st.genesisMs, DEFAULT_RGP)]
     const self = this
     this.env = {
       store: this.store,
       packageId: st.ids.packageId,
       functions: this.functions,
-      referenceGasPrice: DEFAULT_RGP,
-      epoch: EPOCH,
+      get referenceGasPrice() {
+        return self.currentEpoch.referenceGasPrice
+      },
+      get epoch() {
+        return self.currentEpoch.epoch
+      },
       now: () => BigInt(self.now())
     }
+  }
+
+  private get currentEpoch(): EpochRecord {
+    return this.st.epochs![this.st.epochs!.length - 1]!
+  }
+
+  private get epochRules(): EpochRules {
+    return { epochMs: this.st.epochMs, gasPriceStep: this.st.epochGasPriceStep ?? 0n }
   }
 
   /** Creates a fresh chain: package, registry, Clock, one AppInstance, keys and gas coins. */
@@ -166,7 +188,9 @@ export class LocalChain {
       genesisMs: BigInt(start),
       clock: clockMode,
       clockBase: clockMode === "manual" ? start : 0,
-      clockOffset: clockMode === "manual" ? 0 : start - Date.now() > 0 ? start - Date.now() : 0
+      clockOffset: clockMode === "manual" ? 0 : start - Date.now() > 0 ? start - Date.now() : 0,
+      epochMs: options.epochMs,
+      epochGasPriceStep: options.epochGasPriceStep ?? 0n
     })
     const { appInstanceId } = populateGenesis(chain.store, {
       seed,
@@ -181,7 +205,7 @@ export class LocalChain {
       now: () => BigInt(chain.now())
     })
     ;(chain.st.ids as { appInstanceId: string }).appInstanceId = appInstanceId
-    const cp0 = chain.log.seal(BigInt(start), EPOCH)
+    const cp0 = chain.log.seal(BigInt(start), 0n)
     chain.st.chainId = cp0.digest!
     return chain
   }
@@ -256,6 +280,7 @@ export class LocalChain {
       this.store.objects.clear()
       this.store.byOwner.clear()
       objectsFromPlain(this.store, fromJsonable(snapshot.objects), () => BigInt(this.now()))
+      this.st.epochs = [...((fromJsonable(snapshot.state) as ChainState).epochs ?? [firstEpoch(this.st.genesisMs, DEFAULT_RGP)])]
       this.log.adopt(logFromSnapshot(snapshot))
       for (const r of records) {
         if ((this.log.latest()?.sequenceNumber ?? -1n) >= until) break
@@ -298,7 +323,7 @@ export class LocalChain {
     return {
       chainId: this.st.chainId,
       chain: "localnet",
-      epoch: EPOCH,
+      epoch: this.currentEpoch.epoch,
       checkpointHeight: latest.sequenceNumber!,
       ...(latest.summary?.timestamp ? { timestamp: latest.summary.timestamp } : {}),
       lowestAvailableCheckpoint: this.log.lowest,
@@ -308,12 +333,15 @@ export class LocalChain {
   }
 
   referenceGasPrice(): bigint {
-    return DEFAULT_RGP
+    return this.currentEpoch.referenceGasPrice
   }
 
-  /** The current epoch (only epoch 0 exists). */
-  epoch(): GrpcTypes.Epoch {
-    return epochMessage(this.st.genesisMs, DEFAULT_RGP)
+  /** The current epoch, or epoch `n` (undefined when it has not begun). */
+  epoch(n?: bigint): GrpcTypes.Epoch | undefined {
+    const epochs = this.st.epochs!
+    const i = n === undefined ? epochs.length - 1 : Number(n)
+    const e = epochs[i]
+    return e === undefined || e.epoch !== (n ?? e.epoch) ? undefined : epochMessage(e, this.epochRules, epochs[i + 1])
   }
 
   /**
@@ -420,7 +448,7 @@ export class LocalChain {
    */
   private checkExpiration(tx: TxData): void {
     const e = tx.expiration
-    const epoch = EPOCH
+    const epoch = this.currentEpoch.epoch
     if (e.kind === "epoch" && e.epoch < epoch) throw transactionExpired()
     if (e.kind === "validDuring") {
       if (e.maxEpoch !== null && e.maxEpoch < epoch) throw transactionExpired()
@@ -543,11 +571,18 @@ export class LocalChain {
   }
 
   getPackage(packageId: string): GrpcTypes.Package | undefined {
-    return normalizeSuiAddress(packageId) === this.st.ids.packageId ? describePackage(this.st.ids.packageId, this.functions) : undefined
+    const id = normalizeSuiAddress(packageId)
+    if (id === SUI) return describeFramework()
+    return id === this.st.ids.packageId ? describePackage(this.st.ids.packageId, this.functions) : undefined
   }
 
   getFunction(packageId: string, module: string, name: string): GrpcTypes.FunctionDescriptor | undefined {
-    if (normalizeSuiAddress(packageId) !== this.st.ids.packageId) return undefined
+    const id = normalizeSuiAddress(packageId)
+    if (id === SUI) {
+      const f = frameworkFunctions.get(`${module}::${name}`)
+      return f ? describeFrameworkFunction(f) : undefined
+    }
+    if (id !== this.st.ids.packageId) return undefined
     const f = this.functions.get(`${module}::${name}`)
     return f ? describeFunction(f) : undefined
   }
@@ -561,7 +596,9 @@ export class LocalChain {
     const at = this.now()
     // recorded first: the checkpoint's listeners wait for this record to be durable
     this.journal?.record({ t: "s", at })
-    const cp = this.log.seal(BigInt(at), EPOCH)
+    const next = nextEpochAt(this.currentEpoch, this.epochRules, BigInt(at), this.latestSealed() + 1n)
+    if (next !== undefined) this.st.epochs!.push(next)
+    const cp = this.log.seal(BigInt(at), this.currentEpoch.epoch)
     this.emit({ t: "s", at }, true)
     return cp
   }
@@ -622,7 +659,7 @@ export class LocalChain {
   }
 
   /** Rebuilds a chain from `snapshot()` output (objects, checkpoints, keys, chain id, clock). */
-  static restore(snapshot: LocalChainSnapshot, options: Pick<GenesisOptions, "clock"> = {}): LocalChain {
+  static restore(snapshot: LocalChainSnapshot, options: Pick<GenesisOptions, "clock" | "epochMs" | "epochGasPriceStep"> = {}): LocalChain {
     if (snapshot.format !== "silvana-localnet/1") throw new Error(`unknown snapshot format ${String(snapshot.format)}`)
     const saved = fromJsonable(snapshot.state) as ChainState & { wallAtSnapshot: number }
     const clock = options.clock ?? saved.clock
@@ -634,10 +671,14 @@ export class LocalChain {
       clock,
       // chain time never goes backwards across a restart
       clockBase: clock === "manual" ? saved.wallAtSnapshot : 0,
-      clockOffset: clock === "manual" ? 0 : Math.max(0, saved.wallAtSnapshot - Date.now())
+      clockOffset: clock === "manual" ? 0 : Math.max(0, saved.wallAtSnapshot - Date.now()),
+      ...(saved.epochs !== undefined ? { epochs: saved.epochs } : {}),
+      epochMs: options.epochMs ?? saved.epochMs,
+      epochGasPriceStep: options.epochGasPriceStep ?? saved.epochGasPriceStep ?? 0n
     }
     const chain = new LocalChain(st)
     objectsFromPlain(chain.store, fromJsonable(snapshot.objects), () => BigInt(chain.now()))
+    ensureFrameworkPackage(chain.store)
     chain.log.adopt(logFromSnapshot(snapshot))
     chain.visible = chain.log.latest()?.sequenceNumber ?? -1n
     return chain

@@ -3,6 +3,7 @@
  *
  *   localnet [--port 9000] [--host 127.0.0.1] [--state FILE] [--checkpoint-ms 250|per-transaction]
  *            [--manifest FILE] [--socket PATH] [--admin-port N] [--rewind-depth N]
+ *            [--epoch-ms N] [--epoch-gas-price-step MIST]
  *       runs a localnet until SIGINT/SIGTERM; prints the manifest (and writes it to FILE, with the
  *       admin endpoint's URL in FILE.admin.json)
  *   localnet seed --manifest FILE --developer D --agent A --method M --image IMG [...]
@@ -76,6 +77,14 @@ const run = Command.make(
     rewindDepth: Options.integer("rewind-depth").pipe(
       Options.withDefault(0),
       Options.withDescription("Checkpoints the rollback fault can go back (history kept in memory; 0 = no rollback)")
+    ),
+    epochMs: Options.integer("epoch-ms").pipe(
+      Options.optional,
+      Options.withDescription("Epoch length in ms: the first checkpoint after it opens the next epoch (default: one endless epoch)")
+    ),
+    epochGasPriceStep: Options.integer("epoch-gas-price-step").pipe(
+      Options.withDefault(0),
+      Options.withDescription("MIST added to the reference gas price at each new epoch")
     )
   },
   (o) =>
@@ -90,6 +99,11 @@ const run = Command.make(
         }
         if (Option.isSome(o.state)) options.stateFile = o.state.value
         if (Option.isSome(o.socket)) options.socketPath = o.socket.value
+        if (Option.isSome(o.epochMs)) {
+          if (o.epochMs.value <= 0) return yield* Effect.fail(new Error(`--epoch-ms must be positive, got ${o.epochMs.value}`))
+          options.epochMs = o.epochMs.value
+        }
+        if (o.epochGasPriceStep !== 0) options.epochGasPriceStep = BigInt(o.epochGasPriceStep)
         const { Localnet } = yield* loadLocalnet
         const handle = yield* Localnet.make(options)
         const text = JSON.stringify(handle.manifest, null, 2)

@@ -24,6 +24,10 @@ export interface LocalnetOptions {
   socketPath?: string
   /** Checkpoint interval in ms (default 250), or seal right after every executed transaction. */
   checkpointMs?: number | "per-transaction"
+  /** Epoch length in ms (default: one endless epoch 0); a saved state keeps its own unless given. */
+  epochMs?: number
+  /** MIST added to the reference gas price at each new epoch (default 0). */
+  epochGasPriceStep?: bigint
   /**
    * Restore state from this file when it exists; save to it periodically and on close. With a state
    * file every change is also written to a write-ahead log next to it (`<file>.wal.<n>`) and made
@@ -85,7 +89,11 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
   const host = options.host ?? "127.0.0.1"
   const stateFile = options.stateFile
   const saved = stateFile !== undefined ? loadState(stateFile) : undefined
-  const chain = saved !== undefined ? LocalChain.restore(saved) : LocalChain.genesis()
+  const epochs = {
+    ...(options.epochMs !== undefined ? { epochMs: options.epochMs } : {}),
+    ...(options.epochGasPriceStep !== undefined ? { epochGasPriceStep: options.epochGasPriceStep } : {})
+  }
+  const chain = saved !== undefined ? LocalChain.restore(saved, epochs) : LocalChain.genesis(epochs)
   let durable: DurableState | undefined
   if (stateFile !== undefined) {
     try {

@@ -1,6 +1,6 @@
 /** The pure classifier from a node's answer to settlement's next step. */
 import { describe, expect, it } from "@effect/vitest"
-import { classifyFailure, classifySubmitError, givesUp, MAX_REFUSED_ATTEMPTS, MISSING_INPUT_ATTEMPTS } from "../../src/chain/settlementFailure.js"
+import { classifyFailure, classifySubmitError, givesUp, MAX_REFUSED_ATTEMPTS, MISSING_INPUT_ATTEMPTS, referenceGasPriceOf } from "../../src/chain/settlementFailure.js"
 
 describe("classifySubmitError", () => {
   it("resubmits on transient codes (ErrorCategory::Aborted included) and takes anything else as the answer", () => {
@@ -36,7 +36,8 @@ describe("classifyFailure of a full node's refusals", () => {
     ["FAILED_PRECONDITION", `Transaction is rejected as invalid by more than 1/3 of validators by stake (non-retriable). Non-retriable errors: [Object (${ID}, SequenceNumber(4), o#9xyz) already locked by a different transaction: TransactionDigest(abc) { k#1 } with 2500 stake].`, "Locked"],
     // InvalidUserSignature, gas price under RGP, expired: the transaction itself is invalid
     ["INVALID_ARGUMENT", "Invalid user signature: Signature is not valid: Cannot verify signature", "Refused"],
-    ["INVALID_ARGUMENT", "Error checking transaction input objects: Gas price 999 under reference gas price (RGP) 1000", "Refused"],
+    // a new epoch raised the price: rebuilt at the price the refusal names (referenceGasPriceOf), never given up
+    ["INVALID_ARGUMENT", "Error checking transaction input objects: Gas price 999 under reference gas price (RGP) 1000", "Stale"],
     ["INVALID_ARGUMENT", "Transaction Expired", "Refused"],
     ["NOT_FOUND", "no such method", "Refused"]
   ] as const)("%s %s → %s", (code, message, expected) => {
@@ -65,6 +66,29 @@ describe("classifyFailure", () => {
       _tag: "CommandFailed",
       command: 1,
       detail: "Move abort in jobs::complete_job code 7"
+    })
+  })
+
+  it("reads the new reference gas price from a GasPriceUnderRGP refusal", () => {
+    expect(referenceGasPriceOf("Error checking transaction input objects: Gas price 1000 under reference gas price (RGP) 1007")).toBe(1007n)
+    expect(referenceGasPriceOf("Transaction Expired")).toBeUndefined()
+  })
+
+  it("a clever abort is named by the constant the node resolved", () => {
+    const code = ((1n << 63n) | (8n << 32n)).toString()
+    const error = {
+      $kind: "MoveAbort",
+      command: 0,
+      MoveAbort: {
+        abortCode: code,
+        location: { module: "app_instance", functionName: "update_block_settlement_tx_included_in_block" },
+        cleverError: { constantName: "EPreviousBlockNotSettled", value: "Previous block not settled yet", lineNumber: 8 }
+      }
+    }
+    expect(classifyFailure({ _tag: "Executed", error }, 1)).toEqual({
+      _tag: "CommandFailed",
+      command: 0,
+      detail: `Move abort in app_instance::update_block_settlement_tx_included_in_block code ${code} (EPreviousBlockNotSettled)`
     })
   })
 

@@ -12,7 +12,8 @@ import { startLocalnet, type LocalnetHandle } from "../../src/localnet/index.js"
 let net: LocalnetHandle
 
 beforeAll(async () => {
-  net = await startLocalnet({ port: 0 })
+  // epochs that end, so the expired-transaction flow has a past epoch to name
+  net = await startLocalnet({ port: 0, epochMs: 2_000 })
 })
 
 afterAll(async () => {

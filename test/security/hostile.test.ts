@@ -53,10 +53,10 @@ describe.skipIf(!isRoot)("a hostile local user (uid 65534) against the daemon", 
       AGENT_PROCESS_USER: "65533"
     })
     daemon = spawnCli(["start"], env)
-    await waitFor("the daemon to be ready", 180_000, async () => ((await get(base, "/ready")).status === 200 ? true : undefined)).catch((e) => {
+    await waitFor("the daemon to be ready", 540_000, async () => ((await get(base, "/ready")).status === 200 ? true : undefined)).catch((e) => {
       throw new Error(`${(e as Error).message}\n${daemon.output().slice(-3000)}`)
     })
-  }, 200_000)
+  }, 600_000)
 
   afterAll(async () => {
     await daemon?.stop()
@@ -153,9 +153,9 @@ describe.skipIf(!isRoot)("a hostile local user (uid 65534) against the daemon", 
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0)
     expect(healths.filter((s) => s !== 0).every((s) => s === 200)).toBe(true)
     expect((await get(base, "/health")).status).toBe(200)
-    await waitFor("jobs still completing", 60_000, async () => ((await completed()) > before ? true : undefined))
+    await waitFor("jobs still completing", 240_000, async () => ((await completed()) > before ? true : undefined))
     expect((await streamOf())?.reconnects ?? 0).toBe(reconnectsBefore)
-  }, 180_000)
+  }, 600_000)
 
   it("refuses listeners on all interfaces with one line and exit 2; never prints URL credentials", async () => {
     const open = await runCli(["start"], cleanEnv({ HTTP_ADDRESS: "0.0.0.0:0", STATE_DIR: path.join(dir, "s2") }))
@@ -164,5 +164,6 @@ describe.skipIf(!isRoot)("a hostile local user (uid 65534) against the daemon", 
     const creds = await runCli(["config"], cleanEnv({ SUI_RPC_URL: "https://user:s3cr3tpw@node.example/?apikey=KEY", STATE_DIR: path.join(dir, "s3") }))
     expect(creds.output).toContain("https://<redacted>@node.example/?apikey=<redacted>")
     expect(creds.output).not.toMatch(/s3cr3tpw|=KEY|user:/)
-  }, 120_000)
+    // backstops, not deadlines: each CLI run is a Node process, slow on a loaded machine
+  }, 600_000)
 })

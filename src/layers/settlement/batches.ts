@@ -12,7 +12,7 @@ import { Duration, Effect, Metric, PubSub, Schedule } from "effect"
 import type { makeGasPool } from "../../chain/gasPool.js"
 import { type ExecOutcome, lookupExecuted, submitSigned } from "../../chain/execute.js"
 import { settlementAborts, settlementOps, settlementTransactions } from "../../chain/metrics.js"
-import { classifyFailure, givesUp } from "../../chain/settlementFailure.js"
+import { classifyFailure, givesUp, referenceGasPriceOf } from "../../chain/settlementFailure.js"
 import { buildSettlementTx, clampError, type GasCoin, groupOps, type MulticallGroup, type OpResult, resultsFromEvents } from "../../chain/settleTx.js"
 import { isAgentCall, type OpKind, type OutboxOp } from "../../domain/outbox.js"
 import { shortSecret } from "../../domain/redact.js"
@@ -52,7 +52,8 @@ export interface BatchContext {
   readonly sui: SuiClientService
   readonly journal: JournalService
   readonly pool: GasPool
-  readonly gasPrice: bigint
+  /** The reference gas price; raised when a refusal names a higher one (the epoch changed). */
+  readonly gasPrice: { current: bigint }
   readonly queue: OutboxQueue
   readonly stats: BatchStats
   readonly txs: PubSub.PubSub<SettledTx>
@@ -142,6 +143,11 @@ const makeSettle = (ctx: BatchContext, sharedVersions: Map<string, bigint>) => {
     Effect.gen(function* () {
       const ops = groups.flatMap((g) => g.ops)
       const failure = classifyFailure(outcome, groups.length)
+      const rgp = referenceGasPriceOf(outcome.message)
+      if (rgp !== undefined && rgp > ctx.gasPrice.current) {
+        yield* Effect.logInfo(`settlement: the reference gas price is now ${rgp} (was ${ctx.gasPrice.current}): a new epoch`)
+        ctx.gasPrice.current = rgp
+      }
       yield* pool.returnDust(merging, true)
       stats.failedTransactions++
       if (failure._tag === "Stale" || failure._tag === "Locked") stats.versionConflicts++
@@ -269,7 +275,7 @@ export const makeBatches = (ctx: BatchContext) => {
           sharedVersions,
           gas: coin,
           mergeGas: merging,
-          gasPrice: ctx.gasPrice,
+          gasPrice: ctx.gasPrice.current,
           gasBudget: budget,
           availableMemoryBytes: ctx.availableMemoryBytes
         })

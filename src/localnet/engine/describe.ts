@@ -1,12 +1,12 @@
 /**
- * Descriptions the SDK asks for: the coordination package, its functions (`GetFunction`, used to
- * resolve argument types while building), a few datatypes, and the single epoch's system state.
+ * Descriptions the SDK asks for: the coordination package and the `0x2` framework, their functions
+ * (`GetFunction`, used to resolve argument types while building) and a few datatypes.
  */
 import type { GrpcTypes } from "@mysten/sui/grpc"
-import { toTimestamp } from "./checkpoints.js"
 import { AgentMethodLayout, AppInstanceLayout, AppMethodLayout, JobLayout, RegistryLayout } from "./layouts.js"
 import type { MoveLayout } from "./moveValue.js"
-import { openSignature, type MoveFunction } from "./runtime.js"
+import { frameworkFunctions, type FrameworkFunction } from "./framework.js"
+import { openSignature, SUI, type MoveFunction } from "./runtime.js"
 
 export const describeFunction = (f: MoveFunction): GrpcTypes.FunctionDescriptor => ({
   name: f.name,
@@ -17,12 +17,29 @@ export const describeFunction = (f: MoveFunction): GrpcTypes.FunctionDescriptor 
   returns: f.returns.map(openSignature)
 })
 
-export const describePackage = (packageId: string, functions: ReadonlyMap<string, MoveFunction>): GrpcTypes.Package => {
+/** A `0x2` framework function, with its type parameters and their ability constraints. */
+export const describeFrameworkFunction = (f: FrameworkFunction): GrpcTypes.FunctionDescriptor => ({
+  name: f.name,
+  visibility: 2,
+  isEntry: f.isEntry,
+  typeParameters: f.typeParameters.map((constraints) => ({ constraints: [...constraints], isPhantom: false })),
+  parameters: f.params.map(openSignature),
+  returns: f.returns.map(openSignature)
+})
+
+export const describePackage = (packageId: string, functions: ReadonlyMap<string, MoveFunction>): GrpcTypes.Package =>
+  packageOf(packageId, [...functions.values()].map((f) => [f.module, describeFunction(f)]))
+
+/** The `0x2` package as far as the localnet implements it. */
+export const describeFramework = (): GrpcTypes.Package =>
+  packageOf(SUI, [...frameworkFunctions.values()].map((f) => [f.module, describeFrameworkFunction(f)]))
+
+const packageOf = (packageId: string, fns: ReadonlyArray<readonly [string, GrpcTypes.FunctionDescriptor]>): GrpcTypes.Package => {
   const modules = new Map<string, GrpcTypes.FunctionDescriptor[]>()
-  for (const f of functions.values()) {
-    const list = modules.get(f.module) ?? []
-    list.push(describeFunction(f))
-    modules.set(f.module, list)
+  for (const [module, f] of fns) {
+    const list = modules.get(module) ?? []
+    list.push(f)
+    modules.set(module, list)
   }
   return {
     storageId: packageId,
@@ -56,32 +73,5 @@ export const describeDatatype = (packageId: string, module: string, name: string
     kind: 1,
     fields: layout.fields.map(([fname], position) => ({ name: fname, position })),
     variants: []
-  }
-}
-
-/** Epoch 0 with the system state fields `getCurrentSystemState` reads. */
-export const epochMessage = (genesisMs: bigint, referenceGasPrice: bigint): GrpcTypes.Epoch => {
-  return {
-    epoch: 0n,
-    firstCheckpoint: 0n,
-    start: toTimestamp(genesisMs),
-    referenceGasPrice,
-    systemState: {
-      version: 2n,
-      epoch: 0n,
-      protocolVersion: 1n,
-      referenceGasPrice,
-      epochStartTimestampMs: genesisMs,
-      safeMode: false,
-      safeModeStorageRewards: 0n,
-      safeModeComputationRewards: 0n,
-      safeModeStorageRebates: 0n,
-      safeModeNonRefundableStorageFee: 0n,
-      parameters: { epochDurationMs: 86_400_000n, stakeSubsidyStartEpoch: 0n, maxValidatorCount: 1n, minValidatorJoiningStake: 0n, validatorLowStakeThreshold: 0n, validatorLowStakeGracePeriod: 0n },
-      storageFund: { totalObjectStorageRebates: 0n, nonRefundableBalance: 0n },
-      stakeSubsidy: { balance: 0n, distributionCounter: 0n, currentDistributionAmount: 0n, stakeSubsidyPeriodLength: 0n, stakeSubsidyDecreaseRate: 0 },
-      validatorReportRecords: []
-    },
-    protocolConfig: { protocolVersion: 1n, featureFlags: {}, attributes: {}, configs: {} }
   }
 }

@@ -8,24 +8,30 @@ import { defineLazy } from "./lazy.js"
 import { encodeMove, jsonToProtoValue, moveJson, type MoveLayout } from "./moveValue.js"
 import { coinBalance, isGasCoin, SUI_TYPE } from "./objects.js"
 import { ErrKind, type ExecFailure } from "./ptb.js"
-import type { MoveAbort } from "./runtime.js"
+import { STD, SUI, type MoveAbort } from "./runtime.js"
+import { cleverErrorOf } from "./coordination/cleverErrors.js"
 import type { ObjRecord, OwnerRec, TxJournal } from "./store.js"
 
-export const abortStatus = (e: MoveAbort, command: number): GrpcTypes.ExecutionStatus => ({
-  success: false,
-  error: {
-    description: `MoveAbort in ${e.module}::${e.functionName} with code ${e.code}: ${e.message}`,
-    ...(command >= 0 ? { command: BigInt(command) } : {}),
-    kind: ErrKind.MOVE_ABORT,
-    errorDetails: {
-      oneofKind: "abort",
-      abort: {
-        abortCode: e.code,
-        location: { package: e.packageId, module: e.module, functionName: e.functionName, function: 0, instruction: 0 }
+/** A Move abort's status; an abort on an `#[error]` constant of the coordination package carries its clever error. */
+export const abortStatus = (e: MoveAbort, command: number): GrpcTypes.ExecutionStatus => {
+  const clever = e.packageId === SUI || e.packageId === STD ? undefined : cleverErrorOf(e.module, e.code, e.message)
+  return {
+    success: false,
+    error: {
+      description: `MoveAbort in ${e.module}::${e.functionName} with code ${e.code}: ${e.message}`,
+      ...(command >= 0 ? { command: BigInt(command) } : {}),
+      kind: ErrKind.MOVE_ABORT,
+      errorDetails: {
+        oneofKind: "abort",
+        abort: {
+          abortCode: e.code,
+          location: { package: e.packageId, module: e.module, functionName: e.functionName, function: 0, instruction: 0 },
+          ...(clever ? { cleverError: clever } : {})
+        }
       }
     }
   }
-})
+}
 
 export const failureStatus = (e: ExecFailure): GrpcTypes.ExecutionStatus => ({
   success: false,

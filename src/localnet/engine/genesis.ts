@@ -28,11 +28,24 @@ export interface GenesisInput {
   readonly now: () => bigint
 }
 
+/**
+ * The `0x2` framework package object (immutable, version 1), added at genesis and to a state saved
+ * before the localnet had it.
+ */
+export const ensureFrameworkPackage = (store: ObjectStore, genesisTx = toBase58(new Uint8Array(32))): void => {
+  if (store.get(SUI) !== undefined) return
+  store.insert({
+    id: SUI, type: "package", owner: { kind: "immutable" }, hasPublicTransfer: false, data: new PackageData(), isPackage: true,
+    version: 1n, digest: objectDigest(SUI, 1n, genesisTx), previousTransaction: genesisTx, storageRebate: 0n
+  })
+}
+
 export const populateGenesis = (store: ObjectStore, g: GenesisInput): { appInstanceId: string } => {
   const { newId, packageId, registryId } = g
   const genesisTx = toBase58(g.seed)
   const put = (rec: Omit<ObjRecord, "version" | "digest" | "previousTransaction" | "storageRebate">) =>
     store.insert({ ...rec, version: 1n, digest: objectDigest(rec.id, 1n, genesisTx), previousTransaction: genesisTx, storageRebate: 0n })
+  ensureFrameworkPackage(store, genesisTx)
   put({ id: packageId, type: "package", owner: { kind: "immutable" }, hasPublicTransfer: false, data: new PackageData(), isPackage: true })
   put({ id: CLOCK_ID, type: `${SUI}::clock::Clock`, owner: { kind: "shared", initialVersion: 1n }, hasPublicTransfer: false, data: new ClockData(g.now) })
   put({

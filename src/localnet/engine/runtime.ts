@@ -15,6 +15,8 @@ export type MoveType =
   | "u8" | "u16" | "u32" | "u64" | "u128" | "bool" | "address"
   | { readonly vector: MoveType }
   | { readonly datatype: string; readonly params?: ReadonlyArray<MoveType> }
+  /** The function's type parameter at this index (generic framework functions). */
+  | { readonly typeParameter: number }
 
 export interface MoveParam {
   readonly ref?: "imm" | "mut"
@@ -55,6 +57,7 @@ export const pureSchema = (t: MoveType): BcsType<any, any> | undefined => {
 
 const buildPureSchema = (t: MoveType): BcsType<any, any> | undefined => {
   if (typeof t === "string") return primitiveBcs(t)
+  if ("typeParameter" in t) return undefined
   if ("vector" in t) {
     if (t.vector === "u8") return bcs.byteVector()
     const inner = pureSchema(t.vector)
@@ -72,6 +75,7 @@ const buildPureSchema = (t: MoveType): BcsType<any, any> | undefined => {
 /** Canonical type string (`0x…::m::S<…>`) of a datatype parameter. */
 export const typeString = (t: MoveType): string => {
   if (typeof t === "string") return t
+  if ("typeParameter" in t) return `T${t.typeParameter}`
   if ("vector" in t) return `vector<${typeString(t.vector)}>`
   return t.params && t.params.length > 0 ? `${t.datatype}<${t.params.map(typeString).join(", ")}>` : t.datatype
 }
@@ -81,6 +85,7 @@ const bodyOf = (t: MoveType): GrpcTypes.OpenSignatureBody => {
     address: 1, bool: 2, u8: 3, u16: 4, u32: 5, u64: 6, u128: 7, vector: 9, datatype: 10
   } as const
   if (typeof t === "string") return { type: T[t], typeParameterInstantiation: [] }
+  if ("typeParameter" in t) return { type: 11, typeParameter: t.typeParameter, typeParameterInstantiation: [] }
   if ("vector" in t) return { type: T.vector, typeParameterInstantiation: [bodyOf(t.vector)] }
   return { type: T.datatype, typeName: t.datatype, typeParameterInstantiation: (t.params ?? []).map(bodyOf) }
 }

@@ -137,8 +137,8 @@ export const ledgerHandlers = (ctx: ServerContext): ServiceHandlers => {
     GetEpoch: (req: GrpcTypes.GetEpochRequest): GrpcTypes.GetEpochResponse => {
       const mask = maskOf(req.readMask, EPOCH_DEFAULT_MASK)
       checkMask(GrpcTypes.Epoch, mask)
-      const epoch = chain.epoch()
-      if (req.epoch !== undefined && req.epoch !== (epoch.epoch ?? 0n)) throw notFound(`epoch ${req.epoch} not found`)
+      const epoch = chain.epoch(req.epoch)
+      if (epoch === undefined) throw notFound(`epoch ${req.epoch} not found`)
       return { epoch: applyMask(GrpcTypes.Epoch, epoch, mask) }
     },
 

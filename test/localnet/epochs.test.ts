@@ -1,0 +1,104 @@
+/**
+ * Epochs (`--epoch-ms`): the first checkpoint after an epoch's length opens the next one, with the
+ * reference gas price raised by the step; past epochs stay readable with their bounds; a
+ * transaction whose expiration epoch is over, or priced under the new reference gas price, is
+ * refused with a full node's code and text; a replay of the state opens the same epochs.
+ */
+import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
+import { Transaction } from "@mysten/sui/transactions"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { LocalChain } from "../../src/localnet/chain.js"
+import { startLocalnet, type LocalnetHandle } from "../../src/localnet/index.js"
+import { eventually, grpcClient } from "./serverHelpers.js"
+
+describe("epochs on a manual clock", () => {
+  it("opens the next epoch at the first checkpoint after its length, raising the gas price", () => {
+    const chain = LocalChain.genesis({ clock: "manual", startTimeMs: 1_000_000, epochMs: 1_000, epochGasPriceStep: 100n })
+    expect(chain.epoch()?.epoch).toBe(0n)
+    chain.advanceClock(999)
+    expect(chain.sealCheckpoint().summary?.epoch).toBe(0n)
+    chain.advanceClock(1)
+    const first = chain.sealCheckpoint()
+    expect(first.summary?.epoch).toBe(1n)
+    expect(chain.referenceGasPrice()).toBe(1_100n)
+    expect(chain.epoch(0n)).toMatchObject({ epoch: 0n, firstCheckpoint: 0n, lastCheckpoint: first.sequenceNumber! - 1n, referenceGasPrice: 1_000n })
+    expect(chain.epoch(1n)).toMatchObject({ epoch: 1n, firstCheckpoint: first.sequenceNumber, referenceGasPrice: 1_100n })
+    expect(chain.epoch(1n)?.lastCheckpoint).toBeUndefined()
+    expect(chain.epoch(2n)).toBeUndefined()
+    // a state saved and restored keeps its epochs and its rules
+    const restored = LocalChain.restore(chain.snapshot(), { clock: "manual" })
+    expect(restored.epoch()?.epoch).toBe(1n)
+    restored.advanceClock(1_000)
+    expect(restored.sealCheckpoint().summary?.epoch).toBe(2n)
+    expect(restored.referenceGasPrice()).toBe(1_200n)
+  })
+
+  it("without --epoch-ms the chain stays in epoch 0", () => {
+    const chain = LocalChain.genesis({ clock: "manual" })
+    chain.advanceClock(10 * 86_400_000)
+    expect(chain.sealCheckpoint().summary?.epoch).toBe(0n)
+    expect(chain.referenceGasPrice()).toBe(1_000n)
+  })
+})
+
+describe("epochs over gRPC", () => {
+  let net: LocalnetHandle
+  beforeAll(async () => {
+    net = await startLocalnet({ port: 0, checkpointMs: 50, epochMs: 300, epochGasPriceStep: 10n })
+  })
+  afterAll(async () => {
+    await net?.close()
+  })
+
+  const refusal = async (p: Promise<unknown>) => {
+    try {
+      await p
+    } catch (e) {
+      return { code: String((e as { code?: unknown }).code), message: (e as Error).message }
+    }
+    throw new Error("the transaction was not refused")
+  }
+
+  it("refuses an expired transaction and one priced under the new reference gas price", async () => {
+    const client = grpcClient(net.manifest)
+    const key = Ed25519Keypair.fromSecretKey(net.manifest.keys.admin)
+    const epoch = await eventually(async () => {
+      const { response } = await client.ledgerService.getEpoch({ readMask: { paths: ["epoch", "reference_gas_price"] } })
+      return (response.epoch?.epoch ?? 0n) >= 1n ? response.epoch! : undefined
+    }, 30_000)
+    expect(epoch.referenceGasPrice).toBe(1_000n + 10n * epoch.epoch!)
+    const { response: past } = await client.ledgerService.getEpoch({ epoch: 0n, readMask: { paths: ["epoch", "first_checkpoint", "last_checkpoint", "end"] } })
+    expect(past.epoch?.lastCheckpoint).toBeGreaterThanOrEqual(0n)
+    expect(past.epoch?.end).toBeDefined()
+
+    const build = async (configure: (tx: Transaction) => void) => {
+      const tx = new Transaction()
+      tx.setSender(key.toSuiAddress())
+      tx.transferObjects([tx.splitCoins(tx.gas, [tx.pure.u64(1)])[0]!], tx.pure.address(key.toSuiAddress()))
+      tx.setGasBudget(10_000_000n)
+      // gas chosen here: the SDK then builds without simulating (a simulation would refuse it first)
+      const { objects } = await client.core.listCoins({ owner: key.toSuiAddress(), limit: 1 })
+      tx.setGasPayment([{ objectId: objects[0]!.objectId, version: objects[0]!.version, digest: objects[0]!.digest }])
+      configure(tx)
+      const bytes = await tx.build({ client })
+      return client.core.executeTransaction({ transaction: bytes, signatures: [(await key.signTransaction(bytes)).signature] })
+    }
+    const expired = await refusal(build((tx) => {
+      tx.setGasPrice(1_000_000n)
+      tx.setExpiration({ Epoch: Number(epoch.epoch! - 1n) })
+    }))
+    expect(`${expired.code}: ${expired.message}`).toMatch(/^INVALID_ARGUMENT/)
+    expect(expired.message).toMatch(/Transaction Expired/)
+    const cheap = await refusal(build((tx) => tx.setGasPrice(1_000n)))
+    expect(cheap.code).toBe("INVALID_ARGUMENT")
+    expect(cheap.message).toMatch(/Gas price 1000 under reference gas price \(RGP\) \d+/)
+    // the SDK's own price is the current one
+    const ok = await client.signAndExecuteTransaction({ transaction: (() => {
+      const tx = new Transaction()
+      tx.transferObjects([tx.splitCoins(tx.gas, [tx.pure.u64(1)])[0]!], tx.pure.address(key.toSuiAddress()))
+      return tx
+    })(), signer: key, include: { effects: true } })
+    expect(ok.$kind).toBe("Transaction")
+    expect(BigInt(ok.Transaction!.effects!.gasUsed.computationCost)).toBeGreaterThan(1_000n * 1_000n)
+  }, 60_000)
+})
