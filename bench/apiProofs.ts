@@ -4,12 +4,20 @@
  * batched and settle in the background), and the DA store in a temp dir. Each of CONCURRENCY
  * sessions holds one started job and submits proofs of distinct sequences. Server, localnet and
  * clients share this process. Prints `name=value` lines.
+ *
+ * The same client also drives a bare nice-grpc server in this process (its SubmitProof keeps the
+ * proof in a Map, its GetProof answers it), in rounds alternating with the coordinator's: the
+ * `_bare` figures are the cost of gRPC alone with 64 KiB messages on this machine at this moment,
+ * and `submit_proof_overhead_ratio` (coordinator / bare pairs per second) is the figure that
+ * survives a loaded machine.
  */
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { Session } from "node:inspector/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Effect } from "effect"
+import { createChannel, createClient, createServer } from "nice-grpc"
+import { CoordinatorServiceDefinition, type CoordinatorServiceImplementation } from "../src/gen/silvana/coordinator/v1/coordinator.js"
 import { Journal } from "../src/layers/Journal.js"
 import { Settlement } from "../src/layers/Settlement.js"
 import { startAppApi } from "../test/api/appFixture.js"
@@ -21,25 +29,55 @@ const PROOF = "p".repeat(64 * 1024)
 
 const percentile = (sorted: Array<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
 
+/** A nice-grpc server on `socketPath` whose SubmitProof keeps the proof and GetProof answers it, nothing else. */
+const bareServer = async (socketPath: string) => {
+  const server = createServer({ "grpc.max_receive_message_length": 16 * 1024 * 1024 })
+  const proofs = new Map<string, string>()
+  const impl: Partial<CoordinatorServiceImplementation> = {
+    submitProof: async (r) => {
+      proofs.set(`${r.jobId}:${r.sequences.join(",")}`, r.proof)
+      return { success: true, message: "", txHash: "", daHash: "bare" }
+    },
+    getProof: async (r) => {
+      const key = `${r.jobId}:${r.sequences.join(",")}`
+      const proof = proofs.get(key)
+      proofs.delete(key)
+      return { success: proof !== undefined, message: "", proof }
+    }
+  }
+  // Every other method answers UNIMPLEMENTED (nice-grpc wants a handler per method).
+  server.add(CoordinatorServiceDefinition, new Proxy(impl, { get: (t, k) => (t as Record<string | symbol, unknown>)[k] ?? (async () => { throw new Error("not served") }) }) as CoordinatorServiceImplementation)
+  await server.listen(`unix://${socketPath}`)
+  const channel = createChannel(`unix://${socketPath}`)
+  return {
+    client: createClient(CoordinatorServiceDefinition, channel),
+    close: () => {
+      channel.close()
+      server.forceShutdown()
+    }
+  }
+}
+
 const main = async () => {
   const f = await startAppApi({ dir: mkdtempSync(path.join(os.tmpdir(), "silvana-bench-proofs-")) })
   try {
     const held: Array<{ sessionId: string; jobId: string }> = []
     for (let i = 0; i < CONCURRENCY; i++) held.push(await f.holdJob())
     let next = 1_000n
-    const round = async () => {
+    type Client = typeof f.client
+    const round = async (client: Client, sessions: ReadonlyArray<{ sessionId: string; jobId: string }>) => {
       const latencies: number[] = []
       const deadline = performance.now() + ROUND_MS
       let pairs = 0
       await Promise.all(
-        held.map(async ({ sessionId, jobId }, i) => {
+        sessions.map(async ({ sessionId, jobId }, i) => {
           while (performance.now() < deadline) {
             const seq = next++
             const proof = `${i}:${seq}:${PROOF}`
             const t0 = performance.now()
-            const sub = await f.client.submitProof({ sessionId, jobId, blockNumber: 1n, sequences: [seq], mergedSequences1: [], mergedSequences2: [], proof, cpuTime: 1n })
+            const sub = await client.submitProof({ sessionId, jobId, blockNumber: 1n, sequences: [seq], mergedSequences1: [], mergedSequences2: [], proof, cpuTime: 1n })
             if (!sub.success) throw new Error(`submit refused: ${sub.message}`)
-            const got = await f.client.getProof({ sessionId, jobId, blockNumber: 1n, sequences: [seq] })
+            const got = await client.getProof({ sessionId, jobId, blockNumber: 1n, sequences: [seq] })
             if (got.proof !== proof) throw new Error(`GetProof answered other bytes for ${seq}`)
             latencies.push(performance.now() - t0)
             pairs++
@@ -48,7 +86,21 @@ const main = async () => {
       )
       return { perSecond: (pairs * 1000) / ROUND_MS, latencies }
     }
-    await round()
+    const bare = await bareServer(path.join(f.dir, "bare.sock"))
+    const bareSessions = held.map((h) => ({ ...h }))
+    const bareRates: number[] = []
+    const bareLat: number[] = []
+    let bareCpu = 0
+    const bareRound = async () => {
+      const c0 = process.cpuUsage()
+      const res = await round(bare.client, bareSessions)
+      const c = process.cpuUsage(c0)
+      bareCpu += c.user + c.system
+      bareRates.push(res.perSecond)
+      bareLat.push(...res.latencies)
+    }
+    await round(bare.client, bareSessions)
+    await round(f.client, held)
     // BENCH_CPU_PROF=<file>: a V8 CPU profile of the measured rounds only (not start-up, not warm-up).
     const profFile = process.env["BENCH_CPU_PROF"]
     const inspector = profFile === undefined ? undefined : new Session()
@@ -61,18 +113,19 @@ const main = async () => {
     const lat: number[] = []
     // CPU per pair (this process: server, localnet and clients) does not depend on the machine's
     // load the way a rate does: it is the figure to compare between runs on a busy machine.
-    const cpu0 = process.cpuUsage()
     const commits0 = await f.runtime.runPromise(Effect.flatMap(Journal, (j) => j.commits))
     const txs0 = (await f.runtime.runPromise(Effect.flatMap(Settlement, (s) => s.stats))).transactions
+    let ownCpu = 0
     for (let r = 0; r < ROUNDS; r++) {
+      if (inspector === undefined) await bareRound()
       const c0 = process.cpuUsage()
-      const res = await round()
+      const res = await round(f.client, held)
       const c = process.cpuUsage(c0)
+      ownCpu += c.user + c.system
       if (process.env["BENCH_VERBOSE"] !== undefined) console.error(`round ${r}: ${res.latencies.length} pairs, ${((c.user + c.system) / 1000 / res.latencies.length).toFixed(2)} ms CPU per pair`)
       rates.push(res.perSecond)
       lat.push(...res.latencies)
     }
-    const cpu = process.cpuUsage(cpu0)
     if (inspector !== undefined && profFile !== undefined) {
       const { profile } = await inspector.post("Profiler.stop")
       writeFileSync(profFile, JSON.stringify(profile))
@@ -88,7 +141,19 @@ const main = async () => {
     console.log(`submit_proof_concurrency=${CONCURRENCY}`)
     console.log(`submit_proof_journal_commits_per_pair=${(commits / lat.length).toFixed(2)}`)
     console.log(`submit_proof_txs_per_pair=${(txs / lat.length).toFixed(3)}`)
-    console.log(`submit_proof_cpu_ms_per_pair=${((cpu.user + cpu.system) / 1000 / lat.length).toFixed(2)}`)
+    console.log(`submit_proof_cpu_ms_per_pair=${(ownCpu / 1000 / lat.length).toFixed(2)}`)
+    if (bareRates.length > 0) {
+      bareRates.sort((a, b) => a - b)
+      bareLat.sort((a, b) => a - b)
+      const bareRate = bareRates[Math.floor(bareRates.length / 2)]!
+      const rate = rates[Math.floor(rates.length / 2)]!
+      console.log(`submit_proof_per_s_bare=${bareRate.toFixed(0)}`)
+      console.log(`submit_proof_p50_ms_bare=${percentile(bareLat, 50).toFixed(3)}`)
+      console.log(`submit_proof_p99_ms_bare=${percentile(bareLat, 99).toFixed(3)}`)
+      console.log(`submit_proof_cpu_ms_per_pair_bare=${(bareCpu / 1000 / bareLat.length).toFixed(2)}`)
+      console.log(`submit_proof_overhead_ratio=${(rate / bareRate).toFixed(3)}`)
+    }
+    bare.close()
     const t0 = performance.now()
     await f.runtime.runPromise(Effect.flatMap(Settlement, (s) => s.awaitIdle))
     const stats = await f.runtime.runPromise(Effect.flatMap(Settlement, (s) => s.stats))

@@ -9,7 +9,9 @@
  *   coordinator leaves alone, so they stay pending);
  * - start-up: from spawning the daemon to its "coordinator running" line, fresh and restarted on
  *   the state it left (what a crash costs), median of BENCH_STARTUP_RUNS (`BENCH_ONLY=startup`
- *   measures only this).
+ *   measures only this; `BENCH_STARTUP_RUNS=0` skips it);
+ * - `e2e_cpu_ms_per_job`: the daemon's user + system CPU over the throughput part, per job.
+ * `BENCH_ONLY=rss` measures only the memory; `BENCH_PROFILE_DIR` profiles (`npm run profile:e2e`).
  * Prints `name=value` lines. A benchmark, not a test.
  */
 import { type ChildProcess, spawn } from "node:child_process"
@@ -95,8 +97,11 @@ const snapshotWritten = (dir: string) => {
   }
 }
 
+/** Node flags for the daemon under test (`BENCH_DAEMON_FLAGS`, space-separated), to compare heap settings. */
+const DAEMON_FLAGS = (process.env["BENCH_DAEMON_FLAGS"] ?? "").split(" ").filter((f) => f !== "")
+
 const startCoordinator = (manifest: LocalnetManifest, dir: string, extraEnv: Record<string, string>, flags: Array<string> = []) =>
-  spawn(node, [...flags, ...daemonArgs()], {
+  spawn(node, [...DAEMON_FLAGS, ...flags, ...daemonArgs()], {
     stdio: ["ignore", "ignore", "inherit"],
     env: daemonEnv(manifest, dir, extraEnv)
   })
@@ -167,6 +172,12 @@ const main = async () => {
     localnet.stdin!.end()
     return
   }
+  if (process.env["BENCH_ONLY"] !== "rss") await measureLoop(manifest)
+  await measureRss(manifest, localnet)
+}
+
+/** Dispatch latency, then sustained throughput and CPU per job, of one daemon with warm agents. */
+const measureLoop = async (manifest: LocalnetManifest) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-bench-e2e-"))
   // agents run unprivileged (AGENT_PROCESS_USER) when the daemon is root: their record file lives
   // in a directory they may write to, outside the daemon's private STATE_DIR
@@ -223,28 +234,50 @@ const main = async () => {
     await new Promise((r) => coordinator.once("exit", r))
   }
 
-  // RSS with 100k pending jobs of a method no agent is registered for
-  const idle = startCoordinator(manifest, mkdtempSync(path.join(os.tmpdir(), "silvana-bench-rss-")), {}, profileFlags("snapshot"))
+}
+
+/**
+ * RSS of a daemon holding 100k pending jobs of a method no agent is registered for, read once it
+ * has taken them all in (its CPU has gone quiet). `BENCH_RSS_VARIANTS` ("flags|flags|…") runs more
+ * daemons beside it on the same chain, each with other Node flags, for a same-run comparison.
+ */
+const measureRss = async (manifest: LocalnetManifest, localnet: ChildProcess) => {
+  const variants = (process.env["BENCH_RSS_VARIANTS"] ?? "").split("|").filter((v) => v.trim() !== "")
+  const start = (flags: Array<string>) =>
+    startCoordinator(manifest, mkdtempSync(path.join(os.tmpdir(), "silvana-bench-rss-")), {}, flags)
+  const main = start(profileFlags("snapshot"))
+  const others = variants.map((v) => ({ flags: v.trim(), child: start(v.trim().split(" ")) }))
+  const all = [main, ...others.map((o) => o.child)]
   try {
     await sleep(3000)
-    const baseline = rssMb(idle.pid!)
+    const baseline = rssMb(main.pid!)
     for (let made = 0; made < PENDING_JOBS; made += 2000) {
       await createJobs(manifest, { count: Math.min(2000, PENDING_JOBS - made), method: "unserved", perTransaction: 200 })
     }
+    await until(quiet(all), 600_000, "daemons quiet after the burst")
     await sleep(5000)
-    const rss = rssMb(idle.pid!)
     console.log(`rss_daemon=${daemonArgs()[0]!.startsWith("dist/") ? daemonArgs()[0] : "tsx"}`)
     console.log(`rss_mb_baseline=${baseline.toFixed(0)}`)
-    console.log(`rss_mb_100k_pending=${rss.toFixed(0)}`)
+    console.log(`rss_mb_100k_pending=${rssMb(main.pid!).toFixed(0)}`)
+    others.forEach((o, i) => console.log(`rss_mb_100k_pending_variant${i + 1}=${rssMb(o.child.pid!).toFixed(0)} (${o.flags})`))
     if (PROFILE_DIR !== undefined) {
-      idle.kill("SIGUSR2")
+      main.kill("SIGUSR2")
       await until(snapshotWritten(PROFILE_DIR), 300_000, "heap snapshot")
     }
   } finally {
-    idle.kill("SIGTERM")
-    await new Promise((r) => idle.once("exit", r))
+    for (const c of all) {
+      c.kill("SIGTERM")
+      await new Promise((r) => c.once("exit", r))
+    }
     localnet.stdin!.end()
   }
+}
+
+/** True once none of the processes used more than 10 % of a core over the last two seconds. */
+const quiet = (children: ReadonlyArray<ChildProcess>) => async () => {
+  const before = children.map((c) => cpuMs(c.pid!))
+  await sleep(2000)
+  return children.every((c, i) => cpuMs(c.pid!) - before[i]! < 200)
 }
 
 main().then(

@@ -4,6 +4,7 @@
  *   chain's optimistic state, submits the proof and the state;
  * - `merge` (two adjacent proved ranges): reads both proofs, merges them when they link up, and
  *   otherwise rejects the merge and the bad half (the coordinator re-plans, the half is re-proved);
+ *   a half it cannot read at all fails the job instead (unavailable is not invalid);
  * - `settle` (job.chain set): settles every proved block after the chain's last settled one, in
  *   order, to the file ledger, and reports each block's transaction hash and inclusion; it keeps
  *   watching for newly proved blocks until it has been idle for a while.
@@ -78,12 +79,14 @@ export const prove = async (client: AgentClient, rpc: PipelineRpc, job: Job, fau
 export const merge = async (client: AgentClient, job: Job): Promise<Outcome> => {
   const block = job.blockNumber
   if (block === undefined || job.sequences1.length === 0 || job.sequences2.length === 0) return fail("a merge job needs a block and two halves")
-  const read = async (half: ReadonlyArray<bigint>) => {
-    const raw = await client.getProof(job.jobId, block, half)
-    const p = raw === undefined ? undefined : decodeProof(raw)
+  const [raw1, raw2] = [await client.getProof(job.jobId, block, job.sequences1), await client.getProof(job.jobId, block, job.sequences2)]
+  // A proof this coordinator cannot read is not a bad proof (its store may lack it): fail, do not reject.
+  if (raw1 === undefined || raw2 === undefined) return fail(`the proof of [${(raw1 === undefined ? job.sequences1 : job.sequences2).join(",")}] cannot be read`)
+  const check = (raw: string, half: ReadonlyArray<bigint>) => {
+    const p = decodeProof(raw)
     return p !== undefined && covers(p, half) ? p : undefined
   }
-  const [p1, p2] = [await read(job.sequences1), await read(job.sequences2)]
+  const [p1, p2] = [check(raw1, job.sequences1), check(raw2, job.sequences2)]
   const bad = p1 === undefined ? job.sequences1 : p2 === undefined ? job.sequences2 : undefined
   const merged = p1 !== undefined && p2 !== undefined ? mergeProofs(p1, p2) : undefined
   if (merged?.ok === true) {
@@ -92,7 +95,7 @@ export const merge = async (client: AgentClient, job: Job): Promise<Outcome> => 
     })
     return done
   }
-  const reason = merged?.ok === false ? merged.reason : `the proof of [${(bad ?? []).join(",")}] is missing or invalid`
+  const reason = merged?.ok === false ? merged.reason : `the proof of [${(bad ?? []).join(",")}] is invalid`
   await client.log("warn", `rejecting the merge of block ${block}: ${reason}`, job.jobId)
   // First our own (started) merge: its halves go back; then the bad half, or both when they do not link up.
   await client.rejectProof(job.jobId, block, job.sequences)

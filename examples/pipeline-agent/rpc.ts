@@ -3,9 +3,9 @@
  * nice-grpc client of the generated service: sequence states, blocks, the app instance and block
  * settlements. Refusals (`success=false`) throw with the coordinator's message.
  */
-import { createChannel, createClient } from "nice-grpc"
+import { createChannel, createClientFactory } from "nice-grpc"
 import { CoordinatorServiceDefinition, type SequenceState } from "../../src/gen/silvana/coordinator/v1/coordinator.js"
-import type { AgentEnv } from "../../src/sdk/index.js"
+import { type AgentEnv, sessionSigner, signingMiddleware } from "../../src/sdk/index.js"
 
 export type { SequenceState }
 
@@ -16,7 +16,9 @@ const ok = <R extends { success: boolean; message: string }>(rpc: string, r: R):
 
 export const pipelineRpc = (env: AgentEnv) => {
   const channel = createChannel(env.address)
-  const c = createClient(CoordinatorServiceDefinition, channel)
+  // signed like the SDK's own calls, so the agent also works with SESSION_AUTH=strict
+  const factory = env.sessionPrivateKey === undefined ? createClientFactory() : createClientFactory().use(signingMiddleware(sessionSigner(env.sessionPrivateKey)))
+  const c = factory.create(CoordinatorServiceDefinition, channel)
   const ids = (jobId: string) => ({ jobId, sessionId: env.sessionId })
   return {
     sequenceStates: async (jobId: string, sequence: bigint) => ok("GetSequenceStates", await c.getSequenceStates({ ...ids(jobId), sequence })).states,

@@ -4,6 +4,7 @@
  */
 import { normalizeSuiAddress } from "@mysten/sui/utils"
 import { Schema } from "effect"
+import { AppInstanceIdFromString } from "../domain/ids.js"
 import { moveSchema } from "./moveLayout.js"
 import { JobLayout, jobsEventLayouts, type JobsEventName } from "./moveTypes.js"
 
@@ -50,7 +51,7 @@ export const JobFields = {
   agent: Schema.String,
   agentMethod: Schema.String,
   app: Schema.String,
-  appInstance: Schema.String,
+  appInstance: AppInstanceIdFromString,
   appInstanceMethod: Schema.String,
   blockNumber: opt(u64),
   sequences: opt(u64s),
@@ -69,26 +70,26 @@ export const JobUpdatedEvent = Schema.TaggedStruct("JobUpdatedEvent", {
   developer: Schema.String,
   agent: Schema.String,
   agentMethod: Schema.String,
-  appInstance: Schema.String,
+  appInstance: AppInstanceIdFromString,
   status: JobStatusFromMove,
   attempts: Schema.Number,
   updatedAt: u64
 })
 export const JobStartedEvent = Schema.TaggedStruct("JobStartedEvent", {
   jobSequence: u64,
-  appInstance: Schema.String,
+  appInstance: AppInstanceIdFromString,
   coordinator: Address,
   startedAt: u64
 })
 export const JobCompletedEvent = Schema.TaggedStruct("JobCompletedEvent", {
   jobSequence: u64,
-  appInstance: Schema.String,
+  appInstance: AppInstanceIdFromString,
   coordinator: Address,
   completedAt: u64
 })
 export const JobFailedEvent = Schema.TaggedStruct("JobFailedEvent", {
   jobSequence: u64,
-  appInstance: Schema.String,
+  appInstance: AppInstanceIdFromString,
   coordinator: Address,
   error: Schema.String,
   attempts: Schema.Number,
@@ -96,18 +97,18 @@ export const JobFailedEvent = Schema.TaggedStruct("JobFailedEvent", {
 })
 export const JobTerminatedEvent = Schema.TaggedStruct("JobTerminatedEvent", {
   jobSequence: u64,
-  appInstance: Schema.String,
+  appInstance: AppInstanceIdFromString,
   coordinator: Address,
   terminatedAt: u64
 })
 export const JobDeletedEvent = Schema.TaggedStruct("JobDeletedEvent", {
   jobSequence: u64,
-  appInstance: Schema.String,
+  appInstance: AppInstanceIdFromString,
   deletedAt: u64
 })
 export const JobRescheduledEvent = Schema.TaggedStruct("JobRescheduledEvent", {
   jobSequence: u64,
-  appInstance: Schema.String,
+  appInstance: AppInstanceIdFromString,
   nextScheduledAt: u64,
   rescheduledAt: u64
 })

@@ -4,7 +4,6 @@
  * shared `JobFields` (chain/events.ts); this is the one place their shape becomes the domain's.
  */
 import { Option, type Schema } from "effect"
-import { normalizeAppInstance } from "../domain/ids.js"
 import type { JobData } from "../domain/job.js"
 import type { JobFields } from "./events.js"
 
@@ -17,7 +16,7 @@ export interface JobProgress {
 }
 
 export const jobDataOf = (job: Schema.Struct.Type<typeof JobFields> & { readonly createdAt: bigint } & JobProgress): JobData => ({
-  appInstance: normalizeAppInstance(job.appInstance),
+  appInstance: job.appInstance,
   jobSequence: job.jobSequence,
   developer: job.developer,
   agent: job.agent,

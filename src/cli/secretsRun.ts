@@ -4,8 +4,9 @@
  * setting is one line and exit code 2, as at start.
  */
 import * as fs from "node:fs"
-import { ConfigError, Console, Effect, Option } from "effect"
+import { ConfigError, Console, Effect, Either, Option, Schema } from "effect"
 import * as C from "effect/Config"
+import { AppInstanceIdFromString } from "../domain/ids.js"
 import { formatConfigError } from "../layers/config/fields.js"
 import { settings } from "../layers/Config.js"
 import { keyOf, makeSecretsStore, type SecretScope, type SecretsError, type SecretsService } from "../layers/Secrets.js"
@@ -27,11 +28,16 @@ const exit = (code: number) =>
   })
 
 /** An object id as agents see it: 0x + 64 lower-case hex digits. */
-const objectId = (raw: string) => {
-  const v = raw.trim().toLowerCase()
-  if (!/^(0x)?[0-9a-f]{1,64}$/.test(v)) throw new Usage(`--app-instance: expected an object id (0x + hex digits), got ${JSON.stringify(raw)}`)
-  return `0x${v.replace(/^0x/, "").padStart(64, "0")}`
-}
+const decodeAppInstance = Schema.decodeEither(AppInstanceIdFromString)
+
+/** `--app-instance`, decoded by `AppInstanceIdFromString`, in the `0x` form the secrets store keys by. */
+const objectId = (raw: string) =>
+  Either.match(decodeAppInstance(raw.trim()), {
+    onLeft: () => {
+      throw new Usage(`--app-instance: expected an object id (0x + hex digits), got ${JSON.stringify(raw)}`)
+    },
+    onRight: (id) => `0x${id}`
+  })
 
 const toScope = (o: ScopeFlags): SecretScope => {
   for (const [flag, v] of [["--developer", o.developer], ["--agent", o.agent], ["--name", o.name]] as const) {

@@ -36,9 +36,9 @@ export const tripleKey = (t: { readonly developer: string; readonly agent: strin
 
 /**
  * An app instance id as written anywhere (`0x…` or bare hex, any case, leading zeros dropped) →
- * the 64-hex `AppInstanceId`; encodes back to that form. Anything that is not hex fails.
+ * the 64-hex `AppInstanceId`; encodes back to that form. Anything that is not 1 to 64 hex digits fails.
  */
-export const AppInstanceIdFromString = Schema.transform(Schema.String, AppInstanceId, {
+export const AppInstanceIdFromString = Schema.transform(Schema.String.pipe(Schema.pattern(/^(0[xX])?[0-9a-fA-F]{1,64}$/)), AppInstanceId, {
   strict: true,
   decode: (id) => id.toLowerCase().replace(/^0x/, "").padStart(64, "0"),
   encode: (id) => id

@@ -4,7 +4,7 @@
  * job gets a fresh id, so a late report about the previous attempt cannot touch the new one).
  */
 import { createHash, randomBytes } from "node:crypto"
-import type { JobId } from "./ids.js"
+import { JobId } from "./ids.js"
 
 const BASE56 = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz"
 
@@ -56,6 +56,6 @@ export const makeJobIdGenerator = () => {
         ])
       )
       .digest()
-    return `sn${base56(digest)}` as JobId
+    return JobId.make(`sn${base56(digest)}`)
   }
 }

@@ -16,7 +16,10 @@ import { Context, Duration, Effect, Layer, Option, type Scope } from "effect"
 import { HealthState } from "nice-grpc-server-health"
 import type { SessionId } from "../domain/ids.js"
 import { makeAdmission, type ApiServices } from "./AgentApi/admission.js"
+import { makeCallAuth, type SessionAuth } from "./AgentApi/callAuth.js"
+import { makeHandshakeGuard } from "./AgentApi/handshakeGuard.js"
 import { makeRateLimiter, type RateLimitOptions } from "./AgentApi/rateLimit.js"
+import { coordinatorRequestBytes } from "./AgentApi/requestBytes.js"
 import { coordinatorImplementation } from "./AgentApi/routes.js"
 import { listenShared, SERVICE_NAME, serverFactory, sessionSocket, shutdownServer } from "./AgentApi/servers.js"
 import { AgentApiStartError, prepareSocketPath, resolveGroup } from "./AgentApi/sockets.js"
@@ -36,13 +39,16 @@ export interface AgentApiOptions {
   readonly maxInFlight: number
   /** How long shutdown waits for calls in flight. */
   readonly drainTimeout: Duration.DurationInput
-  /**
-   * A connection with no call for this long is closed; it also bounds a connection that never
-   * finishes its HTTP/2 handshake (default 5 min).
-   */
+  /** A connection with no call for this long is closed (default 5 min). */
   readonly idleTimeoutMs?: number
+  /** A connection that has not sent the HTTP/2 preface and SETTINGS header by then is closed (default 10 s). */
+  readonly handshakeTimeoutMs?: number
   /** AgentMessage lines per session: burst and sustained rate (default 200, 50/s). */
   readonly logRateLimit?: RateLimitOptions
+  /** `strict`: every call must be signed with the session's key (default `bound`: checked when signed). */
+  readonly sessionAuth?: SessionAuth
+  /** How far a signed call's timestamp may be from this clock (default 30 s). */
+  readonly signatureWindowMs?: number
 }
 
 export interface AgentApiService {
@@ -84,6 +90,7 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
         tcp,
         maxMessageBytes: c.grpcMaxMessageBytes,
         chain: c.suiChain,
+        sessionAuth: c.sessionAuth,
         maxInFlight: 4096,
         drainTimeout: Duration.seconds(10)
       })
@@ -99,15 +106,19 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
         const health = HealthState()
         // one limiter for every listener: a session's log budget is its own wherever it calls from
         const logLimiter = makeRateLimiter(options.logRateLimit)
+        const callAuth = makeCallAuth({ mode: options.sessionAuth ?? "bound", ...(options.signatureWindowMs === undefined ? {} : { windowMs: options.signatureWindowMs }) })
+        const requests = coordinatorRequestBytes()
         const makeServer = serverFactory(
-          { descriptorSet: descriptorSet(), maxMessageBytes: options.maxMessageBytes, idleTimeoutMs: options.idleTimeoutMs },
+          { descriptorSet: descriptorSet(), maxMessageBytes: options.maxMessageBytes, idleTimeoutMs: options.idleTimeoutMs, definition: requests.definition },
           health,
           (transport) =>
             coordinatorImplementation({
               admission,
               chain: options.chain,
               logLimiter,
-              withApp: Option.isSome(Context.getOption(runtime.context, AppApi))
+              withApp: Option.isSome(Context.getOption(runtime.context, AppApi)),
+              callAuth,
+              requests
             }, transport)
         )
         let tcpPort = options.tcp.port
@@ -138,7 +149,10 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
         })
 
         yield* prepareSocketPath(options.socketPath)
+        const guard = yield* makeHandshakeGuard(options.handshakeTimeoutMs ?? 10_000)
+        yield* guard.watch(options.socketPath)
         tcpPort = yield* Effect.acquireRelease(listenShared(servers, options), () => close)
+        yield* guard.watch(tcpPort)
         setHealth("healthy")
         yield* Effect.logInfo("agent API listening", { socket: options.socketPath, tcp: `${options.tcp.host}:${tcpPort}` })
         const sessionDir = `${options.socketPath}.sessions`
@@ -148,7 +162,7 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
           socketUrl: `unix://${options.socketPath}`,
           inFlight: admission.inFlight,
           drain,
-          openSessionSocket: (sessionId, owner) => sessionSocket(makeServer, sessionDir, sessionId, owner)
+          openSessionSocket: (sessionId, owner) => Effect.tap(sessionSocket(makeServer, sessionDir, sessionId, owner), (file) => guard.watch(file))
         })
       })
     )

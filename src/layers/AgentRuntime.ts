@@ -29,9 +29,9 @@ export interface AgentSpec {
   readonly imageSha256?: string | undefined
   /** The agent's whole environment (spec/runtime.md's table); nothing else is passed to a container. */
   readonly env: Readonly<Record<string, string>>
-  /** Memory limit in GiB (`min_memory_gb`); 0 means no limit. */
+  /** Memory limit in GiB (`min_memory_gb`); 0: the runtime's default limit (Docker: 2 GiB), never unlimited. */
   readonly memoryGb: number
-  /** CPU limit in cores (`min_cpu_cores`); 0 means no limit. */
+  /** CPU limit in cores (`min_cpu_cores`); 0: the runtime's default limit (Docker: 1 core), never unlimited. */
   readonly cpus: number
   /** TEE methods run with host networking, as the deployed coordinator does. */
   readonly requiresTee: boolean

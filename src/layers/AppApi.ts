@@ -25,6 +25,9 @@ export interface AppApiService {
   readonly isAccepted: (descriptor: string) => boolean
 }
 
+/** Proofs accepted here that are remembered (an unbounded index grew with every SubmitProof). */
+export const MAX_REMEMBERED = 100_000
+
 const proofKey = (app: string, block: bigint, seqs: ReadonlyArray<bigint>) => `${app}|${block}|${seqs.join(",")}`
 
 export const makeAppApi = Effect.gen(function* () {
@@ -32,6 +35,8 @@ export const makeAppApi = Effect.gen(function* () {
   const chain = yield* AppChain
   const da = yield* DataAvailability
   const journal = yield* Journal
+  // Bounded (oldest forgotten first): a forgotten proof is read from its ProofCalculation on
+  // chain, and the collection's minimum age keeps a young blob however it is indexed here.
   const proofs = new Map<string, string>()
   const accepted = new Set<string>()
   return AppApi.of({
@@ -40,8 +45,13 @@ export const makeAppApi = Effect.gen(function* () {
     da,
     acceptedProof: (app, block, seqs) => proofs.get(proofKey(app, block, seqs)),
     rememberProof: (app, block, seqs, d) => {
-      proofs.set(proofKey(app, block, seqs), d)
+      const key = proofKey(app, block, seqs)
+      proofs.delete(key)
+      proofs.set(key, d)
+      accepted.delete(d)
       accepted.add(d)
+      if (proofs.size > MAX_REMEMBERED) proofs.delete(proofs.keys().next().value!)
+      if (accepted.size > MAX_REMEMBERED) accepted.delete(accepted.values().next().value!)
     },
     settlementProofs: {
       putSettlementProof: journal.putSettlementProof,

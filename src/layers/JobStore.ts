@@ -29,6 +29,9 @@ export type ReportRefusal =
   | { readonly _tag: "NotHeld"; readonly message: string }
   | { readonly _tag: "AlreadySettled"; readonly message: string }
 
+/** The one answer to a job the session does not hold, whether the job exists or not. */
+export const notHeldMessage = (jobId: string, sessionId: SessionId): string => `job ${jobId} is not held by session ${shortSecret(sessionId)}`
+
 export type ReportOutcome =
   | { readonly _tag: "Accepted"; readonly report: JobReport }
   | { readonly _tag: "Duplicate"; readonly report: JobReport }
@@ -368,7 +371,7 @@ export class JobTable {
     const e = this.byJobId.get(jobId)
     // Unknown jobs and other sessions' jobs get the same answer: nothing leaks about other sessions.
     if (e === undefined || e.heldBy !== sessionId) {
-      return { _tag: "NotHeld", message: `job ${jobId} is not held by session ${shortSecret(sessionId)}` }
+      return { _tag: "NotHeld", message: notHeldMessage(jobId, sessionId) }
     }
     const report: JobReport = {
       kind,

@@ -108,6 +108,9 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_open ON outbox (state) WHERE state IN ('queued', 'inflight');
 CREATE INDEX IF NOT EXISTS outbox_key ON outbox (app_instance, job_sequence, kind);
+-- Open ops only: an enqueue looks for an identical open op among these, not among every op a
+-- job ever made (a proving job makes thousands of calls; that scan grew with each one).
+CREATE INDEX IF NOT EXISTS outbox_open_key ON outbox (app_instance, job_sequence, kind) WHERE state IN ('queued', 'inflight');
 CREATE INDEX IF NOT EXISTS outbox_tx ON outbox (tx_digest);
 CREATE INDEX IF NOT EXISTS outbox_updated ON outbox (updated_at);
 CREATE TABLE IF NOT EXISTS started_jobs (

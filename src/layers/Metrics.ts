@@ -69,6 +69,12 @@ export const containerExits = Metric.counter("silvana_container_exits_total", {
   incremental: true
 })
 
+/** Agent API connections closed because they did not finish the HTTP/2 handshake in time. */
+export const handshakeTimeouts = Metric.counter("silvana_agent_api_handshake_timeouts_total", {
+  description: "Agent API connections closed for not finishing the HTTP/2 handshake in time",
+  incremental: true
+})
+
 /** AgentMessage lines dropped by the per-session rate limit. */
 export const agentMessagesDropped = Metric.counter("silvana_agent_messages_dropped_total", {
   description: "Agent log lines (AgentMessage) dropped by the per-session rate limit",

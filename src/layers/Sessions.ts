@@ -6,7 +6,7 @@
  */
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { Context, Data, Deferred, Duration, Effect, Layer, Option, Redacted } from "effect"
-import { type SessionId, Triple, tripleKey } from "../domain/ids.js"
+import { SessionId, Triple, tripleKey } from "../domain/ids.js"
 import type { JobReport } from "../domain/job.js"
 import { shortSecret } from "../domain/redact.js"
 import { JobStore } from "./JobStore.js"
@@ -88,7 +88,7 @@ export class Sessions extends Context.Tag("silvana/Sessions")<Sessions, Sessions
           const binding = options.bound === true ? yield* Deferred.make<SessionBinding>() : undefined
           const key = Ed25519Keypair.generate()
           const session: Session = {
-            id: key.toSuiAddress() as SessionId,
+            id: SessionId.make(key.toSuiAddress()),
             triple: Triple.make({ developer: triple.developer, agent: triple.agent, agentMethod: triple.agentMethod }),
             privateKey: Redacted.make(key.getSecretKey()),
             createdAt: clock.unsafeCurrentTimeMillis(),

@@ -18,10 +18,11 @@
  *   missing object → check whether it executed, else refresh the coin and requeue; Move abort →
  *   decode and report, isolate the failing ops by splitting, resubmit the rest.
  */
-import { Context, Data, Deferred, Duration, Effect, FiberSet, Layer, PubSub, Queue, Schedule, Stream } from "effect"
+import { Context, Data, Deferred, Duration, Effect, FiberSet, Layer, PubSub, Queue, Schedule, Schema, Stream } from "effect"
 import { type AppCall, callFn, encodeCall } from "../chain/appCalls.js"
 import { makeGasPool } from "../chain/gasPool.js"
 import { clampError } from "../chain/settleTx.js"
+import { type AppInstanceId, AppInstanceIdFromString } from "../domain/ids.js"
 import { COORDINATOR_CALL } from "../domain/outbox.js"
 import { Journal, type JournalError, type OpKind, type OutboxOp } from "./Journal.js"
 import { makeBatches, type SettledTx, type SettlementResult } from "./settlement/batches.js"
@@ -33,7 +34,7 @@ export type { SettledTx, SettlementResult } from "./settlement/batches.js"
 
 /** A settlement request was refused. */
 export class SettlementError extends Data.TaggedError("SettlementError")<{
-  readonly reason: "NotStartedHere" | "Journal" | "Aborted" | "Closed"
+  readonly reason: "NotStartedHere" | "InvalidAppInstance" | "Journal" | "Aborted" | "Closed"
   readonly message: string
 }> {}
 
@@ -131,7 +132,11 @@ export interface SettlementService {
   readonly stats: Effect.Effect<Readonly<SettlementStats>>
 }
 
-const appKey = (id: string) => id.toLowerCase().replace(/^0x/, "").padStart(64, "0")
+/** The outbox's key of an app instance: its id decoded by `AppInstanceIdFromString`; one that is not hex is refused. */
+const appKey = (id: string): Effect.Effect<AppInstanceId, SettlementError> =>
+  Schema.decode(AppInstanceIdFromString)(id).pipe(
+    Effect.mapError(() => new SettlementError({ reason: "InvalidAppInstance", message: `app instance ${id} is not an object id` }))
+  )
 
 const resolveOptions = (options: SettlementOptions) => ({
   maxOpsPerTx: options.maxOpsPerTx ?? 500,
@@ -296,7 +301,7 @@ export const makeSettlement = (settings: SettlementOptions = {}) =>
     /** Queues a complete/fail/terminate of a job this coordinator started. */
     const settleJob = (kind: "complete" | "fail" | "terminate", appInstance: string, seq: bigint, extra: { error?: string; session?: string }) =>
       Effect.gen(function* () {
-        const app = appKey(appInstance)
+        const app = yield* appKey(appInstance)
         yield* requireStarted(app, seq)
         yield* enqueue({ kind, appInstance: app, jobSequence: seq, ...extra })
       }).pipe(Effect.withSpan(`Settlement.${kind}`))
@@ -314,15 +319,15 @@ export const makeSettlement = (settings: SettlementOptions = {}) =>
     const service: SettlementService = {
       call: (appInstance, seq, c, session) =>
         Effect.gen(function* () {
-          const app = appKey(appInstance)
+          const app = yield* appKey(appInstance)
           yield* requireStarted(app, seq)
           return yield* enqueueCall(app, seq, c, session)
         }).pipe(Effect.withSpan("Settlement.call")),
       coordinatorCall: (appInstance, c) =>
-        enqueueCall(appKey(appInstance), COORDINATOR_CALL, c, undefined).pipe(Effect.withSpan("Settlement.coordinatorCall")),
+        Effect.flatMap(appKey(appInstance), (app) => enqueueCall(app, COORDINATOR_CALL, c, undefined)).pipe(Effect.withSpan("Settlement.coordinatorCall")),
       start: (appInstance, seqs) =>
         Effect.gen(function* () {
-          const app = appKey(appInstance)
+          const app = yield* appKey(appInstance)
           // As in `enqueue`: written and queued together, or not at all.
           const pending = yield* Effect.gen(function* () {
             const stored = yield* journal

@@ -8,7 +8,7 @@
  * Session ids leave this service as short prefixes; agent text is scrubbed of private keys.
  */
 import { Clock, Context, Effect, Layer, Option, PubSub, Stream } from "effect"
-import type { SessionId, Triple } from "../domain/ids.js"
+import type { AppInstanceId, SessionId, Triple } from "../domain/ids.js"
 import type { AgentHandle, AgentRuntimeKind } from "./AgentRuntime.js"
 import { JobStore } from "./JobStore.js"
 import { type SettledTx, Settlement } from "./Settlement.js"
@@ -48,7 +48,7 @@ export interface StatusFeedService {
   readonly setWaitingSource: (source: WaitingSource) => Effect.Effect<void>
   readonly view: Effect.Effect<FeedView>
   readonly search: (query: SearchQuery) => Effect.Effect<ReadonlyArray<JobRecord>>
-  readonly timeline: (appInstance: string, sequence: string) => Effect.Effect<Option.Option<JobRecord>>
+  readonly timeline: (appInstance: AppInstanceId, sequence: bigint) => Effect.Effect<Option.Option<JobRecord>>
   /** Agent starts and ends and settlement transactions, as they happen. */
   readonly events: Stream.Stream<FeedEvent>
 }

@@ -8,7 +8,8 @@
  * served by HttpApi behind the same guard as `/v1/*`.
  */
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Clock, Context, Deferred, Duration, Effect, Layer, Option, PubSub, Schedule, Stream } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, Layer, Option, PubSub, Schedule, Schema, Stream } from "effect"
+import { AppInstanceIdFromString } from "../domain/ids.js"
 import { loadBundle, type WebBundle } from "../web/bundle.js"
 import { Config } from "./Config.js"
 import { Health, type HealthReport } from "./Health.js"
@@ -213,17 +214,21 @@ export const pageJobSearch = Effect.gen(function* () {
   return HttpServerResponse.unsafeJson({ jobs: jobs.map(({ steps: _steps, ...rest }) => rest) })
 })
 
+/** The timeline's query, decoded where it enters: an app instance id in any spelling, a decimal sequence. */
+const TimelineParams = Schema.Struct({
+  app_instance: AppInstanceIdFromString,
+  sequence: Schema.compose(Schema.String.pipe(Schema.pattern(/^[0-9]+$/)), Schema.BigInt)
+})
+
 /** `GET /v1/feed/job?app_instance=&sequence=`: one job's timeline. */
 export const pageJobTimeline = Effect.gen(function* () {
   const feed = yield* Effect.serviceOption(StatusFeed)
   if (Option.isNone(feed)) return notAvailable
-  const params = yield* HttpServerRequest.ParsedSearchParams
-  const app = params["app_instance"]
-  const seq = params["sequence"]
-  if (typeof app !== "string" || typeof seq !== "string" || !/^[0-9]+$/.test(seq)) {
+  const params = yield* HttpServerRequest.schemaSearchParams(TimelineParams).pipe(Effect.option)
+  if (Option.isNone(params)) {
     return HttpServerResponse.unsafeJson({ error: "app_instance and sequence are required" }, { status: 400 })
   }
-  const job = yield* feed.value.timeline(app, seq)
+  const job = yield* feed.value.timeline(params.value.app_instance, params.value.sequence)
   return Option.match(job, {
     onNone: () => HttpServerResponse.unsafeJson({ error: "no such job in the recent history" }, { status: 404 }),
     onSome: (j) => HttpServerResponse.unsafeJson({ job: j })

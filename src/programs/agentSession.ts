@@ -7,7 +7,7 @@
  * with the held jobs reported failed with the reason.
  */
 import { Clock, Effect, Option, Redacted, Ref, Schedule } from "effect"
-import type { Triple } from "../domain/ids.js"
+import type { SessionId, Triple } from "../domain/ids.js"
 import { shortSecret } from "../domain/redact.js"
 import { AgentApi } from "../layers/AgentApi.js"
 import { type AgentHandle, AgentRuntime, type ExitInfo } from "../layers/AgentRuntime.js"
@@ -26,7 +26,7 @@ export interface MethodSpec {
 
 /** How a session ended, for the dispatcher and for observers (tests, metrics). */
 export interface SessionOutcome {
-  readonly sessionId: string
+  readonly sessionId: SessionId
   readonly triple: Triple
   readonly exit: ExitInfo
   /** Set when the agent could not be started (the runtime refused or failed); the dispatcher backs off. */

@@ -12,7 +12,7 @@
 import { Effect, Option, Stream } from "effect"
 import type { CoordinationEvent } from "../chain/events.js"
 import { jobDataOf } from "../chain/jobData.js"
-import { type AppInstanceId, normalizeAppInstance } from "../domain/ids.js"
+import type { AppInstanceId } from "../domain/ids.js"
 import type { JobData } from "../domain/job.js"
 import { type ChainItem, ChainEvents } from "../layers/ChainEvents.js"
 import { JobStore } from "../layers/JobStore.js"
@@ -80,7 +80,7 @@ export const discover = (options: DiscoverOptions) =>
           return Effect.zipRight(track(data.appInstance), store.addPending(data))
         }
         case "JobUpdatedEvent": {
-          const ai = normalizeAppInstance(event.appInstance)
+          const ai = event.appInstance
           const key = `${ai}:${event.jobSequence}`
           if (event.status._tag === "Pending") {
             return Effect.gen(function* () {
@@ -109,20 +109,20 @@ export const discover = (options: DiscoverOptions) =>
           )
         }
         case "JobStartedEvent": {
-          const ai = normalizeAppInstance(event.appInstance)
+          const ai = event.appInstance
           if (event.coordinator === options.coordinatorId) return Effect.void
           return Effect.flatMap(store.getBySequence(ai, event.jobSequence), (known) =>
             Option.isSome(known) && known.value.state === "pending" ? forget(ai, event.jobSequence) : Effect.void
           )
         }
         case "JobFailedEvent": {
-          const ai = normalizeAppInstance(event.appInstance)
+          const ai = event.appInstance
           failedAt.set(`${ai}:${event.jobSequence}`, event.failedAt)
           // The job leaves the store; a JobUpdated(Pending) in the same transaction brings it back.
           return forget(ai, event.jobSequence)
         }
         case "JobRescheduledEvent": {
-          const ai = normalizeAppInstance(event.appInstance)
+          const ai = event.appInstance
           return Effect.flatMap(store.getBySequence(ai, event.jobSequence), (known) =>
             Option.isSome(known) && known.value.state === "pending"
               ? store.resetToPending({ ...known.value, dueAt: event.nextScheduledAt })
@@ -130,7 +130,7 @@ export const discover = (options: DiscoverOptions) =>
           )
         }
         case "JobDeletedEvent":
-          return forget(normalizeAppInstance(event.appInstance), event.jobSequence)
+          return forget(event.appInstance, event.jobSequence)
         case "JobCompletedEvent":
         case "JobTerminatedEvent":
         case "MulticallExecutedEvent":

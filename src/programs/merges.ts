@@ -3,11 +3,12 @@
  * prover state, plans the merges of adjacent proved ranges (domain/mergePlan.ts, a pure planner)
  * and creates each as a `create_merge_job`, which reserves both halves on chain, so a merge is
  * created once even when several coordinators plan it. A merge whose result is rejected, or whose
- * job died, is planned again from its halves; a rejected leaf is proved again (reproves.ts). Woken
- * when a proof of the instance lands or is rejected (this coordinator's `submit_proof` or
- * `reject_proof` executed), when a block closes (its `try_create_block`, or an action's new prove
- * job) and when a prove or merge job of the instance ends, with a timer as the fallback (proofs
- * submitted through other coordinators).
+ * job died, is planned again from its halves; a rejected leaf is proved again (reproves.ts). Each
+ * pass also purges the instance's settled sequence states (purge.ts), where the deployed
+ * coordinator does it. Woken when a proof of the instance lands or is rejected (this coordinator's
+ * `submit_proof` or `reject_proof` executed), when a block closes (its `try_create_block`, or an
+ * action's new prove job) and when a prove or merge job of the instance ends, with a timer as the
+ * fallback (proofs submitted through other coordinators).
  */
 import { Clock, Effect, Metric, Option } from "effect"
 import { arg } from "../chain/appCalls.js"
@@ -16,6 +17,7 @@ import { PROVE_METHOD } from "../domain/jobRank.js"
 import { type BlockProofState, type MergeRequest, planMerges, planReproves, type ProofStatus, type ReproveRequest } from "../domain/mergePlan.js"
 import { AppApi } from "../layers/AppApi.js"
 import { pipelineLoop } from "./pipelineLoop.js"
+import { purgeSettled } from "./purge.js"
 import { makeReprover } from "./reproves.js"
 
 const planned = Metric.counter("silvana_pipeline_merges_planned_total", { description: "Merges the planner proposed", incremental: true })
@@ -65,6 +67,8 @@ export const mergesProgram = (o: MergesOptions) =>
           if (inst.methods.has(PROVE_METHOD)) reproves.push(...planReproves(state, now))
         }
         yield* Effect.forEach(reproves, (r) => reproveLeaf(id, r), { concurrency: "unbounded", discard: true })
+        // As the deployed merge analysis does: settled sequence states are purged from here.
+        yield* purgeSettled(app, id)
         if (plans.length === 0) return
         yield* Metric.incrementBy(planned, plans.length)
         yield* Effect.forEach(

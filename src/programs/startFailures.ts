@@ -32,7 +32,7 @@ export const afterSession = (policy: StartBackoffPolicy, triple: TripleRef, curr
       return next
     }
     yield* Metrics.agentStartFailed(triple, "give_up")
-    const failed = yield* failStartedJobs(triple, outcome.sessionId as SessionId, decision.reason)
+    const failed = yield* failStartedJobs(triple, outcome.sessionId, decision.reason)
     yield* Effect.logError("agent could not start; its started jobs are failed on chain", {
       attempt: decision.attempt,
       failed_jobs: failed,

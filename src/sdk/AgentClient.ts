@@ -12,7 +12,7 @@
  * client.close()
  * ```
  */
-import { type Channel, createChannel, createClient } from "nice-grpc"
+import { type Channel, createChannel, createClientFactory } from "nice-grpc"
 import {
   type CoordinatorServiceClient,
   CoordinatorServiceDefinition,
@@ -27,6 +27,7 @@ import {
 } from "../gen/silvana/coordinator/v1/coordinator.js"
 import { type AgentEnv, readAgentEnv } from "./env.js"
 import { CoordinatorRefused, CoordinatorUnavailable } from "./errors.js"
+import { sessionSigner, signingMiddleware } from "./signing.js"
 
 export type { AppInstanceData, Block, BlockSettlement, Job, Metadata, SequenceState } from "../gen/silvana/coordinator/v1/coordinator.js"
 
@@ -95,6 +96,11 @@ const levels: Record<AgentLogLevel, LogLevel> = {
 export interface AgentClientOptions {
   /** Per-call deadline in milliseconds (default 30 s). */
   readonly callTimeoutMs?: number
+  /**
+   * Sign every call with `SESSION_PRIVATE_KEY` (default: whenever the key is set). A coordinator
+   * with `SESSION_AUTH=strict` refuses unsigned calls; the default mode checks signatures when present.
+   */
+  readonly sign?: boolean
 }
 
 export class AgentClient {
@@ -108,13 +114,16 @@ export class AgentClient {
     options: AgentClientOptions = {}
   ) {
     this.channel = createChannel(env.address)
-    this.client = createClient(CoordinatorServiceDefinition, this.channel)
+    const key = options.sign === false ? undefined : env.sessionPrivateKey
+    const factory = key === undefined ? createClientFactory() : createClientFactory().use(signingMiddleware(sessionSigner(key)))
+    this.client = factory.create(CoordinatorServiceDefinition, this.channel)
     this.callTimeoutMs = options.callTimeoutMs ?? 30_000
   }
 
   /**
    * A client from the container environment (`SESSION_ID`, `DEVELOPER`, `AGENT`, `AGENT_METHOD`,
-   * `COORDINATOR_SOCKET` or `COORDINATOR_URL`, …). Throws `AgentEnvError` naming a missing variable.
+   * `COORDINATOR_SOCKET` or `COORDINATOR_URL`, …). Throws `AgentEnvError` naming a missing variable
+   * (or a `SESSION_PRIVATE_KEY` that is not a session key).
    */
   static fromEnv(env: Readonly<Record<string, string | undefined>> = process.env, options: AgentClientOptions = {}): AgentClient {
     return new AgentClient(readAgentEnv(env), options)

@@ -5,3 +5,4 @@ export {
 } from "./AgentClient.js"
 export { type AgentEnv, coordinatorAddress, readAgentEnv, socketAddress, tcpAddress } from "./env.js"
 export { AgentEnvError, CoordinatorRefused, CoordinatorUnavailable } from "./errors.js"
+export { type CallSigner, sessionSigner, signingMiddleware } from "./signing.js"

@@ -8,12 +8,12 @@ import { randomBytes } from "node:crypto"
 import { mkdtempSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Duration, Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
+import { Duration, Effect, Layer, Logger, LogLevel, ManagedRuntime, Redacted } from "effect"
 import { createChannel, createClient } from "nice-grpc"
 import { Triple, type AppInstanceId } from "../../src/domain/ids.js"
 import type { JobData } from "../../src/domain/job.js"
 import { CoordinatorServiceDefinition } from "../../src/gen/silvana/coordinator/v1/coordinator.js"
-import { AgentApi } from "../../src/layers/AgentApi.js"
+import { AgentApi, type AgentApiOptions } from "../../src/layers/AgentApi.js"
 import { AppApi } from "../../src/layers/AppApi.js"
 import { AppChain } from "../../src/layers/AppChain.js"
 import { DataAvailability } from "../../src/layers/DataAvailability.js"
@@ -50,7 +50,7 @@ export const capturingLogger = (into: Array<LoggedLine>) =>
   )
 
 export const startAppApi = async (
-  o: { net?: LocalnetHandle; dir?: string; secretsKey?: Uint8Array; da?: Layer.Layer<DataAvailability>; logs?: Array<LoggedLine> } = {}
+  o: { net?: LocalnetHandle; dir?: string; secretsKey?: Uint8Array; da?: Layer.Layer<DataAvailability>; logs?: Array<LoggedLine>; agentApi?: Partial<AgentApiOptions> } = {}
 ) => {
   const net = o.net ?? (await startNet())
   await seedAgentMethod(net.manifest, { developer: "dev", agent: "agent", method: "merge", image: "docker.io/example/agent:1", memoryGb: 1, cpus: 1 })
@@ -66,7 +66,8 @@ export const startAppApi = async (
     maxMessageBytes: 16 * 1024 * 1024,
     chain: "localnet",
     maxInFlight: 4096,
-    drainTimeout: Duration.seconds(2)
+    drainTimeout: Duration.seconds(2),
+    ...o.agentApi
   }).pipe(
     Layer.provideMerge(Layer.mergeAll(Sessions.layer, reportsFromSettlement, app, Secrets.layerWith(dir, secretsKey))),
     Layer.provideMerge(JobStore.layerMemory()),
@@ -96,10 +97,11 @@ export const startAppApi = async (
     }
     await runtime.runPromise(Effect.flatMap(JobStore, (s) => s.addStarted(data)))
     const session = await runtime.runPromise(Effect.flatMap(Sessions, (s) => s.create(triple)))
-    if (!take) return { sessionId: session.id as string, jobId: "", seq }
+    const privateKey = Redacted.value(session.privateKey)
+    if (!take) return { sessionId: session.id as string, privateKey, jobId: "", seq }
     const got = await client.getJob({ ...triple, sessionId: session.id })
     if (got.job === undefined) throw new Error("GetJob handed out nothing")
-    return { sessionId: session.id as string, jobId: got.job.jobId, seq }
+    return { sessionId: session.id as string, privateKey, jobId: got.job.jobId, seq }
   }
 
   return {

@@ -55,9 +55,14 @@ describe("session isolation", () => {
 
   it("unknown job ids are refused with the same answer as other sessions' jobs", async () => {
     const a = await api.newSession(tripleA)
-    const res = await client.completeJob({ jobId: "snDoesNotExist", sessionId: a.id })
-    expect(res.success).toBe(false)
-    expect(res.message).toBe(`job snDoesNotExist is not held by session ${a.id.slice(0, 10)}…`)
+    // of the shape this coordinator issues, or of another (ids are opaque to agents): the same refusal
+    for (const jobId of ["snDoesNotExist", "snZZZZ2", "job-7"]) {
+      const res = await client.completeJob({ jobId, sessionId: a.id })
+      expect(res.success).toBe(false)
+      expect(res.message).toBe(`job ${jobId} is not held by session ${a.id.slice(0, 10)}…`)
+      const logged = await client.agentMessage({ jobId, sessionId: a.id, level: 2, message: "m" })
+      expect(logged).toMatchObject({ success: false, message: res.message })
+    }
   })
 
   it("unknown (well-formed) session ids are refused; malformed and empty ones are INVALID_ARGUMENT", async () => {

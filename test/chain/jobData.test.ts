@@ -7,7 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, FastCheck as fc, Option, Schema } from "effect"
 import { ChainJob, ChainJobFromBcs, type JobCreatedEvent } from "../../src/chain/events.js"
 import { jobDataOf } from "../../src/chain/jobData.js"
-import { AppInstanceIdFromString } from "../../src/domain/ids.js"
+import { AppInstanceId, AppInstanceIdFromString } from "../../src/domain/ids.js"
 import { decodeJob } from "../../src/layers/ChainState.js"
 
 const app = "00000000000000000000000000000000000000000000000000000000000000ab"
@@ -18,7 +18,7 @@ const shared = {
   agent: "agent",
   agentMethod: "prove",
   app: "app",
-  appInstance: "0xab",
+  appInstance: AppInstanceId.make(app),
   appInstanceMethod: "add",
   blockNumber: Option.none(),
   sequences: Option.some([1n, 2n]),
@@ -81,8 +81,11 @@ describe("AppInstanceIdFromString", () => {
     }
   )
 
-  it("refuses what is not hex, or too long", () => {
+  it("refuses what is not hex, empty, or too long", () => {
     expect(Either.isLeft(Schema.decodeEither(AppInstanceIdFromString)("0xzz"))).toBe(true)
     expect(Either.isLeft(Schema.decodeEither(AppInstanceIdFromString)("1".repeat(65)))).toBe(true)
+    // no digit at all is no id (not the zero id)
+    expect(Either.isLeft(Schema.decodeEither(AppInstanceIdFromString)(""))).toBe(true)
+    expect(Either.isLeft(Schema.decodeEither(AppInstanceIdFromString)("0x"))).toBe(true)
   })
 })

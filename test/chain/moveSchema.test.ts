@@ -1,9 +1,10 @@
 /** One layout per Move struct: BCS bytes ⇄ domain values through `moveSchema`, and malformed bytes refused. */
 import { describe, expect, it } from "@effect/vitest"
-import { Either, FastCheck as fc, Option, Schema } from "effect"
+import { Arbitrary, Either, FastCheck as fc, Option, Schema } from "effect"
 import { coordinationEventFromBcs, decodeCoordinationEvent, JobCreatedEvent, JobFailedEvent } from "../../src/chain/events.js"
 import { encodeMove } from "../../src/chain/moveLayout.js"
 import { jobsEventLayouts } from "../../src/chain/moveTypes.js"
+import { AppInstanceId } from "../../src/domain/ids.js"
 
 const createdBcs = coordinationEventFromBcs("JobCreatedEvent")
 
@@ -22,7 +23,7 @@ const createdEvents: fc.Arbitrary<JobCreatedEvent> = fc.record({
   agent: fc.string(),
   agentMethod: fc.string(),
   app: fc.string(),
-  appInstance: fc.string(),
+  appInstance: Arbitrary.make(AppInstanceId),
   appInstanceMethod: fc.string(),
   blockNumber: option(u64),
   sequences: option(fc.array(u64)),
@@ -84,18 +85,23 @@ describe("moveSchema", () => {
     { fastCheck: { numRuns: 200 } }
   )
 
-  it("normalises the coordinator address and refuses malformed bytes", () => {
+  it("normalises the coordinator address and the app instance id, and refuses malformed bytes", () => {
     const failed = coordinationEventFromBcs("JobFailedEvent")
-    const bytes = encodeMove(jobsEventLayouts.JobFailedEvent, {
-      job_sequence: 1n,
-      app_instance: "app",
-      coordinator: "0x5",
-      error: "e",
-      attempts: 2,
-      failed_at: 3n
-    })
+    const bytesWith = (appInstance: string) =>
+      encodeMove(jobsEventLayouts.JobFailedEvent, {
+        job_sequence: 1n,
+        app_instance: appInstance,
+        coordinator: "0x5",
+        error: "e",
+        attempts: 2,
+        failed_at: 3n
+      })
+    const bytes = bytesWith("0xAB")
     const event = Schema.decodeSync(failed)(bytes) as JobFailedEvent
     expect(event.coordinator).toBe(`0x${"0".repeat(63)}5`)
+    expect(event.appInstance).toBe(`${"0".repeat(62)}ab`)
     expect(Either.isLeft(Schema.decodeEither(failed)(bytes.slice(0, 5)))).toBe(true)
+    // an app instance that is not an object id is refused where the event enters, not deep in a program
+    expect(Either.isLeft(Schema.decodeEither(failed)(bytesWith("app")))).toBe(true)
   })
 })

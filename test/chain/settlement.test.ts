@@ -76,18 +76,22 @@ describe("Settlement", () => {
     expect(r.stats.versionConflicts).toBe(0)
   })
 
-  it("refuses to complete a job this coordinator did not start", async () => {
+  it("refuses to complete a job this coordinator did not start, and an app instance that is not an object id", async () => {
     net = await startNet()
     const n = net
     const { jobSequences } = await createJobs(n.manifest, { count: 1, method: METHOD })
-    const r = await run(
+    const [r, invalid] = await run(
       n,
       Effect.gen(function* () {
         const settlement = yield* Settlement
-        return yield* Effect.flip(settlement.complete(n.manifest.appInstanceId, jobSequences[0]!))
+        return [
+          yield* Effect.flip(settlement.complete(n.manifest.appInstanceId, jobSequences[0]!)),
+          yield* Effect.flip(settlement.complete("not-an-object-id", jobSequences[0]!))
+        ] as const
       })
     )
     expect(r.reason).toBe("NotStartedHere")
+    expect(invalid.reason).toBe("InvalidAppInstance")
   })
 
   // Each refusal is injected with the status and text a real full node answers (see

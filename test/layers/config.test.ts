@@ -23,6 +23,12 @@ describe("Config", () => {
     expect(c.logLevel.label).toBe("INFO")
   })
 
+  it("SILVANA_APP_INSTANCES: each id decoded as an app instance id in any spelling; one that is not hex is refused", () => {
+    const c = Either.getOrThrow(load({ SILVANA_APP_INSTANCES: ` 0xAB, ${"c".repeat(64)} ,` }))
+    expect(c.appInstances).toEqual([`0x${"ab".padStart(64, "0")}`, `0x${"c".repeat(64)}`])
+    for (const bad of ["0xab,nothex", "0x", "1".repeat(65)]) expect(Either.isLeft(load({ SILVANA_APP_INSTANCES: bad }))).toBe(true)
+  })
+
   it("reads every variable; the chain defaults to devnet once a node URL is set", () => {
     const c = Either.getOrThrow(
       load({

@@ -76,9 +76,12 @@ describe("the daemon process", () => {
     const later = await waitFor("demo jobs to complete", STALL_MS, async () => {
       const m = parsePrometheus((await fetchAll("/metrics")).text)
       // gauges come from the health report, refreshed on a timer (a scrape never calls the node)
+      // and the health gauges up in the same scrape (a loaded machine may lag a check for a moment)
       return completedAt(m) > completedAt(first) &&
         sampleValue(m, "silvana_grpc_requests_total", { method: "GetJob", code: "OK" }) > 0 &&
-        sampleValue(m, "silvana_checkpoint_last") > 0
+        sampleValue(m, "silvana_checkpoint_last") > 0 &&
+        sampleValue(m, "silvana_health_check_up", { check: "chain" }) === 1 &&
+        sampleValue(m, "silvana_health_check_up", { check: "grpc" }) === 1
         ? m
         : undefined
     })
@@ -90,7 +93,10 @@ describe("the daemon process", () => {
     expect(sampleValue(later, "silvana_container_start_ms_count")).toBeGreaterThan(0)
     const withExits = await waitFor("an agent to end", STALL_MS, async () => {
       const m = parsePrometheus((await fetchAll("/metrics")).text)
-      return sampleValue(m, "silvana_container_exits_total", { reason: "exited" }) > 0 ? m : undefined
+      return sampleValue(m, "silvana_container_exits_total", { reason: "exited" }) > 0 &&
+        sampleValue(m, "silvana_health_check_up", { check: "settlement" }) === 1
+        ? m
+        : undefined
     })
     expect(sampleValue(withExits, "silvana_transactions_total", { kind: "settlement", outcome: "success" })).toBeGreaterThan(0)
     expect(sampleValue(withExits, "silvana_gas_balance_mist")).toBeGreaterThan(0)

@@ -1,6 +1,7 @@
 /** `diagnose`: which repair a job needs, from its latest settled op, the node's answer and the store. */
 import { Option } from "effect"
 import { describe, expect, it } from "vitest"
+import { AppInstanceId } from "../../src/domain/ids.js"
 import type { ChainJob, JobStatus } from "../../src/layers/ChainState.js"
 import type { OutboxOp } from "../../src/domain/outbox.js"
 import { diagnose, type JobView, type Presence, repairKind } from "../../src/programs/chainTruth.js"
@@ -12,7 +13,7 @@ const op = (id: number, kind: OutboxOp["kind"], state: OutboxOp["state"], tx: st
 const job = (status: JobStatus): ChainJob => ({
   _tag: "Job",
   id: "0x1", jobSequence: 7n, description: Option.none(), developer: "d", agent: "a", agentMethod: "m", app: "app",
-  appInstance: "0x" + "ab".repeat(32), appInstanceMethod: "m", blockNumber: Option.none(), sequences: Option.none(),
+  appInstance: AppInstanceId.make("ab".repeat(32)), appInstanceMethod: "m", blockNumber: Option.none(), sequences: Option.none(),
   sequences1: Option.none(), sequences2: Option.none(), data: new Uint8Array(), status, attempts: 1,
   intervalMs: Option.none(), nextScheduledAt: Option.none(), createdAt: 0n, updatedAt: 0n
 })

@@ -5,6 +5,7 @@
 import { execFileSync } from "node:child_process"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import Docker from "dockerode"
 import type { AgentSpec } from "../../src/layers/AgentRuntime.js"
 import { type FakeCoordinator, type FakeSession, newSessionId } from "./fakeCoordinator.js"
@@ -35,7 +36,8 @@ export const agentEnv = (coordinatorId: string, s: FakeSession, extra: Record<st
   CHAIN: "localnet",
   COORDINATOR_ID: coordinatorId,
   SESSION_ID: s.sessionId,
-  SESSION_PRIVATE_KEY: "suiprivkey1testonlynotarealkey",
+  // a well-formed key (the SDK signs with it); the fake coordinator does not check signatures
+  SESSION_PRIVATE_KEY: Ed25519Keypair.generate().getSecretKey(),
   DEVELOPER: s.developer,
   AGENT: s.agent,
   AGENT_METHOD: s.agentMethod,

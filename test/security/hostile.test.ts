@@ -1,32 +1,21 @@
 /**
  * The daemon as a hostile local user meets it: `tsx src/main.ts start` (embedded localnet, demo
  * jobs, the example agent on the process runtime as uid 65533), and a process running as uid
- * 65534 that reads what it can and tries every core RPC with a live session id and a held job id
+ * 65534 that reads what it can and tries every RPC (all 31) with a live session id and a held job id
  * (stolen here by the test, as root, from the agent's environment). Everything is refused and
  * the jobs keep completing. Also: a /metrics flood, listeners on all interfaces, URL credentials.
  */
 import { spawn } from "node:child_process"
-import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs"
+import { mkdtempSync, readdirSync, statSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { parsePrometheus, sampleValue } from "../ops/prometheus.js"
+import { environs } from "./environs.js"
 import { apiToken, type Child, cleanEnv, freePort, get, ROOT, runCli, spawnCli, waitFor } from "../ops/processes.js"
 
 const TSX = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs")
 const isRoot = process.getuid?.() === 0
-
-/** pid → environment of every process whose environment has `marker` (readable: the test is root). */
-const environs = (marker: string) =>
-  readdirSync("/proc").flatMap((pid) => {
-    if (!/^\d+$/.test(pid)) return []
-    try {
-      const env = readFileSync(`/proc/${pid}/environ`, "utf8")
-      return env.includes(marker) ? [{ pid, env: Object.fromEntries(env.split("\0").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])) }] : []
-    } catch {
-      return []
-    }
-  })
 
 const runAs = (uid: number, args: ReadonlyArray<string>) =>
   new Promise<string>((resolve) => {
@@ -64,16 +53,16 @@ describe.skipIf(!isRoot)("a hostile local user (uid 65534) against the daemon", 
       AGENT_PROCESS_USER: "65533"
     })
     daemon = spawnCli(["start"], env)
-    await waitFor("the daemon to be ready", 180_000, async () => ((await get(base, "/ready")).status === 200 ? true : undefined)).catch((e) => {
+    await waitFor("the daemon to be ready", 540_000, async () => ((await get(base, "/ready")).status === 200 ? true : undefined)).catch((e) => {
       throw new Error(`${(e as Error).message}\n${daemon.output().slice(-3000)}`)
     })
-  }, 200_000)
+  }, 600_000)
 
   afterAll(async () => {
     await daemon?.stop()
   })
 
-  it("reads nothing, and every core RPC with a stolen session id is refused; jobs keep completing", async () => {
+  it("reads nothing, and every RPC with a stolen session id is refused; jobs keep completing", async () => {
     const token = apiToken(env["STATE_DIR"]!)
     const agent = await waitFor("an agent with a held job", 60_000, async () => {
       // only this daemon's agents: other suites on the machine may run agents of their own
@@ -117,6 +106,8 @@ describe.skipIf(!isRoot)("a hostile local user (uid 65534) against the daemon", 
     const environ = Object.values(r.files.environ) as Array<string>
     for (const answer of environ) expect(answer).toMatch(/EACCES|ENOENT/)
     expect(environ.filter((a) => /EACCES/.test(a)).length).toBeGreaterThanOrEqual(2)
+    expect(Object.keys(r.tcpCalls)).toHaveLength(31)
+    expect(Object.keys(r.socketCalls)).toHaveLength(31)
     for (const [rpc, answer] of Object.entries(r.tcpCalls) as Array<[string, string]>) {
       expect(answer, rpc).toMatch(/"success":false/)
       // refused for the binding, or — when the victim agent already ended on a fast machine — as an unknown session
@@ -159,9 +150,9 @@ describe.skipIf(!isRoot)("a hostile local user (uid 65534) against the daemon", 
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0)
     expect(healths.filter((s) => s !== 0).every((s) => s === 200)).toBe(true)
     expect((await get(base, "/health")).status).toBe(200)
-    await waitFor("jobs still completing", 60_000, async () => ((await completed()) > before ? true : undefined))
+    await waitFor("jobs still completing", 240_000, async () => ((await completed()) > before ? true : undefined))
     expect((await streamOf())?.reconnects ?? 0).toBe(reconnectsBefore)
-  }, 180_000)
+  }, 600_000)
 
   it("refuses listeners on all interfaces with one line and exit 2; never prints URL credentials", async () => {
     const open = await runCli(["start"], cleanEnv({ HTTP_ADDRESS: "0.0.0.0:0", STATE_DIR: path.join(dir, "s2") }))
@@ -170,5 +161,6 @@ describe.skipIf(!isRoot)("a hostile local user (uid 65534) against the daemon", 
     const creds = await runCli(["config"], cleanEnv({ SUI_RPC_URL: "https://user:s3cr3tpw@node.example/?apikey=KEY", STATE_DIR: path.join(dir, "s3") }))
     expect(creds.output).toContain("https://<redacted>@node.example/?apikey=<redacted>")
     expect(creds.output).not.toMatch(/s3cr3tpw|=KEY|user:/)
-  }, 120_000)
+    // backstops, not deadlines: each CLI run is a Node process, slow on a loaded machine
+  }, 600_000)
 })

@@ -1,6 +1,6 @@
 /**
  * A hostile local process (run by the test as another uid): tries to read the operator API, the
- * state directory and other processes' environments, then every core RPC with a stolen session id
+ * state directory and other processes' environments, then every RPC (all 31) with a stolen session id
  * and a job id. Prints one JSON line of what happened; it never throws.
  */
 import * as fs from "node:fs"
@@ -13,22 +13,23 @@ const [developer, agent, agentMethod] = triple.split("/") as [string, string, st
 const attempt = async (f: () => Promise<unknown>): Promise<string> => {
   try {
     const r = await f()
-    return typeof r === "string" ? r : JSON.stringify(r)
+    return typeof r === "string" ? r : JSON.stringify(r, (_, v: unknown) => (typeof v === "bigint" ? String(v) : v))
   } catch (e) {
     return `error: ${(e as NodeJS.ErrnoException).code ?? ""} ${(e as Error).message}`.slice(0, 300)
   }
 }
 
+/** Every RPC of the agent service with the stolen ids (the job-scoped ones with plausible arguments). */
 const rpcs = async (address: string) => {
   const channel = createChannel(address)
-  const c = createClient(CoordinatorServiceDefinition, channel)
-  const deadline = () => ({ signal: AbortSignal.timeout(15_000) })
-  const out = {
-    getJob: await attempt(() => c.getJob({ sessionId, developer, agent, agentMethod }, deadline())),
-    completeJob: await attempt(() => c.completeJob({ sessionId, jobId }, deadline())),
-    failJob: await attempt(() => c.failJob({ sessionId, jobId, errorMessage: "hostile" }, deadline())),
-    terminateJob: await attempt(() => c.terminateJob({ sessionId, jobId }, deadline())),
-    agentMessage: await attempt(() => c.agentMessage({ sessionId, jobId: "", level: 2, message: "hostile" }, deadline()))
+  const c = createClient(CoordinatorServiceDefinition, channel) as unknown as Record<string, (req: object, options: object) => Promise<unknown>>
+  const request = {
+    sessionId, jobId, developer, agent, agentMethod, errorMessage: "hostile", level: 2, message: "hostile", key: "hostile", value: "hostile",
+    name: "hostile", daHash: "hostile", methodName: agentMethod, blockNumber: 1n, sequence: 1n, sequences: [1n], chain: "hostile", proof: "hostile"
+  }
+  const out: Record<string, string> = {}
+  for (const key of Object.keys(CoordinatorServiceDefinition.methods)) {
+    out[key] = await attempt(() => c[key]!(request, { signal: AbortSignal.timeout(15_000) }))
   }
   channel.close()
   return out

@@ -39,6 +39,8 @@ export interface PipelineOptions {
   readonly blockIntervalMs: number
   readonly maxAgents?: number
   readonly env?: Readonly<Record<string, string>>
+  /** `none`: no coordinator here (a test runs its own daemons, `processCommands` for their agents). */
+  readonly coordinator?: "in-process" | "none"
   /** Faults the pipeline agents make (examples/pipeline-agent/faults.ts). */
   readonly faults?: { readonly corruptSequences?: ReadonlyArray<number>; readonly settleFailures?: number }
 }
@@ -85,7 +87,7 @@ export const startPipeline = async (o: PipelineOptions) => {
     Effect.provideService(Health, health),
     Effect.provide(quiet)
   )
-  const fiber = Effect.runFork(program)
+  const fiber = o.coordinator === "none" ? Effect.runFork(Effect.void) : Effect.runFork(program)
 
   const appChain = AppChain.layer.pipe(Layer.provide(SuiClient.layerFrom({ url: manifest.grpcUrl, privateKey: manifest.keys.admin, packageId: manifest.packageId })))
   const read = <A>(f: (c: AppChain["Type"]) => Effect.Effect<A, unknown>) => Effect.runPromise(Effect.scoped(Effect.flatMap(AppChain, f).pipe(Effect.provide(appChain))))
@@ -95,6 +97,8 @@ export const startPipeline = async (o: PipelineOptions) => {
 
   return {
     dir, localnet, instances, ledger: new FileLedger(ledgerFile),
+    /** `AGENT_PROCESS_COMMANDS` for a daemon whose agents are the pipeline agent, on this ledger. */
+    processCommands: JSON.stringify({ [PIPELINE.image]: [process.execPath, bundle, ledgerFile] }),
     /** Sends `n` actions to an instance in one transaction; their values. */
     add: async (instance: string, n: number) => {
       const values = Array.from({ length: n }, () => next++)

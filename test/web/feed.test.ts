@@ -4,12 +4,14 @@
  * agent text, and the browser sign-in of the HTTP guard (cookie from `/?token=`).
  */
 import * as http from "node:http"
+import { HttpServerRequest } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Option, Redacted, TestClock } from "effect"
 import type { SessionId } from "../../src/domain/ids.js"
 import type { AgentHandle } from "../../src/layers/AgentRuntime.js"
 import { JobStore } from "../../src/layers/JobStore.js"
 import { StatusFeed } from "../../src/layers/StatusFeed.js"
+import { pageJobTimeline } from "../../src/layers/StatusPage.js"
 import { scrub, shortId } from "../../src/layers/status/redact.js"
 import { Reservoir, Throughput } from "../../src/layers/status/series.js"
 import { Timelines } from "../../src/layers/status/timelines.js"
@@ -62,13 +64,13 @@ describe("status feed structures", () => {
     tl.transition(job(1), "completed", { jobId: "j1", heldBy: SESSION, error: undefined }, 40)
     tl.transition(job(1), "removed", { jobId: "j1", heldBy: SESSION, error: undefined }, 50)
     tl.settled({ kind: "complete", appInstance: APP_INSTANCE, jobSequence: 1n, result: "done", txDigest: "D1", detail: null }, 51)
-    const r = tl.get(`0x${APP_INSTANCE}`, "1")!
+    const r = tl.get(APP_INSTANCE, 1n)!
     expect(r.steps.map((s) => s.kind)).toEqual(["created", "started", "handed_out", "completed", "settled", "removed"])
     expect(r.state).toBe("settled")
     expect(r.steps[2]!.session).toBe(shortId(SESSION))
     expect(JSON.stringify(r)).not.toContain("5e".repeat(32))
     for (const seq of [2, 3, 4]) tl.transition(job(seq), "pending", { jobId: undefined, heldBy: undefined, error: undefined }, 60 + seq)
-    expect(tl.get(APP_INSTANCE, "1")).toBeUndefined() // the oldest left the bounded history
+    expect(tl.get(APP_INSTANCE, 1n)).toBeUndefined() // the oldest left the bounded history
     expect(tl.search({ q: "3" }).map((j) => j.sequence)).toEqual(["3"])
     expect(tl.search({ q: `0x${APP_INSTANCE.slice(0, 6)}` }).map((j) => j.sequence)).toEqual(["4", "3", "2"])
     expect(tl.search({ q: "adder/add" }).length).toBe(3)
@@ -109,8 +111,28 @@ describe("StatusFeed over a JobStore", () => {
       expect(agent.messages[0]!.message).toBe(`hello from ${shortId(SESSION)} suiprivkey…(redacted)`)
       const found = yield* feed.search({ state: "completed" })
       expect(found.map((j) => j.sequence)).toEqual(["1"])
-      const timeline = yield* feed.timeline(APP_INSTANCE, "1")
+      const timeline = yield* feed.timeline(APP_INSTANCE, 1n)
       expect(Option.getOrThrow(timeline).steps.map((s) => s.kind)).toEqual(["created", "started", "handed_out", "completed"])
+    }).pipe(Effect.provide(StatusFeed.layer.pipe(Layer.provideMerge(JobStore.layerMemory()))))
+  )
+})
+
+describe("GET /v1/feed/job", () => {
+  it.scoped("decodes its query where it enters: an app instance id in any spelling and a decimal sequence; anything else is 400", () =>
+    Effect.gen(function* () {
+      const store = yield* JobStore
+      yield* store.addStarted(makeJob(1, tripleA))
+      const status = (query: Record<string, string>) =>
+        pageJobTimeline.pipe(
+          Effect.provideService(HttpServerRequest.ParsedSearchParams, query),
+          Effect.map((res) => res.status)
+        )
+      expect(yield* status({ app_instance: `0x${APP_INSTANCE.toUpperCase()}`, sequence: "1" })).toBe(200)
+      expect(yield* status({ app_instance: APP_INSTANCE, sequence: "1" })).toBe(200)
+      expect(yield* status({ app_instance: APP_INSTANCE, sequence: "2" })).toBe(404)
+      for (const bad of [{ app_instance: "0xzz", sequence: "1" }, { app_instance: APP_INSTANCE, sequence: "1x" }, { sequence: "1" }]) {
+        expect(yield* status(bad)).toBe(400)
+      }
     }).pipe(Effect.provide(StatusFeed.layer.pipe(Layer.provideMerge(JobStore.layerMemory()))))
   )
 })

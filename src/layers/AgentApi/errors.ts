@@ -29,13 +29,16 @@ export class NotFound extends Data.TaggedError("NotFound")<{ readonly message: s
 /** A job-scoped RPC that answers with a status: the session may not act on the job. */
 export class PermissionDenied extends Data.TaggedError("PermissionDenied")<{ readonly message: string }> {}
 
+/** The call's proof of possession is missing (SESSION_AUTH=strict), forged, stale or replayed. */
+export class Unauthenticated extends Data.TaggedError("Unauthenticated")<{ readonly message: string }> {}
+
 /** Stored data failed its integrity check, or storage failed: never answered with wrong bytes. */
 export class Internal extends Data.TaggedError("Internal")<{ readonly message: string }> {}
 
-export type ApiError = InvalidArgument | Overloaded | ShuttingDown | NotImplemented | StorageUnavailable | NotFound | PermissionDenied | Internal
+export type ApiError = InvalidArgument | Overloaded | ShuttingDown | NotImplemented | StorageUnavailable | NotFound | PermissionDenied | Internal | Unauthenticated
 
 export const API_ERROR_TAGS: ReadonlyArray<ApiError["_tag"]> = [
-  "InvalidArgument", "Overloaded", "ShuttingDown", "NotImplemented", "StorageUnavailable", "NotFound", "PermissionDenied", "Internal"
+  "InvalidArgument", "Overloaded", "ShuttingDown", "NotImplemented", "StorageUnavailable", "NotFound", "PermissionDenied", "Internal", "Unauthenticated"
 ]
 
 /** The one mapping from API errors to gRPC statuses. */
@@ -60,6 +63,8 @@ export const toServerError = (error: ApiError): ServerError => {
       return new ServerError(Status.PERMISSION_DENIED, error.message)
     case "Internal":
       return new ServerError(Status.INTERNAL, error.message)
+    case "Unauthenticated":
+      return new ServerError(Status.UNAUTHENTICATED, error.message)
   }
 }
 

@@ -24,7 +24,7 @@ import type {
 import { LogLevel } from "../../gen/silvana/coordinator/v1/coordinator.js"
 import { SETTLE_METHOD } from "../../domain/jobRank.js"
 import { AppApi } from "../AppApi.js"
-import { JobStore, type ReportKind } from "../JobStore.js"
+import { JobStore, notHeldMessage, type ReportKind } from "../JobStore.js"
 import * as Metrics from "../Metrics.js"
 import { Reports } from "../Reports.js"
 import { bindingOf, type Session, Sessions } from "../Sessions.js"
@@ -33,6 +33,7 @@ import { type RateLimiter } from "./rateLimit.js"
 
 const unlimited: RateLimiter = { take: () => ({ allowed: true, firstDrop: false }), forget: () => undefined, size: () => 0 }
 import { StatusFeed } from "../StatusFeed.js"
+import { annotateSpan, apiSpan } from "./spans.js"
 import { type InvalidArgument, StorageUnavailable } from "./errors.js"
 import * as V from "./validate.js"
 import { shortSecret } from "../../domain/redact.js"
@@ -72,8 +73,9 @@ const liveSession = (id: SessionId) => Effect.flatMap(Sessions, (s) => s.get(id)
  */
 export const bindingCheck = (rawSession: string, transport: Transport) =>
   Effect.gen(function* () {
-    if (!/^0x[0-9a-f]{64}$/.test(rawSession)) return undefined
-    const sessionId = rawSession as SessionId
+    const decoded = V.sessionIdOption(rawSession)
+    if (Option.isNone(decoded)) return undefined
+    const sessionId = decoded.value
     const session = yield* liveSession(sessionId)
     if (Option.isNone(session)) return transport._tag === "SessionSocket" && transport.sessionId !== sessionId ? bindingRefusal(sessionId, undefined, transport) : undefined
     const refusal = bindingRefusal(sessionId, yield* bindingOf(session.value), transport)
@@ -104,7 +106,7 @@ export const getJob = (req: GetJobRequest, chain: string) =>
     const developer = yield* V.name("developer", req.developer)
     const agent = yield* V.name("agent", req.agent)
     const agentMethod = yield* V.name("agent_method", req.agentMethod)
-    yield* Effect.annotateCurrentSpan({ session_id: shortSecret(sessionId), developer, agent, agent_method: agentMethod })
+    yield* annotateSpan(() => ({ session_id: shortSecret(sessionId), developer, agent, agent_method: agentMethod }))
     const session = yield* liveSession(sessionId)
     if (Option.isNone(session)) return unknownSession(sessionId) satisfies GetJobResponse
     const t = session.value.triple
@@ -118,11 +120,11 @@ export const getJob = (req: GetJobRequest, chain: string) =>
     const next = yield* store.takeNext(sessionId, t)
     if (Option.isSome(next)) {
       const job = next.value
-      yield* Effect.annotateCurrentSpan({
+      yield* annotateSpan(() => ({
         job_id: job.jobId ?? "",
         app_instance: job.appInstance,
         job_sequence: job.jobSequence.toString()
-      })
+      }))
       // From the job's creation on chain (its `created_at`, the creating transaction's clock, ms)
       // to an agent taking it: per triple (queue wait) and overall (dispatch latency).
       const waited = Math.max(0, (yield* Clock.currentTimeMillis) - Number(job.createdAt))
@@ -132,16 +134,19 @@ export const getJob = (req: GetJobRequest, chain: string) =>
     if (Option.isNone(next)) return { success: true, message: "no job available", job: undefined } satisfies GetJobResponse
     const job = next.value
     return { success: true, message: `job ${job.jobId}`, job: toWireJob(job, yield* chainOf(job, chain)) } satisfies GetJobResponse
-  }).pipe(Effect.withSpan("AgentApi.GetJob", spanOptions))
+  }).pipe(apiSpan("AgentApi.GetJob"))
 
 /** Complete, fail and terminate share one path: ownership, state rules, durable record, reply. */
 const settleReport = (rawSession: string, rawJob: string, kind: ReportKind, error?: string) =>
   Effect.gen(function* () {
     const sessionId = yield* V.sessionId(rawSession)
-    const jobId = yield* V.jobId(rawJob)
-    yield* Effect.annotateCurrentSpan({ session_id: shortSecret(sessionId), job_id: jobId, report: kind })
+    const decodedJob = yield* V.jobId(rawJob)
+    yield* annotateSpan(() => ({ session_id: shortSecret(sessionId), job_id: rawJob, report: kind }))
     const session = yield* liveSession(sessionId)
     if (Option.isNone(session)) return unknownSession(sessionId)
+    // An id of a shape this coordinator never issues names no job: the same answer as an unknown one.
+    if (Option.isNone(decodedJob)) return refuse(notHeldMessage(rawJob, sessionId))
+    const jobId = decodedJob.value
     const store = yield* JobStore
     const reports = yield* Reports
     // Accepted and recorded (or reverted) as one step: a call cancelled in between would leave the
@@ -165,7 +170,7 @@ const settleReport = (rawSession: string, rawJob: string, kind: ReportKind, erro
         return { success: true, message: `job ${jobId} was already reported (${kind})` }
       case "Accepted": {
         yield* Metrics.jobReported(kind)
-        yield* Effect.annotateCurrentSpan({ app_instance: outcome.report.appInstance, job_sequence: outcome.report.jobSequence.toString() })
+        yield* annotateSpan(() => ({ app_instance: outcome.report.appInstance, job_sequence: outcome.report.jobSequence.toString() }))
         yield* Effect.logInfo(`job ${kind} reported`).pipe(
           Effect.annotateLogs({ job_id: jobId, app_instance: outcome.report.appInstance })
         )
@@ -175,15 +180,15 @@ const settleReport = (rawSession: string, rawJob: string, kind: ReportKind, erro
   }).pipe(Effect.annotateLogs({ session_id: shortSecret(rawSession), job_id: rawJob }))
 
 export const completeJob = (req: CompleteJobRequest): Effect.Effect<CompleteJobResponse, InvalidArgument | StorageUnavailable, JobStore | Sessions | Reports> =>
-  settleReport(req.sessionId, req.jobId, "complete").pipe(Effect.withSpan("AgentApi.CompleteJob", spanOptions))
+  settleReport(req.sessionId, req.jobId, "complete").pipe(apiSpan("AgentApi.CompleteJob"))
 
 export const failJob = (req: FailJobRequest): Effect.Effect<FailJobResponse, InvalidArgument | StorageUnavailable, JobStore | Sessions | Reports> =>
   Effect.flatMap(V.text("error_message", req.errorMessage, V.limits.errorMessage), (msg) =>
     settleReport(req.sessionId, req.jobId, "fail", msg)
-  ).pipe(Effect.withSpan("AgentApi.FailJob", spanOptions))
+  ).pipe(apiSpan("AgentApi.FailJob"))
 
 export const terminateJob = (req: TerminateJobRequest): Effect.Effect<TerminateJobResponse, InvalidArgument | StorageUnavailable, JobStore | Sessions | Reports> =>
-  settleReport(req.sessionId, req.jobId, "terminate").pipe(Effect.withSpan("AgentApi.TerminateJob", spanOptions))
+  settleReport(req.sessionId, req.jobId, "terminate").pipe(apiSpan("AgentApi.TerminateJob"))
 
 const logAt = (level: LogLevel, message: string) => {
   switch (level) {
@@ -224,11 +229,11 @@ export const agentMessage = (req: AgentMessageRequest, limiter: RateLimiter = un
     if (req.jobId !== undefined && req.jobId !== "") {
       const jobId = yield* V.jobId(req.jobId)
       const store = yield* JobStore
-      const job = yield* store.get(jobId)
+      const job = Option.isNone(jobId) ? Option.none() : yield* store.get(jobId.value)
       if (Option.isNone(job) || job.value.heldBy !== sessionId) {
-        return refuse(`job ${jobId} is not held by session ${shortSecret(sessionId)}`) satisfies AgentMessageResponse
+        return refuse(notHeldMessage(req.jobId, sessionId)) satisfies AgentMessageResponse
       }
-      jobAnnotation = { job_id: jobId, app_instance: job.value.appInstance }
+      jobAnnotation = { job_id: req.jobId, app_instance: job.value.appInstance }
     }
     const t = session.value.triple
     const feed = yield* Effect.serviceOption(StatusFeed)

@@ -1,6 +1,6 @@
 /**
- * The CoordinatorService table: which handler answers each RPC of the contract, behind the
- * session-binding check (binding.ts) and admission (admission.ts). RPCs this coordinator does not
+ * The CoordinatorService table: which handler answers each RPC of the contract, behind the call's
+ * signature check (callAuth.ts), the session-binding check (binding.ts) and admission (admission.ts). RPCs this coordinator does not
  * implement — or job-scoped ones when no AppApi backend is present — answer UNIMPLEMENTED.
  */
 import { Effect } from "effect"
@@ -12,12 +12,14 @@ import * as Metrics from "../Metrics.js"
 import type { Admission, ApiServices } from "./admission.js"
 import * as A from "./appHandlers.js"
 import type { Transport } from "./binding.js"
+import type { CallAuth } from "./callAuth.js"
 import * as B from "./blockHandlers.js"
 import { type ApiError, NotImplemented, toServerError } from "./errors.js"
 import * as H from "./handlers.js"
 import * as I from "./instanceHandlers.js"
 import * as P from "./proofHandlers.js"
 import type { RateLimiter } from "./rateLimit.js"
+import type { RequestBytes } from "./requestBytes.js"
 import * as S from "./stateHandlers.js"
 
 /** The RPCs this coordinator implements; every other RPC of the contract answers UNIMPLEMENTED. */
@@ -33,7 +35,9 @@ const APP_RPCS = new Set([
 ])
 
 /** What nice-grpc hands a handler, as far as the table needs it. */
-export type CallContext = { readonly signal: AbortSignal; readonly peer: string }
+export type CallContext = { readonly signal: AbortSignal; readonly peer: string; readonly metadata?: { get(name: string): unknown } }
+/** The context of one call of one RPC: the nice-grpc context and the RPC's gRPC path. */
+type RpcContext = CallContext & { readonly path: string }
 
 export interface RoutesOptions {
   readonly admission: Admission
@@ -41,57 +45,72 @@ export interface RoutesOptions {
   readonly logLimiter: RateLimiter
   /** The AppApi backend is part of the runtime: the job-scoped RPCs are implemented. */
   readonly withApp: boolean
+  readonly callAuth: CallAuth
+  /** The bytes each request was decoded from (the servers serve `requests.definition`). */
+  readonly requests: RequestBytes
 }
 
-type Guard = <A>(sessionId: string, ctx: CallContext, handler: Effect.Effect<A, ApiError, ApiServices>) => Promise<A>
+type Guard = <A>(req: { readonly sessionId: string }, ctx: RpcContext, handler: Effect.Effect<A, ApiError, ApiServices>) => Promise<A>
 
-const handlerTable = (guarded: Guard, chain: string, logLimiter: RateLimiter): Partial<CoordinatorServiceImplementation> => ({
-  getJob: (req, ctx) => guarded(req.sessionId, ctx, H.getJob(req, chain)),
-  completeJob: (req, ctx) => guarded(req.sessionId, ctx, H.completeJob(req)),
-  failJob: (req, ctx) => guarded(req.sessionId, ctx, H.failJob(req)),
-  terminateJob: (req, ctx) => guarded(req.sessionId, ctx, H.terminateJob(req)),
-  agentMessage: (req, ctx) => guarded(req.sessionId, ctx, H.agentMessage(req, logLimiter)),
-  setKV: (req, ctx) => guarded(req.sessionId, ctx, A.setKV(req)),
-  getKV: (req, ctx) => guarded(req.sessionId, ctx, A.getKV(req)),
-  deleteKV: (req, ctx) => guarded(req.sessionId, ctx, A.deleteKV(req)),
-  addMetadata: (req, ctx) => guarded(req.sessionId, ctx, A.addMetadata(req)),
-  getMetadata: (req, ctx) => guarded(req.sessionId, ctx, A.getMetadata(req)),
-  createAppJob: (req, ctx) => guarded(req.sessionId, ctx, A.createAppJob(req)),
-  submitProof: (req, ctx) => guarded(req.sessionId, ctx, P.submitProof(req)),
-  getProof: (req, ctx) => guarded(req.sessionId, ctx, P.getProof(req)),
-  getBlockProof: (req, ctx) => guarded(req.sessionId, ctx, P.getBlockProof(req)),
-  rejectProof: (req, ctx) => guarded(req.sessionId, ctx, P.rejectProof(req)),
-  readDataAvailability: (req, ctx) => guarded(req.sessionId, ctx, P.readDataAvailability(req)),
-  getSequenceStates: (req, ctx) => guarded(req.sessionId, ctx, S.getSequenceStates(req)),
-  submitState: (req, ctx) => guarded(req.sessionId, ctx, S.submitState(req)),
-  getSettlementProof: (req, ctx) => guarded(req.sessionId, ctx, S.getSettlementProof(req)),
-  submitSettlementProof: (req, ctx) => guarded(req.sessionId, ctx, S.submitSettlementProof(req)),
-  tryCreateBlock: (req, ctx) => guarded(req.sessionId, ctx, B.tryCreateBlock(req)),
-  getBlock: (req, ctx) => guarded(req.sessionId, ctx, B.getBlock(req)),
-  updateBlockStateDataAvailability: (req, ctx) => guarded(req.sessionId, ctx, B.updateBlockStateDataAvailability(req)),
-  updateBlockProofDataAvailability: (req, ctx) => guarded(req.sessionId, ctx, B.updateBlockProofDataAvailability(req)),
-  updateBlockSettlementTxHash: (req, ctx) => guarded(req.sessionId, ctx, B.updateBlockSettlementTxHash(req)),
-  updateBlockSettlementTxIncludedInBlock: (req, ctx) => guarded(req.sessionId, ctx, B.updateBlockSettlementTxIncludedInBlock(req)),
-  getBlockSettlement: (req, ctx) => guarded(req.sessionId, ctx, B.getBlockSettlement(req)),
-  updateBlockSettlement: (req, ctx) => guarded(req.sessionId, ctx, B.updateBlockSettlement(req)),
-  getAppInstance: (req, ctx) => guarded(req.sessionId, ctx, I.getAppInstance(req)),
-  retrieveSecret: (req, ctx) => guarded(req.sessionId, ctx, I.retrieveSecret(req)),
-  proofEvent: (req, ctx) => guarded(req.sessionId, ctx, I.proofEvent(req))
+type Table = { readonly [K in keyof CoordinatorServiceImplementation]: (req: Parameters<CoordinatorServiceImplementation[K]>[0], ctx: RpcContext) => ReturnType<CoordinatorServiceImplementation[K]> }
+
+const handlerTable = (guarded: Guard, chain: string, logLimiter: RateLimiter): Table => ({
+  getJob: (req, ctx) => guarded(req, ctx, H.getJob(req, chain)),
+  completeJob: (req, ctx) => guarded(req, ctx, H.completeJob(req)),
+  failJob: (req, ctx) => guarded(req, ctx, H.failJob(req)),
+  terminateJob: (req, ctx) => guarded(req, ctx, H.terminateJob(req)),
+  agentMessage: (req, ctx) => guarded(req, ctx, H.agentMessage(req, logLimiter)),
+  setKV: (req, ctx) => guarded(req, ctx, A.setKV(req)),
+  getKV: (req, ctx) => guarded(req, ctx, A.getKV(req)),
+  deleteKV: (req, ctx) => guarded(req, ctx, A.deleteKV(req)),
+  addMetadata: (req, ctx) => guarded(req, ctx, A.addMetadata(req)),
+  getMetadata: (req, ctx) => guarded(req, ctx, A.getMetadata(req)),
+  createAppJob: (req, ctx) => guarded(req, ctx, A.createAppJob(req)),
+  submitProof: (req, ctx) => guarded(req, ctx, P.submitProof(req)),
+  getProof: (req, ctx) => guarded(req, ctx, P.getProof(req)),
+  getBlockProof: (req, ctx) => guarded(req, ctx, P.getBlockProof(req)),
+  rejectProof: (req, ctx) => guarded(req, ctx, P.rejectProof(req)),
+  readDataAvailability: (req, ctx) => guarded(req, ctx, P.readDataAvailability(req)),
+  getSequenceStates: (req, ctx) => guarded(req, ctx, S.getSequenceStates(req)),
+  submitState: (req, ctx) => guarded(req, ctx, S.submitState(req)),
+  getSettlementProof: (req, ctx) => guarded(req, ctx, S.getSettlementProof(req)),
+  submitSettlementProof: (req, ctx) => guarded(req, ctx, S.submitSettlementProof(req)),
+  tryCreateBlock: (req, ctx) => guarded(req, ctx, B.tryCreateBlock(req)),
+  getBlock: (req, ctx) => guarded(req, ctx, B.getBlock(req)),
+  updateBlockStateDataAvailability: (req, ctx) => guarded(req, ctx, B.updateBlockStateDataAvailability(req)),
+  updateBlockProofDataAvailability: (req, ctx) => guarded(req, ctx, B.updateBlockProofDataAvailability(req)),
+  updateBlockSettlementTxHash: (req, ctx) => guarded(req, ctx, B.updateBlockSettlementTxHash(req)),
+  updateBlockSettlementTxIncludedInBlock: (req, ctx) => guarded(req, ctx, B.updateBlockSettlementTxIncludedInBlock(req)),
+  getBlockSettlement: (req, ctx) => guarded(req, ctx, B.getBlockSettlement(req)),
+  updateBlockSettlement: (req, ctx) => guarded(req, ctx, B.updateBlockSettlement(req)),
+  getAppInstance: (req, ctx) => guarded(req, ctx, I.getAppInstance(req)),
+  retrieveSecret: (req, ctx) => guarded(req, ctx, I.retrieveSecret(req)),
+  proofEvent: (req, ctx) => guarded(req, ctx, I.proofEvent(req))
 })
 
+const headerText = (ctx: CallContext, name: string): string | undefined => {
+  const value = ctx.metadata?.get(name)
+  return typeof value === "string" ? value : undefined
+}
+
+const withPath = (f: (req: unknown, ctx: RpcContext) => Promise<unknown>, path: string) => (req: unknown, ctx: CallContext) => f(req, { ...ctx, path })
+
 /**
- * The full service implementation for one listener. Every RPC first checks that the call came
- * from where its session is bound (`transport` says which listener that is), and is timed.
+ * The full service implementation for one listener. Every RPC first checks the call's signature,
+ * then that it came from where its session is bound (`transport` says which listener that is),
+ * and is timed.
  */
 export const coordinatorImplementation = (
   options: RoutesOptions,
   transport: (ctx: CallContext) => Transport
 ): CoordinatorServiceImplementation => {
   const { admission } = options
-  const guarded: Guard = <A>(sessionId: string, ctx: CallContext, handler: Effect.Effect<A, ApiError, ApiServices>) =>
+  const { callAuth, requests } = options
+  const guarded: Guard = <A>(req: { readonly sessionId: string }, ctx: RpcContext, handler: Effect.Effect<A, ApiError, ApiServices>) =>
     admission.serve(
-      Effect.flatMap(H.bindingCheck(sessionId, transport(ctx)), (refusal) =>
-        refusal === undefined ? handler : Effect.succeed({ success: false, message: refusal } as A)
+      callAuth.check({ path: ctx.path, sessionId: req.sessionId, request: requests.bytesOf(req), header: (name) => headerText(ctx, name) }).pipe(
+        Effect.zipRight(H.bindingCheck(req.sessionId, transport(ctx))),
+        Effect.flatMap((refusal) => (refusal === undefined ? handler : Effect.succeed({ success: false, message: refusal } as A)))
       ),
       ctx.signal
     )
@@ -101,7 +120,7 @@ export const coordinatorImplementation = (
     Object.entries(CoordinatorServiceDefinition.methods).map(([key, method]) => [
       key,
       Metrics.timedRpc(method.name, implemented(key)
-        ? (core[key as keyof CoordinatorServiceImplementation] as (req: unknown, ctx: unknown) => Promise<unknown>)
+        ? withPath(core[key as keyof CoordinatorServiceImplementation] as (req: unknown, ctx: RpcContext) => Promise<unknown>, requests.pathOf(key))
         : async () => {
             await admission.refuseIfDraining()
             throw toServerError(new NotImplemented({ rpc: method.name }))

@@ -6,11 +6,11 @@
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { Duration, Effect, type Scope } from "effect"
-import { createServer, type Server } from "nice-grpc"
+import { createServer, type Server, type ServiceDefinition } from "nice-grpc"
 import { HealthDefinition, HealthServiceImpl, type HealthState } from "nice-grpc-server-health"
 import { ServerReflection, ServerReflectionService } from "nice-grpc-server-reflection"
 import type { SessionId } from "../../domain/ids.js"
-import { CoordinatorServiceDefinition, type CoordinatorServiceImplementation } from "../../gen/silvana/coordinator/v1/coordinator.js"
+import type { CoordinatorServiceImplementation } from "../../gen/silvana/coordinator/v1/coordinator.js"
 import type { HostPort } from "../Config.js"
 import type { Transport } from "./binding.js"
 import type { CallContext } from "./routes.js"
@@ -32,6 +32,8 @@ export interface ServerOptions {
   readonly maxMessageBytes: number
   /** A connection with no call for this long is closed (default 5 min). */
   readonly idleTimeoutMs?: number | undefined
+  /** The CoordinatorService definition to serve: requestBytes.ts's, which keeps each request's bytes. */
+  readonly definition: ServiceDefinition
 }
 
 /** Builds the servers of one agent API: each carries the same services for its own transport. */
@@ -49,7 +51,8 @@ export const serverFactory = (
       "grpc.keepalive_time_ms": 60_000,
       "grpc.keepalive_timeout_ms": 20_000
     })
-    server.add(CoordinatorServiceDefinition, implementation(transport))
+    // the raw definition keeps each request's bytes for the signature check; its handlers are the typed ones
+    server.add(options.definition, implementation(transport) as never)
     server.add(HealthDefinition, HealthServiceImpl(health))
     server.add(ServerReflectionService, reflection)
     server.add(reflectionV1Alpha, reflection)

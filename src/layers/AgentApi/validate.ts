@@ -2,8 +2,8 @@
  * Request validation for the agent API: what makes a request malformed (INVALID_ARGUMENT) as
  * opposed to refused (`success=false`).
  */
-import { Effect, Either, Schema } from "effect"
-import { type JobId, SessionId } from "../../domain/ids.js"
+import { Effect, Either, Option, Schema } from "effect"
+import { JobId, SessionId } from "../../domain/ids.js"
 import { InvalidArgument } from "./errors.js"
 
 /** Bounds on free-text fields. An error message goes on chain, so it must fit a transaction. */
@@ -15,6 +15,10 @@ export const limits = {
 } as const
 
 const decodeSessionId = Schema.decodeUnknownEither(SessionId)
+const decodeJobId = Schema.decodeUnknownOption(JobId)
+
+/** A session id as the binding check reads it: `None` when malformed (the handler then refuses it). */
+export const sessionIdOption = Schema.decodeUnknownOption(SessionId)
 
 const present = (field: string, value: string, max: number) =>
   value.length === 0
@@ -32,12 +36,16 @@ export const sessionId = (value: string): Effect.Effect<SessionId, InvalidArgume
     })
   )
 
-/** Job ids are opaque to agents; a U+FFFD means the id was not valid UTF-8 on the wire. */
-export const jobId = (value: string): Effect.Effect<JobId, InvalidArgument> =>
+/**
+ * A job id, decoded by the domain's `JobId` schema. Job ids are opaque to agents: an empty,
+ * oversize or non-UTF-8 one (U+FFFD) is malformed, but one of another shape is only an id this
+ * coordinator never issued — `None`, answered as an unknown job, as before.
+ */
+export const jobId = (value: string): Effect.Effect<Option.Option<JobId>, InvalidArgument> =>
   Effect.flatMap(present("job_id", value, limits.jobId), (v) =>
     v.includes("\uFFFD")
       ? Effect.fail(new InvalidArgument({ message: "job_id is not valid UTF-8" }))
-      : Effect.succeed(v as JobId)
+      : Effect.succeed(decodeJobId(v))
   )
 
 export const name = (field: string, value: string): Effect.Effect<string, InvalidArgument> =>

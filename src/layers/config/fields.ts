@@ -16,6 +16,10 @@ import * as Either from "effect/Either"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import { AppInstanceIdFromString } from "../../domain/ids.js"
+
+const decodeAppInstance = Schema.decodeEither(AppInstanceIdFromString)
 
 export interface HostPort {
   readonly host: string
@@ -111,14 +115,15 @@ export const suiAddress: C.Config<string> = C.string().pipe(
   })
 )
 
-/** Comma-separated object ids, each normalised like `suiAddress` (the 0x is optional). */
+/** Comma-separated app instance ids, each decoded by `AppInstanceIdFromString` (the 0x is optional), as `0x` + 64 hex. */
 export const objectIds: C.Config<ReadonlyArray<string>> = C.string().pipe(
   C.mapOrFail((raw) => {
-    const ids = raw.split(",").map((x) => x.trim().toLowerCase()).filter((x) => x !== "")
-    const bad = ids.find((x) => !/^(0x)?[0-9a-f]{1,64}$/.test(x))
+    const ids = raw.split(",").map((x) => x.trim()).filter((x) => x !== "")
+    const decoded = ids.map((x) => [x, decodeAppInstance(x)] as const)
+    const bad = decoded.find(([, d]) => Either.isLeft(d))
     return bad !== undefined
-      ? Either.left(invalid(`expected comma-separated object ids, got ${shown(bad)}`))
-      : Either.right(ids.map((x) => `0x${x.replace(/^0x/, "").padStart(64, "0")}`))
+      ? Either.left(invalid(`expected comma-separated object ids, got ${shown(bad[0].toLowerCase())}`))
+      : Either.right(decoded.map(([, d]) => `0x${Either.getOrThrow(d)}`))
   })
 )
 

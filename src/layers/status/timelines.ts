@@ -3,6 +3,7 @@
  * on chain, start transaction, handed out to a session, reported, settled on chain — kept for the
  * newest `capacity` jobs (older ones are dropped whole). Fed synchronously by observers.
  */
+import type { AppInstanceId } from "../../domain/ids.js"
 import type { JobState } from "../../domain/job.js"
 import type { Types } from "effect"
 import type { JobRecordView, Step, StepKind } from "../../domain/statusView.js"
@@ -143,7 +144,7 @@ export class Timelines {
     } else this.push(r, settled)
   }
 
-  get(appInstance: string, sequence: string): JobRecord | undefined {
+  get(appInstance: AppInstanceId, sequence: bigint): JobRecord | undefined {
     return this.jobs.get(key(appInstance, sequence))
   }
 

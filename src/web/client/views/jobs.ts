@@ -29,6 +29,60 @@ const getJson = async <A>(url: string): Promise<A> => {
   return (await res.json()) as A
 }
 
+const stepView = (s: Step, explorers: ReadonlyArray<Explorer>) =>
+  h(
+    "li",
+    { class: `step ${s.kind}`, "data-step": s.kind },
+    h("span", { class: "t" }, fmtTime(s.at)),
+    h("b", {}, STEP_TITLES[s.kind] ?? s.kind),
+    s.session === null ? null : h("span", {}, " session ", h("code", { "data-testid": "step-session" }, s.session)),
+    s.attempt === null ? null : h("span", { class: "muted" }, ` attempt ${s.attempt}`),
+    s.result === null ? null : h("span", { class: "muted" }, ` ${s.result}`),
+    s.digest === null ? null : h("div", {}, "tx ", digestView(s.digest, explorers)),
+    s.error === null ? null : h("div", { class: "bad" }, s.error)
+  )
+
+/** One job's heading, summary line and steps. */
+const timelineView = (job: JobRecord, explorers: ReadonlyArray<Explorer>) => [
+  h("h3", { "data-seq": job.sequence }, `Job ${job.sequence} of `, h("code", { title: job.appInstance }, shortHex(job.appInstance, 12))),
+  h(
+    "p",
+    { class: "muted" },
+    `${job.developer}/${job.agent}/${job.agentMethod} · state `,
+    h("b", { "data-testid": "timeline-state" }, job.state),
+    ` · attempts ${job.attempts}`,
+    job.jobId === null ? null : [" · job id ", h("code", {}, job.jobId)]
+  ),
+  h("ol", { class: "timeline" }, (job.steps ?? []).map((s) => stepView(s, explorers)))
+]
+
+/** The search results; a row opens its job's timeline on click or Enter. */
+const resultsTable = (jobs: ReadonlyArray<JobRecord>, open: (j: JobRecord) => void) =>
+  h(
+    "table",
+    {},
+    h("thead", {}, h("tr", {}, h("th", {}, "app instance"), h("th", {}, "seq"), h("th", { class: "hide-s" }, "triple"), h("th", {}, "state"), h("th", { class: "hide-s" }, "attempts"), h("th", {}, "updated"))),
+    h(
+      "tbody",
+      {},
+      jobs.map((j) => {
+        const row = h(
+          "tr",
+          { class: "clickable", tabindex: 0, "data-testid": "job-row", "data-app": j.appInstance, "data-seq": j.sequence, "data-state": j.state },
+          h("td", {}, h("code", { title: j.appInstance }, shortHex(j.appInstance, 8))),
+          h("td", {}, j.sequence),
+          h("td", { class: "hide-s" }, `${j.developer}/${j.agent}/${j.agentMethod}`),
+          h("td", {}, h("span", { class: `state ${j.state}` }, j.state)),
+          h("td", { class: "hide-s" }, fmtInt(j.attempts)),
+          h("td", {}, fmtTime(j.updatedAt))
+        )
+        row.addEventListener("click", () => open(j))
+        row.addEventListener("keydown", (ev) => (ev.key === "Enter" ? open(j) : undefined))
+        return row
+      })
+    )
+  )
+
 export const makeJobsView = (root: HTMLElement) => {
   let explorers: ReadonlyArray<Explorer> = []
   let selected: { app: string; seq: string; state: string } | undefined
@@ -38,19 +92,6 @@ export const makeJobsView = (root: HTMLElement) => {
   const timeline = h("div", { class: "timeline-box", "data-testid": "job-timeline" })
   const form = h("form", { class: "search", role: "search" }, q, state, h("button", { type: "submit", "data-testid": "job-search" }, "Search"))
 
-  const stepView = (s: Step) =>
-    h(
-      "li",
-      { class: `step ${s.kind}`, "data-step": s.kind },
-      h("span", { class: "t" }, fmtTime(s.at)),
-      h("b", {}, STEP_TITLES[s.kind] ?? s.kind),
-      s.session === null ? null : h("span", {}, " session ", h("code", { "data-testid": "step-session" }, s.session)),
-      s.attempt === null ? null : h("span", { class: "muted" }, ` attempt ${s.attempt}`),
-      s.result === null ? null : h("span", { class: "muted" }, ` ${s.result}`),
-      s.digest === null ? null : h("div", {}, "tx ", digestView(s.digest, explorers)),
-      s.error === null ? null : h("div", { class: "bad" }, s.error)
-    )
-
   let views = 0
   const showTimeline = async (app: string, seq: string) => {
     const mine = ++views
@@ -58,19 +99,7 @@ export const makeJobsView = (root: HTMLElement) => {
       const { job } = await getJson<{ job: JobRecord }>(`/v1/feed/job?app_instance=${encodeURIComponent(app)}&sequence=${encodeURIComponent(seq)}`)
       if (mine !== views) return
       selected = { app, seq, state: job.state }
-      fill(
-        timeline,
-        h("h3", { "data-seq": job.sequence }, `Job ${job.sequence} of `, h("code", { title: job.appInstance }, shortHex(job.appInstance, 12))),
-        h(
-          "p",
-          { class: "muted" },
-          `${job.developer}/${job.agent}/${job.agentMethod} · state `,
-          h("b", { "data-testid": "timeline-state" }, job.state),
-          ` · attempts ${job.attempts}`,
-          job.jobId === null ? null : [" · job id ", h("code", {}, job.jobId)]
-        ),
-        h("ol", { class: "timeline" }, (job.steps ?? []).map(stepView))
-      )
+      fill(timeline, ...timelineView(job, explorers))
     } catch (e) {
       if (mine === views) fill(timeline, h("p", { class: "bad" }, `cannot load the timeline: ${(e as Error).message}`))
     }
@@ -84,39 +113,11 @@ export const makeJobsView = (root: HTMLElement) => {
     try {
       const { jobs } = await getJson<{ jobs: ReadonlyArray<JobRecord> }>(`/v1/feed/jobs?${params}`)
       if (mine !== searches) return
-      fill(
-        results,
-        jobs.length === 0
-          ? h("p", { class: "muted" }, "No recent job matches.")
-          : h(
-              "table",
-              {},
-              h("thead", {}, h("tr", {}, h("th", {}, "app instance"), h("th", {}, "seq"), h("th", { class: "hide-s" }, "triple"), h("th", {}, "state"), h("th", { class: "hide-s" }, "attempts"), h("th", {}, "updated"))),
-              h(
-                "tbody",
-                {},
-                jobs.map((j) => {
-                  const row = h(
-                    "tr",
-                    { class: "clickable", tabindex: 0, "data-testid": "job-row", "data-app": j.appInstance, "data-seq": j.sequence, "data-state": j.state },
-                    h("td", {}, h("code", { title: j.appInstance }, shortHex(j.appInstance, 8))),
-                    h("td", {}, j.sequence),
-                    h("td", { class: "hide-s" }, `${j.developer}/${j.agent}/${j.agentMethod}`),
-                    h("td", {}, h("span", { class: `state ${j.state}` }, j.state)),
-                    h("td", { class: "hide-s" }, fmtInt(j.attempts)),
-                    h("td", {}, fmtTime(j.updatedAt))
-                  )
-                  const open = () =>
-                    void showTimeline(j.appInstance, j.sequence).then(() => {
-                      if (window.innerWidth <= 900) timeline.scrollIntoView({ block: "start" })
-                    })
-                  row.addEventListener("click", open)
-                  row.addEventListener("keydown", (ev) => (ev.key === "Enter" ? open() : undefined))
-                  return row
-                })
-              )
-            )
-      )
+      const open = (j: JobRecord) =>
+        void showTimeline(j.appInstance, j.sequence).then(() => {
+          if (window.innerWidth <= 900) timeline.scrollIntoView({ block: "start" })
+        })
+      fill(results, jobs.length === 0 ? h("p", { class: "muted" }, "No recent job matches.") : resultsTable(jobs, open))
     } catch (e) {
       if (mine === searches) fill(results, h("p", { class: "bad" }, `search failed: ${(e as Error).message}`))
     }

@@ -1,0 +1,118 @@
+/**
+ * Proof of possession on the agent API: what an agent signs with its `SESSION_PRIVATE_KEY` and
+ * what the coordinator checks (docs/security.md, "Signed calls"). Both ends use this module, so
+ * the signed bytes cannot drift apart.
+ *
+ * Three gRPC metadata entries go with a signed call:
+ * - `silvana-signature`: base64 of the Sui serialized signature, `0x00` (Ed25519) ‖ 64-byte
+ *   signature ‖ 32-byte public key. The public key's Sui address must be the request's `session_id`.
+ * - `silvana-timestamp`: milliseconds since the epoch, decimal.
+ * - `silvana-nonce`: 16 random bytes in hex, so that two identical calls in the same millisecond
+ *   stay distinct (an exact repeat of a signed call is a replay).
+ *
+ * The signed bytes are the UTF-8 text
+ * `silvana-agent-call/v1\n<method path>\n<timestamp>\n<nonce>\n<hex SHA-256 of the request message bytes>`,
+ * the method path being gRPC's (`/silvana.coordinator.v1.CoordinatorService/GetJob`).
+ */
+import * as crypto from "node:crypto"
+import { blake2b } from "@noble/hashes/blake2.js"
+
+export const SIGNATURE_HEADER = "silvana-signature"
+export const TIMESTAMP_HEADER = "silvana-timestamp"
+export const NONCE_HEADER = "silvana-nonce"
+
+const DOMAIN = "silvana-agent-call/v1"
+const ED25519_FLAG = 0x00
+/** DER prefixes of an Ed25519 PKCS#8 private key (before the 32-byte seed) and SPKI public key. */
+const PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex")
+const SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex")
+
+/** The metadata entries of one signed call. */
+export type CallSignatureHeaders = {
+  readonly [SIGNATURE_HEADER]: string
+  readonly [TIMESTAMP_HEADER]: string
+  readonly [NONCE_HEADER]: string
+}
+
+/** The bytes a call's signature covers. */
+export const signedBytes = (path: string, timestampMs: number, nonce: string, request: Uint8Array): Buffer =>
+  Buffer.from(`${DOMAIN}\n${path}\n${timestampMs}\n${nonce}\n${crypto.createHash("sha256").update(request).digest("hex")}`, "utf8")
+
+/** The Sui address of an Ed25519 public key: BLAKE2b-256 of the flag byte and the key. */
+export const ed25519Address = (publicKey: Uint8Array): string => {
+  const input = new Uint8Array(1 + publicKey.length)
+  input[0] = ED25519_FLAG
+  input.set(publicKey, 1)
+  return `0x${Buffer.from(blake2b(input, { dkLen: 32 })).toString("hex")}`
+}
+
+/** A signer for one session key (the 32-byte Ed25519 seed), with its public key. */
+export interface CallSigner {
+  readonly publicKey: Uint8Array
+  readonly address: string
+  readonly sign: (path: string, request: Uint8Array, timestampMs: number, nonce?: string) => CallSignatureHeaders
+}
+
+export const callSigner = (seed: Uint8Array): CallSigner => {
+  if (seed.length !== 32) throw new Error(`an Ed25519 session key has 32 bytes, got ${seed.length}`)
+  const privateKey = crypto.createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: "der", type: "pkcs8" })
+  const publicKey = new Uint8Array(crypto.createPublicKey(privateKey).export({ format: "der", type: "spki" }).subarray(SPKI_PREFIX.length))
+  const serializedTail = Buffer.from(publicKey)
+  return {
+    publicKey,
+    address: ed25519Address(publicKey),
+    sign: (path, request, timestampMs, nonce = crypto.randomBytes(16).toString("hex")) => {
+      const signature = crypto.sign(null, signedBytes(path, timestampMs, nonce, request), privateKey)
+      return {
+        [SIGNATURE_HEADER]: Buffer.concat([Buffer.of(ED25519_FLAG), signature, serializedTail]).toString("base64"),
+        [TIMESTAMP_HEADER]: String(timestampMs),
+        [NONCE_HEADER]: nonce
+      }
+    }
+  }
+}
+
+/** What a call's metadata says about its signature, before any clock or replay check. */
+export type SignatureCheck =
+  | { readonly _tag: "Unsigned" }
+  | { readonly _tag: "Invalid"; readonly reason: string }
+  | { readonly _tag: "Valid"; readonly timestampMs: number; readonly signature: string }
+
+const NONCE = /^[0-9a-f]{16,64}$/
+const TIMESTAMP = /^\d{1,16}$/
+
+/**
+ * Checks a call's signature against its session id and request bytes. `Unsigned` when the call
+ * carries none of the three entries; `Invalid` (with the reason) when any is missing or malformed,
+ * the key is not the session's, or the signature does not verify.
+ */
+export const checkCallSignature = (
+  get: (header: string) => string | undefined,
+  path: string,
+  sessionId: string,
+  request: Uint8Array
+): SignatureCheck => {
+  const signature = get(SIGNATURE_HEADER)
+  const timestamp = get(TIMESTAMP_HEADER)
+  const nonce = get(NONCE_HEADER)
+  if (signature === undefined && timestamp === undefined && nonce === undefined) return { _tag: "Unsigned" }
+  if (signature === undefined || timestamp === undefined || nonce === undefined) {
+    return { _tag: "Invalid", reason: `a signed call needs ${SIGNATURE_HEADER}, ${TIMESTAMP_HEADER} and ${NONCE_HEADER}` }
+  }
+  if (!TIMESTAMP.test(timestamp)) return { _tag: "Invalid", reason: `${TIMESTAMP_HEADER} is not a time in milliseconds` }
+  if (!NONCE.test(nonce)) return { _tag: "Invalid", reason: `${NONCE_HEADER} is not 8 to 32 bytes in lowercase hex` }
+  const bytes = Buffer.from(signature, "base64")
+  if (bytes.length !== 97 || bytes[0] !== ED25519_FLAG) {
+    return { _tag: "Invalid", reason: `${SIGNATURE_HEADER} is not an Ed25519 signature with its public key (97 bytes, base64)` }
+  }
+  const publicKey = bytes.subarray(65)
+  if (ed25519Address(publicKey) !== sessionId.toLowerCase()) {
+    return { _tag: "Invalid", reason: "the call is signed by a key that is not the session's" }
+  }
+  const timestampMs = Number(timestamp)
+  const key = crypto.createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: "der", type: "spki" })
+  if (!crypto.verify(null, signedBytes(path, timestampMs, nonce, request), key, bytes.subarray(1, 65))) {
+    return { _tag: "Invalid", reason: "the signature does not match the call (method, request or time)" }
+  }
+  return { _tag: "Valid", timestampMs, signature }
+}

@@ -1,0 +1,94 @@
+/**
+ * A daemon with SESSION_AUTH=strict (embedded localnet, demo jobs, the example agent on the process
+ * runtime as uid 65533): its agents sign every call with their session key, so jobs complete and no
+ * agent call is refused. A caller holding a live session id is refused on every path the signature
+ * guards: unsigned, signed by another key, stale, replayed; with the session's own (stolen) key
+ * the signature passes and the session binding still refuses a caller that is not the agent.
+ */
+import { mkdtempSync } from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
+import { ClientError, createChannel, createClient, Metadata, Status } from "nice-grpc"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { AgentMessageRequest, CoordinatorServiceDefinition } from "../../src/gen/silvana/coordinator/v1/coordinator.js"
+import { sessionSigner } from "../../src/sdk/index.js"
+import { parsePrometheus, sampleValue } from "../ops/prometheus.js"
+import { type Child, cleanEnv, freePort, get, spawnCli, waitFor } from "../ops/processes.js"
+import { environs } from "./environs.js"
+
+const isRoot = process.getuid?.() === 0
+const AGENT_MESSAGE = "/silvana.coordinator.v1.CoordinatorService/AgentMessage"
+
+describe.skipIf(!isRoot)("a daemon with SESSION_AUTH=strict", () => {
+  let daemon: Child
+  let base: string
+  let env: NodeJS.ProcessEnv
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-strict-"))
+    const port = await freePort()
+    base = `http://127.0.0.1:${port}`
+    env = cleanEnv({
+      HTTP_ADDRESS: `127.0.0.1:${port}`,
+      STATE_DIR: path.join(dir, "state"),
+      GRPC_SOCKET_PATH: path.join(dir, "coordinator.sock"),
+      GRPC_TCP_ADDRESS: "127.0.0.1:0",
+      AGENT_RUNTIME: "process",
+      AGENT_PROCESS_USER: "65533",
+      SESSION_AUTH: "strict"
+    })
+    daemon = spawnCli(["start"], env)
+    await waitFor("the daemon to be ready", 180_000, async () => ((await get(base, "/ready")).status === 200 ? true : undefined)).catch((e) => {
+      throw new Error(`${(e as Error).message}\n${daemon.output().slice(-3000)}`)
+    })
+  }, 200_000)
+
+  afterAll(async () => {
+    await daemon?.stop()
+  })
+
+  const metrics = async () => parsePrometheus((await get(base, "/metrics")).text)
+
+  it("its agents' signed calls are served and jobs complete; stolen ids are refused unsigned, with another key, stale or replayed", async () => {
+    await waitFor("jobs completed by signing agents", 120_000, async () => (sampleValue(await metrics(), "silvana_jobs_completed_total") >= 2 ? true : undefined))
+    // no call of the daemon's own agents was refused for its signature
+    const unauthenticatedBefore = [...(await metrics()).values()]
+      .flatMap((f) => f.samples)
+      .filter((s) => s.name === "silvana_grpc_requests_total" && s.labels["code"] === "UNAUTHENTICATED")
+    expect(unauthenticatedBefore).toEqual([])
+
+    const agent = await waitFor("a live agent of this daemon", 60_000, async () =>
+      environs("SESSION_PRIVATE_KEY=").find((p) => p.env["COORDINATOR_SOCKET"]?.startsWith(env["GRPC_SOCKET_PATH"]!) === true)
+    )
+    const sessionId = agent.env["SESSION_ID"]!
+    const tcp = await waitFor("the TCP port", 5000, async () => {
+      const line = daemon.output().split("\n").find((l) => l.includes('"agent API listening"'))
+      return line === undefined ? undefined : (JSON.parse(line) as { tcp: string }).tcp
+    })
+    const channel = createChannel(tcp)
+    const client = createClient(CoordinatorServiceDefinition, channel)
+    const request = { sessionId, level: 2, message: "from a thief", jobId: "" }
+    const bytes = AgentMessageRequest.encode(AgentMessageRequest.fromPartial(request)).finish()
+    const send = (headers?: Readonly<Record<string, string>>) =>
+      client.agentMessage(request, headers === undefined ? {} : { metadata: Metadata(headers) }).then(
+        (r) => `OK ${r.success} ${r.message}`,
+        (e: unknown) => (e instanceof ClientError ? `${Status[e.code]}: ${e.details}` : String(e))
+      )
+    try {
+      expect(await send()).toMatch(/^UNAUTHENTICATED: .*SESSION_AUTH=strict: every call must be signed/)
+      expect(await send(sessionSigner(Ed25519Keypair.generate().getSecretKey()).sign(AGENT_MESSAGE, bytes, Date.now()))).toMatch(/^UNAUTHENTICATED: .*not the session's/)
+      const stolen = sessionSigner(agent.env["SESSION_PRIVATE_KEY"]!)
+      expect(await send(stolen.sign(AGENT_MESSAGE, bytes, Date.now() - 10 * 60_000))).toMatch(/^UNAUTHENTICATED: .* s old/)
+      // with the session's own key the signature passes; the call still does not come from the agent
+      const signed = stolen.sign(AGENT_MESSAGE, bytes, Date.now())
+      expect(await send(signed)).toMatch(/^OK false (session 0x[0-9a-f]{8}… is bound to its agent|unknown session)/)
+      expect(await send(signed)).toMatch(/^UNAUTHENTICATED: .*a replay/)
+    } finally {
+      channel.close()
+    }
+    const after = await metrics()
+    expect(sampleValue(after, "silvana_grpc_requests_total", { method: "AgentMessage", code: "UNAUTHENTICATED" })).toBe(4)
+    expect(daemon.output()).not.toContain(sessionId)
+  }, 240_000)
+})
