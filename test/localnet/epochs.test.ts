@@ -92,12 +92,19 @@ describe("epochs over gRPC", () => {
     const cheap = await refusal(build((tx) => tx.setGasPrice(1_000n)))
     expect(cheap.code).toBe("INVALID_ARGUMENT")
     expect(cheap.message).toMatch(/Gas price 1000 under reference gas price \(RGP\) \d+/)
-    // the SDK's own price is the current one
-    const ok = await client.signAndExecuteTransaction({ transaction: (() => {
+    // the SDK reads the current price; with 300 ms epochs one may end between its read and the
+    // execution (then the node names the new price, and asking again succeeds)
+    const sdkTransfer = async (attempt = 0): Promise<Awaited<ReturnType<typeof client.signAndExecuteTransaction<{ effects: true }>>>> => {
       const tx = new Transaction()
       tx.transferObjects([tx.splitCoins(tx.gas, [tx.pure.u64(1)])[0]!], tx.pure.address(key.toSuiAddress()))
-      return tx
-    })(), signer: key, include: { effects: true } })
+      try {
+        return await client.signAndExecuteTransaction({ transaction: tx, signer: key, include: { effects: true } })
+      } catch (e) {
+        if (attempt >= 10 || !/under reference gas price/.test(String(e))) throw e
+        return sdkTransfer(attempt + 1)
+      }
+    }
+    const ok = await sdkTransfer()
     expect(ok.$kind).toBe("Transaction")
     expect(BigInt(ok.Transaction!.effects!.gasUsed.computationCost)).toBeGreaterThan(1_000n * 1_000n)
   }, 60_000)
