@@ -25,7 +25,10 @@ const rpcs = async (address: string) => {
   const c = createClient(CoordinatorServiceDefinition, channel) as unknown as Record<string, (req: object, options: object) => Promise<unknown>>
   const request = {
     sessionId, jobId, developer, agent, agentMethod, errorMessage: "hostile", level: 2, message: "hostile", key: "hostile", value: "hostile",
-    name: "hostile", daHash: "hostile", methodName: agentMethod, blockNumber: 1n, sequence: 1n, sequences: [1n], chain: "hostile", proof: "hostile"
+    name: "hostile", daHash: "hostile", methodName: agentMethod, blockNumber: 1n, sequence: 1n, sequences: [1n], chain: "hostile", proof: "hostile",
+    settlementChain: "hostile", settlementTxHash: "hostile", stateDataAvailability: "hostile", proofDataAvailability: "hostile",
+    dataAvailability: "hostile", blockProof: "hostile", serializedState: "hostile", sequences1: [1n], sequences2: [2n],
+    mergedSequences1: [1n], mergedSequences2: [2n], jobDescription: "hostile", proofEventType: 1
   }
   const out: Record<string, string> = {}
   for (const key of Object.keys(CoordinatorServiceDefinition.methods)) {
