@@ -141,6 +141,8 @@ describe.skipIf(!isRoot)("a hostile local user (uid 65534) against the daemon", 
     const streamOf = async () => JSON.parse((await get(base, "/health")).text).checks.chain.details.stream as { reconnects: number } | undefined
     const reconnectsBefore = (await streamOf())?.reconnects ?? 0
     const before = await completed()
+    // The flood starts from a healthy daemon (on its own, this test may run right after start-up).
+    await waitFor("a healthy daemon before the flood", 240_000, async () => ((await get(base, "/health")).status === 200 ? true : undefined))
     const flood = Promise.all(Array.from({ length: 1000 }, () => fetch(`${base}/metrics`).then((res) => res.status, () => 0)))
     const healths: Array<number> = []
     const probing = (async () => {
