@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { arg } from "../../src/chain/appCalls.js"
 import { increaseSequence } from "../../src/localnet/appSeeding.js"
 import { Settlement } from "../../src/layers/Settlement.js"
+import { shortSecret } from "../../src/domain/redact.js"
 import { type AppApiFixture, type LoggedLine, startAppApi } from "./appFixture.js"
 
 describe("Settlement's log level for Move aborts", () => {
@@ -33,7 +34,9 @@ describe("Settlement's log level for Move aborts", () => {
     const lines = aborts()
     expect(lines.length).toBeGreaterThan(0)
     expect(lines.map((l) => l.level)).not.toContain("ERROR")
-    expect(lines.find((l) => l.level === "WARN")).toMatchObject({ annotations: { abort: "EBlockNotProved", job: seq.toString(), session: sessionId } })
+    // the session by its prefix only: a whole session id is a secret (#12)
+    expect(lines.find((l) => l.level === "WARN")).toMatchObject({ annotations: { abort: "EBlockNotProved", job: seq.toString(), session_id: shortSecret(sessionId) } })
+    expect(JSON.stringify(lines)).not.toContain(sessionId)
   })
 
   it("the same abort of the coordinator's own call stays an ERROR", async () => {
