@@ -26,6 +26,7 @@ import { type AppInstanceId, AppInstanceIdFromString } from "../domain/ids.js"
 import { COORDINATOR_CALL } from "../domain/outbox.js"
 import { Journal, type JournalError, type OpKind, type OutboxOp } from "./Journal.js"
 import { makeBatches, type SettledTx, type SettlementResult } from "./settlement/batches.js"
+import { hotSpan } from "./AgentApi/spans.js"
 import { OutboxQueue } from "./settlement/outbox.js"
 import { IdleWaiters, OpWaiters } from "./settlement/waiters.js"
 import { SuiClient, type SuiClientService } from "./SuiClient.js"
@@ -304,7 +305,7 @@ export const makeSettlement = (settings: SettlementOptions = {}) =>
         const app = yield* appKey(appInstance)
         yield* requireStarted(app, seq)
         yield* enqueue({ kind, appInstance: app, jobSequence: seq, ...extra })
-      }).pipe(Effect.withSpan(`Settlement.${kind}`))
+      }).pipe(hotSpan(`Settlement.${kind}`))
     const sessionOf = (session: string | undefined) => (session === undefined ? {} : { session })
 
     const enqueueCall = (app: string, seq: bigint, c: AppCall, session: string | undefined) =>
@@ -322,7 +323,7 @@ export const makeSettlement = (settings: SettlementOptions = {}) =>
           const app = yield* appKey(appInstance)
           yield* requireStarted(app, seq)
           return yield* enqueueCall(app, seq, c, session)
-        }).pipe(Effect.withSpan("Settlement.call")),
+        }).pipe(hotSpan("Settlement.call")),
       coordinatorCall: (appInstance, c) =>
         Effect.flatMap(appKey(appInstance), (app) => enqueueCall(app, COORDINATOR_CALL, c, undefined)).pipe(Effect.withSpan("Settlement.coordinatorCall")),
       start: (appInstance, seqs) =>

@@ -4,6 +4,7 @@
  * message (the deployed answer style); writes wait for their transaction and return its digest.
  */
 import { Effect } from "effect"
+import { apiSpan } from "./spans.js"
 import { arg } from "../../chain/appCalls.js"
 import type {
   AddMetadataRequest, AddMetadataResponse, CreateAppJobRequest, CreateAppJobResponse, DeleteKVRequest, DeleteKVResponse,
@@ -15,7 +16,6 @@ import { type ApiError, Internal, InvalidArgument } from "./errors.js"
 import { isRefusal, jobScope, type Scoped } from "./jobScope.js"
 import * as V from "./validate.js"
 
-const spanOptions = { captureStackTrace: false } as const
 /** Longest key and value written on chain (a pure argument is limited to 16 KiB). */
 export const KV_LIMITS = { key: 1024, value: 8 * 1024 } as const
 
@@ -31,7 +31,7 @@ export const scoped = <A extends { success: boolean; message: string }, E, R>(
 ) =>
   Effect.flatMap(jobScope(rpc, req.sessionId, req.jobId), (s) =>
     isRefusal(s) ? Effect.succeed({ ...empty, success: false, message: s.message } as A) : f(s)
-  ).pipe(Effect.withSpan(`AgentApi.${rpc}`, spanOptions), Effect.annotateLogs({ session_id: req.sessionId, job_id: req.jobId }))
+  ).pipe(apiSpan(`AgentApi.${rpc}`), Effect.annotateLogs({ session_id: req.sessionId, job_id: req.jobId }))
 
 export const readInstance = (s: Scoped) =>
   s.app.chain.instance(s.job.appInstance).pipe(Effect.mapError((e) => new Internal({ message: e.message })))

@@ -40,8 +40,6 @@ import { shortSecret } from "../../domain/redact.js"
 
 export const refuse = (message: string) => ({ success: false, message })
 
-/** Spans on every call, without the stack capture that would dominate a sub-millisecond RPC. */
-const spanOptions = { captureStackTrace: false } as const
 
 /** The wire form of a job; `app_instance` carries the object id with its `0x`. */
 export const toWireJob = (job: StoredJob, chain: string): Job => ({
@@ -254,4 +252,4 @@ export const agentMessage = (req: AgentMessageRequest, limiter: RateLimiter = un
       })
     )
     return { success: true, message: "logged" } satisfies AgentMessageResponse
-  }).pipe(Effect.withSpan("AgentApi.AgentMessage", spanOptions))
+  }).pipe(apiSpan("AgentApi.AgentMessage"))

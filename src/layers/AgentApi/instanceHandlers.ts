@@ -6,6 +6,7 @@
  * deployed coordinator does.
  */
 import { Effect, Option } from "effect"
+import { apiSpan } from "./spans.js"
 import type {
   AppInstanceData, GetAppInstanceRequest, GetAppInstanceResponse, ProofEventRequest, ProofEventResponse,
   RetrieveSecretRequest, RetrieveSecretResponse
@@ -19,7 +20,6 @@ import { InvalidArgument } from "./errors.js"
 import { isRefusal, jobScope, scopeOrStatus } from "./jobScope.js"
 import * as V from "./validate.js"
 
-const spanOptions = { captureStackTrace: false } as const
 
 export const toAppInstanceData = (inst: AppInstanceFields): AppInstanceData => ({
   id: inst.id,
@@ -56,7 +56,7 @@ export const getAppInstance = (req: GetAppInstanceRequest) =>
     const inst = yield* Effect.either(s.app.chain.instance(s.job.appInstance))
     if (inst._tag === "Left") return { success: false, message: `cannot read app instance: ${inst.left.message}` } satisfies GetAppInstanceResponse
     return { success: true, message: `app instance ${inst.right.id}`, appInstance: toAppInstanceData(inst.right) } satisfies GetAppInstanceResponse
-  }).pipe(Effect.withSpan("AgentApi.GetAppInstance", spanOptions), Effect.annotateLogs({ job_id: req.jobId }))
+  }).pipe(apiSpan("AgentApi.GetAppInstance"), Effect.annotateLogs({ job_id: req.jobId }))
 
 export const retrieveSecret = (req: RetrieveSecretRequest) =>
   Effect.gen(function* () {
@@ -75,7 +75,7 @@ export const retrieveSecret = (req: RetrieveSecretRequest) =>
     const at = found.right.value.scope
     const level = at.appInstance !== undefined ? "app instance" : at.app !== undefined ? "app" : "agent"
     return { success: true, message: `secret found at the ${level} level`, secretValue: found.right.value.value } satisfies RetrieveSecretResponse
-  }).pipe(Effect.withSpan("AgentApi.RetrieveSecret", spanOptions), Effect.annotateLogs({ job_id: req.jobId }))
+  }).pipe(apiSpan("AgentApi.RetrieveSecret"), Effect.annotateLogs({ job_id: req.jobId }))
 
 const EVENT_NAMES: Partial<Record<ProofEventType, string>> = {
   [ProofEventType.PROOF_SUBMITTED]: "submitted",
@@ -110,4 +110,4 @@ export const proofEvent = (req: ProofEventRequest) =>
       })
     )
     return { success: true, message: `proof event ${type} recorded` } satisfies ProofEventResponse
-  }).pipe(Effect.withSpan("AgentApi.ProofEvent", spanOptions))
+  }).pipe(apiSpan("AgentApi.ProofEvent"))

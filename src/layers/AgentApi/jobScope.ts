@@ -11,6 +11,7 @@ import { AppApi, type AppApiService } from "../AppApi.js"
 import { JobStore } from "../JobStore.js"
 import { type Session, Sessions } from "../Sessions.js"
 import { NotFound, NotImplemented, PermissionDenied } from "./errors.js"
+import { annotateSpan } from "./spans.js"
 import * as V from "./validate.js"
 import { shortSecret } from "../../domain/redact.js"
 
@@ -36,7 +37,7 @@ export const jobScope = (rpc: string, rawSession: string, rawJob: string) =>
     const jobId: Option.Option<JobId> = yield* V.jobId(rawJob)
     const app = yield* Effect.serviceOption(AppApi)
     if (Option.isNone(app)) return yield* Effect.fail(new NotImplemented({ rpc }))
-    yield* Effect.annotateCurrentSpan({ session_id: sessionId, job_id: rawJob })
+    yield* annotateSpan(() => ({ session_id: sessionId, job_id: rawJob }))
     const session = yield* Effect.flatMap(Sessions, (s) => s.get(sessionId))
     if (Option.isNone(session)) return refusal(`unknown session ${shortSecret(sessionId)}`, "PermissionDenied")
     // An id of a shape this coordinator never issues is as unknown as a well-formed one it does not hold.

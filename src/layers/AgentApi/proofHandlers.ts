@@ -8,6 +8,7 @@
  */
 import * as os from "node:os"
 import { Effect, Option } from "effect"
+import { apiSpan } from "./spans.js"
 import { arg } from "../../chain/appCalls.js"
 import type {
   GetBlockProofRequest, GetBlockProofResponse, GetProofRequest, GetProofResponse, ReadDataAvailabilityRequest,
@@ -22,7 +23,6 @@ import { isRefusal, jobScope, scopeOrStatus } from "./jobScope.js"
 import * as V from "./validate.js"
 import { shortSecret } from "../../domain/redact.js"
 
-const spanOptions = { captureStackTrace: false } as const
 const MAX_SEQUENCES = 10_000
 
 /** Non-empty, strictly ascending, bounded — what `prover` expects (it sorts; we refuse the unsorted). */
@@ -63,7 +63,7 @@ export const submitProof = (req: SubmitProofRequest) =>
     if (q._tag === "Refused") return { success: false, message: q.message, txHash: "", daHash: descriptor } satisfies SubmitProofResponse
     s.app.rememberProof(s.job.appInstance, req.blockNumber, seqs, descriptor)
     return { success: true, message: "proof stored; submit_proof queued", txHash: "", daHash: descriptor } satisfies SubmitProofResponse
-  }).pipe(Effect.withSpan("AgentApi.SubmitProof", spanOptions))
+  }).pipe(apiSpan("AgentApi.SubmitProof"))
 
 /** The proof's descriptor: accepted here, else on chain (`None` when neither has it). */
 const proofDescriptor = (app: AppApiService, instance: string, block: bigint, seqs: ReadonlyArray<bigint>) =>
@@ -95,7 +95,7 @@ export const getProof = (req: GetProofRequest) =>
     const text = yield* readText(s.app, d.value)
     if (Option.isNone(text)) return { success: false, message: `proof ${d.value} is not in this coordinator's store` } satisfies GetProofResponse
     return { success: true, message: d.value, proof: text.value } satisfies GetProofResponse
-  }).pipe(Effect.withSpan("AgentApi.GetProof", spanOptions))
+  }).pipe(apiSpan("AgentApi.GetProof"))
 
 export const getBlockProof = (req: GetBlockProofRequest) =>
   Effect.gen(function* () {
@@ -109,7 +109,7 @@ export const getBlockProof = (req: GetBlockProofRequest) =>
     const text = yield* readText(s.app, pc.value.blockProof)
     if (Option.isNone(text)) return { success: false, message: `block proof ${pc.value.blockProof} is not in this coordinator's store` } satisfies GetBlockProofResponse
     return { success: true, message: pc.value.blockProof, blockProof: text.value } satisfies GetBlockProofResponse
-  }).pipe(Effect.withSpan("AgentApi.GetBlockProof", spanOptions))
+  }).pipe(apiSpan("AgentApi.GetBlockProof"))
 
 export const rejectProof = (req: RejectProofRequest) =>
   Effect.gen(function* () {
@@ -117,7 +117,7 @@ export const rejectProof = (req: RejectProofRequest) =>
     const s = yield* scopeOrStatus("RejectProof", req.sessionId, req.jobId)
     const r = yield* callAndWait(s, { fn: "reject_proof", args: [arg.u64(req.blockNumber), arg.vecU64(seqs)], clock: true })
     return { success: r.success, message: r.message, txHash: r.txHash } satisfies RejectProofResponse
-  }).pipe(Effect.withSpan("AgentApi.RejectProof", spanOptions))
+  }).pipe(apiSpan("AgentApi.RejectProof"))
 
 /** Not tied to a job (the request has none): any live session may read a descriptor. */
 export const readDataAvailability = (req: ReadDataAvailabilityRequest) =>
@@ -131,4 +131,4 @@ export const readDataAvailability = (req: ReadDataAvailabilityRequest) =>
     const text = yield* readText(app.value, req.daHash)
     if (Option.isNone(text)) return { success: false, message: `${req.daHash} is not in this coordinator's store` } satisfies ReadDataAvailabilityResponse
     return { success: true, message: "found", data: text.value } satisfies ReadDataAvailabilityResponse
-  }).pipe(Effect.withSpan("AgentApi.ReadDataAvailability", spanOptions))
+  }).pipe(apiSpan("AgentApi.ReadDataAvailability"))

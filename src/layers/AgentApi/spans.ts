@@ -24,3 +24,6 @@ export const apiSpan =
 /** Annotates the current span with `attributes()`, built only when a tracer is installed. */
 export const annotateSpan = (attributes: () => Record<string, unknown>): Effect.Effect<void> =>
   Effect.tracerWith((tracer) => (tracer === defaultTracer ? Effect.void : Effect.annotateCurrentSpan(attributes())))
+
+/** The same gating for hot service calls outside the agent API (Settlement's per-op spans). */
+export const hotSpan = apiSpan

@@ -7,6 +7,7 @@
  * (app instance, block, chain); GetSettlementProof answers `success=false` when there is none.
  */
 import { Effect, Option } from "effect"
+import { apiSpan } from "./spans.js"
 import { arg } from "../../chain/appCalls.js"
 import type { DecodedSequenceState } from "../../chain/blockTypes.js"
 import type {
@@ -21,7 +22,6 @@ import { scopeOrStatus, type Scoped } from "./jobScope.js"
 import { readText, storageError } from "./proofHandlers.js"
 import * as V from "./validate.js"
 
-const spanOptions = { captureStackTrace: false } as const
 /** `new_state_data` goes on chain as a pure argument (16 KiB at most on Sui). */
 export const MAX_STATE_DATA = 8 * 1024
 /** Most states one GetSequenceStates answers (from the last one with data availability). */
@@ -81,7 +81,7 @@ export const getSequenceStates = (req: GetSequenceStatesRequest) =>
       message: `${states.length} sequence state(s) for sequence ${req.sequence}`,
       states: states.map(toWireState)
     } satisfies GetSequenceStatesResponse
-  }).pipe(Effect.withSpan("AgentApi.GetSequenceStates", spanOptions))
+  }).pipe(apiSpan("AgentApi.GetSequenceStates"))
 
 export const submitState = (req: SubmitStateRequest) =>
   Effect.gen(function* () {
@@ -99,7 +99,7 @@ export const submitState = (req: SubmitStateRequest) =>
     const daHash = da === undefined ? {} : { daHash: da }
     if (q._tag === "Refused") return { success: false, message: q.message, txHash: "", ...daHash } satisfies SubmitStateResponse
     return { success: true, message: `state of sequence ${req.sequence} queued`, txHash: "", ...daHash } satisfies SubmitStateResponse
-  }).pipe(Effect.withSpan("AgentApi.SubmitState", spanOptions))
+  }).pipe(apiSpan("AgentApi.SubmitState"))
 
 export const submitSettlementProof = (req: SubmitSettlementProofRequest) =>
   Effect.gen(function* () {
@@ -111,7 +111,7 @@ export const submitSettlementProof = (req: SubmitSettlementProofRequest) =>
       Effect.mapError((e) => new StorageUnavailable({ message: `${e.message}; retry the call` }))
     )
     return { success: true, message: `settlement proof of block ${req.blockNumber} for ${chain} stored: ${descriptor}` } satisfies SubmitSettlementProofResponse
-  }).pipe(Effect.withSpan("AgentApi.SubmitSettlementProof", spanOptions))
+  }).pipe(apiSpan("AgentApi.SubmitSettlementProof"))
 
 export const getSettlementProof = (req: GetSettlementProofRequest) =>
   Effect.flatMap(V.name("settlement_chain", req.settlementChain), (chain) =>
