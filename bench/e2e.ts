@@ -10,8 +10,11 @@
  * - start-up: from spawning the daemon to its "coordinator running" line, fresh and restarted on
  *   the state it left (what a crash costs), median of BENCH_STARTUP_RUNS (`BENCH_ONLY=startup`
  *   measures only this; `BENCH_STARTUP_RUNS=0` skips it);
- * - `e2e_cpu_ms_per_job`: the daemon's user + system CPU over the throughput part, per job.
- * `BENCH_ONLY=rss` measures only the memory; `BENCH_PROFILE_DIR` profiles (`npm run profile:e2e`).
+ * - `e2e_cpu_ms_per_job`: the daemon's user + system CPU over the throughput part, per job;
+ *   `e2e_idle_cpu_ms_per_s` is its CPU while the warm agents poll with no job (measured just
+ *   before), and `e2e_cpu_ms_per_job_busy` the per-job figure with that idle rate taken out over
+ *   the whole throughput part (a lower bound: agents busy with jobs poll empty less often).
+ * `BENCH_ONLY=rss` measures only the memory, `BENCH_ONLY=loop` only latency and throughput; `BENCH_PROFILE_DIR` profiles (`npm run profile:e2e`).
  * Prints `name=value` lines. A benchmark, not a test.
  */
 import { type ChildProcess, spawn } from "node:child_process"
@@ -173,6 +176,10 @@ const main = async () => {
     return
   }
   if (process.env["BENCH_ONLY"] !== "rss") await measureLoop(manifest)
+  if (process.env["BENCH_ONLY"] === "loop") {
+    localnet.stdin!.end()
+    return
+  }
   await measureRss(manifest, localnet)
 }
 
@@ -208,6 +215,13 @@ const measureLoop = async (manifest: LocalnetManifest) => {
     const got = new Map(readRecords(records).map((r) => [r.seq, Number(r.outcome.slice(4))]))
     const latencies = latencySeqs.flatMap((s) => (createdAt.has(s) && got.has(s) ? [got.get(s)! - createdAt.get(s)!] : []))
 
+    // the warm agents' empty polling, with no job anywhere: the daemon's CPU per second of it
+    const idleSeconds = Number(process.env["BENCH_IDLE_SECONDS"] ?? 5)
+    const idle0 = cpuMs(coordinator.pid!)
+    const idleT0 = performance.now()
+    await sleep(idleSeconds * 1000)
+    const idleCpuPerS = (cpuMs(coordinator.pid!) - idle0) / ((performance.now() - idleT0) / 1000)
+
     // sustained throughput: batches of creations, until everything is completed on chain
     const before = completed()
     const t0 = performance.now()
@@ -220,7 +234,9 @@ const measureLoop = async (manifest: LocalnetManifest) => {
     const chainJobs = chainJobsOf(manifest)
     await until(async () => (await chainJobs(seqs.slice(-200))).length === 0, 120_000, "settled on chain")
     const seconds = (performance.now() - t0) / 1000
-    const cpuPerJob = (cpuMs(coordinator.pid!) - cpu0) / THROUGHPUT_JOBS
+    const cpu = cpuMs(coordinator.pid!) - cpu0
+    const cpuPerJob = cpu / THROUGHPUT_JOBS
+    const busyCpuPerJob = Math.max(0, cpu - idleCpuPerS * seconds) / THROUGHPUT_JOBS
 
     console.log(`dispatch_p50_ms=${pct(latencies, 50).toFixed(0)}`)
     console.log(`dispatch_p99_ms=${pct(latencies, 99).toFixed(0)}`)
@@ -228,6 +244,8 @@ const measureLoop = async (manifest: LocalnetManifest) => {
     console.log(`e2e_jobs_per_s=${(THROUGHPUT_JOBS / seconds).toFixed(0)}`)
     // daemon user + system CPU per job created → completed on chain: what a busy machine does not change
     console.log(`e2e_cpu_ms_per_job=${cpuPerJob.toFixed(2)}`)
+    console.log(`e2e_idle_cpu_ms_per_s=${idleCpuPerS.toFixed(1)}`)
+    console.log(`e2e_cpu_ms_per_job_busy=${busyCpuPerJob.toFixed(2)}`)
     console.log(`e2e_load_avg=${os.loadavg()[0]!.toFixed(1)}`)
   } finally {
     coordinator.kill("SIGTERM")
