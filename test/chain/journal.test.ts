@@ -4,6 +4,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, Option } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
+import { AppInstanceId } from "../../src/domain/ids.js"
 import { Journal, makeJournal } from "../../src/layers/Journal.js"
 
 let dir: string | undefined
@@ -15,7 +16,7 @@ afterEach(() => {
 const onFile = <A, E>(file: string, f: Effect.Effect<A, E, Journal>) =>
   Effect.runPromise(Effect.scoped(Effect.flatMap(makeJournal(file), (j) => Effect.provideService(f, Journal, j))))
 
-const APP = "a".repeat(64)
+const APP = AppInstanceId.make("a".repeat(64))
 
 describe("Journal", () => {
   it("keeps cursor, app instances, outbox, started jobs and sessions across a reopen", async () => {

@@ -7,7 +7,7 @@ import type { OutboxOp } from "../../src/domain/outbox.js"
 import { diagnose, type JobView, type Presence, repairKind } from "../../src/programs/chainTruth.js"
 
 const op = (id: number, kind: OutboxOp["kind"], state: OutboxOp["state"], tx: string): OutboxOp => ({
-  id, kind, appInstance: "ab".repeat(32), jobSequence: 7n, error: kind === "fail" ? "boom" : null, session: null,
+  id, kind, appInstance: AppInstanceId.make("ab".repeat(32)), jobSequence: 7n, error: kind === "fail" ? "boom" : null, session: null,
   state, txDigest: tx, attempts: 1, outcome: null, createdAt: 0, payload: null
 })
 const job = (status: JobStatus): ChainJob => ({
