@@ -1,6 +1,6 @@
 /** `diagnose`: which repair a job needs, from its latest settled op, the node's answer and the store. */
 import { Option } from "effect"
-import { describe, expect, it } from "vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { AppInstanceId } from "../../src/domain/ids.js"
 import type { ChainJob, JobStatus } from "../../src/layers/ChainState.js"
 import type { OutboxOp } from "../../src/domain/outbox.js"
