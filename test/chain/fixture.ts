@@ -1,4 +1,7 @@
 /** Shared set-up of the chain tests: a localnet over real gRPC and the chain layers on top of it. */
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { Context, Effect, Fiber, Layer, Stream } from "effect"
 import { type AppInstanceId, normalizeAppInstance } from "../../src/domain/ids.js"
 import { createJobs } from "../../src/localnet/client.js"
@@ -31,6 +34,13 @@ export const scopedNet = (options: LocalnetOptions = {}) =>
   Effect.acquireRelease(
     Effect.promise(() => startNet(options)),
     (net) => Effect.promise(() => net.close())
+  )
+
+/** A temp dir for the scope of a test, removed with it. */
+export const scopedTempDir = (prefix: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => mkdtempSync(join(tmpdir(), prefix))),
+    (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
   )
 
 /** The localnet a whole file shares: `layer(TestNet.layer())("…", (it) => …)` starts it once. */
