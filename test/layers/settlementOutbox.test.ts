@@ -40,6 +40,16 @@ describe("OutboxQueue", () => {
     q.add(op(2, { state: "inflight" }))
     q.add(op(3, { state: "done" }))
     expect(ids(q.takeBatch())).toEqual([1])
+    // once taken it is no longer waiting: it may be queued again, and again only once
+    q.add(op(1))
+    q.add(op(1))
+    expect(ids(q.takeBatch())).toEqual([1])
+    // put back after a failed transaction, an op is not added a second time
+    q.retry([op(4)])
+    q.add(op(4))
+    q.add(op(5))
+    expect(ids(q.takeBatch())).toEqual([4, 5])
+    expect(q.size).toBe(0)
   })
 
   it("keeps a transaction's arguments under MAX_TX_OP_BYTES; an op too big alone still goes, alone", () => {

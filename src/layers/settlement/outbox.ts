@@ -29,6 +29,8 @@ const requeued = (op: OutboxOp): OutboxOp => ({ ...op, state: "queued", txDigest
 
 export class OutboxQueue {
   private readonly entries: Array<Entry> = []
+  /** How many entries hold each op id: `add` asks this instead of scanning the queue (quadratic at start-up with many open ops). */
+  private readonly held = new Map<OutboxOp["id"], number>()
   private lastGroup = 0
   /** App instances with calls in flight, and in how many transactions. */
   private readonly calling = new Map<string, number>()
@@ -42,12 +44,12 @@ export class OutboxQueue {
 
   /** Adds a `queued` op at the back, unless it is queued already (other states are not waiting). */
   add(op: OutboxOp): void {
-    if (op.state === "queued" && !this.entries.some((e) => e.op.id === op.id)) this.entries.push({ op, isolate: undefined })
+    if (op.state === "queued" && !this.held.has(op.id)) this.entries.push(this.hold({ op, isolate: undefined }))
   }
 
   /** Puts ops back at the front, as ordinary ops, in the given order (their state reset to `queued`). */
   retry(ops: ReadonlyArray<OutboxOp>): void {
-    this.entries.unshift(...ops.map((op) => ({ op: requeued(op), isolate: undefined })))
+    this.entries.unshift(...ops.map((op) => this.hold({ op: requeued(op), isolate: undefined })))
   }
 
   /**
@@ -59,8 +61,8 @@ export class OutboxQueue {
     const a = ++this.lastGroup
     const b = ++this.lastGroup
     this.entries.unshift(
-      ...others.map((op) => ({ op: requeued(op), isolate: undefined })),
-      ...suspects.map((op, i) => ({ op: requeued(op), isolate: i < half ? a : b }))
+      ...others.map((op) => this.hold({ op: requeued(op), isolate: undefined })),
+      ...suspects.map((op, i) => this.hold({ op: requeued(op), isolate: i < half ? a : b }))
     )
   }
 
@@ -80,13 +82,27 @@ export class OutboxQueue {
     }
   }
 
+  private hold(entry: Entry): Entry {
+    this.held.set(entry.op.id, (this.held.get(entry.op.id) ?? 0) + 1)
+    return entry
+  }
+
+  /** Removes the entry at `i` from the queue and returns its op. */
+  private take(i: number): OutboxOp {
+    const op = this.entries.splice(i, 1)[0]!.op
+    const n = (this.held.get(op.id) ?? 1) - 1
+    if (n === 0) this.held.delete(op.id)
+    else this.held.set(op.id, n)
+    return op
+  }
+
   /** The first isolation group alone, else ordinary ops up to the limits (calls of busy instances wait). */
   private pick(): Array<OutboxOp> {
     const first = this.entries.find((e) => e.isolate !== undefined)
     if (first !== undefined) {
       const picked: Array<OutboxOp> = []
       for (let i = this.entries.length - 1; i >= 0; i--) {
-        if (this.entries[i]!.isolate === first.isolate) picked.unshift(this.entries.splice(i, 1)[0]!.op)
+        if (this.entries[i]!.isolate === first.isolate) picked.unshift(this.take(i))
       }
       return picked
     }
@@ -101,7 +117,7 @@ export class OutboxQueue {
       const b = opBytes(entry.op)
       if (picked.length > 0 && bytes + b > MAX_TX_OP_BYTES) break
       bytes += b
-      picked.push(this.entries.splice(i, 1)[0]!.op)
+      picked.push(this.take(i))
     }
     return picked
   }
