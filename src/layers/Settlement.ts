@@ -86,6 +86,10 @@ export interface SettlementStats {
   /** Small coins merged into pool coins (through the gas payment of settlement transactions). */
   merged: number
   lowBalance: boolean
+  /** Coins out of the pool because another transaction locked their version this epoch. */
+  lockedCoins: number
+  /** Coins brought back once the epoch of their lock ended. */
+  unlockedCoins: number
   /** Ops waiting in the outbox for a transaction (read time). */
   queued: number
   /** Transactions submitted and not yet answered (read time). */
@@ -163,6 +167,8 @@ const newStats = (): SettlementStats => ({
   coins: 0,
   merged: 0,
   lowBalance: false,
+  lockedCoins: 0,
+  unlockedCoins: 0,
   queued: 0,
   inflightTransactions: 0
 })

@@ -60,3 +60,40 @@ it.scopedLive("settles every op while epochs change and the reference gas price 
   // the refusals at the old price were taken as stale, not given up
   expect(r.stats.failedTransactions).toBeGreaterThanOrEqual(1)
 }), 120_000)
+
+it.scopedLive("a gas coin locked by another transaction leaves the pool for its epoch and comes back in the next", () => Effect.gen(function* () {
+  // epochs long enough that the lock and the settling after it fall in one
+  const n = yield* scopedNet({ checkpointMs: 50, epochMs: 4_000 })
+  const client = makeSuiClient(n.manifest.grpcUrl)
+  const { jobSequences } = yield* Effect.promise(() => createJobs(n.manifest, { count: 12, method: METHOD, perTransaction: 12 }))
+  const layer = Layer.provideMerge(
+    Layer.merge(Settlement.layer({ lingerMs: 5, retryInitialMs: 20, retryMaxMs: 200, gasCoins: 2 }), ChainState.layer),
+    Layer.merge(suiLayer(n), Journal.layerMemory)
+  )
+  const epochNow = Effect.promise(async () => (await client.ledgerService.getEpoch({})).response.epoch?.epoch ?? 0n)
+  const r = yield* Effect.scoped(
+    Effect.gen(function* () {
+      const settlement = yield* Settlement
+      const chain = yield* ChainState
+      const lockedIn = yield* epochNow
+      // the first settlement transaction meets a lock on its gas coin (held by a transaction that never executes)
+      n.faults.failNextExecutions(1, "lock-conflict")
+      const started = yield* settlement.start(n.manifest.appInstanceId, jobSequences)
+      const duringLock = { ...(yield* settlement.stats) }
+      const sameEpoch = (yield* epochNow) === lockedIn
+      while ((yield* epochNow) <= lockedIn) yield* Effect.sleep("100 millis")
+      // settling in the next epoch: the pool asks the node's epoch and takes the coin back
+      yield* Effect.forEach(jobSequences, (s) => settlement.complete(n.manifest.appInstanceId, s), { concurrency: "unbounded" })
+      yield* settlement.awaitIdle
+      const left = yield* chain.jobs(n.manifest.appInstanceId, jobSequences)
+      return { started, left, duringLock, sameEpoch, after: yield* settlement.stats }
+    })
+  ).pipe(Effect.provide(layer))
+  expect([...r.started.values()].every((v) => v)).toBe(true)
+  expect(r.left).toHaveLength(0)
+  expect(r.after.executedOps).toBe(24)
+  expect(r.duringLock.versionConflicts).toBeGreaterThanOrEqual(1)
+  // while the epoch lasts the pool runs on the other coin; in the next the locked one is back
+  if (r.sameEpoch) expect(r.duringLock).toMatchObject({ lockedCoins: 1, coins: 1 })
+  expect(r.after).toMatchObject({ lockedCoins: 0, unlockedCoins: 1, coins: 2 })
+}), 120_000)
