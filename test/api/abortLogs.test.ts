@@ -5,23 +5,16 @@
  * AgentApi on its socket, and a logger that keeps every line.
  */
 import { Effect } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { arg } from "../../src/chain/appCalls.js"
 import { increaseSequence } from "../../src/localnet/appSeeding.js"
 import { Settlement } from "../../src/layers/Settlement.js"
 import { shortSecret } from "../../src/domain/redact.js"
-import { type AppApiFixture, type LoggedLine, startAppApi } from "./appFixture.js"
+import { type LoggedLine, appApiForSuite } from "./appFixture.js"
 
 describe("Settlement's log level for Move aborts", () => {
-  let f: AppApiFixture
   const logs: Array<LoggedLine> = []
-  beforeAll(async () => {
-    f = await startAppApi({ logs })
-    await increaseSequence(f.net.manifest, { count: 2 })
-  }, 60_000)
-  afterAll(async () => {
-    await f?.close()
-  })
+  const f = appApiForSuite({ logs }, (f) => increaseSequence(f.net.manifest, { count: 2 }))
   const aborts = () => logs.filter((l) => /EBlockNotProved/.test(l.message))
 
   it("an agent's refused call is a WARN naming the constant, not an ERROR", async () => {

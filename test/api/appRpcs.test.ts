@@ -11,10 +11,10 @@ import { createGrpcTransport } from "@connectrpc/connect-node"
 import { bcs } from "@mysten/sui/bcs"
 import { deriveDynamicFieldID } from "@mysten/sui/utils"
 import { ClientError, Status } from "nice-grpc"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { decodeProofCalculation, ProofStatus } from "../../src/chain/appTypes.js"
 import { CoordinatorService } from "../gen/silvana/coordinator/v1/coordinator_pb.js"
-import { type AppApiFixture, startAppApi } from "./appFixture.js"
+import { type AppApiFixture, appApiForSuite } from "./appFixture.js"
 
 const statusOf = (p: Promise<unknown>) => p.then(() => "OK", (e: unknown) => (e instanceof ClientError ? Status[e.code] : String(e)))
 
@@ -27,13 +27,7 @@ const proofCalculationOnChain = async (f: AppApiFixture, block: bigint) => {
 }
 
 describe("job-scoped RPCs on a localnet", () => {
-  let f: AppApiFixture
-  beforeAll(async () => {
-    f = await startAppApi()
-  }, 60_000)
-  afterAll(async () => {
-    await f?.close()
-  })
+  const f = appApiForSuite()
 
   it("SetKV / GetKV / DeleteKV write the instance's kv on chain and read it back", async () => {
     const { sessionId, jobId } = await f.holdJob()

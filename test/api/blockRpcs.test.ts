@@ -11,13 +11,13 @@ import { createGrpcTransport } from "@connectrpc/connect-node"
 import { bcs } from "@mysten/sui/bcs"
 import { deriveDynamicFieldID } from "@mysten/sui/utils"
 import { ClientError, Status } from "nice-grpc"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { createHash } from "node:crypto"
 import { decodeBlock, decodeBlockSettlement, decodeSequenceState } from "../../src/chain/blockTypes.js"
 import { collectUnreferenced } from "../../src/programs/daCollect.js"
 import { addSettlementChain, increaseSequence } from "../../src/localnet/appSeeding.js"
 import { CoordinatorService } from "../gen/silvana/coordinator/v1/coordinator_pb.js"
-import { type AppApiFixture, startAppApi } from "./appFixture.js"
+import { type AppApiFixture, appApiForSuite } from "./appFixture.js"
 
 const statusOf = (p: Promise<unknown>) => p.then(() => "OK", (e: unknown) => (e instanceof ClientError ? Status[e.code] : String(e)))
 
@@ -30,14 +30,9 @@ const entry = async (f: AppApiFixture, tableId: string, key: bigint) => {
 }
 
 describe("sequence state, block and settlement RPCs on a localnet", () => {
-  let f: AppApiFixture
-  beforeAll(async () => {
-    f = await startAppApi()
-    await increaseSequence(f.net.manifest, { count: 3, optimisticState: (i) => new Uint8Array([10 + i]), transitionData: (i) => new Uint8Array([20 + i]) })
-  }, 60_000)
-  afterAll(async () => {
-    await f?.close()
-  })
+  const f = appApiForSuite({}, (f) =>
+    increaseSequence(f.net.manifest, { count: 3, optimisticState: (i) => new Uint8Array([10 + i]), transitionData: (i) => new Uint8Array([20 + i]) })
+  )
 
   it("GetSequenceStates answers from the last state with data availability; SubmitState writes it", async () => {
     const { sessionId, jobId } = await f.holdJob()

@@ -11,23 +11,17 @@ import { createClient as connectClient } from "@connectrpc/connect"
 import { createGrpcTransport } from "@connectrpc/connect-node"
 import { Effect, Metric } from "effect"
 import { ClientError, Status } from "nice-grpc"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { ProofEventType } from "../../src/gen/silvana/coordinator/v1/coordinator.js"
 import * as Metrics from "../../src/layers/Metrics.js"
 import { makeSecretsStore } from "../../src/layers/Secrets.js"
 import { CoordinatorService } from "../gen/silvana/coordinator/v1/coordinator_pb.js"
-import { type AppApiFixture, startAppApi } from "./appFixture.js"
+import { appApiForSuite } from "./appFixture.js"
 
 const statusOf = (p: Promise<unknown>) => p.then(() => "OK", (e: unknown) => (e instanceof ClientError ? Status[e.code] : String(e)))
 
 describe("GetAppInstance, RetrieveSecret, ProofEvent on a localnet", () => {
-  let f: AppApiFixture
-  beforeAll(async () => {
-    f = await startAppApi()
-  }, 60_000)
-  afterAll(async () => {
-    await f?.close()
-  })
+  const f = appApiForSuite()
 
   it("GetAppInstance answers the whole AppInstance as the chain has it", async () => {
     const { sessionId, jobId } = await f.holdJob()

@@ -7,78 +7,41 @@
  * RESTARTS_JOBS (default 200, kept modest for CI; the issue's run is RESTARTS_JOBS=500) and
  * RESTARTS_KILLS (default 5) size the run.
  */
-import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
-import { build } from "esbuild"
 import { afterAll, describe, expect, it } from "vitest"
 import type { LocalnetHandle, LocalnetManifest } from "../../src/localnet/index.js"
+import { bundleLocalnetCli, type LocalnetProcess, startLocalnetCli } from "../support/localnetCli.js"
 import { type E2E, eventually, startE2E } from "./fixture.js"
 
 const JOBS = Number(process.env["RESTARTS_JOBS"] ?? 200)
 const KILLS = Number(process.env["RESTARTS_KILLS"] ?? 5)
 const BATCH = 25
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "localnet-restarts-"))
 const bundle = path.join(dir, "localnet.mjs")
 const stateFile = path.join(dir, "state.json")
 const manifestFile = path.join(dir, "manifest.json")
-let child: ChildProcess | undefined
+let node: LocalnetProcess | undefined
 let e2e: E2E | undefined
 
 afterAll(async () => {
   await e2e?.close()
-  if (child !== undefined && child.exitCode === null) child.kill("SIGKILL")
+  await node?.kill()
   fs.rmSync(dir, { recursive: true, force: true })
 })
 
-/** The localnet CLI in one file: it restarts in a fraction of the TypeScript loader's time. */
-const bundleNode = () =>
-  build({
-    stdin: {
-      contents: `import { runLocalnetCli } from ${JSON.stringify(path.join(repo, "src/localnet/cli.ts"))}\nrunLocalnetCli(process.argv.slice(2))`,
-      resolveDir: repo,
-      loader: "ts"
-    },
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node22",
-    outfile: bundle,
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-    logLevel: "warning"
-  })
-
 const startNode = async (port: number): Promise<LocalnetManifest> => {
-  fs.rmSync(manifestFile, { force: true })
-  child = spawn(
-    process.execPath,
-    [bundle, "--port", String(port), "--state", stateFile, "--manifest", manifestFile, "--checkpoint-ms", "100"],
-    { cwd: repo, stdio: ["ignore", "ignore", "pipe"] }
-  )
-  let stderr = ""
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()))
-  await eventually(() => {
-    if (child!.exitCode !== null) throw new Error(`localnet exited: ${stderr}`)
-    return fs.existsSync(manifestFile)
-  }, 60_000, "the localnet's manifest")
-  return JSON.parse(fs.readFileSync(manifestFile, "utf8")) as LocalnetManifest
+  node = await startLocalnetCli(bundle, manifestFile, ["--port", String(port), "--state", stateFile, "--checkpoint-ms", "100"])
+  return node.manifest
 }
 
-const killNode = async () => {
-  const c = child!
-  if (c.exitCode !== null) return
-  const exited = new Promise((r) => c.once("exit", r))
-  c.kill("SIGKILL")
-  await exited
-}
+const killNode = () => node!.kill()
 
 describe("the coordinator while its localnet is killed and restarted", () => {
   it(`${KILLS} SIGKILLs of the node during ${JOBS} jobs: every acknowledged job completed once, nothing stuck`, async () => {
-    await bundleNode()
+    await bundleLocalnetCli(bundle)
     const manifest = await startNode(0)
     const port = Number(new URL(manifest.grpcUrl).port)
     // The fixture needs only the manifest and a chain clock from a node in another process.

@@ -9,8 +9,7 @@
 import { Effect, Metric } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { mergeJobsCreated } from "../../src/programs/merges.js"
-import { startPipeline, type Pipeline } from "../support/pipeline.js"
-import { waitUntil } from "../support/wait.js"
+import { expectLedgerComplete, startPipeline, type Pipeline, waitAllSettled } from "../support/pipeline.js"
 
 const ACTIONS = 200
 let p: Pipeline
@@ -31,27 +30,8 @@ describe("proving pipeline", () => {
       // actions spread over several blocks
       if (i % 4 === 3) await new Promise((r) => setTimeout(r, 150))
     }
-    const settledBlocks = async () => {
-      let n = 0n
-      for (const ai of p.instances) n += (await p.report(ai)).fields.settlements[0]?.lastSettledBlockNumber ?? 0n
-      return n
-    }
-    await waitUntil("every action proved and settled", async () => (await Promise.all(p.instances.map((ai) => p.settledAll(ai)))).every(Boolean), {
-      progress: settledBlocks,
-      pollMs: 250
-    })
-    let expectedMerges = 0
-    for (const ai of p.instances) {
-      const { fields } = await p.report(ai)
-      expect(fields.lastProvedBlockNumber).toBe(fields.blockNumber - 1n)
-      // the ledger: one entry per block, in order, each proof checked against the actions sent
-      const { problems, sizes } = p.ledgerCheck(ai)
-      expect(problems).toEqual([])
-      expect(sizes).toHaveLength(Number(fields.blockNumber - 1n))
-      // a block of n sequences needs n - 1 merges
-      expectedMerges += sizes.reduce((n, size) => n + size - 1, 0)
-    }
-    expect(p.ledger.intact()).toBe(true)
+    await waitAllSettled(p)
+    const expectedMerges = await expectLedgerComplete(p)
     // each merge job was created exactly once: as many creations as the blocks needed merges
     expect((await Effect.runPromise(Metric.value(mergeJobsCreated))).count).toBe(expectedMerges)
   }, 600_000)

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { JobCreatedEvent } from "../../src/chain/moveTypes.js"
 import { normalizeAppInstance } from "../../src/domain/ids.js"
 import { startWalrusFake } from "../layers/walrusFake.js"
-import { startPipeline, type Pipeline } from "../support/pipeline.js"
+import { expectLedgerComplete, startPipeline, type Pipeline, waitAllSettled } from "../support/pipeline.js"
 import { waitUntil } from "../support/wait.js"
 import { daemonEnv, fundedKey } from "./fixture.js"
 
@@ -101,20 +101,8 @@ describe("proving pipeline with two coordinators", () => {
       await new Promise<void>((r) => (victim.exitCode !== null || victim.signalCode !== null ? r() : victim.once("exit", () => r())))
       victim = startDaemon("a", p.localnet.manifest.keys.coordinator)
     }
-    await waitUntil("every action proved and settled", async () => (await Promise.all(p.instances.map((ai) => p.settledAll(ai)))).every(Boolean), {
-      progress,
-      pollMs: 250
-    })
-    let expectedMerges = 0
-    for (const ai of p.instances) {
-      const { fields } = await p.report(ai)
-      expect(fields.lastProvedBlockNumber).toBe(fields.blockNumber - 1n)
-      const { problems, sizes } = p.ledgerCheck(ai)
-      expect(problems).toEqual([])
-      expect(sizes).toHaveLength(Number(fields.blockNumber - 1n))
-      expectedMerges += sizes.reduce((n, size) => n + size - 1, 0)
-    }
-    expect(p.ledger.intact()).toBe(true)
+    await waitAllSettled(p, progress)
+    const expectedMerges = await expectLedgerComplete(p)
     expect([...merges.entries()].filter(([, n]) => n > 1)).toEqual([])
     expect(merges.size).toBe(expectedMerges)
   }, 1_800_000)

@@ -12,7 +12,7 @@ import { Effect, Metric } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { settlementAborts } from "../../src/chain/metrics.js"
 import { reproveJobsCreated } from "../../src/programs/reproves.js"
-import { startPipeline, type Pipeline } from "../support/pipeline.js"
+import { expectLedgerComplete, startPipeline, type Pipeline, waitAllSettled } from "../support/pipeline.js"
 import { waitUntil } from "../support/wait.js"
 
 /** The faults the agents claimed (marker files next to the ledger). */
@@ -22,29 +22,6 @@ const count = (m: Metric.Metric.Counter<number>) => Effect.runPromise(Metric.val
 
 const sendAll = async (p: Pipeline, perInstance: number, perTx: number) => {
   for (let i = 0; i < perInstance / perTx; i++) for (const ai of p.instances) await p.add(ai, perTx)
-}
-
-const settledBlocks = async (p: Pipeline) => {
-  let n = 0n
-  for (const ai of p.instances) n += (await p.report(ai)).fields.settlements[0]?.lastSettledBlockNumber ?? 0n
-  return n
-}
-
-const waitAllSettled = (p: Pipeline) =>
-  waitUntil("every action proved and settled", async () => (await Promise.all(p.instances.map((ai) => p.settledAll(ai)))).every(Boolean), {
-    progress: () => settledBlocks(p),
-    pollMs: 250
-  })
-
-const expectLedgerComplete = async (p: Pipeline) => {
-  for (const ai of p.instances) {
-    const { fields } = await p.report(ai)
-    expect(fields.lastProvedBlockNumber).toBe(fields.blockNumber - 1n)
-    const { problems, sizes } = p.ledgerCheck(ai)
-    expect(problems).toEqual([])
-    expect(sizes).toHaveLength(Number(fields.blockNumber - 1n))
-  }
-  expect(p.ledger.intact()).toBe(true)
 }
 
 describe("proving pipeline faults", () => {

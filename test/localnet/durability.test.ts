@@ -5,81 +5,40 @@
  * must be there after the restarts, in the checkpoint it was answered with, and no object version
  * or checkpoint number may be issued twice.
  */
-import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { Transaction } from "@mysten/sui/transactions"
 import { fromBase64 } from "@mysten/sui/utils"
-import { build } from "esbuild"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { makeSuiClient } from "../../src/localnet/client.js"
+import type { LocalnetManifest } from "../../src/localnet/index.js"
+import { bundleLocalnetCli, type LocalnetProcess, startLocalnetCli } from "../support/localnetCli.js"
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "localnet-durable-"))
 const bundle = path.join(dir, "localnet.mjs")
 const stateFile = path.join(dir, "state.json")
 const manifestFile = path.join(dir, "manifest.json")
-let child: ChildProcess | undefined
+let node: LocalnetProcess | undefined
 
 // A retried attempt must not find the previous attempt's node still running on the same file.
-afterEach(() => {
-  if (child !== undefined && child.exitCode === null) child.kill("SIGKILL")
-  child = undefined
+afterEach(async () => {
+  await node?.kill()
+  node = undefined
   for (const f of fs.readdirSync(dir)) if (f !== path.basename(bundle)) fs.rmSync(path.join(dir, f), { force: true })
 })
-beforeAll(async () => {
-  // One bundled file starts in a fraction of the time the TypeScript loader needs: eleven restarts.
-  await build({
-    stdin: {
-      contents: `import { runLocalnetCli } from ${JSON.stringify(path.join(repo, "src/localnet/cli.ts"))}\nrunLocalnetCli(process.argv.slice(2))`,
-      resolveDir: repo,
-      loader: "ts"
-    },
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node22",
-    outfile: bundle,
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-    logLevel: "warning"
-  })
-}, 120_000)
+// One bundled file starts in a fraction of the time the TypeScript loader needs: eleven restarts.
+beforeAll(() => bundleLocalnetCli(bundle), 120_000)
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
 
-interface Manifest {
-  readonly grpcUrl: string
-  readonly keys: { readonly admin: string }
-}
-
 /** Starts the localnet CLI on the state file and waits for its manifest. */
-const startNode = async (extra: ReadonlyArray<string> = []): Promise<Manifest> => {
-  fs.rmSync(manifestFile, { force: true })
-  child = spawn(
-    process.execPath,
-    [bundle, "--port", "0", "--state", stateFile, "--manifest", manifestFile, "--checkpoint-ms", "per-transaction", ...extra],
-    { cwd: repo, stdio: ["ignore", "ignore", "pipe"] }
-  )
-  let stderr = ""
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()))
-  const deadline = Date.now() + 60_000
-  while (!fs.existsSync(manifestFile)) {
-    if (child.exitCode !== null) throw new Error(`localnet exited: ${stderr}`)
-    if (Date.now() > deadline) throw new Error(`localnet did not start: ${stderr}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  return JSON.parse(fs.readFileSync(manifestFile, "utf8")) as Manifest
+const startNode = async (extra: ReadonlyArray<string> = []): Promise<LocalnetManifest> => {
+  node = await startLocalnetCli(bundle, manifestFile, ["--port", "0", "--state", stateFile, "--checkpoint-ms", "per-transaction", ...extra])
+  return node.manifest
 }
 
-const killNode = async () => {
-  const c = child!
-  if (c.exitCode !== null) return
-  const exited = new Promise((r) => c.once("exit", r))
-  c.kill("SIGKILL")
-  await exited
-}
+const killNode = () => node!.kill()
 
 interface Ack {
   readonly digest: string

@@ -4,9 +4,6 @@
  * coordinator key and registry password in its environment. The operator endpoint and the CLI are
  * exercised against it, and everything it printed or served is scanned for secrets.
  */
-import { mkdtempSync } from "node:fs"
-import * as os from "node:os"
-import * as path from "node:path"
 import { randomBytes } from "node:crypto"
 import { decodeSuiPrivateKey } from "@mysten/sui/cryptography"
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
@@ -16,7 +13,7 @@ import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { agentsCommand, configCommand, jobsCommand, statusCommand } from "../../src/cli/commands.js"
 import { parsePrometheus, sampleValue } from "./prometheus.js"
-import { apiToken, type Child, cleanEnv, freePort, get, runCli, spawnCli, waitFor } from "./processes.js"
+import { apiToken, type Child, get, runCli, startDaemon, waitFor } from "./processes.js"
 import { STALL_MS } from "../support/wait.js"
 
 /** Backstop of a test on a loaded machine; its waits give up sooner when nothing moves. */
@@ -33,22 +30,11 @@ describe("the daemon process", () => {
   const printed: Array<string> = []
 
   beforeAll(async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-ops-daemon-"))
-    const port = await freePort()
-    base = `http://127.0.0.1:${port}`
-    env = cleanEnv({
-      HTTP_ADDRESS: `127.0.0.1:${port}`,
-      STATE_DIR: path.join(dir, "state"),
-      GRPC_SOCKET_PATH: path.join(dir, "coordinator.sock"),
-      GRPC_TCP_ADDRESS: "127.0.0.1:0",
-      AGENT_RUNTIME: "process",
-      LOG_LEVEL: "debug",
-      SUI_PRIVATE_KEY,
-      DOCKER_USERNAME: "ops-test",
-      DOCKER_PASSWORD
-    })
-    daemon = spawnCli(["start"], env)
-    await waitFor("the daemon to be ready", STALL_MS, async () => ((await get(base, "/ready")).status === 200 ? true : undefined))
+    ;({ child: daemon, base, env } = await startDaemon(
+      "silvana-ops-daemon-",
+      { LOG_LEVEL: "debug", SUI_PRIVATE_KEY, DOCKER_USERNAME: "ops-test", DOCKER_PASSWORD },
+      STALL_MS
+    ))
   }, BACKSTOP_MS)
 
   afterAll(async () => {

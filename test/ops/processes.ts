@@ -1,7 +1,8 @@
 /** Child processes of the real command line (`tsx src/main.ts …`) for the ops tests. */
 import { type ChildProcess, spawn } from "node:child_process"
-import { readFileSync } from "node:fs"
+import { mkdtempSync, readFileSync } from "node:fs"
 import * as net from "node:net"
+import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
@@ -83,3 +84,37 @@ export const get = async (base: string, p: string, token?: string) => {
 
 /** The operator token a daemon created in its state directory. */
 export const apiToken = (stateDir: string) => readFileSync(path.join(stateDir, "api-token"), "utf8").trim()
+
+/** A daemon (`start`, embedded localnet) running in its own temp dir. */
+export interface Daemon {
+  readonly child: Child
+  /** `http://127.0.0.1:<port>` of its HTTP listener. */
+  readonly base: string
+  readonly env: NodeJS.ProcessEnv
+  /** Its temp dir: `state/`, `coordinator.sock`. */
+  readonly dir: string
+}
+
+/**
+ * Starts a daemon with everything in a fresh temp dir (`prefix…`): STATE_DIR, the agent socket,
+ * HTTP on a free port, agent TCP on port 0, the process runtime; `extra` adds or overrides
+ * settings. Resolves once `/ready` answers 200; fails after `readyMs` with the daemon's last output.
+ */
+export const startDaemon = async (prefix: string, extra: Record<string, string>, readyMs: number): Promise<Daemon> => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix))
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  const env = cleanEnv({
+    HTTP_ADDRESS: `127.0.0.1:${port}`,
+    STATE_DIR: path.join(dir, "state"),
+    GRPC_SOCKET_PATH: path.join(dir, "coordinator.sock"),
+    GRPC_TCP_ADDRESS: "127.0.0.1:0",
+    AGENT_RUNTIME: "process",
+    ...extra
+  })
+  const child = spawnCli(["start"], env)
+  await waitFor("the daemon to be ready", readyMs, async () => ((await get(base, "/ready")).status === 200 ? true : undefined)).catch((e) => {
+    throw new Error(`${(e as Error).message}\n${child.output().slice(-3000)}`)
+  })
+  return { child, base, env, dir }
+}

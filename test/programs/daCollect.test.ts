@@ -6,22 +6,16 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Effect, Either, Fiber, Metric, Option } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { normalizeAppInstance } from "../../src/domain/ids.js"
 import { DataAvailability } from "../../src/layers/DataAvailability.js"
 import { Config } from "../../src/layers/Config.js"
 import { collectUnreferenced, daCollectProgram, proofReferences } from "../../src/programs/daCollect.js"
 import { waitUntil } from "../support/wait.js"
-import { type AppApiFixture, startAppApi } from "../api/appFixture.js"
+import { appApiForSuite } from "../api/appFixture.js"
 
 describe("DA garbage collection by what the chain references", () => {
-  let f: AppApiFixture
-  beforeAll(async () => {
-    f = await startAppApi()
-  }, 60_000)
-  afterAll(async () => {
-    await f?.close()
-  })
+  const f = appApiForSuite()
 
   const fileOf = (d: string) => {
     const hash = d.split(":")[2]!

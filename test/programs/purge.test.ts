@@ -6,7 +6,7 @@
  * against an AppApi whose calls fail above a size.
  */
 import { Effect, Fiber, Logger, LogLevel } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import type { AppCall } from "../../src/chain/appCalls.js"
 import type { AppApiService } from "../../src/layers/AppApi.js"
 import type { AppInstanceFields } from "../../src/layers/AppChain.js"
@@ -15,17 +15,11 @@ import { Config } from "../../src/layers/Config.js"
 import { addSettlementChain, increaseSequence } from "../../src/localnet/appSeeding.js"
 import { mergesProgram } from "../../src/programs/merges.js"
 import { purgeSettled } from "../../src/programs/purge.js"
-import { type AppApiFixture, startAppApi } from "../api/appFixture.js"
+import { appApiForSuite } from "../api/appFixture.js"
 import { waitUntil } from "../support/wait.js"
 
 describe("purge of settled sequence states on a localnet", () => {
-  let f: AppApiFixture
-  beforeAll(async () => {
-    f = await startAppApi()
-  }, 60_000)
-  afterAll(async () => {
-    await f?.close()
-  })
+  const f = appApiForSuite()
   const instance = () => f.runtime.runPromise(Effect.flatMap(AppApi, (a) => a.chain.instance(f.appInstance)))
 
   it("the merges program purges once a block is settled everywhere", async () => {

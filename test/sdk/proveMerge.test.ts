@@ -3,12 +3,12 @@
  * are: each takes its job with GetJob, reads what it needs, submits its proof, completes the job.
  * The chain ends with both halves used and the merged proof calculated.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { ProofStatus } from "../../src/chain/appTypes.js"
 import { Effect } from "effect"
 import { makeSecretsStore } from "../../src/layers/Secrets.js"
 import { AgentClient } from "../../src/sdk/index.js"
-import { type AppApiFixture, mergeTriple, proveTriple, startAppApi } from "../api/appFixture.js"
+import { type AppApiFixture, appApiForSuite, mergeTriple, proveTriple } from "../api/appFixture.js"
 
 const agentEnv = (f: AppApiFixture, sessionId: string, t: { developer: string; agent: string; agentMethod: string }) => ({
   SESSION_ID: sessionId, DEVELOPER: t.developer, AGENT: t.agent, AGENT_METHOD: t.agentMethod, COORDINATOR_SOCKET: f.api.socketPath
@@ -38,13 +38,7 @@ const runAgent = async (client: AgentClient, sequencesOf: (n: number) => bigint[
 }
 
 describe("prove → merge with SDK agents", () => {
-  let f: AppApiFixture
-  beforeAll(async () => {
-    f = await startAppApi()
-  }, 60_000)
-  afterAll(async () => {
-    await f?.close()
-  })
+  const f = appApiForSuite()
 
   it("two prove jobs then a merge job leave the merged proof on chain", async () => {
     await Effect.runPromise(makeSecretsStore(f.dir, f.secretsKey).set({ developer: "dev", agent: "agent", name: "sk_prover" }, "prover-key"))

@@ -4,10 +4,10 @@
  * a settler reads the block proof, publishes the block's state and proof, stores its settlement
  * proof and records the settlement on its chain. The chain ends with the block settled there.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { addSettlementChain, increaseSequence } from "../../src/localnet/appSeeding.js"
 import { AgentClient } from "../../src/sdk/index.js"
-import { type AppApiFixture, proveTriple, startAppApi } from "../api/appFixture.js"
+import { type AppApiFixture, proveTriple, appApiForSuite } from "../api/appFixture.js"
 
 const agent = (f: AppApiFixture, sessionId: string) =>
   AgentClient.fromEnv({
@@ -15,14 +15,9 @@ const agent = (f: AppApiFixture, sessionId: string) =>
   })
 
 describe("prove → block → settle with SDK agents", () => {
-  let f: AppApiFixture
-  beforeAll(async () => {
-    f = await startAppApi()
+  const f = appApiForSuite({}, async (f) => {
     await addSettlementChain(f.net.manifest, "l2")
     await increaseSequence(f.net.manifest, { count: 3, transitionData: (i) => new Uint8Array([i]) })
-  }, 60_000)
-  afterAll(async () => {
-    await f?.close()
   })
 
   it("the block is created with its proof, then settled on l2 in order", async () => {

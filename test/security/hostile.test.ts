@@ -6,13 +6,12 @@
  * the jobs keep completing. Also: a /metrics flood, listeners on all interfaces, URL credentials.
  */
 import { spawn } from "node:child_process"
-import { mkdtempSync, readdirSync, statSync } from "node:fs"
-import * as os from "node:os"
+import { readdirSync, statSync } from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { parsePrometheus, sampleValue } from "../ops/prometheus.js"
 import { environs } from "./environs.js"
-import { apiToken, type Child, cleanEnv, freePort, get, ROOT, runCli, spawnCli, waitFor } from "../ops/processes.js"
+import { apiToken, type Child, cleanEnv, get, ROOT, runCli, startDaemon, waitFor } from "../ops/processes.js"
 
 const TSX = path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs")
 const isRoot = process.getuid?.() === 0
@@ -41,21 +40,7 @@ describe.skipIf(!isRoot)("a hostile local user (uid 65534) against the daemon", 
 
   beforeAll(async () => {
     // the daemon's files live under a directory the hostile user can enter, as /var/lib would be
-    dir = mkdtempSync(path.join(os.tmpdir(), "silvana-hostile-"))
-    const port = await freePort()
-    base = `http://127.0.0.1:${port}`
-    env = cleanEnv({
-      HTTP_ADDRESS: `127.0.0.1:${port}`,
-      STATE_DIR: path.join(dir, "state"),
-      GRPC_SOCKET_PATH: path.join(dir, "coordinator.sock"),
-      GRPC_TCP_ADDRESS: "127.0.0.1:0",
-      AGENT_RUNTIME: "process",
-      AGENT_PROCESS_USER: "65533"
-    })
-    daemon = spawnCli(["start"], env)
-    await waitFor("the daemon to be ready", 540_000, async () => ((await get(base, "/ready")).status === 200 ? true : undefined)).catch((e) => {
-      throw new Error(`${(e as Error).message}\n${daemon.output().slice(-3000)}`)
-    })
+    ;({ child: daemon, base, env, dir } = await startDaemon("silvana-hostile-", { AGENT_PROCESS_USER: "65533" }, 540_000))
   }, 600_000)
 
   afterAll(async () => {

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { CoordinatorServiceDefinition, GetJobRequest } from "../../src/gen/silvana/coordinator/v1/coordinator.js"
 import { Sessions } from "../../src/layers/Sessions.js"
 import { AgentClient, type CallSigner, sessionSigner } from "../../src/sdk/index.js"
-import { type AppApiFixture, proveTriple, startAppApi } from "../api/appFixture.js"
+import { proveTriple, appApiForSuite } from "../api/appFixture.js"
 import { makeJob, startApi, tripleA } from "../api/fixture.js"
 import { METHOD } from "../chain/fixture.js"
 import { CoordinatorService } from "../gen/silvana/coordinator/v1/coordinator_pb.js"
@@ -30,13 +30,7 @@ const failure = (p: Promise<unknown>) =>
 const getJobBytes = (req: Parameters<typeof GetJobRequest.fromPartial>[0]) => GetJobRequest.encode(GetJobRequest.fromPartial(req)).finish()
 
 describe("SESSION_AUTH=strict on a localnet", () => {
-  let f: AppApiFixture
-  beforeAll(async () => {
-    f = await startAppApi({ agentApi: { sessionAuth: "strict" } })
-  }, 120_000)
-  afterAll(async () => {
-    await f?.close()
-  })
+  const f = appApiForSuite({ agentApi: { sessionAuth: "strict" } }, undefined, 120_000)
 
   const sdk = (h: { sessionId: string; privateKey: string }) =>
     AgentClient.fromEnv({

@@ -5,16 +5,13 @@
  * guards: unsigned, signed by another key, stale, replayed; with the session's own (stolen) key
  * the signature passes and the session binding still refuses a caller that is not the agent.
  */
-import { mkdtempSync } from "node:fs"
-import * as os from "node:os"
-import * as path from "node:path"
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { ClientError, createChannel, createClient, Metadata, Status } from "nice-grpc"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { AgentMessageRequest, CoordinatorServiceDefinition } from "../../src/gen/silvana/coordinator/v1/coordinator.js"
 import { sessionSigner } from "../../src/sdk/index.js"
 import { parsePrometheus, sampleValue } from "../ops/prometheus.js"
-import { type Child, cleanEnv, freePort, get, spawnCli, waitFor } from "../ops/processes.js"
+import { type Child, get, startDaemon, waitFor } from "../ops/processes.js"
 import { environs } from "./environs.js"
 
 const isRoot = process.getuid?.() === 0
@@ -26,22 +23,7 @@ describe.skipIf(!isRoot)("a daemon with SESSION_AUTH=strict", () => {
   let env: NodeJS.ProcessEnv
 
   beforeAll(async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-strict-"))
-    const port = await freePort()
-    base = `http://127.0.0.1:${port}`
-    env = cleanEnv({
-      HTTP_ADDRESS: `127.0.0.1:${port}`,
-      STATE_DIR: path.join(dir, "state"),
-      GRPC_SOCKET_PATH: path.join(dir, "coordinator.sock"),
-      GRPC_TCP_ADDRESS: "127.0.0.1:0",
-      AGENT_RUNTIME: "process",
-      AGENT_PROCESS_USER: "65533",
-      SESSION_AUTH: "strict"
-    })
-    daemon = spawnCli(["start"], env)
-    await waitFor("the daemon to be ready", 180_000, async () => ((await get(base, "/ready")).status === 200 ? true : undefined)).catch((e) => {
-      throw new Error(`${(e as Error).message}\n${daemon.output().slice(-3000)}`)
-    })
+    ;({ child: daemon, base, env } = await startDaemon("silvana-strict-", { AGENT_PROCESS_USER: "65533", SESSION_AUTH: "strict" }, 180_000))
   }, 200_000)
 
   afterAll(async () => {

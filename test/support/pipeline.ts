@@ -22,6 +22,8 @@ import { type LocalnetHandle, startLocalnet } from "../../src/localnet/index.js"
 import { createPipelineInstance, demoAdder, PIPELINE, seedPipeline } from "../../src/localnet/pipelineDemo.js"
 import { coordinatorLayer, coordinatorProgram } from "../../src/programs/coordinator.js"
 import { configForLocalnet } from "../../src/programs/demo.js"
+import { expect } from "vitest"
+import { waitUntil } from "./wait.js"
 
 let bundled: string | undefined
 const agentBundle = async () => {
@@ -162,3 +164,36 @@ export const startPipeline = async (o: PipelineOptions) => {
 }
 
 export type Pipeline = Awaited<ReturnType<typeof startPipeline>>
+
+/** Blocks settled so far, over every instance: how far a run has come. */
+export const settledBlocks = async (p: Pipeline): Promise<bigint> => {
+  let n = 0n
+  for (const ai of p.instances) n += (await p.report(ai)).fields.settlements[0]?.lastSettledBlockNumber ?? 0n
+  return n
+}
+
+/** Resolves once every action of every instance is proved and settled; `progress` (default: settled blocks) restarts the backstop. */
+export const waitAllSettled = (p: Pipeline, progress: () => unknown = () => settledBlocks(p)): Promise<void> =>
+  waitUntil("every action proved and settled", async () => (await Promise.all(p.instances.map((ai) => p.settledAll(ai)))).every(Boolean), {
+    progress,
+    pollMs: 250
+  })
+
+/**
+ * Checks every instance once all is settled: each closed block proved, and the ledger holding one
+ * entry per block, in order, each proof checked against the actions sent. Answers how many merges
+ * the blocks needed (a block of n sequences needs n - 1).
+ */
+export const expectLedgerComplete = async (p: Pipeline): Promise<number> => {
+  let merges = 0
+  for (const ai of p.instances) {
+    const { fields } = await p.report(ai)
+    expect(fields.lastProvedBlockNumber).toBe(fields.blockNumber - 1n)
+    const { problems, sizes } = p.ledgerCheck(ai)
+    expect(problems).toEqual([])
+    expect(sizes).toHaveLength(Number(fields.blockNumber - 1n))
+    merges += sizes.reduce((n, size) => n + size - 1, 0)
+  }
+  expect(p.ledger.intact()).toBe(true)
+  return merges
+}
