@@ -24,7 +24,7 @@ import { fromBase58, normalizeSuiAddress } from "@mysten/sui/utils"
 import { LocalnetTxError, userInput } from "./errors.js"
 import { deriveObjectId, effectsDigest, eventsDigest, objectDigest } from "./crypto.js"
 import { abortStatus, balanceChangesOf, eventMessagesOf, failureStatus, type EmittedEvent, type Prior } from "./effects.js"
-import { coinBalance, coinData, GAS_COIN_TYPE, isGasCoin, ownerToProto, type CoinValue } from "./objects.js"
+import { coinBalance, coinData, GAS_COIN_TYPE, isCoin, isGasCoin, ownerToProto, type CoinValue } from "./objects.js"
 import { ErrKind, ExecFailure, inputObject, inputPure, runPtb } from "./ptb.js"
 import { PlainData, TxJournal, type ObjData, type ObjectStore, type ObjRecord } from "./store.js"
 import { MoveAbort, type MoveCtx, type MoveFunction } from "./runtime.js"
@@ -175,7 +175,7 @@ export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): Exec
       owner: rec.owner,
       storageRebate: rec.storageRebate,
       type: rec.type,
-      ...(isGasCoin(rec) ? { balance: coinBalance(rec) } : {})
+      ...(isCoin(rec) ? { balance: coinBalance(rec) } : {})
     })
   }
   for (const r of mutableInputs) remember(r)
