@@ -162,8 +162,11 @@ export const settle = async (client: AgentClient, rpc: PipelineRpc, job: Job, o:
       if (failing) return injected
     }
     if (failing) return injected
-    if (progressed) idleSince = Date.now()
-    else if (Date.now() - idleSince >= o.idleMs || Date.now() - started >= o.maxRunMs) return done
+    // Actions not yet in a proved block will be soon: the job is not idle while they wait (the
+    // next run of this periodic job would only start an interval after it completes).
+    const coming = inst.blockNumber - 1n > inst.lastProvedBlockNumber || inst.sequence > inst.previousBlockLastSequence + 1n
+    if (progressed || coming) idleSince = Date.now()
+    if (Date.now() - idleSince >= o.idleMs || Date.now() - started >= o.maxRunMs) return done
     await new Promise((r) => setTimeout(r, o.pollMs))
   }
 }

@@ -2,14 +2,15 @@
  * The pipeline example agent for the demo app (`add` actions → sequences → blocks): serves the
  * app's `prove`, `merge` and `settle` jobs (jobs.ts) with cheap hash-chain proofs (hashProof.ts)
  * and a file ledger as the settlement chain (ledger.ts: `PIPELINE_LEDGER`, default under the
- * system temp dir). Exits 0 when its coordinator has no job left for it.
+ * system temp dir). Runs up to `PIPELINE_AGENT_CONCURRENCY` jobs at once (default 8); exits 0 when
+ * its coordinator has had no job for it for `PIPELINE_AGENT_LINGER_MS` (default 1 s).
  *
  * Run it as a process (`npx tsx examples/pipeline-agent/main.ts` with the coordinator's env) or
  * as the image `scripts/build-agent-image.sh silvana/pipeline-agent:dev pipeline-agent` builds.
  */
 import * as os from "node:os"
 import * as path from "node:path"
-import { AgentClient } from "../../src/sdk/index.js"
+import { AgentClient, type Job } from "../../src/sdk/index.js"
 import { loadFaults } from "./faults.js"
 import { merge, type Outcome, prove, settle } from "./jobs.js"
 import { FileLedger } from "./ledger.js"
@@ -30,26 +31,47 @@ const main = async (): Promise<number> => {
     now: () => BigInt(Date.now()),
     faults
   }
-  try {
+  // Several jobs at once: a job's time is mostly waiting for the coordinator (its RPCs, the chain),
+  // and a settle job is held while blocks keep coming, so one job at a time would leave the
+  // agent's permit idle and starve the other instances' settle jobs.
+  const concurrency = Math.max(1, Number(process.env.PIPELINE_AGENT_CONCURRENCY ?? 8))
+  // A worker that finds no job asks again for this long before it stops (the next wave of merges
+  // or proofs is usually a moment away; a new agent process costs far more).
+  const lingerMs = Number(process.env.PIPELINE_AGENT_LINGER_MS ?? 1_000)
+  const runJob = async (job: Job) => {
+    let outcome: Outcome
+    try {
+      outcome =
+        job.appInstanceMethod === "prove" ? await prove(client, rpc, job, faults)
+        : job.appInstanceMethod === "merge" ? await merge(client, job)
+        : job.appInstanceMethod === "settle" ? await settle(client, rpc, job, settleOptions)
+        : { _tag: "fail", reason: `the pipeline agent has no method ${job.appInstanceMethod}` }
+    } catch (e) {
+      outcome = { _tag: "fail", reason: e instanceof Error ? e.message : String(e) }
+    }
+    if (outcome._tag === "complete") await client.completeJob(job.jobId)
+    else {
+      await client.log("warn", `${job.appInstanceMethod} failed: ${outcome.reason}`, job.jobId)
+      await client.failJob(job.jobId, outcome.reason)
+    }
+  }
+  const worker = async () => {
+    let idleSince: number | undefined
     for (;;) {
       const job = await client.getJob()
-      if (job === undefined) break
-      let outcome: Outcome
-      try {
-        outcome =
-          job.appInstanceMethod === "prove" ? await prove(client, rpc, job, faults)
-          : job.appInstanceMethod === "merge" ? await merge(client, job)
-          : job.appInstanceMethod === "settle" ? await settle(client, rpc, job, settleOptions)
-          : { _tag: "fail", reason: `the pipeline agent has no method ${job.appInstanceMethod}` }
-      } catch (e) {
-        outcome = { _tag: "fail", reason: e instanceof Error ? e.message : String(e) }
+      if (job !== undefined) {
+        idleSince = undefined
+        await runJob(job)
+        continue
       }
-      if (outcome._tag === "complete") await client.completeJob(job.jobId)
-      else {
-        await client.log("warn", `${job.appInstanceMethod} failed: ${outcome.reason}`, job.jobId)
-        await client.failJob(job.jobId, outcome.reason)
-      }
+      const now = Date.now()
+      idleSince ??= now
+      if (now - idleSince >= lingerMs) return
+      await new Promise((r) => setTimeout(r, 50))
     }
+  }
+  try {
+    await Promise.all(Array.from({ length: concurrency }, worker))
     return 0
   } finally {
     rpc.close()

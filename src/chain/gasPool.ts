@@ -95,19 +95,19 @@ const refreshCoin = (sui: GasAccount, coin: GasCoin) =>
   )
 
 /** Builds the pool; call `fill` once nothing signed earlier can still consume a coin. */
-export const makeGasPool = (s: GasPoolSettings) =>
-  Effect.gen(function* () {
-    const { sui, stats, minCoinBalance } = s
-    const client = sui.client
-    const free = yield* Queue.unbounded<GasCoin>()
-    const inflight = new Map<string, number>()
-    const dust = new Map<string, GasCoin>()
+/**
+ * The per-epoch lock table: a coin another transaction locked is kept out (at its locked version)
+ * until the node's epoch moves past the one it was refused in, as a full node keeps owned-object
+ * locks for the epoch.
+ */
+const makeLockTable = (sui: GasPoolSettings["sui"], stats: GasPoolSettings["stats"]) =>
+  Effect.sync(() => {
     /** Coins retired for a lock: the locked version and the epoch it was refused in. */
     const locked = new Map<string, { readonly coin: GasCoin; readonly version: string; readonly epoch: bigint }>()
-    let lockCheckedAt = 0
+    let checkedAt = 0
     let knownEpoch = 0n
     /** The node's current epoch (the last one seen when it does not answer). */
-    const nodeEpoch = Effect.tryPromise(() => client.ledgerService.getServiceInfo({})).pipe(
+    const nodeEpoch = Effect.tryPromise(() => sui.client.ledgerService.getServiceInfo({})).pipe(
       Effect.map(({ response }) => {
         if (response.epoch !== undefined && response.epoch > knownEpoch) knownEpoch = response.epoch
         return knownEpoch
@@ -117,9 +117,9 @@ export const makeGasPool = (s: GasPoolSettings) =>
     const isLocked = (c: GasCoin) => locked.get(c.objectId)?.version === c.version
 
     /** Locks from epochs the node has left: those coins are usable again (returned for reuse). */
-    const forgetEndedLocks = Effect.gen(function* () {
+    const forgetEnded = Effect.gen(function* () {
       if (locked.size === 0) return [] as GasCoin[]
-      lockCheckedAt = yield* Clock.currentTimeMillis
+      checkedAt = yield* Clock.currentTimeMillis
       const epoch = yield* nodeEpoch
       const freed: GasCoin[] = []
       for (const [id, l] of locked) {
@@ -132,6 +132,33 @@ export const makeGasPool = (s: GasPoolSettings) =>
       }
       return freed
     })
+
+    /** Retires a coin whose version another transaction locked: left out until the node's epoch changes. */
+    const lock = (coin: GasCoin) =>
+      Effect.gen(function* () {
+        const epoch = yield* nodeEpoch
+        locked.set(coin.objectId, { coin, version: coin.version, epoch })
+        stats.lockedCoins = locked.size
+        checkedAt = yield* Clock.currentTimeMillis
+        yield* Effect.logWarning(`gas coin ${coin.objectId} locked by another transaction in epoch ${epoch}: out of the pool until the epoch ends`)
+      })
+
+    /** Whether locked coins exist and the epoch was last asked long enough ago. */
+    const due = Effect.map(Clock.currentTimeMillis, (now) => locked.size > 0 && now - checkedAt >= LOCK_CHECK_MS)
+
+    return { isLocked, forgetEnded, lock, due, size: () => locked.size }
+  })
+
+export const makeGasPool = (s: GasPoolSettings) =>
+  Effect.gen(function* () {
+    const { sui, stats, minCoinBalance } = s
+    const client = sui.client
+    const free = yield* Queue.unbounded<GasCoin>()
+    const inflight = new Map<string, number>()
+    const dust = new Map<string, GasCoin>()
+    const locks = yield* makeLockTable(sui, stats)
+    const isLocked = locks.isLocked
+    const forgetEndedLocks = locks.forgetEnded
 
     /**
      * Lists the coordinator's coins and splits more off the richest until the pool is full. Only
@@ -179,15 +206,7 @@ export const makeGasPool = (s: GasPoolSettings) =>
       }
     })
 
-    /** Retires a coin whose version another transaction locked: left out until the node's epoch changes. */
-    const lock = (coin: GasCoin) =>
-      Effect.gen(function* () {
-        const epoch = yield* nodeEpoch
-        locked.set(coin.objectId, { coin, version: coin.version, epoch })
-        stats.lockedCoins = locked.size
-        lockCheckedAt = yield* Clock.currentTimeMillis
-        yield* Effect.logWarning(`gas coin ${coin.objectId} locked by another transaction in epoch ${epoch}: out of the pool until the epoch ends`)
-      })
+    const lock = locks.lock
 
     /** Waits for a free coin; while none is usable, looks for funds again (ops wait, never lost). */
     const acquire = Effect.gen(function* () {
@@ -196,7 +215,7 @@ export const makeGasPool = (s: GasPoolSettings) =>
         if (n > 0) break
         yield* Effect.sleep(Duration.millis(s.lowBalanceRetryMs))
       }
-      if (locked.size > 0 && (yield* Clock.currentTimeMillis) - lockCheckedAt >= LOCK_CHECK_MS) yield* reclaimLocked
+      if (yield* locks.due) yield* reclaimLocked
       const coin = yield* Queue.take(free)
       const n = (inflight.get(coin.objectId) ?? 0) + 1
       inflight.set(coin.objectId, n)
@@ -238,5 +257,5 @@ export const makeGasPool = (s: GasPoolSettings) =>
         { discard: true }
       )
 
-    return { fill, acquire, release, refresh, lock, takeDust, returnDust, lockedCoins: () => locked.size }
+    return { fill, acquire, release, refresh, lock, takeDust, returnDust, lockedCoins: locks.size }
   })

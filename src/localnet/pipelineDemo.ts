@@ -81,12 +81,32 @@ export const createPipelineInstance = async (manifest: ManifestLike, o: { readon
   }
 }
 
+const addTx = (packageId: string, appInstanceId: string, values: ReadonlyArray<bigint>) => (tx: Transaction) => {
+  // the dry run's estimate can fall short when a concurrent action grew the instance meanwhile
+  tx.setGasBudget(2_000_000_000)
+  for (const v of values) {
+    tx.moveCall({ target: `${packageId}::demo_add::add`, arguments: [tx.object(appInstanceId), tx.pure.u64(v), tx.object.clock()] })
+  }
+}
+
 /** One transaction of `demo_add::add(value)` calls on `appInstanceId`, one per value. */
 export const demoAdd = (manifest: ManifestLike, appInstanceId: string, values: ReadonlyArray<bigint>) =>
-  run(manifest, (tx) => {
-    // the dry run's estimate can fall short when a concurrent action grew the instance meanwhile
-    tx.setGasBudget(2_000_000_000)
-    for (const v of values) {
-      tx.moveCall({ target: `${manifest.packageId}::demo_add::add`, arguments: [tx.object(appInstanceId), tx.pure.u64(v), tx.object.clock()] })
-    }
-  })
+  run(manifest, addTx(manifest.packageId, appInstanceId, values))
+
+/**
+ * A sender of `demo_add::add` transactions that keeps its client and key (a load generator sends
+ * many; `demoAdd` opens a connection per transaction). One transaction at a time: they share the
+ * admin's gas coin.
+ */
+export const demoAdder = (manifest: ManifestLike) => {
+  const { client, close } = openClient(manifest.grpcUrl)
+  const admin = Ed25519Keypair.fromSecretKey(manifest.keys.admin)
+  return {
+    add: (appInstanceId: string, values: ReadonlyArray<bigint>) => {
+      const tx = new Transaction()
+      addTx(manifest.packageId, appInstanceId, values)(tx)
+      return signAndRun(client, admin, tx)
+    },
+    close
+  }
+}

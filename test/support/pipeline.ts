@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { build } from "esbuild"
-import { ConfigProvider, Effect, Exit, Fiber, Layer, Logger, LogLevel } from "effect"
+import { ConfigProvider, Effect, Exit, Fiber, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 import { commit, decodeProof, u64le, verifyAgainstStates } from "../../examples/pipeline-agent/hashProof.js"
 import { FileLedger } from "../../examples/pipeline-agent/ledger.js"
 import { normalizeAppInstance } from "../../src/domain/ids.js"
@@ -19,7 +19,7 @@ import { Health } from "../../src/layers/Health.js"
 import { processLayer } from "../../src/layers/runtime/process.js"
 import { SuiClient } from "../../src/layers/SuiClient.js"
 import { type LocalnetHandle, startLocalnet } from "../../src/localnet/index.js"
-import { createPipelineInstance, demoAdd, PIPELINE, seedPipeline } from "../../src/localnet/pipelineDemo.js"
+import { createPipelineInstance, demoAdder, PIPELINE, seedPipeline } from "../../src/localnet/pipelineDemo.js"
 import { coordinatorLayer, coordinatorProgram } from "../../src/programs/coordinator.js"
 import { configForLocalnet } from "../../src/programs/demo.js"
 
@@ -89,8 +89,11 @@ export const startPipeline = async (o: PipelineOptions) => {
   )
   const fiber = o.coordinator === "none" ? Effect.runFork(Effect.void) : Effect.runFork(program)
 
-  const appChain = AppChain.layer.pipe(Layer.provide(SuiClient.layerFrom({ url: manifest.grpcUrl, privateKey: manifest.keys.admin, packageId: manifest.packageId })))
-  const read = <A>(f: (c: AppChain["Type"]) => Effect.Effect<A, unknown>) => Effect.runPromise(Effect.scoped(Effect.flatMap(AppChain, f).pipe(Effect.provide(appChain))))
+  // one client for every read and one sender for every action (polling them must not load the run)
+  const appChain = ManagedRuntime.make(AppChain.layer.pipe(Layer.provide(SuiClient.layerFrom({ url: manifest.grpcUrl, privateKey: manifest.keys.admin, packageId: manifest.packageId }))))
+  const read = <A>(f: (c: AppChain["Type"]) => Effect.Effect<A, unknown>) => appChain.runPromise(Effect.flatMap(AppChain, f))
+  const adder = demoAdder(manifest)
+  let adding: Promise<unknown> = Promise.resolve()
   /** Every value added to each instance, in sequence order (sequence i + 1 = values[i]). */
   const sent = new Map<string, Array<bigint>>(instances.map((i) => [i, []]))
   let next = 1n
@@ -102,7 +105,10 @@ export const startPipeline = async (o: PipelineOptions) => {
     /** Sends `n` actions to an instance in one transaction; their values. */
     add: async (instance: string, n: number) => {
       const values = Array.from({ length: n }, () => next++)
-      await demoAdd(manifest, instance, values)
+      // one transaction at a time (the admin's gas coin)
+      const sending = adding.then(() => adder.add(instance, values))
+      adding = sending.catch(() => undefined)
+      await sending
       sent.get(instance)!.push(...values)
       return values
     },
@@ -148,6 +154,8 @@ export const startPipeline = async (o: PipelineOptions) => {
     },
     close: async () => {
       await Effect.runPromise(Fiber.interrupt(fiber))
+      adder.close()
+      await appChain.dispose()
       await localnet.close()
     }
   }

@@ -45,14 +45,20 @@ const toWireState = (s: DecodedSequenceState): SequenceState => ({
   transitionData: Buffer.from(s.transitionData)
 })
 
-/** From `sequence` down to the nearest state with data availability (or the lowest kept), read in windows. */
+/**
+ * From `sequence` down to the nearest state with data availability (or the lowest kept), read in
+ * windows that double from 2 up to 64 states: a prover usually asks right after the sequence
+ * before was proved (one read of two states), and each read is a batch of chain objects.
+ */
 const statesBack = (s: Scoped, inst: AppInstanceFields, sequence: bigint) =>
   Effect.gen(function* () {
     const lowest = inst.sequenceStates.lowest!
     const found: DecodedSequenceState[] = []
     let hi = sequence
+    let window = 2n
     while (hi >= lowest) {
-      const lo = hi - WINDOW + 1n > lowest ? hi - WINDOW + 1n : lowest
+      const lo = hi - window + 1n > lowest ? hi - window + 1n : lowest
+      if (window < WINDOW) window *= 2n
       const keys: bigint[] = []
       for (let k = hi; k >= lo; k--) keys.push(k)
       const states = yield* chainRead(s.app.chain.sequenceStates(inst, keys))
