@@ -8,8 +8,10 @@ import type { Keypair } from "@mysten/sui/cryptography"
 import type { SuiGrpcClient } from "@mysten/sui/grpc"
 import { ParallelTransactionExecutor, SerialTransactionExecutor, Transaction } from "@mysten/sui/transactions"
 import { normalizeSuiAddress } from "@mysten/sui/utils"
+import { currencyFlows } from "./currencyFlows.js"
 import { frameworkFlows } from "./frameworkFlows.js"
 import { ledgerFlows } from "./ledgerFlows.js"
+import { signatureFlows } from "./signatureFlows.js"
 import { check, exec, rejected, richestCoin, selfTransfer, withGas, type Ctx, type Flow, type FlowResult } from "./support.js"
 
 export type { Ctx, Flow, FlowResult } from "./support.js"
@@ -140,7 +142,7 @@ export const runConformance = async (
 ): Promise<FlowResult[]> => {
   const c: Ctx = { client, key, address: key.toSuiAddress() }
   const out: FlowResult[] = []
-  for (const [name, run] of [...flows, ...frameworkFlows, ...ledgerFlows]) {
+  for (const [name, run] of [...flows, ...frameworkFlows, ...currencyFlows, ...ledgerFlows, ...signatureFlows]) {
     let r: FlowResult
     try {
       r = { name, ok: true, detail: await run(c) }

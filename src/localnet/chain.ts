@@ -13,7 +13,7 @@ import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { fromBase64, normalizeStructTag, normalizeSuiAddress, toBase64 } from "@mysten/sui/utils"
 import { CheckpointLog } from "./engine/checkpoints.js"
 import { defineLazy } from "./engine/lazy.js"
-import { describeDatatype, describeFramework, describeFrameworkFunction, describeFunction, describePackage } from "./engine/describe.js"
+import { describeDatatype, describeFramework, describeFrameworkFunction, describeFunction, describePackage, describeTestCoinPackage } from "./engine/describe.js"
 import { endOfEpochData, epochMessage, firstEpoch, nextEpochAt, type EpochRecord, type EpochRules } from "./engine/epochs.js"
 import { frameworkFunctions } from "./engine/framework.js"
 import { ensureFrameworkPackage, populateGenesis } from "./engine/genesis.js"
@@ -24,7 +24,7 @@ import { lockConflict, LocalnetTxError, signature as sigError, transactionExpire
 import { runTransaction, type ExecEnv } from "./engine/executor.js"
 import { simulateTransaction } from "./engine/simulate.js"
 import { fromJsonable, toJsonable } from "./engine/jsonable.js"
-import { CLOCK_ID, coinBalance, isGasCoin, objectToProto, SUI_TYPE } from "./engine/objects.js"
+import { CLOCK_ID, coinBalance, currencyOf, isCoin, objectToProto, SUI_TYPE, TEST_COIN_PACKAGE } from "./engine/objects.js"
 import { SUI, type MoveFunction } from "./engine/runtime.js"
 import { ObjectStore } from "./engine/store.js"
 import { txFromBcs, txFromProto, txToBcs, txToProto, type TxData } from "./engine/txdata.js"
@@ -576,21 +576,28 @@ export class LocalChain {
     return { items: slice.map(render), nextCursor: start + limit < ids.length ? slice[slice.length - 1] : undefined }
   }
 
+  /** Coin balances of `owner` by currency (SUI first, then in first-seen order). */
+  private balancesOf(owner: string): Map<string, bigint> {
+    const totals = new Map<string, bigint>([[normalizeTypeFilter(SUI_TYPE), 0n]])
+    for (const id of this.store.owned(normalizeSuiAddress(owner))) {
+      const rec = this.store.get(id)!
+      if (rec.owner.kind !== "address" || !isCoin(rec)) continue
+      const currency = normalizeTypeFilter(currencyOf(rec))
+      totals.set(currency, (totals.get(currency) ?? 0n) + coinBalance(rec))
+    }
+    return totals
+  }
+
   getBalance(owner: string, coinType: string): GrpcTypes.Balance {
     const want = normalizeTypeFilter(coinType)
-    let total = 0n
-    if (want === normalizeTypeFilter(SUI_TYPE)) {
-      for (const id of this.store.owned(normalizeSuiAddress(owner))) {
-        const rec = this.store.get(id)!
-        if (rec.owner.kind === "address" && isGasCoin(rec)) total += coinBalance(rec)
-      }
-    }
+    const total = this.balancesOf(owner).get(want) ?? 0n
     return { coinType: want, balance: total, coinBalance: total, addressBalance: 0n }
   }
 
   listBalances(owner: string): GrpcTypes.Balance[] {
-    const b = this.getBalance(owner, SUI_TYPE)
-    return b.balance! > 0n ? [b] : []
+    return [...this.balancesOf(owner)]
+      .filter(([, total]) => total > 0n)
+      .map(([coinType, total]) => ({ coinType, balance: total, coinBalance: total, addressBalance: 0n }))
   }
 
   getTransaction(digest: string): GrpcTypes.ExecutedTransaction | undefined {
@@ -600,6 +607,7 @@ export class LocalChain {
   getPackage(packageId: string): GrpcTypes.Package | undefined {
     const id = normalizeSuiAddress(packageId)
     if (id === SUI) return describeFramework()
+    if (id === TEST_COIN_PACKAGE) return describeTestCoinPackage()
     return id === this.st.ids.packageId ? describePackage(this.st.ids.packageId, this.functions) : undefined
   }
 

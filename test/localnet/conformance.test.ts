@@ -29,5 +29,5 @@ it.each(Object.keys(clients) as Array<keyof typeof clients>)("every conformance 
   const results = await runConformance(clients[transport](), Ed25519Keypair.fromSecretKey(net.manifest.keys.admin))
   const failed = results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.detail}`)
   expect(failed).toEqual([])
-  expect(results.length).toBeGreaterThanOrEqual(12)
+  expect(results.length).toBeGreaterThanOrEqual(20)
 }, 180_000)

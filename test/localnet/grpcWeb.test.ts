@@ -66,8 +66,17 @@ describe.each(["text", "binary"] as const)("gRPC-web, %s format", (format) => {
   })
 })
 
-it("answers a method the node does not serve with UNIMPLEMENTED", async () => {
+it("answers UNIMPLEMENTED for SuiNS (not configured on this chain) and for a method the node does not serve", async () => {
   expect(await statusOf(webClient("text").nameService.lookupName({ name: "x.sui" }).response)).toBe("UNIMPLEMENTED")
+  // a service outside sui.rpc.v2 (the fork tool's): not served at all
+  const res = await fetch(`${net.manifest.grpcUrl}/sui.forking.v1alpha.ForkingService/GetStatus`, {
+    method: "POST",
+    headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" },
+    body: new Uint8Array([0, 0, 0, 0, 0])
+  })
+  const body = new Uint8Array(await res.arrayBuffer())
+  const trailers = res.headers.get("grpc-status") ?? new TextDecoder().decode(body)
+  expect(trailers).toMatch(/(^|grpc-status:)12\b/)
 })
 
 it("answers a browser's CORS preflight", async () => {

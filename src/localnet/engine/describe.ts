@@ -7,6 +7,7 @@ import { AgentMethodLayout, AppInstanceLayout, AppMethodLayout, JobLayout, Regis
 import type { MoveLayout } from "./moveValue.js"
 import { frameworkFunctions, type FrameworkFunction } from "./framework.js"
 import { openSignature, SUI, type MoveFunction } from "./runtime.js"
+import { TEST_COIN_PACKAGE } from "./objects.js"
 
 export const describeFunction = (f: MoveFunction): GrpcTypes.FunctionDescriptor => ({
   name: f.name,
@@ -29,6 +30,9 @@ export const describeFrameworkFunction = (f: FrameworkFunction): GrpcTypes.Funct
 
 export const describePackage = (packageId: string, functions: ReadonlyMap<string, MoveFunction>): GrpcTypes.Package =>
   packageOf(packageId, [...functions.values()].map((f) => [f.module, describeFunction(f)]))
+
+/** The test coin's package (`0x7e57`): it defines the currency type and no callable function. */
+export const describeTestCoinPackage = (): GrpcTypes.Package => packageOf(TEST_COIN_PACKAGE, [])
 
 /** The `0x2` package as far as the localnet implements it. */
 export const describeFramework = (): GrpcTypes.Package =>

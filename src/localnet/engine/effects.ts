@@ -6,7 +6,7 @@
 import type { GrpcTypes } from "@mysten/sui/grpc"
 import { defineLazy } from "./lazy.js"
 import { encodeMove, jsonToProtoValue, moveJson, type MoveLayout } from "./moveValue.js"
-import { coinBalance, isGasCoin, SUI_TYPE } from "./objects.js"
+import { coinBalance, currencyOf, isCoin } from "./objects.js"
 import { ErrKind, type ExecFailure } from "./ptb.js"
 import { STD, SUI, type MoveAbort } from "./runtime.js"
 import { cleverErrorOf } from "./coordination/cleverErrors.js"
@@ -54,31 +54,36 @@ export interface Prior {
   readonly type: string
 }
 
-/** Net SUI change per address over every coin the transaction wrote, created or deleted. */
+/** Net change per address and currency over every coin the transaction wrote, created or deleted. */
 export const balanceChangesOf = (
   touched: ReadonlyMap<string, ObjRecord>,
   journal: TxJournal,
   priorOf: ReadonlyMap<string, Prior>
 ): GrpcTypes.BalanceChange[] => {
+  // keyed by address and currency (`address|T`), in first-seen order
   const deltas = new Map<string, bigint>()
-  const addDelta = (owner: OwnerRec, d: bigint) => {
+  const addDelta = (owner: OwnerRec, currency: string, d: bigint) => {
     if (owner.kind !== "address" || d === 0n) return
-    deltas.set(owner.address, (deltas.get(owner.address) ?? 0n) + d)
+    const key = `${owner.address}|${currency}`
+    deltas.set(key, (deltas.get(key) ?? 0n) + d)
   }
   for (const [id, rec] of touched) {
-    if (!isGasCoin(rec)) continue
+    if (!isCoin(rec)) continue
     const prior = priorOf.get(id)
-    if (prior && !journal.created.has(id)) addDelta(prior.owner, -(prior.balance ?? 0n))
-    addDelta(rec.owner, coinBalance(rec))
+    if (prior && !journal.created.has(id)) addDelta(prior.owner, currencyOf(rec), -(prior.balance ?? 0n))
+    addDelta(rec.owner, currencyOf(rec), coinBalance(rec))
   }
   for (const [id, rec] of journal.deleted) {
-    if (!isGasCoin(rec)) continue
+    if (!isCoin(rec)) continue
     const prior = priorOf.get(id)
-    addDelta(prior?.owner ?? rec.owner, -(prior?.balance ?? coinBalance(rec)))
+    addDelta(prior?.owner ?? rec.owner, currencyOf(rec), -(prior?.balance ?? coinBalance(rec)))
   }
   return [...deltas]
     .filter(([, d]) => d !== 0n)
-    .map(([address, d]) => ({ address, coinType: SUI_TYPE, amount: d.toString() }))
+    .map(([key, d]) => {
+      const [address, coinType] = key.split("|") as [string, string]
+      return { address, coinType, amount: d.toString() }
+    })
 }
 
 export interface EmittedEvent {

@@ -24,7 +24,7 @@ import { fromBase58, normalizeSuiAddress } from "@mysten/sui/utils"
 import { LocalnetTxError, userInput } from "./errors.js"
 import { deriveObjectId, eventsDigest, objectDigest } from "./crypto.js"
 import { abortStatus, eventMessagesOf, failureStatus, type EmittedEvent, type Prior } from "./effects.js"
-import { coinBalance, coinData, GAS_COIN_TYPE, isGasCoin, type CoinValue } from "./objects.js"
+import { coinBalance, coinData, GAS_COIN_TYPE, isCoin, isGasCoin, type CoinValue } from "./objects.js"
 import { ErrKind, ExecFailure, inputObject, inputPure, runPtb } from "./ptb.js"
 import type { Val as PtbValue } from "./ptbScope.js"
 import { transactionEffects } from "./txEffects.js"
@@ -179,7 +179,7 @@ const trackedJournal = (store: ObjectStore, priorOf: Map<string, Prior>) => {
       owner: rec.owner,
       storageRebate: rec.storageRebate,
       type: rec.type,
-      ...(isGasCoin(rec) ? { balance: coinBalance(rec) } : {})
+      ...(isCoin(rec) ? { balance: coinBalance(rec) } : {})
     })
   }
   const journal = new TxJournal(store)

@@ -5,13 +5,14 @@
  * Their signatures are the framework's (type parameters included), so `GetFunction` answers what
  * the SDK's argument resolution expects; aborts are the framework's codes at the framework's
  * location (`0x2::balance::split` code 2 for a split beyond the balance, as `balance::ENotEnough`).
- * Coins are `Coin<SUI>` only: the localnet has no other currency.
+ * They work over `Coin<T>` for any currency `T` (SUI, or the localnet's test coin): a coin
+ * argument of another type than the call's `T` is a TYPE_MISMATCH, as the Move VM's type check.
  */
 import { bcs } from "@mysten/sui/bcs"
 import { normalizeStructTag } from "@mysten/sui/utils"
 import { CoinLayout } from "./layouts.js"
 import { encodeMove } from "./moveValue.js"
-import { CLOCK_ID, coinBalance, isGasCoin, SUI_TYPE, type CoinValue } from "./objects.js"
+import { CLOCK_ID, coinBalance, coinTypeOf, isCoin, type CoinValue } from "./objects.js"
 import { joinInto } from "./ptbCommands.js"
 import { ArgErr, ErrKind, ExecFailure, newCoin, type CommandOutcome, type CommandScope, type Val } from "./ptbScope.js"
 import { ClockParam, SUI, TxContextParam, type MoveParam, type MoveType } from "./runtime.js"
@@ -60,7 +61,7 @@ const take = (s: CommandScope, coin: ObjRecord, amount: bigint): Val => {
   const b = balanceOf(coin)
   if (amount > b.balance) s.ctx.abort("balance", "split", 2n, `balance::split of ${amount} from ${b.balance}`, SUI)
   b.balance -= amount
-  return newCoin(s.ctx, amount)
+  return newCoin(s.ctx, amount, coin.type)
 }
 
 /** `coin::divide_into_n`: `EInvalidArg` (1) for n = 0, `ENotEnough` (2) for n above the value. */
@@ -83,12 +84,13 @@ const u64s = (s: CommandScope, a: TxArg, argIndex: number): bigint[] => {
   }
 }
 
-/** A `vector<Coin<SUI>>` argument (MakeMoveVec of coins): its coins, moved out of the vector. */
+/** A `vector<Coin<T>>` argument (MakeMoveVec of coins): its coins, moved out of the vector. */
 const coinVector = (s: CommandScope, a: TxArg, argIndex: number): Array<Extract<Val, { t: "obj" | "newobj" }>> => {
   const v = s.take(a, argIndex)
-  if (v.t !== "vec") return s.fail(argIndex, ArgErr.TYPE_MISMATCH, "expected vector<Coin<SUI>>")
+  const want = `expected vector<${s.coinType ?? "Coin<T>"}>`
+  if (v.t !== "vec") return s.fail(argIndex, ArgErr.TYPE_MISMATCH, want)
   const coins = v.items.map((item) => {
-    if ((item.t !== "obj" && item.t !== "newobj") || !isGasCoin(item.rec)) return s.fail(argIndex, ArgErr.TYPE_MISMATCH, "expected vector<Coin<SUI>>")
+    if ((item.t !== "obj" && item.t !== "newobj") || !isCoin(item.rec) || (s.coinType !== undefined && item.rec.type !== s.coinType)) return s.fail(argIndex, ArgErr.TYPE_MISMATCH, want)
     return item
   })
   s.markMoved(a)
@@ -125,7 +127,7 @@ const coinFns: FrameworkFunction[] = [
       return returning([], [coin])
     } },
   { module: "coin", name: "zero", isEntry: false, typeParameters: [[]], params: [ctxP], returns: [coinP],
-    run: (s) => returning([newCoin(s.ctx, 0n)]) },
+    run: (s) => returning([newCoin(s.ctx, 0n, s.coinType)]) },
   { module: "coin", name: "destroy_zero", isEntry: false, typeParameters: [[]], params: [coinP], returns: [],
     run: (s, [c]) => {
       const coin = s.coinByValue(c!, 0)
@@ -225,8 +227,14 @@ export const frameworkCall = (s: CommandScope, cmd: MoveCallCmd): CommandOutcome
     throw new ExecFailure(ErrKind.TYPE_ARITY_MISMATCH, s.index, `expected ${fn.typeParameters.length} type arguments, got ${cmd.typeArguments.length}`)
   }
   const isCoinFn = fn.module === "coin" || fn.module === "pay"
-  if (isCoinFn && normalizeStructTag(cmd.typeArguments[0]!) !== SUI_TYPE) {
-    throw new ExecFailure(ErrKind.TYPE_ARGUMENT_ERROR, s.index, `the localnet has Coin<${SUI_TYPE}> only, not Coin<${cmd.typeArguments[0]}>`)
+  if (isCoinFn) {
+    let currency: string
+    try {
+      currency = normalizeStructTag(cmd.typeArguments[0]!)
+    } catch {
+      throw new ExecFailure(ErrKind.TYPE_ARGUMENT_ERROR, s.index, `invalid type argument ${cmd.typeArguments[0]}`)
+    }
+    s.coinType = coinTypeOf(currency)
   }
   const arity = fn.params.filter((p) => p !== ctxP).length
   if (cmd.args.length !== arity) throw new ExecFailure(ErrKind.ARITY_MISMATCH, s.index, `expected ${arity} arguments, got ${cmd.args.length}`)

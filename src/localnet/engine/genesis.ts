@@ -1,14 +1,15 @@
 /**
  * The objects every localnet starts with: the coordination package, the Clock `0x6`, the
  * registry, one AppInstance administered by the admin key, and funded gas coins for both keys —
- * all at version 1, created by a synthetic genesis transaction.
+ * all at version 1, created by a synthetic genesis transaction — and, last, the test coin's
+ * package with one `Coin<TEST_COIN>` for the admin key (a currency other than SUI).
  */
 import { toBase58 } from "@mysten/sui/utils"
 import { newAppInstanceData } from "./coordination/appInstanceData.js"
 import { appInstanceType, registryType } from "./coordination/types.js"
 import { objectDigest } from "./crypto.js"
 import { RegistryLayout } from "./layouts.js"
-import { CLOCK_ID, ClockData, coinData, GAS_COIN_TYPE, PackageData } from "./objects.js"
+import { CLOCK_ID, ClockData, coinData, coinTypeOf, GAS_COIN_TYPE, PackageData, TEST_COIN, TEST_COIN_PACKAGE } from "./objects.js"
 import { addBlock } from "./coordination/blocks.js"
 import { addProofCalculation } from "./coordination/prover.js"
 import { SUI, type MoveCtx } from "./runtime.js"
@@ -81,5 +82,8 @@ export const populateGenesis = (store: ObjectStore, g: GenesisInput): { appInsta
       put({ id, type: GAS_COIN_TYPE, owner: { kind: "address", address: owner }, hasPublicTransfer: true, data: coinData(id, g.coinBalance) })
     }
   }
+  put({ id: TEST_COIN_PACKAGE, type: "package", owner: { kind: "immutable" }, hasPublicTransfer: false, data: new PackageData(), isPackage: true })
+  const testCoin = newId()
+  put({ id: testCoin, type: coinTypeOf(TEST_COIN), owner: { kind: "address", address: g.admin }, hasPublicTransfer: true, data: coinData(testCoin, 1_000_000_000_000n) })
   return { appInstanceId: app.s.id }
 }

@@ -4,6 +4,7 @@
  * large AppInstance costs nothing unless its contents are actually read.
  */
 import type { GrpcTypes } from "@mysten/sui/grpc"
+import { normalizeSuiAddress } from "@mysten/sui/utils"
 import { CoinLayout, ClockLayout } from "./layouts.js"
 import { encodeMove, jsonToProtoValue, moveJson } from "./moveValue.js"
 import { PlainData, type ObjData, type ObjRecord, type OwnerRec } from "./store.js"
@@ -21,6 +22,23 @@ export interface CoinValue {
 export const coinData = (id: string, balance: bigint): PlainData<CoinValue> => new PlainData(CoinLayout, { id, balance })
 
 export const isGasCoin = (rec: ObjRecord): boolean => rec.type === GAS_COIN_TYPE
+
+const COIN_PREFIX = `${SUI}::coin::Coin<`
+/** `0x2::coin::Coin<T>` for the (normalized) currency type `T`. */
+export const coinTypeOf = (currency: string): string => `${COIN_PREFIX}${currency}>`
+/** Any `Coin<T>`, SUI or another currency. */
+export const isCoin = (rec: ObjRecord): boolean => rec.type.startsWith(COIN_PREFIX)
+/** The currency `T` of a `Coin<T>` record. */
+export const currencyOf = (rec: ObjRecord): string => rec.type.slice(COIN_PREFIX.length, -1)
+
+/**
+ * The localnet's second currency, so coin calls over a `Coin<T>` other than SUI can be tried: the
+ * package `0x7e57` with module `test_coin` (like a dApp's own coin module), its coins minted at
+ * genesis to the admin key. Not a Sui framework type.
+ */
+export const TEST_COIN_PACKAGE = normalizeSuiAddress("0x7e57")
+export const TEST_COIN = `${TEST_COIN_PACKAGE}::test_coin::TEST_COIN`
+export const TEST_COIN_METADATA = { decimals: 6, name: "Localnet test coin", symbol: "TEST", description: "A currency of the localnet for tests", iconUrl: "" }
 
 export const coinBalance = (rec: ObjRecord): bigint => (rec.data as PlainData<CoinValue>).v.balance
 
@@ -72,7 +90,7 @@ export const objectToProto = (rec: ObjRecord, pkg?: () => GrpcTypes.Package): Gr
     if (pkg) Object.defineProperty(out, "package", { enumerable: true, configurable: true, get: pkg })
     return out
   }
-  if (rec.type === GAS_COIN_TYPE) out.balance = coinBalance(rec)
+  if (isCoin(rec)) out.balance = coinBalance(rec)
   let bytes: Uint8Array | undefined
   const contents = (): Uint8Array => (bytes ??= encodeMove(rec.data.layout, rec.data.value()))
   Object.defineProperty(out, "contents", {

@@ -16,7 +16,7 @@ export const splitCoins = (s: CommandScope, cmd: Cmd<"splitCoins">): CommandOutc
   const bal = (coin.data as PlainData<CoinValue>).v
   if (total > bal.balance) throw new ExecFailure(ErrKind.INSUFFICIENT_COIN_BALANCE, s.index, `split ${total} from a coin holding ${bal.balance}`)
   bal.balance -= total
-  return { values: amounts.map((amount) => newCoin(s.ctx, amount)), output: empty }
+  return { values: amounts.map((amount) => newCoin(s.ctx, amount, coin.type)), output: empty }
 }
 
 /** Adds `source`'s balance to `dest` (MergeCoins, `coin::join`, `pay::join`). */
@@ -33,6 +33,7 @@ export const mergeCoins = (s: CommandScope, cmd: Cmd<"mergeCoins">): CommandOutc
     const v = s.get(a, i + 1)
     if (v.t === "obj" && v.gas) s.fail(i + 1, ArgErr.INVALID_GAS_COIN_USAGE, "the gas coin cannot be merged into another coin")
     if ((v.t === "obj" || v.t === "newobj") && v.rec.id === dest.id) s.fail(i + 1, ArgErr.INVALID_VALUE_USAGE, "cannot merge a coin into itself")
+    if ((v.t === "obj" || v.t === "newobj") && v.rec.type !== dest.type) s.fail(i + 1, ArgErr.TYPE_MISMATCH, `cannot merge a ${v.rec.type} into a ${dest.type}`)
     const rec = s.coinByValue(a, i + 1)
     joinInto(s, dest, rec, coinBalance(rec), i + 1)
   })

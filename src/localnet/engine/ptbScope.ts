@@ -6,7 +6,7 @@
 import { bcs } from "@mysten/sui/bcs"
 import type { GrpcTypes } from "@mysten/sui/grpc"
 import { normalizeSuiAddress } from "@mysten/sui/utils"
-import { coinData, GAS_COIN_TYPE, isGasCoin } from "./objects.js"
+import { coinData, GAS_COIN_TYPE, isCoin } from "./objects.js"
 import type { MoveCtx, MoveFunction, StructValue } from "./runtime.js"
 import type { ObjRecord } from "./store.js"
 import type { TxArg } from "./txdata.js"
@@ -78,11 +78,11 @@ export interface CommandOutcome {
 export const inputPure = (bytes: Uint8Array): Val => ({ t: "pure", bytes })
 export const inputObject = (rec: ObjRecord, mutable: boolean): Val => ({ t: "obj", rec, mutable, gas: false })
 
-/** A fresh `Coin<SUI>` made inside the transaction (stored when transferred). */
-export const newCoin = (ctx: MoveCtx, amount: bigint): Val => {
+/** A fresh coin (`Coin<SUI>` unless `type` names another) made inside the transaction (stored when transferred). */
+export const newCoin = (ctx: MoveCtx, amount: bigint, type: string = GAS_COIN_TYPE): Val => {
   const id = ctx.newId()
   const rec: ObjRecord = {
-    id, version: 0n, digest: "", owner: { kind: "immutable" }, type: GAS_COIN_TYPE, previousTransaction: "",
+    id, version: 0n, digest: "", owner: { kind: "immutable" }, type, previousTransaction: "",
     storageRebate: 0n, hasPublicTransfer: true, data: coinData(id, amount)
   }
   return { t: "newobj", rec }
@@ -133,22 +133,36 @@ export class CommandScope {
     else if (a.kind === "input") this.env.inputs[a.index] = { t: "moved" }
   }
 
-  /** A `&mut Coin<SUI>` (the gas coin included); the coin is journaled as mutated. */
+  /**
+   * The coin type the running framework call was instantiated with (`Coin<T>` for its `T`);
+   * coin arguments of another type are a TYPE_MISMATCH. Unset: any coin.
+   */
+  coinType: string | undefined = undefined
+
+  private isCoinArg(rec: ObjRecord): boolean {
+    return isCoin(rec) && (this.coinType === undefined || rec.type === this.coinType)
+  }
+
+  private expected(): string {
+    return `expected a ${this.coinType ?? "Coin<T>"}`
+  }
+
+  /** A `&mut Coin<T>` (the gas coin included); the coin is journaled as mutated. */
   coinMut(a: TxArg, argIndex: number): ObjRecord {
     const v = this.take(a, argIndex)
-    if ((v.t === "obj" || v.t === "newobj") && isGasCoin(v.rec)) {
+    if ((v.t === "obj" || v.t === "newobj") && this.isCoinArg(v.rec)) {
       if (v.t === "obj" && !v.mutable) return this.fail(argIndex, ArgErr.INVALID_OBJECT_BY_MUT_REF, "coin is not mutable")
       if (v.t === "obj") this.ctx.journal.mutate(v.rec)
       return v.rec
     }
-    return this.fail(argIndex, ArgErr.TYPE_MISMATCH, "expected a Coin<SUI>")
+    return this.fail(argIndex, ArgErr.TYPE_MISMATCH, this.expected())
   }
 
-  /** A `Coin<SUI>` by value: consumed (an owned input is deleted; the gas coin cannot be). */
+  /** A `Coin<T>` by value: consumed (an owned input is deleted; the gas coin cannot be). */
   coinByValue(a: TxArg, argIndex: number): ObjRecord {
     const v = this.take(a, argIndex)
     if (v.t === "obj" && v.gas) return this.fail(argIndex, ArgErr.INVALID_GAS_COIN_USAGE, "the gas coin can only be taken by value by TransferObjects")
-    if ((v.t !== "obj" && v.t !== "newobj") || !isGasCoin(v.rec)) return this.fail(argIndex, ArgErr.TYPE_MISMATCH, "expected a Coin<SUI>")
+    if ((v.t !== "obj" && v.t !== "newobj") || !this.isCoinArg(v.rec)) return this.fail(argIndex, ArgErr.TYPE_MISMATCH, this.expected())
     if (v.t === "obj") {
       if (!v.mutable || v.rec.owner.kind !== "address") return this.fail(argIndex, ArgErr.INVALID_OBJECT_BY_VALUE, "coin is not owned")
       this.ctx.journal.delete(v.rec.id)
@@ -157,11 +171,11 @@ export class CommandScope {
     return v.rec
   }
 
-  /** A `&Coin<SUI>` (read only). */
+  /** A `&Coin<T>` (read only). */
   coinRef(a: TxArg, argIndex: number): ObjRecord {
     const v = this.take(a, argIndex)
-    if ((v.t === "obj" || v.t === "newobj") && isGasCoin(v.rec)) return v.rec
-    return this.fail(argIndex, ArgErr.TYPE_MISMATCH, "expected a Coin<SUI>")
+    if ((v.t === "obj" || v.t === "newobj") && this.isCoinArg(v.rec)) return v.rec
+    return this.fail(argIndex, ArgErr.TYPE_MISMATCH, this.expected())
   }
 
   u64(a: TxArg, argIndex: number): bigint {

@@ -10,7 +10,8 @@ import type { CallPolicy } from "./rpc.js"
  * How an injected execution failure answers, each as a real full node answers it:
  * `unavailable` (UNAVAILABLE), `version-conflict` (a stale gas coin version: INVALID_ARGUMENT
  * "... is not available for consumption ..."), `lock-conflict` (the gas coin locked by another
- * transaction: FAILED_PRECONDITION), `object-not-found` (UNAVAILABLE after the node's retries).
+ * transaction: FAILED_PRECONDITION, and that version stays locked until the epoch ends, as the
+ * validators' per-epoch lock table keeps it), `object-not-found` (UNAVAILABLE after the node's retries).
  */
 export const executionFaultKinds = ["unavailable", "version-conflict", "lock-conflict", "object-not-found"] as const
 export type ExecutionFaultKind = (typeof executionFaultKinds)[number]

@@ -59,10 +59,9 @@ const resolve = (req: GrpcTypes.ListCheckpointsRequest, src: CheckpointSource) =
   let lowByCursor = false
   if (after !== undefined) {
     if (after + 1n < src.lowest) throw prunedRange(after + 1n, src.lowest)
-    if (after + 1n >= first) {
-      first = after + 1n
-      lowByCursor = true
-    }
+    if (after + 1n > first) first = after + 1n
+    // the cursor, not the checkpoint range, sets the low end (query_options.rs `from_request`)
+    lowByCursor = after >= (req.startCheckpoint ?? 0n)
   }
   const bounded = req.endCheckpoint !== undefined && req.endCheckpoint <= src.tip + 1n
   let stop = bounded ? req.endCheckpoint! : src.tip + 1n
@@ -113,15 +112,14 @@ export const listCheckpoints = (req: GrpcTypes.ListCheckpointsRequest, src: Chec
   // A single-number cursor `c` excludes `≤ c` as `after` and `≥ c` as `before`: the final cursor
   // is the one that resumes past everything this scan covered in its direction.
   const nonEmpty = r.first < r.stop
-  if (r.first > src.tip) return finish(watermark(src.tip, undefined), GrpcTypes.QueryEndReason.LEDGER_TIP)
-  // an interval a cursor emptied ends at that cursor (query_options.rs, `from_request`)
-  const emptiedByCursor = !nonEmpty && (r.lowByCursor || r.highByCursor)
+  // query_options.rs `from_request` resolves at checkpoint granularity: a start (or `after`) past
+  // the indexed tip is an empty LEDGER_TIP answer; otherwise the far end's reason stands
+  const startCp = r.after !== undefined && r.after > (req.startCheckpoint ?? 0n) ? r.after : (req.startCheckpoint ?? 0n)
+  if (startCp > src.tip) return finish(watermark(src.tip, undefined), GrpcTypes.QueryEndReason.LEDGER_TIP)
   if (descending) {
-    const byCursor = r.lowByCursor || emptiedByCursor
-    const reason = byCursor ? GrpcTypes.QueryEndReason.CURSOR_BOUND : GrpcTypes.QueryEndReason.CHECKPOINT_BOUND
-    return finish(watermark(r.first, byCursor ? covered : nonEmpty ? r.first : undefined), reason)
+    const reason = r.lowByCursor ? GrpcTypes.QueryEndReason.CURSOR_BOUND : GrpcTypes.QueryEndReason.CHECKPOINT_BOUND
+    return finish(watermark(r.first, r.lowByCursor ? covered : nonEmpty ? r.first : undefined), reason)
   }
-  if (emptiedByCursor) return finish(watermark(r.stop > 0n ? r.stop - 1n : 0n, undefined), GrpcTypes.QueryEndReason.CURSOR_BOUND)
   const end = r.stop > 0n ? r.stop - 1n : 0n
   return finish(watermark(end, r.highByCursor ? covered : nonEmpty ? end : undefined), r.highReason)
 }

@@ -20,6 +20,7 @@ import { stateHandlers } from "./state.js"
 import { RpcStatusError } from "./status.js"
 import { subscriptionHandlers } from "./subscriptions.js"
 import { transactionHandlers } from "./transactions.js"
+import { nameServiceHandlers, signatureVerificationHandlers } from "./verification.js"
 
 export interface GrpcServerOptions {
   readonly host: string
@@ -65,9 +66,9 @@ export const startGrpcServer = async (
   addService(server, GrpcTypes.TransactionExecutionService, executionHandlers(context), policy, table)
   addService(server, GrpcTypes.SubscriptionService, { ...subscriptionHandlers(context), ...txs.subscription }, policy, table)
   addService(server, GrpcTypes.MovePackageService, movePackageHandlers(context), policy, table)
-  // The SDK's client also knows these; they answer UNIMPLEMENTED like a node without them.
-  addService(server, GrpcTypes.SignatureVerificationService, {}, policy, table)
-  addService(server, GrpcTypes.NameService, {}, policy, table)
+  addService(server, GrpcTypes.SignatureVerificationService, signatureVerificationHandlers(), policy, table)
+  // SuiNS: UNIMPLEMENTED, as a full node on a chain other than mainnet/testnet answers
+  addService(server, GrpcTypes.NameService, nameServiceHandlers(), policy, table)
 
   const unsubscribe = chain.onCheckpoint((cp) => context.fanout.publish(cp))
   let listener: SharedListener | undefined

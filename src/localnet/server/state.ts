@@ -1,4 +1,4 @@
-/** `sui.rpc.v2.StateService`: owned objects, dynamic fields, balances and SUI's coin info. */
+/** `sui.rpc.v2.StateService`: owned objects, dynamic fields, balances and the coin info of SUI and the test coin. */
 import { GrpcTypes } from "@mysten/sui/grpc"
 import { normalizeStructTag } from "@mysten/sui/utils"
 import type { ServerContext } from "./context.js"
@@ -6,6 +6,7 @@ import { checkMask } from "./masks.js"
 import { encodeMasked, maskWith } from "./encode.js"
 import { maskOf } from "./readMask.js"
 import type { ServiceHandlers } from "./rpc.js"
+import { TEST_COIN, TEST_COIN_METADATA } from "../engine/objects.js"
 import { invalidArgument, notFound } from "./status.js"
 
 const OWNED_DEFAULT_MASK = ["object_id", "version", "object_type"]
@@ -83,7 +84,8 @@ export const stateHandlers = (ctx: ServerContext): ServiceHandlers => {
 
     GetCoinInfo: (req: GrpcTypes.GetCoinInfoRequest): GrpcTypes.GetCoinInfoResponse => {
       const coinType = normalizeCoinType(required(req.coinType, "coin_type"))
-      // The localnet mints only SUI; its metadata is fixed by the framework.
+      // The localnet has two currencies: SUI (metadata fixed by the framework) and its test coin.
+      if (coinType === normalizeStructTag(TEST_COIN)) return { coinType, metadata: { ...TEST_COIN_METADATA } }
       if (coinType !== normalizeStructTag(SUI)) throw notFound(`coin type ${coinType} not found`)
       return {
         coinType,
