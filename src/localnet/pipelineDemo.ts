@@ -6,6 +6,7 @@
  */
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { Transaction } from "@mysten/sui/transactions"
+import { PIPELINE_AGENT_IMAGE } from "../domain/exampleAgent.js"
 import { addSettlementChain } from "./appSeeding.js"
 import { type ManifestLike, openClient, runAsAdmin, seedAgentMethod, signAndRun } from "./client.js"
 
@@ -13,7 +14,7 @@ export const PIPELINE = {
   developer: "silvana-demo",
   agent: "pipeline",
   methods: ["prove", "merge", "settle"] as const,
-  image: "silvana/pipeline-agent:dev",
+  image: PIPELINE_AGENT_IMAGE,
   /** The file ledger the settle agent writes to. */
   chain: "ledger",
   app: "pipeline-demo"

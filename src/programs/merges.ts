@@ -86,7 +86,8 @@ export const mergesProgram = (o: MergesOptions) =>
     return yield* pipelineLoop({
       name: "merges",
       everyMs: o.everyMs,
-      minGapMs: 20,
+      // a pass reads every unproved block's prover state: let a burst of proofs share one
+      minGapMs: 250,
       // a new prove job (its action may have closed the open block), an ended prove or merge job
       wakeOn: (t) =>
         (t.state === "pending" && t.data.appInstanceMethod === PROVE_METHOD) ||
