@@ -62,10 +62,10 @@ describe("pipeline status", () => {
       expect(v.latencyMs.blockProvedToSettled).toMatchObject({ samples: 1, p50: 1000 })
       expect(v.latencyMs.actionToSettled).toMatchObject({ samples: 3, p50: 4900, p99: 5000 })
       expect(v.instances).toEqual([
-        { instance: normalizeAppInstance(APP_INSTANCE), sequence: 4, lastBlockClosed: 1, lastBlockProved: 1, lastBlockSettled: 1, actionsWaiting: 0 }
+        { instance: `0x${normalizeAppInstance(APP_INSTANCE)}`, sequence: 4, lastBlockClosed: 1, lastBlockProved: 1, lastBlockSettled: 1, actionsWaiting: 0 }
       ])
       expect(v.blocks).toEqual([
-        { instance: normalizeAppInstance(APP_INSTANCE), lastBlock: 1, blocks: 1, firstSequence: 1, lastSequence: 3, closedAt: 1000, provedAt: 4000, settledAt: 5000 }
+        { instance: `0x${normalizeAppInstance(APP_INSTANCE)}`, lastBlock: 1, blocks: 1, firstSequence: 1, lastSequence: 3, closedAt: 1000, provedAt: 4000, settledAt: 5000 }
       ])
       const lines = pipelineLines(v)
       expect(lines[0]).toBe("pipeline since start: actions 3, blocks closed 1, proofs 0 (rejected 0), merge jobs 0, blocks proved 1, settled 1")

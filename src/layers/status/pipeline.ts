@@ -50,6 +50,7 @@ interface Instance {
 
 /** Actions waiting for their block kept per instance; older ones are dropped (not measured). */
 const MAX_ARRIVALS = 50_000
+const hex0x = (id: string) => (id.startsWith("0x") ? id : `0x${id}`)
 const RECENT = 20
 
 export interface PipelineCounts {
@@ -176,7 +177,7 @@ export class PipelineTracker {
   /** Per instance: where it stands. */
   instancesView(): ReadonlyArray<PipelineInstanceView> {
     return [...this.instances.entries()].map(([instance, i]) => ({
-      instance,
+      instance: hex0x(instance),
       sequence: Number(i.sequence),
       lastBlockClosed: Number(i.closed),
       lastBlockProved: Number(i.proved),
@@ -189,7 +190,7 @@ export class PipelineTracker {
   blocksView(): ReadonlyArray<PipelineBlockView> {
     return this.recent
       .map(({ instance, group: g }) => ({
-          instance,
+          instance: hex0x(instance),
           lastBlock: Number(g.toBlock),
           blocks: g.blocks,
           firstSequence: Number(g.fromSeq + 1n),
