@@ -30,24 +30,14 @@ mv -f "$BUNDLE.tmp" "$BUNDLE"
 
 mapfile -t LIBS < <(node_rootfs_libs)
 HASH="$( { sha256sum "$BUNDLE" "$NODE_BIN" "${LIBS[@]}"; echo "$TAG"; cat "$0" scripts/node-rootfs.sh; } | sha256sum | cut -c1-32)"
-if [ "$(docker image inspect -f '{{ index .Config.Labels "silvana.build-hash" }}' "$TAG" 2>/dev/null || true)" = "$HASH" ]; then
-  echo "$TAG is up to date ($HASH)"
-  exit 0
-fi
+image_up_to_date "$TAG" "$HASH" && exit 0
 
-OLD_ID="$(docker image inspect -f '{{.Id}}' "$TAG" 2>/dev/null || true)"
 ROOT="$(mktemp -d)"
 trap 'rm -rf "$ROOT"' EXIT
 stage_node_rootfs "$ROOT"
 cp "$BUNDLE" "$ROOT/app/$EXAMPLE.cjs"
 
-tar -C "$ROOT" --numeric-owner --owner=0 --group=0 -cf - . | docker import \
+ROOTFS_TAR_FLAGS="--owner=0 --group=0" import_rootfs "$ROOT" "$TAG" "$HASH" "silvana-$EXAMPLE" \
   --change 'ENTRYPOINT ["/usr/local/bin/node"]' \
   --change "CMD [\"/app/$EXAMPLE.cjs\"]" \
-  --change 'WORKDIR /app' \
-  --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin NODE_ENV=production' \
-  --change "LABEL silvana.build-hash=$HASH org.opencontainers.image.title=silvana-$EXAMPLE" \
-  - "$TAG" >/dev/null
-# The image this build replaced is now untagged: drop it unless a container still uses it.
-if [ -n "$OLD_ID" ]; then docker image rm "$OLD_ID" >/dev/null 2>&1 || true; fi
-echo "built $TAG ($(docker image inspect -f '{{.Id}}' "$TAG"))"
+  --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin NODE_ENV=production'

@@ -27,12 +27,8 @@ HASH="$( {
   find dist/silvana.mjs dist/silvana-main.js dist/chunks dist/web/static src/gen/descriptor.binpb -type f -not -name '*.map' -print0 | sort -z | xargs -0 sha256sum
   sha256sum "$NODE_BIN" "${LIBS[@]}"; echo "$TAG"; cat "$0" scripts/node-rootfs.sh
 } | sha256sum | cut -c1-32)"
-if [ "$(docker image inspect -f '{{ index .Config.Labels "silvana.build-hash" }}' "$TAG" 2>/dev/null || true)" = "$HASH" ]; then
-  echo "$TAG is up to date ($HASH)"
-  exit 0
-fi
+image_up_to_date "$TAG" "$HASH" && exit 0
 
-OLD_ID="$(docker image inspect -f '{{.Id}}' "$TAG" 2>/dev/null || true)"
 ROOT="$(mktemp -d)"
 trap 'rm -rf "$ROOT"' EXIT
 stage_node_rootfs "$ROOT"
@@ -48,15 +44,9 @@ printf '{ "name": "silvana-coordinator", "type": "module", "private": true }\n' 
 chown 65534:65534 "$ROOT/var/lib/silvana" "$ROOT/run/silvana"
 chmod 0700 "$ROOT/var/lib/silvana"
 
-tar -C "$ROOT" --numeric-owner -cf - . | docker import \
+import_rootfs "$ROOT" "$TAG" "$HASH" silvana-coordinator \
   --change 'ENTRYPOINT ["/usr/local/bin/node", "/app/dist/silvana.mjs"]' \
   --change 'CMD ["start"]' \
-  --change 'WORKDIR /app' \
   --change 'USER 65534:65534' \
   --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin NODE_ENV=production NODE_NO_WARNINGS=1 STATE_DIR=/var/lib/silvana GRPC_SOCKET_PATH=/run/silvana/coordinator.sock' \
-  --change 'VOLUME ["/var/lib/silvana"]' \
-  --change "LABEL silvana.build-hash=$HASH org.opencontainers.image.title=silvana-coordinator" \
-  - "$TAG" >/dev/null
-# The image this build replaced is now untagged: drop it unless a container still uses it.
-if [ -n "$OLD_ID" ]; then docker image rm "$OLD_ID" >/dev/null 2>&1 || true; fi
-echo "built $TAG ($(docker image inspect -f '{{.Id}}' "$TAG"))"
+  --change 'VOLUME ["/var/lib/silvana"]'
