@@ -103,5 +103,13 @@ describe("pipeline status", () => {
     expect(blocks[19]!.lastBlock).toBe(11)
     // without a settlement chain, settled stays at 0
     expect(t.counts.blocksSettled).toBe(0)
+    // settling lags closing: the newest settled blocks are shown beside the 20 newest closed
+    const u = new PipelineTracker()
+    u.observe("b", fields({ seq: 1, block: 1, prevLast: 0, proved: 0, settled: [0] }), 0)
+    for (let b = 1; b <= 30; b++) u.observe("b", fields({ seq: b + 1, block: b + 1, prevLast: b, proved: 0, settled: [0] }), b * 1000)
+    u.observe("b", fields({ seq: 31, block: 31, prevLast: 30, proved: 2, settled: [2] }), 40_000)
+    const shown = u.blocksView()
+    expect(shown.map((b) => b.lastBlock)).toEqual([...Array.from({ length: 20 }, (_, i) => 30 - i), 2, 1])
+    expect(shown.filter((b) => b.settledAt === 40_000).map((b) => b.lastBlock)).toEqual([2, 1])
   })
 })

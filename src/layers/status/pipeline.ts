@@ -52,6 +52,7 @@ interface Instance {
 const MAX_ARRIVALS = 50_000
 const hex0x = (id: string) => (id.startsWith("0x") ? id : `0x${id}`)
 const RECENT = 20
+const RECENT_SETTLED = 5
 
 export interface PipelineCounts {
   actions: number
@@ -80,6 +81,8 @@ export class PipelineTracker {
   readonly actionToSettled = new Reservoir()
   /** The newest closed groups (read when the view is built, so later stages show). */
   private readonly recent: Array<{ readonly instance: string; readonly group: Group }> = []
+  /** The newest settled groups (settling lags closing: they may be older than every recent one). */
+  private readonly recentSettled: Array<{ readonly instance: string; readonly group: Group }> = []
 
   /**
    * An action of `instance` took `sequence`, at `at` (its prove job's creation); false when the
@@ -151,6 +154,8 @@ export class PipelineTracker {
         const g = i.open.shift()!
         g.provedAt ??= at
         g.settledAt = at
+        this.recentSettled.push({ instance, group: g })
+        if (this.recentSettled.length > RECENT_SETTLED) this.recentSettled.shift()
         step.provedToSettledMs.push(at - g.provedAt)
         for (const t of g.actions) step.actionToSettledMs.push(Math.max(0, at - t))
       }
@@ -186,9 +191,11 @@ export class PipelineTracker {
     }))
   }
 
-  /** The newest closed blocks (groups of blocks closed together), newest first. */
+  /** The newest closed blocks (groups of blocks closed together) and the newest settled ones, newest first. */
   blocksView(): ReadonlyArray<PipelineBlockView> {
-    return this.recent
+    const byGroup = new Map([...this.recentSettled, ...this.recent].map((r) => [r.group, r] as const))
+    const shown = [...byGroup.values()].sort((a, b) => a.group.closedAt - b.group.closedAt)
+    return shown
       .map(({ instance, group: g }) => ({
           instance: hex0x(instance),
           lastBlock: Number(g.toBlock),
