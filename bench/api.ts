@@ -4,8 +4,9 @@
  * concurrency in the same run. Each server runs in its own child process (as a daemon would);
  * rounds alternate between the two to spread machine noise. Prints `name=value` lines.
  */
-import { fork } from "node:child_process"
-import { mkdtempSync } from "node:fs"
+import { type ChildProcess, fork } from "node:child_process"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { Session } from "node:inspector/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -49,8 +50,34 @@ const sampleJob = (seq: number): Job => ({
   chain: "bench"
 })
 
+/**
+ * A server child answers the parent's requests: its CPU time so far (user + system, µs), and the
+ * start / stop of a V8 CPU profile (BENCH_CPU_PROF: the measured rounds only, not start-up).
+ */
+const control = () => {
+  let inspector: Session | undefined
+  process.on("message", async (m: { cmd: "cpu" } | { cmd: "profStart" } | { cmd: "profStop"; file: string }) => {
+    if (m.cmd === "cpu") {
+      const c = process.cpuUsage()
+      process.send!({ cpu: c.user + c.system })
+    } else if (m.cmd === "profStart") {
+      inspector = new Session()
+      inspector.connect()
+      await inspector.post("Profiler.enable")
+      await inspector.post("Profiler.start")
+      process.send!({ profiling: true })
+    } else if (inspector !== undefined) {
+      const { profile } = await inspector.post("Profiler.stop")
+      writeFileSync(m.file, JSON.stringify(profile))
+      inspector.disconnect()
+      process.send!({ profiled: m.file })
+    }
+  })
+}
+
 /** Child process: serve one kind of server on `socketPath`, then report session ids. */
 const serve = async (kind: string, socketPath: string) => {
+  control()
   if (kind === "bare") {
     const server = createServer()
     const job = sampleJob(1)
@@ -112,15 +139,43 @@ const serve = async (kind: string, socketPath: string) => {
   process.send!({ ready: true, sessions })
 }
 
+/** Sends `msg` to a server child and waits for its first answer having `key`. */
+const ask = <T>(child: ChildProcess, msg: object, key: string) =>
+  new Promise<T>((resolve) => {
+    const on = (m: Record<string, unknown>) => {
+      if (key in m) {
+        child.off("message", on)
+        resolve(m[key] as T)
+      }
+    }
+    child.on("message", on)
+    child.send(msg)
+  })
+
+interface Server {
+  readonly socketUrl: string
+  readonly sessions: Array<string>
+  readonly kill: () => void
+  /** The child's CPU time so far, µs. */
+  readonly cpu: () => Promise<number>
+  readonly child: ChildProcess
+}
+
 const startServer = (kind: "coordinator" | "bare") =>
-  new Promise<{ socketUrl: string; sessions: Array<string>; kill: () => void }>((resolve, reject) => {
+  new Promise<Server>((resolve, reject) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-bench-"))
     const socketPath = path.join(dir, `${kind}.sock`)
     const profile = process.env["BENCH_PROFILE"] === kind ? ["--cpu-prof", "--cpu-prof-dir", dir] : []
     const child = fork(fileURLToPath(import.meta.url), ["serve", kind, socketPath], { execArgv: ["--import", "tsx", ...profile] })
     if (profile.length > 0) console.error(`cpu profile of the ${kind} server goes to ${dir}`)
     child.once("message", (m: { sessions: Array<string> }) =>
-      resolve({ socketUrl: `unix://${socketPath}`, sessions: m.sessions, kill: () => child.kill(profile.length > 0 ? "SIGTERM" : "SIGKILL") })
+      resolve({
+        socketUrl: `unix://${socketPath}`,
+        sessions: m.sessions,
+        kill: () => child.kill(profile.length > 0 ? "SIGTERM" : "SIGKILL"),
+        cpu: () => ask<number>(child, { cmd: "cpu" }, "cpu"),
+        child
+      })
     )
     child.once("exit", (code) => reject(new Error(`${kind} server exited with ${code}`)))
   })
@@ -160,13 +215,21 @@ const main = async () => {
     await round(bare.socketUrl, bare.sessions)
     const results = { coordinator: [] as Array<number>, bare: [] as Array<number> }
     const lat = { coordinator: [] as Array<number>, bare: [] as Array<number> }
+    // Server CPU per pair (user + system of the server's process, µs): what a busy machine does
+    // not change the way it changes a rate.
+    const cpu = { coordinator: 0, bare: 0 }
+    const profFile = process.env["BENCH_CPU_PROF"]
+    if (profFile !== undefined) await ask(coordinator.child, { cmd: "profStart" }, "profiling")
     for (let r = 0; r < ROUNDS; r++) {
       for (const [name, srv] of [["coordinator", coordinator], ["bare", bare]] as const) {
+        const c0 = await srv.cpu()
         const res = await round(srv.socketUrl, srv.sessions)
+        cpu[name] += (await srv.cpu()) - c0
         results[name].push(res.perSecond)
         lat[name].push(...res.latencies)
       }
     }
+    if (profFile !== undefined) console.error(`cpu profile of the coordinator's measured rounds: ${await ask<string>(coordinator.child, { cmd: "profStop", file: path.resolve(profFile) }, "profiled")}`)
     const median = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
     const c = median(results.coordinator)
     const b = median(results.bare)
@@ -178,6 +241,9 @@ const main = async () => {
     console.log(`api_p99_ms_coordinator=${percentile(cl, 99).toFixed(3)}`)
     console.log(`api_p50_ms_bare=${percentile(bl, 50).toFixed(3)}`)
     console.log(`api_p99_ms_bare=${percentile(bl, 99).toFixed(3)}`)
+    console.log(`api_cpu_us_per_pair_coordinator=${(cpu.coordinator / lat.coordinator.length).toFixed(0)}`)
+    console.log(`api_cpu_us_per_pair_bare=${(cpu.bare / lat.bare.length).toFixed(0)}`)
+    console.log(`api_cpu_ratio=${(cpu.bare / lat.bare.length / (cpu.coordinator / lat.coordinator.length)).toFixed(3)}`)
     console.log(`api_concurrency=${CONCURRENCY}`)
     console.log(`api_overhead_ratio=${(c / b).toFixed(3)}`)
   } finally {

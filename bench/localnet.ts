@@ -17,6 +17,8 @@
  * does not dominate; signing is real per transaction.
  */
 import * as crypto from "node:crypto"
+import { writeFileSync } from "node:fs"
+import { Session } from "node:inspector/promises"
 import { fileURLToPath } from "node:url"
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads"
 import { ChannelCredentials } from "@grpc/grpc-js"
@@ -212,7 +214,19 @@ const main = async () => {
     await seedAgentMethod(net.manifest, { developer: "bench", agent: "bench", method: METHOD, image: "bench:1" })
 
     // 1. Transactions per second: one create_app_job per transaction.
+    // BENCH_CPU_PROF=<file>: a V8 CPU profile of the node's thread during this part only.
+    const profFile = process.env["BENCH_CPU_PROF"]
+    const inspector = profFile === undefined ? undefined : new Session()
+    if (inspector !== undefined) {
+      inspector.connect()
+      await inspector.post("Profiler.enable")
+      await inspector.post("Profiler.start")
+    }
     const tx = await runLoadWorker({ role: "load", manifest: net.manifest, seconds: TX_SECONDS, callsPerTx: 1, senders: SENDERS })
+    if (inspector !== undefined && profFile !== undefined) {
+      writeFileSync(profFile, JSON.stringify((await inspector.post("Profiler.stop")).profile))
+      inspector.disconnect()
+    }
     const txPerS = tx.executed / tx.seconds
     console.log(`localnet_tx_per_s=${txPerS.toFixed(0)}`)
     console.log(

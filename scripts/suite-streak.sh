@@ -16,6 +16,8 @@ burners="${2:-0}"
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 head="$(git -C "$repo" rev-parse --short HEAD)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/suite-streak.XXXXXX")"
+# mktemp makes it 0700; agents run as another uid (AGENT_PROCESS_USER) must reach the clone's node.
+chmod 755 "$work"
 
 pids=()
 cleanup() { for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; }

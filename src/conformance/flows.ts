@@ -9,6 +9,7 @@ import type { SuiGrpcClient } from "@mysten/sui/grpc"
 import { ParallelTransactionExecutor, SerialTransactionExecutor, Transaction } from "@mysten/sui/transactions"
 import { normalizeSuiAddress } from "@mysten/sui/utils"
 import { frameworkFlows } from "./frameworkFlows.js"
+import { ledgerFlows } from "./ledgerFlows.js"
 import { check, exec, rejected, richestCoin, selfTransfer, withGas, type Ctx, type Flow, type FlowResult } from "./support.js"
 
 export type { Ctx, Flow, FlowResult } from "./support.js"
@@ -139,7 +140,7 @@ export const runConformance = async (
 ): Promise<FlowResult[]> => {
   const c: Ctx = { client, key, address: key.toSuiAddress() }
   const out: FlowResult[] = []
-  for (const [name, run] of [...flows, ...frameworkFlows]) {
+  for (const [name, run] of [...flows, ...frameworkFlows, ...ledgerFlows]) {
     let r: FlowResult
     try {
       r = { name, ok: true, detail: await run(c) }

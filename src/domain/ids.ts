@@ -11,6 +11,16 @@ export const SuiAddress = Schema.String.pipe(
 )
 export type SuiAddress = typeof SuiAddress.Type
 
+/**
+ * A Sui address or object id as written (`0x` + 1 to 64 hex digits, any case, leading zeros
+ * dropped) → the 64-hex `SuiAddress`; encodes back to that form.
+ */
+export const SuiAddressFromString = Schema.transform(Schema.String.pipe(Schema.pattern(/^0[xX][0-9a-fA-F]{1,64}$/)), SuiAddress, {
+  strict: true,
+  decode: (s) => `0x${s.slice(2).toLowerCase().padStart(64, "0")}`,
+  encode: (a) => a
+})
+
 /** A session is named by its Ed25519 key's Sui address. */
 export const SessionId = Schema.String.pipe(Schema.pattern(/^0x[0-9a-f]{64}$/), Schema.brand("SessionId"))
 export type SessionId = typeof SessionId.Type

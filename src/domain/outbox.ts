@@ -2,6 +2,7 @@
  * The settlement outbox's records: a chain operation the coordinator owes (start, complete, fail,
  * terminate a job), durably queued in the Journal before it is sent, and its state as it goes.
  */
+import type { AppInstanceId } from "./ids.js"
 
 /** `call` = one Move call of the app instance on behalf of a job (its `payload` says which). */
 export type OpKind = "start" | "complete" | "fail" | "terminate" | "call"
@@ -18,7 +19,7 @@ export const isAgentCall = (op: { readonly kind: OpKind; readonly jobSequence: b
 export interface NewOp {
   readonly kind: OpKind
   /** 64 hex digits, no `0x`. */
-  readonly appInstance: string
+  readonly appInstance: AppInstanceId
   readonly jobSequence: bigint
   readonly error?: string | undefined
   readonly session?: string | undefined
@@ -29,7 +30,7 @@ export interface NewOp {
 export interface OutboxOp {
   readonly id: number
   readonly kind: OpKind
-  readonly appInstance: string
+  readonly appInstance: AppInstanceId
   readonly jobSequence: bigint
   readonly error: string | null
   readonly session: string | null

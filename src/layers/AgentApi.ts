@@ -20,11 +20,16 @@ import { makeCallAuth, type SessionAuth } from "./AgentApi/callAuth.js"
 import { makeHandshakeGuard } from "./AgentApi/handshakeGuard.js"
 import { makeRateLimiter, type RateLimitOptions } from "./AgentApi/rateLimit.js"
 import { coordinatorRequestBytes } from "./AgentApi/requestBytes.js"
+import { makeFastPath } from "./AgentApi/fastPath.js"
 import { coordinatorImplementation } from "./AgentApi/routes.js"
+import { tracingInstalled } from "./AgentApi/spans.js"
 import { listenShared, SERVICE_NAME, serverFactory, sessionSocket, shutdownServer } from "./AgentApi/servers.js"
 import { AgentApiStartError, prepareSocketPath, resolveGroup } from "./AgentApi/sockets.js"
 import { AppApi } from "./AppApi.js"
 import { Config, type HostPort } from "./Config.js"
+import { JobStore } from "./JobStore.js"
+import { Reports } from "./Reports.js"
+import { Sessions } from "./Sessions.js"
 import { defaultTcpHost } from "./runtime/dockerImage.js"
 
 export interface AgentApiOptions {
@@ -108,6 +113,20 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
         const logLimiter = makeRateLimiter(options.logRateLimit)
         const callAuth = makeCallAuth({ mode: options.sessionAuth ?? "bound", ...(options.signatureWindowMs === undefined ? {} : { windowMs: options.signatureWindowMs }) })
         const requests = coordinatorRequestBytes()
+        const clock = yield* Effect.clock
+        const now = () => clock.unsafeCurrentTimeMillis()
+        const withApp = Option.isSome(Context.getOption(runtime.context, AppApi))
+        // With a tracer installed every call runs as an Effect with its span (spans.ts).
+        const fast = (yield* tracingInstalled)
+          ? undefined
+          : makeFastPath({
+              store: Context.get(runtime.context, JobStore),
+              sessions: Context.get(runtime.context, Sessions),
+              reports: Context.get(runtime.context, Reports),
+              now,
+              chain: options.chain,
+              withApp
+            })
         const makeServer = serverFactory(
           { descriptorSet: descriptorSet(), maxMessageBytes: options.maxMessageBytes, idleTimeoutMs: options.idleTimeoutMs, definition: requests.definition },
           health,
@@ -116,9 +135,11 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
               admission,
               chain: options.chain,
               logLimiter,
-              withApp: Option.isSome(Context.getOption(runtime.context, AppApi)),
+              withApp,
               callAuth,
-              requests
+              requests,
+              fast,
+              now
             }, transport)
         )
         let tcpPort = options.tcp.port

@@ -536,6 +536,8 @@ export interface JobStoreService {
   readonly stats: Effect.Effect<JobCounts>
   /** Calls `f` after every transition for the life of the scope (synchronously: keep it cheap). */
   readonly observe: (f: JobObserver) => Effect.Effect<void, never, Scope.Scope>
+  /** The same transitions run synchronously: for the agent API's fast path (AgentApi/fastPath.ts). */
+  readonly unsafe: Pick<JobTable, "takeNext" | "report" | "revertReport" | "get">
 }
 
 /** Wraps a table so every call is a single atomic step. */
@@ -562,7 +564,8 @@ export const makeJobStore = (table: JobTable): JobStoreService => ({
   startedCount: (t) => Effect.sync(() => table.startedCount(t)),
   startedTriples: Effect.sync(() => table.startedTriples()),
   stats: Effect.sync(() => table.stats()),
-  observe: (f) => Effect.acquireRelease(Effect.sync(() => table.observe(f)), (stop) => Effect.sync(stop)).pipe(Effect.asVoid)
+  observe: (f) => Effect.acquireRelease(Effect.sync(() => table.observe(f)), (stop) => Effect.sync(stop)).pipe(Effect.asVoid),
+  unsafe: table
 })
 
 /** The current Effect Clock as a plain function, for the synchronous table. */

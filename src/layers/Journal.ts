@@ -11,6 +11,7 @@ import { join } from "node:path"
 import { Context, Data, Effect, Layer, Option, type Scope } from "effect"
 import type { ChainCursor, ChainPosition } from "../chain/position.js"
 import { GroupCommitDb } from "../chain/sqlite.js"
+import { type AppInstanceId, normalizeAppInstance } from "../domain/ids.js"
 import type { NewOp, OpKind, OpState, OutboxOp } from "../domain/outbox.js"
 import { Config } from "./Config.js"
 
@@ -31,7 +32,7 @@ export interface InflightTx {
 }
 
 export interface StartedJob {
-  readonly appInstance: string
+  readonly appInstance: AppInstanceId
   readonly jobSequence: bigint
   readonly session: string | null
   readonly startedAt: number
@@ -49,8 +50,8 @@ export interface SessionRecord {
 export interface JournalService {
   readonly getCursor: Effect.Effect<Option.Option<ChainCursor>, JournalError>
   readonly setCursor: (cursor: ChainCursor) => Effect.Effect<void, JournalError>
-  readonly trackAppInstance: (id: string) => Effect.Effect<void, JournalError>
-  readonly appInstances: Effect.Effect<ReadonlyArray<string>, JournalError>
+  readonly trackAppInstance: (id: AppInstanceId) => Effect.Effect<void, JournalError>
+  readonly appInstances: Effect.Effect<ReadonlyArray<AppInstanceId>, JournalError>
   /** Durably enqueues operations; an identical unfinished op is returned instead of a duplicate. */
   readonly enqueue: (ops: ReadonlyArray<NewOp>) => Effect.Effect<ReadonlyArray<OutboxOp>, JournalError>
   /** Ops still to settle (queued or inflight), oldest first. */
@@ -69,11 +70,11 @@ export interface JournalService {
   readonly abandon: (ids: ReadonlyArray<number>, outcome: string) => Effect.Effect<void, JournalError>
   readonly inflightTxs: Effect.Effect<ReadonlyArray<InflightTx>, JournalError>
   readonly startedJobs: Effect.Effect<ReadonlyArray<StartedJob>, JournalError>
-  readonly isStarted: (appInstance: string, jobSequence: bigint) => Effect.Effect<boolean, JournalError>
-  readonly holdJob: (appInstance: string, jobSequence: bigint, session: string | null) => Effect.Effect<void, JournalError>
-  readonly forgetStarted: (appInstance: string, jobSequence: bigint) => Effect.Effect<void, JournalError>
+  readonly isStarted: (appInstance: AppInstanceId, jobSequence: bigint) => Effect.Effect<boolean, JournalError>
+  readonly holdJob: (appInstance: AppInstanceId, jobSequence: bigint, session: string | null) => Effect.Effect<void, JournalError>
+  readonly forgetStarted: (appInstance: AppInstanceId, jobSequence: bigint) => Effect.Effect<void, JournalError>
   /** Records a job as started by this coordinator again (a repair re-submits its settlement). */
-  readonly restoreStarted: (appInstance: string, jobSequence: bigint) => Effect.Effect<void, JournalError>
+  readonly restoreStarted: (appInstance: AppInstanceId, jobSequence: bigint) => Effect.Effect<void, JournalError>
   /** Job ops (not app calls) settled (`done` or `rejected`) at or after `sinceMs`, oldest first. */
   readonly settledSince: (sinceMs: number) => Effect.Effect<ReadonlyArray<OutboxOp>, JournalError>
   readonly putSession: (s: SessionRecord) => Effect.Effect<void, JournalError>
@@ -81,10 +82,10 @@ export interface JournalService {
   readonly sessions: Effect.Effect<ReadonlyArray<SessionRecord>, JournalError>
   /** Deletes finished ops older than `ms`. */
   /** The descriptor of the settlement proof an agent submitted for (app instance, block, chain); the latest wins. */
-  readonly putSettlementProof: (appInstance: string, block: bigint, chain: string, descriptor: string) => Effect.Effect<void, JournalError>
-  readonly settlementProof: (appInstance: string, block: bigint, chain: string) => Effect.Effect<Option.Option<string>, JournalError>
+  readonly putSettlementProof: (appInstance: AppInstanceId, block: bigint, chain: string, descriptor: string) => Effect.Effect<void, JournalError>
+  readonly settlementProof: (appInstance: AppInstanceId, block: bigint, chain: string) => Effect.Effect<Option.Option<string>, JournalError>
   /** Every settlement proof descriptor stored for an instance (what the DA store must keep). */
-  readonly settlementProofDescriptors: (appInstance: string) => Effect.Effect<ReadonlyArray<string>, JournalError>
+  readonly settlementProofDescriptors: (appInstance: AppInstanceId) => Effect.Effect<ReadonlyArray<string>, JournalError>
   readonly pruneFinished: (olderThanMs: number) => Effect.Effect<number, JournalError>
   /** Commits so far (group commits count once). */
   readonly commits: Effect.Effect<number>
@@ -129,10 +130,13 @@ CREATE TABLE IF NOT EXISTS sessions (
 
 type Row = Record<string, SQLOutputValue>
 
+/** An app instance column read back through the `AppInstanceIdFromString` schema (a row that is not hex fails the read). */
+const appInstanceOf = (v: SQLOutputValue): AppInstanceId => normalizeAppInstance(String(v))
+
 const toOp = (r: Row): OutboxOp => ({
   id: Number(r.id),
   kind: r.kind as OpKind,
-  appInstance: String(r.app_instance),
+  appInstance: appInstanceOf(r.app_instance),
   jobSequence: BigInt(String(r.job_sequence)),
   error: r.error === null ? null : String(r.error),
   session: r.session === null ? null : String(r.session),
@@ -178,7 +182,7 @@ const cursorPart = ({ nowMs, read, write }: Access): Pick<JournalService, "getCu
         d.prepare("INSERT OR IGNORE INTO app_instances (id, added_at) VALUES (?, ?)").run(id, nowMs())
       ).pipe(Effect.asVoid),
     appInstances: read("appInstances", (d) =>
-      d.prepare("SELECT id FROM app_instances ORDER BY added_at, id").all().map((r) => String(r.id))
+      d.prepare("SELECT id FROM app_instances ORDER BY added_at, id").all().map((r) => appInstanceOf(r.id))
     ),
 })
 
@@ -324,7 +328,7 @@ const startedPart = ({
         .prepare("SELECT * FROM started_jobs ORDER BY started_at")
         .all()
         .map((r) => ({
-          appInstance: String(r.app_instance),
+          appInstance: appInstanceOf(r.app_instance),
           jobSequence: BigInt(String(r.job_sequence)),
           session: r.session === null ? null : String(r.session),
           startedAt: Number(r.started_at)

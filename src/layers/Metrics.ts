@@ -202,11 +202,14 @@ export const jobTotals = Effect.all({
 })
 
 export const jobStarted = (n = 1) => Effect.sync(() => jobsStarted.unsafeUpdate(n, []))
-export const jobReported = (kind: "complete" | "fail" | "terminate") =>
-  Effect.sync(() => (kind === "complete" ? jobsCompleted : jobsFailed).unsafeUpdate(1, []))
-export const jobWaited = (t: Parameters<typeof tripleLabels>[0], millis: number) =>
-  Effect.sync(() => queueWait.unsafeUpdate(millis, tripleLabels(t)))
-export const jobDispatched = (millis: number) => Effect.sync(() => dispatchLatency.unsafeUpdate(millis, []))
+/** The job helpers synchronously, for the agent API's fast path. */
+export const unsafeJobReported = (kind: "complete" | "fail" | "terminate"): void =>
+  (kind === "complete" ? jobsCompleted : jobsFailed).unsafeUpdate(1, [])
+export const unsafeJobWaited = (t: Parameters<typeof tripleLabels>[0], millis: number): void => queueWait.unsafeUpdate(millis, tripleLabels(t))
+export const unsafeJobDispatched = (millis: number): void => dispatchLatency.unsafeUpdate(millis, [])
+export const jobReported = (kind: "complete" | "fail" | "terminate") => Effect.sync(() => unsafeJobReported(kind))
+export const jobWaited = (t: Parameters<typeof tripleLabels>[0], millis: number) => Effect.sync(() => unsafeJobWaited(t, millis))
+export const jobDispatched = (millis: number) => Effect.sync(() => unsafeJobDispatched(millis))
 export const agents = (active: number, free: number) =>
   Effect.sync(() => {
     agentsActive.unsafeUpdate(active, [])

@@ -71,6 +71,15 @@ export interface SessionsService {
   readonly polled: (id: SessionId) => Effect.Effect<void>
   /** Live sessions of the triple whose agent has not asked for a job since `before` (ms; since creation if never). */
   readonly idleSince: (triple: { developer: string; agent: string; agentMethod: string }, before: number) => Effect.Effect<number>
+  /** `get`, synchronously: for the agent API's fast path (AgentApi/fastPath.ts). */
+  readonly unsafeGet: (id: SessionId) => Session | undefined
+  /** `polled`, synchronously. */
+  readonly unsafePolled: (id: SessionId) => void
+  /**
+   * The session's binding when it is known now: `undefined` for an unbound session, `"waiting"`
+   * while the agent of a bound one is still starting (then `bindingOf` waits for it).
+   */
+  readonly unsafeBinding: (session: Session) => SessionBinding | undefined | "waiting"
 }
 
 export class Sessions extends Context.Tag("silvana/Sessions")<Sessions, SessionsService>() {
@@ -82,6 +91,8 @@ export class Sessions extends Context.Tag("silvana/Sessions")<Sessions, Sessions
       const live = new Map<SessionId, Session>()
       const perTriple = new Map<string, number>()
       const lastPoll = new Map<SessionId, number>()
+      /** Bindings already given to `bind`, read by the fast path without awaiting the Deferred. */
+      const bound = new Map<SessionId, SessionBinding>()
 
       const create = (triple: Triple, options: { readonly bound?: boolean } = {}) =>
         Effect.gen(function* () {
@@ -113,6 +124,7 @@ export class Sessions extends Context.Tag("silvana/Sessions")<Sessions, Sessions
         Effect.suspend(() => {
           const s = live.get(id)
           lastPoll.delete(id)
+          bound.delete(id)
           if (s !== undefined) {
             live.delete(id)
             const k = tripleKey(s.triple)
@@ -124,6 +136,10 @@ export class Sessions extends Context.Tag("silvana/Sessions")<Sessions, Sessions
           return store.releaseSession(id, reason)
         }).pipe(Effect.withSpan("Sessions.revoke", { attributes: { session_id: shortSecret(id) } }))
 
+      const polled = (id: SessionId) => {
+        if (live.has(id)) lastPoll.set(id, clock.unsafeCurrentTimeMillis())
+      }
+
       return Sessions.of({
         create,
         bindContainer,
@@ -131,10 +147,7 @@ export class Sessions extends Context.Tag("silvana/Sessions")<Sessions, Sessions
         list: Effect.sync(() => [...live.values()]),
         countFor: (t) => Effect.sync(() => perTriple.get(tripleKey(t)) ?? 0),
         revoke,
-        polled: (id) =>
-          Effect.sync(() => {
-            if (live.has(id)) lastPoll.set(id, clock.unsafeCurrentTimeMillis())
-          }),
+        polled: (id) => Effect.sync(() => polled(id)),
         idleSince: (t, before) =>
           Effect.sync(() => {
             const k = tripleKey(t)
@@ -145,8 +158,14 @@ export class Sessions extends Context.Tag("silvana/Sessions")<Sessions, Sessions
         bind: (id, binding) =>
           Effect.suspend(() => {
             const d = live.get(id)?.binding
-            return d === undefined ? Effect.void : Effect.asVoid(Deferred.succeed(d, binding))
-          })
+            if (d === undefined) return Effect.void
+            return Effect.map(Deferred.succeed(d, binding), (first) => {
+              if (first) bound.set(id, binding)
+            })
+          }),
+        unsafeGet: (id) => live.get(id),
+        unsafePolled: polled,
+        unsafeBinding: (session) => (session.binding === undefined ? undefined : (bound.get(session.id) ?? "waiting"))
       })
     })
   )

@@ -64,7 +64,7 @@ export interface SettlementOptions {
 /** What happened to one op (for metrics and tests). */
 export interface SettlementOutcome {
   readonly kind: OpKind
-  readonly appInstance: string
+  readonly appInstance: AppInstanceId
   readonly jobSequence: bigint
   readonly result: SettlementResult
   readonly txDigest: string | null
@@ -86,6 +86,10 @@ export interface SettlementStats {
   /** Small coins merged into pool coins (through the gas payment of settlement transactions). */
   merged: number
   lowBalance: boolean
+  /** Coins out of the pool because another transaction locked their version this epoch. */
+  lockedCoins: number
+  /** Coins brought back once the epoch of their lock ended. */
+  unlockedCoins: number
   /** Ops waiting in the outbox for a transaction (read time). */
   queued: number
   /** Transactions submitted and not yet answered (read time). */
@@ -163,6 +167,8 @@ const newStats = (): SettlementStats => ({
   coins: 0,
   merged: 0,
   lowBalance: false,
+  lockedCoins: 0,
+  unlockedCoins: 0,
   queued: 0,
   inflightTransactions: 0
 })
@@ -285,14 +291,14 @@ export const makeSettlement = (settings: SettlementOptions = {}) =>
     // Durable and queued as one step: an op written to the journal but never queued (its caller
     // interrupted in between, e.g. a cancelled RPC at shutdown) would be neither sent nor failed
     // until the next start, leaving its job Running.
-    const enqueue = (op: { kind: OpKind; appInstance: string; jobSequence: bigint; error?: string; session?: string; payload?: string }) =>
+    const enqueue = (op: { kind: OpKind; appInstance: AppInstanceId; jobSequence: bigint; error?: string; session?: string; payload?: string }) =>
       Effect.gen(function* () {
         const [stored] = yield* journal.enqueue([op]).pipe(Effect.mapError(journalFail))
         queue.add(stored!)
         yield* Queue.offer(doorbell, undefined)
         return stored!
       }).pipe(Effect.uninterruptible)
-    const requireStarted = (app: string, seq: bigint) =>
+    const requireStarted = (app: AppInstanceId, seq: bigint) =>
       Effect.flatMap(journal.isStarted(app, seq).pipe(Effect.mapError(journalFail)), (ok) =>
         ok
           ? Effect.void
@@ -307,7 +313,7 @@ export const makeSettlement = (settings: SettlementOptions = {}) =>
       }).pipe(Effect.withSpan(`Settlement.${kind}`))
     const sessionOf = (session: string | undefined) => (session === undefined ? {} : { session })
 
-    const enqueueCall = (app: string, seq: bigint, c: AppCall, session: string | undefined) =>
+    const enqueueCall = (app: AppInstanceId, seq: bigint, c: AppCall, session: string | undefined) =>
       Effect.gen(function* () {
         const stored = yield* enqueue({ kind: "call", appInstance: app, jobSequence: seq, payload: encodeCall(c), ...sessionOf(session) })
         if (stored.state !== "queued" && stored.state !== "inflight") {

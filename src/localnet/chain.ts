@@ -14,7 +14,7 @@ import { fromBase64, normalizeStructTag, normalizeSuiAddress, toBase64 } from "@
 import { CheckpointLog } from "./engine/checkpoints.js"
 import { defineLazy } from "./engine/lazy.js"
 import { describeDatatype, describeFramework, describeFrameworkFunction, describeFunction, describePackage } from "./engine/describe.js"
-import { epochMessage, firstEpoch, nextEpochAt, type EpochRecord, type EpochRules } from "./engine/epochs.js"
+import { endOfEpochData, epochMessage, firstEpoch, nextEpochAt, type EpochRecord, type EpochRules } from "./engine/epochs.js"
 import { frameworkFunctions } from "./engine/framework.js"
 import { ensureFrameworkPackage, populateGenesis } from "./engine/genesis.js"
 import { objectsFromPlain, objectsToPlain } from "./engine/snapshot.js"
@@ -142,6 +142,15 @@ export class LocalChain {
   private readonly taps: Array<(r: ChainRecord) => void> = []
   /** The `drop-executed` fault: executions still to be answered and then forgotten. */
   private dropRule: { count: number; fn: string | undefined } = { count: 0, fn: undefined }
+  /**
+   * The epoch's owned-object locks: `id:version` → the transaction holding it. As the validators'
+   * per-epoch `owned_object_locked_transactions` table (crates/sui-core/src/authority/
+   * authority_per_epoch_store.rs, `AuthorityEpochTables`), a version locked by a transaction that
+   * never executes stays unusable until the epoch ends; the next epoch starts with an empty table.
+   * Only the `lock-conflict` fault takes such locks here (executed transactions move their inputs
+   * on at once). Kept in memory: a restarted localnet starts with none.
+   */
+  private readonly locks = new Map<string, string>()
 
   private constructor(private readonly st: ChainState) {
     this.log.onCheckpoint((cp) => this.afterDurable(() => (this.visible = cp.sequenceNumber!)))
@@ -412,6 +421,7 @@ export class LocalChain {
     // sponsors are not supported: the sender's signature is the only one expected
     if (signers.length !== 1 || signers[0] !== tx.sender) throw sigError.absent(tx.sender, signers)
     this.checkExpiration(tx)
+    this.checkLocks(tx, digest)
     const drop = this.dropRule.count > 0 && (this.dropRule.fn === undefined || tx.commands.some((c) => c.kind === "moveCall" && c.function === this.dropRule.fn))
     // A dropped transaction runs as a simulation: the same effects, nothing kept.
     const out = runTransaction(this.env, tx, { digest, simulate: drop, checks: true })
@@ -457,9 +467,20 @@ export class LocalChain {
     }
   }
 
+  /** `ObjectLockConflict` for an input version another transaction locked this epoch. */
+  private checkLocks(tx: TxData, digest: string): void {
+    if (this.locks.size === 0) return
+    const refs = [...tx.gas.payment, ...tx.inputs.flatMap((i) => (i.kind === "owned" ? [i.ref] : []))]
+    for (const r of refs) {
+      const holder = this.locks.get(`${r.id}:${r.version}`)
+      if (holder !== undefined && holder !== digest) throw lockConflict(r.id, r.version, r.digest, holder)
+    }
+  }
+
   /**
    * The rejection an injected fault answers for `transaction`, about its first gas coin (or first
-   * owned input), with the texts a full node would use.
+   * owned input), with the texts a full node would use. A lock conflict also locks that version
+   * for the rest of the epoch, as a competing transaction's lock would.
    */
   faultRejection(transaction: Uint8Array | GrpcTypes.Transaction, kind: "version-conflict" | "lock-conflict" | "object-not-found"): LocalnetTxError {
     let ref = { id: normalizeSuiAddress("0x0"), version: 0n, digest: "11111111111111111111111111111111" }
@@ -470,7 +491,13 @@ export class LocalChain {
       // undecodable: the fault still answers, about the zero object
     }
     if (kind === "object-not-found") return userInput.objectNotFound(ref.id, ref.version)
-    if (kind === "lock-conflict") return lockConflict(ref.id, ref.version, ref.digest, transactionDigest(randomBytes(32)))
+    if (kind === "lock-conflict") {
+      // another transaction (never executed) holds the version: locked for the rest of the epoch
+      const key = `${ref.id}:${ref.version}`
+      const holder = this.locks.get(key) ?? transactionDigest(randomBytes(32))
+      this.locks.set(key, holder)
+      return lockConflict(ref.id, ref.version, ref.digest, holder)
+    }
     const live = this.store.get(ref.id)?.version ?? ref.version
     return userInput.versionUnavailable(ref.id, ref.version, ref.digest, live > ref.version ? live : ref.version + 1n)
   }
@@ -596,9 +623,13 @@ export class LocalChain {
     const at = this.now()
     // recorded first: the checkpoint's listeners wait for this record to be durable
     this.journal?.record({ t: "s", at })
-    const next = nextEpochAt(this.currentEpoch, this.epochRules, BigInt(at), this.latestSealed() + 1n)
-    if (next !== undefined) this.st.epochs!.push(next)
-    const cp = this.log.seal(BigInt(at), this.currentEpoch.epoch)
+    // the epoch is over: this checkpoint is its last, the next one opens the next epoch
+    const next = nextEpochAt(this.currentEpoch, this.epochRules, BigInt(at), this.latestSealed() + 2n)
+    const cp = this.log.seal(BigInt(at), this.currentEpoch.epoch, next === undefined ? undefined : endOfEpochData())
+    if (next !== undefined) {
+      this.st.epochs!.push(next)
+      this.locks.clear()
+    }
     this.emit({ t: "s", at }, true)
     return cp
   }

@@ -16,7 +16,6 @@
 import { Clock, Duration, Effect, Metric, Option, Queue, Ref } from "effect"
 import { chainDivergent, chainRepairs } from "../chain/metrics.js"
 import { oldestRetainedMs, txPresence } from "../chain/execute.js"
-import { normalizeAppInstance } from "../domain/ids.js"
 import type { JobState } from "../domain/job.js"
 import type { OutboxOp } from "../domain/outbox.js"
 import { ChainEvents } from "../layers/ChainEvents.js"
@@ -150,8 +149,8 @@ const repairJob = (r: Repair) =>
         return
       case "LostStart": {
         yield* journal.forgetStarted(ai, seq)
-        const known = yield* store.getBySequence(normalizeAppInstance(ai), seq)
-        if (Option.isSome(known) && known.value.state === "started") yield* store.remove(normalizeAppInstance(ai), seq)
+        const known = yield* store.getBySequence(ai, seq)
+        if (Option.isSome(known) && known.value.state === "started") yield* store.remove(ai, seq)
         return
       }
     }
@@ -221,7 +220,7 @@ const comparePass = (options: ChainTruthOptions, confirmed: Set<string>) =>
         unknown += 1
         continue
       }
-      const known = yield* store.getBySequence(normalizeAppInstance(op.appInstance), op.jobSequence)
+      const known = yield* store.getBySequence(op.appInstance, op.jobSequence)
       const fix = diagnose({
         last: op,
         lastStart: startOf.get(k),

@@ -14,8 +14,8 @@
  * follows (configured and tracked in the journal), counting what went in
  * `silvana_da_collected_blobs_total` / `silvana_da_collected_bytes_total`.
  */
-import { Duration, Effect, Metric, Option } from "effect"
-import { normalizeAppInstance } from "../domain/ids.js"
+import { Duration, Effect, Metric, Option, Schema } from "effect"
+import { type AppInstanceId, AppInstanceIdFromString, normalizeAppInstance } from "../domain/ids.js"
 import { Config } from "../layers/Config.js"
 import { Journal } from "../layers/Journal.js"
 import { AppApi } from "../layers/AppApi.js"
@@ -24,7 +24,7 @@ import { DataAvailability } from "../layers/DataAvailability.js"
 import { blockReferences, sequenceStateReferences, settlementProofReferences } from "./daReferences.js"
 
 /** Descriptors some on-chain record of `appInstance` names. */
-export type ReferenceSource = (appInstance: string) => Effect.Effect<ReadonlyArray<string>, unknown, AppChain>
+export type ReferenceSource = (appInstance: AppInstanceId) => Effect.Effect<ReadonlyArray<string>, unknown, AppChain>
 
 /** The proofs and block proofs of every block of the instance whose ProofCalculation is still on chain. */
 export const proofReferences: ReferenceSource = (appInstance) =>
@@ -45,6 +45,7 @@ export const proofReferences: ReferenceSource = (appInstance) =>
 export const allReferences: ReadonlyArray<ReferenceSource> = [proofReferences, sequenceStateReferences, blockReferences, settlementProofReferences]
 
 export interface CollectOptions {
+  /** App instance ids as written anywhere (`0x…` or bare hex), decoded by `AppInstanceIdFromString`. */
   readonly appInstances: ReadonlyArray<string>
   readonly sources?: ReadonlyArray<ReferenceSource>
   /** Blobs younger than this are kept whatever the chain says (default 1 hour). */
@@ -60,7 +61,7 @@ export const collectUnreferenced = (o: CollectOptions) =>
   Effect.gen(function* () {
     const sources = o.sources ?? allReferences
     const referenced = new Set<string>()
-    for (const app of o.appInstances) {
+    for (const app of yield* Schema.decode(Schema.Array(AppInstanceIdFromString))(o.appInstances)) {
       for (const source of sources) for (const d of yield* source(app)) referenced.add(d)
     }
     // Proofs accepted here whose transaction has not executed yet are referenced too.

@@ -5,6 +5,7 @@
  * the settlement proofs indexed in the journal (they are not on chain; kept while indexed).
  */
 import { Effect, Option } from "effect"
+import type { AppInstanceId } from "../domain/ids.js"
 import { AppApi } from "../layers/AppApi.js"
 import { AppChain } from "../layers/AppChain.js"
 
@@ -15,7 +16,7 @@ const range = (from: bigint, to: bigint): bigint[] => {
 }
 
 /** `data_availability` of every SequenceState of the instance. */
-export const sequenceStateReferences = (appInstance: string) =>
+export const sequenceStateReferences = (appInstance: AppInstanceId) =>
   Effect.gen(function* () {
     const chain = yield* AppChain
     const inst = yield* chain.instance(appInstance)
@@ -26,7 +27,7 @@ export const sequenceStateReferences = (appInstance: string) =>
   })
 
 /** State and proof data availability of the blocks still in the instance (block 0 and those not settled everywhere). */
-export const blockReferences = (appInstance: string) =>
+export const blockReferences = (appInstance: AppInstanceId) =>
   Effect.gen(function* () {
     const chain = yield* AppChain
     const inst = yield* chain.instance(appInstance)
@@ -43,7 +44,7 @@ export const blockReferences = (appInstance: string) =>
   })
 
 /** The settlement proofs stored for the instance (none without the AppApi). */
-export const settlementProofReferences = (appInstance: string) =>
+export const settlementProofReferences = (appInstance: AppInstanceId) =>
   Effect.flatMap(Effect.serviceOption(AppApi), (api) =>
     Option.isNone(api) ? Effect.succeed([] as ReadonlyArray<string>) : api.value.settlementProofs.settlementProofDescriptors(appInstance)
   )

@@ -37,7 +37,7 @@ export const pipelineLoop = (o: PipelineLoopOptions) =>
     if (wakeOnOutcome !== undefined) {
       const settlement = yield* Settlement
       yield* Effect.forkScoped(
-        Stream.runForEach(Stream.filter(settlement.outcomes, wakeOnOutcome), (x) => Queue.offer(signals, normalizeAppInstance(x.appInstance)))
+        Stream.runForEach(Stream.filter(settlement.outcomes, wakeOnOutcome), (x) => Queue.offer(signals, x.appInstance))
       )
     }
     const followed = new Set(config.appInstances.map(normalizeAppInstance))

@@ -11,7 +11,7 @@
  *   stopped and removed.
  */
 import { Clock, Duration, Effect, Option, Schedule } from "effect"
-import { normalizeAppInstance } from "../domain/ids.js"
+import type { AppInstanceId } from "../domain/ids.js"
 import { AgentRuntime } from "../layers/AgentRuntime.js"
 import { ChainState } from "../layers/ChainState.js"
 import { jobDataOf } from "../chain/jobData.js"
@@ -72,7 +72,7 @@ export const reconcileOnce = (options: ReconcileOptions) =>
     const now = yield* Clock.currentTimeMillis
     let reclaimed = 0
     if (options.reclaim === true) {
-      const byInstance = new Map<string, Array<bigint>>()
+      const byInstance = new Map<AppInstanceId, Array<bigint>>()
       for (const s of yield* journal.startedJobs) {
         if (open.has(`${s.appInstance}:${s.jobSequence}`)) continue
         byInstance.set(s.appInstance, [...(byInstance.get(s.appInstance) ?? []), s.jobSequence])
@@ -95,9 +95,8 @@ export const reconcileOnce = (options: ReconcileOptions) =>
     }
     let failedOrphans = 0
     for (const started of yield* journal.startedJobs) {
-      const ai = normalizeAppInstance(started.appInstance)
       if (open.has(`${started.appInstance}:${started.jobSequence}`)) continue
-      const known = yield* store.getBySequence(ai, started.jobSequence)
+      const known = yield* store.getBySequence(started.appInstance, started.jobSequence)
       const inUse = Option.isSome(known) && ["starting", "started", "held", "completed", "failed", "terminated"].includes(known.value.state)
       if (inUse || now - started.startedAt < options.orphanAfterMs) continue
       yield* settlement.fail(started.appInstance, started.jobSequence, "coordinator restarted: no agent holds this job any more").pipe(

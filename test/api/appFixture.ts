@@ -10,7 +10,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { Duration, Effect, Layer, Logger, LogLevel, ManagedRuntime, Redacted } from "effect"
 import { createChannel, createClient } from "nice-grpc"
-import { Triple, type AppInstanceId } from "../../src/domain/ids.js"
+import { Triple } from "../../src/domain/ids.js"
 import type { JobData } from "../../src/domain/job.js"
 import { CoordinatorServiceDefinition } from "../../src/gen/silvana/coordinator/v1/coordinator.js"
 import { AgentApi, type AgentApiOptions } from "../../src/layers/AgentApi.js"
@@ -80,7 +80,7 @@ export const startAppApi = async (
   const socketUrl = api.socketUrl
   const channel = createChannel(socketUrl)
   const client = createClient(CoordinatorServiceDefinition, channel)
-  const appInstance = appHex(net.manifest.appInstanceId) as AppInstanceId
+  const appInstance = appHex(net.manifest.appInstanceId)
   const sui = makeSuiClient(net.manifest.grpcUrl)
 
   /** A job of `method` created on chain, started by us and taken by a new session of its triple. */

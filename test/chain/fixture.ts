@@ -1,5 +1,9 @@
 /** Shared set-up of the chain tests: a localnet over real gRPC and the chain layers on top of it. */
-import { Effect, Fiber, Layer, Stream } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Context, Effect, Fiber, Layer, Stream } from "effect"
+import { type AppInstanceId, normalizeAppInstance } from "../../src/domain/ids.js"
 import { createJobs } from "../../src/localnet/client.js"
 import { endOf } from "../../src/chain/follow.js"
 import { type LocalnetHandle, type LocalnetOptions, startLocalnet } from "../../src/localnet/index.js"
@@ -25,6 +29,25 @@ export const startNet = async (options: LocalnetOptions = {}): Promise<LocalnetH
   return net
 }
 
+/** A localnet (as `startNet`) for the scope of a test, closed with it. */
+export const scopedNet = (options: LocalnetOptions = {}) =>
+  Effect.acquireRelease(
+    Effect.promise(() => startNet(options)),
+    (net) => Effect.promise(() => net.close())
+  )
+
+/** A temp dir for the scope of a test, removed with it. */
+export const scopedTempDir = (prefix: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => mkdtempSync(join(tmpdir(), prefix))),
+    (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+  )
+
+/** The localnet a whole file shares: `layer(TestNet.layer())("…", (it) => …)` starts it once. */
+export class TestNet extends Context.Tag("test/TestNet")<TestNet, LocalnetHandle>() {
+  static readonly layer = (options: LocalnetOptions = {}) => Layer.scoped(TestNet, scopedNet(options))
+}
+
 /** SuiClient for the coordinator key of a localnet. */
 export const suiLayer = (net: LocalnetHandle) =>
   SuiClient.layerFrom({
@@ -45,7 +68,8 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 /** Runs an async function as an Effect (for test bodies mixing both). */
 export const promise = <A>(f: () => Promise<A>) => Effect.promise(f)
 
-export const appHex = (id: string) => id.toLowerCase().replace(/^0x/, "").padStart(64, "0")
+/** A manifest's `0x…` app instance id as chain events and the journal carry it (decoded by the AppInstanceId schema). */
+export const appHex = (id: string): AppInstanceId => normalizeAppInstance(id)
 
 /**
  * Follows the chain from the current tip while `total` jobs are created at random moments and the

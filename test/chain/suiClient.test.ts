@@ -2,8 +2,8 @@
 import { decodeSuiPrivateKey } from "@mysten/sui/cryptography"
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { toBase64, toHex } from "@mysten/sui/utils"
+import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
-import { describe, expect, it } from "vitest"
 import { Config } from "../../src/layers/Config.js"
 import { parsePrivateKey, SuiClient } from "../../src/layers/SuiClient.js"
 
@@ -23,14 +23,14 @@ describe("SuiClient", () => {
   })
 
   const build = (env: Record<string, string>) =>
-    Effect.runPromiseExit(Effect.scoped(Effect.flatMap(SuiClient, (s) => Effect.succeed(s.address))).pipe(
+    Effect.exit(Effect.scoped(Effect.flatMap(SuiClient, (s) => Effect.succeed(s.address))).pipe(
       Effect.provide(SuiClient.layer),
       Effect.provide(Config.layerFromEnv(env))
     ))
 
-  it("refuses to start when the key does not derive SUI_ADDRESS, with one clear line", async () => {
+  it.effect("refuses to start when the key does not derive SUI_ADDRESS, with one clear line", () => Effect.gen(function* () {
     const other = Ed25519Keypair.generate().toSuiAddress()
-    const exit = await build({
+    const exit = yield* build({
       SUI_RPC_URL: "http://127.0.0.1:1",
       SUI_PRIVATE_KEY: bech32,
       SUI_ADDRESS: other,
@@ -39,15 +39,15 @@ describe("SuiClient", () => {
     expect(Exit.isFailure(exit)).toBe(true)
     const text = JSON.stringify(exit)
     expect(text).toContain(`SUI_ADDRESS: the private key derives ${kp.toSuiAddress()}`)
-  })
+  }))
 
-  it("starts with a matching SUI_ADDRESS (SUI_SECRET_KEY alias)", async () => {
-    const exit = await build({
+  it.effect("starts with a matching SUI_ADDRESS (SUI_SECRET_KEY alias)", () => Effect.gen(function* () {
+    const exit = yield* build({
       SUI_RPC_URL: "http://127.0.0.1:1",
       SUI_SECRET_KEY: toBase64(raw),
       SUI_ADDRESS: kp.toSuiAddress(),
       SILVANA_REGISTRY_PACKAGE: "0x2"
     })
     expect(exit).toEqual(Exit.succeed(kp.toSuiAddress()))
-  })
+  }))
 })

@@ -1,5 +1,5 @@
 /** The AgentMessage token buckets: burst, refill, one report per burst, and no bucket kept for an ended session. */
-import { describe, expect, it } from "vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { makeRateLimiter, SWEEP_EVERY_MS } from "../../src/layers/AgentApi/rateLimit.js"
 
 describe("AgentMessage rate limit", () => {

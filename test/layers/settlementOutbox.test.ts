@@ -4,13 +4,14 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { MAX_TX_OP_BYTES } from "../../src/chain/settleTx.js"
+import { AppInstanceId } from "../../src/domain/ids.js"
 import type { OutboxOp } from "../../src/domain/outbox.js"
 import { OutboxQueue } from "../../src/layers/settlement/outbox.js"
 
 const op = (id: number, over: Partial<OutboxOp> = {}): OutboxOp => ({
   id,
   kind: "complete",
-  appInstance: "ab".repeat(32),
+  appInstance: AppInstanceId.make("ab".repeat(32)),
   jobSequence: BigInt(id),
   error: null,
   session: null,
@@ -60,7 +61,7 @@ describe("OutboxQueue", () => {
 
   it("calls of an instance wait while a batch with its calls is out; other ops and instances do not", () => {
     const q = new OutboxQueue(100)
-    const other = "cd".repeat(32)
+    const other = AppInstanceId.make("cd".repeat(32))
     q.add(op(1, { kind: "call", payload: "a" }))
     const first = q.takeBatch()
     expect(ids(first)).toEqual([1])

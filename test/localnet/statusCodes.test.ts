@@ -135,15 +135,9 @@ describe("ExecuteTransaction rejections", () => {
     }
   })
 
-  it("injected faults answer as the real node: lock conflict, version conflict, missing object, overload", async () => {
+  it("injected faults answer as the real node: version conflict, missing object, overload", async () => {
     const gas = await richCoin()
     const tx = await signed(selfTransfer(7), gas)
-    net.faults.failNextExecutions(1, "lock-conflict")
-    const lock = await rejection(exec(tx))
-    // transaction_driver/error.rs RejectedByValidators + error.rs LockConflict => FailedPrecondition
-    expect(lock.code).toBe("FAILED_PRECONDITION")
-    expect(lock.message).toMatch(/^Transaction is rejected as invalid by more than 1\/3 of validators by stake \(non-retriable\)\./)
-    expect(lock.message).toContain(`Object (${gas.objectId}, SequenceNumber(${gas.version}), o#${gas.digest}) already locked by a different transaction`)
     net.faults.failNextExecutions(1, "version-conflict")
     const version = await rejection(exec(tx))
     expect(version.code).toBe("INVALID_ARGUMENT")
@@ -154,6 +148,22 @@ describe("ExecuteTransaction rejections", () => {
     expect(await rejection(exec(tx))).toEqual({ code: "UNAVAILABLE", message: "system is overloaded" })
     // none of them executed anything: the same bytes now execute
     expect((await exec(tx)).$kind).toBe("Transaction")
+  })
+
+  it("an injected lock conflict: FAILED_PRECONDITION, and the version stays locked for the epoch", async () => {
+    // a coin of its own (0.5 SUI, below what richCoin picks): this localnet's epoch never ends
+    const made = await exec(await signed(selfTransfer(500_000_000), await richCoin()))
+    const created = made.Transaction!.effects!.changedObjects.find((o) => o.idOperation === "Created")!
+    const { object: coin } = await client.core.getObject({ objectId: created.objectId })
+    const tx = await signed(selfTransfer(7), { objectId: coin.objectId, version: coin.version, digest: coin.digest })
+    net.faults.failNextExecutions(1, "lock-conflict")
+    const lock = await rejection(exec(tx))
+    // transaction_driver/error.rs RejectedByValidators + error.rs LockConflict => FailedPrecondition
+    expect(lock.code).toBe("FAILED_PRECONDITION")
+    expect(lock.message).toMatch(/^Transaction is rejected as invalid by more than 1\/3 of validators by stake \(non-retriable\)\./)
+    expect(lock.message).toContain(`Object (${coin.objectId}, SequenceNumber(${coin.version}), o#${coin.digest}) already locked by a different transaction`)
+    // authority_per_epoch_store.rs: owned_object_locked_transactions is per epoch; no fault now, same lock
+    expect(await rejection(exec(tx))).toEqual(lock)
   })
 })
 

@@ -1,13 +1,13 @@
 /** `diagnose`: which repair a job needs, from its latest settled op, the node's answer and the store. */
 import { Option } from "effect"
-import { describe, expect, it } from "vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { AppInstanceId } from "../../src/domain/ids.js"
 import type { ChainJob, JobStatus } from "../../src/layers/ChainState.js"
 import type { OutboxOp } from "../../src/domain/outbox.js"
 import { diagnose, type JobView, type Presence, repairKind } from "../../src/programs/chainTruth.js"
 
 const op = (id: number, kind: OutboxOp["kind"], state: OutboxOp["state"], tx: string): OutboxOp => ({
-  id, kind, appInstance: "ab".repeat(32), jobSequence: 7n, error: kind === "fail" ? "boom" : null, session: null,
+  id, kind, appInstance: AppInstanceId.make("ab".repeat(32)), jobSequence: 7n, error: kind === "fail" ? "boom" : null, session: null,
   state, txDigest: tx, attempts: 1, outcome: null, createdAt: 0, payload: null
 })
 const job = (status: JobStatus): ChainJob => ({

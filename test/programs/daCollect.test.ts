@@ -7,6 +7,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { Effect, Either, Fiber, Metric, Option } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { normalizeAppInstance } from "../../src/domain/ids.js"
 import { DataAvailability } from "../../src/layers/DataAvailability.js"
 import { Config } from "../../src/layers/Config.js"
 import { collectUnreferenced, daCollectProgram, proofReferences } from "../../src/programs/daCollect.js"
@@ -37,7 +38,7 @@ describe("DA garbage collection by what the chain references", () => {
     const { sessionId, jobId } = await f.holdJob()
     const sub = await f.client.submitProof({ sessionId, jobId, blockNumber: 1n, sequences: [41n], mergedSequences1: [], mergedSequences2: [], proof: "kept proof", cpuTime: 1n })
     await f.idle()
-    const refs = await f.runtime.runPromise(proofReferences(f.net.manifest.appInstanceId))
+    const refs = await f.runtime.runPromise(proofReferences(normalizeAppInstance(f.net.manifest.appInstanceId)))
     expect(refs).toContain(sub.daHash)
     const orphan = await put("nobody references me")
     const young = await put("too young to collect")

@@ -1,5 +1,5 @@
 import { Option } from "effect"
-import { describe, expect, it } from "vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { hostCannotRun } from "../../src/programs/dispatch.js"
 
 const method = (over: Partial<Parameters<typeof hostCannotRun>[0]> = {}) => ({

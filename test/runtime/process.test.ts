@@ -189,6 +189,29 @@ describe("process runtime", () => {
     expect(r._tag).toBe("UnknownAgentImage")
   })
 
+  it.runIf(process.getuid?.() === 0)("as root, an agent program another uid cannot reach fails to start with the fix in its message", async () => {
+    // A copy of node under a 0700 directory (like a checkout in a private home or mktemp dir).
+    const hidden = fs.mkdtempSync(path.join(os.tmpdir(), "silvana-private-"))
+    const node = path.join(hidden, "node")
+    fs.copyFileSync(process.execPath, node)
+    fs.chmodSync(node, 0o755)
+    const scoped = await Effect.runPromise(Scope.make())
+    try {
+      const asNobody = await Effect.runPromise(
+        makeProcessRuntime({ stopGraceMs: 1000, logTailBytes: 1024, stateDir, runAsUid: 65534, commands: { "hidden:1": { entrypoint: [node], cmd: ["-e", "0"] } } }).pipe(
+          Scope.extend(scoped)
+        )
+      )
+      const r = await Effect.runPromise(Effect.scoped(asNobody.start(specFor(coordinatorId, newSession(), fake, { image: "hidden:1" }))).pipe(Effect.flip))
+      expect(r._tag).toBe("AgentStartFailed")
+      expect(r.message).toMatch(/EACCES/)
+      expect(r.message).toMatch(/agents run as uid 65534 \(AGENT_PROCESS_USER\).*chmod o\+rx/)
+    } finally {
+      await Effect.runPromise(Scope.close(scoped, Exit.void))
+      fs.rmSync(hidden, { recursive: true, force: true })
+    }
+  })
+
   it("parses AGENT_PROCESS_COMMANDS", () => {
     expect(parseProcessCommands('{"a:1": ["node", "a.js"], "b:2": {"entrypoint": ["node"], "cmd": ["b.js"], "cwd": "/srv"}}')).toEqual(
       Either.right({ "a:1": { entrypoint: ["node", "a.js"], cmd: [] }, "b:2": { entrypoint: ["node"], cmd: ["b.js"], cwd: "/srv" } })

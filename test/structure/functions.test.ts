@@ -13,11 +13,6 @@ const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..
 
 /** Known offenders, to be split (issue #11), with their length today as the most they may have. */
 const stillTooLong: Readonly<Record<string, number>> = {
-  "src/localnet/engine/coordination/package.ts:coordinationFunctions": 160,
-  "src/localnet/engine/coordination/registry.ts:registryFunctions": 209,
-  "src/localnet/engine/executor.ts:runTransaction": 301,
-  "src/localnet/engine/txdataFast.ts:fastTxFromBcs": 132,
-  "src/localnet/server/ledger.ts:ledgerHandlers": 218
 }
 
 describe("function sizes in src", () => {

@@ -4,6 +4,7 @@
  * settled) that backstop restarts each time it moves, so a slow machine only makes a test slower.
  */
 import type { ChildProcess } from "node:child_process"
+import { Effect, Schedule } from "effect"
 
 /** How long nothing may move before a wait gives up (a hang, not a slow machine). */
 export const STALL_MS = 180_000
@@ -32,6 +33,18 @@ export const waitUntil = async (what: string, check: () => boolean | Promise<boo
     await new Promise((r) => setTimeout(r, options.pollMs ?? 100))
   }
 }
+
+/**
+ * The Effect form of `waitUntil` for live tests: runs `check` every `pollMs` (default 50) until it
+ * answers true; dies when it has not within `stallMs` (default `STALL_MS`: a hang, not a slow machine).
+ */
+export const eventually = <E, R>(what: string, check: Effect.Effect<boolean, E, R>, options: Omit<WaitOptions, "progress"> = {}) =>
+  check.pipe(
+    Effect.repeat({ schedule: Schedule.spaced(options.pollMs ?? 50), until: (ok) => ok }),
+    Effect.timeoutFail({ duration: options.stallMs ?? STALL_MS, onTimeout: () => new Error(`${what}: not reached in ${(options.stallMs ?? STALL_MS) / 1000} s`) }),
+    Effect.orDie,
+    Effect.asVoid
+  )
 
 /**
  * Resolves with the child's output (of `streams`) once `match` finds what it waits for; fails if

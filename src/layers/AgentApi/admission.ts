@@ -16,6 +16,11 @@ export type ApiServices = JobStore | Sessions | Reports
 export interface Admission {
   /** Runs one call's Effect under admission and maps its outcome to the reply or a ServerError. */
   readonly serve: <A>(effect: Effect.Effect<A, ApiError, ApiServices>, signal: AbortSignal) => Promise<A>
+  /**
+   * Like `serve` for a call that is answered synchronously when it can (fastPath.ts): `now` gives
+   * the reply, or the Effect that produces it, which then runs as in `serve`.
+   */
+  readonly serveNow: <A>(now: () => A | Effect.Effect<A, ApiError, ApiServices>, signal: AbortSignal) => Promise<A>
   /** Throws UNAVAILABLE once draining (for RPCs that would otherwise answer without admission). */
   readonly refuseIfDraining: () => Promise<void>
   readonly inFlight: () => number
@@ -58,20 +63,13 @@ export const makeAdmission = (runtime: Runtime.Runtime<ApiServices>, maxInFlight
   let inFlight = 0
   let draining = false
 
-  const serve = async <A>(effect: Effect.Effect<A, ApiError, ApiServices>, signal: AbortSignal): Promise<A> => {
+  const admit = () => {
     if (draining) throw shuttingDown()
     if (inFlight >= maxInFlight) throw toServerError(new Overloaded({ message: "too many calls in flight; retry with backoff" }))
-    inFlight += 1
-    let exit: Exit.Exit<A, ApiError>
-    try {
-      // Most calls never wait (GetJob is a store transition): they run synchronously, and only the
-      // fiber of those that do is awaited.
-      exit = runSync(effect)
-      const fiber = suspendedFiber(exit)
-      if (fiber !== undefined) exit = await awaitCall(fiber, signal)
-    } finally {
-      inFlight -= 1
-    }
+  }
+
+  /** The reply of a finished call, or the gRPC status it answers with. */
+  const reply = async <A>(exit: Exit.Exit<A, ApiError>): Promise<A> => {
     if (Exit.isSuccess(exit)) return exit.value
     const failure = Cause.failureOption(exit.cause)
     if (Option.isSome(failure) && isApiError(failure.value)) throw toServerError(failure.value)
@@ -80,8 +78,49 @@ export const makeAdmission = (runtime: Runtime.Runtime<ApiServices>, maxInFlight
     throw internalError()
   }
 
+  /** Runs a call's Effect: synchronously when it never waits, else its fiber is awaited. */
+  const exitOf = async <A>(effect: Effect.Effect<A, ApiError, ApiServices>, signal: AbortSignal): Promise<Exit.Exit<A, ApiError>> => {
+    const exit = runSync(effect)
+    const fiber = suspendedFiber(exit)
+    return fiber === undefined ? exit : await awaitCall(fiber, signal)
+  }
+
+  const serve = async <A>(effect: Effect.Effect<A, ApiError, ApiServices>, signal: AbortSignal): Promise<A> => {
+    admit()
+    inFlight += 1
+    let exit: Exit.Exit<A, ApiError>
+    try {
+      // Most calls never wait (GetJob is a store transition): they run synchronously, and only the
+      // fiber of those that do is awaited.
+      exit = await exitOf(effect, signal)
+    } finally {
+      inFlight -= 1
+    }
+    return reply(exit)
+  }
+
+  const serveNow = async <A>(now: () => A | Effect.Effect<A, ApiError, ApiServices>, signal: AbortSignal): Promise<A> => {
+    admit()
+    inFlight += 1
+    let exit: Exit.Exit<A, ApiError>
+    try {
+      let answer: A | Effect.Effect<A, ApiError, ApiServices>
+      try {
+        answer = now()
+      } catch (defect) {
+        answer = Effect.die(defect)
+      }
+      if (!Effect.isEffect(answer)) return answer
+      exit = await exitOf(answer, signal)
+    } finally {
+      inFlight -= 1
+    }
+    return reply(exit)
+  }
+
   return {
     serve,
+    serveNow,
     refuseIfDraining: async () => {
       if (draining) throw shuttingDown()
     },

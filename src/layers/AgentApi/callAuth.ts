@@ -36,6 +36,8 @@ export interface SignedCall {
 export interface CallAuth {
   readonly mode: SessionAuth
   readonly check: (call: SignedCall) => Effect.Effect<void, Unauthenticated>
+  /** `check` against the clock reading `now` (ms), synchronously: the refusal, or `undefined`. */
+  readonly checkNow: (call: SignedCall, now: number) => Unauthenticated | undefined
   /** Signatures remembered for replay detection now. */
   readonly remembered: () => number
 }
@@ -54,29 +56,34 @@ export const makeCallAuth = (options: CallAuthOptions): CallAuth => {
     }
   }
 
+  const checkNow = (call: SignedCall, now: number): Unauthenticated | undefined => {
+    const refuse = (why: string) => new Unauthenticated({ message: `session ${shortSecret(call.sessionId)}: ${why}` })
+    const result = call.request === undefined ? { _tag: "Unsigned" as const } : checkCallSignature(call.header, call.path, call.sessionId, call.request)
+    switch (result._tag) {
+      case "Unsigned":
+        return options.mode === "strict"
+          ? refuse("SESSION_AUTH=strict: every call must be signed with SESSION_PRIVATE_KEY (silvana-signature, silvana-timestamp, silvana-nonce)")
+          : undefined
+      case "Invalid":
+        return refuse(result.reason)
+      case "Valid": {
+        const skew = result.timestampMs - now
+        if (Math.abs(skew) > windowMs) {
+          return refuse(`the call's timestamp is ${Math.round(Math.abs(skew) / 1000)} s ${skew < 0 ? "old" : "ahead"}; at most ${windowMs / 1000} s is accepted`)
+        }
+        forgetOld(now)
+        if (seen.has(result.signature)) return refuse("this signed call was already received (a replay)")
+        seen.set(result.signature, now + 2 * windowMs)
+        return undefined
+      }
+    }
+  }
+
   const check = (call: SignedCall) =>
     Effect.flatMap(Clock.currentTimeMillis, (now): Effect.Effect<void, Unauthenticated> => {
-      const refuse = (why: string) => Effect.fail(new Unauthenticated({ message: `session ${shortSecret(call.sessionId)}: ${why}` }))
-      const result = call.request === undefined ? { _tag: "Unsigned" as const } : checkCallSignature(call.header, call.path, call.sessionId, call.request)
-      switch (result._tag) {
-        case "Unsigned":
-          return options.mode === "strict"
-            ? refuse("SESSION_AUTH=strict: every call must be signed with SESSION_PRIVATE_KEY (silvana-signature, silvana-timestamp, silvana-nonce)")
-            : Effect.void
-        case "Invalid":
-          return refuse(result.reason)
-        case "Valid": {
-          const skew = result.timestampMs - now
-          if (Math.abs(skew) > windowMs) {
-            return refuse(`the call's timestamp is ${Math.round(Math.abs(skew) / 1000)} s ${skew < 0 ? "old" : "ahead"}; at most ${windowMs / 1000} s is accepted`)
-          }
-          forgetOld(now)
-          if (seen.has(result.signature)) return refuse("this signed call was already received (a replay)")
-          seen.set(result.signature, now + 2 * windowMs)
-          return Effect.void
-        }
-      }
+      const refused = checkNow(call, now)
+      return refused === undefined ? Effect.void : Effect.fail(refused)
     })
 
-  return { mode: options.mode, check, remembered: () => seen.size }
+  return { mode: options.mode, check, checkNow, remembered: () => seen.size }
 }

@@ -38,7 +38,7 @@ import { type InvalidArgument, StorageUnavailable } from "./errors.js"
 import * as V from "./validate.js"
 import { shortSecret } from "../../domain/redact.js"
 
-const refuse = (message: string) => ({ success: false, message })
+export const refuse = (message: string) => ({ success: false, message })
 
 /** Spans on every call, without the stack capture that would dominate a sub-millisecond RPC. */
 const spanOptions = { captureStackTrace: false } as const
@@ -57,7 +57,8 @@ export const toWireJob = (job: StoredJob, chain: string): Job => ({
   sequences: [...job.sequences],
   sequences1: [...job.sequences1],
   sequences2: [...job.sequences2],
-  data: Buffer.from(job.data),
+  // A view of the stored bytes (a slab shared with other jobs), not a copy: the encoder only reads it.
+  data: Buffer.from(job.data.buffer, job.data.byteOffset, job.data.byteLength),
   jobId: job.jobId ?? "",
   attempts: job.attempts,
   createdAt: job.createdAt,
@@ -66,6 +67,10 @@ export const toWireJob = (job: StoredJob, chain: string): Job => ({
 })
 
 const liveSession = (id: SessionId) => Effect.flatMap(Sessions, (s) => s.get(id))
+
+/** Logged when a call is refused by its session's binding. */
+export const bindingRefused = (sessionId: string) =>
+  Effect.logDebug("call refused: not from the session's agent", { session_id: shortSecret(sessionId) })
 
 /**
  * Why this call may not use the session it names (AgentApi/binding.ts), or `undefined`. Malformed
@@ -79,18 +84,18 @@ export const bindingCheck = (rawSession: string, transport: Transport) =>
     const session = yield* liveSession(sessionId)
     if (Option.isNone(session)) return transport._tag === "SessionSocket" && transport.sessionId !== sessionId ? bindingRefusal(sessionId, undefined, transport) : undefined
     const refusal = bindingRefusal(sessionId, yield* bindingOf(session.value), transport)
-    if (refusal !== undefined) yield* Effect.logDebug("call refused: not from the session's agent", { session_id: shortSecret(sessionId) })
+    if (refusal !== undefined) yield* bindingRefused(sessionId)
     return refusal
   })
 
-const unknownSession = (id: string) => refuse(`unknown session ${shortSecret(id)}`)
+export const unknownSession = (id: string) => refuse(`unknown session ${shortSecret(id)}`)
 
 /**
  * A settle job's `chain` is the settlement chain whose `settlement_job` it is (as the deployed
  * coordinator answers); other jobs carry the coordinator's chain. Read from the instance only for
  * settle jobs; when it cannot be read, the coordinator's chain.
  */
-const chainOf = (job: StoredJob, chain: string) =>
+export const chainOf = (job: StoredJob, chain: string) =>
   Effect.gen(function* () {
     if (job.appInstanceMethod !== SETTLE_METHOD) return chain
     const app = yield* Effect.serviceOption(AppApi)

@@ -12,9 +12,10 @@ import * as Metrics from "../Metrics.js"
 import type { Admission, ApiServices } from "./admission.js"
 import * as A from "./appHandlers.js"
 import type { Transport } from "./binding.js"
-import type { CallAuth } from "./callAuth.js"
+import type { CallAuth, SignedCall } from "./callAuth.js"
 import * as B from "./blockHandlers.js"
 import { type ApiError, NotImplemented, toServerError } from "./errors.js"
+import type { FastPath, Now } from "./fastPath.js"
 import * as H from "./handlers.js"
 import * as I from "./instanceHandlers.js"
 import * as P from "./proofHandlers.js"
@@ -48,16 +49,34 @@ export interface RoutesOptions {
   readonly callAuth: CallAuth
   /** The bytes each request was decoded from (the servers serve `requests.definition`). */
   readonly requests: RequestBytes
+  /** GetJob, CompleteJob and FailJob answered synchronously when they can (absent while tracing). */
+  readonly fast?: FastPath | undefined
+  /** The Effect Clock as a plain function (ms), for the fast path's signature check. */
+  readonly now: () => number
 }
 
 type Guard = <A>(req: { readonly sessionId: string }, ctx: RpcContext, handler: Effect.Effect<A, ApiError, ApiServices>) => Promise<A>
+/** As `Guard`, for an RPC of the fast path: `now` answers it, `slow` when the session's binding must be awaited. */
+type GuardNow = <A>(req: { readonly sessionId: string }, ctx: RpcContext, now: () => Now<A>, slow: () => Effect.Effect<A, ApiError, ApiServices>) => Promise<A>
 
 type Table = { readonly [K in keyof CoordinatorServiceImplementation]: (req: Parameters<CoordinatorServiceImplementation[K]>[0], ctx: RpcContext) => ReturnType<CoordinatorServiceImplementation[K]> }
 
-const handlerTable = (guarded: Guard, chain: string, logLimiter: RateLimiter): Table => ({
-  getJob: (req, ctx) => guarded(req, ctx, H.getJob(req, chain)),
-  completeJob: (req, ctx) => guarded(req, ctx, H.completeJob(req)),
-  failJob: (req, ctx) => guarded(req, ctx, H.failJob(req)),
+/** The job loop's three RPCs: through the fast path when there is one. */
+const jobLoop = (guarded: Guard, guardedNow: GuardNow, fast: FastPath | undefined, chain: string): Pick<Table, "getJob" | "completeJob" | "failJob"> =>
+  fast === undefined
+    ? {
+        getJob: (req, ctx) => guarded(req, ctx, H.getJob(req, chain)),
+        completeJob: (req, ctx) => guarded(req, ctx, H.completeJob(req)),
+        failJob: (req, ctx) => guarded(req, ctx, H.failJob(req))
+      }
+    : {
+        getJob: (req, ctx) => guardedNow(req, ctx, () => fast.getJob(req), () => H.getJob(req, chain)),
+        completeJob: (req, ctx) => guardedNow(req, ctx, () => fast.completeJob(req), () => H.completeJob(req)),
+        failJob: (req, ctx) => guardedNow(req, ctx, () => fast.failJob(req), () => H.failJob(req))
+      }
+
+const handlerTable = (guarded: Guard, guardedNow: GuardNow, fast: FastPath | undefined, chain: string, logLimiter: RateLimiter): Table => ({
+  ...jobLoop(guarded, guardedNow, fast, chain),
   terminateJob: (req, ctx) => guarded(req, ctx, H.terminateJob(req)),
   agentMessage: (req, ctx) => guarded(req, ctx, H.agentMessage(req, logLimiter)),
   setKV: (req, ctx) => guarded(req, ctx, A.setKV(req)),
@@ -104,17 +123,28 @@ export const coordinatorImplementation = (
   options: RoutesOptions,
   transport: (ctx: CallContext) => Transport
 ): CoordinatorServiceImplementation => {
-  const { admission } = options
-  const { callAuth, requests } = options
-  const guarded: Guard = <A>(req: { readonly sessionId: string }, ctx: RpcContext, handler: Effect.Effect<A, ApiError, ApiServices>) =>
-    admission.serve(
-      callAuth.check({ path: ctx.path, sessionId: req.sessionId, request: requests.bytesOf(req), header: (name) => headerText(ctx, name) }).pipe(
-        Effect.zipRight(H.bindingCheck(req.sessionId, transport(ctx))),
-        Effect.flatMap((refusal) => (refusal === undefined ? handler : Effect.succeed({ success: false, message: refusal } as A)))
-      ),
-      ctx.signal
+  const { admission, callAuth, fast, requests } = options
+  const signed = (req: { readonly sessionId: string }, ctx: RpcContext): SignedCall => ({
+    path: ctx.path,
+    sessionId: req.sessionId,
+    request: requests.bytesOf(req),
+    header: (name) => headerText(ctx, name)
+  })
+  const bound = <A>(req: { readonly sessionId: string }, ctx: RpcContext, handler: Effect.Effect<A, ApiError, ApiServices>) =>
+    Effect.flatMap(H.bindingCheck(req.sessionId, transport(ctx)), (refusal) =>
+      refusal === undefined ? handler : Effect.succeed({ success: false, message: refusal } as A)
     )
-  const core = handlerTable(guarded, options.chain, options.logLimiter)
+  const guarded: Guard = (req, ctx, handler) => admission.serve(Effect.zipRight(callAuth.check(signed(req, ctx)), bound(req, ctx, handler)), ctx.signal)
+  const guardedNow: GuardNow = <A>(req: { readonly sessionId: string }, ctx: RpcContext, now: () => Now<A>, slow: () => Effect.Effect<A, ApiError, ApiServices>) =>
+    admission.serveNow((): Now<A> => {
+      const refused = callAuth.checkNow(signed(req, ctx), options.now())
+      if (refused !== undefined) return Effect.fail(refused)
+      const binding = fast!.bindingNow(req.sessionId, transport(ctx))
+      if (binding === "waiting") return bound(req, ctx, slow())
+      if (binding !== undefined) return Effect.as(H.bindingRefused(req.sessionId), { success: false, message: binding } as A)
+      return now()
+    }, ctx.signal)
+  const core = handlerTable(guarded, guardedNow, fast, options.chain, options.logLimiter)
   const implemented = (key: string) => CORE_RPCS.has(key) || (options.withApp && APP_RPCS.has(key))
   return Object.fromEntries(
     Object.entries(CoordinatorServiceDefinition.methods).map(([key, method]) => [

@@ -86,7 +86,7 @@ export const sessionSocket = (
 ): Effect.Effect<string, AgentApiStartError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.gen(function* () {
-      const file = path.join(sessionDir, `${sessionId.replace(/^0x/, "").slice(0, 16)}.sock`)
+      const file = path.join(sessionDir, `${sessionId.slice(2, 18)}.sock`)
       const server = makeServer(() => ({ _tag: "SessionSocket", sessionId }))
       yield* socketStep("session socket", async () => {
         // traversable, not listable: an agent reaches its own socket by name only

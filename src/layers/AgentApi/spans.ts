@@ -12,6 +12,9 @@ const defaultTracer = Effect.runSync(Effect.tracer)
 
 const spanOptions = { captureStackTrace: false } as const
 
+/** Whether spans go somewhere: a tracer other than Effect's default is installed. */
+export const tracingInstalled: Effect.Effect<boolean> = Effect.map(Effect.tracer, (tracer) => tracer !== defaultTracer)
+
 /** `Effect.withSpan(name)` when a tracer is installed; the effect itself otherwise. */
 export const apiSpan =
   (name: string) =>

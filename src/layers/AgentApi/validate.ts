@@ -1,8 +1,11 @@
 /**
  * Request validation for the agent API: what makes a request malformed (INVALID_ARGUMENT) as
  * opposed to refused (`success=false`).
+ *
+ * Each check is an `Either`: a handler written as an Effect yields it like any other Effect, and
+ * the synchronous fast path (fastPath.ts) reads it without running one.
  */
-import { Effect, Either, Option, Schema } from "effect"
+import { Either, Option, Schema } from "effect"
 import { JobId, SessionId } from "../../domain/ids.js"
 import { InvalidArgument } from "./errors.js"
 
@@ -20,20 +23,19 @@ const decodeJobId = Schema.decodeUnknownOption(JobId)
 /** A session id as the binding check reads it: `None` when malformed (the handler then refuses it). */
 export const sessionIdOption = Schema.decodeUnknownOption(SessionId)
 
-const present = (field: string, value: string, max: number) =>
+const invalid = (message: string) => Either.left(new InvalidArgument({ message }))
+
+const present = (field: string, value: string, max: number): Either.Either<string, InvalidArgument> =>
   value.length === 0
-    ? Effect.fail(new InvalidArgument({ message: `${field} is required` }))
+    ? invalid(`${field} is required`)
     : value.length > max
-      ? Effect.fail(new InvalidArgument({ message: `${field} is longer than ${max} characters` }))
-      : Effect.succeed(value)
+      ? invalid(`${field} is longer than ${max} characters`)
+      : Either.right(value)
 
 /** A session id, decoded by the domain's `SessionId` schema. */
-export const sessionId = (value: string): Effect.Effect<SessionId, InvalidArgument> =>
-  Effect.flatMap(present("session_id", value, 66), (v) =>
-    Either.match(decodeSessionId(v), {
-      onLeft: () => Effect.fail(new InvalidArgument({ message: "session_id is malformed: expected 0x followed by 64 lowercase hex digits" })),
-      onRight: Effect.succeed
-    })
+export const sessionId = (value: string): Either.Either<SessionId, InvalidArgument> =>
+  Either.flatMap(present("session_id", value, 66), (v) =>
+    Either.mapLeft(decodeSessionId(v), () => new InvalidArgument({ message: "session_id is malformed: expected 0x followed by 64 lowercase hex digits" }))
   )
 
 /**
@@ -41,19 +43,13 @@ export const sessionId = (value: string): Effect.Effect<SessionId, InvalidArgume
  * oversize or non-UTF-8 one (U+FFFD) is malformed, but one of another shape is only an id this
  * coordinator never issued — `None`, answered as an unknown job, as before.
  */
-export const jobId = (value: string): Effect.Effect<Option.Option<JobId>, InvalidArgument> =>
-  Effect.flatMap(present("job_id", value, limits.jobId), (v) =>
-    v.includes("\uFFFD")
-      ? Effect.fail(new InvalidArgument({ message: "job_id is not valid UTF-8" }))
-      : Effect.succeed(decodeJobId(v))
+export const jobId = (value: string): Either.Either<Option.Option<JobId>, InvalidArgument> =>
+  Either.flatMap(present("job_id", value, limits.jobId), (v) =>
+    v.includes("\uFFFD") ? invalid("job_id is not valid UTF-8") : Either.right(decodeJobId(v))
   )
 
-export const name = (field: string, value: string): Effect.Effect<string, InvalidArgument> =>
-  Effect.flatMap(present(field, value, limits.name), (v) =>
-    v.includes("\uFFFD") ? Effect.fail(new InvalidArgument({ message: `${field} is not valid UTF-8` })) : Effect.succeed(v)
-  )
+export const name = (field: string, value: string): Either.Either<string, InvalidArgument> =>
+  Either.flatMap(present(field, value, limits.name), (v) => (v.includes("\uFFFD") ? invalid(`${field} is not valid UTF-8`) : Either.right(v)))
 
-export const text = (field: string, value: string, max: number): Effect.Effect<string, InvalidArgument> =>
-  value.length > max
-    ? Effect.fail(new InvalidArgument({ message: `${field} is longer than ${max} characters` }))
-    : Effect.succeed(value)
+export const text = (field: string, value: string, max: number): Either.Either<string, InvalidArgument> =>
+  value.length > max ? invalid(`${field} is longer than ${max} characters`) : Either.right(value)

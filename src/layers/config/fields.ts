@@ -17,9 +17,10 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { AppInstanceIdFromString } from "../../domain/ids.js"
+import { AppInstanceIdFromString, SuiAddressFromString } from "../../domain/ids.js"
 
 const decodeAppInstance = Schema.decodeEither(AppInstanceIdFromString)
+const decodeSuiAddress = Schema.decodeEither(SuiAddressFromString)
 
 export interface HostPort {
   readonly host: string
@@ -105,14 +106,11 @@ export const parseHostPort = (raw: string): Either.Either<HostPort, string> => {
 
 export const hostPort: C.Config<HostPort> = C.string().pipe(C.mapOrFail((raw) => Either.mapLeft(parseHostPort(raw), invalid)))
 
-/** A Sui address or object id, normalised to 0x + 64 lower-case hex digits. */
+/** A Sui address or object id, decoded by `SuiAddressFromString` (0x + 64 lower-case hex digits). */
 export const suiAddress: C.Config<string> = C.string().pipe(
-  C.mapOrFail((raw) => {
-    const v = raw.trim().toLowerCase()
-    return /^0x[0-9a-f]{1,64}$/.test(v)
-      ? Either.right(`0x${v.slice(2).padStart(64, "0")}`)
-      : Either.left(invalid(`expected a Sui address (0x + up to 64 hex digits), got ${shown(raw)}`))
-  })
+  C.mapOrFail((raw) =>
+    Either.mapLeft(decodeSuiAddress(raw.trim()), () => invalid(`expected a Sui address (0x + up to 64 hex digits), got ${shown(raw)}`))
+  )
 )
 
 /** Comma-separated app instance ids, each decoded by `AppInstanceIdFromString` (the 0x is optional), as `0x` + 64 hex. */

@@ -37,6 +37,15 @@ interface Spawned {
   readonly streamsClosed: Promise<void>
 }
 
+/**
+ * What to do about a refused spawn when agents run as another uid: the usual cause is a checkout
+ * (or node install) under a directory only its owner may enter, such as a 0700 home or mktemp dir.
+ */
+export const spawnHint = (e: NodeJS.ErrnoException, runAs: RunAs): string =>
+  e.code === "EACCES" && runAs !== undefined
+    ? ` (agents run as uid ${runAs.uid} (AGENT_PROCESS_USER): the program and every directory above it must be readable and searchable by that uid, e.g. chmod o+rx on a private parent directory)`
+    : ""
+
 /** Spawns the agent; succeeds once it runs, with its exit already listened for. */
 export const spawnAgent = (
   name: string,
@@ -54,7 +63,8 @@ export const spawnAgent = (
     // Listen for the exit at once: an agent that dies instantly must not be missed.
     const exitEvent = new Promise<ExitEvent>((resolve) => c.once("exit", (code, signal) => resolve({ code, signal })))
     const streamsClosed = new Promise<void>((resolve) => c.once("close", () => resolve()))
-    const onError = (e: Error) => resume(Effect.fail(new AgentStartFailed({ name, message: `spawn ${argv[0]}: ${e.message}` })))
+    const onError = (e: NodeJS.ErrnoException) =>
+      resume(Effect.fail(new AgentStartFailed({ name, message: `spawn ${argv[0]}: ${e.message}${spawnHint(e, options.runAs)}` })))
     c.once("error", onError)
     c.once("spawn", () => {
       c.off("error", onError)

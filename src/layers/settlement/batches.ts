@@ -155,7 +155,8 @@ const makeSettle = (ctx: BatchContext, sharedVersions: Map<string, bigint>) => {
       yield* write("requeue", journal.requeue(digest))
       for (const g of groups) sharedVersions.delete(g.appInstance)
       // A coin that is gone or too poor is retired, and so is one whose version another
-      // transaction locked for this epoch; the ops move on to another coin.
+      // transaction locked for this epoch (it comes back in the next); the ops move on to another coin.
+      if (coin !== undefined && failure._tag === "Locked") yield* pool.lock(coin)
       const alive = coin === undefined ? true : failure._tag === "Locked" ? false : yield* pool.refresh(coin)
       const keep: Array<OutboxOp> = []
       for (const op of ops) {

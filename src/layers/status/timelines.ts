@@ -18,7 +18,7 @@ export type JobRecord = Types.Mutable<Omit<JobRecordView, "state" | "steps">> & 
 }
 
 export interface JobFacts {
-  readonly appInstance: string
+  readonly appInstance: AppInstanceId
   readonly jobSequence: bigint
   readonly developer: string
   readonly agent: string
@@ -35,7 +35,7 @@ export interface SearchQuery {
 }
 
 const MAX_STEPS = 40
-const key = (appInstance: string, seq: bigint | string) => `${appInstance.replace(/^0x/i, "").toLowerCase()}:${seq}`
+const key = (appInstance: AppInstanceId, seq: bigint) => `${appInstance}:${seq}`
 
 const step = (at: number, kind: StepKind, s: Partial<Omit<Step, "at" | "kind">> = {}): Step => ({
   at,
@@ -56,7 +56,7 @@ export class Timelines {
     let r = this.jobs.get(k)
     if (r === undefined) {
       r = {
-        appInstance: `0x${f.appInstance.replace(/^0x/i, "")}`,
+        appInstance: `0x${f.appInstance}`,
         sequence: f.jobSequence.toString(),
         developer: f.developer,
         agent: f.agent,
@@ -124,7 +124,7 @@ export class Timelines {
 
   /** A settlement outcome (start, complete, fail, terminate) with its transaction digest. */
   settled(
-    o: { readonly kind: string; readonly appInstance: string; readonly jobSequence: bigint; readonly result: string; readonly txDigest: string | null; readonly detail: string | null },
+    o: { readonly kind: string; readonly appInstance: AppInstanceId; readonly jobSequence: bigint; readonly result: string; readonly txDigest: string | null; readonly detail: string | null },
     now: number
   ) {
     const r = this.jobs.get(key(o.appInstance, o.jobSequence))

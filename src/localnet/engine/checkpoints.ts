@@ -53,7 +53,8 @@ export class CheckpointLog {
     return () => this.listeners.delete(listener)
   }
 
-  seal(nowMs: bigint, epoch: bigint): GrpcTypes.Checkpoint {
+  /** Seals the next checkpoint; `endOfEpoch` makes it the last one of `epoch`. */
+  seal(nowMs: bigint, epoch: bigint, endOfEpoch?: GrpcTypes.EndOfEpochData): GrpcTypes.Checkpoint {
     const prev = this.latest()
     const seq = this.nextSequence()
     const prevMs = prev?.summary?.timestamp ? prev.summary.timestamp.seconds * 1000n + BigInt(Math.floor(prev.summary.timestamp.nanos / 1e6)) : 0n
@@ -94,7 +95,8 @@ export class CheckpointLog {
           nonRefundableStorageFee: this.rolling.nonRefundable
         },
         timestamp,
-        commitments: []
+        commitments: [],
+        ...(endOfEpoch !== undefined ? { endOfEpochData: endOfEpoch } : {})
       },
       contents: {
         digest: contentDigest,

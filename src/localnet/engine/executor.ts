@@ -22,10 +22,12 @@
 import type { GrpcTypes } from "@mysten/sui/grpc"
 import { fromBase58, normalizeSuiAddress } from "@mysten/sui/utils"
 import { LocalnetTxError, userInput } from "./errors.js"
-import { deriveObjectId, effectsDigest, eventsDigest, objectDigest } from "./crypto.js"
-import { abortStatus, balanceChangesOf, eventMessagesOf, failureStatus, type EmittedEvent, type Prior } from "./effects.js"
-import { coinBalance, coinData, GAS_COIN_TYPE, isGasCoin, ownerToProto, type CoinValue } from "./objects.js"
+import { deriveObjectId, eventsDigest, objectDigest } from "./crypto.js"
+import { abortStatus, eventMessagesOf, failureStatus, type EmittedEvent, type Prior } from "./effects.js"
+import { coinBalance, coinData, GAS_COIN_TYPE, isGasCoin, type CoinValue } from "./objects.js"
 import { ErrKind, ExecFailure, inputObject, inputPure, runPtb } from "./ptb.js"
+import type { Val as PtbValue } from "./ptbScope.js"
+import { transactionEffects } from "./txEffects.js"
 import { PlainData, TxJournal, type ObjData, type ObjectStore, type ObjRecord } from "./store.js"
 import { MoveAbort, type MoveCtx, type MoveFunction } from "./runtime.js"
 import type { ObjRef, TxData } from "./txdata.js"
@@ -94,49 +96,50 @@ export interface RunOptions {
   readonly checks: boolean
 }
 
-/**
- * Validates and executes `tx`. In simulation every write is rolled back at the end (and no
- * locks are taken); otherwise the writes are committed with the lamport version.
- */
-export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): ExecOutcome => {
-  const { digest } = opts
-  const sender = tx.sender
+/** The gas price and budget of `tx`, checked against the node's limits when `checks`. */
+const gasTerms = (env: ExecEnv, tx: TxData, opts: RunOptions) => {
   const price = tx.gas.price ?? env.referenceGasPrice
   const budget = tx.gas.budget ?? MAX_GAS_BUDGET
   if (opts.checks) {
     if (budget > MAX_GAS_BUDGET) throw userInput.gasBudgetTooHigh(budget, MAX_GAS_BUDGET)
     if (budget < MIN_GAS_BUDGET) throw userInput.gasBudgetTooLow(budget, MIN_GAS_BUDGET)
     if (price < env.referenceGasPrice) throw userInput.gasPriceUnderRgp(price, env.referenceGasPrice)
-    if (tx.gas.owner !== sender) throw userInput.unsupported("sponsored transactions (the localnet has no sponsor support)")
+    if (tx.gas.owner !== tx.sender) throw userInput.unsupported("sponsored transactions (the localnet has no sponsor support)")
   }
+  return { price, budget }
+}
 
-  // gas coins
+/** The payment coins (a simulation without payment gets the sender's mock coin). */
+const gasCoins = (env: ExecEnv, tx: TxData, opts: RunOptions, budget: bigint, seen: Set<string>) => {
   const gasRecs: ObjRecord[] = []
-  const seen = new Set<string>()
   for (const r of tx.gas.payment) {
     if (seen.has(r.id)) throw userInput.mutableUsedTwice(r.id)
     seen.add(r.id)
-    const rec = opts.checks ? checkOwnedRef(env, r, sender, false) : env.store.get(r.id)
+    const rec = opts.checks ? checkOwnedRef(env, r, tx.sender, false) : env.store.get(r.id)
     if (!rec) throw userInput.objectNotFound(r.id, r.version)
     if (!isGasCoin(rec)) throw userInput.invalidGasObject(r.id)
     gasRecs.push(rec)
   }
   if (opts.checks && gasRecs.length > 0) {
-    const total = gasRecs.reduce((s, r) => s + coinBalance(r), 0n)
+    let total = 0n
+    for (const r of gasRecs) total += coinBalance(r)
     if (total < budget) throw userInput.gasBalanceTooLow(total, budget)
   }
   if (opts.checks && gasRecs.length === 0 && !opts.simulate) throw userInput.missingGasPayment()
-  const mock = opts.simulate && gasRecs.length === 0 ? mockGasCoin(env, sender, digest) : undefined
+  const mock = opts.simulate && gasRecs.length === 0 ? mockGasCoin(env, tx.sender, opts.digest) : undefined
   if (mock) gasRecs.push(mock)
+  return { gasRecs, mock }
+}
 
-  // inputs
-  const inputVals = tx.inputs.map((i) => {
+/** The PTB's input values, each owned or shared object checked as Sui checks it. */
+const inputValues = (env: ExecEnv, tx: TxData, opts: RunOptions, seen: Set<string>): PtbValue[] =>
+  tx.inputs.map((i) => {
     switch (i.kind) {
       case "pure": return inputPure(i.bytes)
       case "owned": {
         if (seen.has(i.ref.id)) throw userInput.mutableUsedTwice(i.ref.id)
         seen.add(i.ref.id)
-        const rec = opts.checks ? checkOwnedRef(env, i.ref, sender, true) : env.store.get(i.ref.id)
+        const rec = opts.checks ? checkOwnedRef(env, i.ref, tx.sender, true) : env.store.get(i.ref.id)
         if (!rec) throw userInput.objectNotFound(i.ref.id, i.ref.version)
         return inputObject(rec, rec.owner.kind === "address")
       }
@@ -152,21 +155,22 @@ export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): Exec
     }
   })
 
-  // objects whose versions are bumped whatever happens: gas, owned inputs, mutable shared inputs
+/** Objects whose versions are bumped whatever happens (gas, owned inputs, mutable shared inputs), and read-only shared ones. */
+const inputClasses = (tx: TxData, inputVals: ReadonlyArray<PtbValue>, gasRecs: ReadonlyArray<ObjRecord>) => {
   const mutableInputs: ObjRecord[] = [...gasRecs]
+  const readOnlyShared: ObjRecord[] = []
   tx.inputs.forEach((i, idx) => {
     const v = inputVals[idx]!
     if (v.t !== "obj") return
     if (i.kind === "owned" && v.rec.owner.kind === "address") mutableInputs.push(v.rec)
     if (i.kind === "shared" && i.mutable) mutableInputs.push(v.rec)
+    if (i.kind === "shared" && !i.mutable) readOnlyShared.push(v.rec)
   })
-  const readOnlyShared: ObjRecord[] = []
-  tx.inputs.forEach((i, idx) => {
-    const v = inputVals[idx]!
-    if (i.kind === "shared" && !i.mutable && v.t === "obj") readOnlyShared.push(v.rec)
-  })
+  return { mutableInputs, readOnlyShared }
+}
 
-  const priorOf = new Map<string, Prior>()
+/** A journal that remembers each pre-existing object's state before its first change. */
+const trackedJournal = (store: ObjectStore, priorOf: Map<string, Prior>) => {
   const remember = (rec: ObjRecord): void => {
     if (priorOf.has(rec.id)) return
     priorOf.set(rec.id, {
@@ -178,9 +182,7 @@ export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): Exec
       ...(isGasCoin(rec) ? { balance: coinBalance(rec) } : {})
     })
   }
-  for (const r of mutableInputs) remember(r)
-
-  const journal = new TxJournal(env.store)
+  const journal = new TxJournal(store)
   const origMutate = journal.mutate.bind(journal)
   const origDelete = journal.delete.bind(journal)
   journal.mutate = (rec) => {
@@ -188,24 +190,23 @@ export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): Exec
     origMutate(rec)
   }
   journal.delete = (id) => {
-    const rec = env.store.get(id)
+    const rec = store.get(id)
     if (rec && !journal.created.has(id)) remember(rec)
     origDelete(id)
   }
+  return { journal, remember }
+}
 
+/** What the PTB's Move calls see of the transaction; `events` collects what they emit. */
+const moveContext = (env: ExecEnv, sender: string, digest: string, journal: TxJournal, events: EmittedEvent[], caller: { pkg: string; module: string }): MoveCtx => {
   const digestBytes = fromBase58(digest)
   let created = 0n
-  // Sui reports the package and module of the MoveCall that emitted an event
-  const events: EmittedEvent[] = []
-  let callModule = ""
-  let callPackage = env.packageId
-  const nowMs = env.now()
-  const ctx: MoveCtx = {
+  return {
     packageId: env.packageId,
     sender,
     store: env.store,
     journal,
-    nowMs,
+    nowMs: env.now(),
     newId: () => deriveObjectId(digestBytes, created++),
     createObject: (a) => {
       const rec: ObjRecord = {
@@ -215,187 +216,169 @@ export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): Exec
       journal.create(rec)
       return rec
     },
-    emit: (module, name, layout, value) => events.push({ callPackage, callModule, type: `${env.packageId}::${module}::${name}`, layout, value }),
+    // Sui reports the package and module of the MoveCall that emitted an event
+    emit: (module, name, layout, value) => events.push({ callPackage: caller.pkg, callModule: caller.module, type: `${env.packageId}::${module}::${name}`, layout, value }),
     abort: (module, fn, code, message, packageId) => {
       throw new MoveAbort(normalizeSuiAddress(packageId ?? env.packageId), module, fn, code, message)
     }
   }
+}
 
-  // gas smashing: merge all payment coins into the first (kept even when execution fails)
-  const gasCoin = gasRecs[0]
-  const smash = () => {
-    if (!gasCoin) return
-    for (const extra of gasRecs.slice(1)) {
-      journal.mutate(gasCoin)
-      ;(gasCoin.data as PlainData<CoinValue>).v.balance += coinBalance(extra)
-      journal.delete(extra.id)
+/** Storage bytes and rebates of what the transaction wrote, as the gas model charges them. */
+const storageOf = (journal: TxJournal, store: ObjectStore, mutableInputs: ReadonlyArray<ObjRecord>, priorOf: ReadonlyMap<string, Prior>, hasGasCoin: boolean) => {
+  const mutableIds = new Set(mutableInputs.map((r) => r.id))
+  return {
+    writtenSize: (): bigint => {
+      let size = hasGasCoin ? 0n : 40n // a simulation without payment still rewrites a (mock) gas coin
+      for (const rec of journal.written.values()) size += nominalSize(rec)
+      for (const rec of mutableInputs) if (!journal.written.has(rec.id) && store.get(rec.id)) size += nominalSize(rec)
+      return size
+    },
+    rebate: () => {
+      let base = 0n
+      for (const [id, p] of priorOf) {
+        if (journal.written.has(id) || journal.deleted.has(id) || mutableIds.has(id)) base += p.storageRebate
+      }
+      const rebate = (base * 99n) / 100n
+      return { rebate, nonRefundable: base - rebate }
     }
   }
-  smash()
-  // the budget is held back from the gas coin while the commands run
+}
+
+interface Execution {
+  readonly env: ExecEnv
+  readonly tx: TxData
+  readonly ctx: MoveCtx
+  readonly journal: TxJournal
+  readonly inputVals: PtbValue[]
+  readonly gasRecs: ReadonlyArray<ObjRecord>
+  readonly budget: bigint
+  readonly computation: bigint
+  readonly storage: ReturnType<typeof storageOf>
+  readonly caller: { pkg: string; module: string }
+  readonly events: EmittedEvent[]
+}
+
+/** Merges every payment coin into the first (kept even when execution fails). */
+const smashGas = (journal: TxJournal, gasRecs: ReadonlyArray<ObjRecord>) => {
+  const gasCoin = gasRecs[0]
+  if (!gasCoin) return
+  for (const extra of gasRecs.slice(1)) {
+    journal.mutate(gasCoin)
+    ;(gasCoin.data as PlainData<CoinValue>).v.balance += coinBalance(extra)
+    journal.delete(extra.id)
+  }
+}
+
+/**
+ * Runs the commands with the budget held back from the gas coin. A Move abort, an execution
+ * failure or running out of gas undoes every write (the smashed gas coin stays) and is the status.
+ */
+const executeCommands = (x: Execution): { status: GrpcTypes.ExecutionStatus; commandOutputs: GrpcTypes.CommandResult[] } => {
+  const gasCoin = x.gasRecs[0]
+  smashGas(x.journal, x.gasRecs)
   let reserved = 0n
   if (gasCoin) {
-    journal.mutate(gasCoin)
+    x.journal.mutate(gasCoin)
     const v = (gasCoin.data as PlainData<CoinValue>).v
-    reserved = v.balance < budget ? v.balance : budget
+    reserved = v.balance < x.budget ? v.balance : x.budget
     v.balance -= reserved
   }
-
-  const computation = price * (GAS_OVERHEAD_UNITS + 100n * BigInt(tx.commands.length))
-  let status: GrpcTypes.ExecutionStatus = { success: true }
-  let commandOutputs: GrpcTypes.CommandResult[] = []
   let currentCommand = -1
-
-  const writtenSize = (): bigint => {
-    let size = gasCoin ? 0n : 40n // a simulation without payment still rewrites a (mock) gas coin
-    for (const rec of journal.written.values()) size += nominalSize(rec)
-    for (const rec of mutableInputs) if (!journal.written.has(rec.id) && env.store.get(rec.id)) size += nominalSize(rec)
-    return size
-  }
-  const rebateOf = () => {
-    let base = 0n
-    for (const [id, p] of priorOf) {
-      if (journal.written.has(id) || journal.deleted.has(id) || mutableInputs.some((r) => r.id === id)) base += p.storageRebate
-    }
-    const rebate = (base * 99n) / 100n
-    return { rebate, nonRefundable: base - rebate }
-  }
-
   try {
-    commandOutputs = runPtb(
+    const { commandOutputs } = runPtb(
       {
-        ctx, functions: env.functions, packageId: env.packageId, inputs: inputVals, gasCoin,
+        ctx: x.ctx, functions: x.env.functions, packageId: x.env.packageId, inputs: x.inputVals, gasCoin,
         enterCommand: (index, pkg, module) => {
           currentCommand = index
-          callPackage = pkg
-          callModule = module
+          x.caller.pkg = pkg
+          x.caller.module = module
         }
       },
-      tx.commands
-    ).commandOutputs
+      x.tx.commands
+    )
     if (gasCoin) (gasCoin.data as PlainData<CoinValue>).v.balance += reserved
-    const storage = writtenSize() * STORAGE_PRICE_PER_BYTE
-    const net = computation + storage - rebateOf().rebate
-    if (net > budget) {
-      throw new ExecFailure(ErrKind.INSUFFICIENT_GAS, undefined, `computation ${computation} + storage ${storage} - rebate exceed the budget ${budget}`)
+    const storage = x.storage.writtenSize() * STORAGE_PRICE_PER_BYTE
+    const net = x.computation + storage - x.storage.rebate().rebate
+    if (net > x.budget) {
+      throw new ExecFailure(ErrKind.INSUFFICIENT_GAS, undefined, `computation ${x.computation} + storage ${storage} - rebate exceed the budget ${x.budget}`)
     }
+    return { status: { success: true }, commandOutputs }
   } catch (e) {
+    let status: GrpcTypes.ExecutionStatus
     if (e instanceof MoveAbort) status = abortStatus(e, currentCommand)
     else if (e instanceof ExecFailure) status = failureStatus(e)
     else throw e
-    journal.rollback()
-    smash()
-    events.length = 0
-    commandOutputs = []
+    x.journal.rollback()
+    smashGas(x.journal, x.gasRecs)
+    x.events.length = 0
+    return { status, commandOutputs: [] }
   }
+}
 
-  // gas charging
-  let storage = writtenSize() * STORAGE_PRICE_PER_BYTE
-  let comp = computation
-  const { rebate, nonRefundable } = rebateOf()
+/** Takes the gas cost out of the gas coin (out of gas: the whole budget). */
+const chargeGas = (x: Execution, status: GrpcTypes.ExecutionStatus) => {
+  const storage = x.storage.writtenSize() * STORAGE_PRICE_PER_BYTE
+  const { rebate, nonRefundable } = x.storage.rebate()
+  let computation = x.computation
   if (!status.success && status.error?.kind === ErrKind.INSUFFICIENT_GAS) {
-    // out of gas: the whole budget is charged
-    const c = budget + rebate - storage
-    comp = c > 0n ? c : 0n
+    const c = x.budget + rebate - storage
+    computation = c > 0n ? c : 0n
   }
+  const gasCoin = x.gasRecs[0]
   if (gasCoin) {
-    journal.mutate(gasCoin)
+    x.journal.mutate(gasCoin)
     const v = (gasCoin.data as PlainData<CoinValue>).v
-    const cost = comp + storage - rebate
-    const charge = cost > budget ? budget : cost
+    const cost = computation + storage - rebate
+    const charge = cost > x.budget ? x.budget : cost
     v.balance = charge > v.balance ? 0n : v.balance - charge
   }
+  return { computation, storage, rebate, nonRefundable }
+}
 
-  // versions
-  let lamport = 0n
-  for (const r of mutableInputs) if ((priorOf.get(r.id)?.version ?? r.version) > lamport) lamport = priorOf.get(r.id)?.version ?? r.version
-  for (const r of readOnlyShared) if (r.version > lamport) lamport = r.version
-  for (const [, p] of priorOf) if (p.version > lamport) lamport = p.version
-  lamport += 1n
+/**
+ * Validates and executes `tx`. In simulation every write is rolled back at the end (and no
+ * locks are taken); otherwise the writes are committed with the lamport version.
+ */
+export const runTransaction = (env: ExecEnv, tx: TxData, opts: RunOptions): ExecOutcome => {
+  const { digest } = opts
+  const { price, budget } = gasTerms(env, tx, opts)
+  const seen = new Set<string>()
+  const { gasRecs, mock } = gasCoins(env, tx, opts, budget, seen)
+  const inputVals = inputValues(env, tx, opts, seen)
+  const { mutableInputs, readOnlyShared } = inputClasses(tx, inputVals, gasRecs)
+  const priorOf = new Map<string, Prior>()
+  const { journal, remember } = trackedJournal(env.store, priorOf)
+  for (const r of mutableInputs) remember(r)
 
-  const changed: GrpcTypes.ChangedObject[] = []
-  const touched = new Map<string, ObjRecord>()
-  for (const r of mutableInputs) if (env.store.get(r.id)) touched.set(r.id, r)
-  for (const [id, r] of journal.written) touched.set(id, r)
-  const perObjectStorage = (rec: ObjRecord) => nominalSize(rec) * STORAGE_PRICE_PER_BYTE
-  const commitWrites = !opts.simulate
-  const dependencies = new Set<string>()
-  for (const [id, rec] of touched) {
-    const prior = priorOf.get(id)
-    const createdNow = journal.created.has(id)
-    const outVersion = lamport
-    const outDigest = objectDigest(id, outVersion, digest)
-    if (prior?.version !== undefined && !createdNow) {
-      const prev = env.store.get(id)?.previousTransaction
-      if (prev) dependencies.add(prev)
-    }
-    if (rec.owner.kind === "shared" && rec.owner.initialVersion === 0n && commitWrites) rec.owner = { kind: "shared", initialVersion: outVersion }
-    const outOwner = rec.owner.kind === "shared" && rec.owner.initialVersion === 0n ? { kind: "shared" as const, initialVersion: outVersion } : rec.owner
-    changed.push({
-      objectId: id,
-      inputState: createdNow ? 1 : 2,
-      ...(createdNow ? {} : { inputVersion: prior!.version, inputDigest: prior!.digest, inputOwner: ownerToProto(prior!.owner) }),
-      outputState: 2,
-      outputVersion: outVersion,
-      outputDigest: outDigest,
-      outputOwner: ownerToProto(outOwner),
-      idOperation: createdNow ? 2 : 1,
-      objectType: rec.type
-    })
-    if (commitWrites) {
-      rec.version = outVersion
-      rec.digest = outDigest
-      rec.previousTransaction = digest
-      rec.storageRebate = perObjectStorage(rec)
-    }
+  const events: EmittedEvent[] = []
+  const caller = { pkg: env.packageId, module: "" }
+  const x: Execution = {
+    env, tx, journal, inputVals, gasRecs, budget, caller, events,
+    ctx: moveContext(env, tx.sender, digest, journal, events, caller),
+    computation: price * (GAS_OVERHEAD_UNITS + 100n * BigInt(tx.commands.length)),
+    storage: storageOf(journal, env.store, mutableInputs, priorOf, gasRecs[0] !== undefined)
   }
-  for (const [id, rec] of journal.deleted) {
-    const prior = priorOf.get(id) ?? { version: rec.version, digest: rec.digest, owner: rec.owner }
-    changed.push({
-      objectId: id,
-      inputState: 2,
-      inputVersion: prior.version,
-      inputDigest: prior.digest,
-      inputOwner: ownerToProto(prior.owner),
-      outputState: 1,
-      idOperation: 3,
-      objectType: rec.type
-    })
-  }
-  changed.sort((a, b) => (a.objectId! < b.objectId! ? -1 : a.objectId! > b.objectId! ? 1 : 0))
-
-  const balanceChanges = balanceChangesOf(touched, journal, priorOf)
-
-  const eventMessages = eventMessagesOf(events, sender)
+  const { status, commandOutputs } = executeCommands(x)
+  const gas = chargeGas(x, status)
+  const result = transactionEffects({
+    store: env.store, epoch: env.epoch, digest, status, gas, journal, mutableInputs, readOnlyShared, priorOf,
+    gasCoin: gasRecs[0], commit: !opts.simulate, storagePrice: (rec) => nominalSize(rec) * STORAGE_PRICE_PER_BYTE
+  })
+  const eventMessages = eventMessagesOf(events, tx.sender)
   const evDigest = eventMessages.length > 0 ? eventsDigest(new TextEncoder().encode(`${digest}:${eventMessages.length}`)) : undefined
-
-  const gasChange = gasCoin ? changed.find((c) => c.objectId === gasCoin.id) : undefined
-  const effects: GrpcTypes.TransactionEffects = {
-    version: 2,
-    status,
-    epoch: env.epoch,
-    gasUsed: { computationCost: comp, storageCost: storage, storageRebate: rebate, nonRefundableStorageFee: nonRefundable },
-    transactionDigest: digest,
-    ...(gasChange ? { gasObject: gasChange } : {}),
-    ...(evDigest ? { eventsDigest: evDigest } : {}),
-    dependencies: [...dependencies],
-    lamportVersion: lamport,
-    changedObjects: changed,
-    unchangedConsensusObjects: readOnlyShared.map((r) => ({ kind: 1, objectId: r.id, version: r.version, digest: r.digest, objectType: r.type })),
-    unchangedLoadedRuntimeObjects: []
-  }
-  effects.digest = effectsDigest(new TextEncoder().encode(`${digest}:${lamport}:${status.success ? 1 : 0}`))
+  if (evDigest) result.effects.eventsDigest = evDigest
 
   if (opts.simulate) journal.rollback()
   else journal.commit()
   if (mock) env.store.remove(mock.id)
 
   return {
-    effects,
+    effects: result.effects,
     events: eventMessages.length > 0 ? { digest: evDigest!, events: eventMessages } : undefined,
-    balanceChanges,
+    balanceChanges: result.balanceChanges,
     commandOutputs,
-    gasUsed: { computation: comp, storage, rebate, nonRefundable },
+    gasUsed: gas,
     tx
   }
 }

@@ -2,6 +2,158 @@
 import { toBase58 } from "@mysten/sui/utils"
 import type { ObjRef, TxArg, TxCommand, TxData, TxExpiration, TxInput } from "./txdataTypes.js"
 
+/** A cursor over BCS bytes: little-endian integers, ULEB128 lengths, addresses, strings. */
+class Reader {
+  p = 0
+  private readonly view: DataView
+  constructor(readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
+  u8(): number {
+    return this.bytes[this.p++]!
+  }
+  uleb(): number {
+    let v = 0
+    let shift = 0
+    for (;;) {
+      const b = this.bytes[this.p++]!
+      v += (b & 0x7f) * 2 ** shift
+      if ((b & 0x80) === 0) return v
+      shift += 7
+    }
+  }
+  u16(): number {
+    const v = this.view.getUint16(this.p, true)
+    this.p += 2
+    return v
+  }
+  u64(): bigint {
+    const v = this.view.getBigUint64(this.p, true)
+    this.p += 8
+    return v
+  }
+  take(n: number): Uint8Array {
+    const b = this.bytes.subarray(this.p, this.p + n)
+    this.p += n
+    if (b.length !== n) throw new RangeError("truncated TransactionData")
+    return b
+  }
+  addr(): string {
+    return "0x" + Buffer.from(this.take(32)).toString("hex")
+  }
+  str(): string {
+    return Buffer.from(this.take(this.uleb())).toString("utf8")
+  }
+  objRef(): ObjRef {
+    const id = this.addr()
+    const version = this.u64()
+    const len = this.uleb()
+    return { id, version, digest: toBase58(this.take(len)) }
+  }
+  arg(): TxArg | undefined {
+    switch (this.uleb()) {
+      case 0: return { kind: "gas" }
+      case 1: return { kind: "input", index: this.u16() }
+      case 2: return { kind: "result", index: this.u16() }
+      case 3: {
+        const index = this.u16()
+        return { kind: "result", index, sub: this.u16() }
+      }
+    }
+    return undefined
+  }
+  args(): TxArg[] | undefined {
+    const n = this.uleb()
+    const out: TxArg[] = []
+    for (let i = 0; i < n; i++) {
+      const a = this.arg()
+      if (!a) return undefined
+      out.push(a)
+    }
+    return out
+  }
+}
+
+/** The PTB's inputs: pure bytes, owned / shared / receiving objects (anything else: generic path). */
+const readInputs = (r: Reader): TxInput[] | undefined => {
+  const inputs: TxInput[] = []
+  const n = r.uleb()
+  for (let i = 0; i < n; i++) {
+    const kind = r.uleb()
+    if (kind === 0) inputs.push({ kind: "pure", bytes: r.take(r.uleb()) })
+    else if (kind === 1) {
+      const ok = r.uleb()
+      if (ok === 0) inputs.push({ kind: "owned", ref: r.objRef() })
+      else if (ok === 1) {
+        const id = r.addr()
+        const initialVersion = r.u64()
+        inputs.push({ kind: "shared", id, initialVersion, mutable: r.u8() === 1 })
+      } else if (ok === 2) inputs.push({ kind: "receiving", ref: r.objRef() })
+      else return undefined
+    } else return undefined
+  }
+  return inputs
+}
+
+/** One command of the four the fast path reads (a generic MoveCall or any other: `undefined`). */
+const readCommand = (r: Reader): TxCommand | undefined => {
+  switch (r.uleb()) {
+    case 0: {
+      const pkg = r.addr()
+      const module = r.str()
+      const fn = r.str()
+      if (r.uleb() !== 0) return undefined // type arguments: generic path
+      const a = r.args()
+      return a && { kind: "moveCall", package: pkg, module, function: fn, typeArguments: [], args: a }
+    }
+    case 1: {
+      const objects = r.args()
+      const address = r.arg()
+      return objects && address && { kind: "transferObjects", objects, address }
+    }
+    case 2: {
+      const coin = r.arg()
+      const amounts = r.args()
+      return coin && amounts && { kind: "splitCoins", coin, amounts }
+    }
+    case 3: {
+      const coin = r.arg()
+      const sources = r.args()
+      return coin && sources && { kind: "mergeCoins", coin, sources }
+    }
+    default:
+      return undefined
+  }
+}
+
+const readCommands = (r: Reader): TxCommand[] | undefined => {
+  const commands: TxCommand[] = []
+  const n = r.uleb()
+  for (let i = 0; i < n; i++) {
+    const c = readCommand(r)
+    if (!c) return undefined
+    commands.push(c)
+  }
+  return commands
+}
+
+/** Sender, gas data and expiration (`None` or `Epoch`), the tail of `TransactionData::V1`. */
+const readTail = (r: Reader): Pick<TxData, "sender" | "gas" | "expiration"> | undefined => {
+  const sender = r.addr()
+  const payment: ObjRef[] = []
+  const nPay = r.uleb()
+  for (let i = 0; i < nPay; i++) payment.push(r.objRef())
+  const owner = r.addr()
+  const price = r.u64()
+  const budget = r.u64()
+  const exp = r.uleb()
+  let expiration: TxExpiration
+  if (exp === 0) expiration = { kind: "none" }
+  else if (exp === 1) expiration = { kind: "epoch", epoch: r.u64() }
+  else return undefined
+  return { sender, gas: { payment, owner, price, budget }, expiration }
+}
+
 /**
  * Direct reader of the common case — `TransactionData::V1` with a programmable transaction, no
  * type arguments, no `Publish`/`Upgrade`, expiration `None`/`Epoch` — which is what the hot path
@@ -9,134 +161,14 @@ import type { ObjRef, TxArg, TxCommand, TxData, TxExpiration, TxInput } from "./
  * parser; anything else returns undefined and goes through `txFromBcs`'s generic path.
  */
 export const fastTxFromBcs = (bytes: Uint8Array): TxData | undefined => {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  let p = 0
-  const u8 = () => bytes[p++]!
-  const uleb = () => {
-    let v = 0
-    let shift = 0
-    for (;;) {
-      const b = bytes[p++]!
-      v += (b & 0x7f) * 2 ** shift
-      if ((b & 0x80) === 0) return v
-      shift += 7
-    }
-  }
-  const u16 = () => {
-    const v = view.getUint16(p, true)
-    p += 2
-    return v
-  }
-  const u64 = () => {
-    const v = view.getBigUint64(p, true)
-    p += 8
-    return v
-  }
-  const take = (n: number) => {
-    const b = bytes.subarray(p, p + n)
-    p += n
-    if (b.length !== n) throw new RangeError("truncated TransactionData")
-    return b
-  }
-  const addr = () => "0x" + Buffer.from(take(32)).toString("hex")
-  const str = () => Buffer.from(take(uleb())).toString("utf8")
-  const objRef = (): ObjRef => {
-    const id = addr()
-    const version = u64()
-    const len = uleb()
-    return { id, version, digest: toBase58(take(len)) }
-  }
-  const arg = (): TxArg | undefined => {
-    switch (uleb()) {
-      case 0: return { kind: "gas" }
-      case 1: return { kind: "input", index: u16() }
-      case 2: return { kind: "result", index: u16() }
-      case 3: {
-        const index = u16()
-        return { kind: "result", index, sub: u16() }
-      }
-    }
-    return undefined
-  }
-  const args = (): TxArg[] | undefined => {
-    const n = uleb()
-    const out: TxArg[] = []
-    for (let i = 0; i < n; i++) {
-      const a = arg()
-      if (!a) return undefined
-      out.push(a)
-    }
-    return out
-  }
-  if (uleb() !== 0) return undefined // V1
-  if (uleb() !== 0) return undefined // ProgrammableTransaction
-  const inputs: TxInput[] = []
-  const nInputs = uleb()
-  for (let i = 0; i < nInputs; i++) {
-    const kind = uleb()
-    if (kind === 0) inputs.push({ kind: "pure", bytes: take(uleb()) })
-    else if (kind === 1) {
-      const ok = uleb()
-      if (ok === 0) inputs.push({ kind: "owned", ref: objRef() })
-      else if (ok === 1) {
-        const id = addr()
-        const initialVersion = u64()
-        inputs.push({ kind: "shared", id, initialVersion, mutable: u8() === 1 })
-      } else if (ok === 2) inputs.push({ kind: "receiving", ref: objRef() })
-      else return undefined
-    } else return undefined
-  }
-  const commands: TxCommand[] = []
-  const nCommands = uleb()
-  for (let i = 0; i < nCommands; i++) {
-    switch (uleb()) {
-      case 0: {
-        const pkg = addr()
-        const module = str()
-        const fn = str()
-        if (uleb() !== 0) return undefined // type arguments: generic path
-        const a = args()
-        if (!a) return undefined
-        commands.push({ kind: "moveCall", package: pkg, module, function: fn, typeArguments: [], args: a })
-        break
-      }
-      case 1: {
-        const objects = args()
-        const address = arg()
-        if (!objects || !address) return undefined
-        commands.push({ kind: "transferObjects", objects, address })
-        break
-      }
-      case 2: {
-        const coin = arg()
-        const amounts = args()
-        if (!coin || !amounts) return undefined
-        commands.push({ kind: "splitCoins", coin, amounts })
-        break
-      }
-      case 3: {
-        const coin = arg()
-        const sources = args()
-        if (!coin || !sources) return undefined
-        commands.push({ kind: "mergeCoins", coin, sources })
-        break
-      }
-      default:
-        return undefined
-    }
-  }
-  const sender = addr()
-  const payment: ObjRef[] = []
-  const nPay = uleb()
-  for (let i = 0; i < nPay; i++) payment.push(objRef())
-  const owner = addr()
-  const price = u64()
-  const budget = u64()
-  const exp = uleb()
-  let expiration: TxExpiration
-  if (exp === 0) expiration = { kind: "none" }
-  else if (exp === 1) expiration = { kind: "epoch", epoch: u64() }
-  else return undefined
-  if (p !== bytes.length) return undefined
-  return { sender, gas: { payment, owner, price, budget }, expiration, inputs, commands }
+  const r = new Reader(bytes)
+  if (r.uleb() !== 0) return undefined // V1
+  if (r.uleb() !== 0) return undefined // ProgrammableTransaction
+  const inputs = readInputs(r)
+  if (!inputs) return undefined
+  const commands = readCommands(r)
+  if (!commands) return undefined
+  const tail = readTail(r)
+  if (!tail || r.p !== bytes.length) return undefined
+  return { ...tail, inputs, commands }
 }

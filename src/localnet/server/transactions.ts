@@ -2,17 +2,19 @@
  * Transaction queries: `LedgerService.ListTransactions` and `SubscriptionService.SubscribeTransactions`
  * with the `TransactionFilter` DNF (sender, affected address/object, Move call, emitted module or
  * event type, package writes). Cursors and watermarks work as for events: one position per
- * transaction, plus a checkpoint-boundary watermark frame per checkpoint on the live stream.
+ * transaction, plus a checkpoint-boundary watermark frame per checkpoint on the live stream;
+ * ListTransactions reads either ordering (queryScan.ts).
  */
 import { GrpcTypes } from "@mysten/sui/grpc"
 import { normalizeSuiAddress } from "@mysten/sui/utils"
 import type { ServerContext } from "./context.js"
-import { comparePositions, decodeCursor, encodeCursor, endOf, type Position } from "./events.js"
+import { decodeCursor, encodeCursor, endOf, type Position } from "./events.js"
 import { Subscriber, type CheckpointListener } from "./fanout.js"
 import { checkMask } from "./masks.js"
 import { applyMask, maskOf } from "./readMask.js"
 import type { ServiceHandlers, StreamSink } from "./rpc.js"
-import { invalidArgument, notFound, prunedCheckpoint, prunedRange, unimplemented } from "./status.js"
+import { runScan, type ScanRequest } from "./queryScan.js"
+import { invalidArgument, notFound, prunedCheckpoint } from "./status.js"
 
 const TRANSACTION_DEFAULT_MASK = ["digest"]
 const LIMIT = { default: 50, max: 1000 } as const
@@ -134,64 +136,44 @@ export const transactionHandlers = (ctx: ServerContext): { ledger: ServiceHandle
   return {
     ledger: {
       ListTransactions: (req: GrpcTypes.ListTransactionsRequest, sink: StreamSink<GrpcTypes.ListTransactionsResponse>) => {
-        if (req.options?.ordering === GrpcTypes.Ordering.DESCENDING) throw unimplemented("descending ordering is not supported")
         const matches = compileTransactionFilter(req.filter)
         const mask = maskOf(req.readMask, TRANSACTION_DEFAULT_MASK)
         checkMask(GrpcTypes.ExecutedTransaction, mask)
-        const limit = req.options?.limit ? Math.min(req.options.limit, LIMIT.max) : LIMIT.default
-        const lowest = chain.lowestAvailableCheckpoint()
-        const tip = chain.latestCheckpoint().sequenceNumber ?? 0n
-        const after = req.options?.after?.length ? decodeCursor(req.options.after) : undefined
-        const before = req.options?.before?.length ? decodeCursor(req.options.before) : undefined
-        if (req.startCheckpoint !== undefined && req.startCheckpoint < lowest) throw prunedRange(req.startCheckpoint, lowest)
-        let first = req.startCheckpoint ?? lowest
-        if (after !== undefined) {
-          const next = comparePositions(after, endOf(after.checkpoint)) === 0 ? after.checkpoint + 1n : after.checkpoint
-          if (next < lowest) throw prunedRange(next, lowest)
-          if (next > first) first = next
+        const scan: ScanRequest = {
+          startCheckpoint: req.startCheckpoint,
+          endCheckpoint: req.endCheckpoint,
+          after: req.options?.after?.length ? decodeCursor(req.options.after) : undefined,
+          before: req.options?.before?.length ? decodeCursor(req.options.before) : undefined,
+          descending: req.options?.ordering === GrpcTypes.Ordering.DESCENDING,
+          limit: req.options?.limit ? Math.min(req.options.limit, LIMIT.max) : LIMIT.default,
+          budget: SCAN_BUDGET
         }
-        const bounded = req.endCheckpoint !== undefined && req.endCheckpoint <= tip + 1n
-        const stop = bounded ? req.endCheckpoint! : tip + 1n
-        let frontier: Position | undefined = after
-        let covered: bigint | undefined
-        let sent = 0
-        const watermark = (): GrpcTypes.Watermark => {
-          const w: GrpcTypes.Watermark = { cursor: encodeCursor(frontier ?? endOf(first > 0n ? first - 1n : 0n)) }
-          if (covered !== undefined) w.checkpoint = covered
-          return w
-        }
-        const finish = (reason: GrpcTypes.QueryEndReason) => {
-          sink.write({ watermark: watermark(), end: { reason } })
-          sink.end()
-        }
-        let scanned = 0
-        for (let seq = first; seq < stop; seq++) {
-          if (scanned++ >= SCAN_BUDGET) return finish(GrpcTypes.QueryEndReason.SCAN_LIMIT)
-          if (seq < chain.lowestAvailableCheckpoint()) throw prunedCheckpoint(seq, chain.lowestAvailableCheckpoint())
+        const checkpointAt = (seq: bigint): GrpcTypes.Checkpoint => {
+          const lowest = chain.lowestAvailableCheckpoint()
+          if (seq < lowest) throw prunedCheckpoint(seq, lowest)
           const cp = chain.getCheckpoint(seq)
           if (cp === undefined) throw notFound(`checkpoint ${seq} not found`)
-          for (let i = 0; i < cp.transactions.length; i++) {
-            const position = positionOf(seq, i)
-            if (after !== undefined && comparePositions(position, after) <= 0) continue
-            if (before !== undefined && comparePositions(position, before) >= 0) {
-              frontier = before
-              return finish(GrpcTypes.QueryEndReason.CURSOR_BOUND)
-            }
-            const tx = cp.transactions[i]!
-            if (!matches(tx)) continue
-            frontier = position
-            const frame: GrpcTypes.ListTransactionsResponse = { transaction: applyMask(GrpcTypes.ExecutedTransaction, tx, mask), watermark: watermark() }
-            if (++sent >= limit) {
-              frame.end = { reason: GrpcTypes.QueryEndReason.ITEM_LIMIT }
-              sink.write(frame)
-              return sink.end()
-            }
-            sink.write(frame)
-          }
-          frontier = endOf(seq)
-          covered = seq
+          return cp
         }
-        finish(bounded ? GrpcTypes.QueryEndReason.CHECKPOINT_BOUND : GrpcTypes.QueryEndReason.LEDGER_TIP)
+        const ledger = {
+          lowest: chain.lowestAvailableCheckpoint(),
+          tip: chain.latestCheckpoint().sequenceNumber ?? 0n,
+          items: (seq: bigint) => checkpointAt(seq).transactions,
+          position: (_tx: GrpcTypes.ExecutedTransaction, seq: bigint, index: number) => positionOf(seq, index),
+          matches
+        }
+        runScan(scan, ledger, {
+          item: (tx, watermark, end) => {
+            const frame: GrpcTypes.ListTransactionsResponse = { transaction: applyMask(GrpcTypes.ExecutedTransaction, tx, mask), watermark }
+            if (end !== undefined) frame.end = end
+            sink.write(frame)
+            if (end !== undefined) sink.end()
+          },
+          finish: (watermark, reason) => {
+            sink.write({ watermark, end: { reason } })
+            sink.end()
+          }
+        })
       }
     },
     subscription: {

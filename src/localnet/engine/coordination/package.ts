@@ -11,22 +11,19 @@
  * when an instance is created; the localnet's genesis instance needs a way to gain methods after
  * the fact, so seeding uses this function.
  *
- * The registry functions live in `registry.ts`, kv/metadata/prover ones in `appFunctions.ts`,
- * blocks / sequence states / settlements in `blockFunctions.ts`. Not modelled: registry/app/agent
+ * The job functions live in `jobFunctions.ts`, the registry ones in `registry.ts`,
+ * kv/metadata/prover ones in `appFunctions.ts`, blocks / sequence states / settlements in
+ * `blockFunctions.ts`; this file adds the instance's methods and assembles the table. Not modelled: registry/app/agent
  * lifecycle events (`DeveloperCreatedEvent`, …).
  */
-import { bcs } from "@mysten/sui/bcs"
-import { AppMethodLayout, OperationFailedEventLayout } from "../layouts.js"
+import { AppMethodLayout } from "../layouts.js"
 import type { ObjRecord } from "../store.js"
-import {
-  ClockParam, StringT, TxContextParam, optionT, vectorT,
-  type MoveCtx, type MoveFunction, type MoveParam, type MoveType, type StructValue
-} from "../runtime.js"
+import { StringT, TxContextParam, optionT, type MoveFunction, type MoveParam, type MoveType, type StructValue } from "../runtime.js"
 import type { AppInstanceData, AppMethodValue } from "./appInstanceData.js"
-import { completeJob, createJob, findJob, failJob, multicallJobs, startJob, terminateJob } from "./jobs.js"
 import { appDataFunctions } from "./appFunctions.js"
 import { blockFunctions } from "./blockFunctions.js"
 import { demoAppFunctions } from "./demoApp.js"
+import { appJobFunctions, createAppJob } from "./jobFunctions.js"
 import { registryFunctions } from "./registry.js"
 import { appInstanceType, appMethodType, clever, dt } from "./types.js"
 
@@ -35,143 +32,19 @@ const E_NOT_AUTHORIZED_APP_INSTANCE = clever(0)
 export { appInstanceType, registryType } from "./types.js"
 export { newAppInstanceData } from "./appInstanceData.js"
 
-/** Builds the function table for a package id. */
-export const coordinationFunctions = (pkg: string): ReadonlyMap<string, MoveFunction> => {
-  const AppInstanceMut: MoveParam = { ref: "mut", type: dt(appInstanceType(pkg)) }
+/** An instance's methods: `app_method::new` and the localnet-only `app_instance::add_method_to_instance`. */
+const appMethodFunctions = (pkg: string): MoveFunction[] => {
   const AppMethodT: MoveType = dt(appMethodType(pkg))
   const p = (type: MoveType): MoveParam => ({ type })
   const optStr = p(optionT(StringT))
   const str = p(StringT)
-  const u64 = p("u64")
-  const vecU64 = p(vectorT("u64"))
-  const boolRet: MoveParam[] = [p("bool")]
-
-  const app = (ctx: MoveCtx, rec: unknown): { rec: ObjRecord; data: AppInstanceData } => {
-    const r = rec as ObjRecord
-    return { rec: r, data: r.data as AppInstanceData }
-  }
-
-  const createAppJob: MoveFunction["run"] = (ctx, [inst, method, description, blockNumber, seqs, seqs1, seqs2, data, intervalMs, nextAt, settlementChain]) => {
-    const { rec, data: a } = app(ctx, inst)
-    const methodName = method as string
-    const m = a.methods.get(methodName)
-    const enc = new TextEncoder()
-    const failed = (reason: string) => {
-      ctx.emit("multicall", "OperationFailedEvent", OperationFailedEventLayout, {
-        operation: "create_job", entity_type: "app_instance", entity_id: 0n, reason,
-        caller: ctx.sender, timestamp: ctx.nowMs, additional_data: enc.encode(methodName)
-      })
-      return [null]
-    }
-    if (!m) return failed("Method not found in app instance")
-    const chain = settlementChain as string | null
-    if (chain !== null) {
-      const st = a.settlements.get(chain)
-      if (!st) return failed("Settlement chain not found")
-      if (st.settlement_job !== null) return failed("Settlement job already exists for this chain")
-    }
-    const seq = createJob(ctx, rec, a, {
-      description: description as string | null,
-      developer: m.developer,
-      agent: m.agent,
-      agent_method: m.agent_method,
-      app: a.s.silvana_app_name,
-      app_instance: a.s.id.slice(2),
-      app_instance_method: methodName,
-      block_number: blockNumber as bigint | null,
-      sequences: seqs as bigint[] | null,
-      sequences1: seqs1 as bigint[] | null,
-      sequences2: seqs2 as bigint[] | null,
-      data: data as Uint8Array,
-      interval_ms: intervalMs as bigint | null,
-      next_scheduled_at: nextAt as bigint | null
-    })
-    if (seq === undefined) return [null]
-    if (chain !== null) a.setSettlementJob(chain, seq)
-    return [seq]
-  }
-
-  const fns: MoveFunction[] = [
-    {
-      module: "app_instance",
-      name: "create_app_job",
-      params: [AppInstanceMut, str, optStr, p(optionT("u64")), p(optionT(vectorT("u64"))), p(optionT(vectorT("u64"))), p(optionT(vectorT("u64"))), p(vectorT("u8")), p(optionT("u64")), p(optionT("u64")), optStr, ClockParam, TxContextParam(true)],
-      returns: [p(optionT("u64"))],
-      returnSchemas: [bcs.option(bcs.u64())],
-      run: createAppJob
-    },
-    {
-      module: "app_instance", name: "start_app_job",
-      params: [AppInstanceMut, u64, ClockParam, TxContextParam(false)], returns: boolRet, returnSchemas: [bcs.bool()],
-      run: (ctx, [inst, seq]) => {
-        const { rec, data } = app(ctx, inst)
-        return [startJob(ctx, rec, data, seq as bigint)]
-      }
-    },
-    {
-      module: "app_instance", name: "complete_app_job",
-      params: [AppInstanceMut, u64, ClockParam, TxContextParam(false)], returns: boolRet, returnSchemas: [bcs.bool()],
-      run: (ctx, [inst, seq]) => {
-        const { rec, data } = app(ctx, inst)
-        return [completeJob(ctx, rec, data, seq as bigint)]
-      }
-    },
-    {
-      module: "app_instance", name: "fail_app_job",
-      params: [AppInstanceMut, u64, str, ClockParam, TxContextParam(false)], returns: boolRet, returnSchemas: [bcs.bool()],
-      run: (ctx, [inst, seq, error]) => {
-        const { rec, data } = app(ctx, inst)
-        return [failJob(ctx, rec, data, seq as bigint, error as string)]
-      }
-    },
-    {
-      module: "app_instance", name: "terminate_app_job",
-      params: [AppInstanceMut, u64, ClockParam, TxContextParam(false)], returns: boolRet, returnSchemas: [bcs.bool()],
-      run: (ctx, [inst, seq]) => {
-        const { rec, data } = app(ctx, inst)
-        const s = seq as bigint
-        // the Move code answers false (without an event) for a missing job, and clears a settlement's job reference before terminating
-        if (!findJob(ctx, data, s)) return [false]
-        for (const [chain, st] of data.settlements) {
-          if (st.settlement_job === s) {
-            ctx.journal.mutate(rec)
-            data.setSettlementJob(chain, null)
-          }
-        }
-        return [terminateJob(ctx, rec, data, s)]
-      }
-    },
-    {
-      module: "app_instance", name: "multicall_app_job_operations",
-      params: [AppInstanceMut, vecU64, vecU64, p(vectorT(StringT)), vecU64, vecU64, vecU64, u64, ClockParam, TxContextParam(false)],
-      returns: [],
-      run: (ctx, [inst, complete, fail, failErrors, terminate, start, startMemory, available]) => {
-        const { rec, data } = app(ctx, inst)
-        for (const s of terminate as bigint[]) {
-          for (const [chain, st] of data.settlements) {
-            if (st.settlement_job === s) {
-              ctx.journal.mutate(rec)
-              data.setSettlementJob(chain, null)
-            }
-          }
-        }
-        multicallJobs(ctx, rec, data, {
-          complete: complete as bigint[],
-          fail: fail as bigint[],
-          failErrors: failErrors as string[],
-          terminate: terminate as bigint[],
-          start: start as bigint[],
-          startMemory: startMemory as bigint[],
-          availableMemory: available as bigint
-        })
-        return []
-      }
-    },
+  return [
     {
       module: "app_instance", name: "add_method_to_instance",
-      params: [AppInstanceMut, str, p(AppMethodT), TxContextParam(false)], returns: [],
+      params: [{ ref: "mut", type: dt(appInstanceType(pkg)) }, str, p(AppMethodT), TxContextParam(false)], returns: [],
       run: (ctx, [inst, name, method]) => {
-        const { rec, data } = app(ctx, inst)
+        const rec = inst as ObjRecord
+        const data = rec.data as AppInstanceData
         if (data.s.admin !== ctx.sender) ctx.abort("app_instance", "add_method_to_instance", E_NOT_AUTHORIZED_APP_INSTANCE, "Not authorized")
         ctx.journal.mutate(rec)
         data.setMethod(name as string, (method as StructValue).value as AppMethodValue)
@@ -194,5 +67,17 @@ export const coordinationFunctions = (pkg: string): ReadonlyMap<string, MoveFunc
       }
     }
   ]
-  return new Map([...fns, ...appDataFunctions(pkg, createAppJob), ...blockFunctions(pkg), ...demoAppFunctions(pkg, createAppJob), ...registryFunctions(pkg)].map((f) => [`${f.module}::${f.name}`, f]))
+}
+
+/** Builds the function table for a package id. */
+export const coordinationFunctions = (pkg: string): ReadonlyMap<string, MoveFunction> => {
+  const fns: MoveFunction[] = [
+    ...appJobFunctions(pkg),
+    ...appMethodFunctions(pkg),
+    ...appDataFunctions(pkg, createAppJob),
+    ...blockFunctions(pkg),
+    ...demoAppFunctions(pkg, createAppJob),
+    ...registryFunctions(pkg)
+  ]
+  return new Map(fns.map((f) => [`${f.module}::${f.name}`, f]))
 }
