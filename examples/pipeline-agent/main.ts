@@ -40,11 +40,13 @@ const main = async (): Promise<number> => {
   const lingerMs = Number(process.env.PIPELINE_AGENT_LINGER_MS ?? 1_000)
   const runJob = async (job: Job) => {
     let outcome: Outcome
+    // an app may name its methods as it likes: they map to this agent's prove / merge / settle
+    const method = ["prove", "merge", "settle"].includes(job.appInstanceMethod) ? job.appInstanceMethod : job.agentMethod
     try {
       outcome =
-        job.appInstanceMethod === "prove" ? await prove(client, rpc, job, faults)
-        : job.appInstanceMethod === "merge" ? await merge(client, job)
-        : job.appInstanceMethod === "settle" ? await settle(client, rpc, job, settleOptions)
+        method === "prove" ? await prove(client, rpc, job, faults)
+        : method === "merge" ? await merge(client, job)
+        : method === "settle" ? await settle(client, rpc, job, settleOptions)
         : { _tag: "fail", reason: `the pipeline agent has no method ${job.appInstanceMethod}` }
     } catch (e) {
       outcome = { _tag: "fail", reason: e instanceof Error ? e.message : String(e) }

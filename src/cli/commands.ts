@@ -15,6 +15,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import type { Percentiles, PipelineView } from "../domain/statusView.js"
 import { configHelp } from "../layers/Config.js"
 import { type BadUrl, getJson, resolveUrl } from "./client.js"
 import { age, kv, printConfig, shortId, table } from "./table.js"
@@ -57,10 +58,19 @@ interface StatusView {
   readonly jobs: Record<string, number>
   readonly totals?: { readonly started: number; readonly completed: number; readonly failed: number }
   readonly agents: { readonly active: number; readonly max: number }
+  readonly pipeline?: PipelineView | null
   readonly checks: Record<string, CheckView>
 }
 
-/** `status`: health, job counts, agents. Exit 1 when the daemon reports itself unhealthy. */
+const p50p99 = (p: Percentiles) => (p.p50 === null ? "–" : `p50 ${(p.p50 / 1000).toFixed(1)} s, p99 ${((p.p99 ?? p.p50) / 1000).toFixed(1)} s`)
+
+/** The proving pipeline's lines of `status` (the status page's Pipeline view, in text). */
+export const pipelineLines = (p: PipelineView): ReadonlyArray<string> => [
+  `pipeline since start: actions ${p.actions}, blocks closed ${p.blocksClosed}, proofs ${p.proofsSubmitted} (rejected ${p.proofsRejected}), merge jobs ${p.mergeJobsCreated}, blocks proved ${p.blocksProved}, settled ${p.blocksSettled}`,
+  `  action → block closed ${p50p99(p.latencyMs.actionToBlockClosed)}; closed → proved ${p50p99(p.latencyMs.blockClosedToProved)}; proved → settled ${p50p99(p.latencyMs.blockProvedToSettled)}; action → settled ${p50p99(p.latencyMs.actionToSettled)}`
+]
+
+/** `status`: health, job counts, agents, the proving pipeline. Exit 1 when the daemon reports itself unhealthy. */
 export const statusCommand = Command.make("status", { url, json }, ({ json, url }) =>
   withDaemon(url, (base) =>
     Effect.gen(function* () {
@@ -77,6 +87,7 @@ export const statusCommand = Command.make("status", { url, json }, ({ json, url 
               ? []
               : [`jobs since start: started ${s.totals.started}, completed ${s.totals.completed}, failed ${s.totals.failed}`]),
             `jobs now: ${Object.entries(s.jobs).map(([k, v]) => `${k} ${v}`).join(", ")}`,
+            ...(s.pipeline === undefined || s.pipeline === null ? [] : pipelineLines(s.pipeline)),
             "",
             table(
               ["CHECK", "STATUS", "DETAILS"],

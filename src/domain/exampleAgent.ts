@@ -4,3 +4,6 @@
  * method and `localnet seed`'s default — so a method seeded with defaults is one this host can run.
  */
 export const EXAMPLE_AGENT_IMAGE = "silvana/add-agent:dev"
+
+/** The pipeline example agent (examples/pipeline-agent): prove, merge and settle of the demo app's actions. */
+export const PIPELINE_AGENT_IMAGE = "silvana/pipeline-agent:dev"

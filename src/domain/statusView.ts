@@ -115,3 +115,47 @@ export interface JobRecordView {
   readonly updatedAt: number
   readonly steps?: ReadonlyArray<Step>
 }
+
+/** One app instance of the proving pipeline: its next sequence and last closed, proved, settled blocks. */
+export interface PipelineInstanceView {
+  /** `0x…` */
+  readonly instance: string
+  readonly sequence: number
+  readonly lastBlockClosed: number
+  readonly lastBlockProved: number
+  /** Settled on every settlement chain of the instance. */
+  readonly lastBlockSettled: number
+  /** Actions seen arriving that are not in a closed block yet. */
+  readonly actionsWaiting: number
+}
+
+/** Blocks of one instance closed together (seen in one read), with when they were proved and settled. */
+export interface PipelineBlockView {
+  readonly instance: string
+  readonly lastBlock: number
+  readonly blocks: number
+  readonly firstSequence: number
+  readonly lastSequence: number
+  readonly closedAt: number
+  readonly provedAt: number | null
+  readonly settledAt: number | null
+}
+
+/** The proving pipeline since this process started: counts and the latency of each stage. */
+export interface PipelineView {
+  readonly actions: number
+  readonly blocksClosed: number
+  readonly proofsSubmitted: number
+  readonly proofsRejected: number
+  readonly mergeJobsCreated: number
+  readonly blocksProved: number
+  readonly blocksSettled: number
+  readonly latencyMs: {
+    readonly actionToBlockClosed: Percentiles
+    readonly blockClosedToProved: Percentiles
+    readonly blockProvedToSettled: Percentiles
+    readonly actionToSettled: Percentiles
+  }
+  readonly instances: ReadonlyArray<PipelineInstanceView>
+  readonly blocks: ReadonlyArray<PipelineBlockView>
+}

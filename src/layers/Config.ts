@@ -140,6 +140,7 @@ export const settings = {
   pipelineBlocksEveryMs: F.withDefault("PIPELINE_BLOCKS_EVERY_MS", F.digits(10), 5_000, "Fallback period of the block check (it also runs when an instance gets new jobs and when its open block falls due), in ms"),
   pipelineMergesEveryMs: F.withDefault("PIPELINE_MERGES_EVERY_MS", F.digits(10), 5_000, "Fallback period of the merge planning (it also runs when a proof lands or is rejected, a block closes, or a prove or merge job ends), in ms"),
   pipelineSettleEveryMs: F.withDefault("PIPELINE_SETTLE_EVERY_MS", F.digits(10), 10_000, "Period of the check that every settlement chain has its settle job, in ms"),
+  pipelineStatusEveryMs: F.withDefault("PIPELINE_STATUS_EVERY_MS", F.digits(10), 5_000, "Fallback period of the read of each followed instance for the pipeline's status and metrics (it also runs after each step of the pipeline), in ms"),
   agentStartBackoffMaxSecs: F.withDefault(
     "AGENT_START_BACKOFF_MAX_SECS",
     F.digits(1),

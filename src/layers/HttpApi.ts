@@ -33,6 +33,7 @@ import { Health, registerStandardChecks } from "./Health.js"
 import { API_TOKEN_FILE, type ApiAuth, guardV1, loadOrCreateApiToken } from "./HttpAuth.js"
 import { JobStore } from "./JobStore.js"
 import * as Metrics from "./Metrics.js"
+import { PipelineStatus } from "./PipelineStatus.js"
 import { Sessions } from "./Sessions.js"
 import { pageAsset, pageEvents, pageIndex, pageJobSearch, pageJobTimeline, StatusPage } from "./StatusPage.js"
 
@@ -107,6 +108,8 @@ const healthResponse = Effect.gen(function* () {
   )
 })
 
+const pipelineView = Effect.flatMap(Effect.serviceOption(PipelineStatus), (p) => (Option.isSome(p) ? p.value.view : Effect.succeed(null)))
+
 const status = Effect.gen(function* () {
   const config = yield* Config
   const report = yield* (yield* Health).latest
@@ -124,6 +127,8 @@ const status = Effect.gen(function* () {
     // Since this process started (the live status line shows the same counters).
     totals: yield* Metrics.jobTotals,
     agents: { active: sessions.length, max: config.maxConcurrentAgents },
+    // The proving pipeline (null when it does not run here): the status page shows the same.
+    pipeline: yield* pipelineView,
     checks: report.checks
   })
 })

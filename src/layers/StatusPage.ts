@@ -14,6 +14,7 @@ import { loadBundle, type WebBundle } from "../web/bundle.js"
 import { Config } from "./Config.js"
 import { Health, type HealthReport } from "./Health.js"
 import { JobStore } from "./JobStore.js"
+import { PipelineStatus } from "./PipelineStatus.js"
 import { Sessions } from "./Sessions.js"
 import { StatusFeed } from "./StatusFeed.js"
 import { explorerLinks } from "./status/explorer.js"
@@ -46,6 +47,7 @@ export const snapshot = Effect.gen(function* () {
   const stats = yield* (yield* JobStore).stats
   const sessions = yield* (yield* Sessions).list
   const feed = yield* Effect.serviceOption(StatusFeed)
+  const pipeline = yield* Effect.serviceOption(PipelineStatus)
   const chain = report.checks["chain"]?.details ?? {}
   const settlement = report.checks["settlement"]?.details
   return {
@@ -79,7 +81,8 @@ export const snapshot = Effect.gen(function* () {
             executed_ops: num(settlement["executedOps"]),
             low_balance: settlement["lowBalance"] === true
           },
-    feed: Option.isSome(feed) ? yield* feed.value.view : null
+    feed: Option.isSome(feed) ? yield* feed.value.view : null,
+    pipeline: Option.isSome(pipeline) ? yield* pipeline.value.view : null
   }
 })
 

@@ -6,6 +6,7 @@
  */
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { Transaction } from "@mysten/sui/transactions"
+import { PIPELINE_AGENT_IMAGE } from "../domain/exampleAgent.js"
 import { addSettlementChain } from "./appSeeding.js"
 import { type ManifestLike, openClient, runAsAdmin, seedAgentMethod, signAndRun } from "./client.js"
 
@@ -13,7 +14,7 @@ export const PIPELINE = {
   developer: "silvana-demo",
   agent: "pipeline",
   methods: ["prove", "merge", "settle"] as const,
-  image: "silvana/pipeline-agent:dev",
+  image: PIPELINE_AGENT_IMAGE,
   /** The file ledger the settle agent writes to. */
   chain: "ledger",
   app: "pipeline-demo"
@@ -38,24 +39,32 @@ export const seedPipeline = async (manifest: ManifestLike, o: { readonly blockIn
 
 /**
  * A further instance of the pipeline app (registry app `pipeline-demo`, created on first use),
- * with the ledger settlement chain; the instance id. Call `seedPipeline` first (it registers the agent).
+ * with the ledger settlement chain; the instance id. With `proveMethod`, the actions' jobs go to
+ * that method of the instance (app `pipeline-demo-<method>`), served by the agent's `prove`. Call `seedPipeline` first (it registers the agent).
  */
-export const createPipelineInstance = async (manifest: ManifestLike, o: { readonly blockIntervalMs?: number } = {}): Promise<string> => {
+export const createPipelineInstance = async (
+  manifest: ManifestLike,
+  o: { readonly blockIntervalMs?: number; readonly proveMethod?: string } = {}
+): Promise<string> => {
   const { client, close } = openClient(manifest.grpcUrl)
   const admin = Ed25519Keypair.fromSecretKey(manifest.keys.admin)
   const pkg = manifest.packageId
+  // An app whose prove method has another name (served by the agent's `prove`) is an app of its own.
+  const proveMethod = o.proveMethod ?? "prove"
+  const appName = proveMethod === "prove" ? PIPELINE.app : `${PIPELINE.app}-${proveMethod}`
   try {
     const app = new Transaction()
     app.moveCall({
       target: `${pkg}::registry::add_app`,
-      arguments: [app.object(manifest.registryId), app.pure.string(PIPELINE.app), app.pure.address(admin.toSuiAddress()), app.pure.option("string", "pipeline demo"), app.object.clock()]
+      arguments: [app.object(manifest.registryId), app.pure.string(appName), app.pure.address(admin.toSuiAddress()), app.pure.option("string", "pipeline demo"), app.object.clock()]
     })
     for (const method of PIPELINE.methods) {
       const m = app.moveCall({
         target: `${pkg}::app_method::new`,
         arguments: [app.pure.option("string", null), app.pure.string(PIPELINE.developer), app.pure.string(PIPELINE.agent), app.pure.string(method)]
       })
-      app.moveCall({ target: `${pkg}::registry::add_method_to_app`, arguments: [app.object(manifest.registryId), app.pure.string(PIPELINE.app), app.pure.string(method), m] })
+      const name = method === "prove" ? proveMethod : method
+      app.moveCall({ target: `${pkg}::registry::add_method_to_app`, arguments: [app.object(manifest.registryId), app.pure.string(appName), app.pure.string(name), m] })
     }
     // The app exists after the first call: a second one aborts, which is fine.
     await signAndRun(client, admin, app).catch(() => undefined)
@@ -63,7 +72,7 @@ export const createPipelineInstance = async (manifest: ManifestLike, o: { readon
     const cap = tx.moveCall({
       target: `${pkg}::registry::create_app_instance_from_registry`,
       arguments: [
-        tx.object(manifest.registryId), tx.pure.string(PIPELINE.app), tx.pure.option("string", "pipeline demo instance"),
+        tx.object(manifest.registryId), tx.pure.string(appName), tx.pure.option("string", "pipeline demo instance"),
         tx.pure.vector("string", [PIPELINE.chain]), tx.pure.vector("option<string>", [null]), tx.pure.u64(60_000), tx.object.clock()
       ]
     })
@@ -75,6 +84,11 @@ export const createPipelineInstance = async (manifest: ManifestLike, o: { readon
     const id = t.effects!.changedObjects.find((c) => c.idOperation === "Created" && t.objectTypes![c.objectId]?.endsWith("::app_instance::AppInstance"))?.objectId
     if (id === undefined) throw new Error("no AppInstance created")
     if (o.blockIntervalMs !== undefined) await setMinTimeBetweenBlocks(manifest, id, o.blockIntervalMs)
+    if (proveMethod !== "prove") {
+      await run(manifest, (t) => {
+        t.moveCall({ target: `${pkg}::demo_add::set_prove_method`, arguments: [t.object(id), t.pure.string(proveMethod)] })
+      })
+    }
     return id
   } finally {
     close()

@@ -24,7 +24,9 @@ export const blocksProgram = (o: BlocksOptions) =>
     const closeIfDue = (id: string) =>
       Effect.gen(function* () {
         const inst = yield* app.chain.instance(id)
-        if (inst.sequence === inst.previousBlockLastSequence + 1n) return Option.none<number>()
+        // no sequence since the last block (an instance whose actions take no sequences has
+        // `sequence` 0: it never has a block to close)
+        if (inst.sequence <= inst.previousBlockLastSequence + 1n) return Option.none<number>()
         const dueAt = Number(inst.previousBlockTimestamp + inst.minTimeBetweenBlocks) + 1
         if ((yield* Clock.currentTimeMillis) < dueAt) return Option.some(dueAt)
         yield* Metric.increment(attempts)

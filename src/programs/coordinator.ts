@@ -25,6 +25,7 @@ import { reportsFromSettlement } from "../layers/Reports.js"
 import { Sessions } from "../layers/Sessions.js"
 import { Secrets } from "../layers/Secrets.js"
 import { Settlement } from "../layers/Settlement.js"
+import { PipelineStatus } from "../layers/PipelineStatus.js"
 import { StatusFeed } from "../layers/StatusFeed.js"
 import { SuiClient } from "../layers/SuiClient.js"
 import { awaitNode } from "./awaitNode.js"
@@ -32,6 +33,7 @@ import { blocksProgram } from "./blocks.js"
 import { daCollectProgram } from "./daCollect.js"
 import { discover } from "./discover.js"
 import { mergesProgram } from "./merges.js"
+import { pipelineStatusProgram } from "./pipelineStatus.js"
 import { settlementProgram } from "./settlement.js"
 import { defaultDispatchOptions, type Dispatcher, type DispatchOptions, makeDispatcher } from "./dispatch.js"
 import { makeChainTruth } from "./chainTruth.js"
@@ -48,7 +50,7 @@ export const ChainLive = Layer.mergeAll(ChainEvents.layer(), ChainState.layer, R
 /** Every service of the daemon, given Config; the agent runtime can be replaced (tests, embedding). */
 export const coordinatorLayer = <E, R>(runtime: Layer.Layer<AgentRuntime, E, R>, chainClock?: () => number) =>
   AgentApi.layer.pipe(
-    Layer.provideMerge(Layer.mergeAll(Sessions.layer, reportsFromSettlement, runtime, StatusFeed.layer, AppApi.layerLive, AgentSlots.layer, Secrets.layer)),
+    Layer.provideMerge(Layer.mergeAll(Sessions.layer, reportsFromSettlement, runtime, StatusFeed.layer, PipelineStatus.layer, AppApi.layerLive, AgentSlots.layer, Secrets.layer)),
     Layer.provideMerge(JobStore.layerWithClock(chainClock)),
     Layer.provideMerge(ChainLive)
   )
@@ -251,7 +253,8 @@ export const coordinatorProgram = (options: CoordinatorOptions = {}) =>
           [
             ["blocks", blocksProgram({ everyMs: config.pipelineBlocksEveryMs })],
             ["merges", mergesProgram({ everyMs: config.pipelineMergesEveryMs })],
-            ["settlement", settlementProgram({ everyMs: config.pipelineSettleEveryMs })]
+            ["settlement", settlementProgram({ everyMs: config.pipelineSettleEveryMs })],
+            ["pipeline status", pipelineStatusProgram({ everyMs: config.pipelineStatusEveryMs })]
           ] as const,
           ([name, program]) => Effect.map(Effect.forkScoped(supervised(name, program)), (fiber) => [name, fiber] as const)
         )

@@ -13,9 +13,11 @@
 import { Clock, Effect, Metric, Option } from "effect"
 import { arg } from "../chain/appCalls.js"
 import type { DecodedProofCalculation } from "../chain/appTypes.js"
-import { PROVE_METHOD } from "../domain/jobRank.js"
+import { normalizeAppInstance } from "../domain/ids.js"
+import { isProveJob, LeafMethods, MERGE_METHOD, proveMethodFor } from "../domain/proveMethod.js"
 import { type BlockProofState, type MergeRequest, planMerges, planReproves, type ProofStatus, type ReproveRequest } from "../domain/mergePlan.js"
 import { AppApi } from "../layers/AppApi.js"
+import { JobStore } from "../layers/JobStore.js"
 import { pipelineLoop } from "./pipelineLoop.js"
 import { purgeSettled } from "./purge.js"
 import { makeReprover } from "./reproves.js"
@@ -52,6 +54,11 @@ export const mergesProgram = (o: MergesOptions) =>
   Effect.gen(function* () {
     const app = yield* AppApi
     const reproveLeaf = yield* makeReprover
+    // the method of each leaf's prove job, to prove it again under the same one
+    const leafMethods = new LeafMethods()
+    yield* (yield* JobStore).observe((t) => {
+      if (t.state === "pending" && isProveJob(t.data)) leafMethods.remember(normalizeAppInstance(t.data.appInstance), t.data.blockNumber!, t.data.sequences, t.data.appInstanceMethod)
+    })
     const planInstance = (id: string) =>
       Effect.gen(function* () {
         const inst = yield* app.chain.instance(id)
@@ -64,9 +71,18 @@ export const mergesProgram = (o: MergesOptions) =>
           if (Option.isNone(pc)) continue
           const state = toBlockProofState(pc.value)
           plans.push(...planMerges(state, now))
-          if (inst.methods.has(PROVE_METHOD)) reproves.push(...planReproves(state, now))
+          reproves.push(...planReproves(state, now))
         }
-        yield* Effect.forEach(reproves, (r) => reproveLeaf(id, r), { concurrency: "unbounded", discard: true })
+        yield* Effect.forEach(
+          reproves,
+          (r) => {
+            const method = proveMethodFor(leafMethods.get(normalizeAppInstance(id), r.blockNumber, r.sequences), inst.methods.keys())
+            return method === undefined
+              ? Effect.logWarning("a rejected leaf proof cannot be proved again: the instance has no method that tells how", { app_instance: id, block: String(r.blockNumber) })
+              : reproveLeaf(id, r, method)
+          },
+          { concurrency: "unbounded", discard: true }
+        )
         // As the deployed merge analysis does: settled sequence states are purged from here.
         yield* purgeSettled(app, id)
         if (plans.length === 0) return
@@ -86,11 +102,10 @@ export const mergesProgram = (o: MergesOptions) =>
     return yield* pipelineLoop({
       name: "merges",
       everyMs: o.everyMs,
-      minGapMs: 20,
+      // a pass reads every unproved block's prover state: let a burst of proofs share one
+      minGapMs: 250,
       // a new prove job (its action may have closed the open block), an ended prove or merge job
-      wakeOn: (t) =>
-        (t.state === "pending" && t.data.appInstanceMethod === PROVE_METHOD) ||
-        (t.state === "removed" && (t.data.appInstanceMethod === PROVE_METHOD || t.data.appInstanceMethod === "merge")),
+      wakeOn: (t) => (t.state === "pending" && isProveJob(t.data)) || (t.state === "removed" && (isProveJob(t.data) || t.data.appInstanceMethod === MERGE_METHOD)),
       // a proof landed or was rejected, a block was closed
       wakeOnOutcome: (x) => x.result === "done" && (x.call === "submit_proof" || x.call === "reject_proof" || x.call === "try_create_block"),
       pass: (ids) =>

@@ -1,14 +1,15 @@
 /**
  * progress — the live view of `npm start`: agents running, jobs by state, completions and
- * throughput. On a terminal it redraws one status line; elsewhere it logs a line every few seconds.
+ * throughput, and the proving pipeline's actions, blocks and action → settled latency. On a terminal it redraws one status line; elsewhere it logs a line every few seconds.
  *
  * The counters are `Metrics.jobTotals`, the same `/v1/status` serves (and `status` prints). The
  * rate is over a sliding window (30 s by default): jobs settle in batches, so a per-tick rate
  * would jump between 0 and the batch size while the flow is steady.
  */
-import { Clock, Duration, Effect, Schedule } from "effect"
+import { Clock, Duration, Effect, Option, Schedule } from "effect"
 import { JobStore } from "../layers/JobStore.js"
 import * as Metrics from "../layers/Metrics.js"
+import { PipelineStatus } from "../layers/PipelineStatus.js"
 import { Sessions } from "../layers/Sessions.js"
 
 /** Completions per second over the samples of the last `windowMs` (pure, for tests). */
@@ -18,6 +19,20 @@ export const slidingRate = (samples: ReadonlyArray<{ readonly at: number; readon
   if (first === undefined || last === undefined || last.at <= first.at) return 0
   return ((last.completed - first.completed) * 1000) / (last.at - first.at)
 }
+
+const seconds = (ms: number | null) => (ms === null ? "–" : `${(ms / 1000).toFixed(1)} s`)
+
+/** The proving pipeline's part of the line (empty when there is none or it has seen no action). */
+const pipelinePart = Effect.flatMap(Effect.serviceOption(PipelineStatus), (p) =>
+  Option.isNone(p)
+    ? Effect.succeed("")
+    : Effect.map(p.value.view, (v) =>
+        v.actions === 0 && v.blocksClosed === 0
+          ? ""
+          : ` || actions ${v.actions} | blocks closed ${v.blocksClosed}, proved ${v.blocksProved}, settled ${v.blocksSettled} | ` +
+            `action → settled p50 ${seconds(v.latencyMs.actionToSettled.p50)}`
+      )
+)
 
 export const progress = (every: Duration.DurationInput = Duration.seconds(1), window: Duration.DurationInput = Duration.seconds(30)) =>
   Effect.gen(function* () {
@@ -38,7 +53,8 @@ export const progress = (every: Duration.DurationInput = Duration.seconds(1), wi
       const rate = slidingRate(samples)
       const line =
         `agents ${live} | pending ${stats.pending} | running ${stats.starting + stats.started + stats.held} | ` +
-        `started ${totals.started} | completed ${totals.completed} | failed ${totals.failed} | ${rate.toFixed(1)} jobs/s`
+        `started ${totals.started} | completed ${totals.completed} | failed ${totals.failed} | ${rate.toFixed(1)} jobs/s` +
+        (yield* pipelinePart)
       if (tty) {
         yield* Effect.sync(() => process.stdout.write(`\r\x1b[2K${line}`))
       } else if (now - logged >= 5000) {

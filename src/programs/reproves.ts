@@ -4,14 +4,13 @@
  * rejected leaf — the proof of an app's prove job — has no halves, and the deployed coordinator
  * leaves its block stalled. Ours claims the leaf on chain with `start_proving` (which only a
  * rejected or timed-out proof allows, so of several coordinators one wins), reads the proof back
- * to see whether the claim is its own, and only then creates a new `prove` job for those
- * sequences. A coordinator that dies between the two leaves the leaf started; once that times
+ * to see whether the claim is its own, and only then creates a new prove job for those
+ * sequences, under the method of the job that proved the leaf (domain/proveMethod.ts). A coordinator that dies between the two leaves the leaf started; once that times
  * out the leaf is planned again.
  */
 import { normalizeSuiAddress } from "@mysten/sui/utils"
 import { Effect, Metric, Option } from "effect"
 import { arg } from "../chain/appCalls.js"
-import { PROVE_METHOD } from "../domain/jobRank.js"
 import { ProofStatus, type ReproveRequest } from "../domain/mergePlan.js"
 import { AppApi } from "../layers/AppApi.js"
 import { SuiClient } from "../layers/SuiClient.js"
@@ -33,21 +32,22 @@ export const startProvingCall = (r: ReproveRequest) => ({
   clock: true
 })
 
-export const proveJobCall = (r: ReproveRequest) => ({
+/** A prove job for the leaf's sequences, under the app's prove method (domain/proveMethod.ts). */
+export const proveJobCall = (r: ReproveRequest, method: string) => ({
   fn: "create_app_job",
   args: [
-    arg.string(PROVE_METHOD), arg.optString(`prove again sequences ${span(r.sequences)} of block ${r.blockNumber}`), arg.optU64(r.blockNumber),
+    arg.string(method), arg.optString(`prove again sequences ${span(r.sequences)} of block ${r.blockNumber}`), arg.optU64(r.blockNumber),
     arg.optVecU64(r.sequences), arg.optVecU64(undefined), arg.optVecU64(undefined), arg.bytes(new Uint8Array()),
     arg.optU64(undefined), arg.optU64(undefined), arg.optString(undefined)
   ],
   clock: true
 })
 
-/** `(instance, leaf)` → claims the leaf and, when the claim is this coordinator's, creates its prove job. */
+/** `(instance, leaf, method)` → claims the leaf and, when the claim is this coordinator's, creates its prove job under `method`. */
 export const makeReprover = Effect.gen(function* () {
   const app = yield* AppApi
   const me = normalizeSuiAddress((yield* SuiClient).address)
-  return (appInstance: string, r: ReproveRequest) =>
+  return (appInstance: string, r: ReproveRequest, method: string) =>
     Effect.gen(function* () {
       const claim = yield* Effect.flatten(app.settlement.coordinatorCall(appInstance, startProvingCall(r)))
       if (claim.result !== "done") return false
@@ -63,13 +63,13 @@ export const makeReprover = Effect.gen(function* () {
         yield* Metric.increment(claimsLost)
         return false
       }
-      const created = yield* Effect.flatten(app.settlement.coordinatorCall(appInstance, proveJobCall(r)))
+      const created = yield* Effect.flatten(app.settlement.coordinatorCall(appInstance, proveJobCall(r, method)))
       if (created.result !== "done") {
         yield* Effect.logWarning("cannot create the prove job again", { app_instance: appInstance, block: String(r.blockNumber), result: created.result, detail: created.detail ?? "" })
         return false
       }
       yield* Metric.increment(reproveJobsCreated)
-      yield* Effect.logInfo("leaf proof proved again", { app_instance: appInstance, block: String(r.blockNumber), sequences: span(r.sequences), detail: created.detail ?? "" })
+      yield* Effect.logInfo("leaf proof proved again", { app_instance: appInstance, block: String(r.blockNumber), sequences: span(r.sequences), method, detail: created.detail ?? "" })
       return true
     })
 })

@@ -3,22 +3,26 @@
  * node is configured (`SUI_RPC_URL`), else the embedded demo: a localnet in this process, a demo
  * app served by the bundled example agent, and a steady flow of demo jobs with a live view.
  */
+import { mkdirSync } from "node:fs"
 import * as path from "node:path"
 import { Console, Effect, Option } from "effect"
 import { type AgentRuntimeKind } from "../layers/Config.js"
 import { resolveAgentRuntime } from "../layers/runtime/dockerImage.js"
 import { acquireStateLock } from "../layers/stateLock.js"
-import { Localnet } from "../localnet/index.js"
+import { Localnet, type LocalnetManifest } from "../localnet/index.js"
+import { PIPELINE } from "../localnet/pipelineDemo.js"
 import { Config } from "../layers/Config.js"
 import { privateUmask, secureStateDir } from "../layers/StateDir.js"
 import { coordinator } from "./coordinator.js"
 import { configForLocalnet, DEMO, demoJobs, demoLocalnetOptions, seedDemo } from "./demo.js"
+import { demoActions, seedDemoPipeline } from "./demoPipeline.js"
 import { preflight } from "./preflight.js"
 import { progress } from "./progress.js"
 
 const EMBEDDED_BANNER = [
   "Silvana coordinator — embedded demo (no SUI_RPC_URL set).",
-  "A local Sui node runs in this process; demo jobs are created every 2 s and served by the example `add` agent.",
+  "A local Sui node runs in this process; demo jobs are created every 2 s and served by the example `add` agent,",
+  "and demo actions run through the proving pipeline (blocks, proofs, merges, settlement) with the example pipeline agent.",
   "To run against a real network set SUI_RPC_URL (e.g. https://fullnode.testnet.sui.io:443), SUI_PRIVATE_KEY,",
   "SILVANA_REGISTRY_PACKAGE and SILVANA_REGISTRY (see README.md and docs/). Ctrl-C stops gracefully."
 ].join("\n")
@@ -35,6 +39,27 @@ const demoRuntime = (base: { readonly agentRuntime: Option.Option<AgentRuntimeKi
         Effect.map((r) => Option.some<AgentRuntimeKind>(r.kind))
       )
 
+/**
+ * The demo's proving pipeline when its agent can run here (the process runtime always can; Docker
+ * needs the pipeline image, built offline by scripts/build-agent-image.sh): its instance to
+ * follow and its stream of actions. A pipeline that cannot be set up leaves the rest of the demo
+ * running.
+ */
+const demoPipeline = (manifest: LocalnetManifest, stateDir: string, runtime: Option.Option<AgentRuntimeKind>) =>
+  Effect.gen(function* () {
+    if (Option.getOrUndefined(runtime) === "docker") {
+      const r = yield* resolveAgentRuntime({ requireImage: PIPELINE.image })
+      if (r.kind !== "docker") {
+        yield* Effect.logInfo(`proving pipeline demo not started: ${r.why}`)
+        return { instances: [], extras: [] }
+      }
+    }
+    yield* Effect.sync(() => mkdirSync(stateDir, { recursive: true, mode: 0o700 }))
+    const instance = yield* seedDemoPipeline(manifest, stateDir)
+    yield* Effect.logInfo("proving pipeline demo running", { app_instance: instance })
+    return { instances: [instance], extras: [demoActions(manifest, instance)] }
+  }).pipe(Effect.catchAll((e) => Effect.as(Effect.logWarning(e.message), { instances: [], extras: [] })))
+
 export const embedded = Effect.gen(function* () {
   const base = yield* Config
   yield* Console.error(EMBEDDED_BANNER)
@@ -42,8 +67,13 @@ export const embedded = Effect.gen(function* () {
   const manifest = localnet.manifest
   yield* Effect.logInfo("embedded localnet running", { grpc: manifest.grpcUrl, chain_id: manifest.chainId })
   yield* seedDemo(manifest)
-  const config = { ...configForLocalnet(base, manifest), agentRuntime: yield* demoRuntime(base) }
-  return yield* coordinator({ extras: [demoJobs(manifest), progress()] }).pipe(Effect.provideService(Config, config))
+  const local = configForLocalnet(base, manifest)
+  const agentRuntime = yield* demoRuntime(base)
+  const pipeline = yield* demoPipeline(manifest, local.stateDir, agentRuntime)
+  // The demo runs four agents at once (add, and prove / merge / settle of the pipeline).
+  const maxConcurrentAgents = pipeline.instances.length > 0 ? Math.max(local.maxConcurrentAgents, 4) : local.maxConcurrentAgents
+  const config = { ...local, agentRuntime, maxConcurrentAgents, appInstances: [...local.appInstances, ...pipeline.instances] }
+  return yield* coordinator({ extras: [demoJobs(manifest), ...pipeline.extras, progress()] }).pipe(Effect.provideService(Config, config))
 })
 
 /** The daemon, holding the STATE_DIR lock first: a second instance refuses before it boots anything. */

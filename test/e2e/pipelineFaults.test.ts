@@ -2,7 +2,8 @@
  * The proving pipeline recovering from its agents' faults, on the localnet with real processes
  * (test/support/pipeline.ts; the faults are the pipeline agent's, examples/pipeline-agent/faults.ts):
  * - a prove job that submits a corrupt proof: the merge over it rejects it, and the coordinator
- *   claims the rejected leaf and creates its prove job again, so the block is still proved;
+ *   claims the rejected leaf and creates its prove job again, so the block is still proved — also
+ *   for an app whose prove method has another name (the job is created under that name);
  * - settle jobs that fail part-way: the chain retries the settle job, which resumes from the last
  *   settled block, every block settled once and in order, and no settlement transaction of ours
  *   aborts (`EPreviousBlockNotSettled` among others).
@@ -44,6 +45,29 @@ describe("proving pipeline faults", () => {
       expect(claimed(p, "corrupt")).toBe(corrupt.length * p.instances.length)
       // at least once each (a stale merge over a corrupt leaf can hand it back and reject it again)
       expect(await count(reproveJobsCreated)).toBeGreaterThanOrEqual(corrupt.length * p.instances.length)
+      expect(await count(settlementAborts)).toBe(0)
+    }, 600_000)
+  })
+
+  describe("a rejected proof of an app whose prove method is not `prove`", () => {
+    let p: Pipeline
+    // the instance's actions create `prove_sum` jobs (served by the agent's prove); sequence 3 is proved wrong once
+    beforeAll(async () => {
+      p = await startPipeline({ instances: 1, blockIntervalMs: 300, proveMethod: "prove_sum", faults: { corruptSequences: [3] } })
+    }, 120_000)
+    afterAll(async () => {
+      await p?.close()
+    })
+
+    it("is proved again under the app's method, and every block is proved and settled", async () => {
+      const before = await count(reproveJobsCreated)
+      const { fields } = await p.report(p.instances[0]!)
+      expect([...fields.methods.keys()].sort()).toEqual(["merge", "prove_sum", "settle"])
+      await sendAll(p, 8, 4)
+      await waitAllSettled(p)
+      await expectLedgerComplete(p)
+      expect(claimed(p, "corrupt")).toBe(1)
+      expect((await count(reproveJobsCreated)) - before).toBeGreaterThanOrEqual(1)
       expect(await count(settlementAborts)).toBe(0)
     }, 600_000)
   })

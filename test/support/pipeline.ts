@@ -45,6 +45,8 @@ export interface PipelineOptions {
   readonly coordinator?: "in-process" | "none"
   /** Faults the pipeline agents make (examples/pipeline-agent/faults.ts). */
   readonly faults?: { readonly corruptSequences?: ReadonlyArray<number>; readonly settleFailures?: number }
+  /** The instances' prove method when not `prove` (then no instance is the manifest's genesis one). */
+  readonly proveMethod?: string
 }
 
 export interface InstanceReport {
@@ -60,8 +62,8 @@ export const startPipeline = async (o: PipelineOptions) => {
   const localnet: LocalnetHandle = await startLocalnet({ port: 0, checkpointMs: 50 })
   const manifest = localnet.manifest
   await seedPipeline(manifest, { blockIntervalMs: o.blockIntervalMs })
-  const instances = [manifest.appInstanceId]
-  while (instances.length < o.instances) instances.push(await createPipelineInstance(manifest, { blockIntervalMs: o.blockIntervalMs }))
+  const instances = o.proveMethod === undefined ? [manifest.appInstanceId] : []
+  while (instances.length < o.instances) instances.push(await createPipelineInstance(manifest, { blockIntervalMs: o.blockIntervalMs, ...(o.proveMethod === undefined ? {} : { proveMethod: o.proveMethod }) }))
   const bundle = await agentBundle()
   const env = {
     MAX_CONCURRENT_AGENTS: String(o.maxAgents ?? 4),

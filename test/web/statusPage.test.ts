@@ -201,11 +201,12 @@ describe.skipIf(executable === undefined)("the status page in a browser", () => 
     expect(steps.indexOf("start_tx")).toBeLessThan(steps.indexOf("handed_out"))
     expect(steps.indexOf("handed_out")).toBeLessThan(steps.lastIndexOf("settled"))
     const startDigest = await timeline.locator("[data-step=start_tx] [data-digest]").first().getAttribute("data-digest")
-    const doneDigest = await timeline.locator("[data-step=settled] [data-digest]").last().getAttribute("data-digest")
+    // the completion's settlement (a pipeline job's calls settle around it too)
+    const completion = timeline.locator("[data-step=settled]", { hasText: /complete: done/ }).last()
+    const doneDigest = await completion.locator("[data-digest]").first().getAttribute("data-digest")
     expect(startDigest).toMatch(/^[1-9A-HJ-NP-Za-km-z]{43,44}$/)
     expect(doneDigest).toMatch(/^[1-9A-HJ-NP-Za-km-z]{43,44}$/)
     expect(doneDigest).not.toBe(startDigest)
-    await expect(timeline.locator("[data-step=settled]").last().textContent()).resolves.toMatch(/complete: done/)
     await expect(timeline.locator("[data-step=handed_out] [data-testid=step-session]").textContent()).resolves.toMatch(/^0x[0-9a-f]{8}…$/)
     // a localnet has no public explorer: digests are shown, not linked
     expect(await timeline.locator("a.explorer").count()).toBe(0)
@@ -227,7 +228,12 @@ describe.skipIf(executable === undefined)("the status page in a browser", () => 
         seenLive.add(s)
         if (!liveAtStart.has(s)) started ??= s
       }
-      for (const s of await sessions("agent-ended")) if (!endedAtStart.has(s) && seenLive.has(s)) ended ??= s
+      // the add agent's (the demo's pipeline agents end too, with other lines)
+      for (const s of await sessions("agent-ended")) {
+        if (ended !== undefined || endedAtStart.has(s) || !seenLive.has(s)) continue
+        const card = (await page.locator(`[data-testid=agent-ended][data-session="${s}"]`).first().textContent()) ?? ""
+        if (/silvana-demo\/add\/add/.test(card)) ended = s
+      }
       return started !== undefined && ended !== undefined ? true : undefined
     })
     expect(started).toMatch(/^0x[0-9a-f]{8}…$/)
@@ -243,6 +249,42 @@ describe.skipIf(executable === undefined)("the status page in a browser", () => 
     await shot("agents")
     expect(errors).toEqual([])
   }, 240_000)
+
+  it("shows the proving pipeline: actions, blocks closed, proved and settled with their latencies, as /v1/status and /metrics have them", async () => {
+    await show("pipeline")
+    // the demo's actions go through blocks (5 s apart), proofs, merges and the settle agent
+    await waitFor("a block of the demo to be settled", 360_000, async () => (((await value("pipeline-blocks-settled")) ?? 0) > 0 ? true : undefined))
+    const read = () =>
+      page.evaluate(() => {
+        const v = (id: string) => Number(document.querySelector(`[data-testid=${id}]`)?.getAttribute("data-value"))
+        return { actions: v("pipeline-actions"), blocksClosed: v("pipeline-blocks-closed"), blocksProved: v("pipeline-blocks-proved"), blocksSettled: v("pipeline-blocks-settled") }
+      })
+    // as for the job counts: right after a fresh snapshot, until nothing moved in between
+    await waitFor("the page to show the pipeline of /v1/status", 120_000, async () => {
+      const at = await page.locator("#app").getAttribute("data-snapshot-at")
+      await page.waitForFunction((prev) => document.getElementById("app")?.dataset["snapshotAt"] !== prev, at, { timeout: 10_000 })
+      const [shown, status] = await Promise.all([read(), api("/v1/status")])
+      const p = status["pipeline"] as { actions: number; blocksClosed: number; blocksProved: number; blocksSettled: number }
+      return JSON.stringify(shown) === JSON.stringify({ actions: p.actions, blocksClosed: p.blocksClosed, blocksProved: p.blocksProved, blocksSettled: p.blocksSettled }) ? true : undefined
+    })
+    const shown = await read()
+    expect(shown.actions).toBeGreaterThan(0)
+    expect(shown.blocksClosed).toBeGreaterThanOrEqual(shown.blocksProved)
+    expect(shown.blocksProved).toBeGreaterThanOrEqual(shown.blocksSettled)
+    // every stage has a latency once a block is settled
+    for (const id of ["pipeline-lat-closed", "pipeline-lat-proved", "pipeline-lat-settled", "pipeline-lat-total"]) expect(await value(id), id).toBeGreaterThan(0)
+    expect(await value("pipeline-proofs")).toBeGreaterThan(0)
+    expect(await page.locator("[data-testid=pipeline-block][data-settled=true]").count()).toBeGreaterThan(0)
+    await expect(page.locator("[data-testid=pipeline-instance]").first().textContent()).resolves.toMatch(/^0x[0-9a-f]{8}…[0-9a-f]{4}/)
+    // the same counters on /metrics (they only grow: at least what the page showed)
+    const metrics = await (await fetch(`${base}/metrics`)).text()
+    const metric = (name: string) => Number(new RegExp(`^${name} (\\d+)`, "m").exec(metrics)?.[1])
+    expect(metric("silvana_pipeline_actions_total")).toBeGreaterThanOrEqual(shown.actions)
+    expect(metric("silvana_pipeline_blocks_settled_total")).toBeGreaterThanOrEqual(shown.blocksSettled)
+    expect(metric("silvana_pipeline_action_to_settled_ms_count")).toBeGreaterThan(0)
+    await shot("pipeline")
+    expect(errors).toEqual([])
+  }, 600_000)
 
   it("lists recent settlement transactions and the outbox", async () => {
     await show("settlement")

@@ -14,7 +14,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Config as C, ConfigError, Effect, Either, Fiber, Layer, type Scope } from "effect"
-import { EXAMPLE_AGENT_IMAGE } from "../../domain/exampleAgent.js"
+import { EXAMPLE_AGENT_IMAGE, PIPELINE_AGENT_IMAGE } from "../../domain/exampleAgent.js"
 import {
   type AgentHandle,
   AgentRuntime,
@@ -58,11 +58,17 @@ const repoRoot = (() => {
   return dir
 })()
 
-/** The bundled example agent is served out of the box: EXAMPLE_AGENT_IMAGE runs examples/add-agent. */
+/** The bundled example agents are served out of the box: EXAMPLE_AGENT_IMAGE runs examples/add-agent, PIPELINE_AGENT_IMAGE examples/pipeline-agent. */
 export const defaultProcessCommands: ProcessCommands = {
   [EXAMPLE_AGENT_IMAGE]: {
     entrypoint: [process.execPath, "--import", "tsx"],
     cmd: [path.join(repoRoot, "examples", "add-agent", "main.ts")],
+    cwd: repoRoot
+  },
+  // the embedded demo's proving pipeline; it settles to a file ledger under the temp dir
+  [PIPELINE_AGENT_IMAGE]: {
+    entrypoint: [process.execPath, "--import", "tsx"],
+    cmd: [path.join(repoRoot, "examples", "pipeline-agent", "main.ts")],
     cwd: repoRoot
   }
 }

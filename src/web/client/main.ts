@@ -1,6 +1,6 @@
 /**
  * The status page: one EventSource on /v1/feed (snapshots every second, agent and transaction
- * events as they happen), four views drawn from the latest snapshot. The page never polls; the
+ * events as they happen), five views drawn from the latest snapshot. The page never polls; the
  * Jobs view asks the daemon only when searching, or while an open timeline is not final.
  */
 import "uplot/dist/uPlot.min.css"
@@ -10,13 +10,15 @@ import type { AgentView, Snapshot, TxView } from "./types.js"
 import { renderAgents } from "./views/agents.js"
 import { makeJobsView } from "./views/jobs.js"
 import { renderOverview, resizeOverview } from "./views/overview.js"
+import { renderPipeline } from "./views/pipeline.js"
 import { renderSettlement } from "./views/settlement.js"
 
-type ViewName = "overview" | "agents" | "jobs" | "settlement"
+type ViewName = "overview" | "agents" | "jobs" | "pipeline" | "settlement"
 const VIEWS: ReadonlyArray<readonly [ViewName, string]> = [
   ["overview", "Overview"],
   ["agents", "Agents"],
   ["jobs", "Jobs"],
+  ["pipeline", "Pipeline"],
   ["settlement", "Settlement"]
 ]
 
@@ -43,6 +45,7 @@ const render = () => {
   const pane = panes.get(current)!
   if (current === "overview") renderOverview(pane, s)
   else if (current === "agents") renderAgents(pane, s)
+  else if (current === "pipeline") renderPipeline(pane, s)
   else if (current === "settlement") renderSettlement(pane, s)
   jobs.update(s, current === "jobs")
 }

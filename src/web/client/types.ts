@@ -9,12 +9,13 @@ import type {
   JobCounts,
   JobRecordView,
   Percentiles,
+  PipelineView,
   Step,
   ThroughputView,
   WaitingView
 } from "../../domain/statusView.js"
 
-export type { AgentView, Explorer, JobCounts, Step }
+export type { AgentView, Explorer, JobCounts, PipelineView, Step }
 
 export interface TxView {
   readonly at: number
@@ -64,6 +65,7 @@ export interface Snapshot {
     readonly low_balance: boolean
   } | null
   readonly feed: FeedView | null
+  readonly pipeline: PipelineView | null
 }
 
 export type JobRecord = JobRecordView

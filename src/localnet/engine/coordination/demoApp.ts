@@ -9,8 +9,10 @@
  * Also localnet-only: `demo_add::set_min_time_between_blocks(instance, ms, ctx)` (admin only) —
  * the deployed package refuses less than 60 s; the demo and the benchmark close blocks faster.
  * Nothing calls it unless asked (`npm start` with `DEMO_BLOCK_INTERVAL_MS`, the pipeline bench).
+ * And `demo_add::set_prove_method(instance, name, ctx)` (admin only): the actions' jobs go to
+ * that method instead of `prove` (an app whose prove method has another name).
  */
-import { ClockParam, TxContextParam, type MoveFunction, type MoveParam, type MoveType } from "../runtime.js"
+import { ClockParam, StringT, TxContextParam, type MoveFunction, type MoveParam, type MoveType } from "../runtime.js"
 import type { ObjRecord } from "../store.js"
 import type { AppInstanceData } from "./appInstanceData.js"
 import { increaseSequence } from "./blocks.js"
@@ -18,6 +20,8 @@ import { appInstanceType, clever, dt } from "./types.js"
 
 export const DEMO_SUM_KEY = "demo_add:sum"
 export const DEMO_PROVE_METHOD = "prove"
+/** kv key of the instance's prove method when it is not `prove` (localnet-only `set_prove_method`). */
+export const DEMO_PROVE_METHOD_KEY = "demo_add:prove_method"
 const E_NOT_AUTHORIZED = clever(0)
 
 const u64le = (v: bigint): Uint8Array => {
@@ -48,7 +52,8 @@ export const demoAppFunctions = (pkg: string, createAppJob: MoveFunction["run"])
         const block = a.s.block_number
         increaseSequence(ctx, a, u64le(sum), u64le(v))
         a.putEntry(a.kv, DEMO_SUM_KEY, sum.toString())
-        createAppJob(ctx, [inst, DEMO_PROVE_METHOD, `prove sequence ${sequence}`, block, [sequence], null, null, u64le(v), null, null, null])
+        const method = a.kv.get(DEMO_PROVE_METHOD_KEY) ?? DEMO_PROVE_METHOD
+        createAppJob(ctx, [inst, method, `prove sequence ${sequence}`, block, [sequence], null, null, u64le(v), null, null, null])
         return []
       }
     },
@@ -59,6 +64,16 @@ export const demoAppFunctions = (pkg: string, createAppJob: MoveFunction["run"])
         const a = app(ctx, inst)
         if (a.s.admin !== ctx.sender) ctx.abort("demo_add", "set_min_time_between_blocks", E_NOT_AUTHORIZED, "Not authorized")
         a.setScalar("min_time_between_blocks", ms as bigint)
+        return []
+      }
+    },
+    {
+      module: "demo_add", name: "set_prove_method",
+      params: [AppInstanceMut, p(StringT), TxContextParam(false)], returns: [],
+      run: (ctx, [inst, method]) => {
+        const a = app(ctx, inst)
+        if (a.s.admin !== ctx.sender) ctx.abort("demo_add", "set_prove_method", E_NOT_AUTHORIZED, "Not authorized")
+        a.putEntry(a.kv, DEMO_PROVE_METHOD_KEY, method as string)
         return []
       }
     }
