@@ -10,7 +10,8 @@ import { arg } from "../../src/chain/appCalls.js"
 import { increaseSequence } from "../../src/localnet/appSeeding.js"
 import { Settlement } from "../../src/layers/Settlement.js"
 import { shortSecret } from "../../src/domain/redact.js"
-import { type LoggedLine, appApiForSuite } from "./appFixture.js"
+import { type LoggedLine } from "./appFixture.js"
+import { appApiForSuite } from "./appSuite.js"
 
 describe("Settlement's log level for Move aborts", () => {
   const logs: Array<LoggedLine> = []

@@ -8,9 +8,8 @@ import { randomBytes } from "node:crypto"
 import { mkdtempSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Duration, Effect, Layer, Logger, LogLevel, ManagedRuntime, Redacted, type Types } from "effect"
+import { Duration, Effect, Layer, Logger, LogLevel, ManagedRuntime, Redacted } from "effect"
 import { createChannel, createClient } from "nice-grpc"
-import { afterAll, beforeAll } from "vitest"
 import { Triple } from "../../src/domain/ids.js"
 import type { JobData } from "../../src/domain/job.js"
 import { CoordinatorServiceDefinition } from "../../src/gen/silvana/coordinator/v1/coordinator.js"
@@ -118,24 +117,3 @@ export const startAppApi = async (
   }
 }
 export type AppApiFixture = Awaited<ReturnType<typeof startAppApi>>
-
-/**
- * The fixture of one describe block's tests, opened before them and closed after: the object
- * returned is filled in once the fixture is up (read it inside tests and hooks only). `setUp`
- * runs once it is open (chain state the tests share); `openMs` bounds both.
- */
-export const appApiForSuite = (
-  options: Parameters<typeof startAppApi>[0] = {},
-  setUp?: (f: AppApiFixture) => Promise<unknown>,
-  openMs = 60_000
-): AppApiFixture => {
-  const f = {} as Types.Mutable<AppApiFixture>
-  beforeAll(async () => {
-    Object.assign(f, await startAppApi(options))
-    await setUp?.(f)
-  }, openMs)
-  afterAll(async () => {
-    await f.close?.()
-  })
-  return f
-}

@@ -14,7 +14,8 @@ import { ClientError, Status } from "nice-grpc"
 import { describe, expect, it } from "vitest"
 import { decodeProofCalculation, ProofStatus } from "../../src/chain/appTypes.js"
 import { CoordinatorService } from "../gen/silvana/coordinator/v1/coordinator_pb.js"
-import { type AppApiFixture, appApiForSuite } from "./appFixture.js"
+import { type AppApiFixture } from "./appFixture.js"
+import { appApiForSuite } from "./appSuite.js"
 
 const statusOf = (p: Promise<unknown>) => p.then(() => "OK", (e: unknown) => (e instanceof ClientError ? Status[e.code] : String(e)))
 

@@ -17,7 +17,8 @@ import { decodeBlock, decodeBlockSettlement, decodeSequenceState } from "../../s
 import { collectUnreferenced } from "../../src/programs/daCollect.js"
 import { addSettlementChain, increaseSequence } from "../../src/localnet/appSeeding.js"
 import { CoordinatorService } from "../gen/silvana/coordinator/v1/coordinator_pb.js"
-import { type AppApiFixture, appApiForSuite } from "./appFixture.js"
+import { type AppApiFixture } from "./appFixture.js"
+import { appApiForSuite } from "./appSuite.js"
 
 const statusOf = (p: Promise<unknown>) => p.then(() => "OK", (e: unknown) => (e instanceof ClientError ? Status[e.code] : String(e)))
 

@@ -16,7 +16,7 @@ import { ProofEventType } from "../../src/gen/silvana/coordinator/v1/coordinator
 import * as Metrics from "../../src/layers/Metrics.js"
 import { makeSecretsStore } from "../../src/layers/Secrets.js"
 import { CoordinatorService } from "../gen/silvana/coordinator/v1/coordinator_pb.js"
-import { appApiForSuite } from "./appFixture.js"
+import { appApiForSuite } from "./appSuite.js"
 
 const statusOf = (p: Promise<unknown>) => p.then(() => "OK", (e: unknown) => (e instanceof ClientError ? Status[e.code] : String(e)))
 

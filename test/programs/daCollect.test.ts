@@ -12,7 +12,7 @@ import { DataAvailability } from "../../src/layers/DataAvailability.js"
 import { Config } from "../../src/layers/Config.js"
 import { collectUnreferenced, daCollectProgram, proofReferences } from "../../src/programs/daCollect.js"
 import { waitUntil } from "../support/wait.js"
-import { appApiForSuite } from "../api/appFixture.js"
+import { appApiForSuite } from "../api/appSuite.js"
 
 describe("DA garbage collection by what the chain references", () => {
   const f = appApiForSuite()

@@ -15,7 +15,7 @@ import { Config } from "../../src/layers/Config.js"
 import { addSettlementChain, increaseSequence } from "../../src/localnet/appSeeding.js"
 import { mergesProgram } from "../../src/programs/merges.js"
 import { purgeSettled } from "../../src/programs/purge.js"
-import { appApiForSuite } from "../api/appFixture.js"
+import { appApiForSuite } from "../api/appSuite.js"
 import { waitUntil } from "../support/wait.js"
 
 describe("purge of settled sequence states on a localnet", () => {

@@ -8,7 +8,8 @@ import { ProofStatus } from "../../src/chain/appTypes.js"
 import { Effect } from "effect"
 import { makeSecretsStore } from "../../src/layers/Secrets.js"
 import { AgentClient } from "../../src/sdk/index.js"
-import { type AppApiFixture, appApiForSuite, mergeTriple, proveTriple } from "../api/appFixture.js"
+import { type AppApiFixture, mergeTriple, proveTriple } from "../api/appFixture.js"
+import { appApiForSuite } from "../api/appSuite.js"
 
 const agentEnv = (f: AppApiFixture, sessionId: string, t: { developer: string; agent: string; agentMethod: string }) => ({
   SESSION_ID: sessionId, DEVELOPER: t.developer, AGENT: t.agent, AGENT_METHOD: t.agentMethod, COORDINATOR_SOCKET: f.api.socketPath

@@ -7,7 +7,8 @@
 import { describe, expect, it } from "vitest"
 import { addSettlementChain, increaseSequence } from "../../src/localnet/appSeeding.js"
 import { AgentClient } from "../../src/sdk/index.js"
-import { type AppApiFixture, proveTriple, appApiForSuite } from "../api/appFixture.js"
+import { type AppApiFixture, proveTriple } from "../api/appFixture.js"
+import { appApiForSuite } from "../api/appSuite.js"
 
 const agent = (f: AppApiFixture, sessionId: string) =>
   AgentClient.fromEnv({
