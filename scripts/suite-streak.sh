@@ -42,10 +42,10 @@ for i in $(seq 1 "$runs"); do
     status=red
   fi
   took=$(( $(date +%s) - start ))
-  summary=$(grep -E '^ +(Test Files|Tests) ' "$dir/test.log" | tr -s ' ' | paste -sd ';' - || true)
+  summary=$(sed 's/\x1b\[[0-9;]*m//g' "$dir/test.log" | grep -E '^ +(Test Files|Tests) ' | tr -s ' ' | paste -sd ';' - || true)
   echo "run=$i status=$status seconds=$took load=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' ,) ${summary}"
   if [ "$status" = red ]; then
-    grep -E '(FAIL|✗|×) ' "$dir/test.log" | head -20 || true
+    sed 's/\x1b\[[0-9;]*m//g' "$dir/test.log" | grep -E '^ +× |FAIL ' | head -20 || true
     echo "suite_streak_green=$green"
     exit 1
   fi
