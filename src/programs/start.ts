@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from "node:fs"
 import * as path from "node:path"
-import { Console, Effect, Option } from "effect"
+import { Config as EffectConfig, Console, Effect, Option } from "effect"
 import { type AgentRuntimeKind } from "../layers/Config.js"
 import { resolveAgentRuntime } from "../layers/runtime/dockerImage.js"
 import { acquireStateLock } from "../layers/stateLock.js"
@@ -60,6 +60,9 @@ const demoPipeline = (manifest: LocalnetManifest, stateDir: string, runtime: Opt
     return { instances: [instance], extras: [demoActions(manifest, instance)] }
   }).pipe(Effect.catchAll((e) => Effect.as(Effect.logWarning(e.message), { instances: [], extras: [] })))
 
+/** Agents the demo runs at once with its pipeline: add, and the pipeline's prove / merge / settle. */
+const DEMO_PIPELINE_AGENTS = 4
+
 export const embedded = Effect.gen(function* () {
   const base = yield* Config
   yield* Console.error(EMBEDDED_BANNER)
@@ -69,9 +72,20 @@ export const embedded = Effect.gen(function* () {
   yield* seedDemo(manifest)
   const local = configForLocalnet(base, manifest)
   const agentRuntime = yield* demoRuntime(base)
-  const pipeline = yield* demoPipeline(manifest, local.stateDir, agentRuntime)
-  // The demo runs four agents at once (add, and prove / merge / settle of the pipeline).
-  const maxConcurrentAgents = pipeline.instances.length > 0 ? Math.max(local.maxConcurrentAgents, 4) : local.maxConcurrentAgents
+  // The demo runs four agents at once (add, and prove / merge / settle of the pipeline): without
+  // MAX_CONCURRENT_AGENTS the demo takes 4; a cap the operator set is kept, and below 4 the
+  // pipeline part of the demo stays off (said once) rather than starve.
+  const capSet = Option.isSome(yield* EffectConfig.option(EffectConfig.string("MAX_CONCURRENT_AGENTS")))
+  const pipeline =
+    capSet && local.maxConcurrentAgents < DEMO_PIPELINE_AGENTS
+      ? yield* Effect.as(
+          Effect.logInfo(
+            `proving pipeline demo not started: MAX_CONCURRENT_AGENTS=${local.maxConcurrentAgents} is set and the pipeline runs ${DEMO_PIPELINE_AGENTS} agents at once (unset it, or set ${DEMO_PIPELINE_AGENTS} or more)`
+          ),
+          { instances: [] as Array<string>, extras: [] }
+        )
+      : yield* demoPipeline(manifest, local.stateDir, agentRuntime)
+  const maxConcurrentAgents = pipeline.instances.length > 0 ? Math.max(local.maxConcurrentAgents, DEMO_PIPELINE_AGENTS) : local.maxConcurrentAgents
   const config = { ...local, agentRuntime, maxConcurrentAgents, appInstances: [...local.appInstances, ...pipeline.instances] }
   return yield* coordinator({ extras: [demoJobs(manifest), ...pipeline.extras, progress()] }).pipe(Effect.provideService(Config, config))
 })

@@ -143,7 +143,8 @@ describe("the daemon process", () => {
       const r = await run(["status", "--json", "--url", base])
       return r.code === 0 ? r : undefined
     })
-    expect(JSON.parse(statusJson.output)).toMatchObject({ healthy: true, chain: "localnet", agents: { max: 2 } })
+    // MAX_CONCURRENT_AGENTS unset: the embedded demo with its proving pipeline runs 4 agents at once
+    expect(JSON.parse(statusJson.output)).toMatchObject({ healthy: true, chain: "localnet", agents: { max: 4 } })
     const jobsJson = await run(["jobs", "--json", "--limit", "5", "--url", base])
     expect(jobsJson.code).toBe(0)
     const jobList = JSON.parse(jobsJson.output)
