@@ -44,7 +44,12 @@ export interface PipelineOptions {
   /** `none`: no coordinator here (a test runs its own daemons, `processCommands` for their agents). */
   readonly coordinator?: "in-process" | "none"
   /** Faults the pipeline agents make (examples/pipeline-agent/faults.ts). */
-  readonly faults?: { readonly corruptSequences?: ReadonlyArray<number>; readonly settleFailures?: number }
+  readonly faults?: {
+    readonly corruptSequences?: ReadonlyArray<number>
+    readonly settleFailures?: number
+    readonly failProveSequences?: ReadonlyArray<number>
+    readonly proveFailures?: number
+  }
   /** The instances' prove method when not `prove` (then no instance is the manifest's genesis one). */
   readonly proveMethod?: string
 }
