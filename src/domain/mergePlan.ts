@@ -110,6 +110,18 @@ export const isProved = (block: BlockProofState, now: bigint, timeout = PROOF_TI
   return p === undefined || !(p.status === ProofStatus.Rejected || (p.status === ProofStatus.Started && timedOut(p, now, timeout)))
 }
 
+/**
+ * The block's proof may be settled: the block is finished and its range proof is calculated or
+ * used — not rejected, nor restarted and being proved again (the chain still names the old proof
+ * as the block's then).
+ */
+export const blockProofStands = (block: BlockProofState): boolean => {
+  if (!block.isFinished) return false
+  if (block.endSequence === undefined) return true
+  const p = rangeIndex(block.proofs).get(`${block.startSequence}-${block.endSequence}`)
+  return p === undefined || p.status === ProofStatus.Calculated || p.status === ProofStatus.Used
+}
+
 /** May be reserved for a merge: calculated, or held by a reservation/use that timed out. */
 export const isAvailable = (p: PlannedProof | undefined, now: bigint, timeout = PROOF_TIMEOUT_MS): boolean =>
   p !== undefined &&

@@ -4,6 +4,7 @@ import {
   type BlockProofState,
   type MergeRequest,
   planMerges,
+  blockProofStands,
   isProved,
   planReproves,
   PROOF_TIMEOUT_MS,
@@ -272,6 +273,8 @@ describe("merge planner", () => {
       })
       expect(isProved(single(ProofStatus.Used), now)).toBe(true)
       expect(isProved(single(ProofStatus.Rejected), now)).toBe(false)
+      // its proof is settled only once it stands again (not while rejected or being proved again)
+      expect([ProofStatus.Used, ProofStatus.Calculated, ProofStatus.Rejected, ProofStatus.Started].map((st) => blockProofStands(single(st)))).toEqual([true, true, false, false])
       expect(planReproves(single(ProofStatus.Rejected), now).map((r) => r.sequences)).toEqual([[7n]])
       // its restart under way: nothing; timed out without a proof: again
       expect(planReproves(single(ProofStatus.Started, now - 10n), now)).toEqual([])

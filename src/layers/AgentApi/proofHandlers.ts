@@ -7,11 +7,11 @@
  * deployed coordinator does; a corrupt stored blob is INTERNAL, never other bytes.
  */
 import * as os from "node:os"
-import { Clock, Effect, Option } from "effect"
+import { Effect, Option } from "effect"
 import { apiSpan } from "./spans.js"
 import { arg } from "../../chain/appCalls.js"
 import { toBlockProofState } from "../../chain/appTypes.js"
-import { isProved } from "../../domain/mergePlan.js"
+import { blockProofStands } from "../../domain/mergePlan.js"
 import type {
   GetBlockProofRequest, GetBlockProofResponse, GetProofRequest, GetProofResponse, ReadDataAvailabilityRequest,
   ReadDataAvailabilityResponse, RejectProofRequest, RejectProofResponse, SubmitProofRequest, SubmitProofResponse
@@ -109,7 +109,7 @@ export const getBlockProof = (req: GetBlockProofRequest) =>
       return { success: false, message: `block ${req.blockNumber} is not proved yet` } satisfies GetBlockProofResponse
     }
     // The chain keeps a rejected block proof as the block's until a new one replaces it.
-    if (!isProved(toBlockProofState(pc.value), BigInt(yield* Clock.currentTimeMillis))) {
+    if (!blockProofStands(toBlockProofState(pc.value))) {
       return { success: false, message: `block ${req.blockNumber}'s proof was rejected and is being proved again` } satisfies GetBlockProofResponse
     }
     const text = yield* readText(s.app, pc.value.blockProof)
