@@ -16,7 +16,8 @@ import { Effect, Metric } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { settlementAborts } from "../../src/chain/metrics.js"
 import { reproveJobsCreated } from "../../src/programs/reproves.js"
-import { expectLedgerComplete, startPipeline, type Pipeline, waitAllSettled } from "../support/pipeline.js"
+import { startPipeline, type Pipeline, waitAllSettled } from "../support/pipeline.js"
+import { expectLedgerComplete } from "../support/pipelineExpect.js"
 import { waitUntil } from "../support/wait.js"
 
 /** The faults the agents claimed (marker files next to the ledger). */

@@ -13,7 +13,8 @@ import type { PipelineStall } from "../../src/domain/stalls.js"
 import { restartFailedJobs } from "../../src/localnet/pipelineDemo.js"
 import { daemonEnv } from "./fixture.js"
 import { apiToken, type Daemon, get, runCli, startDaemon } from "../ops/processes.js"
-import { expectLedgerComplete, startPipeline, type Pipeline, waitAllSettled } from "../support/pipeline.js"
+import { startPipeline, type Pipeline, waitAllSettled } from "../support/pipeline.js"
+import { expectLedgerComplete } from "../support/pipelineExpect.js"
 import { waitUntil } from "../support/wait.js"
 
 /** The sequence whose prove job fails every attempt (3 failures: the chain's max attempts). */

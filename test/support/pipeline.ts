@@ -22,7 +22,6 @@ import { type LocalnetHandle, startLocalnet } from "../../src/localnet/index.js"
 import { createPipelineInstance, demoAdder, PIPELINE, seedPipeline } from "../../src/localnet/pipelineDemo.js"
 import { coordinatorLayer, coordinatorProgram } from "../../src/programs/coordinator.js"
 import { configForLocalnet } from "../../src/programs/demo.js"
-import { expect } from "vitest"
 import { waitUntil } from "./wait.js"
 
 let bundled: string | undefined
@@ -185,22 +184,3 @@ export const waitAllSettled = (p: Pipeline, progress: () => unknown = () => sett
     progress,
     pollMs: 250
   })
-
-/**
- * Checks every instance once all is settled: each closed block proved, and the ledger holding one
- * entry per block, in order, each proof checked against the actions sent. Answers how many merges
- * the blocks needed (a block of n sequences needs n - 1).
- */
-export const expectLedgerComplete = async (p: Pipeline): Promise<number> => {
-  let merges = 0
-  for (const ai of p.instances) {
-    const { fields } = await p.report(ai)
-    expect(fields.lastProvedBlockNumber).toBe(fields.blockNumber - 1n)
-    const { problems, sizes } = p.ledgerCheck(ai)
-    expect(problems).toEqual([])
-    expect(sizes).toHaveLength(Number(fields.blockNumber - 1n))
-    merges += sizes.reduce((n, size) => n + size - 1, 0)
-  }
-  expect(p.ledger.intact()).toBe(true)
-  return merges
-}
