@@ -265,14 +265,17 @@ const measureLoop = async (manifest: LocalnetManifest) => {
  * has taken them all in (its CPU has gone quiet). `BENCH_RSS_VARIANTS` ("flags|flags|…") runs more
  * daemons beside it on the same chain, each with other Node flags, for a same-run comparison; a
  * variant whose first word ends in `.mjs` runs that bundle instead (another build, e.g. the base
- * commit's `dist/` copied aside). Each daemon's CPU over the burst is printed beside its RSS.
+ * commit's `dist/` copied aside), and `NAME=value` words set its environment. Each daemon's CPU over the burst is printed beside its RSS.
  */
 const measureRss = async (manifest: LocalnetManifest, localnet: ChildProcess) => {
   const variants = (process.env["BENCH_RSS_VARIANTS"] ?? "").split("|").filter((v) => v.trim() !== "")
-  const start = (flags: Array<string>) => {
+  const start = (words: Array<string>) => {
+    // NAME=value words set the environment (MALLOC_ARENA_MAX=2), a first word ending in .mjs the bundle
+    const env = Object.fromEntries(words.filter((w) => /^[A-Z_]+=/.test(w)).map((w) => [w.slice(0, w.indexOf("=")), w.slice(w.indexOf("=") + 1)]))
+    const flags = words.filter((w) => !/^[A-Z_]+=/.test(w))
     const bundle = flags[0]?.endsWith(".mjs") === true ? [flags[0], "start"] : undefined
     const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-bench-rss-"))
-    return startCoordinator(manifest, dir, {}, bundle === undefined ? flags : flags.slice(1), bundle)
+    return startCoordinator(manifest, dir, env, bundle === undefined ? flags : flags.slice(1), bundle)
   }
   const main = start(profileFlags("snapshot"))
   const others = variants.map((v) => ({ flags: v.trim(), child: start(v.trim().split(" ")) }))
