@@ -5,8 +5,7 @@
  * rounds alternate between the two to spread machine noise. Prints `name=value` lines.
  */
 import { type ChildProcess, fork } from "node:child_process"
-import { mkdtempSync, writeFileSync } from "node:fs"
-import { Session } from "node:inspector/promises"
+import { mkdtempSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -22,6 +21,7 @@ import { AgentApi } from "../src/layers/AgentApi.js"
 import { JobStore } from "../src/layers/JobStore.js"
 import { Reports } from "../src/layers/Reports.js"
 import { Sessions } from "../src/layers/Sessions.js"
+import { type StopProfile, startCpuProfile } from "./profile.js"
 
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 32)
 const ROUND_MS = Number(process.env["BENCH_ROUND_MS"] ?? 3000)
@@ -55,22 +55,16 @@ const sampleJob = (seq: number): Job => ({
  * start / stop of a V8 CPU profile (BENCH_CPU_PROF: the measured rounds only, not start-up).
  */
 const control = () => {
-  let inspector: Session | undefined
-  process.on("message", async (m: { cmd: "cpu" } | { cmd: "profStart" } | { cmd: "profStop"; file: string }) => {
+  let stopProfile: StopProfile | undefined
+  process.on("message", async (m: { cmd: "cpu" } | { cmd: "profStart"; file: string } | { cmd: "profStop" }) => {
     if (m.cmd === "cpu") {
       const c = process.cpuUsage()
       process.send!({ cpu: c.user + c.system })
     } else if (m.cmd === "profStart") {
-      inspector = new Session()
-      inspector.connect()
-      await inspector.post("Profiler.enable")
-      await inspector.post("Profiler.start")
+      stopProfile = await startCpuProfile(m.file)
       process.send!({ profiling: true })
-    } else if (inspector !== undefined) {
-      const { profile } = await inspector.post("Profiler.stop")
-      writeFileSync(m.file, JSON.stringify(profile))
-      inspector.disconnect()
-      process.send!({ profiled: m.file })
+    } else if (stopProfile !== undefined) {
+      process.send!({ profiled: await stopProfile() })
     }
   })
 }
@@ -219,7 +213,7 @@ const main = async () => {
     // not change the way it changes a rate.
     const cpu = { coordinator: 0, bare: 0 }
     const profFile = process.env["BENCH_CPU_PROF"]
-    if (profFile !== undefined) await ask(coordinator.child, { cmd: "profStart" }, "profiling")
+    if (profFile !== undefined) await ask(coordinator.child, { cmd: "profStart", file: path.resolve(profFile) }, "profiling")
     for (let r = 0; r < ROUNDS; r++) {
       for (const [name, srv] of [["coordinator", coordinator], ["bare", bare]] as const) {
         const c0 = await srv.cpu()
@@ -229,7 +223,7 @@ const main = async () => {
         lat[name].push(...res.latencies)
       }
     }
-    if (profFile !== undefined) console.error(`cpu profile of the coordinator's measured rounds: ${await ask<string>(coordinator.child, { cmd: "profStop", file: path.resolve(profFile) }, "profiled")}`)
+    if (profFile !== undefined) console.error(`cpu profile of the coordinator's measured rounds: ${await ask<string>(coordinator.child, { cmd: "profStop" }, "profiled")}`)
     const median = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
     const c = median(results.coordinator)
     const b = median(results.bare)

@@ -11,8 +11,7 @@
  * and `submit_proof_overhead_ratio` (coordinator / bare pairs per second) is the figure that
  * survives a loaded machine.
  */
-import { mkdtempSync, writeFileSync } from "node:fs"
-import { Session } from "node:inspector/promises"
+import { mkdtempSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Effect } from "effect"
@@ -21,6 +20,7 @@ import { CoordinatorServiceDefinition, type CoordinatorServiceImplementation } f
 import { Journal } from "../src/layers/Journal.js"
 import { Settlement } from "../src/layers/Settlement.js"
 import { startAppApi } from "../test/api/appFixture.js"
+import { profileIfAsked } from "./profile.js"
 
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 32)
 const ROUND_MS = Number(process.env["BENCH_ROUND_MS"] ?? 3000)
@@ -102,13 +102,7 @@ const main = async () => {
     await round(bare.client, bareSessions)
     await round(f.client, held)
     // BENCH_CPU_PROF=<file>: a V8 CPU profile of the measured rounds only (not start-up, not warm-up).
-    const profFile = process.env["BENCH_CPU_PROF"]
-    const inspector = profFile === undefined ? undefined : new Session()
-    if (inspector !== undefined) {
-      inspector.connect()
-      await inspector.post("Profiler.enable")
-      await inspector.post("Profiler.start")
-    }
+    const profile = await profileIfAsked()
     const rates: number[] = []
     const lat: number[] = []
     // CPU per pair (this process: server, localnet and clients) does not depend on the machine's
@@ -117,7 +111,7 @@ const main = async () => {
     const txs0 = (await f.runtime.runPromise(Effect.flatMap(Settlement, (s) => s.stats))).transactions
     let ownCpu = 0
     for (let r = 0; r < ROUNDS; r++) {
-      if (inspector === undefined) await bareRound()
+      if (!profile.on) await bareRound()
       const c0 = process.cpuUsage()
       const res = await round(f.client, held)
       const c = process.cpuUsage(c0)
@@ -126,11 +120,7 @@ const main = async () => {
       rates.push(res.perSecond)
       lat.push(...res.latencies)
     }
-    if (inspector !== undefined && profFile !== undefined) {
-      const { profile } = await inspector.post("Profiler.stop")
-      writeFileSync(profFile, JSON.stringify(profile))
-      inspector.disconnect()
-    }
+    await profile.stop()
     const commits = (await f.runtime.runPromise(Effect.flatMap(Journal, (j) => j.commits))) - commits0
     const txs = (await f.runtime.runPromise(Effect.flatMap(Settlement, (s) => s.stats))).transactions - txs0
     rates.sort((a, b) => a - b)

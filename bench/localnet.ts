@@ -17,8 +17,6 @@
  * does not dominate; signing is real per transaction.
  */
 import * as crypto from "node:crypto"
-import { writeFileSync } from "node:fs"
-import { Session } from "node:inspector/promises"
 import { fileURLToPath } from "node:url"
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads"
 import { ChannelCredentials } from "@grpc/grpc-js"
@@ -31,6 +29,7 @@ import { blake2b } from "@noble/hashes/blake2.js"
 import { GrpcTransport } from "@protobuf-ts/grpc-transport"
 import { coordinationCall, makeSuiClient, seedAgentMethod } from "../src/localnet/client.js"
 import { type LocalnetManifest, startLocalnet } from "../src/localnet/index.js"
+import { profileIfAsked } from "./profile.js"
 
 const TX_SECONDS = Number(process.env["BENCH_TX_SECONDS"] ?? 8)
 const EVENTS_SECONDS = Number(process.env["BENCH_EVENTS_SECONDS"] ?? 8)
@@ -215,18 +214,9 @@ const main = async () => {
 
     // 1. Transactions per second: one create_app_job per transaction.
     // BENCH_CPU_PROF=<file>: a V8 CPU profile of the node's thread during this part only.
-    const profFile = process.env["BENCH_CPU_PROF"]
-    const inspector = profFile === undefined ? undefined : new Session()
-    if (inspector !== undefined) {
-      inspector.connect()
-      await inspector.post("Profiler.enable")
-      await inspector.post("Profiler.start")
-    }
+    const profile = await profileIfAsked()
     const tx = await runLoadWorker({ role: "load", manifest: net.manifest, seconds: TX_SECONDS, callsPerTx: 1, senders: SENDERS })
-    if (inspector !== undefined && profFile !== undefined) {
-      writeFileSync(profFile, JSON.stringify((await inspector.post("Profiler.stop")).profile))
-      inspector.disconnect()
-    }
+    await profile.stop()
     const txPerS = tx.executed / tx.seconds
     console.log(`localnet_tx_per_s=${txPerS.toFixed(0)}`)
     console.log(

@@ -111,10 +111,8 @@ export const JobStatusLayout: MoveLayout = {
 
 const optU64Vec = opt(vec("u64"))
 
-/** `jobs::Job`, stored as a dynamic object field of the AppInstance's `jobs.jobs` ObjectTable. */
-export const JobLayout = struct("Job", [
-  ["id", "uid"],
-  ["job_sequence", "u64"],
+/** The fields `jobs::Job` and `JobCreatedEvent` share, in the order both declare them. */
+const jobFields: ReadonlyArray<readonly [string, MoveLayout]> = [
   ["description", opt("string")],
   ["developer", "string"],
   ["agent", "string"],
@@ -127,7 +125,14 @@ export const JobLayout = struct("Job", [
   ["sequences1", optU64Vec],
   ["sequences2", optU64Vec],
   ["data", "bytes"],
-  ["status", JobStatusLayout],
+  ["status", JobStatusLayout]
+]
+
+/** `jobs::Job`, stored as a dynamic object field of the AppInstance's `jobs.jobs` ObjectTable. */
+export const JobLayout = struct("Job", [
+  ["id", "uid"],
+  ["job_sequence", "u64"],
+  ...jobFields,
   ["attempts", "u8"],
   ["interval_ms", opt("u64")],
   ["next_scheduled_at", opt("u64")],
@@ -160,19 +165,7 @@ export const SettlementLayout = struct("Settlement", [
 export const jobsEventLayouts = {
   JobCreatedEvent: struct("JobCreatedEvent", [
     ["job_sequence", "u64"],
-    ["description", opt("string")],
-    ["developer", "string"],
-    ["agent", "string"],
-    ["agent_method", "string"],
-    ["app", "string"],
-    ["app_instance", "string"],
-    ["app_instance_method", "string"],
-    ["block_number", opt("u64")],
-    ["sequences", optU64Vec],
-    ["sequences1", optU64Vec],
-    ["sequences2", optU64Vec],
-    ["data", "bytes"],
-    ["status", JobStatusLayout],
+    ...jobFields,
     ["created_at", "u64"]
   ]),
   JobUpdatedEvent: struct("JobUpdatedEvent", [

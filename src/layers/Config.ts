@@ -180,10 +180,17 @@ export type CoordinatorConfig = Omit<Parsed, "suiChain"> & {
   readonly suiChain: string
   /** The operator API's token file (`<STATE_DIR>/api-token`; kept when a program nests `stateDir`). */
   readonly apiTokenFile?: string
+  /** The variables the operator set (the others hold their defaults): a program may choose its own default. */
+  readonly explicit: ReadonlySet<string>
 }
 
+/** Which of the settings' variables are set at all, whatever their values. */
+const explicitSettings: C.Config<ReadonlySet<string>> = C.all(
+  Object.values(settings).map((s) => C.map(C.option(C.string(s.name)), (v) => (Option.isSome(v) ? [s.name] : [])))
+).pipe(C.map((names) => new Set(names.flat())))
+
 /** The whole configuration as one `Config`, so that it can be read from any provider. */
-export const coordinatorConfig: C.Config<CoordinatorConfig> = C.all(F.configsOf(settings)).pipe(
+export const coordinatorConfig: C.Config<CoordinatorConfig> = C.all({ ...F.configsOf(settings), explicit: explicitSettings }).pipe(
   C.mapOrFail((parsed) => {
     if (parsed.allowPublicListen) return Either.right(parsed)
     const open = (

@@ -6,7 +6,7 @@
 import { mkdirSync } from "node:fs"
 import * as path from "node:path"
 import { setFlagsFromString } from "node:v8"
-import { Config as EffectConfig, Console, Effect, Option } from "effect"
+import { Console, Effect, Option } from "effect"
 import { type AgentRuntimeKind } from "../layers/Config.js"
 import { resolveAgentRuntime } from "../layers/runtime/dockerImage.js"
 import { acquireStateLock } from "../layers/stateLock.js"
@@ -76,7 +76,7 @@ export const embedded = Effect.gen(function* () {
   // The demo runs four agents at once (add, and prove / merge / settle of the pipeline): without
   // MAX_CONCURRENT_AGENTS the demo takes 4; a cap the operator set is kept, and below 4 the
   // pipeline part of the demo stays off (said once) rather than starve.
-  const capSet = Option.isSome(yield* EffectConfig.option(EffectConfig.string("MAX_CONCURRENT_AGENTS")))
+  const capSet = base.explicit.has("MAX_CONCURRENT_AGENTS")
   const pipeline =
     capSet && local.maxConcurrentAgents < DEMO_PIPELINE_AGENTS
       ? yield* Effect.as(

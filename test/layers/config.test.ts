@@ -21,6 +21,14 @@ describe("Config", () => {
     expect(c.httpAddress).toEqual({ host: "127.0.0.1", port: 8080 })
     expect(c.stateDir).toBe("./.silvana")
     expect(c.logLevel.label).toBe("INFO")
+    expect([...c.explicit]).toEqual([])
+  })
+
+  it("remembers which variables the operator set, so that a program can tell a default from a choice", () => {
+    const c = Either.getOrThrow(load({ MAX_CONCURRENT_AGENTS: "2", LOG_LEVEL: "info", UNRELATED: "x" }))
+    // the values are the defaults either way; only `explicit` tells them apart
+    expect(c.maxConcurrentAgents).toBe(2)
+    expect([...c.explicit].sort()).toEqual(["LOG_LEVEL", "MAX_CONCURRENT_AGENTS"])
   })
 
   it("SILVANA_APP_INSTANCES: each id decoded as an app instance id in any spelling; one that is not hex is refused", () => {

@@ -138,7 +138,12 @@ describe.skipIf(!isRoot)("a hostile local user (uid 65534) against the daemon", 
     const reconnectsBefore = (await streamOf())?.reconnects ?? 0
     const before = await completed()
     // The flood starts from a healthy daemon (on its own, this test may run right after start-up).
-    await waitFor("a healthy daemon before the flood", 240_000, async () => ((await get(base, "/health")).status === 200 ? true : undefined))
+    await waitFor("a healthy daemon before the flood", 240_000, async () => {
+      const health = await get(base, "/health")
+      if (health.status === 200) return true
+      // kept as the reason the wait gives if it runs out: which checks failed, and why
+      throw new Error(`/health ${health.status}: ${health.text.slice(0, 600)}`)
+    })
     const flood = Promise.all(Array.from({ length: 1000 }, () => fetch(`${base}/metrics`).then((res) => res.status, () => 0)))
     const healths: Array<number> = []
     const probing = (async () => {

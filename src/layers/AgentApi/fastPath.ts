@@ -32,7 +32,7 @@ import type { SessionsService } from "../Sessions.js"
 import type { ApiServices } from "./admission.js"
 import { bindingRefusal, type Transport } from "./binding.js"
 import { type ApiError, StorageUnavailable } from "./errors.js"
-import { bindingRefused, chainOf, refuse, toWireJob, unknownSession } from "./handlers.js"
+import { bindingRefused, chainOf, refuse, reportNotAccepted, reportRecorded, toWireJob, unknownSession } from "./handlers.js"
 import * as V from "./validate.js"
 
 /** A reply now, or the Effect that produces it. */
@@ -102,7 +102,7 @@ export const makeFastPath = (env: FastPathEnv): FastPath => {
       ),
       Effect.map(() => {
         Metrics.unsafeJobReported(kind)
-        return { success: true, message: `job ${jobId} ${kind} recorded` }
+        return reportRecorded(jobId, kind)
       })
     )
 
@@ -117,15 +117,7 @@ export const makeFastPath = (env: FastPathEnv): FastPath => {
     const jobId = decodedJob.right.value
     // The store's transition and the durable write that follows it start in the same tick.
     const outcome = store.unsafe.report(id, jobId, kind, error)
-    switch (outcome._tag) {
-      case "NotHeld":
-      case "AlreadySettled":
-        return refuse(outcome.message)
-      case "Duplicate":
-        return { success: true, message: `job ${jobId} was already reported (${kind})` }
-      case "Accepted":
-        return recorded(jobId, kind, outcome.report, rawSession)
-    }
+    return outcome._tag === "Accepted" ? recorded(jobId, kind, outcome.report, rawSession) : reportNotAccepted(outcome, jobId, kind)
   }
 
   const failJob = (req: FailJobRequest): Now<FailJobResponse> => {

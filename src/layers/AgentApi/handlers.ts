@@ -24,7 +24,7 @@ import type {
 import { LogLevel } from "../../gen/silvana/coordinator/v1/coordinator.js"
 import { SETTLE_METHOD } from "../../domain/jobRank.js"
 import { AppApi } from "../AppApi.js"
-import { JobStore, notHeldMessage, type ReportKind } from "../JobStore.js"
+import { JobStore, notHeldMessage, type ReportKind, type ReportOutcome } from "../JobStore.js"
 import * as Metrics from "../Metrics.js"
 import { Reports } from "../Reports.js"
 import { bindingOf, type Session, Sessions } from "../Sessions.js"
@@ -39,6 +39,16 @@ import * as V from "./validate.js"
 import { shortSecret } from "../../domain/redact.js"
 
 export const refuse = (message: string) => ({ success: false, message })
+
+/**
+ * The reply to a CompleteJob / FailJob / TerminateJob the store did not accept: a refusal, or the
+ * idempotent success of a repeated report. An accepted one is recorded first, then `reportRecorded`.
+ */
+export const reportNotAccepted = (outcome: Exclude<ReportOutcome, { readonly _tag: "Accepted" }>, jobId: string, kind: ReportKind) =>
+  outcome._tag === "Duplicate" ? { success: true, message: `job ${jobId} was already reported (${kind})` } : refuse(outcome.message)
+
+/** The reply to a report that is durable and on its way to the chain. */
+export const reportRecorded = (jobId: string, kind: ReportKind) => ({ success: true, message: `job ${jobId} ${kind} recorded` })
 
 
 /** The wire form of a job; `app_instance` carries the object id with its `0x`. */
@@ -165,21 +175,11 @@ const settleReport = (rawSession: string, rawJob: string, kind: ReportKind, erro
       ),
       Effect.uninterruptible
     )
-    switch (outcome._tag) {
-      case "NotHeld":
-      case "AlreadySettled":
-        return refuse(outcome.message)
-      case "Duplicate":
-        return { success: true, message: `job ${jobId} was already reported (${kind})` }
-      case "Accepted": {
-        yield* Metrics.jobReported(kind)
-        yield* annotateSpan(() => ({ app_instance: outcome.report.appInstance, job_sequence: outcome.report.jobSequence.toString() }))
-        yield* Effect.logInfo(`job ${kind} reported`).pipe(
-          Effect.annotateLogs({ job_id: jobId, app_instance: outcome.report.appInstance })
-        )
-        return { success: true, message: `job ${jobId} ${kind} recorded` }
-      }
-    }
+    if (outcome._tag !== "Accepted") return reportNotAccepted(outcome, jobId, kind)
+    yield* Metrics.jobReported(kind)
+    yield* annotateSpan(() => ({ app_instance: outcome.report.appInstance, job_sequence: outcome.report.jobSequence.toString() }))
+    yield* Effect.logInfo(`job ${kind} reported`).pipe(Effect.annotateLogs({ job_id: jobId, app_instance: outcome.report.appInstance }))
+    return reportRecorded(jobId, kind)
   }).pipe(Effect.annotateLogs({ session_id: shortSecret(rawSession), job_id: rawJob }))
 
 export const completeJob = (req: CompleteJobRequest): Effect.Effect<CompleteJobResponse, InvalidArgument | StorageUnavailable, JobStore | Sessions | Reports> =>

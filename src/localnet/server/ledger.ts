@@ -8,13 +8,13 @@
 import { GrpcTypes } from "@mysten/sui/grpc"
 import type { ServerContext } from "./context.js"
 import type { LocalChain } from "../chain.js"
-import { compileEventFilter, decodeCursor, eventsOf } from "./events.js"
+import { compileEventFilter, eventsOf } from "./events.js"
 import { listCheckpoints } from "./listCheckpoints.js"
 import { checkMask } from "./masks.js"
 import { encodeMasked, fieldNumbers, frame, maskWith } from "./encode.js"
 import { applyMask, maskOf } from "./readMask.js"
 import type { ServiceHandlers, StreamSink } from "./rpc.js"
-import { runScan, type ScanRequest } from "./queryScan.js"
+import { runScan, SCAN_BUDGET, scanRequestOf } from "./queryScan.js"
 import { invalidArgument, notFound, prunedCheckpoint, RpcStatusError } from "./status.js"
 import { CHECKPOINT_DEFAULT_MASK, EVENT_DEFAULT_MASK, filteredEventsDisabled } from "./subscriptions.js"
 
@@ -26,7 +26,6 @@ const MAX_BATCH = 1000
 /** Default and maximum items per ListEvents call. */
 export const EVENTS_LIMIT = { default: 50, max: 1000 } as const
 /** Checkpoints one filtered scan may visit before it ends with SCAN_LIMIT. */
-export const SCAN_BUDGET = 10_000
 
 const LIST_EVENTS = fieldNumbers(GrpcTypes.ListEventsResponse as never)
 
@@ -159,15 +158,7 @@ const listEvents = (
   const matches = compileEventFilter(req.filter)
   const mask = maskOf(req.readMask, EVENT_DEFAULT_MASK)
   checkMask(GrpcTypes.Event, mask)
-  const scan: ScanRequest = {
-    startCheckpoint: req.startCheckpoint,
-    endCheckpoint: req.endCheckpoint,
-    after: req.options?.after?.length ? decodeCursor(req.options.after) : undefined,
-    before: req.options?.before?.length ? decodeCursor(req.options.before) : undefined,
-    descending: req.options?.ordering === GrpcTypes.Ordering.DESCENDING,
-    limit: clampLimit(req.options?.limit, EVENTS_LIMIT),
-    budget: SCAN_BUDGET
-  }
+  const scan = scanRequestOf(req, EVENTS_LIMIT)
   runScan(scan, { lowest: src.lowest, tip: src.tip, items: (seq) => eventsOf(src.at(seq)), position: (l) => l.position, matches: (l) => matches(l.event) }, {
     item: ({ event }, watermark, end) => {
       const fields: Array<readonly [number, Uint8Array]> = [[LIST_EVENTS.event!, encodeMasked(GrpcTypes.Event, event, mask)], [LIST_EVENTS.watermark!, GrpcTypes.Watermark.toBinary(watermark)]]
@@ -181,6 +172,3 @@ const listEvents = (
     }
   })
 }
-
-const clampLimit = (limit: number | undefined, bounds: { readonly default: number; readonly max: number }): number =>
-  limit === undefined || limit === 0 ? bounds.default : Math.min(limit, bounds.max)

@@ -18,7 +18,7 @@
  *   scan covered.
  */
 import { GrpcTypes } from "@mysten/sui/grpc"
-import { comparePositions, encodeCursor, endOf, type Position } from "./events.js"
+import { comparePositions, decodeCursor, encodeCursor, endOf, type Position } from "./events.js"
 import { invalidArgument, prunedRange } from "./status.js"
 
 /** A scan's request, as the three list methods share it. */
@@ -31,6 +31,32 @@ export interface ScanRequest {
   readonly limit: number
   /** Checkpoints one scan may visit before it ends with SCAN_LIMIT. */
   readonly budget: number
+}
+
+/** A list method's page size: absent or 0 asks for `default`, more than `max` gets `max`. */
+export interface ScanLimits {
+  readonly default: number
+  readonly max: number
+}
+
+/** Checkpoints one ListEvents / ListTransactions scan may visit before it ends with SCAN_LIMIT. */
+export const SCAN_BUDGET = 10_000
+
+/** The range, cursors, ordering and page size of a ListEvents or ListTransactions request. */
+export const scanRequestOf = (
+  req: { readonly startCheckpoint?: bigint; readonly endCheckpoint?: bigint; readonly options?: GrpcTypes.QueryOptions },
+  limits: ScanLimits
+): ScanRequest => {
+  const o = req.options
+  return {
+    startCheckpoint: req.startCheckpoint,
+    endCheckpoint: req.endCheckpoint,
+    after: o?.after?.length ? decodeCursor(o.after) : undefined,
+    before: o?.before?.length ? decodeCursor(o.before) : undefined,
+    descending: o?.ordering === GrpcTypes.Ordering.DESCENDING,
+    limit: o?.limit === undefined || o.limit === 0 ? limits.default : Math.min(o.limit, limits.max),
+    budget: SCAN_BUDGET
+  }
 }
 
 /** What the scanned ledger looks like now. */

@@ -8,17 +8,16 @@
 import { GrpcTypes } from "@mysten/sui/grpc"
 import { normalizeSuiAddress } from "@mysten/sui/utils"
 import type { ServerContext } from "./context.js"
-import { decodeCursor, encodeCursor, endOf, type Position } from "./events.js"
+import { encodeCursor, endOf, type Position } from "./events.js"
 import { Subscriber, type CheckpointListener } from "./fanout.js"
 import { checkMask } from "./masks.js"
 import { applyMask, maskOf } from "./readMask.js"
 import type { ServiceHandlers, StreamSink } from "./rpc.js"
-import { runScan, type ScanRequest } from "./queryScan.js"
+import { runScan, scanRequestOf } from "./queryScan.js"
 import { invalidArgument, notFound, prunedCheckpoint } from "./status.js"
 
 const TRANSACTION_DEFAULT_MASK = ["digest"]
 const LIMIT = { default: 50, max: 1000 } as const
-const SCAN_BUDGET = 10_000
 
 type TxPredicate = (tx: GrpcTypes.ExecutedTransaction) => boolean
 
@@ -139,15 +138,7 @@ export const transactionHandlers = (ctx: ServerContext): { ledger: ServiceHandle
         const matches = compileTransactionFilter(req.filter)
         const mask = maskOf(req.readMask, TRANSACTION_DEFAULT_MASK)
         checkMask(GrpcTypes.ExecutedTransaction, mask)
-        const scan: ScanRequest = {
-          startCheckpoint: req.startCheckpoint,
-          endCheckpoint: req.endCheckpoint,
-          after: req.options?.after?.length ? decodeCursor(req.options.after) : undefined,
-          before: req.options?.before?.length ? decodeCursor(req.options.before) : undefined,
-          descending: req.options?.ordering === GrpcTypes.Ordering.DESCENDING,
-          limit: req.options?.limit ? Math.min(req.options.limit, LIMIT.max) : LIMIT.default,
-          budget: SCAN_BUDGET
-        }
+        const scan = scanRequestOf(req, LIMIT)
         const checkpointAt = (seq: bigint): GrpcTypes.Checkpoint => {
           const lowest = chain.lowestAvailableCheckpoint()
           if (seq < lowest) throw prunedCheckpoint(seq, lowest)

@@ -111,22 +111,8 @@ const deleteJob = (ctx: MoveCtx, app: AppInstanceData, rec: ObjRecord): void => 
   app.setJobs("tableSize", app.jobs.tableSize - 1n)
 }
 
-export interface CreateJobArgs {
-  description: string | null
-  developer: string
-  agent: string
-  agent_method: string
-  app: string
-  app_instance: string
-  app_instance_method: string
-  block_number: bigint | null
-  sequences: bigint[] | null
-  sequences1: bigint[] | null
-  sequences2: bigint[] | null
-  data: Uint8Array
-  interval_ms: bigint | null
-  next_scheduled_at: bigint | null
-}
+/** What `create_job` is given: a job's fields but those the package fills in itself. */
+export type CreateJobArgs = Omit<JobValue, "id" | "job_sequence" | "status" | "attempts" | "created_at" | "updated_at">
 
 /** `jobs::create_job` — returns the sequence, or undefined (with OperationFailedEvent). */
 export const createJob = (ctx: MoveCtx, appRec: ObjRecord, app: AppInstanceData, a: CreateJobArgs): bigint | undefined => {

@@ -1,0 +1,30 @@
+/**
+ * A V8 CPU profile of this process over one measured part of a benchmark, through the inspector
+ * (BENCH_CPU_PROF=<file> in the benchmarks). `startCpuProfile` returns the function that stops it
+ * and writes the `.cpuprofile` (readable by Chrome DevTools and scripts/profile-top.ts).
+ */
+import { writeFileSync } from "node:fs"
+import { Session } from "node:inspector/promises"
+
+export type StopProfile = () => Promise<string>
+
+export const startCpuProfile = async (file: string): Promise<StopProfile> => {
+  const session = new Session()
+  session.connect()
+  await session.post("Profiler.enable")
+  await session.post("Profiler.start")
+  return async () => {
+    const { profile } = await session.post("Profiler.stop")
+    writeFileSync(file, JSON.stringify(profile))
+    session.disconnect()
+    return file
+  }
+}
+
+/** Starts a profile when BENCH_CPU_PROF names a file; the stop function does nothing otherwise. */
+export const profileIfAsked = async (): Promise<{ readonly on: boolean; readonly stop: () => Promise<void> }> => {
+  const file = process.env["BENCH_CPU_PROF"]
+  if (file === undefined) return { on: false, stop: async () => {} }
+  const stop = await startCpuProfile(file)
+  return { on: true, stop: async () => void (await stop()) }
+}
