@@ -51,7 +51,7 @@ describe.each(["filtered", "checkpoints"] as const)("ChainEvents behind a burst 
         yield* Effect.promise(() => waitUntil("subscribed again", () => n.subscriptions() === 1))
         const stats = yield* events.stats
         return { burst: burst.jobSequences, created, stats }
-      }).pipe(Effect.provide(eventsLayer(n, { mode, buffer: 1, subscriptionBuffer: 8, silenceMs: 20_000 })))
+      }).pipe(Effect.provide(eventsLayer(n, { mode, buffer: 1, subscriptionBuffer: 8, silenceMs: 120_000 })))
       const { burst, created, stats } = yield* run
       expect(burst).toHaveLength(BURST)
       expect(created).toEqual(burst)
