@@ -9,7 +9,8 @@ import { chainEventsDelivered, chainReplayGaps, chainRewinds } from "./metrics.j
 import type { ChainPosition } from "./position.js"
 import { type CoordinationEvent, coordinationEventName, decodeCoordinationEvent } from "./events.js"
 import { jobsEvents } from "./moveTypes.js"
-import { type CallOpts, ChainRpcError, serverStream, toRpcError, unary } from "./rpc.js"
+import { type CallOpts, ChainRpcError, toRpcError, unary } from "./rpc.js"
+import { boundedSubscription, type SubscriptionError } from "./subscription.js"
 
 /** An item of the event stream. Every item carries the position to commit once it is processed. */
 export type ChainItem =
@@ -84,6 +85,8 @@ export interface FollowStats {
   replayGaps: number
   /** Times the node's tip was found behind the delivered position. */
   rewinds: number
+  /** Live subscriptions ended because the follower fell behind them (`ChainSubscriptionLagged`). */
+  lagged: number
   decodeErrors: number
 }
 
@@ -93,6 +96,12 @@ export interface FollowSettings {
   readonly silenceMs: number
   readonly gapConcurrency: number
   readonly chunkSize: number
+  /**
+   * Frames of the live subscription held ahead of the follower (events path; on the checkpoint
+   * path, where a frame is a whole checkpoint, a sixteenth of it). One more ends the subscription
+   * and the session, and the next resumes from `state` through the history reads.
+   */
+  readonly subscriptionBuffer: number
   /** Hands items to the consumer (with backpressure). */
   readonly emit: (items: ReadonlyArray<ChainItem>) => Effect.Effect<void>
   readonly state: FollowState
@@ -191,7 +200,7 @@ const core = (s: FollowSettings) => {
     })
 
   /** Takes the next chunk of a subscription, failing on silence, error or end. */
-  const nextFrames = <A>(queue: Queue.Dequeue<Take.Take<A, ChainRpcError>>, method: string) =>
+  const nextFrames = <A>(queue: Queue.Dequeue<Take.Take<A, SubscriptionError>>, method: string) =>
     Queue.take(queue).pipe(
       Effect.timeoutFail({ duration: s.silenceMs, onTimeout: () => new ChainSilence({ ms: s.silenceMs }) }),
       Effect.flatMap((take) =>
@@ -311,9 +320,11 @@ export const checkpointSession = (s: FollowSettings, caps: { listCheckpoints: bo
           }
         })
 
-      const sub = yield* serverStream("SubscribeCheckpoints", (o) =>
-        s.client.subscriptionService.subscribeCheckpoints({ readMask: { paths: CHECKPOINT_MASK } }, o)
-      ).pipe(Stream.toQueue({ strategy: "unbounded" }))
+      const sub = yield* boundedSubscription(
+        "SubscribeCheckpoints",
+        (o) => s.client.subscriptionService.subscribeCheckpoints({ readMask: { paths: CHECKPOINT_MASK } }, o),
+        Math.max(4, Math.ceil(s.subscriptionBuffer / 16))
+      )
       const info = yield* c.serviceInfo
       yield* c.checkRewound(info.checkpointHeight ?? 0n)
       yield* fillTo(info.checkpointHeight ?? 0n)
@@ -408,9 +419,11 @@ export const filteredSession = (s: FollowSettings) =>
           }
         })
 
-      const sub = yield* serverStream("SubscribeEvents", (o) =>
-        s.client.subscriptionService.subscribeEvents({ filter, readMask: { paths: EVENT_MASK } }, o)
-      ).pipe(Stream.toQueue({ strategy: "unbounded" }))
+      const sub = yield* boundedSubscription(
+        "SubscribeEvents",
+        (o) => s.client.subscriptionService.subscribeEvents({ filter, readMask: { paths: EVENT_MASK } }, o),
+        s.subscriptionBuffer
+      )
       yield* catchUp(undefined)
       while (true) {
         const frames = yield* c.nextFrames(sub, "SubscribeEvents")
