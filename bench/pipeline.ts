@@ -148,7 +148,7 @@ const main = async () => {
     console.log(`action_to_settled_p99_ms=${pct(total, 0.99)}`)
     console.log(`stage_p50_ms action_to_block_closed=${pct(toClosed, 0.5)} closed_to_proved=${pct(toProved, 0.5)} proved_to_settled=${pct(toSettled, 0.5)}`)
     console.log(`load_avg_end=${load()}`)
-    for (const c of counters(["silvana_pipeline_", "silvana_settlement_transactions_total", "silvana_settlement_ops_total"])) console.log(c)
+    for (const c of counters(["silvana_pipeline_", "silvana_settlement_transactions_total", "silvana_settlement_ops_total", "silvana_container_exits_total", "silvana_jobs_"])) console.log(c)
   } finally {
     await p.close()
   }

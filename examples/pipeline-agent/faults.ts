@@ -4,7 +4,10 @@
  * - `corruptSequences`: for each listed sequence of every instance, the first prove job submits a
  *   proof that is not one, so the merge over it rejects it and the coordinator must prove it again;
  * - `settleFailures`: the first N settle jobs fail after settling at most one block, so settlement
- *   must resume from the chain's last settled block, in order.
+ *   must resume from the chain's last settled block, in order;
+ * - `failProveSequences` (with `proveFailures`, default 3: the jobs module's max attempts): the
+ *   first `proveFailures` prove jobs of each listed sequence of every instance fail, so the job
+ *   fails for good and its block stalls until the job is restarted.
  * Each fault fires once across all agent processes: it is claimed by creating a marker file next
  * to the ledger (exclusive create), so a retried job or another agent does not repeat it.
  * Without the file the agent makes no faults.
@@ -16,6 +19,8 @@ export interface Faults {
   readonly corruptProof: (instance: string, sequence: bigint) => boolean
   /** This settle job should fail (claims one of the failures). */
   readonly failSettle: () => boolean
+  /** This prove of `sequence` of `instance` should fail (claims one of its failures). */
+  readonly failProve: (instance: string, sequence: bigint) => boolean
 }
 
 const claim = (marker: string): boolean => {
@@ -29,16 +34,25 @@ const claim = (marker: string): boolean => {
 
 export const loadFaults = (ledgerFile: string): Faults => {
   const file = `${ledgerFile}.faults.json`
-  if (!fs.existsSync(file)) return { corruptProof: () => false, failSettle: () => false }
-  const spec = JSON.parse(fs.readFileSync(file, "utf8")) as { corruptSequences?: ReadonlyArray<number>; settleFailures?: number }
+  if (!fs.existsSync(file)) return { corruptProof: () => false, failSettle: () => false, failProve: () => false }
+  const spec = JSON.parse(fs.readFileSync(file, "utf8")) as {
+    corruptSequences?: ReadonlyArray<number>
+    settleFailures?: number
+    failProveSequences?: ReadonlyArray<number>
+    proveFailures?: number
+  }
   const corrupt = new Set((spec.corruptSequences ?? []).map(String))
   const failures = spec.settleFailures ?? 0
+  const failing = new Set((spec.failProveSequences ?? []).map(String))
+  const proveFailures = spec.proveFailures ?? 3
+  const claimOne = (prefix: string, n: number) => {
+    for (let i = 1; i <= n; i++) if (claim(`${prefix}-${i}`)) return true
+    return false
+  }
   return {
+    failProve: (instance, sequence) => failing.has(String(sequence)) && claimOne(`${ledgerFile}.fault-prove-${instance}-${sequence}`, proveFailures),
     corruptProof: (instance, sequence) => corrupt.has(String(sequence)) && claim(`${ledgerFile}.fault-corrupt-${instance}-${sequence}`),
-    failSettle: () => {
-      for (let i = 1; i <= failures; i++) if (claim(`${ledgerFile}.fault-settle-${i}`)) return true
-      return false
-    }
+    failSettle: () => claimOne(`${ledgerFile}.fault-settle`, failures)
   }
 }
 

@@ -60,6 +60,8 @@ export const proveSequences = (
 export const prove = async (client: AgentClient, rpc: PipelineRpc, job: Job, faults?: Faults): Promise<Outcome> => {
   if (job.blockNumber === undefined || job.sequences.length === 0) return fail("a prove job needs a block and sequences")
   const seqs = [...job.sequences].sort((a, b) => (a < b ? -1 : 1))
+  const failing = faults === undefined ? undefined : seqs.find((s) => faults.failProve(job.appInstance, s))
+  if (failing !== undefined) return fail(`injected fault: cannot prove sequence ${failing}`)
   let states = await rpc.sequenceStates(job.jobId, seqs[seqs.length - 1]!)
   // The states start at the last one with data availability, which is the first sequence itself
   // when it is proved again (its state was submitted): then read the state before it too.
@@ -113,32 +115,54 @@ export interface SettleOptions {
   readonly faults?: Faults
 }
 
-/** Settles one proved block on `chain`; refuses a proof that does not continue the ledger. */
-const settleBlock = async (client: AgentClient, rpc: PipelineRpc, job: Job, chain: string, n: bigint, o: SettleOptions): Promise<string | undefined> => {
-  const block = await rpc.block(job.jobId, n)
-  const raw = await client.getBlockProof(job.jobId, n)
-  const proof = raw === undefined ? undefined : decodeProof(raw)
-  if (block === undefined || proof === undefined) return `block ${n} has no block proof yet`
-  if (proof.first !== block.startSequence || proof.last !== block.endSequence) return `the proof of block ${n} does not cover [${block.startSequence}, ${block.endSequence}]`
+/** What became of one block: settled, not settleable yet (its proof is coming), or a failure. */
+type BlockStep = { readonly _tag: "settled" } | { readonly _tag: "wait"; readonly reason: string } | { readonly _tag: "fail"; readonly reason: string }
+
+/** A block proof that is not one, or does not take the ledger from its last state to the chain's: what is wrong, if anything. */
+const badProof = async (rpc: PipelineRpc, job: Job, n: bigint, block: { startSequence: bigint; endSequence: bigint }, proof: HashProof | undefined, o: SettleOptions) => {
+  if (proof === undefined) return { problem: `the proof of block ${n} is not a proof` }
+  if (proof.first !== block.startSequence || proof.last !== block.endSequence) return { problem: `the proof of block ${n} does not cover [${block.startSequence}, ${block.endSequence}]` }
   const endState = (await rpc.sequenceStates(job.jobId, block.endSequence)).find((s) => s.sequence === block.endSequence)
-  if (endState === undefined || commit(stateOf(endState)) !== proof.to) return `the proof of block ${n} does not end at the chain's state`
+  if (endState === undefined) return { problem: undefined, wait: `no state for sequence ${block.endSequence}` }
+  if (commit(stateOf(endState)) !== proof.to) return { problem: `the proof of block ${n} does not end at the chain's state` }
   const mine = o.ledger.entries().filter((e) => e.appInstance === job.appInstance)
   const previous = mine.length === 0 ? undefined : decodeProof(mine[mine.length - 1]!.proof)
-  const expectedFrom = previous?.to ?? commit(u64le(0n))
-  if (previous !== undefined && mine[mine.length - 1]!.block === n.toString()) {
-    // already written by an earlier attempt: report it again
-  } else if (proof.from !== expectedFrom) return `the proof of block ${n} does not start where the ledger's last block ended`
+  const rewrite = previous !== undefined && mine[mine.length - 1]!.block === n.toString()
+  // already written by an earlier attempt: it is reported again
+  if (!rewrite && proof.from !== (previous?.to ?? commit(u64le(0n)))) return { problem: `the proof of block ${n} does not start where the ledger's last block ended` }
+  return { problem: undefined, endState }
+}
+
+/**
+ * Settles one proved block on `chain`. A block proof that is not valid is rejected on chain
+ * (`reject_proof` of the block's range, which the coordinator proves again): the block then waits
+ * for its new proof instead of failing the job.
+ */
+const settleBlock = async (client: AgentClient, rpc: PipelineRpc, job: Job, chain: string, n: bigint, o: SettleOptions): Promise<BlockStep> => {
+  const block = await rpc.block(job.jobId, n)
+  const raw = await client.getBlockProof(job.jobId, n)
+  if (block === undefined || raw === undefined) return { _tag: "wait", reason: `block ${n} has no block proof yet` }
+  const proof = decodeProof(raw)
+  const checked = await badProof(rpc, job, n, block, proof, o)
+  if (checked.problem !== undefined) {
+    const range: Array<bigint> = []
+    for (let s = block.startSequence; s <= block.endSequence; s++) range.push(s)
+    await client.log("warn", `rejecting the proof of block ${n}: ${checked.problem}`, job.jobId)
+    await client.rejectProof(job.jobId, n, range)
+    return { _tag: "wait", reason: checked.problem }
+  }
+  if (checked.endState === undefined) return { _tag: "wait", reason: checked.wait ?? `block ${n} is not settleable yet` }
   // The chain settles only a block whose state and proof are available: record both (state first:
   // setting the state clears the proof's descriptor).
   if (block.stateDataAvailability === undefined || block.proofDataAvailability === undefined) {
-    await client.updateBlockStateDataAvailability(job.jobId, n, endState.dataAvailability ?? `state:${proof.to}`)
-    await client.updateBlockProofDataAvailability(job.jobId, n, `proof:${proof.digest}`)
+    await client.updateBlockStateDataAvailability(job.jobId, n, checked.endState.dataAvailability ?? `state:${proof!.to}`)
+    await client.updateBlockProofDataAvailability(job.jobId, n, `proof:${proof!.digest}`)
   }
-  const txHash = o.ledger.settle(job.appInstance, n, raw!)
+  const txHash = o.ledger.settle(job.appInstance, n, raw)
   await rpc.settlementTxHash(job.jobId, n, chain, txHash)
   await rpc.settlementIncluded(job.jobId, n, chain, o.now())
   await client.log("info", `settled block ${n} on ${chain}: ${txHash}`, job.jobId)
-  return undefined
+  return { _tag: "settled" }
 }
 
 export const settle = async (client: AgentClient, rpc: PipelineRpc, job: Job, o: SettleOptions): Promise<Outcome> => {
@@ -155,16 +179,19 @@ export const settle = async (client: AgentClient, rpc: PipelineRpc, job: Job, o:
     const last = inst.settlements[chain]?.lastSettledBlockNumber
     if (last === undefined) return fail(`the instance has no settlement chain ${chain}`)
     let progressed = false
-    for (let n = last + 1n; n <= inst.lastProvedBlockNumber; n++) {
-      const problem = await settleBlock(client, rpc, job, chain, n, o)
-      if (problem !== undefined) return fail(problem)
-      progressed = true
+    let waiting = false
+    for (let n = last + 1n; n <= inst.lastProvedBlockNumber && !waiting; n++) {
+      const step = await settleBlock(client, rpc, job, chain, n, o)
+      if (step._tag === "fail") return fail(step.reason)
+      if (step._tag === "wait") waiting = true
+      else progressed = true
       if (failing) return injected
     }
     if (failing) return injected
-    // Actions not yet in a proved block will be soon: the job is not idle while they wait (the
-    // next run of this periodic job would only start an interval after it completes).
-    const coming = inst.blockNumber - 1n > inst.lastProvedBlockNumber || inst.sequence > inst.previousBlockLastSequence + 1n
+    // Actions not yet in a proved block will be soon, as will a block proved again: the job is
+    // not idle while they wait (the next run of this periodic job would only start an interval
+    // after it completes).
+    const coming = waiting || inst.blockNumber - 1n > inst.lastProvedBlockNumber || inst.sequence > inst.previousBlockLastSequence + 1n
     if (progressed || coming) idleSince = Date.now()
     if (Date.now() - idleSince >= o.idleMs || Date.now() - started >= o.maxRunMs) return done
     await new Promise((r) => setTimeout(r, o.pollMs))

@@ -3,6 +3,7 @@
  * app_instance / prover events the agent API's chain side emits. Declaration order as in the
  * deployed coordination package. Written once here; the localnet stores and emits with them.
  */
+import type { BlockProofState, ProofStatus as PlannedStatus } from "../domain/mergePlan.js"
 import { bcsSchema, opt, struct, vec, vecMap, type MoveLayout } from "./moveLayout.js"
 
 export const ProofLayout = struct("Proof", [
@@ -148,3 +149,12 @@ export const decodeProofCalculation = (bytes: Uint8Array): DecodedProofCalculati
     isFinished: p.is_finished
   }
 }
+
+/** A block's prover state as the merge planner reads it (domain/mergePlan.ts). */
+export const toBlockProofState = (pc: DecodedProofCalculation): BlockProofState => ({
+  blockNumber: pc.blockNumber,
+  startSequence: pc.startSequence,
+  endSequence: pc.endSequence ?? undefined,
+  isFinished: pc.isFinished,
+  proofs: pc.proofs.map((p) => ({ sequences: p.sequences, status: p.status as PlannedStatus, timestamp: p.timestamp, merged: p.sequence1 !== null }))
+})

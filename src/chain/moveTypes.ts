@@ -231,6 +231,23 @@ export const jobsEventLayouts = {
 
 export type JobsEventName = keyof typeof jobsEventLayouts
 
+/**
+ * The events of `jobs::restart_failed_jobs`. Kept out of `jobsEventLayouts`: the coordinator does
+ * not follow them (the `JobUpdatedEvent` they come with brings each job back as pending).
+ */
+export const jobsRestartEventLayouts = {
+  JobRestartedEvent: struct("JobRestartedEvent", [
+    ["job_sequence", "u64"],
+    ["app_instance", "string"],
+    ["started_at", "u64"]
+  ]),
+  JobsRestartedEvent: struct("JobsRestartedEvent", [
+    ["failed_jobs", vec("u64")],
+    ["num_failed_jobs", "u64"],
+    ["restarted_at", "u64"]
+  ])
+} as const satisfies Record<string, MoveLayout>
+
 /** `multicall::OperationFailedEvent` — emitted when a job operation answers `false` (e.g. a lost start race). */
 export const OperationFailedEventLayout = struct("OperationFailedEvent", [
   ["operation", "string"],

@@ -67,7 +67,9 @@ const p50p99 = (p: Percentiles) => (p.p50 === null ? "–" : `p50 ${(p.p50 / 100
 /** The proving pipeline's lines of `status` (the status page's Pipeline view, in text). */
 export const pipelineLines = (p: PipelineView): ReadonlyArray<string> => [
   `pipeline since start: actions ${p.actions}, blocks closed ${p.blocksClosed}, proofs ${p.proofsSubmitted} (rejected ${p.proofsRejected}), merge jobs ${p.mergeJobsCreated}, blocks proved ${p.blocksProved}, settled ${p.blocksSettled}`,
-  `  action → block closed ${p50p99(p.latencyMs.actionToBlockClosed)}; closed → proved ${p50p99(p.latencyMs.blockClosedToProved)}; proved → settled ${p50p99(p.latencyMs.blockProvedToSettled)}; action → settled ${p50p99(p.latencyMs.actionToSettled)}`
+  `  action → block closed ${p50p99(p.latencyMs.actionToBlockClosed)}; closed → proved ${p50p99(p.latencyMs.blockClosedToProved)}; proved → settled ${p50p99(p.latencyMs.blockProvedToSettled)}; action → settled ${p50p99(p.latencyMs.actionToSettled)}`,
+  // an older daemon's answer has no stalls
+  ...(p.stalls ?? []).map((s) => `  STALLED block ${s.block} of ${shortId(s.instance)}: ${s.reason}`)
 ]
 
 /** `status`: health, job counts, agents, the proving pipeline. Exit 1 when the daemon reports itself unhealthy. */

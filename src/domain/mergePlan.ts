@@ -95,6 +95,33 @@ const isActive = (p: PlannedProof | undefined, now: bigint, timeout: bigint): bo
     p.status === ProofStatus.Reserved ||
     (p.status === ProofStatus.Started && !timedOut(p, now, timeout)))
 
+/**
+ * The block is proved and its block proof stands. A finished block (`is_finished`) is re-opened
+ * by the deployed Move only in this way: `reject_proof` of its whole range marks that proof
+ * rejected (returning a merge's halves) while `is_finished` and `block_proof` stay, and a new
+ * proof of the range — `start_proving` on the rejected one, then `submit_proof` — finishes the
+ * block again with the new proof. So a finished block whose range proof is rejected, or whose
+ * restart timed out without a proof, is planned like an unproved one.
+ */
+export const isProved = (block: BlockProofState, now: bigint, timeout = PROOF_TIMEOUT_MS): boolean => {
+  if (!block.isFinished) return false
+  if (block.endSequence === undefined) return true
+  const p = rangeIndex(block.proofs).get(`${block.startSequence}-${block.endSequence}`)
+  return p === undefined || !(p.status === ProofStatus.Rejected || (p.status === ProofStatus.Started && timedOut(p, now, timeout)))
+}
+
+/**
+ * The block's proof may be settled: the block is finished and its range proof is calculated or
+ * used — not rejected, nor restarted and being proved again (the chain still names the old proof
+ * as the block's then).
+ */
+export const blockProofStands = (block: BlockProofState): boolean => {
+  if (!block.isFinished) return false
+  if (block.endSequence === undefined) return true
+  const p = rangeIndex(block.proofs).get(`${block.startSequence}-${block.endSequence}`)
+  return p === undefined || p.status === ProofStatus.Calculated || p.status === ProofStatus.Used
+}
+
 /** May be reserved for a merge: calculated, or held by a reservation/use that timed out. */
 export const isAvailable = (p: PlannedProof | undefined, now: bigint, timeout = PROOF_TIMEOUT_MS): boolean =>
   p !== undefined &&
@@ -103,11 +130,11 @@ export const isAvailable = (p: PlannedProof | undefined, now: bigint, timeout = 
 
 /**
  * The merges to create now for one block, disjoint from each other (no proof in two of them).
- * Empty when the block is finished or nothing is ready; calling again after the merges land
+ * Empty when the block is proved (`isProved`) or nothing is ready; calling again after the merges land
  * plans the next level.
  */
 export const planMerges = (block: BlockProofState, now: bigint, timeout = PROOF_TIMEOUT_MS): ReadonlyArray<MergeRequest> => {
-  if (block.isFinished || block.proofs.length === 0) return []
+  if (isProved(block, now, timeout) || block.proofs.length === 0) return []
   const index = rangeIndex(block.proofs)
   const at = (a: bigint, b: bigint) => index.get(`${a}-${b}`)
   const out: Array<MergeRequest> = []
@@ -163,7 +190,7 @@ export interface ReproveRequest {
  * halves, and without a new proof the block can never be proved.
  */
 export const planReproves = (block: BlockProofState, now: bigint, timeout = PROOF_TIMEOUT_MS): ReadonlyArray<ReproveRequest> =>
-  block.isFinished
+  isProved(block, now, timeout)
     ? []
     : block.proofs
         .filter((p) => p.merged !== true && p.sequences.length > 0)

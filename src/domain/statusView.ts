@@ -141,6 +141,16 @@ export interface PipelineBlockView {
   readonly settledAt: number | null
 }
 
+/** A block that cannot be proved until a job that failed for good runs again (domain/stalls.ts). */
+export interface PipelineStall {
+  readonly instance: string
+  readonly block: number
+  readonly sequences: ReadonlyArray<number>
+  readonly job: number
+  readonly method: string
+  readonly reason: string
+}
+
 /** The proving pipeline since this process started: counts and the latency of each stage. */
 export interface PipelineView {
   readonly actions: number
@@ -158,4 +168,6 @@ export interface PipelineView {
   }
   readonly instances: ReadonlyArray<PipelineInstanceView>
   readonly blocks: ReadonlyArray<PipelineBlockView>
+  /** Blocks that cannot be proved until a job that failed for good is restarted, with the reason. */
+  readonly stalls: ReadonlyArray<PipelineStall>
 }

@@ -36,6 +36,10 @@ export interface AppInstanceFields {
   /** The `sequence_state_manager`: its table and the kept range (null before the first sequence). */
   readonly sequenceStates: { readonly table: string; readonly lowest: bigint | null; readonly highest: bigint | null }
   readonly sequence: bigint
+  /** The instance's job table (ObjectTable<u64, Job>). */
+  readonly jobsTable: string
+  /** The jobs in the instance's failed index (failed for good; nothing runs them again). */
+  readonly failedJobs: ReadonlyArray<bigint>
   readonly admin: string
   readonly blockNumber: bigint
   readonly previousBlockTimestamp: bigint
@@ -54,6 +58,8 @@ export interface AppChainService {
   readonly instance: (id: string) => Effect.Effect<AppInstanceFields, ChainStateError>
   /** The block's ProofCalculation, `None` when the instance has none for it. */
   readonly proofCalculation: (appInstance: string, block: bigint) => Effect.Effect<Option.Option<DecodedProofCalculation>, ChainStateError>
+  /** The same, from the instance's fields already read (one read fewer). */
+  readonly proofCalculationOf: (inst: AppInstanceFields, block: bigint) => Effect.Effect<Option.Option<DecodedProofCalculation>, ChainStateError>
   /** Entries of a u64-keyed ObjectTable (`blocks`, `sequence_states`, `block_settlements`…) as BCS, by key; absent keys are left out. */
   readonly tableEntries: (tableId: string, keys: ReadonlyArray<bigint>) => Effect.Effect<ReadonlyMap<bigint, Uint8Array>, ChainStateError>
   readonly block: (inst: AppInstanceFields, n: bigint) => Effect.Effect<Option.Option<DecodedBlock>, ChainStateError>
@@ -100,6 +106,8 @@ export const parseInstanceFields = (id: string, j: Json): AppInstanceFields => (
   blocksTable: normalizeSuiAddress(String(((j.blocks ?? {}) as Json).id ?? "0x0")),
   sequenceStates: sequenceStatesOf((j.sequence_state_manager ?? {}) as Json),
   sequence: big(j.sequence),
+  jobsTable: normalizeSuiAddress(String((((j.jobs ?? {}) as Json).jobs as Json | undefined)?.id ?? "0x0")),
+  failedJobs: ((((j.jobs ?? {}) as Json).failed_jobs_index as { contents?: Array<string> } | undefined)?.contents ?? []).map((s) => BigInt(s)),
   admin: String(j.admin),
   blockNumber: big(j.block_number),
   previousBlockTimestamp: big(j.previous_block_timestamp),
@@ -131,8 +139,7 @@ export const makeAppChain = Effect.gen(function* () {
       catch: fail(`reading app instance ${id}`)
     })
 
-  const proofCalculation = (app: string, block: bigint) =>
-    Effect.flatMap(instance(app), (inst) =>
+  const proofCalculationOf = (inst: AppInstanceFields, block: bigint) =>
       Effect.tryPromise({
         try: async () => {
           const fieldId = deriveDynamicFieldID(inst.proofCalculationsTable, U64_KEY, bcs.u64().serialize(block).toBytes())
@@ -144,9 +151,9 @@ export const makeAppChain = Effect.gen(function* () {
           const { object } = await client.core.getObject({ objectId: childId, include: { content: true } })
           return Option.some(decodeProofCalculation(object.content))
         },
-        catch: fail(`reading the proof calculation of block ${block} of ${app}`)
+        catch: fail(`reading the proof calculation of block ${block} of ${inst.id}`)
       })
-    )
+  const proofCalculation = (app: string, block: bigint) => Effect.flatMap(instance(app), (inst) => proofCalculationOf(inst, block))
 
   const tableEntries = (tableId: string, keys: ReadonlyArray<bigint>) =>
     Effect.tryPromise({
@@ -178,6 +185,7 @@ export const makeAppChain = Effect.gen(function* () {
   return {
     instance,
     proofCalculation,
+    proofCalculationOf,
     tableEntries,
     block: (inst, n) => one(inst.blocksTable, n, decodeBlock),
     sequenceStates: (inst, keys) =>

@@ -8,7 +8,7 @@
  */
 import { Clock, Context, Effect, Layer, Metric, MetricBoundaries, Option, Stream } from "effect"
 import { normalizeAppInstance } from "../domain/ids.js"
-import type { PipelineView } from "../domain/statusView.js"
+import type { PipelineStall, PipelineView } from "../domain/statusView.js"
 import { JobStore } from "./JobStore.js"
 import { Settlement } from "./Settlement.js"
 import { type InstanceProgress, type PipelineStep, PipelineTracker } from "./status/pipeline.js"
@@ -24,6 +24,7 @@ const blocksProved = counter("silvana_pipeline_blocks_proved_total", "Blocks of 
 const blocksSettled = counter("silvana_pipeline_blocks_settled_total", "Blocks of followed instances seen settled on every settlement chain")
 const proofsSubmitted = counter("silvana_pipeline_proofs_submitted_total", "submit_proof calls this coordinator executed")
 const proofsRejected = counter("silvana_pipeline_proofs_rejected_total", "reject_proof calls this coordinator executed")
+const stalledBlocks = Metric.gauge("silvana_pipeline_stalled_blocks", { description: "Blocks of followed instances that wait on a job that failed for good" })
 const stage = (name: string, description: string) => Metric.histogram(name, stageMs, description)
 const actionToClosed = stage("silvana_pipeline_action_to_block_closed_ms", "From an action (its job's creation on chain) to its block seen closed")
 const closedToProved = stage("silvana_pipeline_block_closed_to_proved_ms", "From a block seen closed to seen proved")
@@ -36,6 +37,8 @@ const PIPELINE_METHODS = new Set(["merge", "settle"])
 export interface PipelineStatusService {
   /** The instance's fields as just read: records the blocks that moved. */
   readonly observe: (instance: string, fields: InstanceProgress) => Effect.Effect<void>
+  /** The instance's blocks held up by a job that failed for good, as just found (replaces the last list). */
+  readonly stalls: (instance: string, stalls: ReadonlyArray<PipelineStall>) => Effect.Effect<void>
   readonly view: Effect.Effect<PipelineView>
 }
 
@@ -53,6 +56,7 @@ const recordStep = (s: PipelineStep) =>
 export const makePipelineStatus = Effect.gen(function* () {
   const tracker = new PipelineTracker()
   const calls = { submitted: 0, rejected: 0, merges: 0 }
+  const stalled = new Map<string, ReadonlyArray<PipelineStall>>()
   const store = yield* JobStore
   // An app's action creates a job for its new sequence (the demo app's `prove`).
   yield* store.observe((t) => {
@@ -80,6 +84,13 @@ export const makePipelineStatus = Effect.gen(function* () {
   const service: PipelineStatusService = {
     observe: (instance, fields) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => recordStep(tracker.observe(normalizeAppInstance(instance), fields, now))),
+    stalls: (instance, list) =>
+      Effect.sync(() => {
+        const key = normalizeAppInstance(instance)
+        if (list.length === 0) stalled.delete(key)
+        else stalled.set(key, list)
+        stalledBlocks.unsafeUpdate([...stalled.values()].reduce((n, l) => n + l.length, 0), [])
+      }),
     view: Effect.sync(() => ({
       actions: tracker.counts.actions,
       blocksClosed: tracker.counts.blocksClosed,
@@ -95,7 +106,8 @@ export const makePipelineStatus = Effect.gen(function* () {
         actionToSettled: tracker.actionToSettled.percentiles()
       },
       instances: tracker.instancesView(),
-      blocks: tracker.blocksView()
+      blocks: tracker.blocksView(),
+      stalls: [...stalled.values()].flat()
     }))
   }
   return service

@@ -28,6 +28,18 @@ export const setMinTimeBetweenBlocks = (manifest: ManifestLike, appInstanceId: s
     tx.moveCall({ target: `${manifest.packageId}::demo_add::set_min_time_between_blocks`, arguments: [tx.object(appInstanceId), tx.pure.u64(ms)] })
   })
 
+/**
+ * `app_instance::restart_failed_app_jobs`: brings the instance's jobs that failed for good (all of
+ * them, or `jobs`) back to pending — what the deployed operator CLI's restart does.
+ */
+export const restartFailedJobs = (manifest: ManifestLike, appInstanceId: string, jobs?: ReadonlyArray<bigint>) =>
+  run(manifest, (tx) => {
+    tx.moveCall({
+      target: `${manifest.packageId}::app_instance::restart_failed_app_jobs`,
+      arguments: [tx.object(appInstanceId), tx.pure.option("vector<u64>", jobs === undefined ? null : [...jobs]), tx.object.clock()]
+    })
+  })
+
 /** Prepares the manifest's genesis instance for the pipeline (idempotent except the chain: call once). */
 export const seedPipeline = async (manifest: ManifestLike, o: { readonly blockIntervalMs?: number } = {}) => {
   for (const method of PIPELINE.methods) {

@@ -3,7 +3,9 @@
  * prover state, plans the merges of adjacent proved ranges (domain/mergePlan.ts, a pure planner)
  * and creates each as a `create_merge_job`, which reserves both halves on chain, so a merge is
  * created once even when several coordinators plan it. A merge whose result is rejected, or whose
- * job died, is planned again from its halves; a rejected leaf is proved again (reproves.ts). Each
+ * job died, is planned again from its halves; a rejected leaf is proved again (reproves.ts). A
+ * proved block not settled yet is read too: a block proof rejected after it finished the block
+ * (by the settle agent) re-opens it (mergePlan.ts `isProved`), and is proved again the same way. Each
  * pass also purges the instance's settled sequence states (purge.ts), where the deployed
  * coordinator does it. Woken when a proof of the instance lands or is rejected (this coordinator's
  * `submit_proof` or `reject_proof` executed), when a block closes (its `try_create_block`, or an
@@ -12,12 +14,16 @@
  */
 import { Clock, Effect, Metric, Option } from "effect"
 import { arg } from "../chain/appCalls.js"
-import type { DecodedProofCalculation } from "../chain/appTypes.js"
+import { toBlockProofState } from "../chain/appTypes.js"
+import type { AppInstanceFields } from "../layers/AppChain.js"
 import { normalizeAppInstance } from "../domain/ids.js"
 import { isProveJob, LeafMethods, MERGE_METHOD, proveMethodFor } from "../domain/proveMethod.js"
-import { type BlockProofState, type MergeRequest, planMerges, planReproves, type ProofStatus, type ReproveRequest } from "../domain/mergePlan.js"
+import { type BlockProofState, type MergeRequest, planMerges, planReproves, type ReproveRequest } from "../domain/mergePlan.js"
+import { stalledBlocks } from "../domain/stalls.js"
 import { AppApi } from "../layers/AppApi.js"
+import { decodeJob } from "../layers/ChainState.js"
 import { JobStore } from "../layers/JobStore.js"
+import { PipelineStatus } from "../layers/PipelineStatus.js"
 import { pipelineLoop } from "./pipelineLoop.js"
 import { purgeSettled } from "./purge.js"
 import { makeReprover } from "./reproves.js"
@@ -33,14 +39,6 @@ export interface MergesOptions {
   readonly everyMs: number
 }
 
-export const toBlockProofState = (pc: DecodedProofCalculation): BlockProofState => ({
-  blockNumber: pc.blockNumber,
-  startSequence: pc.startSequence,
-  endSequence: pc.endSequence ?? undefined,
-  isFinished: pc.isFinished,
-  proofs: pc.proofs.map((p) => ({ sequences: p.sequences, status: p.status as ProofStatus, timestamp: p.timestamp, merged: p.sequence1 !== null }))
-})
-
 const mergeCall = (m: MergeRequest) => ({
   fn: "create_merge_job",
   args: [
@@ -54,6 +52,29 @@ export const mergesProgram = (o: MergesOptions) =>
   Effect.gen(function* () {
     const app = yield* AppApi
     const reproveLeaf = yield* makeReprover
+    const status = yield* Effect.serviceOption(PipelineStatus)
+    /** The failed jobs each instance's stalls were last logged for (a stall is logged once). */
+    const logged = new Map<string, ReadonlySet<number>>()
+    /** Reports the instance's blocks held up by prove jobs that failed for good (domain/stalls.ts). */
+    const reportStalls = (id: string, inst: AppInstanceFields, states: ReadonlyMap<bigint, BlockProofState>) =>
+      Effect.gen(function* () {
+        if (Option.isNone(status)) return
+        const rows = inst.failedJobs.length === 0 ? new Map<bigint, Uint8Array>() : yield* app.chain.tableEntries(inst.jobsTable, inst.failedJobs)
+        const jobs = yield* Effect.try(() => [...rows.values()].map(decodeJob)).pipe(
+          Effect.catchAll((e) => Effect.as(Effect.logWarning("cannot decode the instance's failed jobs", { app_instance: id, error: String(e.error) }), []))
+        )
+        const failed = jobs.flatMap((j) =>
+          j.status._tag === "Failed"
+            ? [{ jobSequence: j.jobSequence, method: j.appInstanceMethod, blockNumber: Option.getOrUndefined(j.blockNumber), sequences: Option.getOrElse(j.sequences, () => []), attempts: j.attempts, error: j.status.error }]
+            : []
+        )
+        const stalls = stalledBlocks(`0x${normalizeAppInstance(id)}`, inst.lastProvedBlockNumber, states, failed)
+        const key = normalizeAppInstance(id)
+        const before = logged.get(key) ?? new Set<number>()
+        for (const st of stalls) if (!before.has(st.job)) yield* Effect.logWarning("block stalled", { app_instance: id, block: String(st.block), reason: st.reason })
+        logged.set(key, new Set(stalls.map((st) => st.job)))
+        yield* status.value.stalls(id, stalls)
+      })
     // the method of each leaf's prove job, to prove it again under the same one
     const leafMethods = new LeafMethods()
     yield* (yield* JobStore).observe((t) => {
@@ -66,13 +87,18 @@ export const mergesProgram = (o: MergesOptions) =>
         const now = BigInt(yield* Clock.currentTimeMillis)
         const plans: Array<MergeRequest> = []
         const reproves: Array<ReproveRequest> = []
-        for (let b = inst.lastProvedBlockNumber + 1n; b <= last; b++) {
-          const pc = yield* app.chain.proofCalculation(id, b)
+        const states = new Map<bigint, BlockProofState>()
+        // Proved blocks not settled yet too: a rejected block proof re-opens its block (isProved).
+        const settledFloor = inst.settlements.reduce((m, st) => (st.lastSettledBlockNumber < m ? st.lastSettledBlockNumber : m), inst.lastProvedBlockNumber)
+        for (let b = settledFloor + 1n; b <= last; b++) {
+          const pc = yield* app.chain.proofCalculationOf(inst, b)
           if (Option.isNone(pc)) continue
           const state = toBlockProofState(pc.value)
+          states.set(b, state)
           plans.push(...planMerges(state, now))
           reproves.push(...planReproves(state, now))
         }
+        yield* reportStalls(id, inst, states)
         yield* Effect.forEach(
           reproves,
           (r) => {

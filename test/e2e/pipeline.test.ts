@@ -9,7 +9,8 @@
 import { Effect, Metric } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { mergeJobsCreated } from "../../src/programs/merges.js"
-import { expectLedgerComplete, startPipeline, type Pipeline, waitAllSettled } from "../support/pipeline.js"
+import { startPipeline, type Pipeline, waitAllSettled } from "../support/pipeline.js"
+import { expectLedgerComplete } from "../support/pipelineExpect.js"
 
 const ACTIONS = 200
 let p: Pipeline

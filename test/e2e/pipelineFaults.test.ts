@@ -4,6 +4,9 @@
  * - a prove job that submits a corrupt proof: the merge over it rejects it, and the coordinator
  *   claims the rejected leaf and creates its prove job again, so the block is still proved — also
  *   for an app whose prove method has another name (the job is created under that name);
+ * - a corrupt proof that is a whole block's proof (a block of one sequence, so no merge checks it):
+ *   the settle agent rejects it (`reject_proof` of the block's range, which the Move allows on a
+ *   finished block), the coordinator proves the block again, and the new proof replaces it;
  * - settle jobs that fail part-way: the chain retries the settle job, which resumes from the last
  *   settled block, every block settled once and in order, and no settlement transaction of ours
  *   aborts (`EPreviousBlockNotSettled` among others).
@@ -13,7 +16,8 @@ import { Effect, Metric } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { settlementAborts } from "../../src/chain/metrics.js"
 import { reproveJobsCreated } from "../../src/programs/reproves.js"
-import { expectLedgerComplete, startPipeline, type Pipeline, waitAllSettled } from "../support/pipeline.js"
+import { startPipeline, type Pipeline, waitAllSettled } from "../support/pipeline.js"
+import { expectLedgerComplete } from "../support/pipelineExpect.js"
 import { waitUntil } from "../support/wait.js"
 
 /** The faults the agents claimed (marker files next to the ledger). */
@@ -68,6 +72,32 @@ describe("proving pipeline faults", () => {
       await expectLedgerComplete(p)
       expect(claimed(p, "corrupt")).toBe(1)
       expect((await count(reproveJobsCreated)) - before).toBeGreaterThanOrEqual(1)
+      expect(await count(settlementAborts)).toBe(0)
+    }, 600_000)
+  })
+
+  describe("a corrupt block proof (a block of one sequence)", () => {
+    let p: Pipeline
+    // sequence 1 is a block alone: its prove job's corrupt proof is the block proof, with no merge to catch it
+    beforeAll(async () => {
+      p = await startPipeline({ instances: 1, blockIntervalMs: 300, faults: { corruptSequences: [1] } })
+    }, 120_000)
+    afterAll(async () => {
+      await p?.close()
+    })
+
+    it("is rejected by the settle agent and proved again, and the block settles with the new proof, in order", async () => {
+      const before = await count(reproveJobsCreated)
+      const ai = p.instances[0]!
+      const open = (await p.report(ai)).fields.blockNumber
+      await p.add(ai, 1)
+      await waitUntil("the one-sequence block closed", async () => (await p.report(ai)).fields.blockNumber > open, { pollMs: 100 })
+      await sendAll(p, 6, 3)
+      await waitAllSettled(p)
+      await expectLedgerComplete(p)
+      expect(claimed(p, "corrupt")).toBe(1)
+      // once: the settle agent does not reject it again while it is being proved again
+      expect((await count(reproveJobsCreated)) - before).toBe(1)
       expect(await count(settlementAborts)).toBe(0)
     }, 600_000)
   })

@@ -4,6 +4,8 @@ import {
   type BlockProofState,
   type MergeRequest,
   planMerges,
+  blockProofStands,
+  isProved,
   planReproves,
   PROOF_TIMEOUT_MS,
   ProofStatus,
@@ -263,6 +265,28 @@ describe("merge planner", () => {
       expect(planReproves(block([...halves, rejectedMerge]), now)).toEqual([])
       expect(planMerges(block([...halves, rejectedMerge]), now).map((m) => m.sequences)).toEqual([[1n, 2n]])
       expect(planReproves(block([leaf(1n, ProofStatus.Rejected)], true), now)).toEqual([])
+    })
+
+    it("a finished block whose block proof was rejected is planned again: its leaf proved again, its merge re-planned, until the new proof stands", () => {
+      const single = (status: ProofStatus, timestamp = now): BlockProofState => ({
+        blockNumber: 5n, startSequence: 7n, endSequence: 7n, isFinished: true, proofs: [leaf(7n, status, timestamp)]
+      })
+      expect(isProved(single(ProofStatus.Used), now)).toBe(true)
+      expect(isProved(single(ProofStatus.Rejected), now)).toBe(false)
+      // its proof is settled only once it stands again (not while rejected or being proved again)
+      expect([ProofStatus.Used, ProofStatus.Calculated, ProofStatus.Rejected, ProofStatus.Started].map((st) => blockProofStands(single(st)))).toEqual([true, true, false, false])
+      expect(planReproves(single(ProofStatus.Rejected), now).map((r) => r.sequences)).toEqual([[7n]])
+      // its restart under way: nothing; timed out without a proof: again
+      expect(planReproves(single(ProofStatus.Started, now - 10n), now)).toEqual([])
+      expect(planReproves(single(ProofStatus.Started, now - PROOF_TIMEOUT_MS - 1n), now).map((r) => r.sequences)).toEqual([[7n]])
+      // proved again (submit_proof finishes it again)
+      expect(planReproves(single(ProofStatus.Calculated), now)).toEqual([])
+      // a block proof made by a merge: reject_proof returned its halves, the merge is planned again
+      const halves = [leaf(1n, ProofStatus.Calculated), leaf(2n, ProofStatus.Calculated), leaf(3n, ProofStatus.Used), leaf(4n, ProofStatus.Used)]
+      const inner = [{ sequences: [1n, 2n], status: ProofStatus.Calculated, timestamp: now, merged: true }, { sequences: [3n, 4n], status: ProofStatus.Calculated, timestamp: now, merged: true }]
+      const rejectedTop = { sequences: [1n, 2n, 3n, 4n], status: ProofStatus.Rejected, timestamp: now, merged: true }
+      expect(planMerges(block([...halves, ...inner, rejectedTop], true), now).map((m) => m.sequences)).toEqual([[1n, 2n, 3n, 4n]])
+      expect(planMerges(block([...halves, ...inner, { ...rejectedTop, status: ProofStatus.Calculated }], true), now)).toEqual([])
     })
 
     it("once the leaf is proved again, the merge above it is planned", () => {

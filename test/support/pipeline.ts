@@ -22,7 +22,6 @@ import { type LocalnetHandle, startLocalnet } from "../../src/localnet/index.js"
 import { createPipelineInstance, demoAdder, PIPELINE, seedPipeline } from "../../src/localnet/pipelineDemo.js"
 import { coordinatorLayer, coordinatorProgram } from "../../src/programs/coordinator.js"
 import { configForLocalnet } from "../../src/programs/demo.js"
-import { expect } from "vitest"
 import { waitUntil } from "./wait.js"
 
 let bundled: string | undefined
@@ -44,7 +43,12 @@ export interface PipelineOptions {
   /** `none`: no coordinator here (a test runs its own daemons, `processCommands` for their agents). */
   readonly coordinator?: "in-process" | "none"
   /** Faults the pipeline agents make (examples/pipeline-agent/faults.ts). */
-  readonly faults?: { readonly corruptSequences?: ReadonlyArray<number>; readonly settleFailures?: number }
+  readonly faults?: {
+    readonly corruptSequences?: ReadonlyArray<number>
+    readonly settleFailures?: number
+    readonly failProveSequences?: ReadonlyArray<number>
+    readonly proveFailures?: number
+  }
   /** The instances' prove method when not `prove` (then no instance is the manifest's genesis one). */
   readonly proveMethod?: string
 }
@@ -180,22 +184,3 @@ export const waitAllSettled = (p: Pipeline, progress: () => unknown = () => sett
     progress,
     pollMs: 250
   })
-
-/**
- * Checks every instance once all is settled: each closed block proved, and the ledger holding one
- * entry per block, in order, each proof checked against the actions sent. Answers how many merges
- * the blocks needed (a block of n sequences needs n - 1).
- */
-export const expectLedgerComplete = async (p: Pipeline): Promise<number> => {
-  let merges = 0
-  for (const ai of p.instances) {
-    const { fields } = await p.report(ai)
-    expect(fields.lastProvedBlockNumber).toBe(fields.blockNumber - 1n)
-    const { problems, sizes } = p.ledgerCheck(ai)
-    expect(problems).toEqual([])
-    expect(sizes).toHaveLength(Number(fields.blockNumber - 1n))
-    merges += sizes.reduce((n, size) => n + size - 1, 0)
-  }
-  expect(p.ledger.intact()).toBe(true)
-  return merges
-}

@@ -10,6 +10,8 @@ import * as os from "node:os"
 import { Effect, Option } from "effect"
 import { apiSpan } from "./spans.js"
 import { arg } from "../../chain/appCalls.js"
+import { toBlockProofState } from "../../chain/appTypes.js"
+import { blockProofStands } from "../../domain/mergePlan.js"
 import type {
   GetBlockProofRequest, GetBlockProofResponse, GetProofRequest, GetProofResponse, ReadDataAvailabilityRequest,
   ReadDataAvailabilityResponse, RejectProofRequest, RejectProofResponse, SubmitProofRequest, SubmitProofResponse
@@ -105,6 +107,10 @@ export const getBlockProof = (req: GetBlockProofRequest) =>
     if (Option.isNone(pc)) return { success: false, message: `block ${req.blockNumber} has no proof calculation` } satisfies GetBlockProofResponse
     if (!pc.value.isFinished || pc.value.blockProof === null) {
       return { success: false, message: `block ${req.blockNumber} is not proved yet` } satisfies GetBlockProofResponse
+    }
+    // The chain keeps a rejected block proof as the block's until a new one replaces it.
+    if (!blockProofStands(toBlockProofState(pc.value))) {
+      return { success: false, message: `block ${req.blockNumber}'s proof was rejected and is being proved again` } satisfies GetBlockProofResponse
     }
     const text = yield* readText(s.app, pc.value.blockProof)
     if (Option.isNone(text)) return { success: false, message: `block proof ${pc.value.blockProof} is not in this coordinator's store` } satisfies GetBlockProofResponse

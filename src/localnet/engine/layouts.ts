@@ -36,6 +36,7 @@ export {
   JobLayout,
   JobsLayout,
   jobsEventLayouts,
+  jobsRestartEventLayouts,
   JobStatusLayout,
   OperationFailedEventLayout,
   RegistryLayout,

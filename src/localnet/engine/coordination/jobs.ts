@@ -57,7 +57,7 @@ const u64Bytes = (v: bigint): Uint8Array => {
 
 export const jobType = (pkg: string): string => `${pkg}::jobs::Job`
 
-const emitJobs = (ctx: MoveCtx, name: keyof typeof jobsEventLayouts & string, value: unknown): void =>
+export const emitJobs = (ctx: MoveCtx, name: keyof typeof jobsEventLayouts & string, value: unknown): void =>
   ctx.emit("jobs", name, jobsEventLayouts[name]!, value)
 
 /** `multicall::emit_operation_failed` */
@@ -88,11 +88,11 @@ export const findJob = (ctx: MoveCtx, app: AppInstanceData, seq: bigint): ObjRec
   return ctx.store.get(field.dynamicField.childId)
 }
 
-const jobOf = (rec: ObjRecord): JobValue => (rec.data as PlainData<JobValue>).v
+export const jobOf = (rec: ObjRecord): JobValue => (rec.data as PlainData<JobValue>).v
 
 const isPeriodic = (j: JobValue): boolean => j.interval_ms !== null
 
-const addPending = (app: AppInstanceData, job: JobValue): void => {
+export const addPending = (app: AppInstanceData, job: JobValue): void => {
   if (app.addToSet(app.pending, job.job_sequence)) app.setJobs("pendingCount", app.jobs.pendingCount + 1n)
   app.addToSet(app.indexSet(job.developer, job.agent, job.agent_method, true)!, job.job_sequence)
 }
@@ -104,7 +104,7 @@ const removePending = (app: AppInstanceData, job: JobValue): void => {
   if (set) app.removeFromSet(set, job.job_sequence)
 }
 
-const deleteJob = (ctx: MoveCtx, app: AppInstanceData, rec: ObjRecord): void => {
+export const deleteJob = (ctx: MoveCtx, app: AppInstanceData, rec: ObjRecord): void => {
   const fieldId = jobFieldId(app.jobs.tableId, jobOf(rec).job_sequence)
   ctx.journal.delete(rec.id)
   ctx.journal.delete(fieldId)
@@ -164,7 +164,7 @@ export const createJob = (ctx: MoveCtx, appRec: ObjRecord, app: AppInstanceData,
   return seq
 }
 
-const jobUpdated = (ctx: MoveCtx, j: JobValue): void =>
+export const jobUpdated = (ctx: MoveCtx, j: JobValue): void =>
   emitJobs(ctx, "JobUpdatedEvent", {
     job_sequence: j.job_sequence,
     developer: j.developer,

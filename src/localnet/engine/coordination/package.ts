@@ -23,6 +23,7 @@ import type { AppInstanceData, AppMethodValue } from "./appInstanceData.js"
 import { appDataFunctions } from "./appFunctions.js"
 import { blockFunctions } from "./blockFunctions.js"
 import { demoAppFunctions } from "./demoApp.js"
+import { failedJobFunctions } from "./failedJobs.js"
 import { appJobFunctions, createAppJob } from "./jobFunctions.js"
 import { registryFunctions } from "./registry.js"
 import { appInstanceType, appMethodType, clever, dt } from "./types.js"
@@ -73,6 +74,7 @@ const appMethodFunctions = (pkg: string): MoveFunction[] => {
 export const coordinationFunctions = (pkg: string): ReadonlyMap<string, MoveFunction> => {
   const fns: MoveFunction[] = [
     ...appJobFunctions(pkg),
+    ...failedJobFunctions(pkg),
     ...appMethodFunctions(pkg),
     ...appDataFunctions(pkg, createAppJob),
     ...blockFunctions(pkg),

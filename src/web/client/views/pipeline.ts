@@ -43,6 +43,15 @@ export const renderPipeline = (root: HTMLElement, s: Snapshot) => {
         stat("blocks settled", fmtInt(p.blocksSettled), "pipeline-blocks-settled", p.blocksSettled)
       )
     ),
+    // an older daemon's snapshot has no stalls
+    (p.stalls ?? []).length === 0
+      ? null
+      : h(
+          "section",
+          { class: "card", "data-testid": "pipeline-stalls" },
+          h("h2", {}, "Stalled blocks"),
+          h("ul", {}, (p.stalls ?? []).map((x) => h("li", { class: "bad", title: x.instance }, `block ${fmtInt(x.block)} of ${shortHex(x.instance)}: ${x.reason}`)))
+        ),
     h(
       "section",
       { class: "card" },
