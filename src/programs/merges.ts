@@ -88,9 +88,11 @@ export const mergesProgram = (o: MergesOptions) =>
         const plans: Array<MergeRequest> = []
         const reproves: Array<ReproveRequest> = []
         const states = new Map<bigint, BlockProofState>()
-        // Proved blocks not settled yet too: a rejected block proof re-opens its block (isProved).
+        // Proved blocks not settled yet too (a rejected block proof re-opens its block: isProved),
+        // at most LOOKAHEAD of them: an instance nobody settles must not cost a read per block.
         const settledFloor = inst.settlements.reduce((m, st) => (st.lastSettledBlockNumber < m ? st.lastSettledBlockNumber : m), inst.lastProvedBlockNumber)
-        for (let b = settledFloor + 1n; b <= last; b++) {
+        const lookBack = inst.lastProvedBlockNumber > LOOKAHEAD ? inst.lastProvedBlockNumber - LOOKAHEAD : 0n
+        for (let b = (settledFloor > lookBack ? settledFloor : lookBack) + 1n; b <= last; b++) {
           const pc = yield* app.chain.proofCalculationOf(inst, b)
           if (Option.isNone(pc)) continue
           const state = toBlockProofState(pc.value)
@@ -98,7 +100,8 @@ export const mergesProgram = (o: MergesOptions) =>
           plans.push(...planMerges(state, now))
           reproves.push(...planReproves(state, now))
         }
-        yield* reportStalls(id, inst, states)
+        // a failed read of the failed jobs must not hold the merges up
+        yield* reportStalls(id, inst, states).pipe(Effect.catchAll((e) => Effect.logDebug("cannot read the failed jobs", { app_instance: id, error: e.message })))
         yield* Effect.forEach(
           reproves,
           (r) => {
