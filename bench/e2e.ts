@@ -103,15 +103,21 @@ const snapshotWritten = (dir: string) => {
 /** Node flags for the daemon under test (`BENCH_DAEMON_FLAGS`, space-separated), to compare heap settings. */
 const DAEMON_FLAGS = (process.env["BENCH_DAEMON_FLAGS"] ?? "").split(" ").filter((f) => f !== "")
 
-const startCoordinator = (manifest: LocalnetManifest, dir: string, extraEnv: Record<string, string>, flags: Array<string> = []) =>
-  spawn(node, [...DAEMON_FLAGS, ...flags, ...daemonArgs()], {
+const startCoordinator = (
+  manifest: LocalnetManifest,
+  dir: string,
+  extraEnv: Record<string, string>,
+  flags: Array<string> = [],
+  args: Array<string> = daemonArgs()
+) =>
+  spawn(node, [...DAEMON_FLAGS, ...flags, ...args], {
     stdio: ["ignore", "ignore", "inherit"],
     env: daemonEnv(manifest, dir, extraEnv)
   })
 
-const rssMb = (pid: number) => {
+const rssMb = (pid: number, field: "VmRSS" | "VmHWM" = "VmRSS") => {
   const status = readFileSync(`/proc/${pid}/status`, "utf8")
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)![1]) / 1024
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -257,15 +263,24 @@ const measureLoop = async (manifest: LocalnetManifest) => {
 /**
  * RSS of a daemon holding 100k pending jobs of a method no agent is registered for, read once it
  * has taken them all in (its CPU has gone quiet). `BENCH_RSS_VARIANTS` ("flags|flags|…") runs more
- * daemons beside it on the same chain, each with other Node flags, for a same-run comparison.
+ * daemons beside it on the same chain, each with other Node flags, for a same-run comparison; a
+ * variant whose first word ends in `.mjs` runs that bundle instead (another build, e.g. the base
+ * commit's `dist/` copied aside), and `NAME=value` words set its environment. Each daemon's CPU over the burst is printed beside its RSS.
  */
 const measureRss = async (manifest: LocalnetManifest, localnet: ChildProcess) => {
   const variants = (process.env["BENCH_RSS_VARIANTS"] ?? "").split("|").filter((v) => v.trim() !== "")
-  const start = (flags: Array<string>) =>
-    startCoordinator(manifest, mkdtempSync(path.join(os.tmpdir(), "silvana-bench-rss-")), {}, flags)
+  const start = (words: Array<string>) => {
+    // NAME=value words set the environment (MALLOC_ARENA_MAX=2), a first word ending in .mjs the bundle
+    const env = Object.fromEntries(words.filter((w) => /^[A-Z_]+=/.test(w)).map((w) => [w.slice(0, w.indexOf("=")), w.slice(w.indexOf("=") + 1)]))
+    const flags = words.filter((w) => !/^[A-Z_]+=/.test(w))
+    const bundle = flags[0]?.endsWith(".mjs") === true ? [flags[0], "start"] : undefined
+    const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-bench-rss-"))
+    return startCoordinator(manifest, dir, env, bundle === undefined ? flags : flags.slice(1), bundle)
+  }
   const main = start(profileFlags("snapshot"))
   const others = variants.map((v) => ({ flags: v.trim(), child: start(v.trim().split(" ")) }))
   const all = [main, ...others.map((o) => o.child)]
+  const cpu0 = all.map((c) => cpuMs(c.pid!))
   try {
     await sleep(3000)
     const baseline = rssMb(main.pid!)
@@ -277,7 +292,14 @@ const measureRss = async (manifest: LocalnetManifest, localnet: ChildProcess) =>
     console.log(`rss_daemon=${daemonArgs()[0]!.startsWith("dist/") ? daemonArgs()[0] : "tsx"}`)
     console.log(`rss_mb_baseline=${baseline.toFixed(0)}`)
     console.log(`rss_mb_100k_pending=${rssMb(main.pid!).toFixed(0)}`)
-    others.forEach((o, i) => console.log(`rss_mb_100k_pending_variant${i + 1}=${rssMb(o.child.pid!).toFixed(0)} (${o.flags})`))
+    console.log(`rss_mb_peak=${rssMb(main.pid!, "VmHWM").toFixed(0)}`)
+    console.log(`rss_burst_cpu_ms=${cpuMs(main.pid!) - cpu0[0]!}`)
+    others.forEach((o, i) => {
+      console.log(`rss_mb_100k_pending_variant${i + 1}=${rssMb(o.child.pid!).toFixed(0)} (${o.flags})`)
+      console.log(`rss_mb_peak_variant${i + 1}=${rssMb(o.child.pid!, "VmHWM").toFixed(0)}`)
+      console.log(`rss_burst_cpu_ms_variant${i + 1}=${cpuMs(o.child.pid!) - cpu0[i + 1]!}`)
+    })
+    console.log(`rss_load_avg=${os.loadavg()[0]!.toFixed(1)}`)
     if (PROFILE_DIR !== undefined) {
       main.kill("SIGUSR2")
       await until(snapshotWritten(PROFILE_DIR), 300_000, "heap snapshot")

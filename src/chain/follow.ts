@@ -4,100 +4,33 @@
  * position. The retry loop around sessions lives in ChainEvents.
  */
 import { GrpcTypes, type SuiGrpcClient } from "@mysten/sui/grpc"
-import { Data, Effect, Metric, Option, Queue, Stream, Take } from "effect"
+import { Effect, Metric, Option, Queue, Stream, Take } from "effect"
 import { chainEventsDelivered, chainReplayGaps, chainRewinds } from "./metrics.js"
 import type { ChainPosition } from "./position.js"
 import { type CoordinationEvent, coordinationEventName, decodeCoordinationEvent } from "./events.js"
 import { jobsEvents } from "./moveTypes.js"
-import { type CallOpts, ChainRpcError, serverStream, toRpcError, unary } from "./rpc.js"
+import { type CallOpts, ChainRpcError, toRpcError, unary } from "./rpc.js"
+import { boundedSubscription, type SubscriptionError } from "./subscription.js"
+import {
+  type ChainItem,
+  ChainSilence,
+  ChainStreamEnded,
+  comparePositions,
+  endOf,
+  type FollowSettings
+} from "./followTypes.js"
 
-/** An item of the event stream. Every item carries the position to commit once it is processed. */
-export type ChainItem =
-  | {
-      readonly _tag: "Event"
-      readonly position: ChainPosition
-      readonly txDigest: string
-      readonly event: CoordinationEvent
-      /** The node's opaque resume cursor at this item (filtered path), if any. */
-      readonly token: Uint8Array | null
-    }
-  | {
-      /** Every coordination event up to and including `checkpoint` has been delivered. */
-      readonly _tag: "Checkpoint"
-      readonly checkpoint: bigint
-      readonly position: ChainPosition
-      readonly token: Uint8Array | null
-    }
-  | {
-      /**
-       * Checkpoints `from..to` were pruned before they could be replayed: their events are lost to
-       * this stream and the consumer must reconcile from chain state. The stream goes on at `to + 1`.
-       */
-      readonly _tag: "ReplayGap"
-      readonly from: bigint
-      readonly to: bigint
-      readonly position: ChainPosition
-      readonly token: null
-    }
-  | {
-      /**
-       * The node's tip is behind what this stream had delivered (`from..to` are gone: the node was
-       * restored, rolled back or replaced). The stream goes on from the node's tip; the consumer
-       * must commit this position (backwards) and resync everything from chain state.
-       */
-      readonly _tag: "Rewound"
-      readonly from: bigint
-      readonly to: bigint
-      readonly position: ChainPosition
-      readonly token: null
-    }
-
-export type EventPath = "filtered" | "checkpoints"
-
-/** The stream went quiet for longer than the silence threshold. */
-export class ChainSilence extends Data.TaggedError("ChainSilence")<{ readonly ms: number }> {}
-/** A subscription ended without an error. */
-export class ChainStreamEnded extends Data.TaggedError("ChainStreamEnded")<{ readonly method: string }> {}
-
-const END = 0xffffffff
-/** The position after everything in `checkpoint`. */
-export const endOf = (checkpoint: bigint): ChainPosition => ({ checkpoint, tx: END, event: END })
-
-export const comparePositions = (a: ChainPosition, b: ChainPosition): number =>
-  a.checkpoint !== b.checkpoint ? (a.checkpoint < b.checkpoint ? -1 : 1) : a.tx !== b.tx ? a.tx - b.tx : a.event - b.event
-
-/** Mutable progress of a follower, shared by its sessions. */
-export interface FollowState {
-  /** Last checkpoint whose coordination events have all been delivered. */
-  covered: bigint
-  /** Last delivered position (de-duplication bound). */
-  last: ChainPosition
-  /** Opaque node cursor matching `last`, when the filtered path produced one. */
-  token: Uint8Array | null
-}
-
-export interface FollowStats {
-  path: EventPath
-  events: number
-  checkpoints: number
-  reconnects: number
-  replayGaps: number
-  /** Times the node's tip was found behind the delivered position. */
-  rewinds: number
-  decodeErrors: number
-}
-
-export interface FollowSettings {
-  readonly client: SuiGrpcClient
-  readonly packageId: string
-  readonly silenceMs: number
-  readonly gapConcurrency: number
-  readonly chunkSize: number
-  /** Hands items to the consumer (with backpressure). */
-  readonly emit: (items: ReadonlyArray<ChainItem>) => Effect.Effect<void>
-  readonly state: FollowState
-  readonly stats: FollowStats
-}
+export {
+  type ChainItem,
+  ChainSilence,
+  ChainStreamEnded,
+  comparePositions,
+  endOf,
+  type EventPath,
+  type FollowSettings,
+  type FollowState,
+  type FollowStats
+} from "./followTypes.js"
 
 const CHECKPOINT_MASK = [
   "sequence_number",
@@ -191,7 +124,7 @@ const core = (s: FollowSettings) => {
     })
 
   /** Takes the next chunk of a subscription, failing on silence, error or end. */
-  const nextFrames = <A>(queue: Queue.Dequeue<Take.Take<A, ChainRpcError>>, method: string) =>
+  const nextFrames = <A>(queue: Queue.Dequeue<Take.Take<A, SubscriptionError>>, method: string) =>
     Queue.take(queue).pipe(
       Effect.timeoutFail({ duration: s.silenceMs, onTimeout: () => new ChainSilence({ ms: s.silenceMs }) }),
       Effect.flatMap((take) =>
@@ -311,9 +244,11 @@ export const checkpointSession = (s: FollowSettings, caps: { listCheckpoints: bo
           }
         })
 
-      const sub = yield* serverStream("SubscribeCheckpoints", (o) =>
-        s.client.subscriptionService.subscribeCheckpoints({ readMask: { paths: CHECKPOINT_MASK } }, o)
-      ).pipe(Stream.toQueue({ strategy: "unbounded" }))
+      const sub = yield* boundedSubscription(
+        "SubscribeCheckpoints",
+        (o) => s.client.subscriptionService.subscribeCheckpoints({ readMask: { paths: CHECKPOINT_MASK } }, o),
+        Math.max(4, Math.ceil(s.subscriptionBuffer / 16))
+      )
       const info = yield* c.serviceInfo
       yield* c.checkRewound(info.checkpointHeight ?? 0n)
       yield* fillTo(info.checkpointHeight ?? 0n)
@@ -408,9 +343,11 @@ export const filteredSession = (s: FollowSettings) =>
           }
         })
 
-      const sub = yield* serverStream("SubscribeEvents", (o) =>
-        s.client.subscriptionService.subscribeEvents({ filter, readMask: { paths: EVENT_MASK } }, o)
-      ).pipe(Stream.toQueue({ strategy: "unbounded" }))
+      const sub = yield* boundedSubscription(
+        "SubscribeEvents",
+        (o) => s.client.subscriptionService.subscribeEvents({ filter, readMask: { paths: EVENT_MASK } }, o),
+        s.subscriptionBuffer
+      )
       yield* catchUp(undefined)
       while (true) {
         const frames = yield* c.nextFrames(sub, "SubscribeEvents")

@@ -23,6 +23,7 @@ import {
   tipOf
 } from "../chain/follow.js"
 import { ChainRpcError } from "../chain/rpc.js"
+import { ChainSubscriptionLagged } from "../chain/subscription.js"
 import { type ChainCursor, type ChainPosition, Journal } from "./Journal.js"
 import { SuiClient } from "./SuiClient.js"
 
@@ -41,6 +42,11 @@ export interface ChainEventsOptions {
   readonly chunkSize?: number
   /** Items buffered ahead of the consumer (default 4096). */
   readonly buffer?: number
+  /**
+   * Frames of the live subscription held ahead of the follower (default 1024). A follower that
+   * falls further behind (a burst) ends its subscription and reads the rest from history.
+   */
+  readonly subscriptionBuffer?: number
   readonly commitIntervalMs?: number
 }
 
@@ -119,6 +125,7 @@ export const makeChainEvents = (options: ChainEventsOptions) =>
       reconnects: 0,
       replayGaps: 0,
       rewinds: 0,
+      lagged: 0,
       decodeErrors: 0
     }
     const cursor = yield* makeCommittedCursor(journal, commitIntervalMs)
@@ -156,6 +163,7 @@ export const makeChainEvents = (options: ChainEventsOptions) =>
           silenceMs,
           gapConcurrency: options.gapConcurrency ?? 4,
           chunkSize: options.chunkSize ?? 100,
+          subscriptionBuffer: options.subscriptionBuffer ?? 1024,
           emit: (items: ReadonlyArray<ChainItem>) => Queue.offerAll(queue, items.map(Take.of)).pipe(Effect.asVoid),
           state,
           stats
@@ -167,6 +175,12 @@ export const makeChainEvents = (options: ChainEventsOptions) =>
           if (exit._tag === "Right") continue
           const error = exit.left
           if (comparePositions(state.last, before) > 0) attempt = 0
+          if (error instanceof ChainSubscriptionLagged) {
+            // Not a fault of the node: read on from history at once, then subscribe again.
+            stats.lagged++
+            yield* Effect.logDebug(`event stream (${path}) fell ${error.capacity} frames behind its subscription; reading on from history`)
+            continue
+          }
           if (error instanceof ChainRpcError && error.code === "UNIMPLEMENTED" && path === "filtered" && mode === "auto") {
             yield* Effect.logWarning(`the node does not serve filtered events (${error.message}); following checkpoints instead`)
             path = "checkpoints"

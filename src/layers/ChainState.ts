@@ -38,6 +38,8 @@ export interface ChainStateService {
   readonly appInstance: (id: string) => Effect.Effect<AppInstanceInfo, ChainStateError>
   /** The Job objects of `seqs` (missing ones are left out). */
   readonly jobs: (appInstance: string, seqs: ReadonlyArray<bigint>) => Effect.Effect<ReadonlyArray<ChainJob>, ChainStateError>
+  /** The Job objects of `seqs` in the jobs table of an instance already read (missing ones are left out). */
+  readonly jobsInTable: (jobsTableId: string, seqs: ReadonlyArray<bigint>) => Effect.Effect<ReadonlyArray<ChainJob>, ChainStateError>
   /** Every job listed in the instance's `pending_jobs`, decoded. */
   readonly pendingJobs: (appInstance: string) => Effect.Effect<ReadonlyArray<ChainJob>, ChainStateError>
 }
@@ -126,6 +128,7 @@ export const makeChainState = Effect.gen(function* () {
   const service: ChainStateService = {
     appInstance,
     jobs: (app, seqs) => Effect.flatMap(appInstance(app), (info) => jobsIn(info.jobsTableId, seqs)),
+    jobsInTable: jobsIn,
     pendingJobs: (app) => Effect.flatMap(appInstance(app), (info) => jobsIn(info.jobsTableId, info.pendingJobs))
   }
   return service

@@ -164,6 +164,12 @@ export const settings = {
     F.digits(1),
     60,
     "Seconds an agent may go without calling GetJob before its started-but-not-taken jobs go to a fresh agent of the triple"
+  ),
+  heapGrowingPercent: F.withDefault(
+    "HEAP_GROWING_PERCENT",
+    F.digits(0, 400),
+    50,
+    "How far (%) the JavaScript heap may grow past what survived its last full collection before the next one; lower keeps memory after a burst of events smaller for more collector CPU; 0 = V8's own rule (up to 4x)"
   )
 } as const
 

@@ -453,6 +453,11 @@ export class JobTable {
     return e === undefined ? Option.none() : Option.some(snapshot(e))
   }
 
+  /** The sequences of `seqs` this store holds no job of (in any state). */
+  unknown(appInstance: AppInstanceId, seqs: ReadonlyArray<bigint>): ReadonlyArray<bigint> {
+    return seqs.filter((s) => !this.byKey.has(jobKey(appInstance, s)))
+  }
+
   getBySequence(appInstance: AppInstanceId, jobSequence: bigint): Option.Option<StoredJob> {
     const e = this.byKey.get(jobKey(appInstance, jobSequence))
     return e === undefined ? Option.none() : Option.some(snapshot(e))
@@ -527,6 +532,8 @@ export interface JobStoreService {
   readonly remove: (appInstance: AppInstanceId, jobSequence: bigint) => Effect.Effect<boolean>
   readonly get: (jobId: JobId) => Effect.Effect<Option.Option<StoredJob>>
   readonly getBySequence: (appInstance: AppInstanceId, jobSequence: bigint) => Effect.Effect<Option.Option<StoredJob>>
+  /** The sequences of `seqs` the store holds no job of. */
+  readonly unknown: (appInstance: AppInstanceId, seqs: ReadonlyArray<bigint>) => Effect.Effect<ReadonlyArray<bigint>>
   readonly heldBy: (sessionId: SessionId) => Effect.Effect<ReadonlyArray<StoredJob>>
   readonly byInstance: (appInstance: AppInstanceId) => Effect.Effect<ReadonlyArray<StoredJob>>
   readonly list: (state?: JobState, limit?: number) => Effect.Effect<ReadonlyArray<StoredJob>>
@@ -557,6 +564,7 @@ export const makeJobStore = (table: JobTable): JobStoreService => ({
   remove: (a, s) => Effect.sync(() => table.remove(a, s)),
   get: (j) => Effect.sync(() => table.get(j)),
   getBySequence: (a, s) => Effect.sync(() => table.getBySequence(a, s)),
+  unknown: (a, s) => Effect.sync(() => table.unknown(a, s)),
   heldBy: (s) => Effect.sync(() => table.heldBy(s)),
   byInstance: (a) => Effect.sync(() => table.byInstance(a)),
   list: (state, limit) => Effect.sync(() => table.list(state, limit)),

@@ -78,6 +78,8 @@ export interface LocalnetHandle {
   callsInFlight(): number
   /** ExecuteTransaction calls waiting on `faults.holdExecutions`. */
   executionsHeld(): number
+  /** Live subscription streams (tests wait for one to be gone instead of sleeping). */
+  subscriptions(): number
   close(): Promise<void>
 }
 
@@ -184,6 +186,7 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
     adminUrl: adminServer.url,
     callsInFlight: () => ctx.policy.inFlight,
     executionsHeld: () => switches.hold?.waiting ?? 0,
+    subscriptions: () => ctx.fanout.size,
     close: () => {
       closing ??= (async () => {
         producer.stop()

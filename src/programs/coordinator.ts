@@ -170,10 +170,10 @@ const followChain = (coordinatorId: string, orphanAfterMs: number, startTrouble:
       discover({
         coordinatorId,
         onReplayGap: () =>
-          reconcileOnce({ coordinatorId, orphanAfterMs }).pipe(Effect.ignoreLogged, Effect.zipRight(truth.trigger(true)), Effect.provide(context)),
+          reconcileOnce({ coordinatorId, orphanAfterMs, refresh: true }).pipe(Effect.ignoreLogged, Effect.zipRight(truth.trigger(true)), Effect.provide(context)),
         onRewound: (from, to) =>
           Ref.set(divergence, Option.some({ from, to })).pipe(
-            Effect.zipRight(reconcileOnce({ coordinatorId, orphanAfterMs, reclaim: true })),
+            Effect.zipRight(reconcileOnce({ coordinatorId, orphanAfterMs, reclaim: true, refresh: true })),
             Effect.tap((report) => Effect.logWarning("resynced with the chain after it rewound", { ...report })),
             // Settled jobs the rewind undid (completions gone, starts gone) are repaired before /health clears.
             Effect.zipRight(truth.audit(true)),

@@ -29,7 +29,34 @@ export interface ReconcileOptions {
   readonly reclaim?: boolean
   /** A job we started that nobody holds is failed only once it is this old (a session may be about to take it). */
   readonly orphanAfterMs: number
+  /**
+   * Also re-read the pending jobs the store already holds (after a replay gap or a rewind, when
+   * events that changed them may be lost). Otherwise only jobs the store does not know are read:
+   * the events keep the others current, and a periodic pass over 100,000 pending jobs would read
+   * them all from the node every time.
+   */
+  readonly refresh?: boolean
 }
+
+/** Pending jobs read from the node per step. */
+const PENDING_BATCH = 500
+
+/** Adds the instance's pending jobs the store lacks (all of them with `refresh`); returns how many were new. */
+export const loadPending = (ai: AppInstanceId, refresh: boolean, batch = PENDING_BATCH) =>
+  Effect.gen(function* () {
+    const chain = yield* ChainState
+    const store = yield* JobStore
+    const info = yield* chain.appInstance(ai)
+    const seqs = refresh ? info.pendingJobs : yield* store.unknown(ai, info.pendingJobs)
+    let loaded = 0
+    for (let i = 0; i < seqs.length; i += batch) {
+      const jobs = yield* chain.jobsInTable(info.jobsTableId, seqs.slice(i, i + batch))
+      for (const job of jobs) {
+        if (job.status._tag === "Pending" && (yield* store.addPending(jobDataOf(job)))) loaded += 1
+      }
+    }
+    return loaded
+  })
 
 export interface ReconcileReport {
   readonly reclaimed: number
@@ -48,16 +75,12 @@ export const reconcileOnce = (options: ReconcileOptions) =>
     const sessions = yield* Sessions
     const runtime = yield* AgentRuntime
 
-    // 1. Pending jobs from chain state.
+    // 1. Pending jobs from chain state, read and added a batch at a time (never all at once).
     let loadedPending = 0
     for (const ai of yield* journal.appInstances) {
-      const pending = yield* chain.pendingJobs(ai).pipe(
-        Effect.catchAll((e) => Effect.as(Effect.logWarning("cannot read pending jobs", { app_instance: ai, error: e.message }), []))
+      loadedPending += yield* loadPending(ai, options.refresh === true).pipe(
+        Effect.catchAll((e) => Effect.as(Effect.logWarning("cannot read pending jobs", { app_instance: ai, error: e.message }), 0))
       )
-      for (const job of pending) {
-        if (job.status._tag !== "Pending") continue
-        if (yield* store.addPending(jobDataOf(job))) loadedPending += 1
-      }
     }
 
     // 2. Agents a crash left behind.

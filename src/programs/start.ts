@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from "node:fs"
 import * as path from "node:path"
+import { setFlagsFromString } from "node:v8"
 import { Console, Effect, Option } from "effect"
 import { type AgentRuntimeKind } from "../layers/Config.js"
 import { resolveAgentRuntime } from "../layers/runtime/dockerImage.js"
@@ -91,10 +92,20 @@ export const embedded = Effect.gen(function* () {
 })
 
 /** The daemon, holding the STATE_DIR lock first: a second instance refuses before it boots anything. */
+/**
+ * V8 grows its heap by up to 4x after a burst of allocation (100,000 job events) and keeps the
+ * space afterwards; a fixed growing factor bounds it. V8 reads this flag at every heap-limit
+ * computation, so setting it at start-up takes effect (the heap *sizes* would not).
+ */
+const heapGrowth = (percent: number) =>
+  Effect.sync(() => {
+    if (percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`)
+  })
+
 export const startDaemon = Effect.flatMap(Config, (c) =>
   Effect.scoped(
     // Before anything writes there: the state directory and all it holds are the daemon's alone.
-    Effect.zipRight(privateUmask, secureStateDir(c.stateDir)).pipe(
+    Effect.zipRight(heapGrowth(c.heapGrowingPercent), Effect.zipRight(privateUmask, secureStateDir(c.stateDir))).pipe(
       Effect.zipRight(acquireStateLock(c.stateDir)),
       Effect.zipRight(preflight(c)),
       Effect.zipRight(Option.isSome(c.suiRpcUrl) ? coordinator() : embedded)

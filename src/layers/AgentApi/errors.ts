@@ -51,10 +51,9 @@ export const toServerError = (error: ApiError): ServerError => {
     case "ShuttingDown":
       return new ServerError(Status.UNAVAILABLE, error.message)
     case "NotImplemented":
-      return new ServerError(
-        Status.UNIMPLEMENTED,
-        `${error.rpc} is not implemented by this coordinator yet`
-      )
+      // Only an embedder's agent API assembled without the AppApi layer answers this; the daemon
+      // always serves all 31 RPCs.
+      return new ServerError(Status.UNIMPLEMENTED, `${error.rpc} needs the app API, which this coordinator was assembled without (AppApi layer)`)
     case "StorageUnavailable":
       return new ServerError(Status.UNAVAILABLE, error.message)
     case "NotFound":

@@ -86,7 +86,7 @@ export const addService = (
       originalName: method.localName
     }
     const handler = handlers[method.name]
-    const missing = new RpcStatusError(Status.UNIMPLEMENTED, `${service.typeName}/${method.name} is not implemented by this node`)
+    const missing = new RpcStatusError(Status.UNIMPLEMENTED, `${service.typeName}/${method.name} is not served by this node`)
     table?.set(`/${service.typeName}/${method.name}`, { I, O, streaming, handler, missing })
     if (streaming) {
       implementation[method.name] = ((call: grpc.ServerWritableStream<object, object>) => {
