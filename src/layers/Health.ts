@@ -6,6 +6,15 @@
  * A check is an Effect returning `{ healthy, details }`. A check that fails, dies or takes longer
  * than its timeout counts as unhealthy with the reason in its details, so one stuck part can never
  * hang the health endpoint.
+ *
+ * A check that probes a part (connects to a listener, asks the node or the engine) may be
+ * registered with `failAfter`: it is failing only once it has been unhealthy on that many runs in a
+ * row. Before that it is reported healthy but degraded, with its error and `failing_runs`, so
+ * `/health` says `degraded` and stays 200. The standard probes use 3 (about 6 s at the 2 s
+ * refresh): a machine so busy that a probe's own timers fire before its answer is read (a flood of
+ * scrapes, a loaded host) does not turn `/health` 503 and get a working daemon restarted, while a
+ * part that is really down still does within a few refreshes. Checks that report a known state
+ * (divergence from the chain, low gas) fail at once.
  */
 import * as net from "node:net"
 import { Cause, Clock, Context, Duration, Effect, Layer, Option, Ref, type Scope } from "effect"
@@ -27,6 +36,14 @@ export interface CheckResult {
 
 export type Check = Effect.Effect<CheckResult, unknown>
 
+export interface CheckOptions {
+  /** Unhealthy runs in a row before the check counts as failing (default 1: at once). */
+  readonly failAfter?: number
+}
+
+/** How many unhealthy runs in a row the standard probes (listeners, node, engine, Journal) take to fail. */
+export const PROBE_FAIL_AFTER = 3
+
 export interface HealthReport {
   readonly healthy: boolean
   readonly ready: boolean
@@ -40,9 +57,9 @@ export interface HealthReport {
 
 export interface HealthService {
   /** Adds (or replaces) a named check. */
-  readonly register: (name: string, check: Check) => Effect.Effect<void>
+  readonly register: (name: string, check: Check, options?: CheckOptions) => Effect.Effect<void>
   /** Adds a check for the life of the current scope. */
-  readonly registerScoped: (name: string, check: Check) => Effect.Effect<void, never, Scope.Scope>
+  readonly registerScoped: (name: string, check: Check, options?: CheckOptions) => Effect.Effect<void, never, Scope.Scope>
   readonly unregister: (name: string) => Effect.Effect<void>
   /** Runs every check concurrently, each bounded by the check timeout. */
   readonly report: Effect.Effect<HealthReport>
@@ -64,19 +81,21 @@ export class Health extends Context.Tag("silvana/Health")<Health, HealthService>
   /** The registry; `checkTimeout` bounds each check (default 2 s). */
   static readonly make = (options: { readonly checkTimeout?: Duration.DurationInput } = {}) =>
     Effect.gen(function* () {
-      const checks = yield* Ref.make(new Map<string, Check>())
+      const checks = yield* Ref.make(new Map<string, { readonly check: Check; readonly failAfter: number }>())
       const readyRef = yield* Ref.make(false)
       const startedAt = yield* Clock.currentTimeMillis
       const timeout = options.checkTimeout ?? Duration.seconds(2)
+      /** Unhealthy runs in a row, per check (absent: its last run was healthy). */
+      const badRuns = yield* Ref.make(new Map<string, number>())
 
-      const register = (name: string, check: Check) =>
-        Ref.update(checks, (m) => new Map(m).set(name, check))
-      const unregister = (name: string) =>
-        Ref.update(checks, (m) => {
-          const next = new Map(m)
-          next.delete(name)
-          return next
-        })
+      const register = (name: string, check: Check, o: CheckOptions = {}) =>
+        Ref.update(checks, (m) => new Map(m).set(name, { check, failAfter: Math.max(1, o.failAfter ?? 1) }))
+      const without = <V>(m: ReadonlyMap<string, V>, name: string) => {
+        const next = new Map(m)
+        next.delete(name)
+        return next
+      }
+      const unregister = (name: string) => Effect.zipRight(Ref.update(checks, (m) => without(m, name)), Ref.update(badRuns, (m) => without(m, name)))
 
       const runOne = (check: Check): Effect.Effect<CheckResult> =>
         check.pipe(
@@ -89,9 +108,22 @@ export class Health extends Context.Tag("silvana/Health")<Health, HealthService>
           )
         )
 
+      /** A run's result as reported: unhealthy counts only from the `failAfter`-th such run in a row. */
+      const debounced = (name: string, failAfter: number, r: CheckResult): Effect.Effect<CheckResult> =>
+        Ref.modify(badRuns, (m): [CheckResult, Map<string, number>] => {
+          const next = new Map(m)
+          if (r.healthy) {
+            next.delete(name)
+            return [r, next]
+          }
+          const runs = (m.get(name) ?? 0) + 1
+          next.set(name, runs)
+          return [runs >= failAfter ? r : { healthy: true, degraded: true, details: { ...r.details, failing_runs: runs, fails_after: failAfter } }, next]
+        })
+
       const report = Effect.gen(function* () {
         const all = [...(yield* Ref.get(checks)).entries()]
-        const results = yield* Effect.forEach(all, ([name, check]) => Effect.map(runOne(check), (r) => [name, r] as const), {
+        const results = yield* Effect.forEach(all, ([name, c]) => Effect.map(Effect.flatMap(runOne(c.check), (r) => debounced(name, c.failAfter, r)), (r) => [name, r] as const), {
           concurrency: "unbounded"
         })
         const failing = results.filter(([, r]) => !r.healthy).map(([name]) => name)
@@ -120,7 +152,7 @@ export class Health extends Context.Tag("silvana/Health")<Health, HealthService>
         register,
         refresh,
         latest,
-        registerScoped: (name, check) => Effect.acquireRelease(register(name, check), () => unregister(name)),
+        registerScoped: (name, check, o) => Effect.acquireRelease(register(name, check, o), () => unregister(name)),
         unregister,
         report,
         setReady: (r) => Ref.set(readyRef, r),
@@ -281,11 +313,12 @@ export const registerStandardChecks = Effect.gen(function* () {
   const runtime = yield* Effect.serviceOption(AgentRuntime)
   const sui = yield* Effect.serviceOption(SuiClient)
   const chainEvents = yield* Effect.serviceOption(ChainEvents)
-  if (Option.isSome(api)) yield* health.registerScoped("grpc", agentApiCheck(api.value))
+  const probe = { failAfter: PROBE_FAIL_AFTER }
+  if (Option.isSome(api)) yield* health.registerScoped("grpc", agentApiCheck(api.value), probe)
   if (Option.isSome(store)) yield* health.registerScoped("store", storeCheck(store.value))
-  if (Option.isSome(journal)) yield* health.registerScoped("journal", journalCheck(journal.value))
-  if (Option.isSome(runtime)) yield* health.registerScoped("agent_runtime", runtimeCheck(runtime.value))
+  if (Option.isSome(journal)) yield* health.registerScoped("journal", journalCheck(journal.value), probe)
+  if (Option.isSome(runtime)) yield* health.registerScoped("agent_runtime", runtimeCheck(runtime.value), probe)
   const settlement = yield* Effect.serviceOption(Settlement)
-  if (Option.isSome(sui)) yield* health.registerScoped("chain", chainCheck(sui.value, journal, chainEvents))
+  if (Option.isSome(sui)) yield* health.registerScoped("chain", chainCheck(sui.value, journal, chainEvents), probe)
   if (Option.isSome(settlement)) yield* health.registerScoped("settlement", settlementCheck(settlement.value, sui))
 })
