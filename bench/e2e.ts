@@ -1,6 +1,8 @@
 /**
  * bench:e2e — the coordinator end to end against a localnet in its own process (checkpoints every
- * 250 ms, as mainnet), with warm no-op agents (process runtime, an agent that keeps polling).
+ * 250 ms, as mainnet), with warm no-op agents (process runtime, an agent that keeps polling; 32
+ * loops, each backing off from 5 ms to BENCH_AGENT_IDLE_MAX_MS — default 100 — while it finds no job;
+ * 5 gives the fixed 5 ms pace of earlier runs).
  *
  * - dispatch latency: from the timestamp of the checkpoint carrying a JobCreatedEvent to the
  *   agent's GetJob returning that job (jobs created one per transaction, spaced out);
@@ -202,7 +204,7 @@ const measureLoop = async (manifest: LocalnetManifest) => {
   const bundle = await agentBundle()
   const createdAt = watchCreated(manifest)
   const coordinator = startCoordinator(manifest, dir, {
-    AGENT_PROCESS_COMMANDS: JSON.stringify({ "bench/warm": [node, bundle, records, "warm", process.env["BENCH_AGENT_LOOPS"] ?? "32"] }),
+    AGENT_PROCESS_COMMANDS: JSON.stringify({ "bench/warm": [node, bundle, records, "warm", process.env["BENCH_AGENT_LOOPS"] ?? "32", process.env["BENCH_AGENT_IDLE_MAX_MS"] ?? "100"] }),
     DISPATCH_PREFETCH: process.env["BENCH_PREFETCH"] ?? "256"
   }, profileFlags("cpu"))
   const completed = () => readRecords(records).length

@@ -9,8 +9,10 @@
  * - `slow`: completes every job after 100 ms of "work";
  * - `hang-first`: the first agent of the run takes one job and never answers; later ones complete;
  * - `gated`: completes every job once a file `<record file>.go` exists (the test opens the gate);
- * - `warm`: a no-op agent that stays up: with no job it polls again after 5 ms, and exits only
- *   after 10 s without work; records `<seq> <session> got:<epoch ms>` for latency measurements.
+ * - `warm`: a no-op agent that stays up, as a pool of workers would: after an empty GetJob a loop
+ *   waits 5 ms, doubling with each further empty answer up to argv[5] ms (default 100), and back
+ *   to 5 ms once it gets a job; it exits only after 10 s without work; records
+ *   `<seq> <session> got:<epoch ms>` for latency measurements.
  */
 import { appendFileSync, existsSync, writeFileSync } from "node:fs"
 import { AgentClient } from "../../../src/sdk/index.js"
@@ -33,14 +35,19 @@ const warm = async () => {
   let idleSince = Date.now()
   // several loops in one agent, as several workers would be (argv[4], default 1)
   const loops = Number(process.argv[4] ?? 1)
+  // the longest wait between two empty GetJobs of one loop (argv[5]); 5 keeps a fixed 5 ms pace
+  const maxIdleMs = Math.max(5, Number(process.argv[5] ?? 100))
   const loop = async (): Promise<void> => {
+    let wait = 5
     for (;;) {
       const job = await client.getJob()
       if (job === undefined) {
         if (Date.now() - idleSince > 10_000) return
-        await new Promise((r) => setTimeout(r, 5))
+        await new Promise((r) => setTimeout(r, wait))
+        wait = Math.min(maxIdleMs, wait * 2)
         continue
       }
+      wait = 5
       const got = Date.now()
       await client.completeJob(job.jobId)
       record(job.jobSequence, `got:${got}`)
