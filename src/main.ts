@@ -12,7 +12,7 @@
  * error or a start-up failure (bad configuration, address in use, another instance running, …),
  * always one line on stderr naming what to fix.
  */
-import { agentsCommand, configCommand, jobsCommand, statusCommand } from "./cli/commands.js"
+import { agentsCommand, configCommand, failedJobsCommand, jobsCommand, statusCommand } from "./cli/commands.js"
 import { rootCommand, runCli } from "./cli/run.js"
 import { secretsCommand } from "./cli/secrets.js"
 import { startCommand } from "./cli/start.js"
@@ -20,4 +20,4 @@ import { localnetCommand } from "./localnet/cli.js"
 import { ignoreRepeatedStopSignals } from "./signals.js"
 
 ignoreRepeatedStopSignals()
-runCli(rootCommand([startCommand, configCommand, localnetCommand, statusCommand, jobsCommand, agentsCommand, secretsCommand]))
+runCli(rootCommand([startCommand, configCommand, localnetCommand, statusCommand, jobsCommand, agentsCommand, failedJobsCommand, secretsCommand]))

@@ -1,5 +1,5 @@
 /**
- * The operator commands' view of a running daemon: GETs on its HTTP endpoint, with the two ways
+ * The operator commands' view of a running daemon: requests to its HTTP endpoint, with the two ways
  * that can go wrong kept apart (nobody answers / the daemon answered with an error).
  */
 import * as Data from "effect/Data"
@@ -49,16 +49,21 @@ export const resolveUrl = (flag: Option.Option<string>, env: NodeJS.ProcessEnv =
   })
 }
 
-/** GET `path` and parse JSON; `accept` lists the statuses that carry a normal answer. */
-export const getJson = <A = unknown>(base: string, path: string, accept: ReadonlyArray<number> = [200]) =>
+/** A request to `path` with the daemon's token, its JSON answer parsed; `accept` lists the statuses that carry a normal answer. */
+const requestJson = <A>(base: string, path: string, accept: ReadonlyArray<number>, init: { readonly method: "GET" | "POST"; readonly body?: unknown; readonly timeoutMs: number }) =>
   Effect.gen(function* () {
     const url = `${base}${path}`
     const res = yield* Effect.tryPromise({
       try: (signal) =>
         fetch(url, {
-          signal: AbortSignal.any([signal, AbortSignal.timeout(5000)]),
-          // `/v1/*` needs the daemon's token: SILVANA_API_TOKEN, else STATE_DIR/api-token.
-          headers: Option.match(readApiToken(), { onNone: () => ({}), onSome: (t) => ({ authorization: `Bearer ${t}` }) })
+          method: init.method,
+          signal: AbortSignal.any([signal, AbortSignal.timeout(init.timeoutMs)]),
+          headers: {
+            // `/v1/*` needs the daemon's token: SILVANA_API_TOKEN, else STATE_DIR/api-token.
+            ...Option.match(readApiToken(), { onNone: () => ({}), onSome: (t) => ({ authorization: `Bearer ${t}` }) }),
+            ...(init.body === undefined ? {} : { "content-type": "application/json" })
+          },
+          ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) })
         }),
       catch: (e) => {
         const err = e as Error & { cause?: { code?: string; message?: string } }
@@ -75,3 +80,11 @@ export const getJson = <A = unknown>(base: string, path: string, accept: Readonl
       catch: () => new DaemonError({ url: base, status: res.status, body: `not JSON: ${body.slice(0, 200)}` })
     })
   })
+
+/** GET `path` and parse JSON; `accept` lists the statuses that carry a normal answer. */
+export const getJson = <A = unknown>(base: string, path: string, accept: ReadonlyArray<number> = [200]) =>
+  requestJson<A>(base, path, accept, { method: "GET", timeoutMs: 5000 })
+
+/** POST `body` as JSON to `path` and parse the JSON answer (waits up to `timeoutMs`, default 60 s: a chain transaction). */
+export const postJson = <A = unknown>(base: string, path: string, body: unknown, timeoutMs = 60_000) =>
+  requestJson<A>(base, path, [200], { method: "POST", body, timeoutMs })

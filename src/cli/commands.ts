@@ -1,11 +1,13 @@
 /**
  * Operator commands that read a running daemon over its HTTP endpoint:
  * `status`, `jobs [--state …] [--limit …]`, `agents`, and `config` (local, or the daemon's with
- * `--url`). Human tables by default, `--json` for scripts.
+ * `--url`). Human tables by default, `--json` for scripts. And one that acts:
+ * `failed-jobs restart|remove <app_instance> [--job N …]` for jobs that failed for good.
  *
  * Exit codes: 0 — answered and healthy; 1 — the daemon is unhealthy (status) or cannot be reached
  * or answered with an error; 2 — a usage or configuration error (bad flag, bad URL, bad env).
  */
+import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
@@ -17,7 +19,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type { Percentiles, PipelineView } from "../domain/statusView.js"
 import { configHelp } from "../layers/Config.js"
-import { type BadUrl, getJson, resolveUrl } from "./client.js"
+import { type BadUrl, getJson, postJson, resolveUrl } from "./client.js"
 import { age, kv, printConfig, shortId, table } from "./table.js"
 
 const JOB_STATES = ["pending", "starting", "started", "held", "completed", "failed", "terminated"] as const
@@ -188,6 +190,63 @@ export const agentsCommand = Command.make("agents", { url, json }, ({ json, url 
   )
 ).pipe(Command.withDescription("List the agent sessions of a running coordinator"))
 
+interface FailedJobsView {
+  readonly app_instance: string
+  readonly failed_before: ReadonlyArray<string>
+  readonly restarted?: ReadonlyArray<string>
+  readonly removed?: ReadonlyArray<string>
+  readonly not_failed: ReadonlyArray<string>
+  readonly tx_digest: string | null
+}
+
+/** `failed-jobs restart|remove`: one action on an instance's jobs that failed for good, through the daemon. */
+const failedJobsAction = (action: "restart" | "remove", description: string) =>
+  Command.make(
+    action,
+    {
+      url,
+      json,
+      appInstance: Args.text({ name: "app_instance" }).pipe(Args.withDescription("The app instance's object id (0x…)")),
+      job: Options.text("job").pipe(
+        Options.withDescription("Only this job sequence (repeat for several); default: every failed job of the instance"),
+        Options.repeated
+      )
+    },
+    ({ appInstance, job, json, url }) => {
+      const bad = job.find((j) => !/^[0-9]{1,20}$/.test(j))
+      if (bad !== undefined) return Effect.zipRight(Console.error(`--job: expected a job sequence (a decimal number), got ${JSON.stringify(bad)}`), setExit(2))
+      if (!/^0x[0-9a-fA-F]{1,64}$/.test(appInstance)) return Effect.zipRight(Console.error(`app_instance: expected an object id (0x…), got ${JSON.stringify(appInstance)}`), setExit(2))
+      return withDaemon(url, (base) =>
+        Effect.gen(function* () {
+          const { body } = yield* postJson<FailedJobsView>(base, `/v1/failed-jobs/${action}`, {
+            app_instance: appInstance,
+            ...(job.length === 0 ? {} : { jobs: job })
+          })
+          if (json) return yield* Console.log(JSON.stringify(body, null, 2))
+          const acted = (action === "restart" ? body.restarted : body.removed) ?? []
+          const done = action === "restart" ? "restarted" : "removed"
+          yield* Console.log(
+            [
+              acted.length === 0
+                ? `nothing to do: ${body.failed_before.length === 0 ? "the instance has no failed jobs" : "none of the jobs asked for is failed"} (failed: ${body.failed_before.join(", ") || "none"})`
+                : `${done} ${acted.length} job(s) of ${shortId(body.app_instance)}: ${acted.join(", ")} (tx ${body.tx_digest})`,
+              ...(body.not_failed.length === 0 ? [] : [`not failed, left alone: ${body.not_failed.join(", ")}`])
+            ].join("\n")
+          )
+        })
+      )
+    }
+  ).pipe(Command.withDescription(description))
+
+/** `failed-jobs`: jobs that failed for good (max attempts reached) stay failed until the operator acts. */
+export const failedJobsCommand = Command.make("failed-jobs").pipe(
+  Command.withDescription("Restart or remove an app instance's jobs that failed for good (its block waits for them)"),
+  Command.withSubcommands([
+    failedJobsAction("restart", "Bring the instance's failed jobs (or those given with --job) back to pending: app_instance::restart_failed_app_jobs"),
+    failedJobsAction("remove", "Delete the instance's failed jobs (or those given with --job): app_instance::remove_failed_app_jobs")
+  ])
+)
+
 const variables: Array<[Span.Span, HelpDoc.HelpDoc]> = configHelp().map((s) => [Span.text(`${s.name} (unset: ${s.unset})`), HelpDoc.p(s.description)])
 const variablesHelp = Arr.isNonEmptyArray(variables) ? HelpDoc.descriptionList(variables) : HelpDoc.empty
 
@@ -218,4 +277,4 @@ export const configCommand = Command.make(
 )
 
 /** The operator commands, for `Command.withSubcommands`. */
-export const operatorCommands = [statusCommand, jobsCommand, agentsCommand] as const
+export const operatorCommands = [statusCommand, jobsCommand, agentsCommand, failedJobsCommand] as const

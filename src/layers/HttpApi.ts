@@ -10,6 +10,7 @@
  * | `GET /v1/jobs?state=…&limit=…` | jobs of the store (no payloads) |
  * | `GET /v1/agents` | live agent sessions (never their keys) |
  * | `GET /v1/config` | the effective configuration, secrets redacted |
+ * | `POST /v1/failed-jobs/restart`, `/remove` | an instance's jobs that failed for good back to pending, or deleted (JSON body `{ app_instance, jobs? }`) |
  * | `GET /`, `/assets/*` | the live status page (StatusPage.ts); `/?token=…` signs a browser in |
  * | `GET /v1/feed` | the page's Server-Sent Events: snapshots and agent/transaction events |
  * | `GET /v1/feed/jobs?q=&state=`, `/v1/feed/job?app_instance=&sequence=` | job search, one job's timeline |
@@ -23,8 +24,10 @@ import { createServer } from "node:http"
 import * as path from "node:path"
 import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Context, Data, Duration, Effect, Layer, Option, Schedule, Schema } from "effect"
+import { Context, Data, Duration, Effect, Layer, Option, ParseResult, Schedule, Schema } from "effect"
 import { JobState, type StoredJob } from "../domain/job.js"
+import { actOnFailedJobs, type FailedJobsAction } from "../programs/failedJobs.js"
+import { AppApi } from "./AppApi.js"
 import { AgentApi } from "./AgentApi.js"
 import { shortSecret } from "../domain/redact.js"
 import { AgentRuntime } from "./AgentRuntime.js"
@@ -185,6 +188,71 @@ const effectiveConfig = Effect.gen(function* () {
   )
 })
 
+const U64_MAX = 0xffff_ffff_ffff_ffffn
+const FailedJobsBody = Schema.Struct({
+  app_instance: Schema.String.pipe(Schema.pattern(/^0x[0-9a-fA-F]{1,64}$/, { message: () => "expected an object id (0x and up to 64 hex digits)" })),
+  jobs: Schema.optionalWith(
+    Schema.Array(
+      Schema.String.pipe(
+        Schema.pattern(/^[0-9]{1,20}$/, { message: () => "expected a job sequence as a decimal string" }),
+        Schema.filter((s) => BigInt(s) <= U64_MAX || "a job sequence is a u64")
+      )
+    ).pipe(Schema.maxItems(1000, { message: () => "at most 1000 at a time" })),
+    { exact: true }
+  )
+})
+
+/** The first problem of a refused body, as `field: what is wrong`. */
+const bodyProblem = (e: ParseResult.ParseError): string => {
+  const first = ParseResult.ArrayFormatter.formatErrorSync(e)[0]
+  if (first === undefined) return "the body is not what was expected"
+  const where = first.path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i > 0 ? "." : ""}${String(p)}`)).join("")
+  return where === "" ? first.message : `${where}: ${first.message}`
+}
+
+/**
+ * `POST /v1/failed-jobs/<action>`: restarts or removes an instance's failed jobs through the
+ * failedJobs program; answers once the transaction executed. A JSON body only (a cross-site form
+ * cannot send one without the browser asking first).
+ */
+const failedJobs = (action: FailedJobsAction) =>
+  Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    if (!(request.headers["content-type"] ?? "").toLowerCase().startsWith("application/json")) return badRequest("expected a JSON body (content-type: application/json)")
+    const body = yield* request.json.pipe(
+      Effect.flatMap(Schema.decodeUnknown(FailedJobsBody, { onExcessProperty: "error" })),
+      Effect.either
+    )
+    if (body._tag === "Left") {
+      const e = body.left
+      return badRequest(e._tag === "ParseError" ? bodyProblem(e) : "the body is not JSON")
+    }
+    const app = yield* Effect.serviceOption(AppApi)
+    if (Option.isNone(app)) return HttpServerResponse.unsafeJson({ error: "this coordinator was assembled without the app API (AppApi layer)" }, { status: 503 })
+    const jobs = body.right.jobs?.map((s) => BigInt(s))
+    return yield* actOnFailedJobs(action, body.right.app_instance, jobs).pipe(
+      Effect.provideService(AppApi, app.value),
+      Effect.map((r) =>
+        HttpServerResponse.unsafeJson({
+          action: r.action,
+          app_instance: r.appInstance,
+          failed_before: r.failedBefore.map(String),
+          [action === "restart" ? "restarted" : "removed"]: r.acted.map(String),
+          not_failed: r.notFailed.map(String),
+          tx_digest: r.txDigest
+        })
+      ),
+      Effect.catchTag("FailedJobsError", (e) =>
+        Effect.succeed(
+          HttpServerResponse.unsafeJson(
+            { error: e.message },
+            { status: e.reason === "NotExecuted" ? 409 : e.reason === "Unreadable" ? 404 : 503 }
+          )
+        )
+      )
+    )
+  })
+
 /** The routes, as an app over the services (exported so tests can serve them on any server). */
 export const router = HttpRouter.empty.pipe(
   HttpRouter.get("/health", healthResponse),
@@ -205,6 +273,8 @@ export const router = HttpRouter.empty.pipe(
   HttpRouter.get("/v1/jobs", jobs),
   HttpRouter.get("/v1/agents", agents),
   HttpRouter.get("/v1/config", effectiveConfig),
+  HttpRouter.post("/v1/failed-jobs/restart", failedJobs("restart")),
+  HttpRouter.post("/v1/failed-jobs/remove", failedJobs("remove")),
   // The status page (StatusPage.ts), behind the same guard as the rest of /v1/*.
   HttpRouter.get("/", pageIndex),
   HttpRouter.get("/assets/:name", pageAsset),

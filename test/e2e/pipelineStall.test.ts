@@ -4,13 +4,13 @@
  * no more (only its operator's restart does), so its block cannot be proved: ours says so on
  * `/v1/status` (`pipeline.stalls`, with the job and its error) and in `status`, and once the
  * operator restarts the job (`app_instance::restart_failed_app_jobs`) the block is proved and
- * settled and the stall is gone.
+ * settled and the stall is gone. The restart is the operator's command (`failed-jobs restart`),
+ * through the daemon's HTTP API and its settlement.
  */
 import { readdirSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { normalizeAppInstance } from "../../src/domain/ids.js"
 import type { PipelineStall } from "../../src/domain/stalls.js"
-import { restartFailedJobs } from "../../src/localnet/pipelineDemo.js"
 import { daemonEnv } from "./fixture.js"
 import { apiToken, type Daemon, get, runCli, startDaemon } from "../ops/processes.js"
 import { startPipeline, type Pipeline, waitAllSettled } from "../support/pipeline.js"
@@ -75,7 +75,30 @@ describe("a prove job that failed for good", () => {
     expect(status.output).toContain("failed for good after 3 attempts")
 
     // the operator's restart: the fault is spent, so the fourth attempt proves it
-    await restartFailedJobs(p.localnet.manifest, ai)
+    const cliEnv = { ...daemon!.env, SILVANA_API_TOKEN: apiToken(daemon!.env["STATE_DIR"]!) }
+    const bad = await runCli(["failed-jobs", "restart", ai, "--job", "x1", "--url", daemon!.base], cliEnv)
+    expect(bad.code).toBe(2)
+    expect(bad.output).toContain("--job: expected a job sequence")
+    // a job that is not failed is left alone, and nothing is sent
+    const notFailed = await runCli(["failed-jobs", "restart", ai, "--job", "1", "--url", daemon!.base], cliEnv)
+    expect(notFailed.code).toBe(0)
+    expect(notFailed.output).toContain("nothing to do: none of the jobs asked for is failed")
+    expect(notFailed.output).toContain("not failed, left alone: 1")
+    expect((await p.report(ai)).fields.failedJobs).toEqual([BigInt(stall!.job)])
+    // an object that is no app instance: refused with the node's reason, nothing sent
+    const missing = await fetch(`${daemon!.base}/v1/failed-jobs/restart`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${cliEnv.SILVANA_API_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ app_instance: "0x1234" })
+    })
+    expect(missing.status).toBe(404)
+    expect(((await missing.json()) as { error: string }).error).toContain("reading app instance 0x1234")
+    const restart = await runCli(["failed-jobs", "restart", ai, "--url", daemon!.base, "--json"], cliEnv)
+    expect(restart.code).toBe(0)
+    const answer = JSON.parse(restart.output.slice(restart.output.indexOf("{"), restart.output.lastIndexOf("}") + 1)) as { restarted: string[]; failed_before: string[]; tx_digest: string | null }
+    expect(answer.restarted).toEqual([String(stall!.job)])
+    expect(answer.failed_before).toEqual([String(stall!.job)])
+    expect(answer.tx_digest).toMatch(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/)
     await waitAllSettled(p)
     await expectLedgerComplete(p)
     expect((await p.report(ai)).fields.failedJobs).toEqual([])
