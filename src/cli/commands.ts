@@ -48,6 +48,7 @@ const withDaemon = <E extends { readonly message: string; readonly _tag: string 
 /** Prints a configuration by variable name, as JSON or a table. */
 interface CheckView {
   readonly healthy: boolean
+  readonly degraded?: boolean
   readonly details: Record<string, unknown>
 }
 interface StatusView {
@@ -95,7 +96,7 @@ export const statusCommand = Command.make("status", { url, json }, ({ json, url 
             "",
             table(
               ["CHECK", "STATUS", "DETAILS"],
-              Object.entries(s.checks).map(([name, c]) => [name, c.healthy ? "ok" : "FAILING", kv(c.details)])
+              Object.entries(s.checks).map(([name, c]) => [name, !c.healthy ? "FAILING" : c.degraded === true ? "degraded" : "ok", kv(c.details)])
             )
           ].join("\n")
         )

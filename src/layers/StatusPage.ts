@@ -31,12 +31,15 @@ export interface StatusPageService {
 
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : typeof v === "string" && v !== "" && !Number.isNaN(Number(v)) ? Number(v) : null)
 
-/** Per check: healthy, and the error text when it is not (never the details: they name the node). */
-const checksOf = (report: HealthReport) =>
+/**
+ * Per check: healthy, degraded (healthy but impaired, e.g. a probe short of its failing runs), and
+ * the error text when it is either (never the other details: they name the node).
+ */
+export const checksOf = (report: HealthReport) =>
   Object.fromEntries(
     Object.entries(report.checks).map(([name, r]) => [
       name,
-      { healthy: r.healthy, error: typeof r.details["error"] === "string" ? r.details["error"] : null }
+      { healthy: r.healthy, degraded: r.healthy && r.degraded === true, error: typeof r.details["error"] === "string" ? r.details["error"] : null }
     ])
   )
 

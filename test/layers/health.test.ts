@@ -7,6 +7,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Ref, TestClock } from "effect"
 import { Health, PROBE_FAIL_AFTER } from "../../src/layers/Health.js"
+import { checksOf } from "../../src/layers/StatusPage.js"
 
 describe("Health", () => {
   it.effect("fails a probe after three unhealthy runs in a row, degraded before; a healthy run resets the count", () =>
@@ -25,10 +26,13 @@ describe("Health", () => {
       const first = yield* health.report
       expect(first).toMatchObject({ healthy: true, degraded: ["probe"], failing: [] })
       expect(first.checks["probe"]).toEqual({ healthy: true, degraded: true, details: { error: "disk on fire", failing_runs: 1, fails_after: 3 } })
+      // the status page shows it degraded with its error, not "ok"
+      expect(checksOf(first)["probe"]).toEqual({ healthy: true, degraded: true, error: "disk on fire" })
       expect(yield* health.report).toMatchObject({ healthy: true, degraded: ["probe"] })
       const third = yield* health.report
       expect(third).toMatchObject({ healthy: false, failing: ["probe"], degraded: [] })
       expect(third.checks["probe"]).toEqual({ healthy: false, details: { error: "disk on fire" } })
+      expect(checksOf(third)["probe"]).toEqual({ healthy: false, degraded: false, error: "disk on fire" })
 
       // one healthy run clears it at once, and the next failure starts counting again
       yield* Ref.set(up, true)

@@ -68,8 +68,9 @@ window.addEventListener("resize", () => (current === "overview" ? resizeOverview
 const onSnapshot = (s: Snapshot) => {
   latest = s
   const failing = s.status.failing
-  health.className = `pill ${s.status.healthy ? "ok" : "bad"}`
-  health.textContent = s.status.healthy ? "healthy" : `unhealthy: ${failing.join(", ")}`
+  const degraded = Object.entries(s.status.checks).filter(([, c]) => c.healthy && c.degraded === true).map(([name]) => name)
+  health.className = `pill ${!s.status.healthy ? "bad" : degraded.length > 0 ? "warn" : "ok"}`
+  health.textContent = !s.status.healthy ? `unhealthy: ${failing.join(", ")}` : degraded.length > 0 ? `healthy, degraded: ${degraded.join(", ")}` : "healthy"
   meta.textContent = `${s.chain} · up ${fmtDuration(s.status.uptime_seconds * 1000)}`
   document.title = `${s.status.healthy ? "" : "⚠ "}Silvana coordinator · ${s.chain}`
   app.dataset["snapshotAt"] = String(s.at)

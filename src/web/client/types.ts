@@ -47,7 +47,7 @@ export interface Snapshot {
     readonly uptime_seconds: number
     readonly jobs: JobCounts
     readonly agents: { readonly active: number; readonly max: number }
-    readonly checks: Readonly<Record<string, { readonly healthy: boolean; readonly error: string | null }>>
+    readonly checks: Readonly<Record<string, { readonly healthy: boolean; readonly degraded?: boolean; readonly error: string | null }>>
   }
   readonly chain_lag: {
     readonly last_checkpoint: number | null

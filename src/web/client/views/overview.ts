@@ -53,6 +53,7 @@ export const renderOverview = (root: HTMLElement, s: Snapshot) => {
   const feed = s.feed
   const lag = s.chain_lag
   const failing = st.failing.length
+  const degraded = Object.values(st.checks).filter((c) => c.healthy && c.degraded === true).length
   let chartBox = root.querySelector<HTMLElement>("[data-testid=throughput-chart]")
   if (chartBox === null) {
     chartBox = h("div", { class: "chart", "data-testid": "throughput-chart" })
@@ -141,17 +142,17 @@ export const renderOverview = (root: HTMLElement, s: Snapshot) => {
     h(
       "section",
       { class: "card" },
-      h("h2", {}, failing === 0 ? "Health: all parts healthy" : `Health: ${failing} failing`),
+      h("h2", {}, failing > 0 ? `Health: ${failing} failing` : degraded > 0 ? `Health: healthy, ${degraded} degraded` : "Health: all parts healthy"),
       h(
         "ul",
         { class: "health" },
         Object.entries(st.checks).map(([name, c]) =>
           h(
             "li",
-            { class: c.healthy ? "ok" : "bad", "data-testid": `health-${name}` },
+            { class: !c.healthy ? "bad" : c.degraded === true ? "warn" : "ok", "data-testid": `health-${name}` },
             h("span", { class: "dot" }),
             h("b", {}, name),
-            c.healthy ? " ok" : ` failing${c.error === null ? "" : `: ${c.error}`}`
+            !c.healthy || c.degraded === true ? ` ${c.healthy ? "degraded" : "failing"}${c.error === null ? "" : `: ${c.error}`}` : " ok"
           )
         )
       )
