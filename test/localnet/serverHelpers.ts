@@ -1,8 +1,11 @@
-/** Shared helpers of the localnet server/stream/CLI tests: clients, stream collection, status codes. */
+/** Shared helpers of the localnet server/stream/CLI tests: clients, stream collection, status codes, a per-file localnet. */
 import { ChannelCredentials } from "@grpc/grpc-js"
 import { GrpcTypes, SuiGrpcClient } from "@mysten/sui/grpc"
+import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { GrpcTransport } from "@protobuf-ts/grpc-transport"
-import type { LocalnetManifest } from "../../src/localnet/index.js"
+import { afterAll, beforeAll } from "vitest"
+import { makeSuiClient } from "../../src/localnet/client.js"
+import { type LocalnetHandle, type LocalnetManifest, startLocalnet } from "../../src/localnet/index.js"
 
 /** The production client path: SuiGrpcClient over native gRPC. */
 export const grpcClient = (manifest: Pick<LocalnetManifest, "grpcUrl">) =>
@@ -77,6 +80,24 @@ export const eventually = async <T>(probe: () => Promise<T | undefined>, timeout
     if (Date.now() > deadline) throw new Error("condition not reached in time")
     await sleep(20)
   }
+}
+
+/**
+ * One per-transaction localnet for a test file, with an SDK client on it and its genesis admin key
+ * (which holds the SUI and the test coin): started in the file's `beforeAll`, closed in its
+ * `afterAll`. Read the fields inside tests (they are set once `beforeAll` has run).
+ */
+export const sharedLocalnet = () => {
+  const shared = {} as { net: LocalnetHandle; client: SuiGrpcClient; admin: Ed25519Keypair }
+  beforeAll(async () => {
+    shared.net = await startLocalnet({ port: 0, checkpointMs: "per-transaction" })
+    shared.client = makeSuiClient(shared.net.manifest.grpcUrl)
+    shared.admin = Ed25519Keypair.fromSecretKey(shared.net.manifest.keys.admin)
+  })
+  afterAll(async () => {
+    await shared.net?.close()
+  })
+  return shared as Readonly<typeof shared>
 }
 
 export { GrpcTypes }

@@ -12,46 +12,41 @@
  * - crates/sui-rpc-api/src/grpc/v2/transaction_execution_service/simulate/mod.rs,
  *   `simulation_error_to_rpc_error` and the mock gas coin of simulations without payment.
  */
-import type { SuiGrpcClient } from "@mysten/sui/grpc"
-import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { Secp256k1Keypair } from "@mysten/sui/keypairs/secp256k1"
 import { Secp256r1Keypair } from "@mysten/sui/keypairs/secp256r1"
 import { Transaction } from "@mysten/sui/transactions"
 import { normalizeSuiAddress } from "@mysten/sui/utils"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { makeSuiClient } from "../../src/localnet/client.js"
-import { startLocalnet, type LocalnetHandle } from "../../src/localnet/index.js"
+import { describe, expect, it } from "vitest"
+import { sharedLocalnet } from "./serverHelpers.js"
 
-let net: LocalnetHandle
-let client: SuiGrpcClient
-let admin: Ed25519Keypair
+const ln = sharedLocalnet()
 
 type Ref = { objectId: string; version: string; digest: string }
 
 const richCoin = async (): Promise<Ref & { balance: bigint }> => {
-  const { objects } = await client.core.listCoins({ owner: admin.toSuiAddress(), limit: 100 })
+  const { objects } = await ln.client.core.listCoins({ owner: ln.admin.toSuiAddress(), limit: 100 })
   const c = objects.find((o) => BigInt(o.balance) > 1_000_000_000n)!
   return { objectId: c.objectId, version: c.version, digest: c.digest, balance: BigInt(c.balance) }
 }
 
 const signed = async (tx: Transaction, gas: Ref, budget = 50_000_000n) => {
-  tx.setSender(admin.toSuiAddress())
+  tx.setSender(ln.admin.toSuiAddress())
   tx.setGasPrice(1000n)
   tx.setGasBudget(budget)
   tx.setGasPayment([gas])
-  const bytes = await tx.build({ client })
-  const { signature } = await admin.signTransaction(bytes)
+  const bytes = await tx.build({ client: ln.client })
+  const { signature } = await ln.admin.signTransaction(bytes)
   return { bytes, signature }
 }
 
 const selfTransfer = (amount = 1) => {
   const tx = new Transaction()
-  tx.transferObjects([tx.splitCoins(tx.gas, [amount])[0]!], tx.pure.address(admin.toSuiAddress()))
+  tx.transferObjects([tx.splitCoins(tx.gas, [amount])[0]!], tx.pure.address(ln.admin.toSuiAddress()))
   return tx
 }
 
 const exec = (b: { bytes: Uint8Array; signature: string }) =>
-  client.core.executeTransaction({ transaction: b.bytes, signatures: [b.signature], include: { effects: true } })
+  ln.client.core.executeTransaction({ transaction: b.bytes, signatures: [b.signature], include: { effects: true } })
 
 const rejection = async (p: Promise<unknown>): Promise<{ code: string; message: string }> => {
   try {
@@ -62,16 +57,6 @@ const rejection = async (p: Promise<unknown>): Promise<{ code: string; message: 
   throw new Error("expected a rejection")
 }
 
-beforeAll(async () => {
-  net = await startLocalnet({ port: 0, checkpointMs: "per-transaction" })
-  client = makeSuiClient(net.manifest.grpcUrl)
-  admin = Ed25519Keypair.fromSecretKey(net.manifest.keys.admin)
-})
-
-afterAll(async () => {
-  await net?.close()
-})
-
 describe("ExecuteTransaction rejections", () => {
   it("stale owned version: INVALID_ARGUMENT with ObjectVersionUnavailableForConsumption's text", async () => {
     // error.rs: ErrorCategory::InvalidTransaction => Code::InvalidArgument; UserInputError text
@@ -79,7 +64,7 @@ describe("ExecuteTransaction rejections", () => {
     expect((await exec(await signed(selfTransfer(1), gas))).$kind).toBe("Transaction")
     const stale = await rejection(exec(await signed(selfTransfer(2), gas)))
     expect(stale.code).toBe("INVALID_ARGUMENT")
-    const now = (await client.core.getObject({ objectId: gas.objectId })).object
+    const now = (await ln.client.core.getObject({ objectId: gas.objectId })).object
     expect(stale.message).toBe(
       `Error checking transaction input objects: Object ID ${gas.objectId} Version 0x${BigInt(gas.version).toString(16)} Digest ${gas.digest} is not available for consumption, current version: 0x${BigInt(now.version).toString(16)}`
     )
@@ -89,7 +74,7 @@ describe("ExecuteTransaction rejections", () => {
     const gas = await richCoin()
     const ghost = normalizeSuiAddress("0xdead01")
     const tx = new Transaction()
-    tx.transferObjects([tx.objectRef({ objectId: ghost, version: "3", digest: gas.digest })], tx.pure.address(admin.toSuiAddress()))
+    tx.transferObjects([tx.objectRef({ objectId: ghost, version: "3", digest: gas.digest })], tx.pure.address(ln.admin.toSuiAddress()))
     const r = await rejection(exec(await signed(tx, gas)))
     expect(r.code).toBe("UNAVAILABLE")
     expect(r.message).toMatch(/^Transaction timed out before finality could be reached\./)
@@ -122,7 +107,7 @@ describe("ExecuteTransaction rejections", () => {
         tx.setGasPrice(1000n)
         tx.setGasBudget(50_000_000n)
         tx.setGasPayment([gas])
-        return tx.build({ client })
+        return tx.build({ client: ln.client })
       }
       const a = await mk(1)
       const b = await mk(2)
@@ -138,13 +123,13 @@ describe("ExecuteTransaction rejections", () => {
   it("injected faults answer as the real node: version conflict, missing object, overload", async () => {
     const gas = await richCoin()
     const tx = await signed(selfTransfer(7), gas)
-    net.faults.failNextExecutions(1, "version-conflict")
+    ln.net.faults.failNextExecutions(1, "version-conflict")
     const version = await rejection(exec(tx))
     expect(version.code).toBe("INVALID_ARGUMENT")
     expect(version.message).toContain(`Object ID ${gas.objectId} Version 0x${BigInt(gas.version).toString(16)} Digest ${gas.digest} is not available for consumption`)
-    net.faults.failNextExecutions(1, "object-not-found")
+    ln.net.faults.failNextExecutions(1, "object-not-found")
     expect((await rejection(exec(tx))).code).toBe("UNAVAILABLE")
-    net.faults.failNextExecutions(1, "unavailable")
+    ln.net.faults.failNextExecutions(1, "unavailable")
     expect(await rejection(exec(tx))).toEqual({ code: "UNAVAILABLE", message: "system is overloaded" })
     // none of them executed anything: the same bytes now execute
     expect((await exec(tx)).$kind).toBe("Transaction")
@@ -154,9 +139,9 @@ describe("ExecuteTransaction rejections", () => {
     // a coin of its own (0.5 SUI, below what richCoin picks): this localnet's epoch never ends
     const made = await exec(await signed(selfTransfer(500_000_000), await richCoin()))
     const created = made.Transaction!.effects!.changedObjects.find((o) => o.idOperation === "Created")!
-    const { object: coin } = await client.core.getObject({ objectId: created.objectId })
+    const { object: coin } = await ln.client.core.getObject({ objectId: created.objectId })
     const tx = await signed(selfTransfer(7), { objectId: coin.objectId, version: coin.version, digest: coin.digest })
-    net.faults.failNextExecutions(1, "lock-conflict")
+    ln.net.faults.failNextExecutions(1, "lock-conflict")
     const lock = await rejection(exec(tx))
     // transaction_driver/error.rs RejectedByValidators + error.rs LockConflict => FailedPrecondition
     expect(lock.code).toBe("FAILED_PRECONDITION")
@@ -175,12 +160,12 @@ describe("gas", () => {
     expect(r.$kind).toBe("FailedTransaction")
     const f = r.FailedTransaction!
     // the SDK has no $kind for it; the node's ExecutionError.kind is INSUFFICIENT_COIN_BALANCE (8)
-    expect(net.chain.getTransaction(f.digest)?.effects?.status?.error?.kind).toBe(8)
+    expect(ln.net.chain.getTransaction(f.digest)?.effects?.status?.error?.kind).toBe(8)
     const g = f.effects!.gasUsed
     const charged = BigInt(g.computationCost) + BigInt(g.storageCost) - BigInt(g.storageRebate)
     expect(charged).toBeGreaterThan(0n)
     expect(charged).toBeLessThanOrEqual(budget)
-    const after = await client.core.getObject({ objectId: gas.objectId, include: { json: true } })
+    const after = await ln.client.core.getObject({ objectId: gas.objectId, include: { json: true } })
     expect(BigInt((after.object.json as { balance: string }).balance)).toBe(gas.balance - charged)
 
     // exactly balance - budget is allowed
@@ -191,25 +176,25 @@ describe("gas", () => {
 
   it("simulates a transaction without gas payment with a mock gas coin", async () => {
     const tx = selfTransfer(1_000)
-    tx.setSender(admin.toSuiAddress())
+    tx.setSender(ln.admin.toSuiAddress())
     tx.setGasPrice(1000n)
     tx.setGasBudget(50_000_000n)
     tx.setGasPayment([])
-    const bytes = await tx.build({ client })
-    const sim = await client.core.simulateTransaction({ transaction: bytes, doGasSelection: false, include: { effects: true } })
+    const bytes = await tx.build({ client: ln.client })
+    const sim = await ln.client.core.simulateTransaction({ transaction: bytes, doGasSelection: false, include: { effects: true } })
     const t = sim.$kind === "Transaction" ? sim.Transaction : sim.FailedTransaction
     expect(t!.status.success).toBe(true)
     expect(t!.effects!.gasObject).not.toBeNull()
     // nothing of it is kept: no coin of the sender has the mock's id
-    const { objects } = await client.core.listCoins({ owner: admin.toSuiAddress(), limit: 200 })
+    const { objects } = await ln.client.core.listCoins({ owner: ln.admin.toSuiAddress(), limit: 200 })
     expect(objects.map((o) => o.objectId)).not.toContain(t!.effects!.gasObject!.objectId)
   })
 
   it("simulation of a missing object: INVALID_ARGUMENT (simulation_error_to_rpc_error)", async () => {
     const tx = new Transaction()
-    tx.setSender(admin.toSuiAddress())
-    tx.transferObjects([tx.object(normalizeSuiAddress("0xdead02"))], tx.pure.address(admin.toSuiAddress()))
-    const r = await rejection(tx.build({ client }))
+    tx.setSender(ln.admin.toSuiAddress())
+    tx.transferObjects([tx.object(normalizeSuiAddress("0xdead02"))], tx.pure.address(ln.admin.toSuiAddress()))
+    const r = await rejection(tx.build({ client: ln.client }))
     expect(r.message).toContain(`Error checking transaction input objects: Could not find the referenced object ${normalizeSuiAddress("0xdead02")}`)
   })
 })
