@@ -6,8 +6,6 @@
  * and checked from inside (uid, effective capabilities, NoNewPrivs, what is writable); the example
  * agent completes its job with signed calls under all of it.
  */
-import { execFileSync } from "node:child_process"
-import * as path from "node:path"
 import Docker from "dockerode"
 import { Effect, Exit, Option, Redacted, Scope } from "effect"
 import { afterAll, beforeAll, expect, it } from "vitest"
@@ -17,12 +15,9 @@ import { makeDockerRuntime } from "../../src/layers/runtime/docker.js"
 import { Sessions } from "../../src/layers/Sessions.js"
 import { makeJob, startApi, tripleA } from "../api/fixture.js"
 import { describeDocker, requireDockerAndImage } from "./dockerSuite.js"
-import { repoRoot } from "./helpers.js"
+import { AGENT_IMAGE } from "./helpers.js"
 
 const docker = new Docker()
-// The example agent built from this checkout under a tag of this suite's own: the shared dev tag may
-// be rebuilt meanwhile from another checkout whose SDK does not sign (the API here is strict).
-const AGENT_IMAGE = "silvana/add-agent:hardening"
 const coordinatorId = `0x${"e1".repeat(32)}`
 const MiB = 1024 * 1024
 let api: Awaited<ReturnType<typeof startApi>>
@@ -32,7 +27,6 @@ let runtimeScope: Scope.CloseableScope
 
 beforeAll(async () => {
   await requireDockerAndImage(docker)
-  execFileSync(path.join(repoRoot, "scripts", "build-agent-image.sh"), [AGENT_IMAGE], { cwd: repoRoot, stdio: "pipe" })
   api = await startApi({ sessionAuth: "strict" })
   runtimeScope = Effect.runSync(Scope.make())
   const base = { stopGraceMs: 1000, logTailBytes: 64 * 1024, credentials: Option.none(), pullRetries: 1, pullTimeoutMs: 10_000 }

@@ -6,6 +6,7 @@
 import Docker from "dockerode"
 import { Effect, Exit, Option, Redacted, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { EXAMPLE_AGENT_IMAGE } from "../../src/domain/exampleAgent.js"
 import type { Triple } from "../../src/domain/ids.js"
 import type { AgentRuntimeService, AgentSpec } from "../../src/layers/AgentRuntime.js"
 import { bridgeGateway, makeDockerRuntime } from "../../src/layers/runtime/docker.js"
@@ -105,7 +106,8 @@ describe("example agent against the coordinator's AgentApi", () => {
   it("completes its jobs as a local process", async () => {
     const triple = { developer: "e2e", agent: "adder", agentMethod: "add-process" } as Triple
     const { session, jobIds, spec } = await prepare(triple, ["5,5"], "socket")
-    const [exit, logs] = await runToExit(processRuntime, spec)
+    // the process runtime serves the example agent under its published name (the test image's tag is per checkout)
+    const [exit, logs] = await runToExit(processRuntime, { ...spec, image: EXAMPLE_AGENT_IMAGE })
     expect(exit, logs.stderr).toMatchObject({ reason: "exited", exitCode: 0 })
     const reports = (await api.reports()).filter((r) => r.sessionId === session.id)
     expect(reports.map((r) => [r.jobId, r.kind])).toEqual([[jobIds[0], "complete"]])

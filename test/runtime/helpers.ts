@@ -8,10 +8,11 @@ import { fileURLToPath } from "node:url"
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import Docker from "dockerode"
 import type { AgentSpec } from "../../src/layers/AgentRuntime.js"
+import { TEST_AGENT_IMAGE } from "../support/agentImage.js"
 import { type FakeCoordinator, type FakeSession, newSessionId } from "./fakeCoordinator.js"
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..")
-export const AGENT_IMAGE = process.env["AGENT_IMAGE"] ?? "silvana/add-agent:dev"
+export const AGENT_IMAGE = TEST_AGENT_IMAGE
 
 /**
  * Outside vitest (the benchmarks): fails loudly when no Docker engine answers, then builds the

@@ -11,6 +11,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import Docker from "dockerode"
 import type { TestProject } from "vitest/node"
+import { TEST_AGENT_IMAGE } from "../support/agentImage.js"
 import { type DockerPlan, type DockerProbes, type DockerTestContext, loudLine, planAfterFailedStart, planDocker } from "./dockerPlan.js"
 
 declare module "vitest" {
@@ -20,7 +21,7 @@ declare module "vitest" {
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..")
-const AGENT_IMAGE = process.env["AGENT_IMAGE"] ?? "silvana/add-agent:dev"
+const AGENT_IMAGE = TEST_AGENT_IMAGE
 
 const has = (command: string): boolean => spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0
 
