@@ -15,9 +15,13 @@
  * scrapes, a loaded host) does not turn `/health` 503 and get a working daemon restarted, while a
  * part that is really down still does within a few refreshes. Checks that report a known state
  * (divergence from the chain, low gas) fail at once.
+ *
+ * The node's check (`chain`, see `chainWatch`) goes further: it never calls the node itself. A
+ * probe fiber asks the node every 2 s and the checkpoint stream counts as an answer, and the check
+ * reads when the node was last heard from; it fails after 10 s of silence.
  */
 import * as net from "node:net"
-import { Cause, Clock, Context, Duration, Effect, Layer, Option, Ref, type Scope } from "effect"
+import { Cause, Clock, Context, Duration, Effect, Layer, Option, Ref, Schedule, type Scope } from "effect"
 import { AgentApi, type AgentApiService } from "./AgentApi.js"
 import { AgentRuntime, type AgentRuntimeService } from "./AgentRuntime.js"
 import { ChainEvents, type ChainEventsService } from "./ChainEvents.js"
@@ -231,19 +235,20 @@ const checkpointTime = (sui: SuiClientService, seq: bigint): Effect.Effect<Optio
     Effect.orElseSucceed(() => Option.none<number>())
   )
 
+/** How long the node may go unheard — no probe answered, no checkpoint from the stream — before `chain` fails. */
+export const CHAIN_SILENCE_MS = 10_000
+/** How long one probe of the node may take before it counts as unanswered. */
+const NODE_PROBE_TIMEOUT_MS = 5_000
+
 /**
- * The full node answers, and how far this coordinator is behind it: checkpoints between the node's
- * latest and the Journal's cursor, and the age of the node's latest checkpoint. Also feeds the
- * checkpoint gauges. `chainEvents` adds the stream's counters (path, reconnects, replay gaps).
+ * One probe of the full node: it answers, and how far this coordinator is behind it (checkpoints
+ * between the node's latest and the Journal's cursor, the age of the node's latest checkpoint).
+ * Also feeds the checkpoint gauges.
  */
-export const chainCheck = (
-  sui: SuiClientService,
-  journal: Option.Option<JournalService>,
-  chainEvents: Option.Option<ChainEventsService>
-): Check =>
+const probeNode = (sui: SuiClientService, journal: Option.Option<JournalService>) =>
   Effect.gen(function* () {
     const info = yield* Effect.tryPromise({
-      try: (signal) => sui.client.ledgerService.getServiceInfo({}, { abort: signal, timeout: 1500 }).response,
+      try: (signal) => sui.client.ledgerService.getServiceInfo({}, { abort: signal, timeout: NODE_PROBE_TIMEOUT_MS }).response,
       catch: (e) => new Error(`full node at ${sui.url} does not answer: ${(e as Error).message ?? String(e)}`)
     })
     const latest = info.checkpointHeight ?? 0n
@@ -253,22 +258,88 @@ export const chainCheck = (
     if (Option.isSome(processed)) yield* Metrics.checkpoint(processed.value, latest)
     // Lag in time: the node's tip against the timestamp of the last checkpoint processed.
     const processedAt: Option.Option<number> = Option.isNone(processed) ? Option.none() : yield* checkpointTime(sui, processed.value)
-    const stats = Option.isSome(chainEvents) ? yield* chainEvents.value.stats : undefined
     const now = yield* Clock.currentTimeMillis
     return {
-      healthy: true,
-      details: {
-        connected: true,
-        node: sui.url,
-        chain_id: info.chainId ?? null,
-        latest_checkpoint: latest.toString(),
-        last_checkpoint: Option.match(processed, { onNone: () => null, onSome: (p) => p.toString() }),
-        lag_checkpoints: Option.match(processed, { onNone: () => null, onSome: (p) => Number(latest > p ? latest - p : 0n) }),
-        lag_ms: latestAt === undefined || Option.isNone(processedAt) ? null : Math.max(0, latestAt - processedAt.value),
-        node_checkpoint_age_ms: latestAt === undefined ? null : Math.max(0, now - latestAt),
-        ...(stats === undefined ? {} : { stream: { ...stats } })
+      connected: true,
+      node: sui.url,
+      chain_id: info.chainId ?? null,
+      latest_checkpoint: latest.toString(),
+      last_checkpoint: Option.match(processed, { onNone: () => null, onSome: (p) => p.toString() }),
+      lag_checkpoints: Option.match(processed, { onNone: () => null, onSome: (p) => Number(latest > p ? latest - p : 0n) }),
+      lag_ms: latestAt === undefined || Option.isNone(processedAt) ? null : Math.max(0, latestAt - processedAt.value),
+      node_checkpoint_age_ms: latestAt === undefined ? null : Math.max(0, now - latestAt)
+    } as Record<string, unknown>
+  }).pipe(
+    Effect.timeoutFail({
+      duration: Duration.millis(NODE_PROBE_TIMEOUT_MS),
+      onTimeout: () => new Error(`full node at ${sui.url} does not answer: no answer within ${NODE_PROBE_TIMEOUT_MS / 1000} s`)
+    })
+  )
+
+interface NodeSeen {
+  /** When a probe last got an answer, and what it said. */
+  readonly answeredAt: number | null
+  readonly details: Record<string, unknown> | null
+  /** The last probe's error; `null` once a probe is answered again. */
+  readonly error: string | null
+  /** The stream's checkpoint count when last looked at, and when it last grew. */
+  readonly streamCheckpoints: number
+  readonly streamAt: number | null
+}
+
+/**
+ * The `chain` check: whether the full node has been heard from within `silenceMs`. A probe of the
+ * node (`probeNode`) runs every `every` in a fiber of the current scope, and the checkpoint stream
+ * counts as hearing from it whenever it has delivered a checkpoint since the last look. The check
+ * itself only reads what was seen, so it never waits on the node: a daemon too busy to read an
+ * answer in time (a flood of scrapes on a loaded host) is not declared cut off from a node whose
+ * checkpoints keep arriving, while a node that is gone fails it after `silenceMs`. A probe that
+ * failed while the node was heard from otherwise shows as degraded with its error. The first probe
+ * runs before this returns, so the first report already has the node's answer.
+ */
+export const chainWatch = (
+  sui: SuiClientService,
+  journal: Option.Option<JournalService>,
+  chainEvents: Option.Option<ChainEventsService>,
+  o: { readonly every?: Duration.DurationInput; readonly silenceMs?: number } = {}
+): Effect.Effect<Check, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const silenceMs = o.silenceMs ?? CHAIN_SILENCE_MS
+    const seen = yield* Ref.make<NodeSeen>({ answeredAt: null, details: null, error: null, streamCheckpoints: 0, streamAt: null })
+    const probeOnce = probeNode(sui, journal).pipe(
+      Effect.flatMap((details) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.update(seen, (s) => ({ ...s, answeredAt: now, details, error: null })))
+      ),
+      Effect.catchAllCause((cause) =>
+        Ref.update(seen, (s) => ({ ...s, error: Cause.isFailType(cause) ? describe(cause.error) : Cause.pretty(cause).split("\n")[0]! }))
+      )
+    )
+    yield* probeOnce
+    yield* Effect.forkScoped(Effect.repeat(probeOnce, Schedule.spaced(o.every ?? Duration.seconds(2))))
+    return Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      const stats = Option.isSome(chainEvents) ? yield* chainEvents.value.stats : undefined
+      const s = yield* Ref.updateAndGet(seen, (s) =>
+        stats !== undefined && stats.checkpoints > s.streamCheckpoints ? { ...s, streamCheckpoints: stats.checkpoints, streamAt: now } : s
+      )
+      const heard = Math.max(s.answeredAt ?? Number.NEGATIVE_INFINITY, s.streamAt ?? Number.NEGATIVE_INFINITY)
+      const quietMs = Number.isFinite(heard) ? now - heard : null
+      const stream = stats === undefined ? {} : { stream: { ...stats } }
+      if (quietMs !== null && quietMs <= silenceMs) {
+        const details = { ...s.details, ...stream, probed_ms_ago: s.answeredAt === null ? null : now - s.answeredAt }
+        return s.error === null ? { healthy: true, details } : { healthy: true, degraded: true, details: { ...details, error: s.error } }
       }
-    }
+      return {
+        healthy: false,
+        details: {
+          connected: false,
+          node: sui.url,
+          error: s.error ?? `full node at ${sui.url} does not answer: nothing heard for ${quietMs ?? "ever"} ms`,
+          silent_ms: quietMs,
+          ...stream
+        }
+      }
+    })
   })
 
 /**
@@ -319,6 +390,7 @@ export const registerStandardChecks = Effect.gen(function* () {
   if (Option.isSome(journal)) yield* health.registerScoped("journal", journalCheck(journal.value), probe)
   if (Option.isSome(runtime)) yield* health.registerScoped("agent_runtime", runtimeCheck(runtime.value), probe)
   const settlement = yield* Effect.serviceOption(Settlement)
-  if (Option.isSome(sui)) yield* health.registerScoped("chain", chainCheck(sui.value, journal, chainEvents), probe)
+  // The node's check reads what a probe fiber and the stream have seen (never waits on the node).
+  if (Option.isSome(sui)) yield* health.registerScoped("chain", yield* chainWatch(sui.value, journal, chainEvents))
   if (Option.isSome(settlement)) yield* health.registerScoped("settlement", settlementCheck(settlement.value, sui))
 })
