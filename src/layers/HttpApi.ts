@@ -26,7 +26,7 @@ import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@
 import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Data, Duration, Effect, Layer, Option, ParseResult, Schedule, Schema } from "effect"
 import { JobState, type StoredJob } from "../domain/job.js"
-import { actOnFailedJobs, type FailedJobsAction } from "../programs/failedJobs.js"
+import { actOnFailedJobs, type FailedJobsAction } from "./appApi/failedJobs.js"
 import { AppApi } from "./AppApi.js"
 import { AgentApi } from "./AgentApi.js"
 import { shortSecret } from "../domain/redact.js"

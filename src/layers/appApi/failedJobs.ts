@@ -11,8 +11,8 @@
  * daemon makes them only for its operator (the HTTP API's token).
  */
 import { Data, Effect } from "effect"
-import { arg } from "../chain/appCalls.js"
-import { AppApi } from "../layers/AppApi.js"
+import { arg } from "../../chain/appCalls.js"
+import { AppApi } from "../AppApi.js"
 
 export type FailedJobsAction = "restart" | "remove"
 
