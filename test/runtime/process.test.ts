@@ -8,10 +8,11 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { Effect, Either, Exit, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { EXAMPLE_AGENT_IMAGE } from "../../src/domain/exampleAgent.js"
 import type { AgentRuntimeService } from "../../src/layers/AgentRuntime.js"
 import { defaultProcessCommands, makeProcessRuntime, parseProcessCommands } from "../../src/layers/runtime/process.js"
 import { type FakeCoordinator, newSessionId, startFakeCoordinator } from "./fakeCoordinator.js"
-import { AGENT_IMAGE, crashACoordinator, newSession, scripts, specFor } from "./helpers.js"
+import { crashACoordinator, newSession, scripts, specFor } from "./helpers.js"
 
 const coordinatorId = `0x${"c0".repeat(32)}`
 const NODE = "test/node"
@@ -65,7 +66,7 @@ describe("process runtime", () => {
     const [ok, bad] = fake.addSession(s, ["[1, 2, 3, 4]", "1,,2"])
     const { exit, id } = await run(
       Effect.gen(function* () {
-        const h = yield* runtime.start(specFor(coordinatorId, s, fake, { image: AGENT_IMAGE }))
+        const h = yield* runtime.start(specFor(coordinatorId, s, fake, { image: EXAMPLE_AGENT_IMAGE }))
         return { exit: yield* h.exit, id: h.id }
       })
     )
