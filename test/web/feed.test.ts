@@ -62,10 +62,13 @@ describe("status feed structures", () => {
     tl.transition(job(1), "started", { jobId: "j1", heldBy: undefined, error: undefined }, 20)
     tl.transition(job(1), "held", { jobId: "j1", heldBy: SESSION, error: undefined }, 30)
     tl.transition(job(1), "completed", { jobId: "j1", heldBy: SESSION, error: undefined }, 40)
+    // a Move call the job made settles before its completion does: the job is not settled by it
+    tl.settled({ kind: "call", appInstance: APP_INSTANCE, jobSequence: 1n, result: "done", txDigest: "C1", detail: null }, 45)
+    expect(tl.get(APP_INSTANCE, 1n)!.state).toBe("completed")
     tl.transition(job(1), "removed", { jobId: "j1", heldBy: SESSION, error: undefined }, 50)
     tl.settled({ kind: "complete", appInstance: APP_INSTANCE, jobSequence: 1n, result: "done", txDigest: "D1", detail: null }, 51)
     const r = tl.get(APP_INSTANCE, 1n)!
-    expect(r.steps.map((s) => s.kind)).toEqual(["created", "started", "handed_out", "completed", "settled", "removed"])
+    expect(r.steps.map((s) => s.kind)).toEqual(["created", "started", "handed_out", "completed", "settled", "settled", "removed"])
     expect(r.state).toBe("settled")
     expect(r.steps[2]!.session).toBe(shortId(SESSION))
     expect(JSON.stringify(r)).not.toContain("5e".repeat(32))

@@ -133,7 +133,8 @@ export class Timelines {
       this.push(r, step(now, "start_tx", { digest: o.txDigest, result: o.result, error: o.detail }))
       return
     }
-    if (o.result === "done") r.state = "settled"
+    // Only the job's own ending settles it; a Move call it made (submit_proof, …) is a step of its story.
+    if (o.result === "done" && o.kind !== "call") r.state = "settled"
     const settled = step(now, "settled", { digest: o.txDigest, result: `${o.kind}: ${o.result}`, error: o.detail, attempt: r.attempts })
     // The chain event that removes the job from the store can be seen before this outcome arrives:
     // the settlement comes first in the job's story.
