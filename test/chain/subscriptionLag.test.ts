@@ -35,7 +35,8 @@ describe.each(["filtered", "checkpoints"] as const)("ChainEvents behind a burst 
             })
           ),
           Stream.tap(events.commit),
-          Stream.takeUntil(() => created.length >= BURST),
+          // It reads on after the burst: ending the stream would end the follower and its
+          // subscription, and the re-subscription below is to be seen while it still follows.
           Stream.runDrain,
           Effect.fork
         )
@@ -46,11 +47,13 @@ describe.each(["filtered", "checkpoints"] as const)("ChainEvents behind a burst 
         yield* Effect.promise(() => waitUntil("the lagging subscription ended", () => n.subscriptions() === 0))
         yield* Deferred.succeed(gate, undefined)
         yield* Effect.promise(() => waitUntil("the burst delivered", () => created.length >= BURST, { progress: () => created.length }))
-        yield* Fiber.join(fiber)
         // It subscribed again once it had read the rest from history.
         yield* Effect.promise(() => waitUntil("subscribed again", () => n.subscriptions() === 1))
         const stats = yield* events.stats
-        return { burst: burst.jobSequences, created, stats }
+        // The follower is still running: no failure ended it.
+        expect(fiber.unsafePoll()).toBeNull()
+        yield* Fiber.interrupt(fiber)
+        return { burst: burst.jobSequences, created: [...created], stats }
       }).pipe(Effect.provide(eventsLayer(n, { mode, buffer: 1, subscriptionBuffer: 8, silenceMs: 120_000 })))
       const { burst, created, stats } = yield* run
       expect(burst).toHaveLength(BURST)
