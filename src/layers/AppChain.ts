@@ -148,8 +148,10 @@ export const makeAppChain = Effect.gen(function* () {
           if (field === undefined || field instanceof Error) return Option.none()
           const childId = (field.json as { value?: unknown } | null)?.value
           if (typeof childId !== "string") return Option.none()
-          const { object } = await client.core.getObject({ objectId: childId, include: { content: true } })
-          return Option.some(decodeProofCalculation(object.content))
+          // gone since the field was read: the block was settled and its prover state purged
+          const [child] = (await client.core.getObjects({ objectIds: [childId], include: { content: true } })).objects
+          if (child === undefined || child instanceof Error) return Option.none()
+          return Option.some(decodeProofCalculation(child.content))
         },
         catch: fail(`reading the proof calculation of block ${block} of ${inst.id}`)
       })

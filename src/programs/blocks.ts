@@ -8,6 +8,7 @@
  */
 import { Clock, Effect, Metric, Option } from "effect"
 import { AppApi } from "../layers/AppApi.js"
+import { Config } from "../layers/Config.js"
 import { pipelineLoop } from "./pipelineLoop.js"
 
 const attempts = Metric.counter("silvana_pipeline_block_attempts_total", { description: "try_create_block calls this coordinator sent", incremental: true })
@@ -44,13 +45,10 @@ export const blocksProgram = (o: BlocksOptions) =>
       })
     return yield* pipelineLoop({
       name: "blocks",
+      instances: (yield* Config).appInstances,
       everyMs: o.everyMs,
       minGapMs: 10,
       wakeOn: (t) => t.state === "pending" && t.data.appInstanceMethod !== "merge" && t.data.appInstanceMethod !== "settle",
-      pass: (ids) =>
-        Effect.map(
-          Effect.forEach(ids, (id) => closeIfDue(id).pipe(Effect.catchAll((e) => Effect.as(Effect.logDebug("cannot read the instance", { app_instance: id, error: e.message }), Option.none<number>()))), { concurrency: 4 }),
-          (wants) => Option.reduceCompact(wants, Number.POSITIVE_INFINITY, Math.min)
-        ).pipe(Effect.map((m) => (Number.isFinite(m) ? Option.some(m) : Option.none())))
+      step: closeIfDue
     })
   })

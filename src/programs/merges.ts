@@ -21,6 +21,7 @@ import { isProveJob, LeafMethods, MERGE_METHOD, proveMethodFor } from "../domain
 import { type BlockProofState, type MergeRequest, planMerges, planReproves, type ReproveRequest } from "../domain/mergePlan.js"
 import { stalledBlocks } from "../domain/stalls.js"
 import { AppApi } from "../layers/AppApi.js"
+import { Config } from "../layers/Config.js"
 import { decodeJob } from "../layers/ChainState.js"
 import { JobStore } from "../layers/JobStore.js"
 import { PipelineStatus } from "../layers/PipelineStatus.js"
@@ -130,6 +131,7 @@ export const mergesProgram = (o: MergesOptions) =>
       })
     return yield* pipelineLoop({
       name: "merges",
+      instances: (yield* Config).appInstances,
       everyMs: o.everyMs,
       // a pass reads every unproved block's prover state: let a burst of proofs share one
       minGapMs: 250,
@@ -137,10 +139,6 @@ export const mergesProgram = (o: MergesOptions) =>
       wakeOn: (t) => (t.state === "pending" && isProveJob(t.data)) || (t.state === "removed" && (isProveJob(t.data) || t.data.appInstanceMethod === MERGE_METHOD)),
       // a proof landed or was rejected, a block was closed
       wakeOnOutcome: (x) => x.result === "done" && (x.call === "submit_proof" || x.call === "reject_proof" || x.call === "try_create_block"),
-      pass: (ids) =>
-        Effect.as(
-          Effect.forEach(ids, (id) => planInstance(id).pipe(Effect.catchAll((e) => Effect.logDebug("cannot plan merges", { app_instance: id, error: e.message }))), { concurrency: 4, discard: true }),
-          Option.none<number>()
-        )
+      step: (id) => Effect.as(planInstance(id), Option.none<number>())
     })
   })

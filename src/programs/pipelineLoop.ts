@@ -1,33 +1,47 @@
 /**
- * The loop the proving-pipeline programs (blocks, merges, settlement) share: a pass over the
- * followed app instances, run when a job transition or an executed Move call of an instance
- * signals work (event-driven), when the pass itself asked to run again at a time (a block that
- * becomes due), or every `everyMs` as a fallback. Signals arriving while a pass runs are folded
- * into the next one.
+ * The loop the proving-pipeline programs (blocks, merges, settlement, status) share: a step for
+ * each followed app instance, run when a job transition or an executed Move call of the instance
+ * signals work (event-driven), when a step asked to run again at a time (a block that becomes
+ * due), or every `everyMs` as a fallback. Signals arriving while a pass runs are folded into the
+ * next one. A step that fails (a read the node refused, a call that could not be sent) is run
+ * again after `retryMs`, doubling while failures go on, up to `everyMs`: the signal that woke it
+ * is not lost with it, so a program driven by events alone does not stall on one bad read.
  */
-import { Clock, Duration, Effect, Option, Queue, Stream } from "effect"
+import { Clock, Duration, Effect, Either, Option, Queue, Stream } from "effect"
 import { type AppInstanceId, normalizeAppInstance } from "../domain/ids.js"
-import { Config } from "../layers/Config.js"
 import { type JobTransition, JobStore } from "../layers/JobStore.js"
 import { Settlement, type SettlementOutcome } from "../layers/Settlement.js"
 
-export interface PipelineLoopOptions {
+/** First wait before a failed step runs again. */
+export const PIPELINE_RETRY_MS = 500
+
+/** Instances a pass handles at once. */
+const CONCURRENCY = 4
+
+export interface PipelineLoopOptions<E extends { readonly message: string }> {
   readonly name: string
+  /** The instances followed from the start; an instance that signals work joins them. */
+  readonly instances: ReadonlyArray<string>
   /** Fallback period of a full pass. */
   readonly everyMs: number
   /** Smallest gap between two passes, so a burst of signals makes one pass. */
   readonly minGapMs: number
+  /** First wait before a failed step runs again (default `PIPELINE_RETRY_MS`). */
+  readonly retryMs?: number
   /** Which job transitions wake the program for the job's instance. */
   readonly wakeOn: (t: JobTransition) => boolean
   /** Which settled ops (e.g. an executed `submit_proof`) wake the program for the op's instance. */
   readonly wakeOnOutcome?: (o: SettlementOutcome) => boolean
-  /** One pass over `instances`; may return the epoch ms at which it wants to run again. */
-  readonly pass: (instances: ReadonlyArray<AppInstanceId>) => Effect.Effect<Option.Option<number>>
+  /** One instance's turn; may answer the epoch ms at which it wants to run again. */
+  readonly step: (instance: AppInstanceId) => Effect.Effect<Option.Option<number>, E>
 }
 
-export const pipelineLoop = (o: PipelineLoopOptions) =>
+/** When the next pass is due after a failing one: `retryMs` doubled per failure in a row, at most `everyMs`. */
+export const retryDelay = (retryMs: number, everyMs: number, failuresInARow: number): number =>
+  Math.min(everyMs, retryMs * 2 ** Math.min(30, Math.max(0, failuresInARow - 1)))
+
+export const pipelineLoop = <E extends { readonly message: string }>(o: PipelineLoopOptions<E>) =>
   Effect.gen(function* () {
-    const config = yield* Config
     const store = yield* JobStore
     const signals = yield* Queue.sliding<AppInstanceId>(4096)
     yield* store.observe((t) => {
@@ -40,8 +54,28 @@ export const pipelineLoop = (o: PipelineLoopOptions) =>
         Stream.runForEach(Stream.filter(settlement.outcomes, wakeOnOutcome), (x) => Queue.offer(signals, x.appInstance))
       )
     }
-    const followed = new Set(config.appInstances.map(normalizeAppInstance))
+    const followed = new Set(o.instances.map(normalizeAppInstance))
+    const retryMs = o.retryMs ?? PIPELINE_RETRY_MS
     let wantAt = Number.POSITIVE_INFINITY
+    let failuresInARow = 0
+    /** One pass over `targets`: the earliest time a step asked for, a retry when a step failed. */
+    const pass = (targets: ReadonlyArray<AppInstanceId>) =>
+      Effect.gen(function* () {
+        const results = yield* Effect.forEach(targets, (id) => Effect.either(o.step(id)), { concurrency: CONCURRENCY })
+        let next = Number.POSITIVE_INFINITY
+        let failed = 0
+        for (const [i, r] of results.entries()) {
+          if (Either.isRight(r)) {
+            if (Option.isSome(r.right)) next = Math.min(next, r.right.value)
+            continue
+          }
+          failed++
+          yield* Effect.logInfo(`${o.name}: cannot handle the instance; it is tried again`, { app_instance: targets[i]!, error: r.left.message })
+        }
+        failuresInARow = failed === 0 ? 0 : failuresInARow + 1
+        if (failed > 0) next = Math.min(next, (yield* Clock.currentTimeMillis) + retryDelay(retryMs, o.everyMs, failuresInARow))
+        return next
+      })
     for (;;) {
       const now = yield* Clock.currentTimeMillis
       const wait = Math.max(0, Math.min(o.everyMs, wantAt - now))
@@ -60,9 +94,15 @@ export const pipelineLoop = (o: PipelineLoopOptions) =>
       for (const t of targets) followed.add(t)
       // A full pass replaces every earlier wish; a partial one only adds its own.
       if (full) wantAt = Number.POSITIVE_INFINITY
-      const next = yield* o.pass(targets).pipe(
-        Effect.catchAllCause((cause) => Effect.as(Effect.logWarning(`${o.name} pass failed; retrying on the next signal or tick`, cause), Option.none<number>()))
+      const next = yield* pass(targets).pipe(
+        // a defect in a step: the whole pass again after the retry wait, as for a failure
+        Effect.catchAllCause((cause) =>
+          Effect.zipRight(
+            Effect.logWarning(`${o.name} pass failed; retrying`, cause),
+            Effect.map(Clock.currentTimeMillis, (t) => t + retryDelay(retryMs, o.everyMs, ++failuresInARow))
+          )
+        )
       )
-      if (Option.isSome(next)) wantAt = Math.min(wantAt, next.value)
+      wantAt = Math.min(wantAt, next)
     }
   }).pipe(Effect.annotateLogs("program", `pipeline.${o.name}`))

@@ -21,7 +21,7 @@ export const pipelineStatusProgram = (o: PipelineStatusOptions) =>
   Effect.gen(function* () {
     const app = yield* AppApi
     const status = yield* PipelineStatus
-    const read = (id: string) =>
+    const observe = (id: string) =>
       Effect.flatMap(app.chain.instance(id), (f) =>
         status.observe(id, {
           sequence: f.sequence,
@@ -30,17 +30,22 @@ export const pipelineStatusProgram = (o: PipelineStatusOptions) =>
           lastProvedBlockNumber: f.lastProvedBlockNumber,
           lastSettled: f.settlements.map((s) => s.lastSettledBlockNumber)
         })
-      ).pipe(Effect.catchAll((e) => Effect.logDebug("cannot read the instance", { app_instance: id, error: e.message })))
+      )
     // where each followed instance stands before its first action, so every block closed from
     // now on is counted
     const config = yield* Config
-    yield* Effect.forEach(config.appInstances, read, { concurrency: 4, discard: true })
+    yield* Effect.forEach(
+      config.appInstances,
+      (id) => observe(id).pipe(Effect.catchAll((e) => Effect.logDebug("cannot read the instance", { app_instance: id, error: e.message }))),
+      { concurrency: 4, discard: true }
+    )
     return yield* pipelineLoop({
       name: "status",
+      instances: config.appInstances,
       everyMs: o.everyMs,
       minGapMs: 100,
       wakeOn: (t) => t.state === "pending" && t.data.sequences.length > 0,
       wakeOnOutcome: (x) => x.result === "done" && x.call !== null && MOVES.has(x.call),
-      pass: (ids) => Effect.as(Effect.forEach(ids, read, { concurrency: 4, discard: true }), Option.none<number>())
+      step: (id) => Effect.as(observe(id), Option.none<number>())
     })
   })

@@ -9,6 +9,7 @@ import { Clock, Effect, Metric, Option } from "effect"
 import { arg } from "../chain/appCalls.js"
 import { SETTLE_METHOD } from "../domain/jobRank.js"
 import { AppApi } from "../layers/AppApi.js"
+import { Config } from "../layers/Config.js"
 import { pipelineLoop } from "./pipelineLoop.js"
 
 const createdSettle = Metric.counter("silvana_pipeline_settle_jobs_created_total", { description: "Settle jobs this coordinator created", incremental: true })
@@ -51,13 +52,10 @@ export const settlementProgram = (o: SettlementProgramOptions) =>
       })
     return yield* pipelineLoop({
       name: "settlement",
+      instances: (yield* Config).appInstances,
       everyMs: o.everyMs,
       minGapMs: 50,
       wakeOn: (t) => t.data.appInstanceMethod === SETTLE_METHOD && (t.state === "removed" || t.state === "terminated"),
-      pass: (ids) =>
-        Effect.as(
-          Effect.forEach(ids, (id) => keepAlive(id).pipe(Effect.catchAll((e) => Effect.logDebug("cannot check settle jobs", { app_instance: id, error: e.message }))), { concurrency: 4, discard: true }),
-          Option.none<number>()
-        )
+      step: (id) => Effect.as(keepAlive(id), Option.none<number>())
     })
   })

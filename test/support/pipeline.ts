@@ -8,10 +8,12 @@ import { chmodSync, mkdtempSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { build } from "esbuild"
-import { ConfigProvider, Effect, Exit, Fiber, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
+import { ConfigProvider, Effect, Exit, Fiber, Layer, Logger, LogLevel, ManagedRuntime, Option } from "effect"
 import { commit, decodeProof, u64le, verifyAgainstStates } from "../../examples/pipeline-agent/hashProof.js"
 import { FileLedger } from "../../examples/pipeline-agent/ledger.js"
+import { toBlockProofState } from "../../src/chain/appTypes.js"
 import { normalizeAppInstance } from "../../src/domain/ids.js"
+import { ProofStatus } from "../../src/domain/mergePlan.js"
 import { AppChain, type AppInstanceFields } from "../../src/layers/AppChain.js"
 import { defaultRuntimeOptions } from "../../src/layers/AgentRuntime.js"
 import { coordinatorConfig, Config } from "../../src/layers/Config.js"
@@ -23,6 +25,10 @@ import { createPipelineInstance, demoAdder, PIPELINE, seedPipeline } from "../..
 import { coordinatorLayer, coordinatorProgram } from "../../src/programs/coordinator.js"
 import { configForLocalnet } from "../../src/programs/demo.js"
 import { waitUntil } from "./wait.js"
+
+/** How many of the coordinator's last log lines a stalled run shows. */
+const KEPT_LOG_LINES = 200
+const STATUS_NAMES: Record<number, string> = Object.fromEntries(Object.entries(ProofStatus).map(([name, n]) => [n, name]))
 
 let bundled: string | undefined
 const agentBundle = async () => {
@@ -88,7 +94,17 @@ export const startPipeline = async (o: PipelineOptions) => {
     commands: { [PIPELINE.image]: { entrypoint: [process.execPath, bundle, ledgerFile], cmd: [] } }
   })
   const health = await Effect.runPromise(Health.make())
-  const quiet = process.env["TEST_LOGS"] === undefined ? Logger.minimumLogLevel(LogLevel.Error) : Layer.empty
+  // The coordinator's last lines (info and up) are kept for `explain`; errors are printed as they
+  // come, everything with TEST_LOGS.
+  const recentLogs: Array<string> = []
+  const printAll = process.env["TEST_LOGS"] !== undefined
+  const keepLogs = Logger.make((o) => {
+    const line = Logger.logfmtLogger.log(o)
+    recentLogs.push(line)
+    if (recentLogs.length > KEPT_LOG_LINES) recentLogs.shift()
+    if (printAll || LogLevel.greaterThanEqual(o.logLevel, LogLevel.Error)) console.log(line)
+  })
+  const quiet = Layer.merge(Logger.replace(Logger.defaultLogger, keepLogs), Logger.minimumLogLevel(LogLevel.Info))
   const program = Effect.scoped(coordinatorProgram({ reconcileEvery: "5 seconds" })).pipe(
     Effect.provide(coordinatorLayer(runtime, () => localnet.chain.now())),
     Effect.provideService(Config, config),
@@ -156,6 +172,31 @@ export const startPipeline = async (o: PipelineOptions) => {
       if (entries.length > 0 && decodeProof(entries[0]!.proof)?.from !== commit(u64le(0n))) problems.push("the first block does not start from 0")
       return { problems, sizes }
     },
+    /**
+     * What the chain says of each instance (its counters, settlements and the prover state of each
+     * block not settled yet) and the coordinator's last log lines: printed when a run stalls.
+     */
+    explain: async () => {
+      const out: Array<string> = []
+      for (const ai of instances) {
+        const f = await read((c) => c.instance(ai))
+        const settled = f.settlements.map((st) => `${st.chain}: settled ${st.lastSettledBlockNumber}, settle job ${st.settlementJob ?? "none"}`).join("; ")
+        out.push(`instance ${ai}: ${sent.get(ai)!.length} actions sent, sequence ${f.sequence}, block ${f.blockNumber} (last sequence ${f.previousBlockLastSequence}), proved ${f.lastProvedBlockNumber}, purged ${f.lastPurgedSequence}, failed jobs [${f.failedJobs.join(",")}]; ${settled}`)
+        const floor = f.settlements.reduce((m, st) => (st.lastSettledBlockNumber < m ? st.lastSettledBlockNumber : m), f.blockNumber)
+        for (let b = floor + 1n; b <= f.blockNumber; b++) {
+          const pc = await read((c) => c.proofCalculationOf(f, b))
+          if (Option.isNone(pc)) {
+            out.push(`  block ${b}: no prover state`)
+            continue
+          }
+          const st = toBlockProofState(pc.value)
+          const proofs = st.proofs.map((x) => `[${x.sequences.join(",")}] ${STATUS_NAMES[x.status] ?? x.status}${x.merged === true ? " (merged)" : ""}`)
+          out.push(`  block ${b}: sequences ${st.startSequence}..${st.endSequence ?? "open"}, finished ${st.isFinished}: ${proofs.join("; ")}`)
+        }
+      }
+      out.push(`the coordinator's last ${recentLogs.length} log lines:`, ...recentLogs)
+      return out.join("\n")
+    },
     stop: async () => {
       const exit = await Effect.runPromise(Fiber.interrupt(fiber))
       if (Exit.isFailure(exit) && !Exit.isInterrupted(exit)) throw new Error(`coordinator failed: ${String(exit.cause)}`)
@@ -182,5 +223,6 @@ export const settledBlocks = async (p: Pipeline): Promise<bigint> => {
 export const waitAllSettled = (p: Pipeline, progress: () => unknown = () => settledBlocks(p)): Promise<void> =>
   waitUntil("every action proved and settled", async () => (await Promise.all(p.instances.map((ai) => p.settledAll(ai)))).every(Boolean), {
     progress,
-    pollMs: 250
+    pollMs: 250,
+    explain: p.explain
   })

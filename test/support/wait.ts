@@ -15,6 +15,8 @@ export interface WaitOptions {
   /** How long the condition (or `progress`) may stand still; default `STALL_MS`. */
   readonly stallMs?: number
   readonly pollMs?: number
+  /** What the run looks like, added to the failure when it stalls (the state a hang left behind). */
+  readonly explain?: () => string | Promise<string>
 }
 
 /** Resolves once `check` holds; fails when neither it nor `progress` moved for `stallMs`. */
@@ -29,7 +31,10 @@ export const waitUntil = async (what: string, check: () => boolean | Promise<boo
       last = now
       deadline = Date.now() + stallMs
     }
-    if (Date.now() > deadline) throw new Error(`no progress toward ${what} for ${stallMs / 1000} s (last: ${String(last)})`)
+    if (Date.now() > deadline) {
+      const state = await Promise.resolve(options.explain?.()).catch((e) => `(cannot describe the state: ${String(e)})`)
+      throw new Error(`no progress toward ${what} for ${stallMs / 1000} s (last: ${String(last)})${state === undefined ? "" : `\n${state}`}`)
+    }
     await new Promise((r) => setTimeout(r, options.pollMs ?? 100))
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { AppInstanceId } from "../../domain/ids.js"
 import type { JobState } from "../../domain/job.js"
+import type { OpKind } from "../../domain/outbox.js"
 import type { Types } from "effect"
 import type { JobRecordView, Step, StepKind } from "../../domain/statusView.js"
 import { shortId } from "./redact.js"
@@ -36,6 +37,9 @@ export interface SearchQuery {
 
 const MAX_STEPS = 40
 const key = (appInstance: AppInstanceId, seq: bigint) => `${appInstance}:${seq}`
+
+/** The settled ops that end a job (its own complete / fail / terminate), as against the Move calls it makes. */
+const JOB_ENDINGS: ReadonlySet<OpKind> = new Set<OpKind>(["complete", "fail", "terminate"])
 
 const step = (at: number, kind: StepKind, s: Partial<Omit<Step, "at" | "kind">> = {}): Step => ({
   at,
@@ -124,7 +128,7 @@ export class Timelines {
 
   /** A settlement outcome (start, complete, fail, terminate) with its transaction digest. */
   settled(
-    o: { readonly kind: string; readonly appInstance: AppInstanceId; readonly jobSequence: bigint; readonly result: string; readonly txDigest: string | null; readonly detail: string | null },
+    o: { readonly kind: OpKind; readonly appInstance: AppInstanceId; readonly jobSequence: bigint; readonly result: string; readonly txDigest: string | null; readonly detail: string | null },
     now: number
   ) {
     const r = this.jobs.get(key(o.appInstance, o.jobSequence))
@@ -134,7 +138,7 @@ export class Timelines {
       return
     }
     // Only the job's own ending settles it; a Move call it made (submit_proof, …) is a step of its story.
-    if (o.result === "done" && o.kind !== "call") r.state = "settled"
+    if (o.result === "done" && JOB_ENDINGS.has(o.kind)) r.state = "settled"
     const settled = step(now, "settled", { digest: o.txDigest, result: `${o.kind}: ${o.result}`, error: o.detail, attempt: r.attempts })
     // The chain event that removes the job from the store can be seen before this outcome arrives:
     // the settlement comes first in the job's story.
