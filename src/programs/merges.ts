@@ -12,7 +12,7 @@
  * action's new prove job) and when a prove or merge job of the instance ends, with a timer as the
  * fallback (proofs submitted through other coordinators).
  */
-import { Clock, Effect, Metric, Option } from "effect"
+import { Clock, Effect, Metric, Option, Stream } from "effect"
 import { arg } from "../chain/appCalls.js"
 import { toBlockProofState } from "../chain/appTypes.js"
 import type { AppInstanceFields } from "../layers/AppChain.js"
@@ -138,7 +138,7 @@ export const mergesProgram = (o: MergesOptions) =>
       // a new prove job (its action may have closed the open block), an ended prove or merge job
       wakeOn: (t) => (t.state === "pending" && isProveJob(t.data)) || (t.state === "removed" && (isProveJob(t.data) || t.data.appInstanceMethod === MERGE_METHOD)),
       // a proof landed or was rejected, a block was closed
-      wakeOnOutcome: (x) => x.result === "done" && (x.call === "submit_proof" || x.call === "reject_proof" || x.call === "try_create_block"),
+      wakeOnOutcomes: Stream.filter(app.settlement.outcomes, (x) => x.result === "done" && (x.call === "submit_proof" || x.call === "reject_proof" || x.call === "try_create_block")),
       step: (id) => Effect.as(planInstance(id), Option.none<number>())
     })
   })

@@ -10,7 +10,7 @@
 import { Clock, Duration, Effect, Either, Option, Queue, Stream } from "effect"
 import { type AppInstanceId, normalizeAppInstance } from "../domain/ids.js"
 import { type JobTransition, JobStore } from "../layers/JobStore.js"
-import { Settlement, type SettlementOutcome } from "../layers/Settlement.js"
+import type { SettlementOutcome } from "../layers/Settlement.js"
 
 /** First wait before a failed step runs again. */
 export const PIPELINE_RETRY_MS = 500
@@ -30,8 +30,8 @@ export interface PipelineLoopOptions<E extends { readonly message: string }> {
   readonly retryMs?: number
   /** Which job transitions wake the program for the job's instance. */
   readonly wakeOn: (t: JobTransition) => boolean
-  /** Which settled ops (e.g. an executed `submit_proof`) wake the program for the op's instance. */
-  readonly wakeOnOutcome?: (o: SettlementOutcome) => boolean
+  /** Settled ops that wake the program for the op's instance (e.g. its executed `submit_proof`s). */
+  readonly wakeOnOutcomes?: Stream.Stream<Pick<SettlementOutcome, "appInstance">>
   /** One instance's turn; may answer the epoch ms at which it wants to run again. */
   readonly step: (instance: AppInstanceId) => Effect.Effect<Option.Option<number>, E>
 }
@@ -47,13 +47,7 @@ export const pipelineLoop = <E extends { readonly message: string }>(o: Pipeline
     yield* store.observe((t) => {
       if (o.wakeOn(t)) Queue.unsafeOffer(signals, t.data.appInstance)
     })
-    const wakeOnOutcome = o.wakeOnOutcome
-    if (wakeOnOutcome !== undefined) {
-      const settlement = yield* Settlement
-      yield* Effect.forkScoped(
-        Stream.runForEach(Stream.filter(settlement.outcomes, wakeOnOutcome), (x) => Queue.offer(signals, x.appInstance))
-      )
-    }
+    if (o.wakeOnOutcomes !== undefined) yield* Effect.forkScoped(Stream.runForEach(o.wakeOnOutcomes, (x) => Queue.offer(signals, x.appInstance)))
     const followed = new Set(o.instances.map(normalizeAppInstance))
     const retryMs = o.retryMs ?? PIPELINE_RETRY_MS
     let wantAt = Number.POSITIVE_INFINITY

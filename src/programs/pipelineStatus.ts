@@ -4,7 +4,7 @@
  * PipelineStatus, which turns them into blocks closed / proved / settled and stage latencies for
  * the status page, `status` and /metrics. A timer catches what other coordinators and agents did.
  */
-import { Effect, Option } from "effect"
+import { Effect, Option, Stream } from "effect"
 import { AppApi } from "../layers/AppApi.js"
 import { Config } from "../layers/Config.js"
 import { PipelineStatus } from "../layers/PipelineStatus.js"
@@ -45,7 +45,7 @@ export const pipelineStatusProgram = (o: PipelineStatusOptions) =>
       everyMs: o.everyMs,
       minGapMs: 100,
       wakeOn: (t) => t.state === "pending" && t.data.sequences.length > 0,
-      wakeOnOutcome: (x) => x.result === "done" && x.call !== null && MOVES.has(x.call),
+      wakeOnOutcomes: Stream.filter(app.settlement.outcomes, (x) => x.result === "done" && x.call !== null && MOVES.has(x.call)),
       step: (id) => Effect.as(observe(id), Option.none<number>())
     })
   })
