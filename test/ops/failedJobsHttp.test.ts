@@ -5,7 +5,6 @@
  * (read the instance, send the transaction, the job back to pending) runs in
  * test/e2e/pipelineStall.test.ts through the operator command.
  */
-import { Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { startOps } from "./fixture.js"
 
@@ -13,17 +12,15 @@ type Ops = Awaited<ReturnType<typeof startOps>>
 
 describe("POST /v1/failed-jobs/*", () => {
   let ops: Ops
-  let token: string
   beforeAll(async () => {
     ops = await startOps()
-    token = Redacted.value(ops.http.auth.token)
   })
   afterAll(() => ops.close())
 
   const post = async (action: string, body: string, headers: Record<string, string> = {}) => {
     const res = await fetch(`${ops.http.url}/v1/failed-jobs/${action}`, {
       method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...headers },
+      headers: { authorization: `Bearer ${ops.token}`, "content-type": "application/json", ...headers },
       body
     })
     return { status: res.status, body: (await res.json()) as { error?: string } }

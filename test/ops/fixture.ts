@@ -45,12 +45,15 @@ export const startOps = async (options: { readonly exporter?: SpanExporter; read
   const http = await runtime.runPromise(HttpApi)
   const agentApi = await runtime.runPromise(AgentApi)
   const run = <A, E>(eff: Effect.Effect<A, E, Layer.Layer.Success<typeof layer>>) => runtime.runPromise(eff)
+  const token = Redacted.value(http.auth.token)
   return {
     http,
+    /** The endpoint's bearer token, as an operator's client sends it. */
+    token,
     agentApi,
     run,
     get: async (p: string) => {
-      const res = await fetch(`${http.url}${p}`, { headers: { authorization: `Bearer ${Redacted.value(http.auth.token)}` } })
+      const res = await fetch(`${http.url}${p}`, { headers: { authorization: `Bearer ${token}` } })
       return { status: res.status, contentType: res.headers.get("content-type"), text: await res.text() }
     },
     newSession: (t: Triple) => run(Effect.flatMap(Sessions, (s) => s.create(t))),

@@ -8,30 +8,14 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, Option, Ref, TestClock } from "effect"
 import type { AppInstanceId } from "../../src/domain/ids.js"
-import type { JobData } from "../../src/domain/job.js"
 import { JobStore } from "../../src/layers/JobStore.js"
 import { pipelineLoop, retryDelay } from "../../src/programs/pipelineLoop.js"
+import { APP_INSTANCE, makeJob, tripleA } from "../api/fixture.js"
 
-const A = "ab".repeat(32) as AppInstanceId
+/** The instance of the api fixture's jobs. */
+const A = APP_INSTANCE
 const B = "cd".repeat(32) as AppInstanceId
 const HOUR = 3_600_000
-
-const job = (appInstance: AppInstanceId, seq: number): JobData => ({
-  appInstance,
-  jobSequence: BigInt(seq),
-  developer: "d",
-  agent: "a",
-  agentMethod: "prove",
-  app: "app",
-  appInstanceMethod: "prove",
-  sequences: [],
-  sequences1: [],
-  sequences2: [],
-  data: new Uint8Array(),
-  attempts: 0,
-  createdAt: 0n,
-  updatedAt: 0n
-})
 
 class ReadRefused {
   readonly message = "the node refused the read"
@@ -75,7 +59,7 @@ describe("pipeline loop", () => {
       const { at } = yield* loopWith([A, B], (id, n) => (id === A && n === 0 ? Effect.fail(new ReadRefused()) : Effect.succeedNone))
       const store = yield* JobStore
       // a job of A signals the loop: its step fails
-      yield* store.addPending(job(A, 1))
+      yield* store.addPending(makeJob(1, tripleA))
       yield* TestClock.adjust(10)
       expect(yield* at(A)).toEqual([10])
       // nothing else happens, yet A is tried again 500 ms later (a full pass: B too)
@@ -103,7 +87,7 @@ describe("pipeline loop", () => {
       // A fails twice, then asks to run again at 5,000
       const { at } = yield* loopWith([A], (_, n) => (n < 2 ? Effect.fail(new ReadRefused()) : n === 2 ? Effect.succeed(Option.some(5_000)) : Effect.succeedNone))
       const store = yield* JobStore
-      yield* store.addPending(job(A, 1))
+      yield* store.addPending(makeJob(1, tripleA))
       yield* TestClock.adjust(10_000)
       expect(yield* at(A)).toEqual([10, 510, 1_510, 5_000])
     }).pipe(Effect.provide(JobStore.layerMemory())))
