@@ -5,7 +5,8 @@
  */
 import { transactionDigest } from "./crypto.js"
 import { LocalnetTxError } from "./errors.js"
-import { budgetFromGasUsed, MAX_GAS_BUDGET, runTransaction, type ExecEnv, type ExecOutcome } from "./executor.js"
+import { runTransaction, type ExecEnv, type ExecOutcome } from "./executor.js"
+import { budgetFromGasUsed, MAX_GAS_BUDGET } from "./gas.js"
 import { coinBalance, isGasCoin } from "./objects.js"
 import { resolveInputs } from "./resolve.js"
 import type { ObjRecord } from "./store.js"
