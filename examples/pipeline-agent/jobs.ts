@@ -78,7 +78,13 @@ export const prove = async (client: AgentClient, rpc: PipelineRpc, job: Job, fau
   return done
 }
 
-export const merge = async (client: AgentClient, job: Job): Promise<Outcome> => {
+/** Whether a merge of `sequences` completes its block's proof (the block is closed and they are its whole range). */
+const completesBlock = async (rpc: PipelineRpc, job: Job, block: bigint) => {
+  const b = await rpc.block(job.jobId, block)
+  return b !== undefined && job.sequences[0] === b.startSequence && job.sequences[job.sequences.length - 1] === b.endSequence
+}
+
+export const merge = async (client: AgentClient, rpc: PipelineRpc, job: Job, faults?: Faults): Promise<Outcome> => {
   const block = job.blockNumber
   if (block === undefined || job.sequences1.length === 0 || job.sequences2.length === 0) return fail("a merge job needs a block and two halves")
   const [raw1, raw2] = [await client.getProof(job.jobId, block, job.sequences1), await client.getProof(job.jobId, block, job.sequences2)]
@@ -92,8 +98,9 @@ export const merge = async (client: AgentClient, job: Job): Promise<Outcome> => 
   const bad = p1 === undefined ? job.sequences1 : p2 === undefined ? job.sequences2 : undefined
   const merged = p1 !== undefined && p2 !== undefined ? mergeProofs(p1, p2) : undefined
   if (merged?.ok === true) {
+    const corrupt = faults?.corruptsBlockMerges === true && (await completesBlock(rpc, job, block)) && faults.corruptBlockMerge()
     await client.submitProof(job.jobId, {
-      blockNumber: block, sequences: job.sequences, mergedSequences1: job.sequences1, mergedSequences2: job.sequences2, proof: encodeProof(merged.proof)
+      blockNumber: block, sequences: job.sequences, mergedSequences1: job.sequences1, mergedSequences2: job.sequences2, proof: corrupt ? CORRUPT_PROOF : encodeProof(merged.proof)
     })
     return done
   }

@@ -45,7 +45,7 @@ const main = async (): Promise<number> => {
     try {
       outcome =
         method === "prove" ? await prove(client, rpc, job, faults)
-        : method === "merge" ? await merge(client, job)
+        : method === "merge" ? await merge(client, rpc, job, faults)
         : method === "settle" ? await settle(client, rpc, job, settleOptions)
         : { _tag: "fail", reason: `the pipeline agent has no method ${job.appInstanceMethod}` }
     } catch (e) {

@@ -7,6 +7,9 @@
  * - a corrupt proof that is a whole block's proof (a block of one sequence, so no merge checks it):
  *   the settle agent rejects it (`reject_proof` of the block's range, which the Move allows on a
  *   finished block), the coordinator proves the block again, and the new proof replaces it;
+ * - a corrupt proof made by the merge that completes a block: the settle agent rejects the block
+ *   proof, which returns the merge's halves, and the coordinator merges them again — one merge job
+ *   more than the blocks need, no leaf proved again;
  * - settle jobs that fail part-way: the chain retries the settle job, which resumes from the last
  *   settled block, every block settled once and in order, and no settlement transaction of ours
  *   aborts (`EPreviousBlockNotSettled` among others).
@@ -15,13 +18,14 @@ import { readdirSync } from "node:fs"
 import { Effect, Metric } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { settlementAborts } from "../../src/chain/metrics.js"
+import { mergeJobsCreated } from "../../src/programs/merges.js"
 import { reproveJobsCreated } from "../../src/programs/reproves.js"
 import { startPipeline, type Pipeline, waitAllSettled } from "../support/pipeline.js"
 import { expectLedgerComplete } from "../support/pipelineExpect.js"
 import { waitUntil } from "../support/wait.js"
 
 /** The faults the agents claimed (marker files next to the ledger). */
-const claimed = (p: Pipeline, kind: "corrupt" | "settle") => readdirSync(p.dir).filter((f) => f.startsWith(`ledger.jsonl.fault-${kind}-`)).length
+const claimed = (p: Pipeline, kind: "corrupt" | "merge" | "settle") => readdirSync(p.dir).filter((f) => f.startsWith(`ledger.jsonl.fault-${kind}-`)).length
 
 const count = (m: Metric.Metric.Counter<number>) => Effect.runPromise(Metric.value(m)).then((s) => s.count)
 
@@ -98,6 +102,29 @@ describe("proving pipeline faults", () => {
       expect(claimed(p, "corrupt")).toBe(1)
       // once: the settle agent does not reject it again while it is being proved again
       expect((await count(reproveJobsCreated)) - before).toBe(1)
+      expect(await count(settlementAborts)).toBe(0)
+    }, 600_000)
+  })
+
+  describe("a corrupt merged block proof", () => {
+    let p: Pipeline
+    // the first merge that completes a block submits a proof that is not one
+    beforeAll(async () => {
+      p = await startPipeline({ instances: 1, blockIntervalMs: 300, faults: { corruptBlockMerges: 1 } })
+    }, 120_000)
+    afterAll(async () => {
+      await p?.close()
+    })
+
+    it("is rejected by the settle agent, its halves are merged again, and every block settles in order", async () => {
+      const [merges, reproves] = [await count(mergeJobsCreated), await count(reproveJobsCreated)]
+      await sendAll(p, 12, 4)
+      await waitAllSettled(p)
+      const needed = await expectLedgerComplete(p)
+      expect(claimed(p, "merge")).toBe(1)
+      // the blocks' merges, and the rejected one once more; its halves stood, so no leaf was proved again
+      expect((await count(mergeJobsCreated)) - merges).toBe(needed + 1)
+      expect((await count(reproveJobsCreated)) - reproves).toBe(0)
       expect(await count(settlementAborts)).toBe(0)
     }, 600_000)
   })

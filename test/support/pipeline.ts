@@ -52,6 +52,7 @@ export interface PipelineOptions {
   readonly faults?: {
     readonly corruptSequences?: ReadonlyArray<number>
     readonly settleFailures?: number
+    readonly corruptBlockMerges?: number
     readonly failProveSequences?: ReadonlyArray<number>
     readonly proveFailures?: number
   }
