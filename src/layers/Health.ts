@@ -342,35 +342,58 @@ export const chainWatch = (
     })
   })
 
+/** How often the coordinator's gas balance is read for the `settlement` check and the gas gauge. */
+export const BALANCE_EVERY = Duration.seconds(5)
+/** How long one read of the balance may take. */
+const BALANCE_READ_TIMEOUT_MS = 5_000
+
 /**
  * Settlement: healthy while the gas pool is not low. Feeds the transaction counters (from the
- * cumulative stats, by difference since the last check) and the gas balance (read from the node).
+ * cumulative stats, by difference since the last check). The gas balance is read from the node by
+ * a fiber of the current scope every `every` (and feeds the gas gauge); the check shows the last
+ * balance read, so like `chain` it never waits on the node — a daemon too busy to read an answer
+ * in time (a flood of scrapes on a loaded host) is not declared unable to settle. The first read
+ * starts at once, in the fiber.
  */
-export const settlementCheck = (settlement: SettlementService, sui: Option.Option<SuiClientService>): Check => {
-  let seen = { ok: 0, failed: 0 }
-  return Effect.gen(function* () {
-    const stats = yield* settlement.stats
-    const ok = stats.transactions - stats.failedTransactions
-    if (ok > seen.ok) yield* Metrics.transactionsCounted("settlement", "success", ok - seen.ok)
-    if (stats.failedTransactions > seen.failed) {
-      yield* Metrics.transactionsCounted("settlement", "failure", stats.failedTransactions - seen.failed)
-    }
-    seen = { ok: Math.max(ok, seen.ok), failed: Math.max(stats.failedTransactions, seen.failed) }
-    let balance: string | null = null
+export const settlementWatch = (
+  settlement: SettlementService,
+  sui: Option.Option<SuiClientService>,
+  o: { readonly every?: Duration.DurationInput } = {}
+): Effect.Effect<Check, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const balance = yield* Ref.make<{ readonly mist: string | null; readonly readAt: number | null }>({ mist: null, readAt: null })
     if (Option.isSome(sui)) {
       const client = sui.value
-      const res = yield* Effect.tryPromise((signal) =>
-        client.client.stateService.getBalance({ owner: client.address, coinType: "0x2::sui::SUI" }, { abort: signal, timeout: 1500 }).response
-      ).pipe(Effect.option)
-      const mist = Option.flatMap(res, (r) => Option.fromNullable(r.balance?.balance))
-      if (Option.isSome(mist)) {
-        yield* Metrics.gas(mist.value)
-        balance = mist.value.toString()
-      }
+      const readOnce = Effect.tryPromise((signal) =>
+        client.client.stateService.getBalance({ owner: client.address, coinType: "0x2::sui::SUI" }, { abort: signal, timeout: BALANCE_READ_TIMEOUT_MS }).response
+      ).pipe(
+        Effect.flatMap((r) => Option.match(Option.fromNullable(r.balance?.balance), {
+          onNone: () => Effect.void,
+          onSome: (mist) =>
+            Effect.zipRight(Metrics.gas(mist), Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.set(balance, { mist: mist.toString(), readAt: now })))
+        })),
+        Effect.timeout(Duration.millis(BALANCE_READ_TIMEOUT_MS)),
+        // a read that failed keeps the last balance; the node's own check says whether it answers
+        Effect.ignore
+      )
+      // the first read at once, in the fiber: start-up does not wait on the node for it
+      yield* Effect.forkScoped(Effect.repeat(readOnce, Schedule.spaced(o.every ?? BALANCE_EVERY)))
     }
-    return { healthy: !stats.lowBalance, details: { ...stats, balance_mist: balance, ...(stats.lowBalance ? { error: "gas is low: fund the coordinator's address" } : {}) } }
+    let seen = { ok: 0, failed: 0 }
+    return Effect.gen(function* () {
+      const stats = yield* settlement.stats
+      const ok = stats.transactions - stats.failedTransactions
+      if (ok > seen.ok) yield* Metrics.transactionsCounted("settlement", "success", ok - seen.ok)
+      if (stats.failedTransactions > seen.failed) {
+        yield* Metrics.transactionsCounted("settlement", "failure", stats.failedTransactions - seen.failed)
+      }
+      seen = { ok: Math.max(ok, seen.ok), failed: Math.max(stats.failedTransactions, seen.failed) }
+      const b = yield* Ref.get(balance)
+      const now = yield* Clock.currentTimeMillis
+      const details = { ...stats, balance_mist: b.mist, balance_read_ms_ago: b.readAt === null ? null : now - b.readAt }
+      return { healthy: !stats.lowBalance, details: stats.lowBalance ? { ...details, error: "gas is low: fund the coordinator's address" } : details }
+    })
   })
-}
 
 /**
  * Registers the checks of every part present in the context (agent API, store, Journal, runtime,
@@ -392,5 +415,5 @@ export const registerStandardChecks = Effect.gen(function* () {
   const settlement = yield* Effect.serviceOption(Settlement)
   // The node's check reads what a probe fiber and the stream have seen (never waits on the node).
   if (Option.isSome(sui)) yield* health.registerScoped("chain", yield* chainWatch(sui.value, journal, chainEvents))
-  if (Option.isSome(settlement)) yield* health.registerScoped("settlement", settlementCheck(settlement.value, sui))
+  if (Option.isSome(settlement)) yield* health.registerScoped("settlement", yield* settlementWatch(settlement.value, sui))
 })

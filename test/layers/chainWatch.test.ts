@@ -5,38 +5,11 @@
  * healthy but degraded with the probe's error; once nothing has been heard for the silence window
  * it fails. Time is the TestClock (the probe's own timeout too); the stream is its counter only.
  */
-import * as net from "node:net"
 import { describe, expect, it } from "@effect/vitest"
-import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { Effect, Option, Ref, TestClock } from "effect"
 import type { ChainEventsService, ChainEventsStats } from "../../src/layers/ChainEvents.js"
 import { CHAIN_SILENCE_MS, chainWatch } from "../../src/layers/Health.js"
-import { closeGrpcClient, makeGrpcClient, type SuiClientService } from "../../src/layers/SuiClient.js"
-
-/** A server that takes connections and never says a word. */
-const silentServer = Effect.acquireRelease(
-  Effect.async<{ server: net.Server; sockets: Set<net.Socket>; port: number }>((resume) => {
-    const sockets = new Set<net.Socket>()
-    const server = net.createServer((s) => {
-      sockets.add(s)
-      s.on("error", () => {})
-    })
-    server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ server, sockets, port: (server.address() as net.AddressInfo).port })))
-  }),
-  ({ server, sockets }) =>
-    Effect.async<void>((resume) => {
-      for (const s of sockets) s.destroy()
-      server.close(() => resume(Effect.void))
-    })
-)
-
-const silentNode = Effect.gen(function* () {
-  const { port } = yield* silentServer
-  const url = `http://127.0.0.1:${port}`
-  const client = yield* Effect.acquireRelease(Effect.sync(() => makeGrpcClient(url)), (c) => Effect.sync(() => closeGrpcClient(c)))
-  const keypair = Ed25519Keypair.generate()
-  return { client, keypair, address: keypair.toSuiAddress(), packageId: `0x${"0".repeat(63)}1`, registryId: Option.none(), url } satisfies SuiClientService
-})
+import { silentNode } from "./silentNode.js"
 
 /** The stream's counters, moved by the test: the checkpoint stream as the check sees it. */
 const streamCounter = Effect.map(Ref.make(0), (checkpoints) => ({
