@@ -12,6 +12,12 @@
  * connection may see a commit whose sync is still running; anything done on the strength of a
  * write waits for that write's answer, which comes after a sync covering every earlier commit.
  *
+ * A write may ask to be answered once committed rather than once synced (`"committed"`): for
+ * records that can be rebuilt after a power loss (a settlement transaction's outcome, which the
+ * chain keeps and recovery reads back), so their caller does not wait a disk flush. Such a commit
+ * is in the operating system's hands at once (a killed process loses nothing) and on disk with the
+ * next sync, which the next synced write, a close, or SQLite's own checkpoint makes.
+ *
  * `prepare` on this connection hands back one cached statement per SQL text: compiling a statement
  * cost about three times running it, and the journal prepares the same few dozen texts per job.
  * Statements are only ever run to completion (`run`/`get`/`all`), so sharing one is safe.
@@ -20,8 +26,12 @@ import { closeSync, fdatasync, fdatasyncSync, mkdirSync, openSync } from "node:f
 import { dirname } from "node:path"
 import { DatabaseSync, type StatementSync } from "node:sqlite"
 
+/** When a write is answered: after a sync of the WAL that covers it, or as soon as it is committed. */
+export type WriteDurability = "synced" | "committed"
+
 interface PendingWrite {
   readonly run: (db: DatabaseSync) => unknown
+  readonly durability: WriteDurability
   readonly resolve: (value: unknown) => void
   readonly reject: (error: unknown) => void
 }
@@ -70,11 +80,14 @@ export class GroupCommitDb {
     this.db.exec("PRAGMA foreign_keys = ON")
   }
 
-  /** Queues `run` into the next group commit; resolves with its result once committed. */
-  write<T>(run: (db: DatabaseSync) => T): Promise<T> {
+  /**
+   * Queues `run` into the next group commit; resolves with its result once that commit is synced to
+   * disk, or — with `"committed"` — as soon as it is committed.
+   */
+  write<T>(run: (db: DatabaseSync) => T, durability: WriteDurability = "synced"): Promise<T> {
     if (this.closed) return Promise.reject(new Error("journal is closed"))
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ run, resolve: resolve as (v: unknown) => void, reject })
+      this.pending.push({ run, durability, resolve: resolve as (v: unknown) => void, reject })
       if (!this.scheduled) {
         this.scheduled = true
         setImmediate(() => this.flush())
@@ -130,12 +143,19 @@ export class GroupCommitDb {
       for (const w of batch) w.reject(error)
       return
     }
+    const answer = (w: PendingWrite, i: number) => {
+      const r = results[i]!
+      if (this.syncFailure !== undefined) w.reject(this.syncFailure)
+      else if (r.ok) w.resolve(r.value)
+      else w.reject(r.error)
+    }
+    batch.forEach((w, i) => {
+      if (w.durability === "committed") answer(w, i)
+    })
+    if (batch.every((w) => w.durability === "committed")) return
     this.durable(() =>
       batch.forEach((w, i) => {
-        const r = results[i]!
-        if (this.syncFailure !== undefined) w.reject(this.syncFailure)
-        else if (r.ok) w.resolve(r.value)
-        else w.reject(r.error)
+        if (w.durability === "synced") answer(w, i)
       })
     )
   }

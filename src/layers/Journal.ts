@@ -3,14 +3,15 @@
  * app instances, the settlement outbox (with the signed transaction each in-flight operation rides
  * in), the jobs this coordinator started and the session holding each, and live sessions.
  *
- * Every write is transactional and acknowledged only after its commit reached the disk (WAL,
- * `synchronous=FULL`); concurrent writes are group-committed.
+ * Every write is transactional and acknowledged only after its commit reached the disk (the WAL
+ * synced: src/chain/sqlite.ts); concurrent writes are group-committed. The one exception is
+ * `finish`, answered once committed: what it records, the chain keeps (see there).
  */
 import type { DatabaseSync, SQLOutputValue } from "node:sqlite"
 import { join } from "node:path"
 import { Context, Data, Effect, Layer, Option, type Scope } from "effect"
 import type { ChainCursor, ChainPosition } from "../chain/position.js"
-import { GroupCommitDb } from "../chain/sqlite.js"
+import { GroupCommitDb, type WriteDurability } from "../chain/sqlite.js"
 import { type AppInstanceId, normalizeAppInstance } from "../domain/ids.js"
 import type { NewOp, OpKind, OpState, OutboxOp } from "../domain/outbox.js"
 import { Config } from "./Config.js"
@@ -61,7 +62,11 @@ export interface JournalService {
   readonly markInflight: (tx: InflightTx) => Effect.Effect<void, JournalError>
   /** The tx did not execute: its ops go back to `queued`. */
   readonly requeue: (digest: string) => Effect.Effect<void, JournalError>
-  /** The tx executed: final states of its ops; started jobs are recorded in the same commit. */
+  /**
+   * The tx executed: final states of its ops; started jobs are recorded in the same commit.
+   * Answered once committed, before the disk sync: a killed process keeps it, and a power loss that
+   * undoes it leaves the tx in flight, which recovery looks up on chain and finishes again.
+   */
   readonly finish: (
     digest: string,
     results: ReadonlyArray<{ readonly id: number; readonly state: Exclude<OpState, "queued" | "inflight">; readonly outcome?: string }>
@@ -152,7 +157,7 @@ const toOp = (r: Row): OutboxOp => ({
 interface Access {
   readonly db: DatabaseSync
   readonly read: <A>(op: string, f: (db: DatabaseSync) => A) => Effect.Effect<A, JournalError>
-  readonly write: <A>(op: string, f: (db: DatabaseSync) => A) => Effect.Effect<A, JournalError>
+  readonly write: <A>(op: string, f: (db: DatabaseSync) => A, durability?: WriteDurability) => Effect.Effect<A, JournalError>
   /** The Effect Clock, read inside the synchronous SQL writes. */
   readonly nowMs: () => number
 }
@@ -213,7 +218,10 @@ const finishTx =
         digest
       )
       d.prepare("DELETE FROM txs WHERE digest = ?").run(digest)
-    }).pipe(Effect.asVoid)
+      // Answered once committed, not synced: the transaction's row is durable since markInflight,
+      // and after a power loss that undoes this commit recovery reads the outcome back from the
+      // chain. The next synced write (the next markInflight on this gas coin among them) covers it.
+    }, "committed").pipe(Effect.asVoid)
 
 /** The settlement outbox: ops, their transactions, their outcomes. */
 const outboxPart = (access: Access) => {
@@ -427,7 +435,7 @@ export const makeJournal = (path: string): Effect.Effect<JournalService, Journal
     const access: Access = {
       db,
       read: (op, f) => Effect.try({ try: () => f(db), catch: (e) => new JournalError({ op, message: (e as Error).message }) }),
-      write: (op, f) => Effect.tryPromise({ try: () => store.write(f), catch: (e) => new JournalError({ op, message: (e as Error).message }) }),
+      write: (op, f, durability) => Effect.tryPromise({ try: () => store.write(f, durability), catch: (e) => new JournalError({ op, message: (e as Error).message }) }),
       nowMs: () => clock.unsafeCurrentTimeMillis()
     }
     const service: JournalService = {

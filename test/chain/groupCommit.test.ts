@@ -65,6 +65,26 @@ describe("GroupCommitDb", () => {
     await expect(db.write(() => 1)).rejects.toThrow(/closed/)
   })
 
+  it("a committed write is answered without waiting for the sync a synced write of its commit waits for", async () => {
+    const { db, file } = open()
+    const order: Array<string> = []
+    const synced = db.write((d) => d.prepare("INSERT INTO t (v) VALUES (?)").run("synced")).then(() => order.push("synced"))
+    const committed = db
+      .write((d) => Number(d.prepare("INSERT INTO t (v) VALUES (?)").run("committed").lastInsertRowid), "committed")
+      .then((id) => order.push(`committed ${id}`))
+    await Promise.all([synced, committed])
+    // same commit: the committed write is answered first, the synced one only after the WAL sync
+    expect(order).toEqual(["committed 2", "synced"])
+    // a commit of committed writes alone starts no sync; the next synced write's sync covers them
+    const lone = await db.write((d) => d.prepare("INSERT INTO t (v) VALUES (?)").run("lone").changes, "committed")
+    expect(lone).toBe(1)
+    await db.write((d) => d.prepare("INSERT INTO t (v) VALUES (?)").run("after"))
+    // a committed write still refuses alone when its statement fails
+    await expect(db.write((d) => d.prepare("INSERT INTO t (v) VALUES (NULL)").run(), "committed")).rejects.toThrow()
+    db.close()
+    expect(rows(file)).toBe(4)
+  })
+
   it("writeNow is durable on return and counts as a commit", () => {
     const { db, file } = open()
     const before = db.commits
