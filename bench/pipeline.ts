@@ -11,18 +11,30 @@
  * settled by then, with `complete=false`.
  *
  * Env: BENCH_ACTIONS (default 2000), BENCH_BATCH (actions per transaction, 20), BENCH_BLOCK_MS
- * (the localnet-only min_time_between_blocks, 1000), BENCH_MAX_SECS (600).
+ * (the localnet-only min_time_between_blocks, 1000), BENCH_MAX_SECS (600), BENCH_DAEMON:
+ * `in-process` (default: localnet, coordinator and bench share one Node process) or `process` (the
+ * coordinator is a daemon process of its own, `src/main.ts start`, as it is deployed beside a node
+ * it does not share a thread with; its counters are then read from its /metrics).
  */
+import { spawn } from "node:child_process"
+import { mkdirSync, openSync, readFileSync } from "node:fs"
+import * as net from "node:net"
 import * as os from "node:os"
+import * as path from "node:path"
 import { Effect, Metric } from "effect"
 import { decodeProof } from "../examples/pipeline-agent/hashProof.js"
 import { normalizeAppInstance } from "../src/domain/ids.js"
+import { daemonEnv } from "../test/e2e/fixture.js"
 import { startPipeline } from "../test/support/pipeline.js"
 
 const ACTIONS = Number(process.env.BENCH_ACTIONS ?? 2000)
 const BATCH = Number(process.env.BENCH_BATCH ?? 20)
 const BLOCK_MS = Number(process.env.BENCH_BLOCK_MS ?? 1000)
 const MAX_SECS = Number(process.env.BENCH_MAX_SECS ?? 600)
+const DAEMON = process.env.BENCH_DAEMON ?? "in-process"
+if (DAEMON !== "in-process" && DAEMON !== "process") throw new Error(`BENCH_DAEMON must be in-process or process, not ${DAEMON}`)
+const MAX_AGENTS = 4
+const COUNTERS = ["silvana_pipeline_", "silvana_settlement_transactions_total", "silvana_settlement_ops_total", "silvana_container_exits_total", "silvana_jobs_"]
 
 const pct = (xs: ReadonlyArray<number>, q: number) => {
   const s = [...xs].sort((a, b) => a - b)
@@ -31,12 +43,34 @@ const pct = (xs: ReadonlyArray<number>, q: number) => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const load = () => os.loadavg().map((l) => l.toFixed(1)).join("/")
 
-/** The daemon's counters (it runs in this process): name{labels} → value, for the names given. */
+/** The in-process daemon's counters: name → value, for the names given. */
 const counters = (prefixes: ReadonlyArray<string>) =>
   Effect.runSync(Metric.snapshot)
     .filter((p) => prefixes.some((x) => p.metricKey.name.startsWith(x)) && "count" in p.metricState && typeof p.metricState.count === "number")
     .map((p) => `${p.metricKey.name}=${(p.metricState as unknown as { count: number }).count}`)
     .sort()
+
+/** A daemon process's counters, from its /metrics (unlabelled samples summed per name). */
+const scrapeCounters = async (base: string, token: string, prefixes: ReadonlyArray<string>) => {
+  const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text()
+  const sums = new Map<string, number>()
+  for (const line of text.split("\n")) {
+    const m = /^([a-z_]+)(?:\{[^}]*\})? ([0-9.e+-]+)$/.exec(line)
+    if (m === null || !prefixes.some((x) => m[1]!.startsWith(x)) || m[1]!.endsWith("_bucket") || m[1]!.endsWith("_sum")) continue
+    sums.set(m[1]!, (sums.get(m[1]!) ?? 0) + Number(m[2]))
+  }
+  return [...sums].map(([k, v]) => `${k}=${v}`).sort()
+}
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = net.createServer()
+    s.once("error", reject)
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port
+      s.close(() => resolve(port))
+    })
+  })
 
 interface BlockTimes {
   closedAt?: number
@@ -48,7 +82,37 @@ interface BlockTimes {
 
 const main = async () => {
   console.log(`load_avg_start=${load()}`)
-  const p = await startPipeline({ instances: 2, blockIntervalMs: BLOCK_MS, maxAgents: 4 })
+  const p = await startPipeline({ instances: 2, blockIntervalMs: BLOCK_MS, maxAgents: MAX_AGENTS, coordinator: DAEMON === "process" ? "none" : "in-process" })
+  let daemon: { readonly kill: () => void; readonly counters: () => Promise<Array<string>> } | undefined
+  if (DAEMON === "process") {
+    // the same settings startPipeline gives its in-process coordinator
+    const dir = path.join(p.dir, "daemon")
+    mkdirSync(dir, { recursive: true })
+    const port = await freePort()
+    const env = daemonEnv(p.localnet.manifest, dir, {
+      SILVANA_APP_INSTANCES: p.instances.join(","),
+      AGENT_PROCESS_COMMANDS: p.processCommands,
+      MAX_CONCURRENT_AGENTS: String(MAX_AGENTS),
+      CONTAINER_TIMEOUT_SECS: "3600",
+      PIPELINE_BLOCKS_EVERY_MS: "200",
+      PIPELINE_MERGES_EVERY_MS: "500",
+      PIPELINE_SETTLE_EVERY_MS: "500",
+      HTTP_ADDRESS: `127.0.0.1:${port}`
+    })
+    const log = openSync(path.join(dir, "daemon.log"), "a")
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "start"], { env, stdio: ["ignore", log, log] })
+    console.log(`daemon=process log=${path.join(dir, "daemon.log")}`)
+    // actions start once the daemon answers its health check (it follows the chain by then)
+    const until = Date.now() + 120_000
+    while ((await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status, () => 0)) !== 200) {
+      if (child.exitCode !== null || Date.now() > until) throw new Error(`the daemon did not become healthy (see ${path.join(dir, "daemon.log")})`)
+      await sleep(250)
+    }
+    daemon = {
+      kill: () => void child.kill("SIGTERM"),
+      counters: () => scrapeCounters(`http://127.0.0.1:${port}`, readFileSync(path.join(env.STATE_DIR, "api-token"), "utf8").trim(), COUNTERS)
+    }
+  }
   try {
     const keys = p.instances.map(normalizeAppInstance)
     // per instance: when sequence k was sent (k-th action) and each block's milestones
@@ -141,15 +205,16 @@ const main = async () => {
       }
     }
     const secs = ((complete ? lastSettled : Date.now()) - t0) / 1000
-    console.log(`actions=${ACTIONS} sent=${sent} batch=${BATCH} block_ms=${BLOCK_MS} instances=2 agent_permits=4 offered_actions_per_s=${(sent / sendSecs).toFixed(1)}`)
+    console.log(`actions=${ACTIONS} sent=${sent} batch=${BATCH} block_ms=${BLOCK_MS} instances=2 agent_permits=${MAX_AGENTS} daemon=${DAEMON} offered_actions_per_s=${(sent / sendSecs).toFixed(1)}`)
     console.log(`complete=${complete} actions_settled=${settled} blocks_settled=${p.ledger.entries().length} ledger_intact=${p.ledger.intact()} elapsed_s=${secs.toFixed(1)}`)
     console.log(`pipeline_actions_per_s=${(settled / secs).toFixed(1)}`)
     console.log(`action_to_settled_p50_ms=${pct(total, 0.5)}`)
     console.log(`action_to_settled_p99_ms=${pct(total, 0.99)}`)
     console.log(`stage_p50_ms action_to_block_closed=${pct(toClosed, 0.5)} closed_to_proved=${pct(toProved, 0.5)} proved_to_settled=${pct(toSettled, 0.5)}`)
     console.log(`load_avg_end=${load()}`)
-    for (const c of counters(["silvana_pipeline_", "silvana_settlement_transactions_total", "silvana_settlement_ops_total", "silvana_container_exits_total", "silvana_jobs_"])) console.log(c)
+    for (const c of daemon === undefined ? counters(COUNTERS) : await daemon.counters()) console.log(c)
   } finally {
+    daemon?.kill()
     await p.close()
   }
 }
