@@ -78,6 +78,24 @@ export type SignatureCheck =
   | { readonly _tag: "Invalid"; readonly reason: string }
   | { readonly _tag: "Valid"; readonly timestampMs: number; readonly signature: string }
 
+/**
+ * The address and key object of each public key seen lately: sessions are few and sign every call,
+ * and deriving both per call (BLAKE2b in JavaScript, a DER key parse) cost as much as the signature
+ * check itself. Bounded; the oldest entry goes first.
+ */
+const KNOWN_KEYS_MAX = 1024
+const knownKeys = new Map<string, { readonly address: string; readonly key: crypto.KeyObject }>()
+const keyOf = (publicKey: Buffer) => {
+  const id = publicKey.toString("hex")
+  let known = knownKeys.get(id)
+  if (known === undefined) {
+    known = { address: ed25519Address(publicKey), key: crypto.createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: "der", type: "spki" }) }
+    if (knownKeys.size >= KNOWN_KEYS_MAX) knownKeys.delete(knownKeys.keys().next().value!)
+    knownKeys.set(id, known)
+  }
+  return known
+}
+
 const NONCE = /^[0-9a-f]{16,64}$/
 const TIMESTAMP = /^\d{1,16}$/
 
@@ -105,12 +123,11 @@ export const checkCallSignature = (
   if (bytes.length !== 97 || bytes[0] !== ED25519_FLAG) {
     return { _tag: "Invalid", reason: `${SIGNATURE_HEADER} is not an Ed25519 signature with its public key (97 bytes, base64)` }
   }
-  const publicKey = bytes.subarray(65)
-  if (ed25519Address(publicKey) !== sessionId.toLowerCase()) {
+  const { address, key } = keyOf(bytes.subarray(65))
+  if (address !== sessionId.toLowerCase()) {
     return { _tag: "Invalid", reason: "the call is signed by a key that is not the session's" }
   }
   const timestampMs = Number(timestamp)
-  const key = crypto.createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: "der", type: "spki" })
   if (!crypto.verify(null, signedBytes(path, timestampMs, nonce, request), key, bytes.subarray(1, 65))) {
     return { _tag: "Invalid", reason: "the signature does not match the call (method, request or time)" }
   }

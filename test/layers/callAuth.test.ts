@@ -43,6 +43,22 @@ describe("call signatures", () => {
     invalid(/does not match/, headersOf({ ...h, [SIGNATURE_HEADER]: sig.toString("base64") }))
   })
 
+  it("a key seen before answers as the first time: valid for its own session only, also after more keys than it remembers", () => {
+    const first = signer.sign(PATH, request, 7)
+    expect(checkCallSignature(headersOf(first), PATH, signer.address, request)._tag).toBe("Valid")
+    // 1,100 other session keys pass through (the key memory holds 1,024)
+    for (let i = 0; i < 1_100; i++) {
+      const seed = new Uint8Array(32)
+      new DataView(seed.buffer).setUint32(0, i + 1)
+      const other = callSigner(seed)
+      const h = other.sign(PATH, request, 7)
+      expect(checkCallSignature(headersOf(h), PATH, other.address, request)._tag).toBe("Valid")
+      if (i === 0) expect(checkCallSignature(headersOf(h), PATH, signer.address, request)).toMatchObject({ _tag: "Invalid", reason: expect.stringMatching(/not the session's/) })
+    }
+    expect(checkCallSignature(headersOf(signer.sign(PATH, request, 8)), PATH, signer.address, request)._tag).toBe("Valid")
+    expect(checkCallSignature(headersOf(first), PATH, Ed25519Keypair.generate().toSuiAddress(), request)._tag).toBe("Invalid")
+  })
+
   it("two identical calls in the same millisecond get different nonces, so neither is a replay", () => {
     const a = signer.sign(PATH, request, 5)
     const b = signer.sign(PATH, request, 5)
