@@ -14,7 +14,8 @@
  * (the localnet-only min_time_between_blocks, 1000), BENCH_MAX_SECS (600), BENCH_DAEMON:
  * `in-process` (default: localnet, coordinator and bench share one Node process) or `process` (the
  * coordinator is a daemon process of its own, `src/main.ts start`, as it is deployed beside a node
- * it does not share a thread with; its counters are then read from its /metrics).
+ * it does not share a thread with; its counters are then read from its /metrics), and with it
+ * BENCH_DAEMON_PROF=<dir> for a V8 CPU profile of the daemon (`npx tsx scripts/profile-top.ts <dir>`).
  */
 import { spawn } from "node:child_process"
 import { mkdirSync, openSync, readFileSync } from "node:fs"
@@ -83,7 +84,7 @@ interface BlockTimes {
 const main = async () => {
   console.log(`load_avg_start=${load()}`)
   const p = await startPipeline({ instances: 2, blockIntervalMs: BLOCK_MS, maxAgents: MAX_AGENTS, coordinator: DAEMON === "process" ? "none" : "in-process" })
-  let daemon: { readonly kill: () => void; readonly counters: () => Promise<Array<string>> } | undefined
+  let daemon: { readonly stop: () => Promise<void>; readonly counters: () => Promise<Array<string>>; readonly healthy: () => Promise<void> } | undefined
   if (DAEMON === "process") {
     // the same settings startPipeline gives its in-process coordinator
     const dir = path.join(p.dir, "daemon")
@@ -100,20 +101,37 @@ const main = async () => {
       HTTP_ADDRESS: `127.0.0.1:${port}`
     })
     const log = openSync(path.join(dir, "daemon.log"), "a")
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "start"], { env, stdio: ["ignore", log, log] })
+    const prof = process.env.BENCH_DAEMON_PROF
+    const child = spawn(process.execPath, [...(prof === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${path.resolve(prof)}`]), "--import", "tsx", "src/main.ts", "start"], {
+      env,
+      stdio: ["ignore", log, log]
+    })
     console.log(`daemon=process log=${path.join(dir, "daemon.log")}`)
-    // actions start once the daemon answers its health check (it follows the chain by then)
-    const until = Date.now() + 120_000
-    while ((await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status, () => 0)) !== 200) {
-      if (child.exitCode !== null || Date.now() > until) throw new Error(`the daemon did not become healthy (see ${path.join(dir, "daemon.log")})`)
-      await sleep(250)
-    }
     daemon = {
-      kill: () => void child.kill("SIGTERM"),
-      counters: () => scrapeCounters(`http://127.0.0.1:${port}`, readFileSync(path.join(env.STATE_DIR, "api-token"), "utf8").trim(), COUNTERS)
+      // SIGTERM, then its orderly stop (the profile is written at exit) while the node still answers
+      stop: () =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve()
+          const hard = setTimeout(() => child.kill("SIGKILL"), 90_000)
+          child.once("exit", () => {
+            clearTimeout(hard)
+            resolve()
+          })
+          child.kill("SIGTERM")
+        }),
+      counters: () => scrapeCounters(`http://127.0.0.1:${port}`, readFileSync(path.join(env.STATE_DIR, "api-token"), "utf8").trim(), COUNTERS),
+      // actions start once the daemon answers its health check (it follows the chain by then)
+      healthy: async () => {
+        const until = Date.now() + 120_000
+        while ((await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status, () => 0)) !== 200) {
+          if (child.exitCode !== null || Date.now() > until) throw new Error(`the daemon did not become healthy (see ${path.join(dir, "daemon.log")})`)
+          await sleep(250)
+        }
+      }
     }
   }
   try {
+    await daemon?.healthy()
     const keys = p.instances.map(normalizeAppInstance)
     // per instance: when sequence k was sent (k-th action) and each block's milestones
     const sentAt = new Map<string, Array<number>>(keys.map((k) => [k, [0]]))
@@ -214,7 +232,7 @@ const main = async () => {
     console.log(`load_avg_end=${load()}`)
     for (const c of daemon === undefined ? counters(COUNTERS) : await daemon.counters()) console.log(c)
   } finally {
-    daemon?.kill()
+    await daemon?.stop()
     await p.close()
   }
 }
