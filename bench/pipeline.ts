@@ -15,7 +15,9 @@
  * `in-process` (default: localnet, coordinator and bench share one Node process) or `process` (the
  * coordinator is a daemon process of its own, `src/main.ts start`, as it is deployed beside a node
  * it does not share a thread with; its counters are then read from its /metrics), and with it
- * BENCH_DAEMON_PROF=<dir> for a V8 CPU profile of the daemon (`npx tsx scripts/profile-top.ts <dir>`).
+ * BENCH_DAEMON_PROF=<dir> for a V8 CPU profile of the daemon (`npx tsx scripts/profile-top.ts <dir>`);
+ * it then also prints daemon_cpu_ms_per_action= (the daemon's user + system CPU over the run, per
+ * action settled: the figure a busy machine does not move).
  */
 import { spawn } from "node:child_process"
 import { mkdirSync, openSync, readFileSync } from "node:fs"
@@ -84,7 +86,14 @@ interface BlockTimes {
 const main = async () => {
   console.log(`load_avg_start=${load()}`)
   const p = await startPipeline({ instances: 2, blockIntervalMs: BLOCK_MS, maxAgents: MAX_AGENTS, coordinator: DAEMON === "process" ? "none" : "in-process" })
-  let daemon: { readonly stop: () => Promise<void>; readonly counters: () => Promise<Array<string>>; readonly healthy: () => Promise<void> } | undefined
+  let daemon:
+    | {
+        readonly stop: () => Promise<void>
+        readonly counters: () => Promise<Array<string>>
+        readonly healthy: () => Promise<void>
+        readonly cpuMs: () => number | undefined
+      }
+    | undefined
   if (DAEMON === "process") {
     // the same settings startPipeline gives its in-process coordinator
     const dir = path.join(p.dir, "daemon")
@@ -119,6 +128,16 @@ const main = async () => {
           })
           child.kill("SIGTERM")
         }),
+      /** The daemon's CPU time so far (user + system, from /proc; undefined where there is none). */
+      cpuMs: () => {
+        try {
+          const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+          // utime and stime are fields 14 and 15 of stat, in clock ticks (100 a second on Linux)
+          return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+        } catch {
+          return undefined
+        }
+      },
       counters: () => scrapeCounters(`http://127.0.0.1:${port}`, readFileSync(path.join(env.STATE_DIR, "api-token"), "utf8").trim(), COUNTERS),
       // actions start once the daemon answers its health check (it follows the chain by then)
       healthy: async () => {
@@ -132,6 +151,7 @@ const main = async () => {
   }
   try {
     await daemon?.healthy()
+    const cpuAtStart = daemon?.cpuMs()
     const keys = p.instances.map(normalizeAppInstance)
     // per instance: when sequence k was sent (k-th action) and each block's milestones
     const sentAt = new Map<string, Array<number>>(keys.map((k) => [k, [0]]))
@@ -229,6 +249,9 @@ const main = async () => {
     console.log(`action_to_settled_p50_ms=${pct(total, 0.5)}`)
     console.log(`action_to_settled_p99_ms=${pct(total, 0.99)}`)
     console.log(`stage_p50_ms action_to_block_closed=${pct(toClosed, 0.5)} closed_to_proved=${pct(toProved, 0.5)} proved_to_settled=${pct(toSettled, 0.5)}`)
+    const cpuAtEnd = daemon?.cpuMs()
+    // the daemon's CPU per action settled, the figure that does not depend on how busy the machine is
+    if (cpuAtStart !== undefined && cpuAtEnd !== undefined && settled > 0) console.log(`daemon_cpu_ms_per_action=${((cpuAtEnd - cpuAtStart) / settled).toFixed(1)}`)
     console.log(`load_avg_end=${load()}`)
     for (const c of daemon === undefined ? counters(COUNTERS) : await daemon.counters()) console.log(c)
   } finally {
