@@ -14,10 +14,10 @@
  * (the localnet-only min_time_between_blocks, 1000), BENCH_MAX_SECS (600), BENCH_DAEMON:
  * `in-process` (default: localnet, coordinator and bench share one Node process) or `process` (the
  * coordinator is a daemon process of its own, `src/main.ts start`, as it is deployed beside a node
- * it does not share a thread with; its counters are then read from its /metrics), and with it
- * BENCH_DAEMON_PROF=<dir> for a V8 CPU profile of the daemon (`npx tsx scripts/profile-top.ts <dir>`);
- * it then also prints daemon_cpu_ms_per_action= (the daemon's user + system CPU over the run, per
- * action settled: the figure a busy machine does not move).
+ * it does not share a thread with; its counters are then read from its /metrics). A daemon process
+ * also gives daemon_cpu_ms_per_action= (its user + system CPU over the run, per action settled: the
+ * figure a busy machine does not move) and, with BENCH_DAEMON_PROF=<dir>, a V8 CPU profile of it
+ * (`npx tsx scripts/profile-top.ts <dir>`).
  */
 import { spawn } from "node:child_process"
 import { mkdirSync, openSync, readFileSync } from "node:fs"
