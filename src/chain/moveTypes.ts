@@ -161,6 +161,48 @@ export const SettlementLayout = struct("Settlement", [
   ["settlement_job", opt("u64")]
 ])
 
+/**
+ * `app_instance::AppInstance`. The coordinator reads it as BCS (its `content`): a full node renders
+ * the JSON of this object field by field on every read, and the coordinator reads it on every
+ * pipeline pass and many agent calls.
+ */
+export const AppInstanceLayout = struct("AppInstance", [
+  ["id", "uid"],
+  ["silvana_app_name", "string"],
+  ["description", opt("string")],
+  ["metadata", vecMap("string", "string")],
+  ["kv", vecMap("string", "string")],
+  ["methods", vecMap("string", AppMethodLayout)],
+  ["state", struct("AppState", [["id", "uid"], ["sequence", "u64"]])],
+  ["blocks", objectTable],
+  ["settlements", vecMap("string", SettlementLayout)],
+  ["proof_calculations", objectTable],
+  [
+    "sequence_state_manager",
+    struct("SequenceStateManager", [
+      ["id", "uid"],
+      ["sequence_states", objectTable],
+      ["lowest_sequence", opt("u64")],
+      ["highest_sequence", opt("u64")]
+    ])
+  ],
+  ["jobs", JobsLayout],
+  ["sequence", "u64"],
+  ["admin", "address"],
+  ["block_number", "u64"],
+  ["previous_block_timestamp", "u64"],
+  ["previous_block_last_sequence", "u64"],
+  ["previous_block_actions_state", struct("Element", [["bytes", "bytes"]])],
+  ["last_proved_block_number", "u64"],
+  ["last_settled_block_number", "u64"],
+  ["last_settled_sequence", "u64"],
+  ["last_purged_sequence", "u64"],
+  ["isPaused", "bool"],
+  ["min_time_between_blocks", "u64"],
+  ["created_at", "u64"],
+  ["updated_at", "u64"]
+])
+
 /** The events of module `jobs`, by struct name: the one list of their names. */
 export const jobsEventLayouts = {
   JobCreatedEvent: struct("JobCreatedEvent", [

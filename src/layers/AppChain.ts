@@ -1,6 +1,8 @@
 /**
  * AppChain — reads of an app instance's application data for the agent API: the instance's own
- * fields (kv, metadata, counters, settlements) from its `json` rendering, and the prover's
+ * fields (kv, metadata, counters, settlements) from its BCS `content` (the one AppInstance layout of
+ * chain/moveTypes.ts; a node's `json` rendering of it cost the node and us more than the rest of
+ * the read), and the prover's
  * `ProofCalculation` of a block (a dynamic object field of `proof_calculations`, BCS-decoded).
  */
 import { bcs } from "@mysten/sui/bcs"
@@ -11,6 +13,8 @@ import {
   type DecodedBlock, type DecodedBlockSettlement, type DecodedSequenceState, decodeBlock, decodeBlockSettlement, decodeSequenceState
 } from "../chain/blockTypes.js"
 import { ChainStateError } from "./ChainState.js"
+import { decodeMove } from "../chain/moveLayout.js"
+import { AppInstanceLayout } from "../chain/moveTypes.js"
 import { SuiClient } from "./SuiClient.js"
 
 export interface InstanceSettlement {
@@ -80,6 +84,7 @@ const sequenceStatesOf = (m: Json) => ({
   highest: optBig(m.highest_sequence)
 })
 
+/** The fields of an AppInstance value, as `decodeMove` gives it or as a node's `json` rendering does (u64 as strings). */
 export const parseInstanceFields = (id: string, j: Json): AppInstanceFields => ({
   id,
   silvanaAppName: String(j.silvana_app_name),
@@ -132,9 +137,8 @@ export const makeAppChain = Effect.gen(function* () {
     Effect.tryPromise({
       try: async () => {
         const objectId = normalizeSuiAddress(id)
-        const { object } = await client.core.getObject({ objectId, include: { json: true } })
-        if (object.json === null || object.json === undefined) throw new Error("object has no json rendering")
-        return parseInstanceFields(objectId, object.json as Json)
+        const { object } = await client.core.getObject({ objectId, include: { content: true } })
+        return parseInstanceFields(objectId, decodeMove(AppInstanceLayout, object.content))
       },
       catch: fail(`reading app instance ${id}`)
     })

@@ -1,6 +1,6 @@
 /**
  * ChainState — reads of the coordination state that reconciliation needs: the AppInstance fields
- * (from the object's `json`, rendered by Sui's standard Move value rules) and its Job objects
+ * (its BCS `content`, decoded with the one AppInstance layout of chain/moveTypes.ts) and its Job objects
  * (dynamic object fields of the `jobs.jobs` ObjectTable, BCS-decoded).
  */
 import { bcs } from "@mysten/sui/bcs"
@@ -8,6 +8,8 @@ import { deriveDynamicFieldID, normalizeSuiAddress } from "@mysten/sui/utils"
 import { Context, Data, Effect, Layer, Option, Schema } from "effect"
 import { type ChainJob, ChainJobFromBcs } from "../chain/events.js"
 import { Journal } from "./Journal.js"
+import { decodeMove } from "../chain/moveLayout.js"
+import { AppInstanceLayout } from "../chain/moveTypes.js"
 import { SuiClient } from "./SuiClient.js"
 
 /** A chain read failed or returned something unexpected. */
@@ -54,10 +56,13 @@ const optStr = (v: unknown): Option.Option<string> => (v === null || v === undef
 /** Decodes the BCS contents of a `jobs::Job` object (throws on malformed bytes). */
 export const decodeJob: (bytes: Uint8Array) => ChainJob = Schema.decodeSync(ChainJobFromBcs)
 
-/** Parses the AppInstance `json` rendering (u64 as strings, VecSet/VecMap as `{contents}`). */
+/**
+ * Parses an AppInstance value: as `decodeMove` gives it (u64 as bigint) or as a node's `json`
+ * rendering gives it (u64 as strings); VecSet/VecMap are `{contents}` in both.
+ */
 export const parseAppInstance = (id: string, version: bigint, initialSharedVersion: Option.Option<bigint>, json: Json): AppInstanceInfo => {
   const jobs = json.jobs as Json | undefined
-  if (jobs === undefined) throw new Error("AppInstance json has no `jobs` field")
+  if (jobs === undefined) throw new Error("the AppInstance has no `jobs` field")
   const table = jobs.jobs as Json
   const pending = jobs.pending_jobs as { contents: Array<string> }
   const methods = new Map<string, AppMethod>()
@@ -90,11 +95,10 @@ export const makeChainState = Effect.gen(function* () {
     Effect.tryPromise({
       try: async () => {
         const objectId = normalizeSuiAddress(id)
-        const { object } = await client.core.getObject({ objectId, include: { json: true } })
-        if (object.json === null || object.json === undefined) throw new Error("object has no json rendering")
+        const { object } = await client.core.getObject({ objectId, include: { content: true } })
         const owner = object.owner as { $kind: string; Shared?: { initialSharedVersion: string } }
         const isv = owner.$kind === "Shared" && owner.Shared ? Option.some(BigInt(owner.Shared.initialSharedVersion)) : Option.none()
-        return parseAppInstance(objectId, BigInt(object.version), isv, object.json)
+        return parseAppInstance(objectId, BigInt(object.version), isv, decodeMove(AppInstanceLayout, object.content))
       },
       catch: fail(`reading app instance ${id}`)
     })

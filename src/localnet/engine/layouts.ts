@@ -20,13 +20,14 @@ import {
   SilvanaAppLayout
 } from "../../chain/moveTypes.js"
 import { BlockLayout, BlockSettlementLayout, ProofCalculationLayout, SequenceStateLayout } from "./appLayouts.js"
-import { objectTable, opt, struct, vecMap, type MoveLayout } from "./moveValue.js"
+import { struct, type MoveLayout } from "./moveValue.js"
 
 // The coordination package's structs are defined once, in chain/moveTypes.ts.
 export {
   AgentLayout,
   AgentMethodLayout,
   AppInstanceCapLayout,
+  AppInstanceLayout,
   AppMethodLayout,
   AppNamesLayout,
   ClockLayout,
@@ -43,43 +44,6 @@ export {
   SettlementLayout,
   SilvanaAppLayout
 } from "../../chain/moveTypes.js"
-
-export const AppInstanceLayout = struct("AppInstance", [
-  ["id", "uid"],
-  ["silvana_app_name", "string"],
-  ["description", opt("string")],
-  ["metadata", vecMap("string", "string")],
-  ["kv", vecMap("string", "string")],
-  ["methods", vecMap("string", AppMethodLayout)],
-  ["state", struct("AppState", [["id", "uid"], ["sequence", "u64"]])],
-  ["blocks", objectTable],
-  ["settlements", vecMap("string", SettlementLayout)],
-  ["proof_calculations", objectTable],
-  [
-    "sequence_state_manager",
-    struct("SequenceStateManager", [
-      ["id", "uid"],
-      ["sequence_states", objectTable],
-      ["lowest_sequence", opt("u64")],
-      ["highest_sequence", opt("u64")]
-    ])
-  ],
-  ["jobs", JobsLayout],
-  ["sequence", "u64"],
-  ["admin", "address"],
-  ["block_number", "u64"],
-  ["previous_block_timestamp", "u64"],
-  ["previous_block_last_sequence", "u64"],
-  ["previous_block_actions_state", struct("Element", [["bytes", "bytes"]])],
-  ["last_proved_block_number", "u64"],
-  ["last_settled_block_number", "u64"],
-  ["last_settled_sequence", "u64"],
-  ["last_purged_sequence", "u64"],
-  ["isPaused", "bool"],
-  ["min_time_between_blocks", "u64"],
-  ["created_at", "u64"],
-  ["updated_at", "u64"]
-])
 
 const fieldLayouts = new Map<string, MoveLayout>()
 
