@@ -21,13 +21,13 @@
  */
 import { spawn } from "node:child_process"
 import { mkdirSync, openSync, readFileSync } from "node:fs"
-import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Effect, Metric } from "effect"
 import { decodeProof } from "../examples/pipeline-agent/hashProof.js"
 import { normalizeAppInstance } from "../src/domain/ids.js"
 import { daemonEnv } from "../test/e2e/fixture.js"
+import { freePort } from "../test/ops/processes.js"
 import { startPipeline } from "../test/support/pipeline.js"
 
 const ACTIONS = Number(process.env.BENCH_ACTIONS ?? 2000)
@@ -65,15 +65,6 @@ const scrapeCounters = async (base: string, token: string, prefixes: ReadonlyArr
   return [...sums].map(([k, v]) => `${k}=${v}`).sort()
 }
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer()
-    s.once("error", reject)
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(port))
-    })
-  })
 
 interface BlockTimes {
   closedAt?: number
