@@ -4,8 +4,9 @@
  * signals work (event-driven), when a step asked to run again at a time (a block that becomes
  * due), or every `everyMs` as a fallback. Signals arriving while a pass runs are folded into the
  * next one. A step that fails (a read the node refused, a call that could not be sent) is run
- * again after `retryMs`, doubling while failures go on, up to `everyMs`: the signal that woke it
- * is not lost with it, so a program driven by events alone does not stall on one bad read.
+ * again after `retryMs`, doubling while that instance's failures go on, up to `everyMs`: the signal
+ * that woke it is not lost with it, so a program driven by events alone does not stall on one bad
+ * read, and an instance that keeps failing backs off whatever the other instances do.
  */
 import { Clock, Duration, Effect, Either, Option, Queue, Stream } from "effect"
 import { type AppInstanceId, normalizeAppInstance } from "../domain/ids.js"
@@ -36,7 +37,7 @@ export interface PipelineLoopOptions<E extends { readonly message: string }> {
   readonly step: (instance: AppInstanceId) => Effect.Effect<Option.Option<number>, E>
 }
 
-/** When the next pass is due after a failing one: `retryMs` doubled per failure in a row, at most `everyMs`. */
+/** When a failed step runs again: `retryMs` doubled per failure in a row of its instance, at most `everyMs`. */
 export const retryDelay = (retryMs: number, everyMs: number, failuresInARow: number): number =>
   Math.min(everyMs, retryMs * 2 ** Math.min(30, Math.max(0, failuresInARow - 1)))
 
@@ -51,23 +52,30 @@ export const pipelineLoop = <E extends { readonly message: string }>(o: Pipeline
     const followed = new Set(o.instances.map(normalizeAppInstance))
     const retryMs = o.retryMs ?? PIPELINE_RETRY_MS
     let wantAt = Number.POSITIVE_INFINITY
-    let failuresInARow = 0
+    /** Failures in a row, per instance (an instance whose step succeeds is not here). */
+    const failuresInARow = new Map<AppInstanceId, number>()
+    /** Counts a failure of `id`; when its step should run again. */
+    const retryAt = (id: AppInstanceId, now: number) => {
+      const n = (failuresInARow.get(id) ?? 0) + 1
+      failuresInARow.set(id, n)
+      return now + retryDelay(retryMs, o.everyMs, n)
+    }
     /** One pass over `targets`: the earliest time a step asked for, a retry when a step failed. */
     const pass = (targets: ReadonlyArray<AppInstanceId>) =>
       Effect.gen(function* () {
         const results = yield* Effect.forEach(targets, (id) => Effect.either(o.step(id)), { concurrency: CONCURRENCY })
+        const now = yield* Clock.currentTimeMillis
         let next = Number.POSITIVE_INFINITY
-        let failed = 0
         for (const [i, r] of results.entries()) {
+          const id = targets[i]!
           if (Either.isRight(r)) {
+            failuresInARow.delete(id)
             if (Option.isSome(r.right)) next = Math.min(next, r.right.value)
             continue
           }
-          failed++
-          yield* Effect.logInfo(`${o.name}: cannot handle the instance; it is tried again`, { app_instance: targets[i]!, error: r.left.message })
+          next = Math.min(next, retryAt(id, now))
+          yield* Effect.logInfo(`${o.name}: cannot handle the instance; it is tried again`, { app_instance: id, error: r.left.message })
         }
-        failuresInARow = failed === 0 ? 0 : failuresInARow + 1
-        if (failed > 0) next = Math.min(next, (yield* Clock.currentTimeMillis) + retryDelay(retryMs, o.everyMs, failuresInARow))
         return next
       })
     for (;;) {
@@ -93,7 +101,7 @@ export const pipelineLoop = <E extends { readonly message: string }>(o: Pipeline
         Effect.catchAllCause((cause) =>
           Effect.zipRight(
             Effect.logWarning(`${o.name} pass failed; retrying`, cause),
-            Effect.map(Clock.currentTimeMillis, (t) => t + retryDelay(retryMs, o.everyMs, ++failuresInARow))
+            Effect.map(Clock.currentTimeMillis, (now) => Math.min(...targets.map((id) => retryAt(id, now))))
           )
         )
       )

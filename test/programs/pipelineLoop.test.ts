@@ -3,7 +3,7 @@
  * job store as the source of signals: a step that fails is run again after the retry wait, without
  * a new signal and long before the fallback timer (a program driven by events alone must not stall
  * on one refused read), the wait doubles while the failures go on and is capped by the fallback
- * period, and a step's own wish to run at a time is kept.
+ * period — per instance, whatever the others do — and a step's own wish to run at a time is kept.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, Option, Ref, TestClock } from "effect"
@@ -80,6 +80,22 @@ describe("pipeline loop", () => {
       yield* TestClock.adjust(20_000)
       const times = yield* at(A)
       expect(times.slice(0, 6)).toEqual([3_000, 3_500, 4_500, 6_500, 9_500, 12_500])
+    }).pipe(Effect.provide(JobStore.layerMemory())))
+
+  it.scoped("an instance that keeps failing backs off although another one's steps succeed in between", () =>
+    Effect.gen(function* () {
+      const { at } = yield* loopWith([A, B], (id) => (id === A ? Effect.fail(new ReadRefused()) : Effect.succeedNone))
+      const store = yield* JobStore
+      // A's job wakes the loop at 0 (step at 10); then a job of B every 300 ms: passes of B alone, all fine
+      yield* store.addPending(makeJob(1, tripleA))
+      for (let i = 1; i <= 20; i++) {
+        yield* TestClock.adjust(300)
+        yield* store.addPending({ ...makeJob(1 + i, tripleA), appInstance: B })
+      }
+      yield* TestClock.adjust(2_000)
+      // A: 10, then 500, 1,000, 2,000 and 4,000 ms after each failure, B's passes notwithstanding
+      expect((yield* at(A)).slice(0, 5)).toEqual([10, 510, 1_510, 3_510, 7_510])
+      expect((yield* at(B)).length).toBeGreaterThan(10)
     }).pipe(Effect.provide(JobStore.layerMemory())))
 
   it.scoped("a step's wish to run at a time is kept; a pass without failures resets the doubling", () =>
