@@ -343,7 +343,7 @@ export const chainWatch = (
   })
 
 /** How often the coordinator's gas balance is read for the `settlement` check and the gas gauge. */
-export const BALANCE_EVERY = Duration.seconds(5)
+const BALANCE_EVERY = Duration.seconds(5)
 /** How long one read of the balance may take. */
 const BALANCE_READ_TIMEOUT_MS = 5_000
 
@@ -365,7 +365,8 @@ export const settlementWatch = (
     if (Option.isSome(sui)) {
       const client = sui.value
       const readOnce = Effect.tryPromise((signal) =>
-        client.client.stateService.getBalance({ owner: client.address, coinType: "0x2::sui::SUI" }, { abort: signal, timeout: BALANCE_READ_TIMEOUT_MS }).response
+        // the Effect timeout below bounds the read; interrupting it aborts the call
+        client.client.stateService.getBalance({ owner: client.address, coinType: "0x2::sui::SUI" }, { abort: signal }).response
       ).pipe(
         Effect.flatMap((r) => Option.match(Option.fromNullable(r.balance?.balance), {
           onNone: () => Effect.void,
