@@ -17,7 +17,7 @@ const ok = <R extends { success: boolean; message: string }>(rpc: string, r: R):
 export const pipelineRpc = (env: AgentEnv) => {
   const channel = createChannel(env.address)
   // signed like the SDK's own calls, so the agent also works with SESSION_AUTH=strict
-  const factory = env.sessionPrivateKey === undefined ? createClientFactory() : createClientFactory().use(signingMiddleware(sessionSigner(env.sessionPrivateKey)))
+  const factory = env.sessionPrivateKey === undefined ? createClientFactory() : createClientFactory().use(signingMiddleware(sessionSigner(env.sessionPrivateKey, env.callProof)))
   const c = factory.create(CoordinatorServiceDefinition, channel)
   const ids = (jobId: string) => ({ jobId, sessionId: env.sessionId })
   return {

@@ -13,13 +13,24 @@
  * The signed bytes are the UTF-8 text
  * `silvana-agent-call/v1\n<method path>\n<timestamp>\n<nonce>\n<hex SHA-256 of the request message bytes>`,
  * the method path being gRPC's (`/silvana.coordinator.v1.CoordinatorService/GetJob`).
+ *
+ * The same proof, cheaper: `silvana-mac` instead of `silvana-signature` carries base64 of
+ * HMAC-SHA256 over the same bytes, keyed with the session's call key = HMAC-SHA256 keyed with the
+ * 32-byte session seed over `silvana-agent-call-mac/v1`. Only the session's agent and the
+ * coordinator that made the key know it, so it proves possession of the key to that coordinator,
+ * the only one that checks it; it costs a few microseconds where an Ed25519 verification cost 50.
+ * A coordinator that offers it says so in the agent's environment (`SESSION_CALL_PROOF=hmac`).
  */
 import * as crypto from "node:crypto"
 import { blake2b } from "@noble/hashes/blake2.js"
 
 export const SIGNATURE_HEADER = "silvana-signature"
+export const MAC_HEADER = "silvana-mac"
 export const TIMESTAMP_HEADER = "silvana-timestamp"
 export const NONCE_HEADER = "silvana-nonce"
+
+/** How an agent proves its calls: an Ed25519 signature (anyone holding the public key can check) or an HMAC under the session's call key. */
+export type CallProof = "ed25519" | "hmac"
 
 const DOMAIN = "silvana-agent-call/v1"
 const ED25519_FLAG = 0x00
@@ -34,6 +45,11 @@ export type CallSignatureHeaders = {
   readonly [NONCE_HEADER]: string
 }
 
+/** The HMAC-SHA256 key of a session's `silvana-mac` proofs, from its 32-byte Ed25519 seed. */
+export const callMacKey = (seed: Uint8Array): Buffer => crypto.createHmac("sha256", seed).update(MAC_KEY_LABEL).digest()
+const MAC_KEY_LABEL = "silvana-agent-call-mac/v1"
+const MAC_BYTES = 32
+
 /** The bytes a call's signature covers. */
 export const signedBytes = (path: string, timestampMs: number, nonce: string, request: Uint8Array): Buffer =>
   Buffer.from(`${DOMAIN}\n${path}\n${timestampMs}\n${nonce}\n${crypto.createHash("sha256").update(request).digest("hex")}`, "utf8")
@@ -46,14 +62,38 @@ export const ed25519Address = (publicKey: Uint8Array): string => {
   return `0x${Buffer.from(blake2b(input, { dkLen: 32 })).toString("hex")}`
 }
 
-/** A signer for one session key (the 32-byte Ed25519 seed), with its public key. */
-export interface CallSigner {
-  readonly publicKey: Uint8Array
-  readonly address: string
-  readonly sign: (path: string, request: Uint8Array, timestampMs: number, nonce?: string) => CallSignatureHeaders
+/** The metadata entries of one call proved with the session's call key. */
+export type CallMacHeaders = {
+  readonly [MAC_HEADER]: string
+  readonly [TIMESTAMP_HEADER]: string
+  readonly [NONCE_HEADER]: string
 }
 
-export const callSigner = (seed: Uint8Array): CallSigner => {
+/** A signer for one session key (the 32-byte Ed25519 seed), with its public key; `H`: the entries it gives. */
+export interface CallSigner<H extends CallSignatureHeaders | CallMacHeaders = CallSignatureHeaders | CallMacHeaders> {
+  readonly publicKey: Uint8Array
+  readonly address: string
+  readonly proof: CallProof
+  readonly sign: (path: string, request: Uint8Array, timestampMs: number, nonce?: string) => H
+}
+
+/** A signer whose calls carry `silvana-mac` (HMAC under the session's call key) instead of a signature. */
+export const callMacSigner = (seed: Uint8Array): CallSigner<CallMacHeaders> => {
+  const { publicKey, address } = callSigner(seed)
+  const key = callMacKey(seed)
+  return {
+    publicKey,
+    address,
+    proof: "hmac",
+    sign: (path, request, timestampMs, nonce = crypto.randomBytes(16).toString("hex")) => ({
+      [MAC_HEADER]: crypto.createHmac("sha256", key).update(signedBytes(path, timestampMs, nonce, request)).digest("base64"),
+      [TIMESTAMP_HEADER]: String(timestampMs),
+      [NONCE_HEADER]: nonce
+    })
+  }
+}
+
+export const callSigner = (seed: Uint8Array): CallSigner<CallSignatureHeaders> => {
   if (seed.length !== 32) throw new Error(`an Ed25519 session key has 32 bytes, got ${seed.length}`)
   const privateKey = crypto.createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: "der", type: "pkcs8" })
   const publicKey = new Uint8Array(crypto.createPublicKey(privateKey).export({ format: "der", type: "spki" }).subarray(SPKI_PREFIX.length))
@@ -61,6 +101,7 @@ export const callSigner = (seed: Uint8Array): CallSigner => {
   return {
     publicKey,
     address: ed25519Address(publicKey),
+    proof: "ed25519",
     sign: (path, request, timestampMs, nonce = crypto.randomBytes(16).toString("hex")) => {
       const signature = crypto.sign(null, signedBytes(path, timestampMs, nonce, request), privateKey)
       return {
@@ -100,26 +141,42 @@ const NONCE = /^[0-9a-f]{16,64}$/
 const TIMESTAMP = /^\d{1,16}$/
 
 /**
- * Checks a call's signature against its session id and request bytes. `Unsigned` when the call
- * carries none of the three entries; `Invalid` (with the reason) when any is missing or malformed,
- * the key is not the session's, or the signature does not verify.
+ * Checks a call's proof against its session id and request bytes: its signature, or its
+ * `silvana-mac` under the session's call key (`macKeyOf`: the key of a session this coordinator
+ * made, `undefined` for any other). `Unsigned` when the call carries none of the entries;
+ * `Invalid` (with the reason) when any is missing or malformed, the key is not the session's, or
+ * the proof does not match the call.
  */
 export const checkCallSignature = (
   get: (header: string) => string | undefined,
   path: string,
   sessionId: string,
-  request: Uint8Array
+  request: Uint8Array,
+  macKeyOf: (sessionId: string) => Uint8Array | undefined = () => undefined
 ): SignatureCheck => {
   const signature = get(SIGNATURE_HEADER)
+  const mac = get(MAC_HEADER)
   const timestamp = get(TIMESTAMP_HEADER)
   const nonce = get(NONCE_HEADER)
-  if (signature === undefined && timestamp === undefined && nonce === undefined) return { _tag: "Unsigned" }
-  if (signature === undefined || timestamp === undefined || nonce === undefined) {
-    return { _tag: "Invalid", reason: `a signed call needs ${SIGNATURE_HEADER}, ${TIMESTAMP_HEADER} and ${NONCE_HEADER}` }
+  if (signature === undefined && mac === undefined && timestamp === undefined && nonce === undefined) return { _tag: "Unsigned" }
+  if (signature !== undefined && mac !== undefined) return { _tag: "Invalid", reason: `a call carries ${SIGNATURE_HEADER} or ${MAC_HEADER}, not both` }
+  const proof = mac === undefined ? SIGNATURE_HEADER : MAC_HEADER
+  if ((signature ?? mac) === undefined || timestamp === undefined || nonce === undefined) {
+    return { _tag: "Invalid", reason: `a signed call needs ${proof}, ${TIMESTAMP_HEADER} and ${NONCE_HEADER}` }
   }
   if (!TIMESTAMP.test(timestamp)) return { _tag: "Invalid", reason: `${TIMESTAMP_HEADER} is not a time in milliseconds` }
   if (!NONCE.test(nonce)) return { _tag: "Invalid", reason: `${NONCE_HEADER} is not 8 to 32 bytes in lowercase hex` }
-  const bytes = Buffer.from(signature, "base64")
+  const timestampMs = Number(timestamp)
+  if (mac !== undefined) {
+    const given = Buffer.from(mac, "base64")
+    if (given.length !== MAC_BYTES) return { _tag: "Invalid", reason: `${MAC_HEADER} is not an HMAC-SHA256 (32 bytes, base64)` }
+    const key = macKeyOf(sessionId.toLowerCase())
+    if (key === undefined) return { _tag: "Invalid", reason: `${MAC_HEADER} is checked only for the sessions of this coordinator; sign the call with ${SIGNATURE_HEADER}` }
+    const expected = crypto.createHmac("sha256", key).update(signedBytes(path, timestampMs, nonce, request)).digest()
+    if (!crypto.timingSafeEqual(given, expected)) return { _tag: "Invalid", reason: "the MAC does not match the call (method, request or time) under the session's key" }
+    return { _tag: "Valid", timestampMs, signature: mac }
+  }
+  const bytes = Buffer.from(signature!, "base64")
   if (bytes.length !== 97 || bytes[0] !== ED25519_FLAG) {
     return { _tag: "Invalid", reason: `${SIGNATURE_HEADER} is not an Ed25519 signature with its public key (97 bytes, base64)` }
   }
@@ -127,9 +184,8 @@ export const checkCallSignature = (
   if (address !== sessionId.toLowerCase()) {
     return { _tag: "Invalid", reason: "the call is signed by a key that is not the session's" }
   }
-  const timestampMs = Number(timestamp)
   if (!crypto.verify(null, signedBytes(path, timestampMs, nonce, request), key, bytes.subarray(1, 65))) {
     return { _tag: "Invalid", reason: "the signature does not match the call (method, request or time)" }
   }
-  return { _tag: "Valid", timestampMs, signature }
+  return { _tag: "Valid", timestampMs, signature: signature! }
 }

@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { Context, Duration, Effect, Layer, Option, type Scope } from "effect"
+import { Context, Duration, Effect, Layer, Option, Redacted, type Scope } from "effect"
 import { HealthState } from "nice-grpc-server-health"
 import type { SessionId } from "../domain/ids.js"
 import { makeAdmission, type ApiServices } from "./AgentApi/admission.js"
@@ -111,7 +111,15 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
         const health = HealthState()
         // one limiter for every listener: a session's log budget is its own wherever it calls from
         const logLimiter = makeRateLimiter(options.logRateLimit)
-        const callAuth = makeCallAuth({ mode: options.sessionAuth ?? "bound", ...(options.signatureWindowMs === undefined ? {} : { windowMs: options.signatureWindowMs }) })
+        const sessions = Context.get(runtime.context, Sessions)
+        const callAuth = makeCallAuth({
+          mode: options.sessionAuth ?? "bound",
+          ...(options.signatureWindowMs === undefined ? {} : { windowMs: options.signatureWindowMs }),
+          macKeyOf: (id) => {
+            const session = sessions.unsafeGet(id as SessionId)
+            return session === undefined ? undefined : Redacted.value(session.callKey)
+          }
+        })
         const requests = coordinatorRequestBytes()
         const clock = yield* Effect.clock
         const now = () => clock.unsafeCurrentTimeMillis()
@@ -121,7 +129,7 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
           ? undefined
           : makeFastPath({
               store: Context.get(runtime.context, JobStore),
-              sessions: Context.get(runtime.context, Sessions),
+              sessions,
               reports: Context.get(runtime.context, Reports),
               now,
               chain: options.chain,

@@ -4,8 +4,10 @@
  * handed only to that agent's container. A session is bound to exactly one triple and one
  * container; revoking it returns the jobs it still held so they can be failed on chain.
  */
+import { decodeSuiPrivateKey } from "@mysten/sui/cryptography"
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { Context, Data, Deferred, Duration, Effect, Layer, Option, Redacted } from "effect"
+import { callMacKey } from "../domain/callSignature.js"
 import { SessionId, Triple, tripleKey } from "../domain/ids.js"
 import type { JobReport } from "../domain/job.js"
 import { shortSecret } from "../domain/redact.js"
@@ -16,6 +18,8 @@ export interface Session {
   readonly triple: Triple
   /** `suiprivkey1…`; only ever given to the session's own agent. */
   readonly privateKey: Redacted.Redacted<string>
+  /** The key of the session's `silvana-mac` call proofs, derived from its private key (domain/callSignature.ts). */
+  readonly callKey: Redacted.Redacted<Uint8Array>
   readonly createdAt: number
   readonly containerId: string | undefined
   /** Set for sessions of agents the coordinator starts: where their calls may come from, once known. */
@@ -102,6 +106,7 @@ export class Sessions extends Context.Tag("silvana/Sessions")<Sessions, Sessions
             id: SessionId.make(key.toSuiAddress()),
             triple: Triple.make({ developer: triple.developer, agent: triple.agent, agentMethod: triple.agentMethod }),
             privateKey: Redacted.make(key.getSecretKey()),
+            callKey: Redacted.make(callMacKey(decodeSuiPrivateKey(key.getSecretKey()).secretKey)),
             createdAt: clock.unsafeCurrentTimeMillis(),
             containerId: undefined,
             binding

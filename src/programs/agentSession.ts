@@ -49,6 +49,8 @@ export const agentEnv = (args: {
   COORDINATOR_ID: args.coordinatorId,
   SESSION_ID: args.session.id,
   SESSION_PRIVATE_KEY: Redacted.value(args.session.privateKey),
+  // this coordinator checks `silvana-mac` proofs under the session's call key (domain/callSignature.ts)
+  SESSION_CALL_PROOF: "hmac",
   DEVELOPER: args.session.triple.developer,
   AGENT: args.session.triple.agent,
   AGENT_METHOD: args.session.triple.agentMethod,

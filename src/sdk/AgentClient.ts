@@ -97,8 +97,9 @@ export interface AgentClientOptions {
   /** Per-call deadline in milliseconds (default 30 s). */
   readonly callTimeoutMs?: number
   /**
-   * Sign every call with `SESSION_PRIVATE_KEY` (default: whenever the key is set). A coordinator
-   * with `SESSION_AUTH=strict` refuses unsigned calls; the default mode checks signatures when present.
+   * Sign every call with `SESSION_PRIVATE_KEY` (default: whenever the key is set), as
+   * `SESSION_CALL_PROOF` says. A coordinator with `SESSION_AUTH=strict` refuses unsigned calls; the
+   * default mode checks signatures when present.
    */
   readonly sign?: boolean
 }
@@ -115,7 +116,7 @@ export class AgentClient {
   ) {
     this.channel = createChannel(env.address)
     const key = options.sign === false ? undefined : env.sessionPrivateKey
-    const factory = key === undefined ? createClientFactory() : createClientFactory().use(signingMiddleware(sessionSigner(key)))
+    const factory = key === undefined ? createClientFactory() : createClientFactory().use(signingMiddleware(sessionSigner(key, env.callProof)))
     this.client = factory.create(CoordinatorServiceDefinition, this.channel)
     this.callTimeoutMs = options.callTimeoutMs ?? 30_000
   }

@@ -3,6 +3,7 @@
  */
 import { existsSync } from "node:fs"
 import * as path from "node:path"
+import type { CallProof } from "../domain/callSignature.js"
 import { AgentEnvError } from "./errors.js"
 
 /** What an agent knows about itself and where its coordinator is. */
@@ -10,6 +11,11 @@ export interface AgentEnv {
   readonly sessionId: string
   /** `suiprivkey1…`; undefined when the coordinator did not pass one. */
   readonly sessionPrivateKey: string | undefined
+  /**
+   * How calls prove the key (`SESSION_CALL_PROOF`): `hmac` when the coordinator offers the
+   * session's call key, else `ed25519` signatures (what every coordinator with signed calls checks).
+   */
+  readonly callProof: CallProof
   readonly developer: string
   readonly agent: string
   readonly agentMethod: string
@@ -64,10 +70,18 @@ export const coordinatorAddress = (env: Env, exists: (p: string) => boolean = ex
   throw new AgentEnvError("COORDINATOR_SOCKET", "neither COORDINATOR_SOCKET nor COORDINATOR_URL is set")
 }
 
+const callProofOf = (env: Env): CallProof => {
+  const v = optional(env, "SESSION_CALL_PROOF")
+  if (v === undefined || v === "ed25519") return "ed25519"
+  if (v === "hmac") return "hmac"
+  throw new AgentEnvError("SESSION_CALL_PROOF", `is ed25519 or hmac, not ${JSON.stringify(v)}`)
+}
+
 /** Reads and checks the agent environment; throws `AgentEnvError` naming the first bad variable. */
 export const readAgentEnv = (env: Env = process.env): AgentEnv => ({
   sessionId: required(env, "SESSION_ID"),
   sessionPrivateKey: optional(env, "SESSION_PRIVATE_KEY"),
+  callProof: callProofOf(env),
   developer: required(env, "DEVELOPER"),
   agent: required(env, "AGENT"),
   agentMethod: required(env, "AGENT_METHOD"),

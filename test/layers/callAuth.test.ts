@@ -5,7 +5,8 @@
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, TestClock } from "effect"
-import { callSigner, checkCallSignature, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from "../../src/domain/callSignature.js"
+import { decodeSuiPrivateKey } from "@mysten/sui/cryptography"
+import { callMacKey, callSigner, checkCallSignature, MAC_HEADER, NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from "../../src/domain/callSignature.js"
 import { makeCallAuth } from "../../src/layers/AgentApi/callAuth.js"
 import { sessionSigner } from "../../src/sdk/signing.js"
 
@@ -102,6 +103,32 @@ describe("SESSION_AUTH", () => {
       expect(yield* refusal(auth.check(call(h)))).toMatch(/a replay/)
       yield* TestClock.adjust(Duration.seconds(2))
       expect(yield* refusal(auth.check(call(h)))).toMatch(/31 s old; at most 30 s/)
+    }))
+
+  it.effect("silvana-mac: accepted under the session's call key only, once; refused for a session without one", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(3_000_000)
+      const secret = keypair.getSecretKey()
+      const macer = sessionSigner(secret, "hmac")
+      expect(macer.address).toBe(signer.address)
+      const keys = new Map([[signer.address, callMacKey(decodeSuiPrivateKey(secret).secretKey)]])
+      const auth = makeCallAuth({ mode: "strict", macKeyOf: (id) => keys.get(id) })
+      const h = macer.sign(PATH, request, 3_000_000)
+      expect(Object.keys(h).sort()).toEqual([MAC_HEADER, NONCE_HEADER, TIMESTAMP_HEADER].sort())
+      expect(yield* refusal(auth.check(call(h)))).toBe("accepted")
+      expect(yield* refusal(auth.check(call(h)))).toMatch(/a replay/)
+      // another key, another method, other bytes, another time: no match
+      const other = sessionSigner(Ed25519Keypair.generate().getSecretKey(), "hmac")
+      expect(yield* refusal(auth.check(call(other.sign(PATH, request, 3_000_000))))).toMatch(/MAC does not match/)
+      expect(yield* refusal(auth.check({ ...call(macer.sign(PATH, request, 3_000_000)), path: "/x/FailJob" }))).toMatch(/MAC does not match/)
+      expect(yield* refusal(auth.check({ ...call(macer.sign(PATH, request, 3_000_000)), request: new Uint8Array([9]) }))).toMatch(/MAC does not match/)
+      expect(yield* refusal(auth.check(call({ ...macer.sign(PATH, request, 3_000_000), [TIMESTAMP_HEADER]: "3000001" })))).toMatch(/MAC does not match/)
+      // malformed, mixed with a signature, or for a session this coordinator did not make
+      expect(yield* refusal(auth.check(call({ ...h, [MAC_HEADER]: "AAAA" })))).toMatch(/not an HMAC-SHA256/)
+      expect(yield* refusal(auth.check(call({ ...macer.sign(PATH, request, 3_000_000), [SIGNATURE_HEADER]: signer.sign(PATH, request, 3_000_000)[SIGNATURE_HEADER] })))).toMatch(/not both/)
+      expect(yield* refusal(makeCallAuth({ mode: "strict" }).check(call(macer.sign(PATH, request, 3_000_000))))).toMatch(/only for the sessions of this coordinator/)
+      // the clock window applies as to signatures
+      expect(yield* refusal(auth.check(call(macer.sign(PATH, request, 3_000_000 - 120_000))))).toMatch(/120 s old/)
     }))
 
   it.effect("stale and future timestamps are refused; remembered signatures are forgotten once stale", () =>

@@ -19,6 +19,7 @@ describe("agent env", () => {
     expect(env).toEqual({
       sessionId: base.SESSION_ID,
       sessionPrivateKey: "suiprivkey1xyz",
+      callProof: "ed25519",
       developer: "dev",
       agent: "adder",
       agentMethod: "add",
@@ -26,6 +27,14 @@ describe("agent env", () => {
       coordinatorId: base.COORDINATOR_ID,
       address: "unix:///run/silvana/coordinator.sock"
     })
+  })
+
+  it("proves calls as SESSION_CALL_PROOF says: hmac where the coordinator offers it, else ed25519; anything else is refused", () => {
+    const withProof = (v: string | undefined) => readAgentEnv({ ...base, COORDINATOR_SOCKET: "/s.sock", ...(v === undefined ? {} : { SESSION_CALL_PROOF: v }) }).callProof
+    expect(withProof("hmac")).toBe("hmac")
+    expect(withProof("ed25519")).toBe("ed25519")
+    expect(withProof(undefined)).toBe("ed25519")
+    expect(() => withProof("rsa")).toThrow(/^SESSION_CALL_PROOF: is ed25519 or hmac, not "rsa"/)
   })
 
   it("resolves a relative socket path", () => {

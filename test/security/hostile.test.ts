@@ -59,7 +59,7 @@ describe.skipIf(!isRoot)("a hostile local user (uid 65534) against the daemon", 
     expect(statSync(`/proc/${agent.agent.pid}`).uid).toBe(65533)
     expect(Object.keys(agent.agent.env).sort()).not.toContain("SUI_PRIVATE_KEY")
     expect(Object.keys(agent.agent.env).filter((k) => !/^(PATH|HOME|TMPDIR)$/.test(k)).sort()).toEqual(
-      ["AGENT", "AGENT_METHOD", "CHAIN", "COORDINATION_LAYER_ID", "COORDINATION_LAYER_TYPE", "COORDINATOR_ID", "COORDINATOR_SOCKET", "COORDINATOR_URL", "DEVELOPER", "OPERATION_MODE", "SESSION_ID", "SESSION_PRIVATE_KEY"]
+      ["AGENT", "AGENT_METHOD", "CHAIN", "COORDINATION_LAYER_ID", "COORDINATION_LAYER_TYPE", "COORDINATOR_ID", "COORDINATOR_SOCKET", "COORDINATOR_URL", "DEVELOPER", "OPERATION_MODE", "SESSION_CALL_PROOF", "SESSION_ID", "SESSION_PRIVATE_KEY"]
     )
     const daemonPids = environs(`STATE_DIR=${env["STATE_DIR"]}`).map((p) => p.pid)
     expect((await get(base, "/v1/status", token)).status).toBe(200)

@@ -33,11 +33,28 @@ const getJobBytes = (req: Parameters<typeof GetJobRequest.fromPartial>[0]) => Ge
 describe("SESSION_AUTH=strict on a localnet", () => {
   const f = appApiForSuite({ agentApi: { sessionAuth: "strict" } }, undefined, 120_000)
 
-  const sdk = (h: { sessionId: string; privateKey: string }) =>
+  const sdk = (h: { sessionId: string; privateKey: string }, proof?: "hmac") =>
     AgentClient.fromEnv({
       SESSION_ID: h.sessionId, SESSION_PRIVATE_KEY: h.privateKey, DEVELOPER: proveTriple.developer, AGENT: proveTriple.agent,
-      AGENT_METHOD: proveTriple.agentMethod, COORDINATOR_SOCKET: f.api.socketPath
+      AGENT_METHOD: proveTriple.agentMethod, COORDINATOR_SOCKET: f.api.socketPath, ...(proof === undefined ? {} : { SESSION_CALL_PROOF: proof })
     })
+
+  it("with SESSION_CALL_PROOF=hmac the SDK's calls carry a MAC, are accepted, and the job is done; a MAC under another key is refused", async () => {
+    const h = await f.holdJob(METHOD, {}, false)
+    const agent = sdk(h, "hmac")
+    try {
+      const job = await agent.getJob()
+      expect(job?.jobSequence).toBe(h.seq)
+      expect(await agent.setKV(job!.jobId, "maced", "yes")).toMatch(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/)
+      expect(await agent.getKV(job!.jobId, "maced")).toBe("yes")
+      // the same call under another session's call key
+      const forged = sessionSigner(Ed25519Keypair.generate().getSecretKey(), "hmac").sign(GET_JOB, getJobBytes({ sessionId: h.sessionId }), Date.now())
+      expect(await failure(f.client.getJob({ sessionId: h.sessionId }, { metadata: Metadata(forged) }))).toMatch(/^UNAUTHENTICATED: .*MAC does not match/)
+      await agent.completeJob(job!.jobId)
+    } finally {
+      agent.close()
+    }
+  })
 
   it("the SDK's signed calls are accepted: it takes its job, writes the chain and completes the job", async () => {
     const h = await f.holdJob(METHOD, {}, false)

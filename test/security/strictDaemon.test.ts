@@ -1,9 +1,10 @@
 /**
  * A daemon with SESSION_AUTH=strict (embedded localnet, demo jobs, the example agent on the process
- * runtime as uid 65533): its agents sign every call with their session key, so jobs complete and no
- * agent call is refused. A caller holding a live session id is refused on every path the signature
- * guards: unsigned, signed by another key, stale, replayed; with the session's own (stolen) key
- * the signature passes and the session binding still refuses a caller that is not the agent.
+ * runtime as uid 65533): its agents prove every call with their session key (an HMAC under the
+ * session's call key, as the daemon tells them: SESSION_CALL_PROOF=hmac), so jobs complete and no
+ * agent call is refused. A caller holding a live session id is refused on every path the proof
+ * guards: unsigned, signed or MACed with another key, stale, replayed; with the session's own
+ * (stolen) key the proof passes and the session binding still refuses a caller that is not the agent.
  */
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { ClientError, createChannel, createClient, Metadata, Status } from "nice-grpc"
@@ -66,11 +67,19 @@ describe.skipIf(!isRoot)("a daemon with SESSION_AUTH=strict", () => {
       const signed = stolen.sign(AGENT_MESSAGE, bytes, Date.now())
       expect(await send(signed)).toMatch(/^OK false (session 0x[0-9a-f]{8}… is bound to its agent|unknown session)/)
       expect(await send(signed)).toMatch(/^UNAUTHENTICATED: .*a replay/)
+      // the agents were told to prove their calls with the session's call key instead
+      expect(agent.env["SESSION_CALL_PROOF"]).toBe("hmac")
+      expect(await send(sessionSigner(Ed25519Keypair.generate().getSecretKey(), "hmac").sign(AGENT_MESSAGE, bytes, Date.now()))).toMatch(/^UNAUTHENTICATED: .*MAC does not match/)
+      const maced = sessionSigner(agent.env["SESSION_PRIVATE_KEY"]!, "hmac").sign(AGENT_MESSAGE, bytes, Date.now())
+      const live = await send(maced)
+      // a MAC is checked for the sessions this daemon holds: the agent's, unless it has ended meanwhile
+      expect(live).toMatch(/^OK false session 0x[0-9a-f]{8}… is bound to its agent|^UNAUTHENTICATED: .*only for the sessions of this coordinator/)
+      if (live.startsWith("OK")) expect(await send(maced)).toMatch(/^UNAUTHENTICATED: .*a replay/)
     } finally {
       channel.close()
     }
     const after = await metrics()
-    expect(sampleValue(after, "silvana_grpc_requests_total", { method: "AgentMessage", code: "UNAUTHENTICATED" })).toBe(4)
+    expect(sampleValue(after, "silvana_grpc_requests_total", { method: "AgentMessage", code: "UNAUTHENTICATED" })).toBe(6)
     expect(daemon.output()).not.toContain(sessionId)
   }, 240_000)
 })

@@ -1,6 +1,7 @@
 /**
- * `SESSION_AUTH` on the agent API: the per-call signature (domain/callSignature.ts) checked
- * against the coordinator's clock and a memory of the signatures already seen.
+ * `SESSION_AUTH` on the agent API: the per-call proof (domain/callSignature.ts: a signature, or an
+ * HMAC under the session's call key) checked against the coordinator's clock and a memory of the
+ * proofs already seen.
  *
  * - `bound` (default): a call without a signature is judged by its session binding alone (published
  *   agents send none); a call that carries one must pass every check below.
@@ -21,6 +22,8 @@ export interface CallAuthOptions {
   readonly mode: SessionAuth
   /** How far a signed call's timestamp may be from the coordinator's clock, either way (default 30 s). */
   readonly windowMs?: number
+  /** The call key of a live session (for `silvana-mac` proofs); `undefined` for any other session. */
+  readonly macKeyOf?: (sessionId: string) => Uint8Array | undefined
 }
 
 /** What the check needs of one call. */
@@ -58,7 +61,7 @@ export const makeCallAuth = (options: CallAuthOptions): CallAuth => {
 
   const checkNow = (call: SignedCall, now: number): Unauthenticated | undefined => {
     const refuse = (why: string) => new Unauthenticated({ message: `session ${shortSecret(call.sessionId)}: ${why}` })
-    const result = call.request === undefined ? { _tag: "Unsigned" as const } : checkCallSignature(call.header, call.path, call.sessionId, call.request)
+    const result = call.request === undefined ? { _tag: "Unsigned" as const } : checkCallSignature(call.header, call.path, call.sessionId, call.request, options.macKeyOf)
     switch (result._tag) {
       case "Unsigned":
         return options.mode === "strict"
