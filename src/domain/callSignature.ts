@@ -117,6 +117,7 @@ export const callSigner = (seed: Uint8Array): CallSigner<CallSignatureHeaders> =
 export type SignatureCheck =
   | { readonly _tag: "Unsigned" }
   | { readonly _tag: "Invalid"; readonly reason: string }
+  /** `signature`: the proof in canonical base64, what a replay is recognised by. */
   | { readonly _tag: "Valid"; readonly timestampMs: number; readonly signature: string }
 
 /**
@@ -174,7 +175,8 @@ export const checkCallSignature = (
     if (key === undefined) return { _tag: "Invalid", reason: `${MAC_HEADER} is checked only for the sessions of this coordinator; sign the call with ${SIGNATURE_HEADER}` }
     const expected = crypto.createHmac("sha256", key).update(signedBytes(path, timestampMs, nonce, request)).digest()
     if (!crypto.timingSafeEqual(given, expected)) return { _tag: "Invalid", reason: "the MAC does not match the call (method, request or time) under the session's key" }
-    return { _tag: "Valid", timestampMs, signature: mac }
+    // the replay memory keys on the canonical encoding: base64 decoding is lenient (padding, stray characters)
+    return { _tag: "Valid", timestampMs, signature: given.toString("base64") }
   }
   const bytes = Buffer.from(signature!, "base64")
   if (bytes.length !== 97 || bytes[0] !== ED25519_FLAG) {
@@ -187,5 +189,5 @@ export const checkCallSignature = (
   if (!crypto.verify(null, signedBytes(path, timestampMs, nonce, request), key, bytes.subarray(1, 65))) {
     return { _tag: "Invalid", reason: "the signature does not match the call (method, request or time)" }
   }
-  return { _tag: "Valid", timestampMs, signature: signature! }
+  return { _tag: "Valid", timestampMs, signature: bytes.toString("base64") }
 }

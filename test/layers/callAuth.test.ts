@@ -131,6 +131,26 @@ describe("SESSION_AUTH", () => {
       expect(yield* refusal(auth.check(call(macer.sign(PATH, request, 3_000_000 - 120_000))))).toMatch(/120 s old/)
     }))
 
+  it.effect("a replay is recognised whatever base64 spelling carries the same proof", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(4_000_000)
+      const secret = keypair.getSecretKey()
+      const keys = new Map([[signer.address, callMacKey(decodeSuiPrivateKey(secret).secretKey)]])
+      const auth = makeCallAuth({ mode: "strict", macKeyOf: (id) => keys.get(id) })
+      const signed = signer.sign(PATH, request, 4_000_000)
+      const maced = sessionSigner(secret, "hmac").sign(PATH, request, 4_000_000)
+      expect(yield* refusal(auth.check(call(signed)))).toBe("accepted")
+      expect(yield* refusal(auth.check(call(maced)))).toBe("accepted")
+      // the same bytes without their padding, or with a stray character base64 decoding skips
+      for (const [h, name] of [[signed, SIGNATURE_HEADER], [maced, MAC_HEADER]] as const) {
+        const proof = (h as Record<string, string>)[name]!
+        expect(proof.endsWith("=")).toBe(true)
+        for (const respelled of [proof.replace(/=+$/, ""), `${proof.slice(0, 4)}.${proof.slice(4)}`]) {
+          expect(yield* refusal(auth.check(call({ ...h, [name]: respelled })))).toMatch(/a replay/)
+        }
+      }
+    }))
+
   it.effect("stale and future timestamps are refused; remembered signatures are forgotten once stale", () =>
     Effect.gen(function* () {
       yield* TestClock.setTime(10_000_000)
