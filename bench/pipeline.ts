@@ -28,6 +28,7 @@ import { decodeProof } from "../examples/pipeline-agent/hashProof.js"
 import { normalizeAppInstance } from "../src/domain/ids.js"
 import { daemonEnv } from "../test/e2e/fixture.js"
 import { freePort } from "../test/ops/processes.js"
+import { parsePrometheus } from "../test/ops/prometheus.js"
 import { startPipeline } from "../test/support/pipeline.js"
 
 const ACTIONS = Number(process.env.BENCH_ACTIONS ?? 2000)
@@ -53,14 +54,15 @@ const counters = (prefixes: ReadonlyArray<string>) =>
     .map((p) => `${p.metricKey.name}=${(p.metricState as unknown as { count: number }).count}`)
     .sort()
 
-/** A daemon process's counters, from its /metrics (unlabelled samples summed per name). */
+/** A daemon process's counters, from its /metrics: each sample name's value summed over its labels (no histogram buckets or sums). */
 const scrapeCounters = async (base: string, token: string, prefixes: ReadonlyArray<string>) => {
-  const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text()
+  const families = parsePrometheus(await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text())
   const sums = new Map<string, number>()
-  for (const line of text.split("\n")) {
-    const m = /^([a-z_]+)(?:\{[^}]*\})? ([0-9.e+-]+)$/.exec(line)
-    if (m === null || !prefixes.some((x) => m[1]!.startsWith(x)) || m[1]!.endsWith("_bucket") || m[1]!.endsWith("_sum")) continue
-    sums.set(m[1]!, (sums.get(m[1]!) ?? 0) + Number(m[2]))
+  for (const f of families.values()) {
+    for (const x of f.samples) {
+      if (!prefixes.some((p) => x.name.startsWith(p)) || x.name.endsWith("_bucket") || x.name.endsWith("_sum")) continue
+      sums.set(x.name, (sums.get(x.name) ?? 0) + x.value)
+    }
   }
   return [...sums].map(([k, v]) => `${k}=${v}`).sort()
 }
