@@ -19,7 +19,7 @@ import { frameworkFunctions } from "./engine/framework.js"
 import { ensureFrameworkPackage, populateGenesis } from "./engine/genesis.js"
 import { objectsFromPlain, objectsToPlain } from "./engine/snapshot.js"
 import { coordinationFunctions } from "./engine/coordination/package.js"
-import { deriveObjectId, isEd25519Signature, transactionDigest, verifyUserSignature, verifyUserSignatureAsync } from "./engine/crypto.js"
+import { deriveObjectId, transactionDigest, verifyUserSignature, verifyUserSignatureAsync } from "./engine/crypto.js"
 import { lockConflict, LocalnetTxError, signature as sigError, transactionExpired, userInput } from "./engine/errors.js"
 import { runTransaction, type ExecEnv } from "./engine/executor.js"
 import { simulateTransaction } from "./engine/simulate.js"
@@ -374,9 +374,7 @@ export class LocalChain {
   ): Promise<GrpcTypes.ExecutedTransaction> {
     const p = this.prepare(transaction, signatures)
     if ("known" in p) return p.known
-    const signers = p.sigBytes.every(isEd25519Signature)
-      ? p.sigBytes.map((sig) => verifyUserSignature(p.bytes, sig))
-      : await Promise.all(p.sigBytes.map((sig) => verifyUserSignatureAsync(p.bytes, sig)))
+    const signers = await Promise.all(p.sigBytes.map((sig) => verifyUserSignatureAsync(p.bytes, sig)))
     // verification may have yielded: a concurrent call may have executed the same transaction
     return this.log.txs.get(p.digest) ?? this.pinnedRun(() => this.runSigned(p, signers))
   }

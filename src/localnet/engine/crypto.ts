@@ -57,17 +57,19 @@ export const deriveObjectId = (txDigestBytes: Uint8Array, index: bigint): string
   "0x" + createHash("sha256").update(Uint8Array.of(0xf1)).update(txDigestBytes).update(u64le(index)).digest("hex")
 
 const ED25519_SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex")
-const keyCache = new Map<string, KeyObject>()
+/** Per public key: its `KeyObject` and its Sui address (both cost more than a map lookup). */
+const keyCache = new Map<string, { readonly key: KeyObject; readonly address: string }>()
 
-const publicKeyObject = (pubkey: Uint8Array): KeyObject => {
+const publicKeyOf = (pubkey: Uint8Array): { readonly key: KeyObject; readonly address: string } => {
   const k = Buffer.from(pubkey).toString("hex")
-  let key = keyCache.get(k)
-  if (!key) {
-    key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, pubkey]), format: "der", type: "spki" })
+  let entry = keyCache.get(k)
+  if (!entry) {
+    const key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, pubkey]), format: "der", type: "spki" })
+    entry = { key, address: ed25519Address(pubkey) }
     if (keyCache.size > 10_000) keyCache.clear()
-    keyCache.set(k, key)
+    keyCache.set(k, entry)
   }
-  return key
+  return entry
 }
 
 /** Sui address of an Ed25519 public key. */
@@ -77,21 +79,53 @@ export const ed25519Address = (pubkey: Uint8Array): string => "0x" + bytesToHex(
  * Verifies a serialized user signature over transaction bytes; returns the signer's address,
  * or a reason string when it does not verify.
  */
-export const verifyUserSignature = (txBytes: Uint8Array, signature: Uint8Array): { address: string } | { error: string } => {
+/** The parts of a serialized Ed25519 signature, or why it cannot be one. */
+const ed25519Parts = (signature: Uint8Array): { sig: Uint8Array; pubkey: Uint8Array } | { error: string } => {
   if (signature.length === 0) return { error: "empty signature" }
   if (signature[0] !== 0x00) return { error: `signature scheme flag ${signature[0]} needs the asynchronous verifier` }
   if (signature.length !== 97) return { error: `Ed25519 signature must be 97 bytes, got ${signature.length}` }
-  const sig = signature.subarray(1, 65)
-  const pubkey = signature.subarray(65, 97)
-  const message = blake2b256(Uint8Array.of(0, 0, 0), txBytes)
+  return { sig: signature.subarray(1, 65), pubkey: signature.subarray(65, 97) }
+}
+
+const intentMessage = (txBytes: Uint8Array): Uint8Array => blake2b256(Uint8Array.of(0, 0, 0), txBytes)
+
+export const verifyUserSignature = (txBytes: Uint8Array, signature: Uint8Array): { address: string } | { error: string } => {
+  const parts = ed25519Parts(signature)
+  if ("error" in parts) return parts
   let ok = false
+  let signer: { readonly key: KeyObject; readonly address: string } | undefined
   try {
-    ok = nodeVerify(null, message, publicKeyObject(pubkey), sig)
+    signer = publicKeyOf(parts.pubkey)
+    ok = nodeVerify(null, intentMessage(txBytes), signer.key, parts.sig)
   } catch {
     ok = false
   }
-  if (!ok) return { error: "signature does not verify" }
-  return { address: ed25519Address(pubkey) }
+  return ok && signer !== undefined ? { address: signer.address } : { error: "signature does not verify" }
+}
+
+/**
+ * `verifyUserSignature` with the Ed25519 check itself run on libuv's thread pool (Node's
+ * callback form of `crypto.verify`), so the node's thread goes on with other transactions
+ * meanwhile, as a validator verifies in parallel.
+ */
+const verifyEd25519OffThread = (txBytes: Uint8Array, signature: Uint8Array): Promise<{ address: string } | { error: string }> => {
+  const parts = ed25519Parts(signature)
+  if ("error" in parts) return Promise.resolve(parts)
+  let signer: { readonly key: KeyObject; readonly address: string }
+  try {
+    signer = publicKeyOf(parts.pubkey)
+  } catch {
+    return Promise.resolve({ error: "signature does not verify" })
+  }
+  return new Promise((resolve) => {
+    try {
+      nodeVerify(null, intentMessage(txBytes), signer.key, parts.sig, (err, ok) =>
+        resolve(err === null && ok ? { address: signer.address } : { error: "signature does not verify" })
+      )
+    } catch {
+      resolve({ error: "signature does not verify" })
+    }
+  })
 }
 
 /** Signature scheme flags the localnet verifies: Ed25519, Secp256k1, Secp256r1. */
@@ -107,7 +141,7 @@ export const isEd25519Signature = (signature: Uint8Array): boolean => signature[
  */
 export const verifyUserSignatureAsync = async (txBytes: Uint8Array, signature: Uint8Array): Promise<{ address: string } | { error: string }> => {
   if (signature.length === 0) return { error: "empty signature" }
-  if (isEd25519Signature(signature)) return verifyUserSignature(txBytes, signature)
+  if (isEd25519Signature(signature)) return verifyEd25519OffThread(txBytes, signature)
   if (!SECP_FLAGS.has(signature[0]!)) return { error: `unsupported signature scheme flag ${signature[0]}` }
   try {
     const publicKey = await verifyTransactionSignature(txBytes, toBase64(signature))

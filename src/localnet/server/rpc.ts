@@ -118,14 +118,18 @@ const runUnary = async (
   if (rejected !== undefined) return callback(rejected)
   policy.inFlight++
   const abort = new AbortController()
-  call.once("cancelled", () => abort.abort())
+  const cancel = () => abort.abort()
+  call.once("cancelled", cancel)
   try {
     if (policy.latencyMs > 0) await sleep(policy.latencyMs)
     const response = await handler(call.request, { signal: abort.signal })
     const durable = policy.barrier?.()
     if (durable !== undefined) await durable
+    // answered: the stream's close that follows is not a cancellation of this handler
+    call.removeListener("cancelled", cancel)
     callback(null, response)
   } catch (e) {
+    call.removeListener("cancelled", cancel)
     callback(toStatusError(e))
   } finally {
     policy.inFlight--
