@@ -11,20 +11,21 @@
  *   independent of execution speed). `localnet_live_events_per_s` is the rate while checkpoints
  *   are produced every 250 ms under load (bounded by execution speed).
  *
- * The node runs in the main thread (as `localnet` does); the senders and the subscriber run in
- * worker threads with their own gRPC clients. Transactions are built once per gas coin with
- * `@mysten/sui` and then re-serialised with the coin's new version/digest, so client-side building
- * does not dominate; signing is real per transaction.
+ * The node runs in the main thread (as `localnet` does); the senders (`BENCH_LOAD_THREADS`, default 2)
+ * and the subscriber run in worker threads with their own gRPC clients. Each gas coin's transaction
+ * is built once with `@mysten/sui`; later ones write the coin's new version and digest into those
+ * bytes, so client-side building does not dominate; signing is real per transaction. The node's
+ * and each sender thread's busy share are printed, to tell a node-bound run from a client-bound one.
  */
 import * as crypto from "node:crypto"
 import { fileURLToPath } from "node:url"
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads"
 import { ChannelCredentials } from "@grpc/grpc-js"
-import { bcs } from "@mysten/sui/bcs"
 import { decodeSuiPrivateKey, messageWithIntent } from "@mysten/sui/cryptography"
 import { SuiGrpcClient } from "@mysten/sui/grpc"
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { Transaction } from "@mysten/sui/transactions"
+import { fromBase58, toBase58 } from "@mysten/sui/utils"
 import { blake2b } from "@noble/hashes/blake2.js"
 import { GrpcTransport } from "@protobuf-ts/grpc-transport"
 import { coordinationCall, makeSuiClient, seedAgentMethod } from "../src/localnet/client.js"
@@ -35,6 +36,8 @@ const TX_SECONDS = Number(process.env["BENCH_TX_SECONDS"] ?? 8)
 const EVENTS_SECONDS = Number(process.env["BENCH_EVENTS_SECONDS"] ?? 8)
 const CALLS_PER_TX = Number(process.env["BENCH_CALLS_PER_TX"] ?? 50)
 const SENDERS = Number(process.env["BENCH_SENDERS"] ?? 32)
+/** Worker threads the senders are spread over (each with its own gRPC connection). */
+const LOAD_THREADS = Math.max(1, Number(process.env["BENCH_LOAD_THREADS"] ?? 2))
 const METHOD = "bench"
 
 interface LoadJob {
@@ -43,6 +46,9 @@ interface LoadJob {
   readonly seconds: number
   readonly callsPerTx: number
   readonly senders: number
+  /** This thread takes the gas coins `i` with `i % threads === thread`. */
+  readonly thread: number
+  readonly threads: number
 }
 interface SubscribeJob {
   readonly role: "subscribe"
@@ -74,7 +80,7 @@ const fastSigner = (secretKey: string) => {
   }
 }
 
-const runLoad = async (job: LoadJob): Promise<{ executed: number; failed: number; seconds: number }> => {
+const runLoad = async (job: LoadJob): Promise<{ executed: number; failed: number; seconds: number; busy: number }> => {
   const client = makeSuiClient(job.manifest.grpcUrl)
   const signers = [fastSigner(job.manifest.keys.admin), fastSigner(job.manifest.keys.coordinator)]
   const inst = await client.core.getObject({ objectId: job.manifest.appInstanceId })
@@ -82,12 +88,15 @@ const runLoad = async (job: LoadJob): Promise<{ executed: number; failed: number
   const appRef = { objectId: job.manifest.appInstanceId, initialSharedVersion: owner.Shared!.initialSharedVersion }
   const { referenceGasPrice } = await client.core.getReferenceGasPrice()
 
-  // One template per gas coin, built by the SDK; later transactions only change the gas ref.
-  const lanes: Array<{ signer: (typeof signers)[number]; data: ReturnType<typeof bcs.TransactionData.parse> }> = []
+  // One template per gas coin, built by the SDK once; later transactions only change the gas
+  // coin's version and digest, written in place into the template's bytes.
+  const lanes: Array<{ signer: (typeof signers)[number]; bytes: Uint8Array; versionAt: number }> = []
+  let coinIndex = 0
   for (const signer of signers) {
     const coins = await client.core.listCoins({ owner: signer.address, limit: 100 })
     for (const c of coins.objects) {
-      if (lanes.length >= job.senders) break
+      if (coinIndex >= job.senders) break
+      if (coinIndex++ % job.threads !== job.thread) continue
       const tx = new Transaction()
       tx.setSender(signer.address)
       tx.setGasPrice(BigInt(referenceGasPrice))
@@ -96,17 +105,19 @@ const runLoad = async (job: LoadJob): Promise<{ executed: number; failed: number
       for (let i = 0; i < job.callsPerTx; i++) {
         coordinationCall.createAppJob(tx, job.manifest.packageId, appRef, { method: METHOD, data: new Uint8Array([1, 2, 3, 4]) })
       }
-      lanes.push({ signer, data: bcs.TransactionData.parse(await tx.build()) })
+      const bytes = await tx.build()
+      lanes.push({ signer, bytes, versionAt: gasRefAt(bytes, c.objectId, c.version, c.digest) })
     }
   }
   let executed = 0
   let failed = 0
   parentPort!.postMessage({ started: true })
+  const elu = performance.eventLoopUtilization()
   const start = performance.now()
   const deadline = start + job.seconds * 1000
   const lane = async (l: (typeof lanes)[number]) => {
     while (performance.now() < deadline) {
-      const bytes = bcs.TransactionData.serialize(l.data).toBytes()
+      const bytes = l.bytes.slice()
       const signature = l.signer.sign(bytes)
       const { response } = await client.transactionExecutionService.executeTransaction({
         transaction: { bcs: { value: bytes } },
@@ -117,13 +128,33 @@ const runLoad = async (job: LoadJob): Promise<{ executed: number; failed: number
       if (effects?.status?.success) executed++
       else failed++
       const gas = effects?.gasObject
-      const v1 = l.data.V1!
-      v1.gasData.payment[0]!.version = String(gas!.outputVersion)
-      v1.gasData.payment[0]!.digest = gas!.outputDigest!
+      writeGasRef(l.bytes, l.versionAt, BigInt(gas!.outputVersion!), gas!.outputDigest!)
     }
   }
   await Promise.all(lanes.map(lane))
-  return { executed, failed, seconds: (performance.now() - start) / 1000 }
+  const seconds = (performance.now() - start) / 1000
+  return { executed, failed, seconds, busy: performance.eventLoopUtilization(elu).utilization }
+}
+
+/**
+ * Where the gas coin's version sits in a built `TransactionData`: the payment's `ObjectRef` is the
+ * coin's id (32 bytes), its version (u64 LE) and its digest (length byte 32, then 32 bytes). The
+ * id is found as the last occurrence of its bytes, and the version and digest found after it are
+ * checked against the coin's.
+ */
+const gasRefAt = (bytes: Uint8Array, objectId: string, version: string, digest: string): number => {
+  const id = Buffer.from(objectId.slice(2).padStart(64, "0"), "hex")
+  const at = Buffer.from(bytes).lastIndexOf(id)
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  if (at < 0 || view.readBigUInt64LE(at + 32) !== BigInt(version) || bytes[at + 40] !== 32 || toBase58(bytes.subarray(at + 41, at + 73)) !== digest) {
+    throw new Error(`gas coin ${objectId} not found in the built transaction`)
+  }
+  return at + 32
+}
+
+const writeGasRef = (bytes: Uint8Array, versionAt: number, version: bigint, digest: string) => {
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).writeBigUInt64LE(version, versionAt)
+  bytes.set(fromBase58(digest), versionAt + 9)
 }
 
 const runSubscribe = async (job: SubscribeJob) => {
@@ -191,18 +222,32 @@ const spawnWorker = <R>(job: Job, on: (m: WorkerMessage<R>) => void = () => {}):
   return { done, worker }
 }
 
-type LoadResult = { executed: number; failed: number; seconds: number }
+type LoadResult = { executed: number; failed: number; seconds: number; busy: number }
 
-/** Runs a load worker; returns its result and the node thread's utilisation during the timed part. */
-const runLoadWorker = async (job: LoadJob): Promise<LoadResult & { busy: number }> => {
+/**
+ * Runs `LOAD_THREADS` load workers over the senders; returns their sums, the node thread's
+ * utilisation during the timed part (from the first worker's start) and each sender thread's.
+ */
+const runLoadWorker = async (
+  job: Omit<LoadJob, "thread" | "threads">
+): Promise<Omit<LoadResult, "busy"> & { busy: number; senderBusy: number[] }> => {
   let elu: ReturnType<typeof performance.eventLoopUtilization> | undefined
-  const load = spawnWorker<LoadResult>(job, (m) => {
-    if (m.started) elu = performance.eventLoopUtilization()
-  })
-  const result = await load.done
+  const threads = Math.min(LOAD_THREADS, job.senders)
+  const loads = Array.from({ length: threads }, (_, thread) =>
+    spawnWorker<LoadResult>({ ...job, thread, threads }, (m) => {
+      if (m.started && elu === undefined) elu = performance.eventLoopUtilization()
+    })
+  )
+  const results = await Promise.all(loads.map((l) => l.done))
   const busy = elu === undefined ? 0 : performance.eventLoopUtilization(elu).utilization
-  await load.worker.terminate()
-  return { ...result, busy }
+  await Promise.all(loads.map((l) => l.worker.terminate()))
+  return {
+    executed: results.reduce((n, r) => n + r.executed, 0),
+    failed: results.reduce((n, r) => n + r.failed, 0),
+    seconds: Math.max(...results.map((r) => r.seconds)),
+    busy,
+    senderBusy: results.map((r) => r.busy)
+  }
 }
 
 const now = () => performance.timeOrigin + performance.now()
@@ -221,7 +266,8 @@ const main = async () => {
     console.log(`localnet_tx_per_s=${txPerS.toFixed(0)}`)
     console.log(
       `# ${tx.executed} executed, ${tx.failed} failed in ${tx.seconds.toFixed(1)} s with ${SENDERS} senders; ` +
-        `node thread busy ${(tx.busy * 100).toFixed(0)}% (≈ ${(txPerS / Math.max(tx.busy, 0.01)).toFixed(0)} tx/s at 100%)`
+        `node thread busy ${(tx.busy * 100).toFixed(0)}% (≈ ${(txPerS / Math.max(tx.busy, 0.01)).toFixed(0)} tx/s at 100%); ` +
+        `${tx.senderBusy.length} sender threads busy ${tx.senderBusy.map((b) => `${(b * 100).toFixed(0)}%`).join(", ")}`
     )
 
     // 2. The checkpoint stream to one subscriber (read mask transactions.events).
