@@ -21,7 +21,7 @@ import { AgentApi } from "../src/layers/AgentApi.js"
 import { JobStore } from "../src/layers/JobStore.js"
 import { Reports } from "../src/layers/Reports.js"
 import { Sessions } from "../src/layers/Sessions.js"
-import { type StopProfile, startCpuProfile } from "./profile.js"
+import { type StopProfile, startAllocationProfile, startCpuProfile } from "./profile.js"
 
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 32)
 const ROUND_MS = Number(process.env["BENCH_ROUND_MS"] ?? 3000)
@@ -56,12 +56,12 @@ const sampleJob = (seq: number): Job => ({
  */
 const control = () => {
   let stopProfile: StopProfile | undefined
-  process.on("message", async (m: { cmd: "cpu" } | { cmd: "profStart"; file: string } | { cmd: "profStop" }) => {
+  process.on("message", async (m: { cmd: "cpu" } | { cmd: "profStart"; file: string; alloc: boolean } | { cmd: "profStop" }) => {
     if (m.cmd === "cpu") {
       const c = process.cpuUsage()
       process.send!({ cpu: c.user + c.system })
     } else if (m.cmd === "profStart") {
-      stopProfile = await startCpuProfile(m.file)
+      stopProfile = await (m.alloc ? startAllocationProfile : startCpuProfile)(m.file)
       process.send!({ profiling: true })
     } else if (stopProfile !== undefined) {
       process.send!({ profiled: await stopProfile() })
@@ -212,8 +212,12 @@ const main = async () => {
     // Server CPU per pair (user + system of the server's process, µs): what a busy machine does
     // not change the way it changes a rate.
     const cpu = { coordinator: 0, bare: 0 }
-    const profFile = process.env["BENCH_CPU_PROF"]
-    if (profFile !== undefined) await ask(coordinator.child, { cmd: "profStart", file: path.resolve(profFile) }, "profiling")
+    // BENCH_CPU_PROF=<file>: CPU; BENCH_ALLOC_PROF=<file>: allocations, freed ones included.
+    const allocFile = process.env["BENCH_ALLOC_PROF"]
+    const profFile = allocFile ?? process.env["BENCH_CPU_PROF"]
+    if (profFile !== undefined) {
+      await ask(coordinator.child, { cmd: "profStart", file: path.resolve(profFile), alloc: allocFile !== undefined }, "profiling")
+    }
     for (let r = 0; r < ROUNDS; r++) {
       for (const [name, srv] of [["coordinator", coordinator], ["bare", bare]] as const) {
         const c0 = await srv.cpu()
@@ -223,7 +227,7 @@ const main = async () => {
         lat[name].push(...res.latencies)
       }
     }
-    if (profFile !== undefined) console.error(`cpu profile of the coordinator's measured rounds: ${await ask<string>(coordinator.child, { cmd: "profStop" }, "profiled")}`)
+    if (profFile !== undefined) console.error(`${allocFile !== undefined ? "allocation" : "cpu"} profile of the coordinator's measured rounds: ${await ask<string>(coordinator.child, { cmd: "profStop" }, "profiled")}`)
     const median = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
     const c = median(results.coordinator)
     const b = median(results.bare)

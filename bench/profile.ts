@@ -2,6 +2,9 @@
  * A V8 CPU profile of this process over one measured part of a benchmark, through the inspector
  * (BENCH_CPU_PROF=<file> in the benchmarks). `startCpuProfile` returns the function that stops it
  * and writes the `.cpuprofile` (readable by Chrome DevTools and scripts/profile-top.ts).
+ * `startAllocationProfile` does the same for allocations, counting the objects the garbage
+ * collector has already freed too: where the GC's work comes from, which a `--heap-prof` of what
+ * is still alive at exit does not show.
  */
 import { writeFileSync } from "node:fs"
 import { Session } from "node:inspector/promises"
@@ -15,6 +18,23 @@ export const startCpuProfile = async (file: string): Promise<StopProfile> => {
   await session.post("Profiler.start")
   return async () => {
     const { profile } = await session.post("Profiler.stop")
+    writeFileSync(file, JSON.stringify(profile))
+    session.disconnect()
+    return file
+  }
+}
+
+export const startAllocationProfile = async (file: string): Promise<StopProfile> => {
+  const session = new Session()
+  session.connect()
+  await session.post("HeapProfiler.enable")
+  await session.post("HeapProfiler.startSampling", {
+    samplingInterval: 32 * 1024,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true
+  })
+  return async () => {
+    const { profile } = await session.post("HeapProfiler.stopSampling")
     writeFileSync(file, JSON.stringify(profile))
     session.disconnect()
     return file
