@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { Context, Duration, Effect, Layer, Option, Redacted, type Scope } from "effect"
+import { Context, Duration, Effect, FiberRef, FiberRefs, Layer, LogLevel, Option, Redacted, type Scope } from "effect"
 import { HealthState } from "nice-grpc-server-health"
 import type { SessionId } from "../domain/ids.js"
 import { makeAdmission, type ApiServices } from "./AgentApi/admission.js"
@@ -133,7 +133,8 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
               reports: Context.get(runtime.context, Reports),
               now,
               chain: options.chain,
-              withApp
+              withApp,
+              logsInfo: LogLevel.greaterThanEqual(LogLevel.Info, FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentMinimumLogLevel))
             })
         const makeServer = serverFactory(
           { descriptorSet: descriptorSet(), maxMessageBytes: options.maxMessageBytes, idleTimeoutMs: options.idleTimeoutMs, definition: requests.definition },

@@ -1,4 +1,5 @@
 import { createChannel, createClient, Status, ClientError } from "nice-grpc"
+import { Layer, Logger, LogLevel as EffectLogLevel } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { CoordinatorServiceDefinition, LogLevel } from "../../src/gen/silvana/coordinator/v1/coordinator.js"
 import { makeJob, startApi, tripleA, tripleB } from "./fixture.js"
@@ -97,5 +98,39 @@ describe("agent API core RPCs over the Unix socket", () => {
     expect(got.job?.jobId).toBe(jobId)
     expect((await c.completeJob({ jobId, sessionId: s.id })).success).toBe(true)
     tcp.close()
+  })
+})
+
+describe("agent API completion logs", () => {
+  // The fast path builds a completion's log line only when the runtime logs info lines: at info
+  // level the line is there with its annotations, at warning level it is not, and the reply is the same.
+  it("logs an accepted CompleteJob at info level, and not at warning level", async () => {
+    for (const level of [EffectLogLevel.Info, EffectLogLevel.Warning]) {
+      const lines: Array<{ message: string; annotations: Record<string, unknown> }> = []
+      const keep = Logger.make(({ message, annotations }) => {
+        const kept: Record<string, unknown> = {}
+        for (const [k, v] of annotations) kept[k] = v
+        lines.push({ message: String(message), annotations: kept })
+      })
+      const api = await startApi({}, Layer.merge(Logger.replace(Logger.defaultLogger, keep), Logger.minimumLogLevel(level)))
+      const channel = createChannel(api.socketUrl)
+      const client = createClient(CoordinatorServiceDefinition, channel)
+      try {
+        const s = await api.newSession(tripleA)
+        const jobId = await api.addStarted(makeJob(1, tripleA))
+        await client.getJob({ developer: "dev", agent: "adder", agentMethod: "add", sessionId: s.id })
+        expect(await client.completeJob({ jobId, sessionId: s.id })).toEqual({ success: true, message: `job ${jobId} complete recorded` })
+        const logged = lines.filter((l) => l.message.includes("job complete reported"))
+        if (level === EffectLogLevel.Info) {
+          expect(logged).toHaveLength(1)
+          expect(logged[0]!.annotations).toMatchObject({ job_id: jobId, app_instance: "ab".repeat(32) })
+        } else {
+          expect(logged).toEqual([])
+        }
+      } finally {
+        channel.close()
+        await api.close()
+      }
+    }
   })
 })

@@ -5,7 +5,7 @@
  * be the same (session and job ids, random per store, are compared by their place in the script).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Layer, Ref } from "effect"
+import { Effect, Either, Layer, Logger, Ref } from "effect"
 import type { SessionId } from "../../src/domain/ids.js"
 import { type ApiServices } from "../../src/layers/AgentApi/admission.js"
 import type { Transport } from "../../src/layers/AgentApi/binding.js"
@@ -30,7 +30,7 @@ const play = (steps: ReadonlyArray<Step>, fast: boolean) =>
     const store = yield* JobStore
     const sessions = yield* Sessions
     const reports = yield* Reports
-    const path: FastPath = makeFastPath({ store, sessions, reports, now: () => 1_700_000_000_500, chain: "testnet", withApp: false })
+    const path: FastPath = makeFastPath({ store, sessions, reports, now: () => 1_700_000_000_500, chain: "testnet", withApp: false, logsInfo: true })
     const ids: Array<SessionId> = []
     for (const triple of [tripleA, tripleA, tripleB]) ids.push((yield* sessions.create(triple)).id)
     for (let seq = 1; seq <= 3; seq++) yield* store.addStarted(makeJob(seq, tripleA))
@@ -116,7 +116,7 @@ describe("agent API fast path", () => {
       const store = yield* JobStore
       const sessions = yield* Sessions
       const reports = yield* Reports
-      const path = makeFastPath({ store, sessions, reports, now: () => 0, chain: "testnet", withApp: false })
+      const path = makeFastPath({ store, sessions, reports, now: () => 0, chain: "testnet", withApp: false, logsInfo: true })
       const bound = yield* sessions.create(tripleA, { bound: true })
       const free = yield* sessions.create(tripleA)
       const shared: Transport = { _tag: "SharedSocket" }
@@ -133,5 +133,44 @@ describe("agent API fast path", () => {
       yield* sessions.revoke(bound.id, "gone")
       expect(path.bindingNow(bound.id, shared)).toBeUndefined()
     }).pipe(Effect.provide(env))
+  )
+
+  it.effect("logs an accepted report with its annotations only when info lines are logged; the reply is the same", () =>
+    Effect.gen(function* () {
+      const lines: Array<{ message: unknown; annotations: Record<string, unknown> }> = []
+      const keep = Logger.make(({ message, annotations }) => {
+        const kept: Record<string, unknown> = {}
+        for (const [k, v] of annotations) kept[k] = v
+        lines.push({ message, annotations: kept })
+      })
+      const replies: Array<string> = []
+      for (const logsInfo of [true, false]) {
+        const answer = yield* Effect.gen(function* () {
+          const store = yield* JobStore
+          const sessions = yield* Sessions
+          const reports = yield* Reports
+          const path = makeFastPath({ store, sessions, reports, now: () => 0, chain: "testnet", withApp: false, logsInfo })
+          const session = yield* sessions.create(tripleA)
+          yield* store.addStarted(makeJob(1, tripleA))
+          const before = (yield* Ref.get(yield* MemoryReports)).length
+          const got = path.getJob({ sessionId: session.id, developer: tripleA.developer, agent: tripleA.agent, agentMethod: tripleA.agentMethod })
+          if (Effect.isEffect(got) || got.job === undefined) throw new Error("expected a job at once")
+          const done = path.completeJob({ sessionId: session.id, jobId: got.job.jobId })
+          const reply = Effect.isEffect(done) ? yield* done : done
+          return { reply, jobId: got.job.jobId, recorded: (yield* Ref.get(yield* MemoryReports)).length - before }
+        }).pipe(Effect.provide(env), Effect.provide(Logger.replace(Logger.defaultLogger, keep)))
+        expect(answer.recorded).toBe(1)
+        replies.push(answer.reply.message.replace(answer.jobId, "<job>"))
+        const logged = lines.filter((l) => String(l.message).includes("job complete reported"))
+        if (logsInfo) {
+          expect(logged).toHaveLength(1)
+          expect(logged[0]!.annotations["job_id"]).toBe(answer.jobId)
+          expect(Object.keys(logged[0]!.annotations).sort()).toEqual(["app_instance", "job_id", "session_id"])
+        } else {
+          expect(logged).toHaveLength(1) // still only the first run's line
+        }
+      }
+      expect(replies[0]).toBe(replies[1])
+    })
   )
 })

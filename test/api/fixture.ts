@@ -35,7 +35,11 @@ export const makeJob = (seq: number, triple: { developer: string; agent: string;
 export const tripleA = Triple.make({ developer: "dev", agent: "adder", agentMethod: "add" })
 export const tripleB = Triple.make({ developer: "dev", agent: "adder", agentMethod: "mul" })
 
-export const startApi = async (overrides: Partial<AgentApiOptions> = {}) => {
+/**
+ * `logging` replaces the default (warnings and errors only, or everything with TEST_LOGS): e.g. a
+ * capturing logger and a minimum level, for tests of what the API logs.
+ */
+export const startApi = async (overrides: Partial<AgentApiOptions> = {}, logging?: Layer.Layer<never>) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-api-"))
   const options: AgentApiOptions = {
     socketPath: path.join(dir, "coordinator.sock"),
@@ -48,7 +52,7 @@ export const startApi = async (overrides: Partial<AgentApiOptions> = {}) => {
   }
   const base = Layer.mergeAll(Sessions.layer, Reports.layerMemory).pipe(Layer.provideMerge(JobStore.layerMemory()))
   const layer = AgentApi.layerWith(options).pipe(Layer.provideMerge(base))
-  const quiet = process.env["TEST_LOGS"] === undefined ? Logger.minimumLogLevel(LogLevel.Warning) : Layer.empty
+  const quiet = logging ?? (process.env["TEST_LOGS"] === undefined ? Logger.minimumLogLevel(LogLevel.Warning) : Layer.empty)
   const runtime = ManagedRuntime.make(layer.pipe(Layer.provide(quiet)))
   const api = await runtime.runPromise(AgentApi)
   const run = <A, E>(eff: Effect.Effect<A, E, JobStore | Sessions | AgentApi | MemoryReports | Reports>) => runtime.runPromise(eff)

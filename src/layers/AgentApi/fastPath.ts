@@ -13,7 +13,7 @@
  * Used only when no tracer is installed: with OpenTelemetry on, every call runs as an Effect with
  * its span, as before (spans.ts).
  */
-import { Effect, Either, Option } from "effect"
+import { Effect, Either, identity, Option } from "effect"
 import type { JobId, SessionId } from "../../domain/ids.js"
 import { SETTLE_METHOD } from "../../domain/jobRank.js"
 import { shortSecret } from "../../domain/redact.js"
@@ -58,6 +58,11 @@ export interface FastPathEnv {
   readonly chain: string
   /** The AppApi backend is present: a settle job's `chain` comes from its instance. */
   readonly withApp: boolean
+  /**
+   * Info lines are logged (the runtime's minimum log level): when not, an accepted report skips
+   * building its log line, whose annotated Effect cost about as much as the rest of the call.
+   */
+  readonly logsInfo: boolean
 }
 
 export const makeFastPath = (env: FastPathEnv): FastPath => {
@@ -95,11 +100,13 @@ export const makeFastPath = (env: FastPathEnv): FastPath => {
       Effect.tapError(() => Effect.sync(() => store.unsafe.revertReport(jobId))),
       Effect.mapError((e) => new StorageUnavailable({ message: `${e.message}; retry the call` })),
       Effect.uninterruptible,
-      Effect.zipRight(
-        Effect.logInfo(`job ${kind} reported`).pipe(
-          Effect.annotateLogs({ session_id: shortSecret(rawSession), job_id: jobId, app_instance: outcome.appInstance })
-        )
-      ),
+      env.logsInfo
+        ? Effect.zipRight(
+            Effect.logInfo(`job ${kind} reported`).pipe(
+              Effect.annotateLogs({ session_id: shortSecret(rawSession), job_id: jobId, app_instance: outcome.appInstance })
+            )
+          )
+        : identity,
       Effect.map(() => {
         Metrics.unsafeJobReported(kind)
         return reportRecorded(jobId, kind)
