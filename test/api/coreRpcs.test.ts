@@ -1,6 +1,7 @@
 import { createChannel, createClient, Status, ClientError } from "nice-grpc"
-import { Layer, Logger, LogLevel as EffectLogLevel } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { Effect, Layer, Logger, LogLevel as EffectLogLevel } from "effect"
+import { Sessions } from "../../src/layers/Sessions.js"
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { CoordinatorServiceDefinition, LogLevel } from "../../src/gen/silvana/coordinator/v1/coordinator.js"
 import { makeJob, startApi, tripleA, tripleB } from "./fixture.js"
 
@@ -133,4 +134,33 @@ describe("agent API completion logs", () => {
       }
     }
   })
+})
+
+describe("agent API calls that wait", () => {
+  // A call of a bound session whose agent is still starting waits for the binding: cancelled by
+  // its client, its fiber is interrupted and it leaves the in-flight count; a later call waits anew.
+  it("a waiting call cancelled by its client is released", async () => {
+    const api = await startApi()
+    const channel = createChannel(api.socketUrl)
+    const client = createClient(CoordinatorServiceDefinition, channel)
+    try {
+      const session = await api.run(Effect.flatMap(Sessions, (s) => s.create(tripleA, { bound: true })))
+      const abort = new AbortController()
+      const call = client.getJob({ developer: "dev", agent: "adder", agentMethod: "add", sessionId: session.id }, { signal: abort.signal })
+      const settled = call.then(() => "answered", (e: unknown) => (e as Error).name)
+      await vi.waitFor(() => expect(api.api.inFlight()).toBe(1), { timeout: 30_000 })
+      abort.abort()
+      expect(await settled).toBe("AbortError")
+      await vi.waitFor(() => expect(api.api.inFlight()).toBe(0), { timeout: 30_000 })
+      // the session is still usable: its next call waits again until the agent is placed
+      const next = client.getJob({ developer: "dev", agent: "adder", agentMethod: "add", sessionId: session.id })
+      await vi.waitFor(() => expect(api.api.inFlight()).toBe(1), { timeout: 30_000 })
+      await api.run(Effect.flatMap(Sessions, (s) => s.bind(session.id, { addresses: ["10.1.2.3"] })))
+      expect(await next).toMatchObject({ success: false, message: expect.stringMatching(/is bound to its agent/) })
+      await vi.waitFor(() => expect(api.api.inFlight()).toBe(0), { timeout: 30_000 })
+    } finally {
+      channel.close()
+      await api.close()
+    }
+  }, 60_000)
 })

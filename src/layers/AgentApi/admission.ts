@@ -3,7 +3,7 @@
  * UNAVAILABLE, one over its in-flight bound RESOURCE_EXHAUSTED; then the handler's Effect runs and
  * its outcome becomes a reply or a gRPC status (errors.ts), a defect being logged and hidden.
  */
-import { Cause, Effect, Exit, Fiber, Option, Runtime } from "effect"
+import { Cause, Effect, Exit, type Fiber, Option, Runtime } from "effect"
 import { ServerError, Status } from "nice-grpc"
 import type { JobStore } from "../JobStore.js"
 import type { Reports } from "../Reports.js"
@@ -37,29 +37,24 @@ const isApiError = (e: unknown): e is ApiError =>
 
 const shuttingDown = () => toServerError(new ShuttingDown({ message: "the coordinator is shutting down" }))
 
-/** The fiber of a call that had to wait (a durable write): `runSyncExit` hands it back as a defect. */
-const suspendedFiber = <A>(exit: Exit.Exit<A, ApiError>): Fiber.RuntimeFiber<A, ApiError> | undefined => {
-  if (Exit.isSuccess(exit)) return undefined
-  const defect = Cause.dieOption(exit.cause)
-  return Option.isSome(defect) && Runtime.isAsyncFiberException(defect.value)
-    ? (defect.value.fiber as Fiber.RuntimeFiber<A, ApiError>)
-    : undefined
-}
-
-/** Awaits a suspended call's fiber, interrupting it if the call is cancelled. */
-const awaitCall = async <A>(fiber: Fiber.RuntimeFiber<A, ApiError>, signal: AbortSignal): Promise<Exit.Exit<A, ApiError>> => {
-  const cancel = () => fiber.unsafeInterruptAsFork(fiber.id())
-  signal.addEventListener("abort", cancel, { once: true })
-  try {
-    return await Effect.runPromise(Fiber.await(fiber))
-  } finally {
-    signal.removeEventListener("abort", cancel)
-  }
-}
+/**
+ * Awaits a call's fiber that had to wait (a durable write), interrupting it if the call is
+ * cancelled: an observer on the fiber itself, no second fiber to await it.
+ */
+const awaitCall = <A>(fiber: Fiber.RuntimeFiber<A, ApiError>, signal: AbortSignal): Promise<Exit.Exit<A, ApiError>> =>
+  new Promise((resolve) => {
+    const cancel = () => fiber.unsafeInterruptAsFork(fiber.id())
+    signal.addEventListener("abort", cancel, { once: true })
+    fiber.addObserver((exit) => {
+      signal.removeEventListener("abort", cancel)
+      resolve(exit)
+    })
+  })
 
 export const makeAdmission = (runtime: Runtime.Runtime<ApiServices>, maxInFlight: number): Admission => {
   const run = Runtime.runPromiseExit(runtime)
-  const runSync = Runtime.runSyncExit(runtime)
+  // A forked fiber runs at once on this stack until it finishes or must wait.
+  const fork = Runtime.runFork(runtime)
   let inFlight = 0
   let draining = false
 
@@ -78,11 +73,10 @@ export const makeAdmission = (runtime: Runtime.Runtime<ApiServices>, maxInFlight
     throw internalError()
   }
 
-  /** Runs a call's Effect: synchronously when it never waits, else its fiber is awaited. */
-  const exitOf = async <A>(effect: Effect.Effect<A, ApiError, ApiServices>, signal: AbortSignal): Promise<Exit.Exit<A, ApiError>> => {
-    const exit = runSync(effect)
-    const fiber = suspendedFiber(exit)
-    return fiber === undefined ? exit : await awaitCall(fiber, signal)
+  /** Runs a call's Effect: its exit at once when it never waits, else its fiber is awaited. */
+  const exitOf = <A>(effect: Effect.Effect<A, ApiError, ApiServices>, signal: AbortSignal): Exit.Exit<A, ApiError> | Promise<Exit.Exit<A, ApiError>> => {
+    const fiber = fork(effect)
+    return fiber.unsafePoll() ?? awaitCall(fiber, signal)
   }
 
   const serve = async <A>(effect: Effect.Effect<A, ApiError, ApiServices>, signal: AbortSignal): Promise<A> => {
