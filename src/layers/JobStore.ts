@@ -12,7 +12,7 @@ import { type AppInstanceId, type JobId, type SessionId, tripleKey } from "../do
 import type { JobData, JobReport, JobState, StoredJob } from "../domain/job.js"
 import { ByteSlab } from "../domain/byteSlab.js"
 import { makeJobIdGenerator } from "../domain/jobId.js"
-import { compareJobRank } from "../domain/jobRank.js"
+import { jobRankKey } from "../domain/jobRank.js"
 import { shortSecret } from "../domain/redact.js"
 import type { JobCounts } from "../domain/statusView.js"
 import { Config } from "./Config.js"
@@ -69,12 +69,12 @@ interface Entry {
 
 const jobKey = (appInstance: string, jobSequence: bigint) => `${appInstance}:${jobSequence}`
 
-const byRank = (a: Entry, b: Entry) => compareJobRank(a.data, b.data)
+const rankOf = (e: Entry) => jobRankKey(e.data)
 
 const queueOf = (index: Map<string, RankedQueue<Entry>>, k: string) => {
   let q = index.get(k)
   if (q === undefined) {
-    q = new RankedQueue(byRank)
+    q = new RankedQueue(rankOf)
     index.set(k, q)
   }
   return q

@@ -1,6 +1,7 @@
 /**
  * The JobStore's per-triple queues: a binary heap ordered by a rank (settle → block → size →
- * sequence, `domain/jobRank.ts`), ties in arrival order, with O(1) removal anywhere. Removal
+ * sequence, `domain/jobRank.ts`), ties in arrival order, with O(1) removal anywhere. The rank is
+ * taken once per item as three numbers kept in its slot, so a step of the heap compares numbers. Removal
  * invalidates the item's ticket and the stale slot is dropped when it reaches the top, or when
  * stale slots outnumber live ones (the heap is then rebuilt).
  */
@@ -12,20 +13,28 @@ export interface Queued {
 
 let tickets = 0
 
+/** An item's rank: three numbers compared in turn, lowest first. */
+export type RankKey = readonly [number, number, number]
+
 interface Slot<T> {
   readonly item: T
   readonly ticket: number
+  readonly k0: number
+  readonly k1: number
+  readonly k2: number
 }
 
 export class RankedQueue<T extends Queued> {
   private heap: Array<Slot<T>> = []
   size = 0
 
-  constructor(private readonly rank: (a: T, b: T) => number) {}
+  constructor(private readonly keyOf: (item: T) => RankKey) {}
 
   private before(x: Slot<T>, y: Slot<T>): boolean {
-    const r = this.rank(x.item, y.item)
-    return r < 0 || (r === 0 && x.ticket < y.ticket)
+    if (x.k0 !== y.k0) return x.k0 < y.k0
+    if (x.k1 !== y.k1) return x.k1 < y.k1
+    if (x.k2 !== y.k2) return x.k2 < y.k2
+    return x.ticket < y.ticket
   }
 
   private up(i: number) {
@@ -79,7 +88,8 @@ export class RankedQueue<T extends Queued> {
 
   push(item: T) {
     item.ticket = ++tickets
-    this.insert({ item, ticket: item.ticket })
+    const [k0, k1, k2] = this.keyOf(item)
+    this.insert({ item, ticket: item.ticket, k0, k1, k2 })
     this.size += 1
   }
 

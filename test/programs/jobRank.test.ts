@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
 import type { AppInstanceId, SessionId } from "../../src/domain/ids.js"
 import type { JobData } from "../../src/domain/job.js"
-import { compareJobRank } from "../../src/domain/jobRank.js"
+import { compareJobRank, jobRankKey } from "../../src/domain/jobRank.js"
 import { JobTable } from "../../src/layers/JobStore.js"
 
 const AI = "ab".repeat(32) as AppInstanceId
@@ -52,6 +52,13 @@ describe("job ranking", () => {
     // (a sum, not a negation: -0 and 0 are different values to toBe)
     expect(Math.sign(compareJobRank(a, b)) + Math.sign(compareJobRank(b, a))).toBe(0)
     if (compareJobRank(a, b) <= 0 && compareJobRank(b, c) <= 0) expect(compareJobRank(a, c)).toBeLessThanOrEqual(0)
+  })
+
+  it.prop("the numeric rank key orders two jobs as compareJobRank does", [arbJob, arbJob], ([a, b]) => {
+    const [ka, kb] = [jobRankKey(a), jobRankKey(b)]
+    const i = ka.findIndex((x, n) => x !== kb[n])
+    const byKey = i === -1 ? 0 : ka[i]! < kb[i]! ? -1 : 1
+    expect(byKey).toBe(Math.sign(compareJobRank(a, b)))
   })
 
   it.prop(
