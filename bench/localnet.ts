@@ -26,7 +26,7 @@ import { SuiGrpcClient } from "@mysten/sui/grpc"
 import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { Transaction } from "@mysten/sui/transactions"
 import { fromBase58, toBase58 } from "@mysten/sui/utils"
-import { blake2b } from "@noble/hashes/blake2.js"
+import { blake2b256 } from "../src/domain/blake2b.js"
 import { GrpcTransport } from "@protobuf-ts/grpc-transport"
 import { coordinationCall, makeSuiClient, seedAgentMethod } from "../src/localnet/client.js"
 import { type LocalnetManifest, startLocalnet } from "../src/localnet/index.js"
@@ -70,7 +70,7 @@ const fastSigner = (secretKey: string) => {
   return {
     address: kp.toSuiAddress(),
     sign: (txBytes: Uint8Array): Uint8Array => {
-      const digest = blake2b(messageWithIntent("TransactionData", txBytes), { dkLen: 32 })
+      const digest = blake2b256(messageWithIntent("TransactionData", txBytes))
       const out = new Uint8Array(1 + 64 + 32)
       out[0] = 0x00 // Ed25519 flag
       out.set(crypto.sign(null, digest, key), 1)

@@ -22,7 +22,7 @@
  * A coordinator that offers it says so in the agent's environment (`SESSION_CALL_PROOF=hmac`).
  */
 import * as crypto from "node:crypto"
-import { blake2b } from "@noble/hashes/blake2.js"
+import { blake2b256 } from "./blake2b.js"
 
 export const SIGNATURE_HEADER = "silvana-signature"
 export const MAC_HEADER = "silvana-mac"
@@ -59,7 +59,7 @@ export const ed25519Address = (publicKey: Uint8Array): string => {
   const input = new Uint8Array(1 + publicKey.length)
   input[0] = ED25519_FLAG
   input.set(publicKey, 1)
-  return `0x${Buffer.from(blake2b(input, { dkLen: 32 })).toString("hex")}`
+  return `0x${Buffer.from(blake2b256(input)).toString("hex")}`
 }
 
 /** The metadata entries of one call proved with the session's call key. */

@@ -7,7 +7,7 @@
  */
 import { createPrivateKey, sign as nodeSign } from "node:crypto"
 import { ChannelCredentials } from "@grpc/grpc-js"
-import { blake2b } from "@noble/hashes/blake2.js"
+import { blake2b256 } from "../domain/blake2b.js"
 import { bcs } from "@mysten/sui/bcs"
 import { SuiGrpcClient } from "@mysten/sui/grpc"
 import { decodeSuiPrivateKey, messageWithIntent, toSerializedSignature } from "@mysten/sui/cryptography"
@@ -274,7 +274,7 @@ export const fastSigner = (secret: string): ((txBytes: Uint8Array) => string) =>
   const key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, secretKey]), format: "der", type: "pkcs8" })
   const publicKey = keypair.getPublicKey()
   return (txBytes) => {
-    const digest = blake2b(messageWithIntent("TransactionData", txBytes), { dkLen: 32 })
+    const digest = blake2b256(messageWithIntent("TransactionData", txBytes))
     return toSerializedSignature({ signature: nodeSign(null, digest, key), signatureScheme: "ED25519", publicKey })
   }
 }

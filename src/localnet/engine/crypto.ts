@@ -7,17 +7,13 @@
  * Ed25519 verification uses Node's native crypto (an order of magnitude faster than a JS
  * implementation), which matters for the localnet's throughput goal.
  */
-import { blake2b } from "@noble/hashes/blake2.js"
+import { blake2b256 } from "../../domain/blake2b.js"
 import { createHash, createPublicKey, verify as nodeVerify, type KeyObject } from "node:crypto"
 import { bcs } from "@mysten/sui/bcs"
 import { toBase58, toBase64 } from "@mysten/sui/utils"
 import { verifyTransactionSignature } from "@mysten/sui/verify"
 
-export const blake2b256 = (...parts: Uint8Array[]): Uint8Array => {
-  const h = blake2b.create({ dkLen: 32 })
-  for (const p of parts) h.update(p)
-  return h.digest()
-}
+export { blake2b256 } from "../../domain/blake2b.js"
 
 const utf8 = new TextEncoder()
 const TX_PREFIX = utf8.encode("TransactionData::")
