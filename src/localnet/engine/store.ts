@@ -25,7 +25,26 @@ export interface ObjData {
   commit?(): void
 }
 
-/** Plain data (small objects): rollback by keeping a structured clone. */
+/**
+ * A deep copy of a value in the JS shape of Move values (`moveValue.ts`: plain objects, arrays,
+ * `Uint8Array`, primitives), a few times cheaper than `structuredClone` on the small objects a
+ * transaction touches; anything of another kind is handed to `structuredClone`.
+ */
+export const cloneMoveValue = <T>(v: T): T => {
+  if (v === null || typeof v !== "object") return v
+  if (Array.isArray(v)) return v.map(cloneMoveValue) as T
+  if (v instanceof Uint8Array) return new Uint8Array(v) as T
+  if (Object.getPrototypeOf(v) !== Object.prototype) return structuredClone(v)
+  const out: Record<string, unknown> = {}
+  for (const k of Object.keys(v)) {
+    const copy = cloneMoveValue((v as Record<string, unknown>)[k])
+    if (k === "__proto__") Object.defineProperty(out, k, { value: copy, enumerable: true, writable: true, configurable: true })
+    else out[k] = copy
+  }
+  return out as T
+}
+
+/** Plain data (small objects): rollback by keeping a deep copy. */
 export class PlainData<T extends object> implements ObjData {
   constructor(
     readonly layout: MoveLayout,
@@ -35,7 +54,7 @@ export class PlainData<T extends object> implements ObjData {
     return this.v
   }
   checkpoint(): () => void {
-    const saved = structuredClone(this.v)
+    const saved = cloneMoveValue(this.v)
     return () => {
       this.v = saved
     }
