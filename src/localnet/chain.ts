@@ -367,16 +367,34 @@ export class LocalChain {
     return this.pinnedRun(() => this.runSigned(p, signers))
   }
 
-  /** `execute` for every signature scheme the localnet verifies (Ed25519, Secp256k1, Secp256r1). */
-  async executeAsync(
+  /** The last transaction of `executeAsync` in arrival order: the next one executes after it. */
+  private executionTail: Promise<unknown> = Promise.resolve()
+
+  /**
+   * `execute` for every signature scheme the localnet verifies (Ed25519, Secp256k1, Secp256r1).
+   * Signatures are checked off the node's thread, several transactions at once, but transactions
+   * execute in the order they arrived, whatever order their checks finish in: concurrent callers
+   * see the same order every run.
+   */
+  executeAsync(
     transaction: Uint8Array | GrpcTypes.Transaction,
     signatures: ReadonlyArray<Uint8Array | GrpcTypes.UserSignature>
   ): Promise<GrpcTypes.ExecutedTransaction> {
-    const p = this.prepare(transaction, signatures)
-    if ("known" in p) return p.known
-    const signers = await Promise.all(p.sigBytes.map((sig) => verifyUserSignatureAsync(p.bytes, sig)))
-    // verification may have yielded: a concurrent call may have executed the same transaction
-    return this.log.txs.get(p.digest) ?? this.pinnedRun(() => this.runSigned(p, signers))
+    let p: ReturnType<typeof this.prepare>
+    try {
+      p = this.prepare(transaction, signatures)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    if ("known" in p) return Promise.resolve(p.known)
+    const prepared = p
+    const verified = Promise.all(prepared.sigBytes.map((sig) => verifyUserSignatureAsync(prepared.bytes, sig)))
+    const turn = this.executionTail
+      .then(() => verified)
+      // an earlier call may have executed the same transaction meanwhile
+      .then((signers) => this.log.txs.get(prepared.digest) ?? this.pinnedRun(() => this.runSigned(prepared, signers)))
+    this.executionTail = turn.catch(() => undefined)
+    return turn
   }
 
   /** Runs a change at one pinned chain time (the time its journal record carries). */
