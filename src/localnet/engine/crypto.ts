@@ -128,7 +128,7 @@ const verifyEd25519OffThread = (txBytes: Uint8Array, signature: Uint8Array): Pro
 const SECP_FLAGS = new Set([0x01, 0x02])
 
 /** Whether a serialized signature can be checked by the synchronous (Ed25519) verifier. */
-export const isEd25519Signature = (signature: Uint8Array): boolean => signature[0] === 0x00
+const isEd25519Signature = (signature: Uint8Array): boolean => signature[0] === 0x00
 
 /**
  * Verifies any supported user signature: Ed25519 natively, Secp256k1 and Secp256r1 (flag ‖
