@@ -22,7 +22,7 @@
  * A coordinator that offers it says so in the agent's environment (`SESSION_CALL_PROOF=hmac`).
  */
 import * as crypto from "node:crypto"
-import { blake2b256 } from "./blake2b.js"
+import { ED25519_SPKI_PREFIX, ed25519Address, ed25519KeyCache } from "./ed25519Keys.js"
 
 export const SIGNATURE_HEADER = "silvana-signature"
 export const MAC_HEADER = "silvana-mac"
@@ -34,9 +34,8 @@ export type CallProof = "ed25519" | "hmac"
 
 const DOMAIN = "silvana-agent-call/v1"
 const ED25519_FLAG = 0x00
-/** DER prefixes of an Ed25519 PKCS#8 private key (before the 32-byte seed) and SPKI public key. */
+/** DER prefix of an Ed25519 PKCS#8 private key (before the 32-byte seed). */
 const PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex")
-const SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex")
 
 /** The metadata entries of one signed call. */
 export type CallSignatureHeaders = {
@@ -53,14 +52,6 @@ const MAC_BYTES = 32
 /** The bytes a call's signature covers. */
 export const signedBytes = (path: string, timestampMs: number, nonce: string, request: Uint8Array): Buffer =>
   Buffer.from(`${DOMAIN}\n${path}\n${timestampMs}\n${nonce}\n${crypto.createHash("sha256").update(request).digest("hex")}`, "utf8")
-
-/** The Sui address of an Ed25519 public key: BLAKE2b-256 of the flag byte and the key. */
-export const ed25519Address = (publicKey: Uint8Array): string => {
-  const input = new Uint8Array(1 + publicKey.length)
-  input[0] = ED25519_FLAG
-  input.set(publicKey, 1)
-  return `0x${Buffer.from(blake2b256(input)).toString("hex")}`
-}
 
 /** The metadata entries of one call proved with the session's call key. */
 export type CallMacHeaders = {
@@ -96,7 +87,7 @@ export const callMacSigner = (seed: Uint8Array): CallSigner<CallMacHeaders> => {
 export const callSigner = (seed: Uint8Array): CallSigner<CallSignatureHeaders> => {
   if (seed.length !== 32) throw new Error(`an Ed25519 session key has 32 bytes, got ${seed.length}`)
   const privateKey = crypto.createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: "der", type: "pkcs8" })
-  const publicKey = new Uint8Array(crypto.createPublicKey(privateKey).export({ format: "der", type: "spki" }).subarray(SPKI_PREFIX.length))
+  const publicKey = new Uint8Array(crypto.createPublicKey(privateKey).export({ format: "der", type: "spki" }).subarray(ED25519_SPKI_PREFIX.length))
   const serializedTail = Buffer.from(publicKey)
   return {
     publicKey,
@@ -122,21 +113,9 @@ export type SignatureCheck =
 
 /**
  * The address and key object of each public key seen lately: sessions are few and sign every call,
- * and deriving both per call (BLAKE2b in JavaScript, a DER key parse) cost as much as the signature
- * check itself. Bounded; the oldest entry goes first.
+ * and deriving both per call cost as much as the signature check itself.
  */
-const KNOWN_KEYS_MAX = 1024
-const knownKeys = new Map<string, { readonly address: string; readonly key: crypto.KeyObject }>()
-const keyOf = (publicKey: Buffer) => {
-  const id = publicKey.toString("hex")
-  let known = knownKeys.get(id)
-  if (known === undefined) {
-    known = { address: ed25519Address(publicKey), key: crypto.createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: "der", type: "spki" }) }
-    if (knownKeys.size >= KNOWN_KEYS_MAX) knownKeys.delete(knownKeys.keys().next().value!)
-    knownKeys.set(id, known)
-  }
-  return known
-}
+const keyOf = ed25519KeyCache(1024)
 
 const NONCE = /^[0-9a-f]{16,64}$/
 const TIMESTAMP = /^\d{1,16}$/

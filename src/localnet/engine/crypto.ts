@@ -8,7 +8,8 @@
  * implementation), which matters for the localnet's throughput goal.
  */
 import { blake2b256 } from "../../domain/blake2b.js"
-import { createHash, createPublicKey, verify as nodeVerify, type KeyObject } from "node:crypto"
+import { createHash, verify as nodeVerify } from "node:crypto"
+import { ed25519KeyCache, type Ed25519Key } from "../../domain/ed25519Keys.js"
 import { bcs } from "@mysten/sui/bcs"
 import { toBase58, toBase64 } from "@mysten/sui/utils"
 import { verifyTransactionSignature } from "@mysten/sui/verify"
@@ -52,29 +53,11 @@ export const objectDigest = (objectId: string, version: bigint, previousTransact
 export const deriveObjectId = (txDigestBytes: Uint8Array, index: bigint): string =>
   "0x" + createHash("sha256").update(Uint8Array.of(0xf1)).update(txDigestBytes).update(u64le(index)).digest("hex")
 
-const ED25519_SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex")
 /** Per public key: its `KeyObject` and its Sui address (both cost more than a map lookup). */
-const keyCache = new Map<string, { readonly key: KeyObject; readonly address: string }>()
+const publicKeyOf = ed25519KeyCache(10_000)
 
-const publicKeyOf = (pubkey: Uint8Array): { readonly key: KeyObject; readonly address: string } => {
-  const k = Buffer.from(pubkey).toString("hex")
-  let entry = keyCache.get(k)
-  if (!entry) {
-    const key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, pubkey]), format: "der", type: "spki" })
-    entry = { key, address: ed25519Address(pubkey) }
-    if (keyCache.size > 10_000) keyCache.clear()
-    keyCache.set(k, entry)
-  }
-  return entry
-}
+export { ed25519Address } from "../../domain/ed25519Keys.js"
 
-/** Sui address of an Ed25519 public key. */
-export const ed25519Address = (pubkey: Uint8Array): string => "0x" + bytesToHex(blake2b256(Uint8Array.of(0), pubkey))
-
-/**
- * Verifies a serialized user signature over transaction bytes; returns the signer's address,
- * or a reason string when it does not verify.
- */
 /** The parts of a serialized Ed25519 signature, or why it cannot be one. */
 const ed25519Parts = (signature: Uint8Array): { sig: Uint8Array; pubkey: Uint8Array } | { error: string } => {
   if (signature.length === 0) return { error: "empty signature" }
@@ -85,11 +68,15 @@ const ed25519Parts = (signature: Uint8Array): { sig: Uint8Array; pubkey: Uint8Ar
 
 const intentMessage = (txBytes: Uint8Array): Uint8Array => blake2b256(Uint8Array.of(0, 0, 0), txBytes)
 
+/**
+ * Verifies a serialized user signature over transaction bytes; returns the signer's address,
+ * or a reason string when it does not verify.
+ */
 export const verifyUserSignature = (txBytes: Uint8Array, signature: Uint8Array): { address: string } | { error: string } => {
   const parts = ed25519Parts(signature)
   if ("error" in parts) return parts
   let ok = false
-  let signer: { readonly key: KeyObject; readonly address: string } | undefined
+  let signer: Ed25519Key | undefined
   try {
     signer = publicKeyOf(parts.pubkey)
     ok = nodeVerify(null, intentMessage(txBytes), signer.key, parts.sig)
@@ -107,7 +94,7 @@ export const verifyUserSignature = (txBytes: Uint8Array, signature: Uint8Array):
 const verifyEd25519OffThread = (txBytes: Uint8Array, signature: Uint8Array): Promise<{ address: string } | { error: string }> => {
   const parts = ed25519Parts(signature)
   if ("error" in parts) return Promise.resolve(parts)
-  let signer: { readonly key: KeyObject; readonly address: string }
+  let signer: Ed25519Key
   try {
     signer = publicKeyOf(parts.pubkey)
   } catch {
