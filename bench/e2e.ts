@@ -16,11 +16,12 @@
  *   `e2e_idle_cpu_ms_per_s` is its CPU while the warm agents poll with no job (measured just
  *   before), and `e2e_cpu_ms_per_job_busy` the per-job figure with that idle rate taken out over
  *   the whole throughput part (a lower bound: agents busy with jobs poll empty less often).
- * `BENCH_ONLY=rss` measures only the memory, `BENCH_ONLY=loop` only latency and throughput; `BENCH_PROFILE_DIR` profiles (`npm run profile:e2e`).
+ * `BENCH_ONLY=rss` measures only the memory, `BENCH_ONLY=loop` only latency and throughput; `BENCH_PROFILE_DIR` profiles the daemon (`npm run profile:e2e`), `BENCH_NODE_PROF_DIR` the localnet.
+ * `e2e_localnet_cpu_ms_per_job`, `e2e_agents_cpu_ms_per_job` and `e2e_bench_cpu_ms_per_job` are the other processes' CPU over the throughput part.
  * Prints `name=value` lines. A benchmark, not a test.
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs"
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { createInterface } from "node:readline"
@@ -38,18 +39,29 @@ const tsx = ["--import", "tsx"]
 
 const startNode = () =>
   new Promise<{ child: ChildProcess; manifest: LocalnetManifest }>((resolve, reject) => {
-    const child = spawn(node, [...tsx, "bench/e2e-node.ts"], { stdio: ["pipe", "pipe", "inherit"] })
+    // BENCH_NODE_PROF_DIR: the localnet writes a CPU profile there when it stops
+    const prof = process.env["BENCH_NODE_PROF_DIR"]
+    const flags = prof === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${prof}`]
+    const child = spawn(node, [...flags, ...tsx, "bench/e2e-node.ts"], { stdio: ["pipe", "pipe", "inherit"] })
     createInterface({ input: child.stdout! }).once("line", (line) => resolve({ child, manifest: JSON.parse(line).manifest }))
     child.once("exit", (code) => reject(new Error(`localnet exited with ${code}`)))
   })
 
-/** Checkpoint timestamp (ms) of each JobCreatedEvent, by job sequence, from a live subscription. */
+/**
+ * Checkpoint timestamp (ms) of each JobCreatedEvent, by job sequence, from a live subscription;
+ * `stop` ends the subscription (the throughput part does not need it, and a second subscriber
+ * would be load on the node that no deployment puts there).
+ */
 const watchCreated = (manifest: LocalnetManifest) => {
   const client = makeSuiClient(manifest.grpcUrl)
   const createdAt = new Map<bigint, number>()
-  const call = client.subscriptionService.subscribeCheckpoints({
-    readMask: { paths: ["sequence_number", "summary.timestamp", "transactions.events.events.event_type", "transactions.events.events.contents"] }
-  })
+  const abort = new AbortController()
+  const call = client.subscriptionService.subscribeCheckpoints(
+    {
+      readMask: { paths: ["sequence_number", "summary.timestamp", "transactions.events.events.event_type", "transactions.events.events.contents"] }
+    },
+    { abort: abort.signal }
+  )
   void (async () => {
     try {
       for await (const msg of call.responses) {
@@ -66,10 +78,36 @@ const watchCreated = (manifest: LocalnetManifest) => {
         }
       }
     } catch {
-      // the stream ends when the bench closes the node
+      // the stream ends when the bench stops it or closes the node
     }
   })()
-  return createdAt
+  return { createdAt, stop: () => abort.abort() }
+}
+
+/**
+ * The number of lines the agents have recorded so far, reading only what was appended since the
+ * last call (the throughput part asks every 50 ms; parsing the whole file each time cost the bench
+ * more CPU than the agents spent on the jobs).
+ */
+const recordCounter = (file: string) => {
+  let offset = 0
+  let lines = 0
+  const chunk = Buffer.alloc(1 << 16)
+  return () => {
+    if (!existsSync(file)) return 0
+    const fd = openSync(file, "r")
+    try {
+      for (;;) {
+        const n = readSync(fd, chunk, 0, chunk.length, offset)
+        if (n === 0) break
+        for (let i = 0; i < n; i++) if (chunk[i] === 10) lines++
+        offset += n
+      }
+    } finally {
+      closeSync(fd)
+    }
+    return lines
+  }
 }
 
 /** The daemon as production runs it (the bundled `dist/silvana.mjs`) when built, else through tsx. */
@@ -136,6 +174,39 @@ const cpuMs = (pid: number) => {
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
+/** The pids of a process's descendants (its agents and their wrappers), from /proc. */
+const descendants = (pid: number): Array<number> => {
+  const parent = new Map<number, number>()
+  for (const name of readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(name)) continue
+    try {
+      parent.set(Number(name), Number(readFileSync(`/proc/${name}/stat`, "utf8").split(") ")[1]!.split(" ")[1]))
+    } catch {
+      // exited while listed
+    }
+  }
+  const out: Array<number> = []
+  const walk = (p: number) => {
+    for (const [child, pp] of parent) if (pp === p) (out.push(child), walk(child))
+  }
+  walk(pid)
+  return out
+}
+/** CPU ms of these pids together; a pid that has exited counts as 0. */
+const cpuMsOf = (pids: ReadonlyArray<number>) =>
+  pids.reduce((sum, pid) => {
+    try {
+      return sum + cpuMs(pid)
+    } catch {
+      return sum
+    }
+  }, 0)
+/** This process's own user + system CPU, ms. */
+const ownCpuMs = () => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}
+
 /** Wall and CPU milliseconds from spawning the daemon to its "coordinator running" log line; then stops it. */
 const timeStartup = async (manifest: LocalnetManifest, dir: string) => {
   const t0 = performance.now()
@@ -183,7 +254,7 @@ const main = async () => {
     localnet.stdin!.end()
     return
   }
-  if (process.env["BENCH_ONLY"] !== "rss") await measureLoop(manifest)
+  if (process.env["BENCH_ONLY"] !== "rss") await measureLoop(manifest, localnet)
   if (process.env["BENCH_ONLY"] === "loop") {
     localnet.stdin!.end()
     return
@@ -192,7 +263,7 @@ const main = async () => {
 }
 
 /** Dispatch latency, then sustained throughput and CPU per job, of one daemon with warm agents. */
-const measureLoop = async (manifest: LocalnetManifest) => {
+const measureLoop = async (manifest: LocalnetManifest, localnet: ChildProcess) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-bench-e2e-"))
   // agents run unprivileged (AGENT_PROCESS_USER) when the daemon is root: their record file lives
   // in a directory they may write to, outside the daemon's private STATE_DIR
@@ -202,12 +273,12 @@ const measureLoop = async (manifest: LocalnetManifest) => {
   chmodSync(recordDir, 0o777)
   const records = path.join(recordDir, "records.txt")
   const bundle = await agentBundle()
-  const createdAt = watchCreated(manifest)
+  const { createdAt, stop: stopWatching } = watchCreated(manifest)
   const coordinator = startCoordinator(manifest, dir, {
     AGENT_PROCESS_COMMANDS: JSON.stringify({ "bench/warm": [node, bundle, records, "warm", process.env["BENCH_AGENT_LOOPS"] ?? "32", process.env["BENCH_AGENT_IDLE_MAX_MS"] ?? "100"] }),
     DISPATCH_PREFETCH: process.env["BENCH_PREFETCH"] ?? "256"
   }, profileFlags("cpu"))
-  const completed = () => readRecords(records).length
+  const completed = recordCounter(records)
   try {
     // warm up: the first job starts the agent session
     await createJobs(manifest, { count: 1, method: "run" })
@@ -222,6 +293,7 @@ const measureLoop = async (manifest: LocalnetManifest) => {
     await until(() => completed() >= 1 + LATENCY_JOBS, 120_000, "latency jobs")
     const got = new Map(readRecords(records).map((r) => [r.seq, Number(r.outcome.slice(4))]))
     const latencies = latencySeqs.flatMap((s) => (createdAt.has(s) && got.has(s) ? [got.get(s)! - createdAt.get(s)!] : []))
+    stopWatching()
 
     // the warm agents' empty polling, with no job anywhere: the daemon's CPU per second of it
     const idleSeconds = Number(process.env["BENCH_IDLE_SECONDS"] ?? 5)
@@ -234,6 +306,10 @@ const measureLoop = async (manifest: LocalnetManifest) => {
     const before = completed()
     const t0 = performance.now()
     const cpu0 = cpuMs(coordinator.pid!)
+    // the other processes' share of the machine over the same part: the localnet, the agents, this
+    // bench (creating the jobs and watching the records)
+    const agents = descendants(coordinator.pid!)
+    const others0 = { localnet: cpuMs(localnet.pid!), agents: cpuMsOf(agents), bench: ownCpuMs() }
     const seqs: Array<bigint> = []
     for (let made = 0; made < THROUGHPUT_JOBS; made += 500) {
       seqs.push(...(await createJobs(manifest, { count: Math.min(500, THROUGHPUT_JOBS - made), method: "run", perTransaction: 100 })).jobSequences)
@@ -243,6 +319,11 @@ const measureLoop = async (manifest: LocalnetManifest) => {
     await until(async () => (await chainJobs(seqs.slice(-200))).length === 0, 120_000, "settled on chain")
     const seconds = (performance.now() - t0) / 1000
     const cpu = cpuMs(coordinator.pid!) - cpu0
+    const others = {
+      localnet: cpuMs(localnet.pid!) - others0.localnet,
+      agents: cpuMsOf(agents) - others0.agents,
+      bench: ownCpuMs() - others0.bench
+    }
     const cpuPerJob = cpu / THROUGHPUT_JOBS
     const busyCpuPerJob = Math.max(0, cpu - idleCpuPerS * seconds) / THROUGHPUT_JOBS
 
@@ -254,6 +335,11 @@ const measureLoop = async (manifest: LocalnetManifest) => {
     console.log(`e2e_cpu_ms_per_job=${cpuPerJob.toFixed(2)}`)
     console.log(`e2e_idle_cpu_ms_per_s=${idleCpuPerS.toFixed(1)}`)
     console.log(`e2e_cpu_ms_per_job_busy=${busyCpuPerJob.toFixed(2)}`)
+    // where the rest of the machine goes, per job: with 2 cores, 2,000 ms / (the sum of these and
+    // e2e_cpu_ms_per_job) is the most jobs per second the machine can give
+    console.log(`e2e_localnet_cpu_ms_per_job=${(others.localnet / THROUGHPUT_JOBS).toFixed(2)}`)
+    console.log(`e2e_agents_cpu_ms_per_job=${(others.agents / THROUGHPUT_JOBS).toFixed(2)}`)
+    console.log(`e2e_bench_cpu_ms_per_job=${(others.bench / THROUGHPUT_JOBS).toFixed(2)}`)
     console.log(`e2e_load_avg=${os.loadavg()[0]!.toFixed(1)}`)
   } finally {
     coordinator.kill("SIGTERM")
