@@ -22,7 +22,7 @@
  * A coordinator that offers it says so in the agent's environment (`SESSION_CALL_PROOF=hmac`).
  */
 import * as crypto from "node:crypto"
-import { ED25519_SPKI_PREFIX, ed25519Address, ed25519KeyCache } from "./ed25519Keys.js"
+import { ED25519_PKCS8_PREFIX, ED25519_SPKI_PREFIX, ed25519Address, ed25519KeyCache } from "./ed25519Keys.js"
 
 export const SIGNATURE_HEADER = "silvana-signature"
 export const MAC_HEADER = "silvana-mac"
@@ -35,7 +35,6 @@ export type CallProof = "ed25519" | "hmac"
 const DOMAIN = "silvana-agent-call/v1"
 const ED25519_FLAG = 0x00
 /** DER prefix of an Ed25519 PKCS#8 private key (before the 32-byte seed). */
-const PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex")
 
 /** The metadata entries of one signed call. */
 export type CallSignatureHeaders = {
@@ -86,7 +85,7 @@ export const callMacSigner = (seed: Uint8Array): CallSigner<CallMacHeaders> => {
 
 export const callSigner = (seed: Uint8Array): CallSigner<CallSignatureHeaders> => {
   if (seed.length !== 32) throw new Error(`an Ed25519 session key has 32 bytes, got ${seed.length}`)
-  const privateKey = crypto.createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: "der", type: "pkcs8" })
+  const privateKey = crypto.createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: "der", type: "pkcs8" })
   const publicKey = new Uint8Array(crypto.createPublicKey(privateKey).export({ format: "der", type: "spki" }).subarray(ED25519_SPKI_PREFIX.length))
   const serializedTail = Buffer.from(publicKey)
   return {

@@ -10,6 +10,9 @@ import { blake2b256 } from "./blake2b.js"
 /** DER prefix of an Ed25519 SPKI public key (before its 32 bytes). */
 export const ED25519_SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex")
 
+/** DER prefix of an Ed25519 PKCS#8 private key (before its 32-byte seed). */
+export const ED25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex")
+
 /** The Sui address of an Ed25519 public key. */
 export const ed25519Address = (publicKey: Uint8Array): string => `0x${Buffer.from(blake2b256(Uint8Array.of(0), publicKey)).toString("hex")}`
 

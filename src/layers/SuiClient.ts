@@ -7,11 +7,11 @@
 import { ChannelCredentials } from "@grpc/grpc-js"
 import { decodeSuiPrivateKey, type Keypair } from "@mysten/sui/cryptography"
 import { SuiGrpcClient } from "@mysten/sui/grpc"
-import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { Secp256k1Keypair } from "@mysten/sui/keypairs/secp256k1"
 import { Secp256r1Keypair } from "@mysten/sui/keypairs/secp256r1"
 import { fromBase64, fromHex, normalizeSuiAddress } from "@mysten/sui/utils"
 import { GrpcTransport } from "@protobuf-ts/grpc-transport"
+import { NodeEd25519Keypair } from "../chain/nodeKeypair.js"
 import { redactUrl } from "../domain/redact.js"
 import { Context, Data, Effect, Layer, Option, Redacted, type Scope } from "effect"
 import { Config } from "./Config.js"
@@ -44,7 +44,7 @@ export interface SuiClientSettings {
 
 /** A keypair of the scheme named by a Sui flag byte (0 Ed25519, 1 Secp256k1, 2 Secp256r1). */
 const keypairOf = (flag: number, secret: Uint8Array): Keypair => {
-  if (flag === 0) return Ed25519Keypair.fromSecretKey(secret)
+  if (flag === 0) return NodeEd25519Keypair.fromSeed(secret)
   if (flag === 1) return Secp256k1Keypair.fromSecretKey(secret)
   if (flag === 2) return Secp256r1Keypair.fromSecretKey(secret)
   throw new Error(`unsupported key scheme flag ${flag} (Ed25519 = 0, Secp256k1 = 1, Secp256r1 = 2)`)

@@ -8,6 +8,7 @@
 import { createPrivateKey, sign as nodeSign } from "node:crypto"
 import { ChannelCredentials } from "@grpc/grpc-js"
 import { blake2b256 } from "../domain/blake2b.js"
+import { ED25519_PKCS8_PREFIX } from "../domain/ed25519Keys.js"
 import { bcs } from "@mysten/sui/bcs"
 import { SuiGrpcClient } from "@mysten/sui/grpc"
 import { decodeSuiPrivateKey, messageWithIntent, toSerializedSignature } from "@mysten/sui/cryptography"
@@ -261,8 +262,6 @@ interface GasRef {
   digest: string
 }
 
-const PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex")
-
 /**
  * Signs transaction bytes like `Ed25519Keypair.signTransaction` (Ed25519 is deterministic, so
  * the bytes are identical) with Node's native Ed25519, which is many times faster than the JS
@@ -271,7 +270,7 @@ const PKCS8_ED25519_PREFIX = Buffer.from("302e020100300506032b657004220420", "he
 export const fastSigner = (secret: string): ((txBytes: Uint8Array) => string) => {
   const keypair = Ed25519Keypair.fromSecretKey(secret)
   const { secretKey } = decodeSuiPrivateKey(secret)
-  const key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, secretKey]), format: "der", type: "pkcs8" })
+  const key = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, secretKey]), format: "der", type: "pkcs8" })
   const publicKey = keypair.getPublicKey()
   return (txBytes) => {
     const digest = blake2b256(messageWithIntent("TransactionData", txBytes))
