@@ -16,7 +16,7 @@
  *   `e2e_idle_cpu_ms_per_s` is its CPU while the warm agents poll with no job (measured just
  *   before), and `e2e_cpu_ms_per_job_busy` the per-job figure with that idle rate taken out over
  *   the whole throughput part (a lower bound: agents busy with jobs poll empty less often).
- * `BENCH_ONLY=rss` measures only the memory, `BENCH_ONLY=loop` only latency and throughput; `BENCH_PROFILE_DIR` profiles the daemon (`npm run profile:e2e`), `BENCH_NODE_PROF_DIR` the localnet.
+ * `BENCH_ONLY=rss` measures only the memory, `BENCH_ONLY=loop` only latency and throughput; `BENCH_PROFILE_DIR` profiles the daemon (`npm run profile:e2e`), `BENCH_NODE_PROF_DIR` the localnet, `BENCH_AGENT_PROF_DIR` the agent.
  * `e2e_localnet_cpu_ms_per_job`, `e2e_agents_cpu_ms_per_job` and `e2e_bench_cpu_ms_per_job` are the other processes' CPU over the throughput part.
  * Prints `name=value` lines. A benchmark, not a test.
  */
@@ -25,6 +25,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rea
 import * as os from "node:os"
 import * as path from "node:path"
 import { createInterface } from "node:readline"
+import { buildSync } from "esbuild"
 import { coordinationEventName, decodeCoordinationEvent } from "../src/chain/events.js"
 import { createJobs, makeSuiClient } from "../src/localnet/client.js"
 import type { LocalnetManifest } from "../src/localnet/index.js"
@@ -37,12 +38,42 @@ const PENDING_JOBS = Number(process.env["BENCH_PENDING_JOBS"] ?? 100_000)
 const node = process.execPath
 const tsx = ["--import", "tsx"]
 
+/**
+ * BENCH_AGENT_PROF_DIR: the warm agent writes a CPU profile there when it exits (10 s after its
+ * last job); the directory is opened to the unprivileged user agents run as under a root daemon.
+ */
+const agentProfFlags = () => {
+  const dir = process.env["BENCH_AGENT_PROF_DIR"]
+  if (dir === undefined) return []
+  mkdirSync(dir, { recursive: true })
+  chmodSync(dir, 0o777)
+  return ["--cpu-prof", `--cpu-prof-dir=${path.resolve(dir)}`]
+}
+
+/** bench/e2e-node.ts bundled (packages left to node_modules) beside a source map, in .tmp/. */
+const bundleNode = () => {
+  const out = path.resolve(".tmp", "e2e-node.mjs")
+  buildSync({
+    entryPoints: ["bench/e2e-node.ts"],
+    outfile: out,
+    bundle: true,
+    packages: "external",
+    platform: "node",
+    format: "esm",
+    target: "node22",
+    sourcemap: "linked",
+    logLevel: "warning"
+  })
+  return out
+}
+
 const startNode = () =>
   new Promise<{ child: ChildProcess; manifest: LocalnetManifest }>((resolve, reject) => {
-    // BENCH_NODE_PROF_DIR: the localnet writes a CPU profile there when it stops
+    // BENCH_NODE_PROF_DIR: the localnet writes a CPU profile there when it stops; it runs bundled
+    // with a linked source map then, so that scripts/profile-top.ts names its source lines
     const prof = process.env["BENCH_NODE_PROF_DIR"]
-    const flags = prof === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${prof}`]
-    const child = spawn(node, [...flags, ...tsx, "bench/e2e-node.ts"], { stdio: ["pipe", "pipe", "inherit"] })
+    const args = prof === undefined ? [...tsx, "bench/e2e-node.ts"] : ["--cpu-prof", `--cpu-prof-dir=${prof}`, bundleNode()]
+    const child = spawn(node, args, { stdio: ["pipe", "pipe", "inherit"] })
     createInterface({ input: child.stdout! }).once("line", (line) => resolve({ child, manifest: JSON.parse(line).manifest }))
     child.once("exit", (code) => reject(new Error(`localnet exited with ${code}`)))
   })
@@ -275,7 +306,7 @@ const measureLoop = async (manifest: LocalnetManifest, localnet: ChildProcess) =
   const bundle = await agentBundle()
   const { createdAt, stop: stopWatching } = watchCreated(manifest)
   const coordinator = startCoordinator(manifest, dir, {
-    AGENT_PROCESS_COMMANDS: JSON.stringify({ "bench/warm": [node, bundle, records, "warm", process.env["BENCH_AGENT_LOOPS"] ?? "32", process.env["BENCH_AGENT_IDLE_MAX_MS"] ?? "100"] }),
+    AGENT_PROCESS_COMMANDS: JSON.stringify({ "bench/warm": [node, ...agentProfFlags(), bundle, records, "warm", process.env["BENCH_AGENT_LOOPS"] ?? "32", process.env["BENCH_AGENT_IDLE_MAX_MS"] ?? "100"] }),
     DISPATCH_PREFETCH: process.env["BENCH_PREFETCH"] ?? "256"
   }, profileFlags("cpu"))
   const completed = recordCounter(records)

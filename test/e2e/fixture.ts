@@ -45,6 +45,8 @@ export const agentBundle = async (): Promise<string> => {
     format: "cjs",
     target: "node22",
     outfile: out,
+    // named source lines in a profile of the agent (bench:e2e's BENCH_AGENT_PROF_DIR)
+    sourcemap: "linked",
     logLevel: "warning"
   })
   bundled = out
