@@ -3,7 +3,8 @@
  * result that settlement needs. Only ever the same signed bytes are resubmitted, so a gas coin is
  * never offered to two different transactions.
  */
-import type { SuiGrpcClient } from "@mysten/sui/grpc"
+import { parseGrpcTransactionResponse, type SuiGrpcClient } from "@mysten/sui/grpc"
+import { fromBase64 } from "@mysten/sui/utils"
 import { Duration, Effect } from "effect"
 import { grpcCode } from "./rpc.js"
 import { classifySubmitError } from "./settlementFailure.js"
@@ -45,6 +46,44 @@ export const toExecuted = (r: SdkResult): ExecOutcome => {
   }
 }
 
+/**
+ * What settlement reads of an executed transaction: its status (and error), the gas coin's new
+ * reference, the gas used, and each event's type and BCS contents (with the event fields the SDK's
+ * parser expects). Not the rest of the effects (every changed object with its owners, the effects'
+ * BCS) nor the events' JSON rendering, which a node builds and encodes for every answer that asks
+ * for them: with a multicall of a hundred jobs that was as much of the node's work as executing
+ * the transaction, and the daemon decoded it all to read a few fields.
+ */
+export const SETTLEMENT_EXECUTED_MASK: ReadonlyArray<string> = [
+  "digest",
+  "checkpoint",
+  "timestamp",
+  "effects.status",
+  "effects.epoch",
+  "effects.transaction_digest",
+  "effects.gas_object",
+  "effects.gas_used",
+  "events.events.package_id",
+  "events.events.module",
+  "events.events.sender",
+  "events.events.event_type",
+  "events.events.contents"
+]
+
+/** Executes signed bytes, asking the node only for `SETTLEMENT_EXECUTED_MASK`; the SDK's result shape. */
+export const executeForSettlement = async (
+  client: SuiGrpcClient,
+  tx: { readonly bytes: Uint8Array; readonly signature: string }
+) => {
+  const { response } = await client.transactionExecutionService.executeTransaction({
+    transaction: { bcs: { value: tx.bytes } },
+    signatures: [{ bcs: { value: fromBase64(tx.signature) }, signature: { oneofKind: undefined } }],
+    readMask: { paths: [...SETTLEMENT_EXECUTED_MASK] }
+  })
+  if (response.transaction === undefined) throw new Error("the node answered ExecuteTransaction without the transaction")
+  return parseGrpcTransactionResponse(response.transaction, { include: { effects: true as const, events: true as const } })
+}
+
 /** The executed transaction `digest`, if the node knows it. */
 export const lookupExecuted = (client: SuiGrpcClient, digest: string) =>
   Effect.tryPromise(() => client.core.getTransaction({ digest, include: { effects: true, events: true } })).pipe(
@@ -66,9 +105,7 @@ export const submitSigned = (
   Effect.gen(function* () {
     let attempt = 0
     while (true) {
-      const r = yield* Effect.tryPromise(() =>
-        client.core.executeTransaction({ transaction: tx.bytes, signatures: [tx.signature], include: { effects: true, events: true } })
-      ).pipe(Effect.either)
+      const r = yield* Effect.tryPromise(() => executeForSettlement(client, tx)).pipe(Effect.either)
       if (r._tag === "Right") return toExecuted(r.right)
       const cause = (r.left as { error?: unknown }).error ?? r.left
       const code = grpcCode(cause)

@@ -16,6 +16,7 @@ import { Ed25519Keypair } from "@mysten/sui/keypairs/ed25519"
 import { Transaction, type TransactionArgument, type TransactionResult } from "@mysten/sui/transactions"
 import { deriveDynamicFieldID, normalizeSuiAddress } from "@mysten/sui/utils"
 import { GrpcTransport } from "@protobuf-ts/grpc-transport"
+import { executeForSettlement } from "../chain/execute.js"
 import { JobCreatedEvent } from "../chain/moveTypes.js"
 
 /** What a client needs from the localnet manifest. */
@@ -394,7 +395,8 @@ export async function createJobs(
           jobs: batches[b]!.map((i) => ({ method: opts.method, data: dataOf(i), intervalMs: interval, nextScheduledAt: interval === null ? null : BigInt(Date.now()) }))
         })
         const signature = signer(bytes)
-        const r = await client.core.executeTransaction({ transaction: bytes, signatures: [signature], include: { effects: true, events: true } })
+        // only the status, the gas coin and the events' BCS: what is read below
+        const r = await executeForSettlement(client, { bytes, signature })
         const t = r.$kind === "Transaction" ? r.Transaction : r.FailedTransaction
         const g = t.effects?.gasObject
         if (g?.outputVersion && g.outputDigest) {
