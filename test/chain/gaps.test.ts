@@ -1,5 +1,5 @@
 /**
- * ChainEvents across restarts: a gap larger than the node's 256-frame subscription buffer is
+ * ChainEvents across restarts: a gap larger than the node's subscription buffer (256 checkpoints) is
  * filled from history on both paths; a gap reaching pruned history yields a ReplayGap item, and
  * ChainState recovers the pending jobs the stream could not replay.
  */

@@ -120,6 +120,31 @@ describe("SubscribeEvents", () => {
     }
   })
 
+  it("keeps a reading subscriber when one checkpoint carries more matching events than the buffer's 256", async () => {
+    // A full node's per-subscriber buffer holds checkpoints: a transaction of 600 matching events
+    // is one checkpoint's frames, handed over at once, not a reader falling behind.
+    const abort = new AbortController()
+    const stream = client.subscriptionService.subscribeEvents({ filter: filterOf(eventType(created(pkg))) }, { abort: abort.signal })
+    const it = stream.responses[Symbol.asyncIterator]()
+    await it.next() // the subscription is live (the first checkpoint's closing watermark)
+    const { jobSequences } = await createJobs(net.manifest, { count: 600, method: METHOD, perTransaction: 600 })
+    const got = new Set<bigint>()
+    while (got.size < jobSequences.length) {
+      const r = await it.next()
+      expect(r.done).toBe(false)
+      if (r.value.event !== undefined && jobSequences.includes(jobSeq(r.value.event))) got.add(jobSeq(r.value.event))
+    }
+    expect(got.size).toBe(600)
+    // still live: the next checkpoint's closing watermark arrives
+    const after = await tip()
+    for (;;) {
+      const r = await it.next()
+      expect(r.done).toBe(false)
+      if (r.value.event === undefined && (r.value.watermark?.checkpoint ?? 0n) > after) break
+    }
+    abort.abort()
+  })
+
   it("rejects an empty filter with INVALID_ARGUMENT", async () => {
     const call = client.subscriptionService.subscribeEvents({ filter: { terms: [] } })
     expect(await statusOf(drain(call.responses))).toBe("INVALID_ARGUMENT")
@@ -311,7 +336,7 @@ describe("SubscribeCheckpoints", () => {
 
     // Seal checkpoints in batches, each only once the reading subscriber has received the previous
     // one: its buffer never holds more than a batch, while the paused one fills its transport
-    // window, then its 256-frame buffer, and is dropped.
+    // window, then its buffer of 256 checkpoints, and is dropped.
     let sealed = 0
     while (sealed < 20_000) {
       let last = 0n

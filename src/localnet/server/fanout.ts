@@ -1,19 +1,28 @@
 /**
  * Live fan-out of sealed checkpoints to stream subscribers, like a full node: every subscriber
- * starts at the live tip, has a 256-frame buffer on top of the transport's own, and is dropped
- * (stream ended with UNAVAILABLE) when that buffer overflows — a slow reader never slows the chain
- * or the other subscribers.
+ * starts at the live tip, has a buffer of 256 checkpoints on top of the transport's own, and is
+ * dropped (stream ended with UNAVAILABLE) when that buffer overflows — a slow reader never slows
+ * the chain or the other subscribers.
+ *
+ * The unit is the checkpoint, as in a full node, whose per-subscriber channel holds checkpoints:
+ * the frames a filtered stream (SubscribeEvents, SubscribeTransactions) makes of one checkpoint
+ * are handed over together, so counting frames dropped a reader that kept up the moment one
+ * checkpoint carried a few hundred matching events.
  */
 import type { GrpcTypes } from "@mysten/sui/grpc"
 import type { StreamSink } from "./rpc.js"
 import { RpcStatusError, Status } from "./status.js"
 
-/** Frames a subscriber may have waiting before it is dropped. */
+/** Checkpoints a subscriber may have waiting before it is dropped. */
 export const SUBSCRIBER_BUFFER = 256
 
 /** One subscriber's outgoing queue with the overflow rule. */
 export class Subscriber<O> {
   private readonly queue: Array<O | Uint8Array> = []
+  /** Per queued frame: whether it is the last frame of its checkpoint. */
+  private readonly ends: Array<boolean> = []
+  /** Checkpoints whose last frame is queued. */
+  private queuedCheckpoints = 0
   private blocked = false
   private dropped = false
 
@@ -34,19 +43,25 @@ export class Subscriber<O> {
     return this.queue.length
   }
 
-  send(frame: O | Uint8Array): void {
+  /**
+   * Hands over one frame; `endsCheckpoint` is false for all but the last of the frames made of one
+   * checkpoint (each event of a SubscribeEvents stream, before its checkpoint's closing watermark).
+   */
+  send(frame: O | Uint8Array, endsCheckpoint = true): void {
     if (this.closed) return
     if (this.blocked) {
-      if (this.queue.length >= this.capacity) {
+      if (endsCheckpoint && this.queuedCheckpoints >= this.capacity) {
         this.drop(
           new RpcStatusError(
             Status.UNAVAILABLE,
-            `subscription dropped: subscriber fell behind (buffer of ${this.capacity} frames full)`
+            `subscription dropped: subscriber fell behind (buffer of ${this.capacity} checkpoints full)`
           )
         )
         return
       }
       this.queue.push(frame)
+      this.ends.push(endsCheckpoint)
+      if (endsCheckpoint) this.queuedCheckpoints++
       return
     }
     if (!this.sink.write(frame)) this.waitForDrain()
@@ -57,6 +72,8 @@ export class Subscriber<O> {
     if (this.closed) return
     this.dropped = true
     this.queue.length = 0
+    this.ends.length = 0
+    this.queuedCheckpoints = 0
     this.sink.fail(error)
     this.onGone()
   }
@@ -70,6 +87,7 @@ export class Subscriber<O> {
     this.blocked = false
     while (this.queue.length > 0 && !this.closed) {
       const frame = this.queue.shift()!
+      if (this.ends.shift() === true) this.queuedCheckpoints--
       if (!this.sink.write(frame)) {
         this.waitForDrain()
         return

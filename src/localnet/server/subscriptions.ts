@@ -86,7 +86,7 @@ export const subscriptionHandlers = (ctx: ServerContext): ServiceHandlers => ({
           const key = `ev:${eventMaskKey}:${i}`
           let bytes = shared.get(key)
           if (bytes === undefined) shared.set(key, (bytes = encodeMasked(GrpcTypes.Event, event, mask)))
-          subscriber.send(frame([[SUBSCRIBE_EVENTS.event!, bytes], [SUBSCRIBE_EVENTS.watermark!, GrpcTypes.Watermark.toBinary(watermark)]]))
+          subscriber.send(frame([[SUBSCRIBE_EVENTS.event!, bytes], [SUBSCRIBE_EVENTS.watermark!, GrpcTypes.Watermark.toBinary(watermark)]]), false)
           if (subscriber.closed) return
         }
         subscriber.send({ watermark: { cursor: encodeCursor(endOf(seq)), checkpoint: seq } })

@@ -182,7 +182,7 @@ export const transactionHandlers = (ctx: ServerContext): { ledger: ServiceHandle
               if (!matches(txs[i]!)) continue
               const watermark: GrpcTypes.Watermark = { cursor: encodeCursor(positionOf(seq, i)) }
               if (seq > 0n) watermark.checkpoint = seq - 1n
-              subscriber.send({ transaction: applyMask(GrpcTypes.ExecutedTransaction, txs[i]!, mask), watermark })
+              subscriber.send({ transaction: applyMask(GrpcTypes.ExecutedTransaction, txs[i]!, mask), watermark }, false)
               if (subscriber.closed) return
             }
             subscriber.send({ watermark: { cursor: encodeCursor(endOf(seq)), checkpoint: seq } })
