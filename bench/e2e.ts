@@ -372,6 +372,8 @@ const measureLoop = async (manifest: LocalnetManifest, localnet: ChildProcess) =
     console.log(`e2e_agents_cpu_ms_per_job=${(others.agents / THROUGHPUT_JOBS).toFixed(2)}`)
     console.log(`e2e_bench_cpu_ms_per_job=${(others.bench / THROUGHPUT_JOBS).toFixed(2)}`)
     console.log(`e2e_load_avg=${os.loadavg()[0]!.toFixed(1)}`)
+    // the warm agent leaves by itself 10 s after its last job, writing its profile on the way out
+    if (process.env["BENCH_AGENT_PROF_DIR"] !== undefined) await sleep(12_000)
   } finally {
     coordinator.kill("SIGTERM")
     await new Promise((r) => coordinator.once("exit", r))
