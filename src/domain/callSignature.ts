@@ -49,6 +49,20 @@ const MAC_KEY_LABEL = "silvana-agent-call-mac/v1"
 const MAC_BYTES = 32
 
 /** The bytes a call's signature covers. */
+/** Nonces are cut from a pool of random bytes refilled 256 nonces at a time: one random read per 256 calls, not per call. */
+const noncePool = Buffer.alloc(16 * 256)
+let nonceAt = noncePool.length
+
+/** A fresh nonce: 16 random bytes in hex. */
+export const freshNonce = (): string => {
+  if (nonceAt === noncePool.length) {
+    crypto.randomFillSync(noncePool)
+    nonceAt = 0
+  }
+  nonceAt += 16
+  return noncePool.toString("hex", nonceAt - 16, nonceAt)
+}
+
 export const signedBytes = (path: string, timestampMs: number, nonce: string, request: Uint8Array): Buffer =>
   Buffer.from(`${DOMAIN}\n${path}\n${timestampMs}\n${nonce}\n${crypto.createHash("sha256").update(request).digest("hex")}`, "utf8")
 
@@ -75,7 +89,7 @@ export const callMacSigner = (seed: Uint8Array): CallSigner<CallMacHeaders> => {
     publicKey,
     address,
     proof: "hmac",
-    sign: (path, request, timestampMs, nonce = crypto.randomBytes(16).toString("hex")) => ({
+    sign: (path, request, timestampMs, nonce = freshNonce()) => ({
       [MAC_HEADER]: crypto.createHmac("sha256", key).update(signedBytes(path, timestampMs, nonce, request)).digest("base64"),
       [TIMESTAMP_HEADER]: String(timestampMs),
       [NONCE_HEADER]: nonce
@@ -92,7 +106,7 @@ export const callSigner = (seed: Uint8Array): CallSigner<CallSignatureHeaders> =
     publicKey,
     address: ed25519Address(publicKey),
     proof: "ed25519",
-    sign: (path, request, timestampMs, nonce = crypto.randomBytes(16).toString("hex")) => {
+    sign: (path, request, timestampMs, nonce = freshNonce()) => {
       const signature = crypto.sign(null, signedBytes(path, timestampMs, nonce, request), privateKey)
       return {
         [SIGNATURE_HEADER]: Buffer.concat([Buffer.of(ED25519_FLAG), signature, serializedTail]).toString("base64"),
