@@ -43,8 +43,9 @@ export interface ChainEventsOptions {
   /** Items buffered ahead of the consumer (default 4096). */
   readonly buffer?: number
   /**
-   * Frames of the live subscription held ahead of the follower (default 1024). A follower that
-   * falls further behind (a burst) ends its subscription and reads the rest from history.
+   * Batches of the live subscription's frames (those read in one turn of the event loop) held
+   * ahead of the follower (default 1024). A follower that falls further behind ends its
+   * subscription and reads the rest from history.
    */
   readonly subscriptionBuffer?: number
   readonly commitIntervalMs?: number
@@ -178,7 +179,7 @@ export const makeChainEvents = (options: ChainEventsOptions) =>
           if (error instanceof ChainSubscriptionLagged) {
             // Not a fault of the node: read on from history at once, then subscribe again.
             stats.lagged++
-            yield* Effect.logDebug(`event stream (${path}) fell ${error.capacity} frames behind its subscription; reading on from history`)
+            yield* Effect.logDebug(`event stream (${path}) fell ${error.capacity} batches behind its subscription; reading on from history`)
             continue
           }
           if (error instanceof ChainRpcError && error.code === "UNIMPLEMENTED" && path === "filtered" && mode === "auto") {

@@ -1,6 +1,6 @@
 /**
  * ChainEvents with a consumer that falls behind a burst: the live subscription holds a bounded
- * number of frames, is ended when the follower falls further behind (as a full node ends a
+ * number of batches of frames, is ended when the follower falls further behind (as a full node ends a
  * subscriber that does not read), and the follower reads the rest from history — every event of
  * the burst delivered once, in order, with no reconnect counted against the node.
  */
@@ -15,7 +15,7 @@ import { waitUntil } from "../support/wait.js"
 const BURST = 300
 
 describe.each(["filtered", "checkpoints"] as const)("ChainEvents behind a burst (%s path)", (mode) => {
-  it.scopedLive(`a burst of ${BURST} jobs against a subscription buffer of 8 frames is followed with nothing lost and nothing twice`, () =>
+  it.scopedLive(`a burst of ${BURST} jobs against a subscription buffer of 8 batches is followed with nothing lost and nothing twice`, () =>
     Effect.gen(function* () {
       const n = yield* scopedNet()
       const app = appHex(n.manifest.appInstanceId)
@@ -42,7 +42,7 @@ describe.each(["filtered", "checkpoints"] as const)("ChainEvents behind a burst 
         )
         yield* Effect.promise(() => waitUntil("the follower subscribed", () => n.subscriptions() === 1))
         const burst = yield* Effect.promise(() => createJobs(n.manifest, { count: BURST, method: METHOD, perTransaction: 10 }))
-        // The follower's subscription overflowed its 8 frames and was cancelled: the node has no
+        // The follower's subscription overflowed its 8 batches and was cancelled: the node has no
         // subscriber left while the consumer is still held.
         yield* Effect.promise(() => waitUntil("the lagging subscription ended", () => n.subscriptions() === 0))
         yield* Deferred.succeed(gate, undefined)
