@@ -113,7 +113,9 @@ CREATE TABLE IF NOT EXISTS outbox (
   outcome TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_open ON outbox (state) WHERE state IN ('queued', 'inflight');
-CREATE INDEX IF NOT EXISTS outbox_key ON outbox (app_instance, job_sequence, kind);
+-- No query reads ops by key regardless of state, so only open ops are indexed by key (an index of
+-- every op cost each insert its upkeep); journals from before drop theirs.
+DROP INDEX IF EXISTS outbox_key;
 -- Open ops only: an enqueue looks for an identical open op among these, not among every op a
 -- job ever made (a proving job makes thousands of calls; that scan grew with each one).
 CREATE INDEX IF NOT EXISTS outbox_open_key ON outbox (app_instance, job_sequence, kind) WHERE state IN ('queued', 'inflight');
