@@ -8,6 +8,7 @@
  */
 import { Clock, Effect, Metric, Option } from "effect"
 import { AppApi } from "../layers/AppApi.js"
+import type { JobTransition } from "../layers/JobStore.js"
 import { Config } from "../layers/Config.js"
 import { pipelineLoop } from "./pipelineLoop.js"
 
@@ -18,6 +19,15 @@ const lost = Metric.counter("silvana_pipeline_block_races_lost_total", { descrip
 export interface BlocksOptions {
   readonly everyMs: number
 }
+
+/**
+ * Whether a job transition may mean a block became closable: a new job of an app's action, which
+ * carries the sequences the action took. A job without sequences (an app that uses no sequences)
+ * cannot, and reading the instance for each such job cost a full decode of it per new job — with
+ * 100,000 pending jobs in the instance, most of a burst's CPU. The timer still runs every pass.
+ */
+export const wakesBlocks = (t: JobTransition): boolean =>
+  t.state === "pending" && t.data.sequences.length > 0 && t.data.appInstanceMethod !== "merge" && t.data.appInstanceMethod !== "settle"
 
 export const blocksProgram = (o: BlocksOptions) =>
   Effect.gen(function* () {
@@ -48,7 +58,7 @@ export const blocksProgram = (o: BlocksOptions) =>
       instances: (yield* Config).appInstances,
       everyMs: o.everyMs,
       minGapMs: 10,
-      wakeOn: (t) => t.state === "pending" && t.data.appInstanceMethod !== "merge" && t.data.appInstanceMethod !== "settle",
+      wakeOn: wakesBlocks,
       step: closeIfDue
     })
   })
