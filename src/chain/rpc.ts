@@ -1,9 +1,10 @@
 /**
- * gRPC calls as Effects: unary calls and server streams that are cancelled with their fiber, and
- * one tagged error carrying the gRPC status name so callers can classify failures.
+ * gRPC calls as Effects: unary calls that are cancelled with their fiber, and one tagged error
+ * carrying the gRPC status name so callers can classify failures. Server streams are read by
+ * `boundedSubscription` (subscription.ts) and `collect` (follow.ts).
  */
 import type { RpcOptions } from "@protobuf-ts/runtime-rpc"
-import { Data, Effect, Stream } from "effect"
+import { Data, Effect } from "effect"
 
 /** A failed call to the full node. `code` is the gRPC status name (`UNAVAILABLE`, `NOT_FOUND`, ...). */
 export class ChainRpcError extends Data.TaggedError("ChainRpcError")<{
@@ -38,14 +39,3 @@ export const unary = <A>(method: string, f: (opts: CallOpts) => PromiseLike<{ re
     catch: toRpcError(method)
   })
 
-/** A server-streaming call as a Stream; the call is aborted when the stream's scope closes. */
-export const serverStream = <A>(method: string, open: (opts: CallOpts) => { readonly responses: AsyncIterable<A> }) =>
-  Stream.unwrapScoped(
-    Effect.map(
-      Effect.acquireRelease(
-        Effect.sync(() => new AbortController()),
-        (ac) => Effect.sync(() => ac.abort())
-      ),
-      (ac) => Stream.fromAsyncIterable(open({ abort: ac.signal }).responses, toRpcError(method))
-    )
-  )

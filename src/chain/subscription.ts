@@ -4,9 +4,9 @@
  * The gRPC client reads a server stream as fast as the network gives it, whatever the follower
  * does with it (protobuf-ts and grpc-js queue every frame they are handed), so a follower that
  * falls behind a burst would otherwise hold the whole burst in memory. Here at most `capacity`
- * batches of frames wait for the follower. One more ends the subscription, as a full node ends a subscriber
- * that does not read: the call is cancelled and the follower sees `ChainSubscriptionLagged` after
- * the frames it had buffered. It then resumes from its own position through the history reads
+ * batches of frames wait for the follower. One more ends the subscription, as a full node ends a
+ * subscriber that does not read: the call is cancelled and the follower sees
+ * `ChainSubscriptionLagged` after the frames it had buffered. It then resumes from its own position through the history reads
  * (ListEvents / ListCheckpoints) it uses to fill any gap, so nothing is lost, and its position
  * check drops whatever it is handed twice.
  */
@@ -28,9 +28,9 @@ export type Subscription<A> = Queue.Dequeue<Take.Take<A, SubscriptionError>>
  * Opens `method` and reads it into a queue of at most `capacity` batches (plus the final take), for
  * the life of the current scope. A batch is every frame read from the network in one turn of the
  * event loop (a node hands over a checkpoint's frames together), so the follower takes a burst in
- * one step instead of paying a stream step, a queue offer and a take for each of its frames; a
- * batch holds at most what one read of the socket brings, so `capacity` batches stay a bounded
- * amount of memory.
+ * one step instead of paying a stream step, a queue offer and a take for each of its frames. A
+ * batch holds what that turn's socket reads brought, so `capacity` batches stay a bounded amount
+ * of memory.
  */
 export const boundedSubscription = <A>(
   method: string,
