@@ -34,7 +34,6 @@ export type CallProof = "ed25519" | "hmac"
 
 const DOMAIN = "silvana-agent-call/v1"
 const ED25519_FLAG = 0x00
-/** DER prefix of an Ed25519 PKCS#8 private key (before the 32-byte seed). */
 
 /** The metadata entries of one signed call. */
 export type CallSignatureHeaders = {
@@ -48,7 +47,6 @@ export const callMacKey = (seed: Uint8Array): Buffer => crypto.createHmac("sha25
 const MAC_KEY_LABEL = "silvana-agent-call-mac/v1"
 const MAC_BYTES = 32
 
-/** The bytes a call's signature covers. */
 /** Nonces are cut from a pool of random bytes refilled 256 nonces at a time: one random read per 256 calls, not per call. */
 const noncePool = Buffer.alloc(16 * 256)
 let nonceAt = noncePool.length
@@ -63,6 +61,7 @@ export const freshNonce = (): string => {
   return noncePool.toString("hex", nonceAt - 16, nonceAt)
 }
 
+/** The bytes a call's signature covers. */
 export const signedBytes = (path: string, timestampMs: number, nonce: string, request: Uint8Array): Buffer =>
   Buffer.from(`${DOMAIN}\n${path}\n${timestampMs}\n${nonce}\n${crypto.createHash("sha256").update(request).digest("hex")}`, "utf8")
 
