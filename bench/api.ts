@@ -160,7 +160,9 @@ const startServer = (kind: "coordinator" | "bare") =>
     const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-bench-"))
     const socketPath = path.join(dir, `${kind}.sock`)
     const profile = process.env["BENCH_PROFILE"] === kind ? ["--cpu-prof", "--cpu-prof-dir", dir] : []
-    const child = fork(fileURLToPath(import.meta.url), ["serve", kind, socketPath], { execArgv: ["--import", "tsx", ...profile] })
+    // BENCH_SERVER_FLAGS: node flags for both server processes (e.g. `--trace-gc`, heap sizes).
+    const flags = (process.env["BENCH_SERVER_FLAGS"] ?? "").split(" ").filter((f) => f !== "")
+    const child = fork(fileURLToPath(import.meta.url), ["serve", kind, socketPath], { execArgv: ["--import", "tsx", ...flags, ...profile] })
     if (profile.length > 0) console.error(`cpu profile of the ${kind} server goes to ${dir}`)
     child.once("message", (m: { sessions: Array<string> }) =>
       resolve({
@@ -218,6 +220,9 @@ const main = async () => {
     if (profFile !== undefined) {
       await ask(coordinator.child, { cmd: "profStart", file: path.resolve(profFile), alloc: allocFile !== undefined }, "profiling")
     }
+    // BENCH_BARE_PROF=<file>: the bare server's CPU profile over the same rounds, to compare with.
+    const bareProf = process.env["BENCH_BARE_PROF"]
+    if (bareProf !== undefined) await ask(bare.child, { cmd: "profStart", file: path.resolve(bareProf), alloc: bareProf.endsWith(".heapprofile") }, "profiling")
     for (let r = 0; r < ROUNDS; r++) {
       for (const [name, srv] of [["coordinator", coordinator], ["bare", bare]] as const) {
         const c0 = await srv.cpu()
@@ -227,6 +232,7 @@ const main = async () => {
         lat[name].push(...res.latencies)
       }
     }
+    if (bareProf !== undefined) console.error(`cpu profile of the bare server's measured rounds: ${await ask<string>(bare.child, { cmd: "profStop" }, "profiled")}`)
     if (profFile !== undefined) console.error(`${allocFile !== undefined ? "allocation" : "cpu"} profile of the coordinator's measured rounds: ${await ask<string>(coordinator.child, { cmd: "profStop" }, "profiled")}`)
     const median = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
     const c = median(results.coordinator)
