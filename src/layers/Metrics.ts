@@ -165,18 +165,29 @@ export const grpcRequest = (method: string, code: number | string, millis: numbe
  * else counts as UNKNOWN, which is what the transport answers.
  */
 export const timedRpc =
-  <Req, Ctx, Res>(method: string, handler: (req: Req, ctx: Ctx) => Promise<Res>) =>
-  async (req: Req, ctx: Ctx): Promise<Res> => {
+  <Req, Ctx, Res>(method: string, handler: (req: Req, ctx: Ctx) => Res | Promise<Res>) =>
+  (req: Req, ctx: Ctx): Res | Promise<Res> => {
     const t0 = performance.now()
-    try {
-      const res = await handler(req, ctx)
-      grpcRequest(method, Status.OK, performance.now() - t0)
-      return res
-    } catch (e) {
+    const failed = (e: unknown): never => {
       const code = typeof (e as { code?: unknown })?.code === "number" ? (e as { code: number }).code : Status.UNKNOWN
       grpcRequest(method, code, performance.now() - t0)
       throw e
     }
+    let res: Res | Promise<Res>
+    try {
+      res = handler(req, ctx)
+    } catch (e) {
+      return failed(e)
+    }
+    // A reply given at once is counted at once: no promise and no extra turn for it.
+    if (!(res instanceof Promise)) {
+      grpcRequest(method, Status.OK, performance.now() - t0)
+      return res
+    }
+    return res.then((r) => {
+      grpcRequest(method, Status.OK, performance.now() - t0)
+      return r
+    }, failed)
   }
 
 /** Triple labels for per-triple metrics. */

@@ -18,9 +18,11 @@ export interface Admission {
   readonly serve: <A>(effect: Effect.Effect<A, ApiError, ApiServices>, signal: AbortSignal) => Promise<A>
   /**
    * Like `serve` for a call that is answered synchronously when it can (fastPath.ts): `now` gives
-   * the reply, or the Effect that produces it, which then runs as in `serve`.
+   * the reply, or the Effect that produces it, which then runs as in `serve`. A reply given at
+   * once is returned as it is (the gRPC server awaits whatever a handler returns); a refusal of
+   * admission is thrown.
    */
-  readonly serveNow: <A>(now: () => A | Effect.Effect<A, ApiError, ApiServices>, signal: AbortSignal) => Promise<A>
+  readonly serveNow: <A>(now: () => A | Effect.Effect<A, ApiError, ApiServices>, signal: AbortSignal) => A | Promise<A>
   /** Throws UNAVAILABLE once draining (for RPCs that would otherwise answer without admission). */
   readonly refuseIfDraining: () => Promise<void>
   readonly inFlight: () => number
@@ -63,14 +65,15 @@ export const makeAdmission = (runtime: Runtime.Runtime<ApiServices>, maxInFlight
     if (inFlight >= maxInFlight) throw toServerError(new Overloaded({ message: "too many calls in flight; retry with backoff" }))
   }
 
-  /** The reply of a finished call, or the gRPC status it answers with. */
-  const reply = async <A>(exit: Exit.Exit<A, ApiError>): Promise<A> => {
+  /** The reply of a finished call, or the gRPC status it answers with (thrown). */
+  const reply = <A>(exit: Exit.Exit<A, ApiError>): A | Promise<A> => {
     if (Exit.isSuccess(exit)) return exit.value
     const failure = Cause.failureOption(exit.cause)
     if (Option.isSome(failure) && isApiError(failure.value)) throw toServerError(failure.value)
     if (Cause.isInterruptedOnly(exit.cause)) throw new ServerError(Status.CANCELLED, "call cancelled")
-    await run(Effect.logError("agent API handler defect", exit.cause))
-    throw internalError()
+    return run(Effect.logError("agent API handler defect", exit.cause)).then(() => {
+      throw internalError()
+    })
   }
 
   /** Runs a call's Effect: its exit at once when it never waits, else its fiber is awaited. */
@@ -93,23 +96,35 @@ export const makeAdmission = (runtime: Runtime.Runtime<ApiServices>, maxInFlight
     return reply(exit)
   }
 
-  const serveNow = async <A>(now: () => A | Effect.Effect<A, ApiError, ApiServices>, signal: AbortSignal): Promise<A> => {
+  const serveNow = <A>(now: () => A | Effect.Effect<A, ApiError, ApiServices>, signal: AbortSignal): A | Promise<A> => {
     admit()
     inFlight += 1
-    let exit: Exit.Exit<A, ApiError>
+    let answer: A | Effect.Effect<A, ApiError, ApiServices>
     try {
-      let answer: A | Effect.Effect<A, ApiError, ApiServices>
-      try {
-        answer = now()
-      } catch (defect) {
-        answer = Effect.die(defect)
-      }
-      if (!Effect.isEffect(answer)) return answer
-      exit = await exitOf(answer, signal)
-    } finally {
-      inFlight -= 1
+      answer = now()
+    } catch (defect) {
+      answer = Effect.die(defect)
     }
-    return reply(exit)
+    // A reply given at once goes back as it is: no fiber, no promise.
+    if (!Effect.isEffect(answer)) {
+      inFlight -= 1
+      return answer
+    }
+    const exit = exitOf(answer, signal)
+    if (!(exit instanceof Promise)) {
+      inFlight -= 1
+      return reply(exit)
+    }
+    return exit.then(
+      (e) => {
+        inFlight -= 1
+        return reply(e)
+      },
+      (e: unknown) => {
+        inFlight -= 1
+        throw e
+      }
+    )
   }
 
   return {

@@ -57,9 +57,15 @@ export interface RoutesOptions {
 
 type Guard = <A>(req: { readonly sessionId: string }, ctx: RpcContext, handler: Effect.Effect<A, ApiError, ApiServices>) => Promise<A>
 /** As `Guard`, for an RPC of the fast path: `now` answers it, `slow` when the session's binding must be awaited. */
-type GuardNow = <A>(req: { readonly sessionId: string }, ctx: RpcContext, now: () => Now<A>, slow: () => Effect.Effect<A, ApiError, ApiServices>) => Promise<A>
+type GuardNow = <A>(req: { readonly sessionId: string }, ctx: RpcContext, now: () => Now<A>, slow: () => Effect.Effect<A, ApiError, ApiServices>) => A | Promise<A>
 
-type Table = { readonly [K in keyof CoordinatorServiceImplementation]: (req: Parameters<CoordinatorServiceImplementation[K]>[0], ctx: RpcContext) => ReturnType<CoordinatorServiceImplementation[K]> }
+/** Each RPC's handler; one answered at once may return its reply itself (nice-grpc awaits either). */
+type Table = {
+  readonly [K in keyof CoordinatorServiceImplementation]: (
+    req: Parameters<CoordinatorServiceImplementation[K]>[0],
+    ctx: RpcContext
+  ) => ReturnType<CoordinatorServiceImplementation[K]> | Awaited<ReturnType<CoordinatorServiceImplementation[K]>>
+}
 
 /** The job loop's three RPCs: through the fast path when there is one. */
 const jobLoop = (guarded: Guard, guardedNow: GuardNow, fast: FastPath | undefined, chain: string): Pick<Table, "getJob" | "completeJob" | "failJob"> =>
@@ -112,7 +118,7 @@ const headerText = (ctx: CallContext, name: string): string | undefined => {
   return typeof value === "string" ? value : undefined
 }
 
-const withPath = (f: (req: unknown, ctx: RpcContext) => Promise<unknown>, path: string) => (req: unknown, ctx: CallContext) => f(req, { ...ctx, path })
+const withPath = (f: (req: unknown, ctx: RpcContext) => unknown, path: string) => (req: unknown, ctx: CallContext) => f(req, { ...ctx, path })
 
 /**
  * The full service implementation for one listener. Every RPC first checks the call's signature,
@@ -150,7 +156,7 @@ export const coordinatorImplementation = (
     Object.entries(CoordinatorServiceDefinition.methods).map(([key, method]) => [
       key,
       Metrics.timedRpc(method.name, implemented(key)
-        ? withPath(core[key as keyof CoordinatorServiceImplementation] as (req: unknown, ctx: RpcContext) => Promise<unknown>, requests.pathOf(key))
+        ? withPath(core[key as keyof CoordinatorServiceImplementation] as (req: unknown, ctx: RpcContext) => unknown, requests.pathOf(key))
         : async () => {
             await admission.refuseIfDraining()
             throw toServerError(new NotImplemented({ rpc: method.name }))
