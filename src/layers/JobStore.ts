@@ -71,6 +71,11 @@ const jobKey = (appInstance: string, jobSequence: bigint) => `${appInstance}:${j
 
 const rankOf = (e: Entry) => jobRankKey(e.data)
 
+const sameRank = (a: JobData, b: JobData) => {
+  const [ka, kb] = [jobRankKey(a), jobRankKey(b)]
+  return ka.every((x, i) => x === kb[i])
+}
+
 const queueOf = (index: Map<string, RankedQueue<Entry>>, k: string) => {
   let q = index.get(k)
   if (q === undefined) {
@@ -199,6 +204,22 @@ export class JobTable {
     if (!this.delayed.delete(e)) dequeue(this.pendingByTriple, e.triple, e)
   }
 
+  /**
+   * Newer data for a pending job. It is queued again only when its rank or due time changed: a
+   * replayed event or a re-read of chain state would otherwise leave a stale slot in the queue for
+   * every job it touched.
+   */
+  private refreshPending(e: Entry, raw: JobData) {
+    const data = this.interner.data(raw)
+    if (data.dueAt === e.data.dueAt && sameRank(data, e.data)) {
+      e.data = data
+      return
+    }
+    this.leavePending(e)
+    e.data = data
+    this.enterPending(e)
+  }
+
   /** Moves delayed jobs that have become due into the pending queues. */
   private promoteDue() {
     if (this.delayed.size === 0) return
@@ -275,11 +296,7 @@ export class JobTable {
       this.insert(data, "pending")
       return true
     }
-    if (e.state === "pending") {
-      this.leavePending(e)
-      e.data = this.interner.data(data)
-      this.enterPending(e)
-    }
+    if (e.state === "pending") this.refreshPending(e, data)
     return false
   }
 
@@ -295,9 +312,7 @@ export class JobTable {
     }
     if (e.state === "starting" || e.state === "held" || e.state === "started") return
     if (e.state === "pending") {
-      this.leavePending(e)
-      e.data = this.interner.data(data)
-      this.enterPending(e)
+      this.refreshPending(e, data)
       return
     }
     e.data = this.interner.data(data)

@@ -1,7 +1,7 @@
 /**
  * The JobStore's per-triple queues: a binary heap ordered by a rank (settle → block → size →
  * sequence, `domain/jobRank.ts`), ties in arrival order, with O(1) removal anywhere. The rank is
- * taken once per item as three numbers kept in its slot, so a step of the heap compares numbers. Removal
+ * taken once per item as four numbers kept in its slot, so a step of the heap compares numbers. Removal
  * invalidates the item's ticket and the stale slot is dropped when it reaches the top, or when
  * stale slots outnumber live ones (the heap is then rebuilt).
  */
@@ -13,8 +13,8 @@ export interface Queued {
 
 let tickets = 0
 
-/** An item's rank: three numbers compared in turn, lowest first. */
-export type RankKey = readonly [number, number, number]
+/** An item's rank: four numbers compared in turn, lowest first. */
+export type RankKey = readonly [number, number, number, number]
 
 interface Slot<T> {
   readonly item: T
@@ -22,6 +22,7 @@ interface Slot<T> {
   readonly k0: number
   readonly k1: number
   readonly k2: number
+  readonly k3: number
 }
 
 export class RankedQueue<T extends Queued> {
@@ -34,6 +35,7 @@ export class RankedQueue<T extends Queued> {
     if (x.k0 !== y.k0) return x.k0 < y.k0
     if (x.k1 !== y.k1) return x.k1 < y.k1
     if (x.k2 !== y.k2) return x.k2 < y.k2
+    if (x.k3 !== y.k3) return x.k3 < y.k3
     return x.ticket < y.ticket
   }
 
@@ -88,8 +90,8 @@ export class RankedQueue<T extends Queued> {
 
   push(item: T) {
     item.ticket = ++tickets
-    const [k0, k1, k2] = this.keyOf(item)
-    this.insert({ item, ticket: item.ticket, k0, k1, k2 })
+    const [k0, k1, k2, k3] = this.keyOf(item)
+    this.insert({ item, ticket: item.ticket, k0, k1, k2, k3 })
     this.size += 1
   }
 

@@ -3,6 +3,7 @@ import { Effect, Option } from "effect"
 import fc from "fast-check"
 import type { AppInstanceId, SessionId } from "../../src/domain/ids.js"
 import type { JobData } from "../../src/domain/job.js"
+import { compareJobRank } from "../../src/domain/jobRank.js"
 import { JobStore, JobTable } from "../../src/layers/JobStore.js"
 
 const AI = "cd".repeat(32) as AppInstanceId
@@ -190,6 +191,39 @@ describe("JobStore", () => {
       expect((yield* store.stats).pending).toBe(2)
     }).pipe(Effect.provide(JobStore.layerMemory()))
   )
+})
+
+describe("JobStore: pending jobs seen again", () => {
+  it("a pending job refreshed with newer data is offered once, ranked by its latest data", () => {
+    const update = fc.record({
+      seq: fc.nat(20),
+      block: fc.option(fc.nat(3), { nil: undefined }),
+      sequences: fc.nat(2),
+      attempts: fc.nat(3)
+    })
+    fc.assert(
+      fc.property(fc.array(update, { maxLength: 80 }), (updates) => {
+        const t = new JobTable({ coordinatorId: "c", chain: "x" }, () => 0)
+        const latest = new Map<number, JobData>()
+        for (const u of updates) {
+          const data: JobData = {
+            ...job(u.seq, triples[0]!),
+            ...(u.block === undefined ? {} : { blockNumber: BigInt(u.block) }),
+            sequences: Array.from({ length: u.sequences }, (_, i) => BigInt(i)),
+            attempts: u.attempts
+          }
+          t.addPending(data)
+          latest.set(u.seq, data)
+        }
+        const claimed = t.claimForStart(triples[0]!, 1_000)
+        const expected = [...latest.values()].sort(compareJobRank)
+        expect(claimed.map((j) => [j.jobSequence, j.blockNumber, j.sequences.length, j.attempts])).toEqual(
+          expected.map((j) => [j.jobSequence, j.blockNumber, j.sequences.length, j.attempts])
+        )
+        expect(t.claimForStart(triples[0]!, 1_000)).toEqual([])
+      })
+    )
+  })
 })
 
 describe("JobStore due times", () => {
