@@ -57,7 +57,6 @@ export type { JobCounts }
 
 interface Entry {
   data: JobData
-  readonly key: string
   readonly triple: string
   /** Ticket of the entry's place in a per-triple queue (rank order, `domain/jobRank.ts`); 0 when in none. */
   ticket: number
@@ -67,7 +66,9 @@ interface Entry {
   error: string | undefined
 }
 
-const jobKey = (appInstance: string, jobSequence: bigint) => `${appInstance}:${jobSequence}`
+/** A job sequence as a key of its instance's map: a number when exact (every real one), else the bigint. */
+const seqKey = (jobSequence: bigint): number | bigint => (jobSequence <= MAX_EXACT ? Number(jobSequence) : jobSequence)
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER)
 
 const rankOf = (e: Entry) => jobRankKey(e.data)
 
@@ -152,14 +153,18 @@ const removeFrom = <K, V>(index: Map<K, Set<V>>, k: K, v: V) => {
 
 /** The synchronous core; exported for property tests and benchmarks, used through `JobStore`. */
 export class JobTable {
-  private readonly byKey = new Map<string, Entry>()
+  /**
+   * Every job, by app instance then job sequence. The instance's map is also its set of jobs, and
+   * a numeric key costs neither a string per job nor building one for each lookup.
+   */
+  private readonly jobs = new Map<AppInstanceId, Map<number | bigint, Entry>>()
+  private total = 0
   private readonly byJobId = new Map<JobId, Entry>()
   private readonly pendingByTriple = new Map<string, RankedQueue<Entry>>()
   /** Pending jobs that are not due yet; moved to `pendingByTriple` once due. */
   private readonly delayed = new Set<Entry>()
   private readonly startedByTriple = new Map<string, RankedQueue<Entry>>()
   private readonly bySession = new Map<SessionId, Set<Entry>>()
-  private readonly byAppInstance = new Map<AppInstanceId, Set<Entry>>()
   private readonly counts: Record<JobState, number> = {
     pending: 0,
     starting: 0,
@@ -179,6 +184,10 @@ export class JobTable {
     private readonly now: () => number
   ) {
     this.newJobId = makeJobIdGenerator()
+  }
+
+  private entry(appInstance: AppInstanceId, jobSequence: bigint): Entry | undefined {
+    return this.jobs.get(appInstance)?.get(seqKey(jobSequence))
   }
 
   /** Calls `f` after every transition (synchronously: keep it cheap); returns the way to stop. */
@@ -250,7 +259,6 @@ export class JobTable {
     const data = this.interner.data(raw)
     const e: Entry = {
       data,
-      key: jobKey(data.appInstance, data.jobSequence),
       triple: this.interner.string(tripleKey(data)),
       ticket: 0,
       jobId: undefined,
@@ -258,11 +266,16 @@ export class JobTable {
       heldBy: undefined,
       error: undefined
     }
-    this.byKey.set(e.key, e)
+    let instance = this.jobs.get(data.appInstance)
+    if (instance === undefined) {
+      instance = new Map()
+      this.jobs.set(data.appInstance, instance)
+    }
+    instance.set(seqKey(data.jobSequence), e)
+    this.total += 1
     // Every job the store knows has an id from the start (operators see it in listings and logs);
     // each new attempt gets a fresh one, so a late report about the previous one cannot touch it.
     this.assignJobId(e)
-    addTo(this.byAppInstance, data.appInstance, e)
     this.counts.pending += 1
     this.enterPending(e)
     this.notify(e, "pending")
@@ -284,14 +297,15 @@ export class JobTable {
     if (e.state === "held" && e.heldBy !== undefined) removeFrom(this.bySession, e.heldBy, e)
     this.counts[e.state] -= 1
     if (e.jobId !== undefined) this.byJobId.delete(e.jobId)
-    removeFrom(this.byAppInstance, e.data.appInstance, e)
-    this.byKey.delete(e.key)
+    const instance = this.jobs.get(e.data.appInstance)
+    if (instance?.delete(seqKey(e.data.jobSequence)) === true) this.total -= 1
+    if (instance?.size === 0) this.jobs.delete(e.data.appInstance)
     this.notify(e, "removed")
   }
 
   /** A job seen pending on chain. New jobs are added; a known pending job gets the newer data. */
   addPending(data: JobData): boolean {
-    const e = this.byKey.get(jobKey(data.appInstance, data.jobSequence))
+    const e = this.entry(data.appInstance, data.jobSequence)
     if (e === undefined) {
       this.insert(data, "pending")
       return true
@@ -305,7 +319,7 @@ export class JobTable {
    * knew of a previous attempt is over, the job waits to be started anew.
    */
   resetToPending(data: JobData): void {
-    const e = this.byKey.get(jobKey(data.appInstance, data.jobSequence))
+    const e = this.entry(data.appInstance, data.jobSequence)
     if (e === undefined) {
       this.insert(data, "pending")
       return
@@ -337,7 +351,7 @@ export class JobTable {
 
   /** Our start transaction succeeded: the job gets an id and waits for its session. */
   markStarted(appInstance: AppInstanceId, jobSequence: bigint): Option.Option<JobId> {
-    const e = this.byKey.get(jobKey(appInstance, jobSequence))
+    const e = this.entry(appInstance, jobSequence)
     if (e === undefined || (e.state !== "starting" && e.state !== "pending")) return Option.none()
     // The chain counted this start as an attempt; agents see the attempt they are running.
     e.data = { ...e.data, attempts: e.data.attempts + 1 }
@@ -349,20 +363,19 @@ export class JobTable {
 
   /** Another coordinator won the start (or the job vanished): forget it. */
   startLost(appInstance: AppInstanceId, jobSequence: bigint): void {
-    const e = this.byKey.get(jobKey(appInstance, jobSequence))
+    const e = this.entry(appInstance, jobSequence)
     if (e !== undefined && (e.state === "starting" || e.state === "pending")) this.drop(e)
   }
 
   /** Our start transaction did not execute: the job is pending again. */
   startFailed(appInstance: AppInstanceId, jobSequence: bigint): void {
-    const e = this.byKey.get(jobKey(appInstance, jobSequence))
+    const e = this.entry(appInstance, jobSequence)
     if (e !== undefined && e.state === "starting") this.setState(e, "pending")
   }
 
   /** Inserts a job that is already started on chain by this coordinator (restart, tests). */
   addStarted(data: JobData): JobId {
-    const key = jobKey(data.appInstance, data.jobSequence)
-    const existing = this.byKey.get(key)
+    const existing = this.entry(data.appInstance, data.jobSequence)
     if (existing !== undefined) {
       if (existing.state === "started" || existing.state === "held") return existing.jobId!
       this.drop(existing)
@@ -457,7 +470,7 @@ export class JobTable {
 
   /** The job's outcome is on chain (or the job was deleted there): forget it. */
   remove(appInstance: AppInstanceId, jobSequence: bigint): boolean {
-    const e = this.byKey.get(jobKey(appInstance, jobSequence))
+    const e = this.entry(appInstance, jobSequence)
     if (e === undefined) return false
     this.drop(e)
     return true
@@ -470,11 +483,12 @@ export class JobTable {
 
   /** The sequences of `seqs` this store holds no job of (in any state). */
   unknown(appInstance: AppInstanceId, seqs: ReadonlyArray<bigint>): ReadonlyArray<bigint> {
-    return seqs.filter((s) => !this.byKey.has(jobKey(appInstance, s)))
+    const instance = this.jobs.get(appInstance)
+    return instance === undefined ? seqs : seqs.filter((s) => !instance.has(seqKey(s)))
   }
 
   getBySequence(appInstance: AppInstanceId, jobSequence: bigint): Option.Option<StoredJob> {
-    const e = this.byKey.get(jobKey(appInstance, jobSequence))
+    const e = this.entry(appInstance, jobSequence)
     return e === undefined ? Option.none() : Option.some(snapshot(e))
   }
 
@@ -483,14 +497,16 @@ export class JobTable {
   }
 
   byInstance(appInstance: AppInstanceId): ReadonlyArray<StoredJob> {
-    return [...(this.byAppInstance.get(appInstance) ?? [])].map(snapshot)
+    return [...(this.jobs.get(appInstance)?.values() ?? [])].map(snapshot)
   }
 
   list(state?: JobState, limit = Number.POSITIVE_INFINITY): ReadonlyArray<StoredJob> {
     const out: Array<StoredJob> = []
-    for (const e of this.byKey.values()) {
-      if (out.length >= limit) break
-      if (state === undefined || e.state === state) out.push(snapshot(e))
+    for (const instance of this.jobs.values()) {
+      for (const e of instance.values()) {
+        if (out.length >= limit) return out
+        if (state === undefined || e.state === state) out.push(snapshot(e))
+      }
     }
     return out
   }
@@ -526,7 +542,7 @@ export class JobTable {
   }
 
   stats(): JobCounts {
-    return { ...this.counts, total: this.byKey.size }
+    return { ...this.counts, total: this.total }
   }
 }
 
