@@ -8,6 +8,9 @@ import { Duration, Effect, Option, Redacted, Schedule } from "effect"
 import { createJobs, type ManifestLike, seedAgentMethod } from "../localnet/client.js"
 import type { LocalnetOptions } from "../localnet/index.js"
 import type { CoordinatorConfig } from "../layers/Config.js"
+import { normalizeAppInstance } from "../domain/ids.js"
+import type { JobState } from "../domain/job.js"
+import { JobStore } from "../layers/JobStore.js"
 import { DEMO } from "./demoApp.js"
 
 export { DEMO }
@@ -57,12 +60,33 @@ export const seedDemo = (manifest: ManifestLike) =>
   }).pipe(Effect.retry(Schedule.exponential("200 millis").pipe(Schedule.upTo("20 seconds"))))
 
 /**
- * Creates `perRound` demo jobs every `every`; about one in twenty holds bad data, so the failure
+ * Jobs of one demo instance the store may hold open (pending, being started, started or held)
+ * before the demo's next round waits. The demo creates work at a fixed pace; on a machine too busy
+ * to keep up, an unbounded backlog would grow for as long as the daemon runs and bury what the
+ * demo is there to show (a job, or an action, going through in seconds).
+ */
+export const DEMO_BACKLOG = 40
+
+const OPEN: ReadonlySet<JobState> = new Set(["pending", "starting", "started", "held"])
+
+/** Runs `round` unless `instance` already has `DEMO_BACKLOG` jobs open in the store. */
+export const unlessBacklogged = <A, E, R>(instance: string, round: Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    const store = yield* JobStore
+    const jobs = yield* store.byInstance(normalizeAppInstance(instance))
+    let open = 0
+    for (const j of jobs) if (OPEN.has(j.state)) open += 1
+    if (open < DEMO_BACKLOG) yield* round
+  })
+
+/**
+ * Creates `perRound` demo jobs every `every` (a round waits while the demo instance has
+ * `DEMO_BACKLOG` jobs open); about one in twenty holds bad data, so the failure
  * path (FailJob → on-chain retry → Failed) shows too.
  */
 export const demoJobs = (manifest: ManifestLike, perRound = 5, every: Duration.DurationInput = "2 seconds") => {
   let n = 0
-  return Effect.tryPromise({
+  const round = Effect.tryPromise({
     try: () =>
       createJobs(manifest, {
         count: perRound,
@@ -75,7 +99,8 @@ export const demoJobs = (manifest: ManifestLike, perRound = 5, every: Duration.D
         }
       }),
     catch: (e) => new Error(`creating demo jobs failed: ${(e as Error).message}`)
-  }).pipe(
+  })
+  return unlessBacklogged(manifest.appInstanceId, round).pipe(
     Effect.catchAll((e) => Effect.logWarning(e.message)),
     Effect.repeat(Schedule.spaced(every)),
     Effect.asVoid

@@ -12,6 +12,7 @@ import { Duration, Effect, Schedule } from "effect"
 import type { ManifestLike } from "../localnet/client.js"
 import { seedAgentMethod } from "../localnet/client.js"
 import { createPipelineInstance, demoAdder, PIPELINE } from "../localnet/pipelineDemo.js"
+import { unlessBacklogged } from "./demo.js"
 
 /** The demo's `min_time_between_blocks` (localnet only: the deployed package refuses under 60 s). */
 export const DEMO_BLOCK_INTERVAL_MS = 5_000
@@ -35,7 +36,11 @@ export const seedDemoPipeline = (manifest: ManifestLike, stateDir: string) =>
     catch: failed("seeding the demo pipeline failed")
   })
 
-/** `perRound` demo actions (`demo_add::add`) on `instance` every `every`, until interrupted. */
+/**
+ * `perRound` demo actions (`demo_add::add`) on `instance` every `every`, until interrupted; a round
+ * waits while the instance has `DEMO_BACKLOG` jobs open (proofs, merges, settlement), so a busy
+ * machine shows blocks going through rather than a queue of actions growing without end.
+ */
 export const demoActions = (manifest: ManifestLike, instance: string, perRound = 3, every: Duration.DurationInput = "2 seconds") =>
   Effect.acquireRelease(
     Effect.sync(() => demoAdder(manifest)),
@@ -43,10 +48,11 @@ export const demoActions = (manifest: ManifestLike, instance: string, perRound =
   ).pipe(
     Effect.flatMap((adder) => {
       let next = 1n
-      return Effect.tryPromise({
+      const round = Effect.tryPromise({
         try: () => adder.add(instance, Array.from({ length: perRound }, () => next++)),
         catch: failed("sending demo actions failed")
-      }).pipe(
+      })
+      return unlessBacklogged(instance, round).pipe(
         Effect.catchAll((e) => Effect.logWarning(e.message)),
         Effect.repeat(Schedule.spaced(every))
       )
