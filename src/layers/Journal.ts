@@ -194,36 +194,36 @@ const cursorPart = ({ nowMs, read, write }: Access): Pick<JournalService, "getCu
 })
 
 /** A transaction's outcome recorded: each op's result, the started jobs it made or ended, the rest requeued. */
-const finishTx =
-  ({ nowMs, write }: Access): JournalService["finish"] =>
-  (digest, results) =>
-    write("finish", (d) => {
+const finishTx = ({ db, nowMs, write }: Access): JournalService["finish"] => {
+  // Prepared once: a statement's parse and plan cost more than its run. The update hands back
+  // what the started-jobs bookkeeping needs, with no second read of the row.
+  const upd = db.prepare(
+    "UPDATE outbox SET state = ?, outcome = ?, updated_at = ? WHERE id = ? AND tx_digest = ? RETURNING kind, app_instance, job_sequence"
+  )
+  const addStarted = db.prepare(
+    "INSERT OR IGNORE INTO started_jobs (app_instance, job_sequence, session, started_at) VALUES (?, ?, NULL, ?)"
+  )
+  const delStarted = db.prepare("DELETE FROM started_jobs WHERE app_instance = ? AND job_sequence = ?")
+  const requeueRest = db.prepare("UPDATE outbox SET state = 'queued', tx_digest = NULL, updated_at = ? WHERE tx_digest = ? AND state = 'inflight'")
+  const delTx = db.prepare("DELETE FROM txs WHERE digest = ?")
+  return (digest, results) =>
+    write("finish", () => {
       const now = nowMs()
-      const upd = d.prepare("UPDATE outbox SET state = ?, outcome = ?, updated_at = ? WHERE id = ? AND tx_digest = ?")
-      const get = d.prepare("SELECT * FROM outbox WHERE id = ?")
-      const addStarted = d.prepare(
-        "INSERT OR IGNORE INTO started_jobs (app_instance, job_sequence, session, started_at) VALUES (?, ?, NULL, ?)"
-      )
-      const delStarted = d.prepare("DELETE FROM started_jobs WHERE app_instance = ? AND job_sequence = ?")
       for (const r of results) {
-        upd.run(r.state, r.outcome ?? null, now, r.id, digest)
-        const op = get.get(r.id)
+        const op = upd.get(r.state, r.outcome ?? null, now, r.id, digest)
         if (op === undefined) continue
-        const o = toOp(op)
-        if (o.kind === "start" && r.state === "done") addStarted.run(o.appInstance, o.jobSequence.toString(), now)
+        if (op.kind === "start" && r.state === "done") addStarted.run(op.app_instance, op.job_sequence, now)
         // A settled complete/fail/terminate ends this coordinator's hold on the job.
-        if (o.kind !== "start" && o.kind !== "call" && r.state !== "aborted") delStarted.run(o.appInstance, o.jobSequence.toString())
+        if (op.kind !== "start" && op.kind !== "call" && r.state !== "aborted") delStarted.run(op.app_instance, op.job_sequence)
       }
       // Ops of this tx not named in results go back to the queue rather than being lost.
-      d.prepare("UPDATE outbox SET state = 'queued', tx_digest = NULL, updated_at = ? WHERE tx_digest = ? AND state = 'inflight'").run(
-        now,
-        digest
-      )
-      d.prepare("DELETE FROM txs WHERE digest = ?").run(digest)
+      requeueRest.run(now, digest)
+      delTx.run(digest)
       // Answered once committed, not synced: the transaction's row is durable since markInflight,
       // and after a power loss that undoes this commit recovery reads the outcome back from the
       // chain. The next synced write (the next markInflight on this gas coin among them) covers it.
     }, "committed").pipe(Effect.asVoid)
+}
 
 /** The settlement outbox: ops, their transactions, their outcomes. */
 const outboxPart = (access: Access) => {
@@ -232,8 +232,14 @@ const outboxPart = (access: Access) => {
     "SELECT * FROM outbox WHERE app_instance = ? AND job_sequence = ? AND kind = ? AND state IN ('queued','inflight') LIMIT 1"
   )
   const insertOp = db.prepare(
-    "INSERT INTO outbox (kind, app_instance, job_sequence, error, session, payload, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?) RETURNING *"
+    "INSERT INTO outbox (kind, app_instance, job_sequence, error, session, payload, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?)"
   )
+  const insertTx = db.prepare("INSERT INTO txs (digest, bytes, signature, gas_coin, op_ids, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+  const markOp = db.prepare(
+    "UPDATE outbox SET state = 'inflight', tx_digest = ?, attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'queued'"
+  )
+  const requeueTx = db.prepare("UPDATE outbox SET state = 'queued', tx_digest = NULL, updated_at = ? WHERE tx_digest = ? AND state = 'inflight'")
+  const deleteTx = db.prepare("DELETE FROM txs WHERE digest = ?")
   // A job may make many calls: only an identical one still open is the same op.
   const selectOpenCall = db.prepare(
     "SELECT * FROM outbox WHERE app_instance = ? AND job_sequence = ? AND kind = 'call' AND payload = ? AND state IN ('queued','inflight') LIMIT 1"
@@ -249,9 +255,26 @@ const outboxPart = (access: Access) => {
                 ? selectOpenCall.get(op.appInstance, op.jobSequence.toString(), op.payload ?? "")
                 : selectOpenKey.get(op.appInstance, op.jobSequence.toString(), op.kind)
             if (existing !== undefined) return toOp(existing)
-            return toOp(
-              insertOp.get(op.kind, op.appInstance, op.jobSequence.toString(), op.error ?? null, op.session ?? null, op.payload ?? null, now, now)!
-            )
+            const error = op.error ?? null
+            const session = op.session ?? null
+            const payload = op.payload ?? null
+            const { lastInsertRowid } = insertOp.run(op.kind, op.appInstance, op.jobSequence.toString(), error, session, payload, now, now)
+            // the row as inserted, from what was written (no read back, no second decode of the instance id)
+            const added: OutboxOp = {
+              id: Number(lastInsertRowid),
+              kind: op.kind,
+              appInstance: op.appInstance,
+              jobSequence: op.jobSequence,
+              error,
+              session,
+              state: "queued",
+              txDigest: null,
+              attempts: 0,
+              outcome: null,
+              createdAt: now,
+              payload
+            }
+            return added
           })
         }),
       openOps: read("openOps", (d) =>
@@ -266,31 +289,18 @@ const outboxPart = (access: Access) => {
           })
         }),
       markInflight: (tx) =>
-        write("markInflight", (d) => {
-          d.prepare("INSERT INTO txs (digest, bytes, signature, gas_coin, op_ids, created_at) VALUES (?, ?, ?, ?, ?, ?)").run(
-            tx.digest,
-            tx.bytes,
-            tx.signature,
-            tx.gasCoin,
-            JSON.stringify(tx.opIds),
-            nowMs()
-          )
-          const upd = d.prepare(
-            "UPDATE outbox SET state = 'inflight', tx_digest = ?, attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'queued'"
-          )
+        write("markInflight", () => {
+          insertTx.run(tx.digest, tx.bytes, tx.signature, tx.gasCoin, JSON.stringify(tx.opIds), nowMs())
           const now = nowMs()
           for (const id of tx.opIds) {
-            const r = upd.run(tx.digest, now, id)
+            const r = markOp.run(tx.digest, now, id)
             if (Number(r.changes) !== 1) throw new Error(`op ${id} is not queued`)
           }
         }),
       requeue: (digest) =>
-        write("requeue", (d) => {
-          d.prepare("UPDATE outbox SET state = 'queued', tx_digest = NULL, updated_at = ? WHERE tx_digest = ? AND state = 'inflight'").run(
-            nowMs(),
-            digest
-          )
-          d.prepare("DELETE FROM txs WHERE digest = ?").run(digest)
+        write("requeue", () => {
+          requeueTx.run(nowMs(), digest)
+          deleteTx.run(digest)
         }).pipe(Effect.asVoid),
       finish: finishTx(access),
       abandon: (ids, outcome) =>
