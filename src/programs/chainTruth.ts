@@ -182,18 +182,27 @@ const comparePass = (options: ChainTruthOptions, confirmed: Set<string>) =>
     const judgeable = (op: OutboxOp | undefined): op is OutboxOp & { readonly txDigest: string } =>
       op?.txDigest != null && !confirmed.has(op.txDigest) && retainedSince !== undefined && op.createdAt >= retainedSince + PRUNE_SLACK_MS
     // Which transactions the node still has (each digest once; known ones are not asked again).
-    const digests = new Set<string>()
+    const digests = new Map<string, number>()
     for (const [k, op] of lastOf) {
-      if (judgeable(op)) digests.add(op.txDigest)
+      if (judgeable(op)) digests.set(op.txDigest, op.createdAt)
       const s = startOf.get(k)
-      if (judgeable(s)) digests.add(s.txDigest)
+      if (judgeable(s)) digests.set(s.txDigest, s.createdAt)
     }
     const presence = new Map<string, Presence>()
     yield* Effect.forEach(
-      digests,
+      digests.keys(),
       (d) => Effect.map(txPresence(sui.client, d), (p) => presence.set(d, p)),
       { concurrency: 8, discard: true }
     )
+    // The node may have pruned while it was asked: a transaction it no longer has counts as missing
+    // only if it is younger than what the node retains now (pruning only moves that forward). Read
+    // before the questions alone, a prune in between made a pruned start look lost.
+    if ([...presence.values()].includes("missing")) {
+      const retainedNow = yield* oldestRetainedMs(sui.client)
+      for (const [d, p] of presence) {
+        if (p === "missing" && (retainedNow === undefined || digests.get(d)! < retainedNow + PRUNE_SLACK_MS)) presence.set(d, "unknown")
+      }
+    }
     const presenceOf = (d: string | null): Presence => (d === null ? "unknown" : confirmed.has(d) ? "present" : (presence.get(d) ?? "unknown"))
     // Only jobs whose belief the chain may contradict need a chain read.
     const suspects = [...lastOf.entries()].filter(([k, op]) => {
