@@ -120,7 +120,16 @@ export interface ChainTruthOptions {
 }
 
 /** Clock skew allowed between this host and the node when deciding a transaction could not have been pruned. */
-const PRUNE_SLACK_MS = 60_000
+export const PRUNE_SLACK_MS = 60_000
+
+/**
+ * The node's answer about a transaction created at `createdAt`, judged against what the node
+ * retains (`retainedSinceMs`, read after it answered): NOT_FOUND proves the transaction missing
+ * only when it is younger than the oldest retained checkpoint (and a minute of clock skew); older,
+ * or with the retention unknown, it may have been pruned and proves nothing.
+ */
+export const judgePresence = (answer: Presence, createdAt: number, retainedSinceMs: number | undefined): Presence =>
+  answer === "missing" && (retainedSinceMs === undefined || createdAt < retainedSinceMs + PRUNE_SLACK_MS) ? "unknown" : answer
 
 const keyOf = (op: { readonly appInstance: string; readonly jobSequence: bigint }) => `${op.appInstance}:${op.jobSequence}`
 
@@ -199,9 +208,7 @@ const comparePass = (options: ChainTruthOptions, confirmed: Set<string>) =>
     // before the questions alone, a prune in between made a pruned start look lost.
     if ([...presence.values()].includes("missing")) {
       const retainedNow = yield* oldestRetainedMs(sui.client)
-      for (const [d, p] of presence) {
-        if (p === "missing" && (retainedNow === undefined || digests.get(d)! < retainedNow + PRUNE_SLACK_MS)) presence.set(d, "unknown")
-      }
+      for (const [d, p] of presence) presence.set(d, judgePresence(p, digests.get(d)!, retainedNow))
     }
     const presenceOf = (d: string | null): Presence => (d === null ? "unknown" : confirmed.has(d) ? "present" : (presence.get(d) ?? "unknown"))
     // Only jobs whose belief the chain may contradict need a chain read.

@@ -4,7 +4,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { AppInstanceId } from "../../src/domain/ids.js"
 import type { ChainJob, JobStatus } from "../../src/layers/ChainState.js"
 import type { OutboxOp } from "../../src/domain/outbox.js"
-import { diagnose, type JobView, type Presence, repairKind } from "../../src/programs/chainTruth.js"
+import { diagnose, judgePresence, type JobView, type Presence, PRUNE_SLACK_MS, repairKind } from "../../src/programs/chainTruth.js"
 
 const op = (id: number, kind: OutboxOp["kind"], state: OutboxOp["state"], tx: string): OutboxOp => ({
   id, kind, appInstance: AppInstanceId.make("ab".repeat(32)), jobSequence: 7n, error: kind === "fail" ? "boom" : null, session: null,
@@ -68,3 +68,22 @@ describe("diagnose", () => {
     expect(diagnose(view({ last: op(2, "complete", "done", "C"), chain: job({ _tag: "Failed", error: "x" }), known: { C: "missing" } }))).toBeUndefined()
   })
 })
+
+describe("judgePresence: a NOT_FOUND against the retention the node has after answering", () => {
+  const retained = 1_000_000
+  it("proves a transaction missing only when it is younger than the oldest retained checkpoint plus the slack", () => {
+    expect(judgePresence("missing", retained + PRUNE_SLACK_MS, retained)).toBe("missing")
+    expect(judgePresence("missing", retained + PRUNE_SLACK_MS + 5_000, retained)).toBe("missing")
+  })
+  it("treats an older transaction, which the node may have pruned, as unknown; and any NOT_FOUND with the retention unknown", () => {
+    // the pruned start of a pass that read the retention before the prune and asked after it
+    expect(judgePresence("missing", retained - 30_000, retained)).toBe("unknown")
+    expect(judgePresence("missing", retained + PRUNE_SLACK_MS - 1, retained)).toBe("unknown")
+    expect(judgePresence("missing", retained + 10 * PRUNE_SLACK_MS, undefined)).toBe("unknown")
+  })
+  it("leaves present and unknown answers as they are", () => {
+    expect(judgePresence("present", 0, retained)).toBe("present")
+    expect(judgePresence("unknown", retained + PRUNE_SLACK_MS, retained)).toBe("unknown")
+  })
+})
+
