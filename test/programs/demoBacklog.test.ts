@@ -4,26 +4,14 @@ import type { AppInstanceId, SessionId } from "../../src/domain/ids.js"
 import type { JobData } from "../../src/domain/job.js"
 import { JobStore } from "../../src/layers/JobStore.js"
 import { DEMO_BACKLOG, unlessBacklogged } from "../../src/programs/demo.js"
+import { makeJob } from "../api/fixture.js"
 
 const A = "ab".repeat(32) as AppInstanceId
 const B = "cd".repeat(32) as AppInstanceId
 const triple = { developer: "d", agent: "a", agentMethod: "prove" }
 const session = `0x${"1".repeat(64)}` as SessionId
 
-const job = (instance: AppInstanceId, seq: number): JobData => ({
-  appInstance: instance,
-  jobSequence: BigInt(seq),
-  ...triple,
-  app: "demo",
-  appInstanceMethod: "prove",
-  sequences: [BigInt(seq)],
-  sequences1: [],
-  sequences2: [],
-  data: new Uint8Array(),
-  attempts: 0,
-  createdAt: 0n,
-  updatedAt: 0n
-})
+const job = (instance: AppInstanceId, seq: number): JobData => ({ ...makeJob(seq, triple), appInstance: instance })
 
 describe("the demo waits while its instance is backlogged", () => {
   it.effect("a round runs below DEMO_BACKLOG open jobs of its instance, not at it; jobs over or of another instance do not count", () =>
