@@ -7,7 +7,7 @@
  * synced: src/chain/sqlite.ts); concurrent writes are group-committed. The one exception is
  * `finish`, answered once committed: what it records, the chain keeps (see there).
  */
-import type { DatabaseSync, SQLOutputValue } from "node:sqlite"
+import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite"
 import { join } from "node:path"
 import { Context, Data, Effect, Layer, Option, type Scope } from "effect"
 import type { ChainCursor, ChainPosition } from "../chain/position.js"
@@ -193,8 +193,14 @@ const cursorPart = ({ nowMs, read, write }: Access): Pick<JournalService, "getCu
     ),
 })
 
+/** The statements that put a transaction's unsettled ops back in the queue and forget the transaction (requeue and finish share them). */
+interface TxRelease {
+  readonly requeueTx: StatementSync
+  readonly deleteTx: StatementSync
+}
+
 /** A transaction's outcome recorded: each op's result, the started jobs it made or ended, the rest requeued. */
-const finishTx = ({ db, nowMs, write }: Access): JournalService["finish"] => {
+const finishTx = ({ db, nowMs, write }: Access, { requeueTx, deleteTx }: TxRelease): JournalService["finish"] => {
   // Prepared once: a statement's parse and plan cost more than its run. The update hands back
   // what the started-jobs bookkeeping needs, with no second read of the row.
   const upd = db.prepare(
@@ -204,8 +210,6 @@ const finishTx = ({ db, nowMs, write }: Access): JournalService["finish"] => {
     "INSERT OR IGNORE INTO started_jobs (app_instance, job_sequence, session, started_at) VALUES (?, ?, NULL, ?)"
   )
   const delStarted = db.prepare("DELETE FROM started_jobs WHERE app_instance = ? AND job_sequence = ?")
-  const requeueRest = db.prepare("UPDATE outbox SET state = 'queued', tx_digest = NULL, updated_at = ? WHERE tx_digest = ? AND state = 'inflight'")
-  const delTx = db.prepare("DELETE FROM txs WHERE digest = ?")
   return (digest, results) =>
     write("finish", () => {
       const now = nowMs()
@@ -217,8 +221,8 @@ const finishTx = ({ db, nowMs, write }: Access): JournalService["finish"] => {
         if (op.kind !== "start" && op.kind !== "call" && r.state !== "aborted") delStarted.run(op.app_instance, op.job_sequence)
       }
       // Ops of this tx not named in results go back to the queue rather than being lost.
-      requeueRest.run(now, digest)
-      delTx.run(digest)
+      requeueTx.run(now, digest)
+      deleteTx.run(digest)
       // Answered once committed, not synced: the transaction's row is durable since markInflight,
       // and after a power loss that undoes this commit recovery reads the outcome back from the
       // chain. The next synced write (the next markInflight on this gas coin among them) covers it.
@@ -302,7 +306,7 @@ const outboxPart = (access: Access) => {
           requeueTx.run(nowMs(), digest)
           deleteTx.run(digest)
         }).pipe(Effect.asVoid),
-      finish: finishTx(access),
+      finish: finishTx(access, { requeueTx, deleteTx }),
       abandon: (ids, outcome) =>
         write("abandon", (d) => {
           const upd = d.prepare("UPDATE outbox SET state = 'aborted', outcome = ?, updated_at = ? WHERE id = ? AND state = 'queued'")
