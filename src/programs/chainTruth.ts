@@ -189,7 +189,7 @@ const comparePass = (options: ChainTruthOptions, confirmed: Set<string>) =>
     // is created before its transaction executes). Unknown retention: nothing is judged missing.
     const retainedSince = yield* oldestRetainedMs(sui.client)
     const judgeable = (op: OutboxOp | undefined): op is OutboxOp & { readonly txDigest: string } =>
-      op?.txDigest != null && !confirmed.has(op.txDigest) && retainedSince !== undefined && op.createdAt >= retainedSince + PRUNE_SLACK_MS
+      op?.txDigest != null && !confirmed.has(op.txDigest) && judgePresence("missing", op.createdAt, retainedSince) === "missing"
     // Which transactions the node still has (each digest once; known ones are not asked again).
     const digests = new Map<string, number>()
     for (const [k, op] of lastOf) {
