@@ -20,7 +20,7 @@
  * (`npx tsx scripts/profile-top.ts <dir>`).
  */
 import { spawn } from "node:child_process"
-import { mkdirSync, openSync, readFileSync } from "node:fs"
+import { existsSync, mkdirSync, openSync, readFileSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Effect, Metric } from "effect"
@@ -104,11 +104,13 @@ const main = async () => {
     })
     const log = openSync(path.join(dir, "daemon.log"), "a")
     const prof = process.env.BENCH_DAEMON_PROF
-    const child = spawn(process.execPath, [...(prof === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${path.resolve(prof)}`]), "--import", "tsx", "src/main.ts", "start"], {
+    // the daemon as production runs it (the bundle) when built, else through tsx
+    const main = existsSync("dist/silvana.mjs") ? ["dist/silvana.mjs"] : ["--import", "tsx", "src/main.ts"]
+    const child = spawn(process.execPath, [...(prof === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${path.resolve(prof)}`]), ...main, "start"], {
       env,
       stdio: ["ignore", log, log]
     })
-    console.log(`daemon=process log=${path.join(dir, "daemon.log")}`)
+    console.log(`daemon=process daemon_main=${main.at(-1)} log=${path.join(dir, "daemon.log")}`)
     daemon = {
       // SIGTERM, then its orderly stop (the profile is written at exit) while the node still answers
       stop: () =>
