@@ -49,7 +49,9 @@ export const serverFactory = (
       "grpc.max_send_message_length": options.maxMessageBytes,
       "grpc.max_connection_idle_ms": options.idleTimeoutMs ?? 300_000,
       "grpc.keepalive_time_ms": 60_000,
-      "grpc.keepalive_timeout_ms": 20_000
+      "grpc.keepalive_timeout_ms": 20_000,
+      // channelz's per-call and per-stream bookkeeping is for a channelz service this daemon does not serve
+      "grpc.enable_channelz": 0
     })
     // the raw definition keeps each request's bytes for the signature check; its handlers are the typed ones
     server.add(options.definition, implementation(transport) as never)
