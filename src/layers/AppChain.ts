@@ -129,16 +129,30 @@ export const parseInstanceFields = (id: string, j: Json): AppInstanceFields => (
 
 const U64_KEY = "0x2::dynamic_object_field::Wrapper<u64>"
 
+/** How many instances' last decoding AppChain keeps. */
+const DECODED_INSTANCES = 64
+
 export const makeAppChain = Effect.gen(function* () {
   const { client } = yield* SuiClient
   const fail = (what: string) => (e: unknown) => new ChainStateError({ message: `${what}: ${e instanceof Error ? e.message : String(e)}` })
 
+  // The last decoding of each instance read, by the object's digest: an instance is read on every
+  // wake of the pipeline's programs and by many agent calls, and most reads find it unchanged. A
+  // digest names one version of an object's content, so an equal digest is the same fields.
+  const decoded = new Map<string, { readonly digest: string; readonly fields: AppInstanceFields }>()
   const instance = (id: string) =>
     Effect.tryPromise({
       try: async () => {
         const objectId = normalizeSuiAddress(id)
         const { object } = await client.core.getObject({ objectId, include: { content: true } })
-        return parseInstanceFields(objectId, decodeMove(AppInstanceLayout, object.content))
+        const known = decoded.get(objectId)
+        if (known !== undefined && known.digest === object.digest) return known.fields
+        const fields = parseInstanceFields(objectId, decodeMove(AppInstanceLayout, object.content))
+        decoded.delete(objectId)
+        decoded.set(objectId, { digest: object.digest, fields })
+        // bounded: the oldest decoding goes first (a daemon follows a handful of instances)
+        if (decoded.size > DECODED_INSTANCES) decoded.delete(decoded.keys().next().value!)
+        return fields
       },
       catch: fail(`reading app instance ${id}`)
     })
