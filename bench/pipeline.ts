@@ -11,7 +11,9 @@
  * settled by then, with `complete=false`.
  *
  * Env: BENCH_ACTIONS (default 2000), BENCH_BATCH (actions per transaction, 20), BENCH_BLOCK_MS
- * (the localnet-only min_time_between_blocks, 1000), BENCH_MAX_SECS (600), BENCH_DAEMON:
+ * (the localnet-only min_time_between_blocks, 1000), BENCH_MAX_SECS (600), BENCH_RATE (actions offered
+ * a second, paced batch by batch; 0, the default, sends them as fast as the localnet takes them — a
+ * burst, whose latency is mostly queueing; a rate the pipeline keeps up with shows its own latency), BENCH_DAEMON:
  * `in-process` (default: localnet, coordinator and bench share one Node process) or `process` (the
  * coordinator is a daemon process of its own, `src/main.ts start`, as it is deployed beside a node
  * it does not share a thread with; its counters are then read from its /metrics). A daemon process
@@ -35,6 +37,8 @@ const ACTIONS = Number(process.env.BENCH_ACTIONS ?? 2000)
 const BATCH = Number(process.env.BENCH_BATCH ?? 20)
 const BLOCK_MS = Number(process.env.BENCH_BLOCK_MS ?? 1000)
 const MAX_SECS = Number(process.env.BENCH_MAX_SECS ?? 600)
+const RATE = Number(process.env.BENCH_RATE ?? 0)
+if (!(RATE >= 0)) throw new Error(`BENCH_RATE must be a number of actions a second (0: as fast as possible), not ${process.env.BENCH_RATE}`)
 const DAEMON = process.env.BENCH_DAEMON ?? "in-process"
 if (DAEMON !== "in-process" && DAEMON !== "process") throw new Error(`BENCH_DAEMON must be in-process or process, not ${DAEMON}`)
 const MAX_AGENTS = 4
@@ -194,6 +198,8 @@ const main = async () => {
     while (sent < ACTIONS && Date.now() - t0 < MAX_SECS * 1000) {
       const ai = p.instances[k++ % p.instances.length]!
       const n = Math.min(BATCH, ACTIONS - sent)
+      // paced: this batch is due when the actions before it have had their share of time
+      if (RATE > 0) await sleep(t0 + (sent * 1000) / RATE - Date.now())
       const before = Date.now()
       await p.add(ai, n)
       const times = sentAt.get(normalizeAppInstance(ai))!
@@ -238,7 +244,7 @@ const main = async () => {
       }
     }
     const secs = ((complete ? lastSettled : Date.now()) - t0) / 1000
-    console.log(`actions=${ACTIONS} sent=${sent} batch=${BATCH} block_ms=${BLOCK_MS} instances=2 agent_permits=${MAX_AGENTS} daemon=${DAEMON} offered_actions_per_s=${(sent / sendSecs).toFixed(1)}`)
+    console.log(`actions=${ACTIONS} sent=${sent} batch=${BATCH} block_ms=${BLOCK_MS} instances=2 agent_permits=${MAX_AGENTS} daemon=${DAEMON} rate=${RATE} offered_actions_per_s=${(sent / sendSecs).toFixed(1)}`)
     console.log(`complete=${complete} actions_settled=${settled} blocks_settled=${p.ledger.entries().length} ledger_intact=${p.ledger.intact()} elapsed_s=${secs.toFixed(1)}`)
     console.log(`pipeline_actions_per_s=${(settled / secs).toFixed(1)}`)
     console.log(`action_to_settled_p50_ms=${pct(total, 0.5)}`)
