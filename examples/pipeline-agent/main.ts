@@ -10,7 +10,7 @@
  */
 import * as os from "node:os"
 import * as path from "node:path"
-import { AgentClient, type Job } from "../../src/sdk/index.js"
+import { AgentClient, type Job, serveJobs } from "../../src/sdk/index.js"
 import { loadFaults } from "./faults.js"
 import { merge, type Outcome, prove, settle } from "./jobs.js"
 import { FileLedger } from "./ledger.js"
@@ -35,8 +35,8 @@ const main = async (): Promise<number> => {
   // and a settle job is held while blocks keep coming, so one job at a time would leave the
   // agent's permit idle and starve the other instances' settle jobs.
   const concurrency = Math.max(1, Number(process.env.PIPELINE_AGENT_CONCURRENCY ?? 8))
-  // A worker that finds no job asks again for this long before it stops (the next wave of merges
-  // or proofs is usually a moment away; a new agent process costs far more).
+  // With no job running or offered, it asks again for this long before it stops (the next wave of
+  // merges or proofs is usually a moment away; a new agent process costs far more).
   const lingerMs = Number(process.env.PIPELINE_AGENT_LINGER_MS ?? 1_000)
   const runJob = async (job: Job) => {
     let outcome: Outcome
@@ -57,23 +57,8 @@ const main = async (): Promise<number> => {
       await client.failJob(job.jobId, outcome.reason)
     }
   }
-  const worker = async () => {
-    let idleSince: number | undefined
-    for (;;) {
-      const job = await client.getJob()
-      if (job !== undefined) {
-        idleSince = undefined
-        await runJob(job)
-        continue
-      }
-      const now = Date.now()
-      idleSince ??= now
-      if (now - idleSince >= lingerMs) return
-      await new Promise((r) => setTimeout(r, 50))
-    }
-  }
   try {
-    await Promise.all(Array.from({ length: concurrency }, worker))
+    await serveJobs(() => client.getJob(), runJob, { concurrency, lingerMs })
     return 0
   } finally {
     rpc.close()

@@ -6,3 +6,4 @@ export {
 export { type AgentEnv, coordinatorAddress, readAgentEnv, socketAddress, tcpAddress } from "./env.js"
 export { AgentEnvError, CoordinatorRefused, CoordinatorUnavailable } from "./errors.js"
 export { type CallSigner, sessionSigner, signingMiddleware } from "./signing.js"
+export { serveJobs, type ServeJobsOptions } from "./serveJobs.js"
