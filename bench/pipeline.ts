@@ -19,14 +19,17 @@
  * it does not share a thread with; its counters are then read from its /metrics). A daemon process
  * also gives daemon_cpu_ms_per_action= (its user + system CPU over the run, per action settled: the
  * figure a busy machine does not move) and, with BENCH_DAEMON_PROF=<dir>, a V8 CPU profile of it
- * (`npx tsx scripts/profile-top.ts <dir>`).
+ * (`npx tsx scripts/profile-top.ts <dir>`). BENCH_TIMELINE=<file> writes every transaction of the run
+ * as a line (checkpoint time, the Move calls, the jobs it created, started or ended) to read where
+ * a block's time went.
  */
 import { spawn } from "node:child_process"
-import { existsSync, mkdirSync, openSync, readFileSync } from "node:fs"
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Effect, Metric } from "effect"
 import { decodeProof } from "../examples/pipeline-agent/hashProof.js"
+import { coordinationEventName, decodeCoordinationEvent } from "../src/chain/events.js"
 import { normalizeAppInstance } from "../src/domain/ids.js"
 import { daemonEnv } from "../test/e2e/fixture.js"
 import { freePort } from "../test/ops/processes.js"
@@ -100,6 +103,8 @@ const main = async () => {
       SILVANA_APP_INSTANCES: p.instances.join(","),
       AGENT_PROCESS_COMMANDS: p.processCommands,
       MAX_CONCURRENT_AGENTS: String(MAX_AGENTS),
+      ...(process.env.BENCH_LOG_LEVEL === undefined ? {} : { LOG_LEVEL: process.env.BENCH_LOG_LEVEL }),
+      ...(process.env.BENCH_AGENTS_PER_TRIPLE === undefined ? {} : { MAX_AGENTS_PER_TRIPLE: process.env.BENCH_AGENTS_PER_TRIPLE }),
       CONTAINER_TIMEOUT_SECS: "3600",
       PIPELINE_BLOCKS_EVERY_MS: "200",
       PIPELINE_MERGES_EVERY_MS: "500",
@@ -148,6 +153,24 @@ const main = async () => {
       }
     }
   }
+  const timeline: Array<string> = []
+  const timelineFile = process.env.BENCH_TIMELINE
+  const unwatch = timelineFile === undefined ? () => undefined : p.localnet.chain.onCheckpoint((cp) => {
+    const ts = cp.summary?.timestamp
+    const ms = ts === undefined ? 0 : Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1e6)
+    for (const tx of cp.transactions) {
+      const kind = tx.transaction?.kind?.data
+      const calls = kind?.oneofKind === "programmableTransaction" ? kind.programmableTransaction.commands.flatMap((c) => c.command.oneofKind === "moveCall" ? [c.command.moveCall.function ?? "?"] : []) : []
+      const jobs = (tx.events?.events ?? []).flatMap((ev) => {
+        const name = ev.eventType === undefined ? undefined : coordinationEventName(ev.eventType, p.localnet.manifest.packageId)
+        if (name === undefined || ev.contents?.value === undefined) return []
+        const e = decodeCoordinationEvent(name, ev.contents.value) as { _tag: string; jobSequence?: bigint; appInstanceMethod?: string; sequences?: { _tag: string; value?: ReadonlyArray<bigint> } }
+        const seqs = e.sequences?._tag === "Some" ? `[${e.sequences.value![0]}..${e.sequences.value!.at(-1)}]` : ""
+        return [`${e._tag.replace(/^Job|Event$/g, "")}:${e.jobSequence ?? ""}${e.appInstanceMethod === undefined ? "" : `:${e.appInstanceMethod}${seqs}`}`]
+      })
+      timeline.push(`${ms} cp=${cp.sequenceNumber} calls=${calls.join(",")} ${jobs.join(" ")}`)
+    }
+  })
   try {
     await daemon?.healthy()
     const cpuAtStart = daemon?.cpuMs()
@@ -256,6 +279,8 @@ const main = async () => {
     console.log(`load_avg_end=${load()}`)
     for (const c of daemon === undefined ? counters(COUNTERS) : await daemon.counters()) console.log(c)
   } finally {
+    unwatch()
+    if (timelineFile !== undefined) writeFileSync(timelineFile, `${timeline.join("\n")}\n`)
     await daemon?.stop()
     await p.close()
   }
