@@ -45,7 +45,7 @@ if (!(RATE >= 0)) throw new Error(`BENCH_RATE must be a number of actions a seco
 const DAEMON = process.env.BENCH_DAEMON ?? "in-process"
 if (DAEMON !== "in-process" && DAEMON !== "process") throw new Error(`BENCH_DAEMON must be in-process or process, not ${DAEMON}`)
 const MAX_AGENTS = 4
-const COUNTERS = ["silvana_pipeline_", "silvana_settlement_transactions_total", "silvana_settlement_ops_total", "silvana_container_exits_total", "silvana_jobs_"]
+const COUNTERS = ["silvana_grpc_requests_total", "silvana_pipeline_", "silvana_settlement_transactions_total", "silvana_settlement_ops_total", "silvana_container_exits_total", "silvana_jobs_"]
 
 const pct = (xs: ReadonlyArray<number>, q: number) => {
   const s = [...xs].sort((a, b) => a - b)
@@ -68,7 +68,9 @@ const scrapeCounters = async (base: string, token: string, prefixes: ReadonlyArr
   for (const f of families.values()) {
     for (const x of f.samples) {
       if (!prefixes.some((p) => x.name.startsWith(p)) || x.name.endsWith("_bucket") || x.name.endsWith("_sum")) continue
-      sums.set(x.name, (sums.get(x.name) ?? 0) + x.value)
+      // agent API calls per method: what the agents ask of the daemon per action
+      const key = x.name === "silvana_grpc_requests_total" && x.labels["method"] !== undefined ? `${x.name}{method=${x.labels["method"]}}` : x.name
+      sums.set(key, (sums.get(key) ?? 0) + x.value)
     }
   }
   return [...sums].map(([k, v]) => `${k}=${v}`).sort()
