@@ -134,7 +134,7 @@ export const mergesProgram = (o: MergesOptions) =>
       instances: (yield* Config).appInstances,
       everyMs: o.everyMs,
       // a pass reads every unproved block's prover state: let a burst of proofs share one
-      minGapMs: 50,
+      minGapMs: 10,
       // a new prove job (its action may have closed the open block), an ended prove or merge job
       wakeOn: (t) => (t.state === "pending" && isProveJob(t.data)) || (t.state === "removed" && (isProveJob(t.data) || t.data.appInstanceMethod === MERGE_METHOD)),
       // a proof landed or was rejected, a block was closed
