@@ -41,9 +41,14 @@ describe.skipIf(!isRoot)("a daemon with SESSION_AUTH=strict", () => {
       .filter((s) => s.name === "silvana_grpc_requests_total" && s.labels["code"] === "UNAUTHENTICATED")
     expect(unauthenticatedBefore).toEqual([])
 
-    const agent = await waitFor("a live agent of this daemon", 60_000, async () =>
-      environs("SESSION_PRIVATE_KEY=").find((p) => p.env["COORDINATOR_SOCKET"]?.startsWith(env["GRPC_SOCKET_PATH"]!) === true)
-    )
+    // an agent of this daemon running now; a settle agent when there is one (it holds its job
+    // longest, so its session is the likeliest to outlive the calls below)
+    const liveAgent = (except?: string) =>
+      waitFor("a live agent of this daemon", 60_000, async () => {
+        const mine = environs("SESSION_PRIVATE_KEY=").filter((p) => p.env["COORDINATOR_SOCKET"]?.startsWith(env["GRPC_SOCKET_PATH"]!) === true && p.env["SESSION_ID"] !== except)
+        return mine.find((p) => p.env["AGENT_METHOD"] === "settle") ?? mine[0]
+      })
+    const agent = await liveAgent()
     const sessionId = agent.env["SESSION_ID"]!
     const tcp = await waitFor("the TCP port", 5000, async () => {
       const line = daemon.output().split("\n").find((l) => l.includes('"agent API listening"'))
@@ -53,11 +58,15 @@ describe.skipIf(!isRoot)("a daemon with SESSION_AUTH=strict", () => {
     const client = createClient(CoordinatorServiceDefinition, channel)
     const request = { sessionId, level: 2, message: "from a thief", jobId: "" }
     const bytes = AgentMessageRequest.encode(AgentMessageRequest.fromPartial(request)).finish()
-    const send = (headers?: Readonly<Record<string, string>>) =>
-      client.agentMessage(request, headers === undefined ? {} : { metadata: Metadata(headers) }).then(
+    const sendAs = (req: typeof request, headers?: Readonly<Record<string, string>>) =>
+      client.agentMessage(req, headers === undefined ? {} : { metadata: Metadata(headers) }).then(
         (r) => `OK ${r.success} ${r.message}`,
         (e: unknown) => (e instanceof ClientError ? `${Status[e.code]}: ${e.details}` : String(e))
       )
+    const send = (headers?: Readonly<Record<string, string>>) => sendAs(request, headers)
+    const ENDED = /only for the sessions of this coordinator/
+    /** Sessions that ended between being picked and a MAC check (each such answer is one more refusal). */
+    let endedMeanwhile = 0
     try {
       expect(await send()).toMatch(/^UNAUTHENTICATED: .*SESSION_AUTH=strict: every call must be signed/)
       expect(await send(sessionSigner(Ed25519Keypair.generate().getSecretKey()).sign(AGENT_MESSAGE, bytes, Date.now()))).toMatch(/^UNAUTHENTICATED: .*not the session's/)
@@ -69,7 +78,19 @@ describe.skipIf(!isRoot)("a daemon with SESSION_AUTH=strict", () => {
       expect(await send(signed)).toMatch(/^UNAUTHENTICATED: .*a replay/)
       // the agents were told to prove their calls with the session's call key instead
       expect(agent.env["SESSION_CALL_PROOF"]).toBe("hmac")
-      expect(await send(sessionSigner(Ed25519Keypair.generate().getSecretKey(), "hmac").sign(AGENT_MESSAGE, bytes, Date.now()))).toMatch(/^UNAUTHENTICATED: .*MAC does not match/)
+      // A MAC is checked against the call key of a session the daemon holds: an agent that ended
+      // after being picked is answered "only for the sessions of this coordinator"; then the check
+      // is made again with an agent live now, until one answers for its MAC.
+      let wrongMac = ""
+      for (let picked = agent; ; ) {
+        const req = { ...request, sessionId: picked.env["SESSION_ID"]! }
+        const b = AgentMessageRequest.encode(AgentMessageRequest.fromPartial(req)).finish()
+        wrongMac = await sendAs(req, sessionSigner(Ed25519Keypair.generate().getSecretKey(), "hmac").sign(AGENT_MESSAGE, b, Date.now()))
+        if (!ENDED.test(wrongMac) || endedMeanwhile >= 5) break
+        endedMeanwhile++
+        picked = await liveAgent(picked.env["SESSION_ID"])
+      }
+      expect(wrongMac).toMatch(/^UNAUTHENTICATED: .*MAC does not match/)
       const maced = sessionSigner(agent.env["SESSION_PRIVATE_KEY"]!, "hmac").sign(AGENT_MESSAGE, bytes, Date.now())
       const live = await send(maced)
       // a MAC is checked for the sessions this daemon holds: the agent's, unless it has ended meanwhile
@@ -79,7 +100,7 @@ describe.skipIf(!isRoot)("a daemon with SESSION_AUTH=strict", () => {
       channel.close()
     }
     const after = await metrics()
-    expect(sampleValue(after, "silvana_grpc_requests_total", { method: "AgentMessage", code: "UNAUTHENTICATED" })).toBe(6)
+    expect(sampleValue(after, "silvana_grpc_requests_total", { method: "AgentMessage", code: "UNAUTHENTICATED" })).toBe(6 + endedMeanwhile)
     expect(daemon.output()).not.toContain(sessionId)
   }, 240_000)
 })
