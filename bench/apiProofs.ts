@@ -10,6 +10,10 @@
  * `_bare` figures are the cost of gRPC alone with 64 KiB messages on this machine at this moment,
  * and `submit_proof_overhead_ratio` (coordinator / bare pairs per second) is the figure that
  * survives a loaded machine.
+ *
+ * BENCH_NODE=process runs the localnet as a process of its own (the bundled localnet CLI), as a
+ * coordinator is deployed beside a node it does not share a thread with; by default it shares
+ * this process, and the chain's execution of the `submit_proof` calls is in the figures too.
  */
 import { mkdtempSync } from "node:fs"
 import * as os from "node:os"
@@ -19,7 +23,10 @@ import { createChannel, createClient, createServer } from "nice-grpc"
 import { CoordinatorServiceDefinition, type CoordinatorServiceImplementation } from "../src/gen/silvana/coordinator/v1/coordinator.js"
 import { Journal } from "../src/layers/Journal.js"
 import { Settlement } from "../src/layers/Settlement.js"
-import { startAppApi } from "../test/api/appFixture.js"
+import { type NodeHandle, startAppApi } from "../test/api/appFixture.js"
+import { METHOD } from "../test/chain/fixture.js"
+import { bundleLocalnetCli, startLocalnetCli } from "../test/support/localnetCli.js"
+import { seedAgentMethod } from "../src/localnet/client.js"
 import { profileIfAsked } from "./profile.js"
 
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 32)
@@ -58,8 +65,22 @@ const bareServer = async (socketPath: string) => {
   }
 }
 
+const NODE = process.env["BENCH_NODE"] ?? "in-process"
+if (NODE !== "in-process" && NODE !== "process") throw new Error(`BENCH_NODE must be in-process or process, not ${NODE}`)
+
+/** The localnet CLI as a process of its own, seeded as the in-process fixture's node is. */
+const nodeProcess = async (dir: string): Promise<NodeHandle> => {
+  const bundle = path.join(dir, "localnet.mjs")
+  await bundleLocalnetCli(bundle)
+  const node = await startLocalnetCli(bundle, path.join(dir, "manifest.json"), ["--port", "0", "--checkpoint-ms", "per-transaction"])
+  await seedAgentMethod(node.manifest, { developer: "dev", agent: "agent", method: METHOD, image: "docker.io/example/agent:1", memoryGb: 1, cpus: 1 })
+  return { manifest: node.manifest, close: node.kill }
+}
+
 const main = async () => {
-  const f = await startAppApi({ dir: mkdtempSync(path.join(os.tmpdir(), "silvana-bench-proofs-")) })
+  const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-bench-proofs-"))
+  const f = await startAppApi({ dir, ...(NODE === "process" ? { net: await nodeProcess(dir) } : {}) })
+  console.log(`submit_proof_node=${NODE}`)
   try {
     const held: Array<{ sessionId: string; jobId: string }> = []
     for (let i = 0; i < CONCURRENCY; i++) held.push(await f.holdJob())
@@ -105,7 +126,7 @@ const main = async () => {
     const profile = await profileIfAsked()
     const rates: number[] = []
     const lat: number[] = []
-    // CPU per pair (this process: server, localnet and clients) does not depend on the machine's
+    // CPU per pair (this process: server and clients, and the localnet unless BENCH_NODE=process) does not depend on the machine's
     // load the way a rate does: it is the figure to compare between runs on a busy machine.
     const commits0 = await f.runtime.runPromise(Effect.flatMap(Journal, (j) => j.commits))
     const txs0 = (await f.runtime.runPromise(Effect.flatMap(Settlement, (s) => s.stats))).transactions

@@ -49,10 +49,13 @@ export const capturingLogger = (into: Array<LoggedLine>) =>
     Logger.minimumLogLevel(LogLevel.Info)
   )
 
-export const startAppApi = async (
-  o: { net?: LocalnetHandle; dir?: string; secretsKey?: Uint8Array; da?: Layer.Layer<DataAvailability>; logs?: Array<LoggedLine>; agentApi?: Partial<AgentApiOptions> } = {}
+/** What the fixture needs of a node: its manifest and a way to stop it (a localnet in another process has no more). */
+export type NodeHandle = Pick<LocalnetHandle, "manifest" | "close">
+
+export const startAppApi = async <N extends NodeHandle = LocalnetHandle>(
+  o: { net?: N; dir?: string; secretsKey?: Uint8Array; da?: Layer.Layer<DataAvailability>; logs?: Array<LoggedLine>; agentApi?: Partial<AgentApiOptions> } = {}
 ) => {
-  const net = o.net ?? (await startNet())
+  const net: N | LocalnetHandle = o.net ?? (await startNet())
   await seedAgentMethod(net.manifest, { developer: "dev", agent: "agent", method: "merge", image: "docker.io/example/agent:1", memoryGb: 1, cpus: 1 })
   const dir = o.dir ?? mkdtempSync(path.join(os.tmpdir(), "silvana-app-api-"))
   const secretsKey = o.secretsKey ?? randomBytes(32)
@@ -116,4 +119,4 @@ export const startAppApi = async (
     }
   }
 }
-export type AppApiFixture = Awaited<ReturnType<typeof startAppApi>>
+export type AppApiFixture = Awaited<ReturnType<typeof startAppApi<LocalnetHandle>>>

@@ -6,7 +6,7 @@ import { Context, Effect, Fiber, Layer, Stream } from "effect"
 import { type AppInstanceId, normalizeAppInstance } from "../../src/domain/ids.js"
 import { createJobs } from "../../src/localnet/client.js"
 import { endOf } from "../../src/chain/follow.js"
-import { type LocalnetHandle, type LocalnetOptions, startLocalnet } from "../../src/localnet/index.js"
+import { type LocalnetHandle, type LocalnetManifest, type LocalnetOptions, startLocalnet } from "../../src/localnet/index.js"
 import { seedAgentMethod } from "../../src/localnet/client.js"
 import { ChainEvents, type ChainEventsOptions } from "../../src/layers/ChainEvents.js"
 import { Journal } from "../../src/layers/Journal.js"
@@ -49,7 +49,7 @@ export class TestNet extends Context.Tag("test/TestNet")<TestNet, LocalnetHandle
 }
 
 /** SuiClient for the coordinator key of a localnet. */
-export const suiLayer = (net: LocalnetHandle) =>
+export const suiLayer = (net: { readonly manifest: LocalnetManifest }) =>
   SuiClient.layerFrom({
     url: net.manifest.grpcUrl.startsWith("http") ? net.manifest.grpcUrl : `http://${net.manifest.grpcUrl}`,
     privateKey: net.manifest.keys.coordinator,
