@@ -126,8 +126,9 @@ const main = async () => {
     const profile = await profileIfAsked()
     const rates: number[] = []
     const lat: number[] = []
-    // CPU per pair (this process: server and clients, and the localnet unless BENCH_NODE=process) does not depend on the machine's
-    // load the way a rate does: it is the figure to compare between runs on a busy machine.
+    // CPU per pair (this process: server and clients, and the localnet unless BENCH_NODE=process)
+    // does not depend on the machine's load the way a rate does: it is the figure to compare
+    // between runs on a busy machine.
     const commits0 = await f.runtime.runPromise(Effect.flatMap(Journal, (j) => j.commits))
     const txs0 = (await f.runtime.runPromise(Effect.flatMap(Settlement, (s) => s.stats))).transactions
     let ownCpu = 0
