@@ -24,9 +24,8 @@ import { CoordinatorServiceDefinition, type CoordinatorServiceImplementation } f
 import { Journal } from "../src/layers/Journal.js"
 import { Settlement } from "../src/layers/Settlement.js"
 import { type NodeHandle, startAppApi } from "../test/api/appFixture.js"
-import { METHOD } from "../test/chain/fixture.js"
+import { seedFixtureMethod } from "../test/chain/fixture.js"
 import { bundleLocalnetCli, startLocalnetCli } from "../test/support/localnetCli.js"
-import { seedAgentMethod } from "../src/localnet/client.js"
 import { profileIfAsked } from "./profile.js"
 
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 32)
@@ -73,7 +72,7 @@ const nodeProcess = async (dir: string): Promise<NodeHandle> => {
   const bundle = path.join(dir, "localnet.mjs")
   await bundleLocalnetCli(bundle)
   const node = await startLocalnetCli(bundle, path.join(dir, "manifest.json"), ["--port", "0", "--checkpoint-ms", "per-transaction"])
-  await seedAgentMethod(node.manifest, { developer: "dev", agent: "agent", method: METHOD, image: "docker.io/example/agent:1", memoryGb: 1, cpus: 1 })
+  await seedFixtureMethod(node.manifest)
   return { manifest: node.manifest, close: node.kill }
 }
 

@@ -15,10 +15,9 @@ import { waitUntil } from "../support/wait.js"
 
 export const METHOD = "prove"
 
-/** Starts a localnet on a free port with one seeded agent method. */
-export const startNet = async (options: LocalnetOptions = {}): Promise<LocalnetHandle> => {
-  const net = await startLocalnet({ port: 0, checkpointMs: "per-transaction", ...options })
-  await seedAgentMethod(net.manifest, {
+/** Registers the fixture's agent method (dev / agent / METHOD) on a node. */
+export const seedFixtureMethod = (manifest: LocalnetManifest) =>
+  seedAgentMethod(manifest, {
     developer: "dev",
     agent: "agent",
     method: METHOD,
@@ -26,6 +25,11 @@ export const startNet = async (options: LocalnetOptions = {}): Promise<LocalnetH
     memoryGb: 1,
     cpus: 1
   })
+
+/** Starts a localnet on a free port with one seeded agent method. */
+export const startNet = async (options: LocalnetOptions = {}): Promise<LocalnetHandle> => {
+  const net = await startLocalnet({ port: 0, checkpointMs: "per-transaction", ...options })
+  await seedFixtureMethod(net.manifest)
   return net
 }
 
