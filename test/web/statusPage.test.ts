@@ -185,14 +185,25 @@ describe.skipIf(executable === undefined)("the status page in a browser", () => 
     const timeline = page.locator("[data-testid=job-timeline]")
     // Settled jobs include the demo's failing ones: open them in turn until a completed one shows.
     const seq = await waitFor("a settled, completed job to be listed", 120_000, async () => {
+      // This search's own results (an older table stays up until the new answer draws)
+      const before = await page.locator("[data-testid=job-results]").getAttribute("data-search")
       await page.click("[data-testid=job-search]")
-      await page.waitForSelector("[data-testid=job-results] table, [data-testid=job-results] p")
-      const rows = page.locator("[data-testid=job-row][data-state=settled]")
-      for (let i = 0; i < Math.min(5, await rows.count()); i++) {
-        const row = rows.nth(i)
-        const s = await row.getAttribute("data-seq")
-        await row.click()
-        await page.waitForFunction((want) => document.querySelector("[data-testid=job-timeline] h3")?.getAttribute("data-seq") === want, s)
+      await page.waitForFunction((b) => {
+        const n = document.querySelector("[data-testid=job-results]")?.getAttribute("data-search")
+        return n != null && n !== b
+      }, before)
+      const rows = await page
+        .locator("[data-testid=job-row][data-state=settled]")
+        .evaluateAll((els) => els.slice(0, 5).map((e) => ({ app: e.getAttribute("data-app") ?? "", seq: e.getAttribute("data-seq") ?? "" })))
+      for (const { app, seq: s } of rows) {
+        await page.locator(`[data-testid=job-row][data-app="${app}"][data-seq="${s}"]`).first().click()
+        await page.waitForFunction(
+          (want) => {
+            const h3 = document.querySelector("[data-testid=job-timeline] h3")
+            return h3 != null && h3.getAttribute("data-seq") === want.s && h3.getAttribute("data-app") === want.app
+          },
+          { s, app }
+        )
         if ((await timeline.locator("[data-step=completed]").count()) > 0) return s
       }
       return undefined

@@ -44,7 +44,7 @@ const stepView = (s: Step, explorers: ReadonlyArray<Explorer>) =>
 
 /** One job's heading, summary line and steps. */
 const timelineView = (job: JobRecord, explorers: ReadonlyArray<Explorer>) => [
-  h("h3", { "data-seq": job.sequence }, `Job ${job.sequence} of `, h("code", { title: job.appInstance }, shortHex(job.appInstance, 12))),
+  h("h3", { "data-seq": job.sequence, "data-app": job.appInstance }, `Job ${job.sequence} of `, h("code", { title: job.appInstance }, shortHex(job.appInstance, 12))),
   h(
     "p",
     { class: "muted" },
@@ -98,7 +98,7 @@ export const makeJobsView = (root: HTMLElement) => {
     try {
       const { job } = await getJson<{ job: JobRecord }>(`/v1/feed/job?app_instance=${encodeURIComponent(app)}&sequence=${encodeURIComponent(seq)}`)
       if (mine !== views) return
-      selected = { app, seq, state: job.state }
+      if (selected?.app === app && selected.seq === seq) selected = { app, seq, state: job.state }
       fill(timeline, ...timelineView(job, explorers))
     } catch (e) {
       if (mine === views) fill(timeline, h("p", { class: "bad" }, `cannot load the timeline: ${(e as Error).message}`))
@@ -113,11 +113,16 @@ export const makeJobsView = (root: HTMLElement) => {
     try {
       const { jobs } = await getJson<{ jobs: ReadonlyArray<JobRecord> }>(`/v1/feed/jobs?${params}`)
       if (mine !== searches) return
-      const open = (j: JobRecord) =>
+      const open = (j: JobRecord) => {
+        // The open timeline is this job's from the click on: a snapshot arriving before its answer
+        // refreshes this job, never the one shown before.
+        selected = { app: j.appInstance, seq: j.sequence, state: j.state }
         void showTimeline(j.appInstance, j.sequence).then(() => {
           if (window.innerWidth <= 900) timeline.scrollIntoView({ block: "start" })
         })
+      }
       fill(results, jobs.length === 0 ? h("p", { class: "muted" }, "No recent job matches.") : resultsTable(jobs, open))
+      results.dataset["search"] = String(mine)
     } catch (e) {
       if (mine === searches) fill(results, h("p", { class: "bad" }, `search failed: ${(e as Error).message}`))
     }
