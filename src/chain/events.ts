@@ -175,6 +175,18 @@ export const coordinationEventName = (eventType: string, packageId: string): Job
 export const decodeCoordinationEvent = (name: JobsEventName, bytes: Uint8Array): CoordinationEvent =>
   Schema.decodeSync(fromBcs[name] as unknown as Schema.Schema<CoordinationEvent, Uint8Array>)(bytes)
 
+/**
+ * The `JobCreatedEvent`s among a transaction's events, decoded (events of other packages, other
+ * modules or other kinds skipped; a malformed one throws).
+ */
+export const jobCreationsOf = (
+  events: ReadonlyArray<{ readonly eventType: string; readonly bcs: Uint8Array }>,
+  packageId: string
+): Array<JobCreatedEvent> =>
+  events.flatMap((e) =>
+    coordinationEventName(e.eventType, packageId) === "JobCreatedEvent" ? [decodeCoordinationEvent("JobCreatedEvent", e.bcs) as JobCreatedEvent] : []
+  )
+
 /** A `jobs::Job` object, as the AppInstance's jobs table holds it. */
 export const ChainJob = Schema.TaggedStruct("Job", {
   id: Address,

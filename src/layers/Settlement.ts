@@ -25,13 +25,13 @@ import { clampError } from "../chain/settleTx.js"
 import { type AppInstanceId, AppInstanceIdFromString } from "../domain/ids.js"
 import { COORDINATOR_CALL } from "../domain/outbox.js"
 import { Journal, type JournalError, type OpKind, type OutboxOp } from "./Journal.js"
-import { makeBatches, type SettledTx, type SettlementResult } from "./settlement/batches.js"
+import { type ExecutedTx, makeBatches, type SettledTx, type SettlementResult } from "./settlement/batches.js"
 import { hotSpan } from "./AgentApi/spans.js"
 import { OutboxQueue } from "./settlement/outbox.js"
 import { IdleWaiters, OpWaiters } from "./settlement/waiters.js"
 import { SuiClient, type SuiClientService } from "./SuiClient.js"
 
-export type { SettledTx, SettlementResult } from "./settlement/batches.js"
+export type { ExecutedTx, SettledTx, SettlementResult } from "./settlement/batches.js"
 
 /** A settlement request was refused. */
 export class SettlementError extends Data.TaggedError("SettlementError")<{
@@ -132,6 +132,11 @@ export interface SettlementService {
   readonly outcomes: Stream.Stream<SettlementOutcome>
   /** Every transaction sent, once answered (executed or not). */
   readonly transactions: Stream.Stream<SettledTx>
+  /**
+   * Every transaction of ours that executed and succeeded, with its events, as soon as the node
+   * answered: before its checkpoint reaches the event stream (a follower behind loses the oldest).
+   */
+  readonly executions: Stream.Stream<ExecutedTx>
   /** Resolves once nothing is queued or in flight. */
   readonly awaitIdle: Effect.Effect<void>
   readonly stats: Effect.Effect<Readonly<SettlementStats>>
@@ -195,6 +200,9 @@ const makeParts = (options: ReturnType<typeof resolveOptions>) =>
     const outcomes = yield* PubSub.unbounded<SettlementOutcome>()
     // Dropping is right for observers that fall behind: the transaction list is for display.
     const txs = yield* PubSub.sliding<SettledTx>(1024)
+    // The same for our executed transactions' events: an observer behind loses only its head start
+    // (discover reads every event from the checkpoints anyway).
+    const executions = yield* PubSub.sliding<ExecutedTx>(4096)
     const results = new OpWaiters<SettlementResult>()
     const calls = new OpWaiters<CallOutcome>()
     const queue = new OutboxQueue(options.maxOpsPerTx)
@@ -223,8 +231,8 @@ const makeParts = (options: ReturnType<typeof resolveOptions>) =>
         ],
         { discard: true }
       )
-    const batches = makeBatches({ sui, journal, pool, gasPrice, queue, stats, txs, publish, ...options })
-    return { journal, stats, outcomes, txs, results, calls, queue, pool, batches }
+    const batches = makeBatches({ sui, journal, pool, gasPrice, queue, stats, txs, executions, publish, ...options })
+    return { journal, stats, outcomes, txs, executions, results, calls, queue, pool, batches }
   })
 
 type Parts = Effect.Effect.Success<ReturnType<typeof makeParts>>
@@ -267,7 +275,7 @@ const sendLoop = (
 export const makeSettlement = (settings: SettlementOptions = {}) =>
   Effect.gen(function* () {
     const options = resolveOptions(settings)
-    const { batches, calls, journal, outcomes, pool, queue, results, stats, txs } = yield* makeParts(options)
+    const { batches, calls, executions, journal, outcomes, pool, queue, results, stats, txs } = yield* makeParts(options)
     const inflight = { txs: 0 }
     const idle = new IdleWaiters(() => queue.size === 0 && inflight.txs === 0)
     const doorbell = yield* Queue.sliding<void>(1)
@@ -358,6 +366,7 @@ export const makeSettlement = (settings: SettlementOptions = {}) =>
       terminate: (appInstance, seq) => settleJob("terminate", appInstance, seq, {}),
       outcomes: Stream.fromPubSub(outcomes),
       transactions: Stream.fromPubSub(txs),
+      executions: Stream.fromPubSub(executions),
       awaitIdle: idle.await,
       stats: Effect.sync(() => ({ ...stats, queued: queue.size, inflightTransactions: inflight.txs }))
     }

@@ -31,7 +31,7 @@ import { SuiClient } from "../layers/SuiClient.js"
 import { awaitNode } from "./awaitNode.js"
 import { blocksProgram } from "./blocks.js"
 import { daCollectProgram } from "./daCollect.js"
-import { discover } from "./discover.js"
+import { creationsOf, discover } from "./discover.js"
 import { mergesProgram } from "./merges.js"
 import { pipelineStatusProgram } from "./pipelineStatus.js"
 import { settlementProgram } from "./settlement.js"
@@ -166,9 +166,15 @@ const followChain = (coordinatorId: string, orphanAfterMs: number, startTrouble:
       yield* health.value.registerScoped("agents", startTroubleCheck(startTrouble))
       yield* health.value.registerScoped("chain_truth", divergenceCheck(divergence, truth.check))
     }
+    const sui = yield* SuiClient
+    const settlement = yield* Settlement
+    // The jobs our own transactions create (merges, settle jobs, reproves, agents' CreateAppJob) go
+    // to the store from the transaction's answer, and are started a checkpoint sooner.
+    const ownCreations = creationsOf(settlement.executions, sui.packageId)
     const discoverFiber = yield* Effect.forkScoped(
       discover({
         coordinatorId,
+        ownCreations,
         onReplayGap: () =>
           reconcileOnce({ coordinatorId, orphanAfterMs, refresh: true }).pipe(Effect.ignoreLogged, Effect.zipRight(truth.trigger(true)), Effect.provide(context)),
         onRewound: (from, to) =>

@@ -8,9 +8,13 @@
  * - JobDeleted, JobUpdated(Failed) → gone.
  * - A replay gap (events pruned before we could read them) is reported loudly and triggers
  *   reconciliation from chain state; the stream goes on.
+ *
+ * Jobs our own transactions create (merge, settle and reprove jobs, an agent's CreateAppJob) can be
+ * taken from those transactions' answers (`ownCreations`), a checkpoint before the event stream
+ * brings them: a job's creation is applied by whichever comes first, and once only.
  */
 import { Effect, Option, Stream } from "effect"
-import type { CoordinationEvent } from "../chain/events.js"
+import { type CoordinationEvent, type JobCreatedEvent, jobCreationsOf } from "../chain/events.js"
 import { jobDataOf } from "../chain/jobData.js"
 import type { AppInstanceId } from "../domain/ids.js"
 import type { JobData } from "../domain/job.js"
@@ -30,6 +34,42 @@ export interface DiscoverOptions {
   readonly onRewound?: (from: bigint, to: bigint) => Effect.Effect<void>
   /** Called after each applied event (tests and metrics watch the flow). */
   readonly onEvent?: (event: CoordinationEvent, item: ChainItem) => Effect.Effect<void>
+  /** Job creations of this coordinator's own transactions, as soon as each executed. */
+  readonly ownCreations?: Stream.Stream<JobCreatedEvent>
+}
+
+/**
+ * The job creations among our executed transactions (Settlement's `executions`), for
+ * `ownCreations`. An event that cannot be decoded is left to the event stream, which reports it.
+ */
+export const creationsOf = (
+  executions: Stream.Stream<{ readonly events: ReadonlyArray<{ readonly eventType: string; readonly bcs: Uint8Array }> }>,
+  packageId: string
+): Stream.Stream<JobCreatedEvent> =>
+  Stream.mapConcat(executions, (tx) => {
+    try {
+      return jobCreationsOf(tx.events, packageId)
+    } catch {
+      return []
+    }
+  })
+
+/**
+ * The job creations applied lately, by key: the second sighting of one (the event stream after a
+ * transaction's answer, or the other way round) is skipped. Bounded: the oldest keys go first,
+ * long after both sightings.
+ */
+class SeenCreations {
+  private readonly keys = new Set<string>()
+  constructor(private readonly max: number) {}
+  /** Whether this is the first sighting (and remembers it). */
+  first(ai: string, seq: bigint): boolean {
+    const k = `${ai}:${seq}`
+    if (this.keys.delete(k)) return false
+    this.keys.add(k)
+    if (this.keys.size > this.max) this.keys.delete(this.keys.values().next().value!)
+    return true
+  }
 }
 
 /** Remembers the data of jobs that left the store, so a retry needs no chain read (bounded). */
@@ -54,6 +94,7 @@ export const discover = (options: DiscoverOptions) =>
     const journal = yield* Journal
     const tracked = new Set(yield* journal.appInstances.pipe(Effect.orElseSucceed(() => [] as ReadonlyArray<string>)))
     const recent = new RecentJobs(50_000)
+    const early = options.ownCreations === undefined ? undefined : new SeenCreations(10_000)
     /** The last failure per job, to date its retry. */
     const failedAt = new Map<string, bigint>()
 
@@ -75,8 +116,9 @@ export const discover = (options: DiscoverOptions) =>
     const apply = (event: CoordinationEvent): Effect.Effect<void> => {
       switch (event._tag) {
         case "JobCreatedEvent": {
-          const data = jobDataOf(event)
           if (event.status._tag !== "Pending") return Effect.void
+          const data = jobDataOf(event)
+          if (early !== undefined && !early.first(data.appInstance, data.jobSequence)) return Effect.void
           return Effect.zipRight(track(data.appInstance), store.addPending(data))
         }
         case "JobUpdatedEvent": {
@@ -140,7 +182,8 @@ export const discover = (options: DiscoverOptions) =>
     }
 
     yield* Effect.logInfo("discover running", { tracked_app_instances: tracked.size })
-    return yield* events.stream.pipe(
+    const own = options.ownCreations === undefined ? Effect.void : Stream.runForEach(options.ownCreations, apply)
+    const followed = events.stream.pipe(
       Stream.runForEach((item) => {
         switch (item._tag) {
           case "Event":
@@ -166,4 +209,5 @@ export const discover = (options: DiscoverOptions) =>
         }
       })
     )
+    return yield* Effect.zipLeft(followed, own, { concurrent: true })
   }).pipe(Effect.withSpan("program.discover"))

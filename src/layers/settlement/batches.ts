@@ -25,6 +25,12 @@ type GasPool = Effect.Effect.Success<ReturnType<typeof makeGasPool>>
 export type SettlementResult = "done" | "rejected" | "aborted"
 
 /** One settlement transaction as sent (for the status page): what it carried and how it ended. */
+/** A transaction of ours that executed and succeeded, with its events, as soon as the node answered. */
+export interface ExecutedTx {
+  readonly digest: string
+  readonly events: ReadonlyArray<{ readonly eventType: string; readonly bcs: Uint8Array }>
+}
+
 export interface SettledTx {
   readonly digest: string
   readonly ops: number
@@ -57,6 +63,7 @@ export interface BatchContext {
   readonly queue: OutboxQueue
   readonly stats: BatchStats
   readonly txs: PubSub.PubSub<SettledTx>
+  readonly executions: PubSub.PubSub<ExecutedTx>
   /** Tells waiters and observers what became of an op. */
   readonly publish: (op: OutboxOp, result: SettlementResult, digest: string | null, detail: string | null) => Effect.Effect<void>
   readonly maxOpsPerCall: number
@@ -229,6 +236,7 @@ const makeSettle = (ctx: BatchContext, sharedVersions: Map<string, bigint>) => {
       }
       stats.transactions++
       yield* Metric.increment(settlementTransactions)
+      if (outcome.success) yield* PubSub.publish(ctx.executions, { digest, events: outcome.events })
       yield* outcome.success ? succeeded(digest, groups, outcome.events) : failed(digest, groups, outcome)
       return true
     })
