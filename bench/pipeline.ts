@@ -21,7 +21,8 @@
  * figure a busy machine does not move) and, with BENCH_DAEMON_PROF=<dir>, a V8 CPU profile of it
  * (`npx tsx scripts/profile-top.ts <dir>`). BENCH_TIMELINE=<file> writes every transaction of the run
  * as a line (checkpoint time, the Move calls, the jobs it created, started or ended) to read where
- * a block's time went.
+ * a block's time went. BENCH_CHECKPOINT_MS sets the localnet's checkpoint interval (default 50; a
+ * Sui network seals one every 200-300 ms).
  */
 import { spawn } from "node:child_process"
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs"
@@ -41,6 +42,8 @@ const BATCH = Number(process.env.BENCH_BATCH ?? 20)
 const BLOCK_MS = Number(process.env.BENCH_BLOCK_MS ?? 1000)
 const MAX_SECS = Number(process.env.BENCH_MAX_SECS ?? 600)
 const RATE = Number(process.env.BENCH_RATE ?? 0)
+const CHECKPOINT_MS = Number(process.env.BENCH_CHECKPOINT_MS ?? 50)
+if (!(Number.isInteger(CHECKPOINT_MS) && CHECKPOINT_MS > 0)) throw new Error(`BENCH_CHECKPOINT_MS must be a positive whole number of ms, not ${process.env.BENCH_CHECKPOINT_MS}`)
 if (!(RATE >= 0)) throw new Error(`BENCH_RATE must be a number of actions a second (0: as fast as possible), not ${process.env.BENCH_RATE}`)
 const DAEMON = process.env.BENCH_DAEMON ?? "in-process"
 if (DAEMON !== "in-process" && DAEMON !== "process") throw new Error(`BENCH_DAEMON must be in-process or process, not ${DAEMON}`)
@@ -87,7 +90,7 @@ interface BlockTimes {
 
 const main = async () => {
   console.log(`load_avg_start=${load()}`)
-  const p = await startPipeline({ instances: 2, blockIntervalMs: BLOCK_MS, maxAgents: MAX_AGENTS, coordinator: DAEMON === "process" ? "none" : "in-process" })
+  const p = await startPipeline({ instances: 2, blockIntervalMs: BLOCK_MS, maxAgents: MAX_AGENTS, checkpointMs: CHECKPOINT_MS, coordinator: DAEMON === "process" ? "none" : "in-process" })
   let daemon:
     | {
         readonly stop: () => Promise<void>
@@ -269,7 +272,7 @@ const main = async () => {
       }
     }
     const secs = ((complete ? lastSettled : Date.now()) - t0) / 1000
-    console.log(`actions=${ACTIONS} sent=${sent} batch=${BATCH} block_ms=${BLOCK_MS} instances=2 agent_permits=${MAX_AGENTS} daemon=${DAEMON} rate=${RATE} offered_actions_per_s=${(sent / sendSecs).toFixed(1)}`)
+    console.log(`actions=${ACTIONS} sent=${sent} batch=${BATCH} block_ms=${BLOCK_MS} checkpoint_ms=${CHECKPOINT_MS} instances=2 agent_permits=${MAX_AGENTS} daemon=${DAEMON} rate=${RATE} offered_actions_per_s=${(sent / sendSecs).toFixed(1)}`)
     console.log(`complete=${complete} actions_settled=${settled} blocks_settled=${p.ledger.entries().length} ledger_intact=${p.ledger.intact()} elapsed_s=${secs.toFixed(1)}`)
     console.log(`pipeline_actions_per_s=${(settled / secs).toFixed(1)}`)
     console.log(`action_to_settled_p50_ms=${pct(total, 0.5)}`)

@@ -58,6 +58,8 @@ export interface PipelineOptions {
   }
   /** The instances' prove method when not `prove` (then no instance is the manifest's genesis one). */
   readonly proveMethod?: string
+  /** The localnet's checkpoint interval (default 50 ms). */
+  readonly checkpointMs?: number
 }
 
 export interface InstanceReport {
@@ -70,7 +72,7 @@ export const startPipeline = async (o: PipelineOptions) => {
   chmodSync(dir, 0o777)
   const ledgerFile = path.join(dir, "ledger.jsonl")
   if (o.faults !== undefined) writeFileSync(`${ledgerFile}.faults.json`, JSON.stringify(o.faults))
-  const localnet: LocalnetHandle = await startLocalnet({ port: 0, checkpointMs: 50 })
+  const localnet: LocalnetHandle = await startLocalnet({ port: 0, checkpointMs: o.checkpointMs ?? 50 })
   const manifest = localnet.manifest
   await seedPipeline(manifest, { blockIntervalMs: o.blockIntervalMs })
   const instances = o.proveMethod === undefined ? [manifest.appInstanceId] : []
