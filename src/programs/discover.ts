@@ -55,19 +55,22 @@ export const creationsOf = (
   })
 
 /**
- * The job creations applied lately, by key: the second sighting of one (the event stream after a
- * transaction's answer, or the other way round) is skipped. Bounded: the oldest keys go first,
- * long after both sightings.
+ * The job creations applied lately, by key and by where each was seen: the second sighting of one
+ * (the event stream after a transaction's answer, or the other way round) is skipped. Two sets, so
+ * that the many creations only the stream sees (an app's jobs) cannot push ours out before the
+ * stream brings them; each bounded, the oldest keys going first.
  */
-class SeenCreations {
-  private readonly keys = new Set<string>()
+export class SeenCreations {
+  private readonly own = new Set<string>()
+  private readonly streamed = new Set<string>()
   constructor(private readonly max: number) {}
-  /** Whether this is the first sighting (and remembers it). */
-  first(ai: string, seq: bigint): boolean {
+  /** Whether this sighting is the first (and remembers it). */
+  first(ai: string, seq: bigint, from: "own" | "stream"): boolean {
     const k = `${ai}:${seq}`
-    if (this.keys.delete(k)) return false
-    this.keys.add(k)
-    if (this.keys.size > this.max) this.keys.delete(this.keys.values().next().value!)
+    const [mine, other] = from === "own" ? [this.own, this.streamed] : [this.streamed, this.own]
+    if (other.delete(k)) return false
+    mine.add(k)
+    if (mine.size > this.max) mine.delete(mine.values().next().value!)
     return true
   }
 }
@@ -113,12 +116,12 @@ export const discover = (options: DiscoverOptions) =>
         yield* store.remove(ai, seq)
       })
 
-    const apply = (event: CoordinationEvent): Effect.Effect<void> => {
+    const apply = (event: CoordinationEvent, from: "own" | "stream" = "stream"): Effect.Effect<void> => {
       switch (event._tag) {
         case "JobCreatedEvent": {
           if (event.status._tag !== "Pending") return Effect.void
           const data = jobDataOf(event)
-          if (early !== undefined && !early.first(data.appInstance, data.jobSequence)) return Effect.void
+          if (early !== undefined && !early.first(data.appInstance, data.jobSequence, from)) return Effect.void
           return Effect.zipRight(track(data.appInstance), store.addPending(data))
         }
         case "JobUpdatedEvent": {
@@ -182,7 +185,7 @@ export const discover = (options: DiscoverOptions) =>
     }
 
     yield* Effect.logInfo("discover running", { tracked_app_instances: tracked.size })
-    const own = options.ownCreations === undefined ? Effect.void : Stream.runForEach(options.ownCreations, apply)
+    const own = options.ownCreations === undefined ? Effect.void : Stream.runForEach(options.ownCreations, (e) => apply(e, "own"))
     const followed = events.stream.pipe(
       Stream.runForEach((item) => {
         switch (item._tag) {

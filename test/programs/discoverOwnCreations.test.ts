@@ -15,7 +15,7 @@ import { type JobTransition, JobStore } from "../../src/layers/JobStore.js"
 import { Journal } from "../../src/layers/Journal.js"
 import { Settlement } from "../../src/layers/Settlement.js"
 import { SuiClient } from "../../src/layers/SuiClient.js"
-import { creationsOf, discover } from "../../src/programs/discover.js"
+import { creationsOf, discover, SeenCreations } from "../../src/programs/discover.js"
 import type { LocalnetHandle } from "../../src/localnet/index.js"
 import { createJobs } from "../../src/localnet/client.js"
 import { waitUntil } from "../support/wait.js"
@@ -137,4 +137,16 @@ describe("discover: the jobs our own transactions create", () => {
       await d.close()
     }
   }, 60_000)
+
+  it("the creations only the stream sees do not push ours out", () => {
+    const seen = new SeenCreations(100)
+    expect(seen.first("a", 1n, "own")).toBe(true)
+    // an app's burst: many creations the stream alone brings, each seen once
+    for (let i = 0; i < 1_000; i++) expect(seen.first("b", BigInt(i), "stream")).toBe(true)
+    expect(seen.first("a", 1n, "stream")).toBe(false)
+    // and the other way round, for the newest the stream brought
+    expect(seen.first("b", 999n, "own")).toBe(false)
+    // a second sighting is the last: a third is new again (a key is forgotten once matched)
+    expect(seen.first("a", 1n, "stream")).toBe(true)
+  })
 })
