@@ -90,6 +90,37 @@ class RecentJobs {
   }
 }
 
+/** One item of the event stream: an event applied (then watched, then committed), a checkpoint committed, a gap or rewind reported and repaired. */
+const followItem = (
+  item: ChainItem,
+  apply: (event: CoordinationEvent) => Effect.Effect<void>,
+  commit: (item: ChainItem) => Effect.Effect<void>,
+  options: DiscoverOptions
+): Effect.Effect<void> => {
+  switch (item._tag) {
+    case "Event":
+      return apply(item.event).pipe(
+        Effect.zipRight(options.onEvent ? options.onEvent(item.event, item) : Effect.void),
+        Effect.zipRight(commit(item))
+      )
+    case "Checkpoint":
+      return commit(item)
+    case "ReplayGap":
+      return Effect.logError("REPLAY GAP: events were pruned before they could be read; reconciling from chain state", {
+        from_checkpoint: String(item.from),
+        to_checkpoint: String(item.to)
+      }).pipe(Effect.zipRight(options.onReplayGap(item.from, item.to)), Effect.zipRight(commit(item)))
+    case "Rewound":
+      return Effect.logError("CHAIN REWOUND: the node's tip is behind our event cursor (node restored, rolled back or replaced); resyncing from chain state", {
+        from_checkpoint: String(item.from),
+        to_checkpoint: String(item.to)
+      }).pipe(
+        Effect.zipRight(commit(item)),
+        Effect.zipRight((options.onRewound ?? options.onReplayGap)(item.from, item.to))
+      )
+  }
+}
+
 export const discover = (options: DiscoverOptions) =>
   Effect.gen(function* () {
     const events = yield* ChainEvents
@@ -186,31 +217,6 @@ export const discover = (options: DiscoverOptions) =>
 
     yield* Effect.logInfo("discover running", { tracked_app_instances: tracked.size })
     const own = options.ownCreations === undefined ? Effect.void : Stream.runForEach(options.ownCreations, (e) => apply(e, "own"))
-    const followed = events.stream.pipe(
-      Stream.runForEach((item) => {
-        switch (item._tag) {
-          case "Event":
-            return apply(item.event).pipe(
-              Effect.zipRight(options.onEvent ? options.onEvent(item.event, item) : Effect.void),
-              Effect.zipRight(events.commit(item))
-            )
-          case "Checkpoint":
-            return events.commit(item)
-          case "ReplayGap":
-            return Effect.logError("REPLAY GAP: events were pruned before they could be read; reconciling from chain state", {
-              from_checkpoint: String(item.from),
-              to_checkpoint: String(item.to)
-            }).pipe(Effect.zipRight(options.onReplayGap(item.from, item.to)), Effect.zipRight(events.commit(item)))
-          case "Rewound":
-            return Effect.logError("CHAIN REWOUND: the node's tip is behind our event cursor (node restored, rolled back or replaced); resyncing from chain state", {
-              from_checkpoint: String(item.from),
-              to_checkpoint: String(item.to)
-            }).pipe(
-              Effect.zipRight(events.commit(item)),
-              Effect.zipRight((options.onRewound ?? options.onReplayGap)(item.from, item.to))
-            )
-        }
-      })
-    )
+    const followed = Stream.runForEach(events.stream, (item) => followItem(item, apply, events.commit, options))
     return yield* Effect.zipLeft(followed, own, { concurrent: true })
   }).pipe(Effect.withSpan("program.discover"))
