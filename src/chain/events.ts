@@ -184,7 +184,11 @@ export const jobCreationsOf = (
   packageId: string
 ): Array<JobCreatedEvent> =>
   events.flatMap((e) =>
-    coordinationEventName(e.eventType, packageId) === "JobCreatedEvent" ? [decodeCoordinationEvent("JobCreatedEvent", e.bcs) as JobCreatedEvent] : []
+    // Most of a settlement transaction's events are of other kinds: the suffix rules them out
+    // before the type is split and its package compared.
+    e.eventType.endsWith("::jobs::JobCreatedEvent") && coordinationEventName(e.eventType, packageId) === "JobCreatedEvent"
+      ? [decodeCoordinationEvent("JobCreatedEvent", e.bcs) as JobCreatedEvent]
+      : []
   )
 
 /** A `jobs::Job` object, as the AppInstance's jobs table holds it. */

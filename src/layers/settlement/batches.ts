@@ -24,13 +24,13 @@ import type { OutboxQueue } from "./outbox.js"
 type GasPool = Effect.Effect.Success<ReturnType<typeof makeGasPool>>
 export type SettlementResult = "done" | "rejected" | "aborted"
 
-/** One settlement transaction as sent (for the status page): what it carried and how it ended. */
 /** A transaction of ours that executed and succeeded, with its events, as soon as the node answered. */
 export interface ExecutedTx {
   readonly digest: string
   readonly events: ReadonlyArray<{ readonly eventType: string; readonly bcs: Uint8Array }>
 }
 
+/** One settlement transaction as sent (for the status page): what it carried and how it ended. */
 export interface SettledTx {
   readonly digest: string
   readonly ops: number
