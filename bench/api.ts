@@ -7,11 +7,12 @@
  * work on the machine moves one pair, not the figure. Prints `name=value` lines.
  */
 import { type ChildProcess, fork } from "node:child_process"
-import { mkdtempSync } from "node:fs"
+import { copyFileSync, mkdirSync, mkdtempSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Duration, Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
+import { buildSync } from "esbuild"
 import { createChannel, createClient, createServer } from "nice-grpc"
 import { type AppInstanceId, Triple } from "../src/domain/ids.js"
 import {
@@ -132,6 +133,9 @@ const serve = async (kind: string, socketPath: string) => {
       return yield* Effect.forEach(Array.from({ length: CONCURRENCY }), () => Effect.map(s.create(triple), (x) => x.id))
     })
   )
+  // Loading the jobs grew the heap by some 150 MB: its first full collection belongs to start-up
+  // (a daemon pays it once), not to the first measured round.
+  ;(globalThis as { gc?: () => void }).gc?.()
   process.send!({ ready: true, sessions })
 }
 
@@ -157,14 +161,40 @@ interface Server {
   readonly child: ChildProcess
 }
 
-const startServer = (kind: "coordinator" | "bare") =>
+/**
+ * The servers run from an esbuild bundle of this file, as the daemon ships (dist/silvana.mjs):
+ * tsx compiles with `keepNames`, which renames every closure as it is made (a property write per
+ * function a call creates), a cost the shipped code does not have. Both servers run the same way;
+ * BENCH_TSX=1 runs them through tsx instead.
+ */
+const serverEntry = (): { readonly file: string; readonly execArgv: Array<string> } => {
+  if (process.env["BENCH_TSX"] === "1") return { file: fileURLToPath(import.meta.url), execArgv: ["--import", "tsx"] }
+  // One level below a gen/ with the descriptor set, as the daemon's chunks sit below dist/gen.
+  const file = path.resolve(".tmp", "bench-api", "server.mjs")
+  mkdirSync(path.resolve(".tmp", "gen"), { recursive: true })
+  copyFileSync(path.resolve("src", "gen", "descriptor.binpb"), path.resolve(".tmp", "gen", "descriptor.binpb"))
+  buildSync({
+    entryPoints: [fileURLToPath(import.meta.url)],
+    outfile: file,
+    bundle: true,
+    packages: "external",
+    platform: "node",
+    format: "esm",
+    target: "node22",
+    sourcemap: "linked",
+    logLevel: "warning"
+  })
+  return { file, execArgv: [] }
+}
+
+const startServer = (kind: "coordinator" | "bare", entry: { readonly file: string; readonly execArgv: Array<string> }) =>
   new Promise<Server>((resolve, reject) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-bench-"))
     const socketPath = path.join(dir, `${kind}.sock`)
     const profile = process.env["BENCH_PROFILE"] === kind ? ["--cpu-prof", "--cpu-prof-dir", dir] : []
     // BENCH_SERVER_FLAGS: node flags for both server processes (e.g. `--trace-gc`, heap sizes).
     const flags = (process.env["BENCH_SERVER_FLAGS"] ?? "").split(" ").filter((f) => f !== "")
-    const child = fork(fileURLToPath(import.meta.url), ["serve", kind, socketPath], { execArgv: ["--import", "tsx", ...flags, ...profile] })
+    const child = fork(entry.file, ["serve", kind, socketPath], { execArgv: [...entry.execArgv, "--expose-gc", ...flags, ...profile] })
     if (profile.length > 0) console.error(`cpu profile of the ${kind} server goes to ${dir}`)
     child.once("message", (m: { sessions: Array<string> }) =>
       resolve({
@@ -205,8 +235,9 @@ const round = async (socketUrl: string, sessions: Array<string>) => {
 }
 
 const main = async () => {
-  const coordinator = await startServer("coordinator")
-  const bare = await startServer("bare")
+  const entry = serverEntry()
+  const coordinator = await startServer("coordinator", entry)
+  const bare = await startServer("bare", entry)
   try {
     // warm-up both (JIT, connections)
     await round(coordinator.socketUrl, coordinator.sessions)
@@ -216,6 +247,9 @@ const main = async () => {
     // Server CPU per pair (user + system of the server's process, µs): what a busy machine does
     // not change the way it changes a rate.
     const cpu = { coordinator: 0, bare: 0 }
+    // The client's CPU per pair (this process): with both processes on one machine, a pair costs
+    // server + client, so the ratio of rates follows (bare + client) / (coordinator + client).
+    const client = { coordinator: 0, bare: 0 }
     // BENCH_CPU_PROF=<file>: CPU; BENCH_ALLOC_PROF=<file>: allocations, freed ones included.
     const allocFile = process.env["BENCH_ALLOC_PROF"]
     const profFile = allocFile ?? process.env["BENCH_CPU_PROF"]
@@ -229,8 +263,15 @@ const main = async () => {
       const pair = [["coordinator", coordinator], ["bare", bare]] as const
       for (const [name, srv] of r % 2 === 0 ? pair : [pair[1], pair[0]]) {
         const c0 = await srv.cpu()
+        const m0 = process.cpuUsage()
         const res = await round(srv.socketUrl, srv.sessions)
-        cpu[name] += (await srv.cpu()) - c0
+        const m1 = process.cpuUsage(m0)
+        const used = (await srv.cpu()) - c0
+        cpu[name] += used
+        client[name] += m1.user + m1.system
+        if (process.env["BENCH_VERBOSE"] !== undefined) {
+          console.error(`round ${r} ${name}: ${res.perSecond.toFixed(0)} pairs/s, server ${(used / res.latencies.length).toFixed(0)} µs/pair, client ${((m1.user + m1.system) / res.latencies.length).toFixed(0)} µs/pair`)
+        }
         results[name].push(res.perSecond)
         lat[name].push(...res.latencies)
       }
@@ -251,6 +292,8 @@ const main = async () => {
     console.log(`api_cpu_us_per_pair_coordinator=${(cpu.coordinator / lat.coordinator.length).toFixed(0)}`)
     console.log(`api_cpu_us_per_pair_bare=${(cpu.bare / lat.bare.length).toFixed(0)}`)
     console.log(`api_cpu_ratio=${(cpu.bare / lat.bare.length / (cpu.coordinator / lat.coordinator.length)).toFixed(3)}`)
+    console.log(`api_client_cpu_us_per_pair_coordinator=${(client.coordinator / lat.coordinator.length).toFixed(0)}`)
+    console.log(`api_client_cpu_us_per_pair_bare=${(client.bare / lat.bare.length).toFixed(0)}`)
     console.log(`api_concurrency=${CONCURRENCY}`)
     const ratios = results.coordinator.map((x, i) => x / results.bare[i]!).sort((x, y) => x - y)
     console.log(`api_overhead_ratio=${median(ratios).toFixed(3)}`)
