@@ -131,6 +131,8 @@ const U64_KEY = "0x2::dynamic_object_field::Wrapper<u64>"
 
 /** How many instances' last decoding AppChain keeps. */
 const DECODED_INSTANCES = 64
+/** How many table entries' child ids AppChain remembers (a few hundred bytes each). */
+const REMEMBERED_CHILDREN = 20_000
 
 export const makeAppChain = Effect.gen(function* () {
   const { client } = yield* SuiClient
@@ -157,47 +159,69 @@ export const makeAppChain = Effect.gen(function* () {
       catch: fail(`reading app instance ${id}`)
     })
 
-  const proofCalculationOf = (inst: AppInstanceFields, block: bigint) =>
-      Effect.tryPromise({
-        try: async () => {
-          const fieldId = deriveDynamicFieldID(inst.proofCalculationsTable, U64_KEY, bcs.u64().serialize(block).toBytes())
-          const fields = await client.core.getObjects({ objectIds: [fieldId], include: { json: true } })
-          const field = fields.objects[0]
-          if (field === undefined || field instanceof Error) return Option.none()
-          const childId = (field.json as { value?: unknown } | null)?.value
-          if (typeof childId !== "string") return Option.none()
-          // gone since the field was read: the block was settled and its prover state purged
-          const [child] = (await client.core.getObjects({ objectIds: [childId], include: { content: true } })).objects
-          if (child === undefined || child instanceof Error) return Option.none()
-          return Option.some(decodeProofCalculation(child.content))
-        },
-        catch: fail(`reading the proof calculation of block ${block} of ${inst.id}`)
-      })
-  const proofCalculation = (app: string, block: bigint) => Effect.flatMap(instance(app), (inst) => proofCalculationOf(inst, block))
+  // An ObjectTable entry is a child object behind a dynamic field: reading it takes a read of the
+  // field (for the child's id), then one of the child. While the field exists its child stays the
+  // same object, owned by the field, so the child's id is remembered per field and the next read
+  // goes straight to the child. A child read back gone or not owned by its field (the entry was
+  // removed, or removed and added again) is looked up through its field anew.
+  const childOf = new Map<string, string>()
+  const remember = (fieldId: string, childId: string) => {
+    childOf.set(fieldId, childId)
+    if (childOf.size > REMEMBERED_CHILDREN) childOf.delete(childOf.keys().next().value!)
+  }
+  const ownedBy = (o: { readonly owner: { readonly $kind: string; readonly ObjectOwner?: string } }, fieldId: string) =>
+    o.owner.$kind === "ObjectOwner" && o.owner.ObjectOwner !== undefined && normalizeSuiAddress(o.owner.ObjectOwner) === fieldId
+
+  /** The children of `fields` ([key, field id]) found through the fields themselves, remembered. */
+  const throughFields = async (fields: ReadonlyArray<readonly [bigint, string]>, out: Map<bigint, Uint8Array>) => {
+    const read = await client.core.getObjects({ objectIds: fields.map(([, f]) => f), include: { json: true } })
+    const present: Array<readonly [bigint, string, string]> = []
+    read.objects.forEach((f, idx) => {
+      const childId = f instanceof Error ? undefined : (f.json as { value?: unknown } | null)?.value
+      if (typeof childId === "string") present.push([fields[idx]![0], fields[idx]![1], childId])
+    })
+    if (present.length === 0) return
+    // gone since the field was read: the entry was removed in between
+    const children = await client.core.getObjects({ objectIds: present.map(([, , c]) => c), include: { content: true } })
+    children.objects.forEach((c, idx) => {
+      if (c instanceof Error) return
+      const [key, fieldId, childId] = present[idx]!
+      remember(fieldId, childId)
+      out.set(key, c.content)
+    })
+  }
 
   const tableEntries = (tableId: string, keys: ReadonlyArray<bigint>) =>
     Effect.tryPromise({
       try: async () => {
         const out = new Map<bigint, Uint8Array>()
         for (let i = 0; i < keys.length; i += 50) {
-          const chunk = keys.slice(i, i + 50)
-          const fieldIds = chunk.map((k) => deriveDynamicFieldID(tableId, U64_KEY, bcs.u64().serialize(k).toBytes()))
-          const fields = await client.core.getObjects({ objectIds: fieldIds, include: { json: true } })
-          const present: Array<[bigint, string]> = []
-          fields.objects.forEach((f, idx) => {
-            const childId = f instanceof Error ? undefined : (f.json as { value?: unknown } | null)?.value
-            if (typeof childId === "string") present.push([chunk[idx]!, childId])
-          })
-          if (present.length === 0) continue
-          const children = await client.core.getObjects({ objectIds: present.map(([, id]) => id), include: { content: true } })
-          children.objects.forEach((c, idx) => {
-            if (!(c instanceof Error)) out.set(present[idx]![0], c.content)
-          })
+          const fields = keys.slice(i, i + 50).map((k) => [k, normalizeSuiAddress(deriveDynamicFieldID(tableId, U64_KEY, bcs.u64().serialize(k).toBytes()))] as const)
+          const known = fields.filter(([, f]) => childOf.has(f))
+          const unresolved = fields.filter(([, f]) => !childOf.has(f))
+          if (known.length > 0) {
+            const children = await client.core.getObjects({ objectIds: known.map(([, f]) => childOf.get(f)!), include: { content: true } })
+            children.objects.forEach((c, idx) => {
+              const [key, fieldId] = known[idx]!
+              if (!(c instanceof Error) && ownedBy(c, fieldId)) out.set(key, c.content)
+              else {
+                childOf.delete(fieldId)
+                unresolved.push(known[idx]!)
+              }
+            })
+          }
+          if (unresolved.length > 0) await throughFields(unresolved, out)
         }
         return out as ReadonlyMap<bigint, Uint8Array>
       },
       catch: fail(`reading table ${tableId}`)
     })
+
+  const proofCalculationOf = (inst: AppInstanceFields, block: bigint) =>
+    Effect.map(tableEntries(inst.proofCalculationsTable, [block]), (m) => Option.map(Option.fromNullable(m.get(block)), decodeProofCalculation)).pipe(
+      Effect.mapError((e) => new ChainStateError({ message: `reading the proof calculation of block ${block} of ${inst.id}: ${e.message}` }))
+    )
+  const proofCalculation = (app: string, block: bigint) => Effect.flatMap(instance(app), (inst) => proofCalculationOf(inst, block))
 
   const one = <A>(tableId: string, key: bigint, decode: (b: Uint8Array) => A) =>
     Effect.map(tableEntries(tableId, [key]), (m) => Option.map(Option.fromNullable(m.get(key)), decode))

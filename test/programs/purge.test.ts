@@ -36,6 +36,10 @@ describe("purge of settled sequence states on a localnet", () => {
     try {
       const before = await instance()
       expect(before).toMatchObject({ lastSettledSequence: 0n, lastPurgedSequence: 0n })
+      // every state read once before the purge: AppChain now knows each entry's child object
+      const kept = Array.from({ length: Number(before.sequenceStates.highest!) + 1 }, (_, i) => BigInt(i))
+      const early = await f.runtime.runPromise(Effect.flatMap(AppApi, (a) => a.chain.sequenceStates(before, kept)))
+      expect([...early.keys()].sort()).toEqual(kept)
       const settled = await f.client.updateBlockSettlement({ sessionId, jobId, blockNumber: 1n, chain: "l2", settlementTxHash: "0x1", settlementTxIncludedInBlock: true, settledAt: 7n })
       expect(settled).toMatchObject({ success: true })
       const upTo = (await instance()).lastSettledSequence
@@ -43,7 +47,8 @@ describe("purge of settled sequence states on a localnet", () => {
       await waitUntil("the settled states are purged", async () => (await instance()).lastPurgedSequence === upTo)
       const purged = await instance()
       expect(purged.sequenceStates.lowest).toBe(upTo)
-      // the states below the last settled one are gone; it and the later ones stay
+      // the states below the last settled one are gone, though their children were known before
+      // the purge; it and the later ones stay
       const all = Array.from({ length: Number(purged.sequenceStates.highest!) + 1 }, (_, i) => BigInt(i))
       const states = await f.runtime.runPromise(Effect.flatMap(AppApi, (a) => a.chain.sequenceStates(purged, all)))
       expect([...states.keys()].sort()).toEqual(all.filter((q) => q >= upTo))
