@@ -48,7 +48,7 @@ if (!(RATE >= 0)) throw new Error(`BENCH_RATE must be a number of actions a seco
 const DAEMON = process.env.BENCH_DAEMON ?? "in-process"
 if (DAEMON !== "in-process" && DAEMON !== "process") throw new Error(`BENCH_DAEMON must be in-process or process, not ${DAEMON}`)
 const MAX_AGENTS = 4
-const COUNTERS = ["silvana_grpc_requests_total", "silvana_pipeline_", "silvana_settlement_transactions_total", "silvana_settlement_ops_total", "silvana_container_exits_total", "silvana_jobs_"]
+const COUNTERS = ["silvana_grpc_requests_total", "silvana_pipeline_", "silvana_settlement_transactions_total", "silvana_settlement_ops_total", "silvana_container_exits_total", "silvana_jobs_", "silvana_node_requests_total"]
 
 const pct = (xs: ReadonlyArray<number>, q: number) => {
   const s = [...xs].sort((a, b) => a - b)
@@ -72,7 +72,9 @@ const scrapeCounters = async (base: string, token: string, prefixes: ReadonlyArr
     for (const x of f.samples) {
       if (!prefixes.some((p) => x.name.startsWith(p)) || x.name.endsWith("_bucket") || x.name.endsWith("_sum")) continue
       // agent API calls per method: what the agents ask of the daemon per action
-      const key = x.name === "silvana_grpc_requests_total" && x.labels["method"] !== undefined ? `${x.name}{method=${x.labels["method"]}}` : x.name
+      // and the daemon's requests to the node per method: what a full node's rate limit sees
+      const byMethod = (x.name === "silvana_grpc_requests_total" || x.name === "silvana_node_requests_total") && x.labels["method"] !== undefined
+      const key = byMethod ? `${x.name}{method=${x.labels["method"]}}` : x.name
       sums.set(key, (sums.get(key) ?? 0) + x.value)
     }
   }
@@ -282,7 +284,11 @@ const main = async () => {
     // the daemon's CPU per action settled, the figure that does not depend on how busy the machine is
     if (cpuAtStart !== undefined && cpuAtEnd !== undefined && settled > 0) console.log(`daemon_cpu_ms_per_action=${((cpuAtEnd - cpuAtStart) / settled).toFixed(1)}`)
     console.log(`load_avg_end=${load()}`)
-    for (const c of daemon === undefined ? counters(COUNTERS) : await daemon.counters()) console.log(c)
+    const lines = daemon === undefined ? counters(COUNTERS) : await daemon.counters()
+    for (const c of lines) console.log(c)
+    // node requests over the whole run (start-up included), per action settled
+    const nodeRequests = lines.filter((c) => c.startsWith("silvana_node_requests_total")).reduce((n, c) => n + Number(c.split("=").at(-1)), 0)
+    if (nodeRequests > 0 && settled > 0) console.log(`node_requests_per_action=${(nodeRequests / settled).toFixed(1)}`)
   } finally {
     unwatch()
     if (timelineFile !== undefined) writeFileSync(timelineFile, `${timeline.join("\n")}\n`)

@@ -1,5 +1,5 @@
 /** Metrics of the chain layers (Effect `Metric`s; exported by whatever exporter the daemon installs). */
-import { Metric } from "effect"
+import { Metric, MetricLabel } from "effect"
 
 export const chainEventsDelivered = Metric.counter("silvana_chain_events_total", {
   description: "Coordination events delivered by ChainEvents",
@@ -40,3 +40,19 @@ export const chainRepairs = Metric.counter("silvana_chain_repairs_total", {
 export const chainDivergent = Metric.gauge("silvana_chain_divergent_jobs", {
   description: "Jobs whose journal and chain disagreed at the last comparison (0 once repaired)"
 })
+
+/** Unary requests this process sent to the Sui full node, by gRPC method (label `method`). */
+export const nodeRequests = Metric.counter("silvana_node_requests_total", {
+  description: "Unary requests sent to the Sui full node, by gRPC method (reads, transactions)",
+  incremental: true
+})
+const methodLabels = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
+/** Counts one unary request (synchronous: called from the gRPC transport's interceptor). */
+export const unsafeNodeRequest = (method: string): void => {
+  let tags = methodLabels.get(method)
+  if (tags === undefined) {
+    tags = [MetricLabel.make("method", method)]
+    methodLabels.set(method, tags)
+  }
+  nodeRequests.unsafeUpdate(1, tags)
+}

@@ -11,6 +11,7 @@ import { Secp256k1Keypair } from "@mysten/sui/keypairs/secp256k1"
 import { Secp256r1Keypair } from "@mysten/sui/keypairs/secp256r1"
 import { fromBase64, fromHex, normalizeSuiAddress } from "@mysten/sui/utils"
 import { GrpcTransport } from "@protobuf-ts/grpc-transport"
+import { unsafeNodeRequest } from "../chain/metrics.js"
 import { NodeEd25519Keypair } from "../chain/nodeKeypair.js"
 import { redactUrl } from "../domain/redact.js"
 import { Context, Data, Effect, Layer, Option, Redacted, type Scope } from "effect"
@@ -97,7 +98,17 @@ export const makeGrpcClient = (url: string): SuiGrpcClient => {
       "grpc.max_receive_message_length": 256 * 1024 * 1024,
       "grpc.keepalive_time_ms": 30_000,
       "grpc.keepalive_timeout_ms": 10_000
-    }
+    },
+    // every unary request counted by method (`silvana_node_requests_total`): what a public full
+    // node's rate limit sees of this coordinator
+    interceptors: [
+      {
+        interceptUnary: (next, method, input, options) => {
+          unsafeNodeRequest(method.name)
+          return next(method, input, options)
+        }
+      }
+    ]
   })
   const client = new SuiGrpcClient({ network: "localnet", transport })
   transports.set(client, transport)
