@@ -16,7 +16,7 @@
  *   `e2e_idle_cpu_ms_per_s` is its CPU while the warm agents poll with no job (measured just
  *   before), and `e2e_cpu_ms_per_job_busy` the per-job figure with that idle rate taken out over
  *   the whole throughput part (a lower bound: agents busy with jobs poll empty less often).
- * `BENCH_ONLY=rss` measures only the memory, `BENCH_ONLY=loop` only latency and throughput; `BENCH_PROFILE_DIR` profiles the daemon (`npm run profile:e2e`), `BENCH_NODE_PROF_DIR` the localnet, `BENCH_AGENT_PROF_DIR` the agent.
+ * `BENCH_ONLY=idle` measures only an idle daemon's CPU (`daemon_idle_cpu_ms_per_s`), `BENCH_ONLY=rss` only the memory, `BENCH_ONLY=loop` only latency and throughput; `BENCH_PROFILE_DIR` profiles the daemon (`npm run profile:e2e`), `BENCH_NODE_PROF_DIR` the localnet, `BENCH_AGENT_PROF_DIR` the agent.
  * `e2e_localnet_cpu_ms_per_job`, `e2e_agents_cpu_ms_per_job` and `e2e_bench_cpu_ms_per_job` are the other processes' CPU over the throughput part.
  * Prints `name=value` lines. A benchmark, not a test.
  */
@@ -285,12 +285,38 @@ const main = async () => {
     localnet.stdin!.end()
     return
   }
+  if (process.env["BENCH_ONLY"] === "idle") {
+    await measureIdle(manifest)
+    localnet.stdin!.end()
+    return
+  }
   if (process.env["BENCH_ONLY"] !== "rss") await measureLoop(manifest, localnet)
   if (process.env["BENCH_ONLY"] === "loop") {
     localnet.stdin!.end()
     return
   }
   await measureRss(manifest, localnet)
+}
+
+/**
+ * `BENCH_ONLY=idle`: the CPU a daemon uses following a quiet chain (checkpoints every 250 ms, no
+ * job, no agent) over BENCH_IDLE_SECONDS after a 5 s settle-in: `daemon_idle_cpu_ms_per_s`, what
+ * running it beside other work costs when it has nothing to do. BENCH_PROFILE_DIR profiles it.
+ */
+const measureIdle = async (manifest: LocalnetManifest) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-bench-idle-"))
+  const coordinator = startCoordinator(manifest, dir, {}, profileFlags("cpu"))
+  try {
+    await sleep(5000)
+    const seconds = Number(process.env["BENCH_IDLE_SECONDS"] ?? 20)
+    const c0 = cpuMs(coordinator.pid!)
+    const t0 = performance.now()
+    await sleep(seconds * 1000)
+    console.log(`daemon_idle_cpu_ms_per_s=${((cpuMs(coordinator.pid!) - c0) / ((performance.now() - t0) / 1000)).toFixed(1)}`)
+  } finally {
+    coordinator.kill("SIGTERM")
+    await new Promise((r) => coordinator.once("exit", r))
+  }
 }
 
 /** Dispatch latency, then sustained throughput and CPU per job, of one daemon with warm agents. */

@@ -19,7 +19,7 @@
  *   line per step; when the back-off gives up, the triple's started jobs are failed on chain.
  */
 import * as os from "node:os"
-import { Clock, type Context, Duration, Effect, FiberMap, FiberSet, Option } from "effect"
+import { Clock, type Context, Duration, Effect, FiberMap, FiberSet, Option, Queue } from "effect"
 import { type AppInstanceId, Triple, tripleKey } from "../domain/ids.js"
 import { AgentApi } from "../layers/AgentApi.js"
 import { AgentRuntime } from "../layers/AgentRuntime.js"
@@ -42,8 +42,14 @@ export interface DispatchOptions {
   /** Started-but-not-taken jobs allowed per live session of a triple. */
   readonly prefetchPerSession: number
   readonly maxAgentsPerTriple: number
-  /** How often the dispatcher looks for work when nothing woke it. */
+  /**
+   * The least time between two passes: the transitions of a burst share one. A pass runs when a
+   * job changes state or a session ends, at the latest `idleMillis` after the last one, or when a
+   * triple left alone may be looked at again.
+   */
   readonly pollMillis: number
+  /** The longest wait for a pass when nothing wakes the dispatcher (an agent gone quiet is noticed by it). */
+  readonly idleMillis: number
   /** How long a triple whose method is missing or cannot run here is left alone. */
   readonly blockMillis: number
   /** Back-off of triples whose agent cannot start. */
@@ -58,6 +64,7 @@ export const defaultDispatchOptions = (coordinatorId: string): DispatchOptions =
   prefetchPerSession: 32,
   maxAgentsPerTriple: 1,
   pollMillis: 20,
+  idleMillis: 1_000,
   blockMillis: 60_000,
   startBackoff: defaultStartBackoff
 })
@@ -87,8 +94,11 @@ export interface Dispatcher {
   readonly startTrouble: Effect.Effect<ReadonlyArray<StartTrouble>>
 }
 
-/** Starts jobs of a triple on chain through Settlement, keeping the store and the triple's count in step. */
-const makeJobStarter = (stateOf: (t: TripleRef) => TripleState) =>
+/**
+ * Starts jobs of a triple on chain through Settlement, keeping the store and the triple's count in
+ * step; `settled` is called once a start transaction is over (the dispatcher looks again).
+ */
+const makeJobStarter = (stateOf: (t: TripleRef) => TripleState, settled: () => void) =>
   Effect.gen(function* () {
     const store = yield* JobStore
     const settlement = yield* Settlement
@@ -107,7 +117,12 @@ const makeJobStarter = (stateOf: (t: TripleRef) => TripleState) =>
             Effect.as(Effect.forEach(seqs, (seq) => store.startFailed(appInstance, seq), { discard: true }), 0)
           )
         ),
-        Effect.ensuring(Effect.sync(() => (st.starting -= seqs.length)))
+        Effect.ensuring(
+          Effect.sync(() => {
+            st.starting -= seqs.length
+            settled()
+          })
+        )
       )
     /** Starts up to `want` pending jobs of the triple on chain; returns how many we now own. */
     return (t: TripleRef, want: number) =>
@@ -187,6 +202,10 @@ export const makeDispatcher = (options: DispatchOptions) =>
     const sessions = yield* FiberMap.make<string>()
     const topUps = yield* FiberSet.make()
     const triples = new Map<string, TripleState>()
+    // Rung by every job transition and session end; holds one ring, so a burst wakes one pass.
+    const wake = yield* Queue.sliding<void>(1)
+    const ring = () => void Queue.unsafeOffer(wake, undefined)
+    yield* store.observe(ring)
     let sessionCounter = 0
     const stateOf = (t: TripleRef): TripleState => {
       const k = tripleKey(t)
@@ -196,7 +215,7 @@ export const makeDispatcher = (options: DispatchOptions) =>
       triples.set(k, fresh)
       return fresh
     }
-    const startJobs = yield* makeJobStarter(stateOf)
+    const startJobs = yield* makeJobStarter(stateOf, ring)
     const methodFor = yield* makeMethodLookup(options.blockMillis, { memoryBytes: os.totalmem(), cpus: os.cpus().length, tee: config.dockerUseTee })
 
     /** One session for the triple: wait for a slot (FIFO), start its first jobs, run the agent. */
@@ -216,7 +235,12 @@ export const makeDispatcher = (options: DispatchOptions) =>
         st.blockedUntil = Math.max(st.blockedUntil, st.start.retryAt)
       })
       const run = slots.withSlot(session).pipe(
-        Effect.ensuring(Effect.sync(() => (st.live -= 1))),
+        Effect.ensuring(
+          Effect.sync(() => {
+            st.live -= 1
+            ring()
+          })
+        ),
         Effect.catchAllCause((cause) => Effect.logError("agent session failed", cause))
       )
       return FiberMap.run(sessions, key, run)
@@ -249,6 +273,17 @@ export const makeDispatcher = (options: DispatchOptions) =>
       }
     })
 
+    // Until a pass may find something new to do: a job changed state (new pending work, a start
+    // that landed or failed, a job taken or ended) or a session ended. A dispatcher with nothing to
+    // do does no pass at all, save one every `idleMillis`.
+    const pause = Effect.gen(function* () {
+      yield* Effect.sleep(options.pollMillis)
+      const now = yield* Clock.currentTimeMillis
+      let until = now + options.idleMillis
+      for (const st of triples.values()) if (st.blockedUntil > now && st.blockedUntil < until) until = st.blockedUntil
+      yield* Effect.raceFirst(Queue.take(wake), Effect.sleep(until - now))
+    })
+
     const run = Effect.logInfo("dispatch running", {
       max_concurrent_agents: slots.capacity,
       prefetch_per_session: options.prefetchPerSession
@@ -259,7 +294,7 @@ export const makeDispatcher = (options: DispatchOptions) =>
             const { running } = sessionCounts(triples.values())
             return Metrics.agents(running, slots.capacity - running)
           })),
-          Effect.zipRight(Effect.sleep(options.pollMillis)),
+          Effect.zipRight(pause),
           Effect.forever
         )
       ),
