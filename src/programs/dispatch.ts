@@ -191,6 +191,21 @@ const makeHandOff =
       return true
     })
 
+/**
+ * Until a pass may find something new to do: a job changed state (new pending work, a start that
+ * landed or failed, a job taken or ended) or a session ended (`wake` rung), or a triple left alone
+ * is due again. A dispatcher with nothing to do does no pass at all, save one every `idleMillis`;
+ * passes are at least `pollMillis` apart.
+ */
+const untilWoken = (wake: Queue.Dequeue<void>, triples: ReadonlyMap<string, TripleState>, options: DispatchOptions) =>
+  Effect.gen(function* () {
+    yield* Effect.sleep(options.pollMillis)
+    const now = yield* Clock.currentTimeMillis
+    let until = now + options.idleMillis
+    for (const st of triples.values()) if (st.blockedUntil > now && st.blockedUntil < until) until = st.blockedUntil
+    yield* Effect.raceFirst(Queue.take(wake), Effect.sleep(until - now))
+  })
+
 /** Builds the dispatcher in the current scope; its sessions live in that scope. */
 export const makeDispatcher = (options: DispatchOptions) =>
   Effect.gen(function* () {
@@ -273,17 +288,6 @@ export const makeDispatcher = (options: DispatchOptions) =>
       }
     })
 
-    // Until a pass may find something new to do: a job changed state (new pending work, a start
-    // that landed or failed, a job taken or ended) or a session ended. A dispatcher with nothing to
-    // do does no pass at all, save one every `idleMillis`.
-    const pause = Effect.gen(function* () {
-      yield* Effect.sleep(options.pollMillis)
-      const now = yield* Clock.currentTimeMillis
-      let until = now + options.idleMillis
-      for (const st of triples.values()) if (st.blockedUntil > now && st.blockedUntil < until) until = st.blockedUntil
-      yield* Effect.raceFirst(Queue.take(wake), Effect.sleep(until - now))
-    })
-
     const run = Effect.logInfo("dispatch running", {
       max_concurrent_agents: slots.capacity,
       prefetch_per_session: options.prefetchPerSession
@@ -294,7 +298,7 @@ export const makeDispatcher = (options: DispatchOptions) =>
             const { running } = sessionCounts(triples.values())
             return Metrics.agents(running, slots.capacity - running)
           })),
-          Effect.zipRight(pause),
+          Effect.zipRight(untilWoken(wake, triples, options)),
           Effect.forever
         )
       ),
