@@ -6,7 +6,8 @@
  *
  * Positions are committed by the consumer after it has processed an item (`commit`), so a crash
  * replays from the last processed position. Commits are coalesced and written every
- * `commitIntervalMs` (and when the layer closes): a lost commit only means a longer replay.
+ * `commitIntervalMs` (and when the layer closes), without waiting for a disk flush of their own:
+ * a lost commit only means a longer replay.
  */
 import { Cause, Context, Data, Deferred, Duration, Effect, Layer, Metric, Option, Queue, Schedule, Stream, Take } from "effect"
 import { chainReconnects } from "../chain/metrics.js"

@@ -176,13 +176,20 @@ const cursorPart = ({ nowMs, read, write }: Access): Pick<JournalService, "getCu
         token: r.token === null ? null : new Uint8Array(r.token as Uint8Array)
       })
     }),
+    // Answered once committed, not synced: a cursor lost to a power cut only means a longer replay,
+    // and the WAL keeps commits in order, so no cursor outlives a write made before it. An idle
+    // daemon moved its cursor with every checkpoint, and a disk flush for each was most of the CPU
+    // it spent following a quiet chain.
     setCursor: (c) =>
-      write("setCursor", (d) =>
-        d
-          .prepare(
-            "INSERT INTO cursor (id, checkpoint, tx, event, token) VALUES (0, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET checkpoint = excluded.checkpoint, tx = excluded.tx, event = excluded.event, token = excluded.token"
-          )
-          .run(c.checkpoint.toString(), c.tx, c.event, c.token)
+      write(
+        "setCursor",
+        (d) =>
+          d
+            .prepare(
+              "INSERT INTO cursor (id, checkpoint, tx, event, token) VALUES (0, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET checkpoint = excluded.checkpoint, tx = excluded.tx, event = excluded.event, token = excluded.token"
+            )
+            .run(c.checkpoint.toString(), c.tx, c.event, c.token),
+        "committed"
       ).pipe(Effect.asVoid),
     trackAppInstance: (id) =>
       write("trackAppInstance", (d) =>
