@@ -218,8 +218,13 @@ export const makeAppChain = Effect.gen(function* () {
     })
 
   const proofCalculationOf = (inst: AppInstanceFields, block: bigint) =>
-    Effect.map(tableEntries(inst.proofCalculationsTable, [block]), (m) => Option.map(Option.fromNullable(m.get(block)), decodeProofCalculation)).pipe(
-      Effect.mapError((e) => new ChainStateError({ message: `reading the proof calculation of block ${block} of ${inst.id}: ${e.message}` }))
+    tableEntries(inst.proofCalculationsTable, [block]).pipe(
+      Effect.flatMap((m) => {
+        const bytes = m.get(block)
+        return bytes === undefined ? Effect.succeed(Option.none()) : Effect.try({ try: () => Option.some(decodeProofCalculation(bytes)), catch: (e) => e })
+      }),
+      // as any other read's failure: a ChainStateError naming the block
+      Effect.mapError((e) => new ChainStateError({ message: `reading the proof calculation of block ${block} of ${inst.id}: ${e instanceof Error ? e.message : String(e)}` }))
     )
   const proofCalculation = (app: string, block: bigint) => Effect.flatMap(instance(app), (inst) => proofCalculationOf(inst, block))
 
