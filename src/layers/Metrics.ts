@@ -8,7 +8,10 @@
  * listener, while rendering the snapshot is a page of code served on the HTTP endpoint we have.
  *
  * Helpers that run on hot paths outside Effect (the gRPC server) use `unsafeUpdate` with cached
- * label arrays: a map lookup and an add, no fiber.
+ * label arrays: a map lookup and an add, no fiber. The agent API's per-call updates (a call's
+ * count and latency, a job handed out, a report) go further: they are plain numbers in a `Hot`
+ * slot, handed to their Effect metric in one pass when the metrics are read (`flushHot`, which
+ * every reader here calls first) or when a slot's buffer fills.
  */
 import { Effect, Layer, Metric, MetricBoundaries, type MetricLabel, MetricState, Option } from "effect"
 import { make as MetricLabelMake } from "effect/MetricLabel"
@@ -125,6 +128,70 @@ export const healthChecks = (results: Readonly<Record<string, { readonly healthy
     for (const [name, r] of Object.entries(results)) healthCheckUp.unsafeUpdate(r.healthy ? 1 : 0, labels("check", name))
   })
 
+// ---- hot paths ----------------------------------------------------------------------------------
+
+/** Values a slot keeps before it hands them over by itself (a histogram needs each one). */
+const HOT_BUFFER = 1024
+
+/**
+ * One metric and label set updated on a hot path: a counter's increments summed, a histogram's
+ * observations buffered, and either handed to the metric by `flush`.
+ */
+class HotSlot {
+  private sum = 0
+  private readonly values: Float64Array | undefined
+  private n = 0
+
+  constructor(
+    private readonly metric: Metric.Metric<unknown, number, unknown>,
+    private readonly tags: ReadonlyArray<MetricLabel.MetricLabel>,
+    kind: "counter" | "histogram"
+  ) {
+    this.values = kind === "histogram" ? new Float64Array(HOT_BUFFER) : undefined
+    hotSlots.push(this)
+  }
+
+  add(x: number): void {
+    if (this.values === undefined) {
+      this.sum += x
+      return
+    }
+    this.values[this.n++] = x
+    if (this.n === HOT_BUFFER) this.flush()
+  }
+
+  flush(): void {
+    if (this.values === undefined) {
+      if (this.sum !== 0) this.metric.unsafeUpdate(this.sum, this.tags)
+      this.sum = 0
+      return
+    }
+    for (let i = 0; i < this.n; i++) this.metric.unsafeUpdate(this.values[i]!, this.tags)
+    this.n = 0
+  }
+}
+
+const hotSlots: Array<HotSlot> = []
+
+/** Hands every hot-path update made so far to its Effect metric (before any read of the metrics). */
+export const unsafeFlushHot = (): void => {
+  for (const slot of hotSlots) slot.flush()
+}
+export const flushHot: Effect.Effect<void> = Effect.sync(unsafeFlushHot)
+
+/** A slot per key, made on first use. */
+const slotsBy = <K>(make: (key: K) => HotSlot) => {
+  const slots = new Map<K, HotSlot>()
+  return (key: K): HotSlot => {
+    let slot = slots.get(key)
+    if (slot === undefined) {
+      slot = make(key)
+      slots.set(key, slot)
+    }
+    return slot
+  }
+}
+
 // ---- agent API --------------------------------------------------------------------------------
 
 export const grpcRequests = Metric.counter("silvana_grpc_requests_total", {
@@ -152,11 +219,29 @@ const labels = (...kv: Array<string>): ReadonlyArray<MetricLabel.MetricLabel> =>
 /** The status name of a gRPC code (`OK`, `INVALID_ARGUMENT`, …). */
 export const grpcCodeName = (code: number): string => Status[code] ?? String(code)
 
+/** A method's hot slots: its latency, and its count per status code. */
+interface MethodSlots {
+  readonly latency: HotSlot
+  readonly byCode: (code: string) => HotSlot
+}
+const methodSlots = new Map<string, MethodSlots>()
+const slotsOfMethod = (method: string): MethodSlots => {
+  let m = methodSlots.get(method)
+  if (m === undefined) {
+    m = {
+      latency: new HotSlot(grpcLatency as Metric.Metric<unknown, number, unknown>, labels("method", method), "histogram"),
+      byCode: slotsBy((code: string) => new HotSlot(grpcRequests as Metric.Metric<unknown, number, unknown>, labels("method", method, "code", code), "counter"))
+    }
+    methodSlots.set(method, m)
+  }
+  return m
+}
+
 /** Records one agent API call (synchronous: called from the gRPC server's promise world). */
 export const grpcRequest = (method: string, code: number | string, millis: number): void => {
-  const c = typeof code === "number" ? grpcCodeName(code) : code
-  grpcRequests.unsafeUpdate(1, labels("method", method, "code", c))
-  grpcLatency.unsafeUpdate(millis, labels("method", method))
+  const m = slotsOfMethod(method)
+  m.byCode(typeof code === "number" ? grpcCodeName(code) : code).add(1)
+  m.latency.add(millis)
 }
 
 /**
@@ -206,18 +291,32 @@ export const setJobCounts = (counts: Readonly<Record<string, number>>): Effect.E
  * Jobs started, completed and failed since this process started: what the live status line and
  * `/v1/status` (hence `silvana-coordinator status`) both show.
  */
-export const jobTotals = Effect.all({
+export const jobTotals = Effect.zipRight(flushHot, Effect.all({
   started: Effect.map(Metric.value(jobsStarted), (s) => Number(s.count)),
   completed: Effect.map(Metric.value(jobsCompleted), (s) => Number(s.count)),
   failed: Effect.map(Metric.value(jobsFailed), (s) => Number(s.count))
-})
+}))
 
 export const jobStarted = (n = 1) => Effect.sync(() => jobsStarted.unsafeUpdate(n, []))
 /** The job helpers synchronously, for the agent API's fast path. */
-export const unsafeJobReported = (kind: "complete" | "fail" | "terminate"): void =>
-  (kind === "complete" ? jobsCompleted : jobsFailed).unsafeUpdate(1, [])
-export const unsafeJobWaited = (t: Parameters<typeof tripleLabels>[0], millis: number): void => queueWait.unsafeUpdate(millis, tripleLabels(t))
-export const unsafeJobDispatched = (millis: number): void => dispatchLatency.unsafeUpdate(millis, [])
+type TripleRef = Parameters<typeof tripleLabels>[0]
+const completedSlot = new HotSlot(jobsCompleted as Metric.Metric<unknown, number, unknown>, [], "counter")
+const failedSlot = new HotSlot(jobsFailed as Metric.Metric<unknown, number, unknown>, [], "counter")
+const dispatchSlot = new HotSlot(dispatchLatency as Metric.Metric<unknown, number, unknown>, [], "histogram")
+/** Queue-wait slots by triple: a session's triple is one object for its life, so most calls find it by identity. */
+const waitByTriple = new WeakMap<TripleRef, HotSlot>()
+const waitByLabels = slotsBy((tags: ReadonlyArray<MetricLabel.MetricLabel>) => new HotSlot(queueWait as Metric.Metric<unknown, number, unknown>, tags, "histogram"))
+export const unsafeJobReported = (kind: "complete" | "fail" | "terminate"): void => (kind === "complete" ? completedSlot : failedSlot).add(1)
+export const unsafeJobWaited = (t: TripleRef, millis: number): void => {
+  let slot = waitByTriple.get(t)
+  if (slot === undefined) {
+    // tripleLabels hands back one cached array per triple, so equal triples share a slot.
+    slot = waitByLabels(tripleLabels(t))
+    waitByTriple.set(t, slot)
+  }
+  slot.add(millis)
+}
+export const unsafeJobDispatched = (millis: number): void => dispatchSlot.add(millis)
 export const jobReported = (kind: "complete" | "fail" | "terminate") => Effect.sync(() => unsafeJobReported(kind))
 export const jobWaited = (t: Parameters<typeof tripleLabels>[0], millis: number) => Effect.sync(() => unsafeJobWaited(t, millis))
 export const jobDispatched = (millis: number) => Effect.sync(() => unsafeJobDispatched(millis))
@@ -316,7 +415,7 @@ export const renderPrometheus = (
 }
 
 /** The current exposition of every `silvana_` metric. */
-export const prometheusText: Effect.Effect<string> = Effect.map(Metric.snapshot, (pairs) => renderPrometheus(pairs))
+export const prometheusText: Effect.Effect<string> = Effect.zipRight(flushHot, Effect.map(Metric.snapshot, (pairs) => renderPrometheus(pairs)))
 
 /**
  * Makes every unlabelled metric visible from the start (at zero / empty), so a scrape shows the
