@@ -165,10 +165,14 @@ interface Server {
  * The servers run from an esbuild bundle of this file, as the daemon ships (dist/silvana.mjs):
  * tsx compiles with `keepNames`, which renames every closure as it is made (a property write per
  * function a call creates), a cost the shipped code does not have. Both servers run the same way;
- * BENCH_TSX=1 runs them through tsx instead.
+ * BENCH_TSX=1 runs them through tsx instead, BENCH_SERVER from a bundle built before (it needs a
+ * `gen/descriptor.binpb` one level above it).
  */
 const serverEntry = (): { readonly file: string; readonly execArgv: Array<string> } => {
   if (process.env["BENCH_TSX"] === "1") return { file: fileURLToPath(import.meta.url), execArgv: ["--import", "tsx"] }
+  // BENCH_SERVER=<file>: a server bundle built before (another commit's, to compare two builds).
+  const prebuilt = process.env["BENCH_SERVER"]
+  if (prebuilt !== undefined) return { file: path.resolve(prebuilt), execArgv: [] }
   // One level below a gen/ with the descriptor set, as the daemon's chunks sit below dist/gen.
   const file = path.resolve(".tmp", "bench-api", "server.mjs")
   mkdirSync(path.resolve(".tmp", "gen"), { recursive: true })
