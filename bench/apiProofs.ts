@@ -13,9 +13,12 @@
  *
  * BENCH_NODE=process runs the localnet as a process of its own (the bundled localnet CLI), as a
  * coordinator is deployed beside a node it does not share a thread with; by default it shares
- * this process, and the chain's execution of the `submit_proof` calls is in the figures too.
+ * this process, and the chain's execution of the `submit_proof` calls is in the figures too; as a
+ * process of its own, its CPU over the measured rounds and the drain that follows them is printed
+ * per pair (`submit_proof_node_cpu_ms_per_pair`, from /proc).
  */
-import { mkdtempSync } from "node:fs"
+import { execFileSync } from "node:child_process"
+import { mkdtempSync, readFileSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Effect } from "effect"
@@ -67,18 +70,39 @@ const bareServer = async (socketPath: string) => {
 const NODE = process.env["BENCH_NODE"] ?? "in-process"
 if (NODE !== "in-process" && NODE !== "process") throw new Error(`BENCH_NODE must be in-process or process, not ${NODE}`)
 
+/** CPU time (user + system, ms) a child process has used so far, from /proc; `undefined` where there is none. */
+const childCpuMs = (pid: number | undefined): number | undefined => {
+  if (pid === undefined) return undefined
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS
+  } catch {
+    return undefined
+  }
+}
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100
+  } catch {
+    return 100
+  }
+})()
+
 /** The localnet CLI as a process of its own, seeded as the in-process fixture's node is. */
-const nodeProcess = async (dir: string): Promise<NodeHandle> => {
+const nodeProcess = async (dir: string): Promise<NodeHandle & { readonly pid: number | undefined }> => {
   const bundle = path.join(dir, "localnet.mjs")
   await bundleLocalnetCli(bundle)
   const node = await startLocalnetCli(bundle, path.join(dir, "manifest.json"), ["--port", "0", "--checkpoint-ms", "per-transaction"])
   await seedFixtureMethod(node.manifest)
-  return { manifest: node.manifest, close: node.kill }
+  return { manifest: node.manifest, close: node.kill, pid: node.proc.pid }
 }
 
 const main = async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "silvana-bench-proofs-"))
-  const f = await startAppApi({ dir, ...(NODE === "process" ? { net: await nodeProcess(dir) } : {}) })
+  const net = NODE === "process" ? await nodeProcess(dir) : undefined
+  const f = await startAppApi({ dir, ...(net !== undefined ? { net } : {}) })
   console.log(`submit_proof_node=${NODE}`)
   try {
     const held: Array<{ sessionId: string; jobId: string }> = []
@@ -131,6 +155,9 @@ const main = async () => {
     const commits0 = await f.runtime.runPromise(Effect.flatMap(Journal, (j) => j.commits))
     const txs0 = (await f.runtime.runPromise(Effect.flatMap(Settlement, (s) => s.stats))).transactions
     let ownCpu = 0
+    // The node's CPU from here to the end of the settlement drain: the bare rounds in between
+    // send it nothing, so all of it is the coordinator's pairs' transactions (and their reads).
+    const nodeCpu0 = childCpuMs(net?.pid)
     for (let r = 0; r < ROUNDS; r++) {
       if (!profile.on) await bareRound()
       const c0 = process.cpuUsage()
@@ -169,6 +196,8 @@ const main = async () => {
     await f.runtime.runPromise(Effect.flatMap(Settlement, (s) => s.awaitIdle))
     const stats = await f.runtime.runPromise(Effect.flatMap(Settlement, (s) => s.stats))
     console.log(`submit_proof_settle_drain_ms=${(performance.now() - t0).toFixed(0)}`)
+    const nodeCpu1 = childCpuMs(net?.pid)
+    if (nodeCpu0 !== undefined && nodeCpu1 !== undefined) console.log(`submit_proof_node_cpu_ms_per_pair=${((nodeCpu1 - nodeCpu0) / lat.length).toFixed(2)}`)
     console.log(`submit_proof_settlement_txs=${stats.transactions}`)
   } finally {
     await f.close()
