@@ -32,6 +32,7 @@ import { Effect, Metric } from "effect"
 import { decodeProof } from "../examples/pipeline-agent/hashProof.js"
 import { coordinationEventName, decodeCoordinationEvent } from "../src/chain/events.js"
 import { normalizeAppInstance } from "../src/domain/ids.js"
+import * as Metrics from "../src/layers/Metrics.js"
 import { daemonEnv } from "../test/e2e/fixture.js"
 import { freePort } from "../test/ops/processes.js"
 import { parsePrometheus } from "../test/ops/prometheus.js"
@@ -59,7 +60,7 @@ const load = () => os.loadavg().map((l) => l.toFixed(1)).join("/")
 
 /** The in-process daemon's counters: name → value, for the names given. */
 const counters = (prefixes: ReadonlyArray<string>) =>
-  Effect.runSync(Metric.snapshot)
+  Effect.runSync(Effect.zipRight(Metrics.flushHot, Metric.snapshot))
     .filter((p) => prefixes.some((x) => p.metricKey.name.startsWith(x)) && "count" in p.metricState && typeof p.metricState.count === "number")
     .map((p) => `${p.metricKey.name}=${(p.metricState as unknown as { count: number }).count}`)
     .sort()
