@@ -143,7 +143,7 @@ class HotSlot {
   private n = 0
 
   constructor(
-    private readonly metric: Metric.Metric<unknown, number, unknown>,
+    private readonly metric: Pick<Metric.Metric<unknown, number, unknown>, "unsafeUpdate">,
     private readonly tags: ReadonlyArray<MetricLabel.MetricLabel>,
     kind: "counter" | "histogram"
   ) {
@@ -229,8 +229,8 @@ const slotsOfMethod = (method: string): MethodSlots => {
   let m = methodSlots.get(method)
   if (m === undefined) {
     m = {
-      latency: new HotSlot(grpcLatency as Metric.Metric<unknown, number, unknown>, labels("method", method), "histogram"),
-      byCode: slotsBy((code: string) => new HotSlot(grpcRequests as Metric.Metric<unknown, number, unknown>, labels("method", method, "code", code), "counter"))
+      latency: new HotSlot(grpcLatency, labels("method", method), "histogram"),
+      byCode: slotsBy((code: string) => new HotSlot(grpcRequests, labels("method", method, "code", code), "counter"))
     }
     methodSlots.set(method, m)
   }
@@ -300,12 +300,12 @@ export const jobTotals = Effect.zipRight(flushHot, Effect.all({
 export const jobStarted = (n = 1) => Effect.sync(() => jobsStarted.unsafeUpdate(n, []))
 /** The job helpers synchronously, for the agent API's fast path. */
 type TripleRef = Parameters<typeof tripleLabels>[0]
-const completedSlot = new HotSlot(jobsCompleted as Metric.Metric<unknown, number, unknown>, [], "counter")
-const failedSlot = new HotSlot(jobsFailed as Metric.Metric<unknown, number, unknown>, [], "counter")
-const dispatchSlot = new HotSlot(dispatchLatency as Metric.Metric<unknown, number, unknown>, [], "histogram")
+const completedSlot = new HotSlot(jobsCompleted, [], "counter")
+const failedSlot = new HotSlot(jobsFailed, [], "counter")
+const dispatchSlot = new HotSlot(dispatchLatency, [], "histogram")
 /** Queue-wait slots by triple: a session's triple is one object for its life, so most calls find it by identity. */
 const waitByTriple = new WeakMap<TripleRef, HotSlot>()
-const waitByLabels = slotsBy((tags: ReadonlyArray<MetricLabel.MetricLabel>) => new HotSlot(queueWait as Metric.Metric<unknown, number, unknown>, tags, "histogram"))
+const waitByLabels = slotsBy((tags: ReadonlyArray<MetricLabel.MetricLabel>) => new HotSlot(queueWait, tags, "histogram"))
 export const unsafeJobReported = (kind: "complete" | "fail" | "terminate"): void => (kind === "complete" ? completedSlot : failedSlot).add(1)
 export const unsafeJobWaited = (t: TripleRef, millis: number): void => {
   let slot = waitByTriple.get(t)
