@@ -157,13 +157,15 @@ export const startProving = (
     if (half === null) continue
     const p = find(pc, half)
     if (p === undefined) ctx.abort("vec_map", "get_idx", 1n, "vec_map: key not found", SUI)
-    if (canReserve(p, blockProof, now)) {
-      p.status = PROOF_STATUS.RESERVED
-      p.timestamp = now
-      p.user = ctx.sender
-    } else {
+    // As `prover::start_proving`: a half that cannot be reserved ends the call with `false` (a
+    // merge restarted above stays restarted); it never reaches the borrow of the half's DA hash.
+    if (!canReserve(p, blockProof, now)) {
       operationFailed(ctx, "reserve_proof", "proof", 0n, "Proof not calculated or already used", null)
+      return false
     }
+    p.status = PROOF_STATUS.RESERVED
+    p.timestamp = now
+    p.user = ctx.sender
     if (p.da_hash === null) ctx.abort("option", "borrow", 0x40001n, "option::borrow on None (reserved proof without da_hash)", STD)
     emitProver(ctx, "ProofReservedEvent", { block_number: pc.block_number, sequences: half, da_hash: p.da_hash, timestamp: now, user: ctx.sender })
   }
