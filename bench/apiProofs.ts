@@ -70,6 +70,15 @@ const bareServer = async (socketPath: string) => {
 const NODE = process.env["BENCH_NODE"] ?? "in-process"
 if (NODE !== "in-process" && NODE !== "process") throw new Error(`BENCH_NODE must be in-process or process, not ${NODE}`)
 
+/** Clock ticks a second, the unit of /proc's CPU times. */
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100
+  } catch {
+    return 100
+  }
+})()
+
 /** CPU time (user + system, ms) a child process has used so far, from /proc; `undefined` where there is none. */
 const childCpuMs = (pid: number | undefined): number | undefined => {
   if (pid === undefined) return undefined
@@ -82,13 +91,6 @@ const childCpuMs = (pid: number | undefined): number | undefined => {
     return undefined
   }
 }
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100
-  } catch {
-    return 100
-  }
-})()
 
 /** The localnet CLI as a process of its own, seeded as the in-process fixture's node is. */
 const nodeProcess = async (dir: string): Promise<NodeHandle & { readonly pid: number | undefined }> => {

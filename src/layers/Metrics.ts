@@ -9,8 +9,8 @@
  *
  * Helpers that run on hot paths outside Effect (the gRPC server) use `unsafeUpdate` with cached
  * label arrays: a map lookup and an add, no fiber. The agent API's per-call updates (a call's
- * count and latency, a job handed out, a report) go further: they are plain numbers in a `Hot`
- * slot, handed to their Effect metric in one pass when the metrics are read (`flushHot`, which
+ * count and latency, a job handed out, a report) go further: they are plain numbers in a hot
+ * slot (`HotSlot`), handed to their Effect metric in one pass when the metrics are read (`flushHot`, which
  * every reader here calls first) or when a slot's buffer fills.
  */
 import { Effect, Layer, Metric, MetricBoundaries, type MetricLabel, MetricState, Option } from "effect"
@@ -179,16 +179,16 @@ export const unsafeFlushHot = (): void => {
 }
 export const flushHot: Effect.Effect<void> = Effect.sync(unsafeFlushHot)
 
-/** A slot per key, made on first use. */
-const slotsBy = <K>(make: (key: K) => HotSlot) => {
-  const slots = new Map<K, HotSlot>()
-  return (key: K): HotSlot => {
-    let slot = slots.get(key)
-    if (slot === undefined) {
-      slot = make(key)
-      slots.set(key, slot)
+/** One value per key, made on first use (the hot paths' slots). */
+const memoBy = <K, V>(make: (key: K) => V) => {
+  const made = new Map<K, V>()
+  return (key: K): V => {
+    let v = made.get(key)
+    if (v === undefined) {
+      v = make(key)
+      made.set(key, v)
     }
-    return slot
+    return v
   }
 }
 
@@ -224,18 +224,12 @@ interface MethodSlots {
   readonly latency: HotSlot
   readonly byCode: (code: string) => HotSlot
 }
-const methodSlots = new Map<string, MethodSlots>()
-const slotsOfMethod = (method: string): MethodSlots => {
-  let m = methodSlots.get(method)
-  if (m === undefined) {
-    m = {
-      latency: new HotSlot(grpcLatency, labels("method", method), "histogram"),
-      byCode: slotsBy((code: string) => new HotSlot(grpcRequests, labels("method", method, "code", code), "counter"))
-    }
-    methodSlots.set(method, m)
-  }
-  return m
-}
+const slotsOfMethod = memoBy(
+  (method: string): MethodSlots => ({
+    latency: new HotSlot(grpcLatency, labels("method", method), "histogram"),
+    byCode: memoBy((code: string) => new HotSlot(grpcRequests, labels("method", method, "code", code), "counter"))
+  })
+)
 
 /** Records one agent API call (synchronous: called from the gRPC server's promise world). */
 export const grpcRequest = (method: string, code: number | string, millis: number): void => {
@@ -305,7 +299,7 @@ const failedSlot = new HotSlot(jobsFailed, [], "counter")
 const dispatchSlot = new HotSlot(dispatchLatency, [], "histogram")
 /** Queue-wait slots by triple: a session's triple is one object for its life, so most calls find it by identity. */
 const waitByTriple = new WeakMap<TripleRef, HotSlot>()
-const waitByLabels = slotsBy((tags: ReadonlyArray<MetricLabel.MetricLabel>) => new HotSlot(queueWait, tags, "histogram"))
+const waitByLabels = memoBy((tags: ReadonlyArray<MetricLabel.MetricLabel>) => new HotSlot(queueWait, tags, "histogram"))
 export const unsafeJobReported = (kind: "complete" | "fail" | "terminate"): void => (kind === "complete" ? completedSlot : failedSlot).add(1)
 export const unsafeJobWaited = (t: TripleRef, millis: number): void => {
   let slot = waitByTriple.get(t)
@@ -318,7 +312,7 @@ export const unsafeJobWaited = (t: TripleRef, millis: number): void => {
 }
 export const unsafeJobDispatched = (millis: number): void => dispatchSlot.add(millis)
 export const jobReported = (kind: "complete" | "fail" | "terminate") => Effect.sync(() => unsafeJobReported(kind))
-export const jobWaited = (t: Parameters<typeof tripleLabels>[0], millis: number) => Effect.sync(() => unsafeJobWaited(t, millis))
+export const jobWaited = (t: TripleRef, millis: number) => Effect.sync(() => unsafeJobWaited(t, millis))
 export const jobDispatched = (millis: number) => Effect.sync(() => unsafeJobDispatched(millis))
 export const agents = (active: number, free: number) =>
   Effect.sync(() => {
