@@ -18,6 +18,9 @@ import { secretsCommand } from "./cli/secrets.js"
 import { startCommand } from "./cli/start.js"
 import { localnetCommand } from "./localnet/cli.js"
 import { ignoreRepeatedStopSignals } from "./signals.js"
+import { keepTickShape } from "./tickShape.js"
 
 ignoreRepeatedStopSignals()
+// the daemon and the localnet both serve gRPC: process.nextTick is on every call's path (tickShape.ts)
+keepTickShape()
 runCli(rootCommand([startCommand, configCommand, localnetCommand, statusCommand, jobsCommand, agentsCommand, failedJobsCommand, secretsCommand]))

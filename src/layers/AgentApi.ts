@@ -26,6 +26,7 @@ import { tracingInstalled } from "./AgentApi/spans.js"
 import { listenShared, SERVICE_NAME, serverFactory, sessionSocket, shutdownServer } from "./AgentApi/servers.js"
 import { AgentApiStartError, prepareSocketPath, resolveGroup } from "./AgentApi/sockets.js"
 import { AppApi } from "./AppApi.js"
+import { keepTickShape } from "../tickShape.js"
 import { Config, type HostPort } from "./Config.js"
 import { JobStore } from "./JobStore.js"
 import { Reports } from "./Reports.js"
@@ -106,6 +107,8 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
     Layer.scoped(
       AgentApi,
       Effect.gen(function* () {
+        // every call goes through process.nextTick many times: keep it on V8's fast path (tickShape.ts)
+        yield* Effect.sync(keepTickShape)
         const runtime = yield* Effect.runtime<ApiServices>()
         const admission = makeAdmission(runtime, options.maxInFlight)
         const health = HealthState()
