@@ -55,6 +55,21 @@ const pct = (xs: ReadonlyArray<number>, q: number) => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length === 0 ? Number.NaN : s[Math.min(s.length - 1, Math.floor(q * s.length))]!
 }
+/** The whole machine's busy CPU time so far, ms (every core, every process: /proc/stat's first line less idle and iowait); undefined where there is no /proc. */
+const machineCpuMs = (): number | undefined => {
+  try {
+    const [, ...ticks] = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).map(Number)
+    // user nice system idle iowait irq softirq steal (guest time is inside user): 100 ticks a second
+    const busy = ticks.slice(0, 8).reduce((a, b) => a + b, 0) - ticks[3]! - ticks[4]!
+    return (busy * 1000) / 100
+  } catch {
+    return undefined
+  }
+}
+const ownCpuMs = () => {
+  const c = process.cpuUsage()
+  return (c.user + c.system) / 1000
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const load = () => os.loadavg().map((l) => l.toFixed(1)).join("/")
 
@@ -182,6 +197,8 @@ const main = async () => {
   try {
     await daemon?.healthy()
     const cpuAtStart = daemon?.cpuMs()
+    const machineAtStart = machineCpuMs()
+    const ownAtStart = ownCpuMs()
     const keys = p.instances.map(normalizeAppInstance)
     // per instance: when sequence k was sent (k-th action) and each block's milestones
     const sentAt = new Map<string, Array<number>>(keys.map((k) => [k, [0]]))
@@ -282,8 +299,24 @@ const main = async () => {
     console.log(`action_to_settled_p99_ms=${pct(total, 0.99)}`)
     console.log(`stage_p50_ms action_to_block_closed=${pct(toClosed, 0.5)} closed_to_proved=${pct(toProved, 0.5)} proved_to_settled=${pct(toSettled, 0.5)}`)
     const cpuAtEnd = daemon?.cpuMs()
+    const machineAtEnd = machineCpuMs()
+    const ownMs = ownCpuMs() - ownAtStart
     // the daemon's CPU per action settled, the figure that does not depend on how busy the machine is
-    if (cpuAtStart !== undefined && cpuAtEnd !== undefined && settled > 0) console.log(`daemon_cpu_ms_per_action=${((cpuAtEnd - cpuAtStart) / settled).toFixed(1)}`)
+    const daemonMs = cpuAtStart !== undefined && cpuAtEnd !== undefined ? cpuAtEnd - cpuAtStart : undefined
+    if (daemonMs !== undefined && settled > 0) console.log(`daemon_cpu_ms_per_action=${(daemonMs / settled).toFixed(1)}`)
+    // Where the whole machine's CPU went, per action settled. The goal of 200 actions a second
+    // leaves os.availableParallelism() × 1000 / 200 ms of CPU per action for everything together.
+    if (machineAtStart !== undefined && machineAtEnd !== undefined && settled > 0) {
+      const machineMs = machineAtEnd - machineAtStart
+      const per = (ms: number) => (ms / settled).toFixed(1)
+      console.log(`cpu_budget_ms_per_action_at_goal=${((os.availableParallelism() * 1000) / 200).toFixed(1)}`)
+      console.log(`machine_cpu_ms_per_action=${per(machineMs)}`)
+      // this process: the localnet (its execution, checkpoints, subscriptions) and the bench's own
+      // watchers — and the coordinator too when it runs in-process
+      console.log(`${daemon === undefined ? "localnet_and_coordinator" : "localnet"}_cpu_ms_per_action=${per(ownMs)}`)
+      // the rest: the agent processes, their runtime, and whatever else the machine ran
+      console.log(`agents_and_rest_cpu_ms_per_action=${per(machineMs - ownMs - (daemonMs ?? 0))}`)
+    }
     console.log(`load_avg_end=${load()}`)
     const lines = daemon === undefined ? counters(COUNTERS) : await daemon.counters()
     for (const c of lines) console.log(c)
