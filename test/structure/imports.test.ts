@@ -26,6 +26,9 @@ const tiers: Record<string, number> = {
   cli: 4,
   // the conformance program runs against any node through the public SDK
   conformance: 4,
+  // keeps process.nextTick on V8's fast path: process-level, imports nothing of the daemon, used by
+  // main and by the agent API layer (for embedders)
+  "tickShape.ts": 1,
   // process-level signal handling, used by main only
   "signals.ts": 4,
   "main.ts": 5,
