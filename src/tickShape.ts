@@ -33,6 +33,3 @@ export const keepTickShape = (): void => {
     hook.disable()
   }
 }
-
-/** Whether a tick object is held (for tests). */
-export const tickShapeKept = (): boolean => kept !== undefined
