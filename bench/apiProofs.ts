@@ -17,8 +17,7 @@
  * process of its own, its CPU over the measured rounds and the drain that follows them is printed
  * per pair (`submit_proof_node_cpu_ms_per_pair`, from /proc).
  */
-import { execFileSync } from "node:child_process"
-import { mkdtempSync, readFileSync } from "node:fs"
+import { mkdtempSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Effect } from "effect"
@@ -29,6 +28,7 @@ import { Settlement } from "../src/layers/Settlement.js"
 import { type NodeHandle, startAppApi } from "../test/api/appFixture.js"
 import { seedFixtureMethod } from "../test/chain/fixture.js"
 import { bundleLocalnetCli, startLocalnetCli } from "../test/support/localnetCli.js"
+import { processCpuMs } from "./procCpu.js"
 import { profileIfAsked } from "./profile.js"
 
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 32)
@@ -69,28 +69,6 @@ const bareServer = async (socketPath: string) => {
 
 const NODE = process.env["BENCH_NODE"] ?? "in-process"
 if (NODE !== "in-process" && NODE !== "process") throw new Error(`BENCH_NODE must be in-process or process, not ${NODE}`)
-
-/** Clock ticks a second, the unit of /proc's CPU times. */
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100
-  } catch {
-    return 100
-  }
-})()
-
-/** CPU time (user + system, ms) a child process has used so far, from /proc; `undefined` where there is none. */
-const childCpuMs = (pid: number | undefined): number | undefined => {
-  if (pid === undefined) return undefined
-  try {
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS
-  } catch {
-    return undefined
-  }
-}
 
 /** The localnet CLI as a process of its own, seeded as the in-process fixture's node is. */
 const nodeProcess = async (dir: string): Promise<NodeHandle & { readonly pid: number | undefined }> => {
@@ -159,7 +137,7 @@ const main = async () => {
     let ownCpu = 0
     // The node's CPU from here to the end of the settlement drain: the bare rounds in between
     // send it nothing, so all of it is the coordinator's pairs' transactions (and their reads).
-    const nodeCpu0 = childCpuMs(net?.pid)
+    const nodeCpu0 = processCpuMs(net?.pid)
     for (let r = 0; r < ROUNDS; r++) {
       if (!profile.on) await bareRound()
       const c0 = process.cpuUsage()
@@ -198,7 +176,7 @@ const main = async () => {
     await f.runtime.runPromise(Effect.flatMap(Settlement, (s) => s.awaitIdle))
     const stats = await f.runtime.runPromise(Effect.flatMap(Settlement, (s) => s.stats))
     console.log(`submit_proof_settle_drain_ms=${(performance.now() - t0).toFixed(0)}`)
-    const nodeCpu1 = childCpuMs(net?.pid)
+    const nodeCpu1 = processCpuMs(net?.pid)
     if (nodeCpu0 !== undefined && nodeCpu1 !== undefined) console.log(`submit_proof_node_cpu_ms_per_pair=${((nodeCpu1 - nodeCpu0) / lat.length).toFixed(2)}`)
     console.log(`submit_proof_settlement_txs=${stats.transactions}`)
   } finally {

@@ -30,6 +30,7 @@ import { coordinationEventName, decodeCoordinationEvent } from "../src/chain/eve
 import { createJobs, makeSuiClient } from "../src/localnet/client.js"
 import type { LocalnetManifest } from "../src/localnet/index.js"
 import { agentBundle, chainJobsOf, daemonEnv, readRecords } from "../test/e2e/fixture.js"
+import { ownCpuMs, processCpuMs } from "./procCpu.js"
 
 const LATENCY_JOBS = Number(process.env["BENCH_LATENCY_JOBS"] ?? 100)
 const THROUGHPUT_JOBS = Number(process.env["BENCH_THROUGHPUT_JOBS"] ?? 5000)
@@ -199,10 +200,11 @@ const until = async (check: () => boolean | Promise<boolean>, timeoutMs: number,
     await sleep(50)
   }
 }
-/** CPU time (user + system) a process has used so far, in ms (Linux). */
+/** CPU time (user + system) a process has used so far, in ms: it must be running. */
 const cpuMs = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
-  return (Number(fields[11]) + Number(fields[12])) * 10
+  const ms = processCpuMs(pid)
+  if (ms === undefined) throw new Error(`no CPU time for process ${pid}: it has exited`)
+  return ms
 }
 
 /** The pids of a process's descendants (its agents and their wrappers), from /proc. */
@@ -232,11 +234,6 @@ const cpuMsOf = (pids: ReadonlyArray<number>) =>
       return sum
     }
   }, 0)
-/** This process's own user + system CPU, ms. */
-const ownCpuMs = () => {
-  const u = process.cpuUsage()
-  return (u.user + u.system) / 1000
-}
 
 /** Wall and CPU milliseconds from spawning the daemon to its "coordinator running" log line; then stops it. */
 const timeStartup = async (manifest: LocalnetManifest, dir: string) => {

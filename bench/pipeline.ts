@@ -37,6 +37,7 @@ import { daemonEnv } from "../test/e2e/fixture.js"
 import { freePort } from "../test/ops/processes.js"
 import { parsePrometheus } from "../test/ops/prometheus.js"
 import { startPipeline } from "../test/support/pipeline.js"
+import { machineCpuMs, ownCpuMs, processCpuMs } from "./procCpu.js"
 
 const ACTIONS = Number(process.env.BENCH_ACTIONS ?? 2000)
 const BATCH = Number(process.env.BENCH_BATCH ?? 20)
@@ -54,21 +55,6 @@ const COUNTERS = ["silvana_grpc_requests_total", "silvana_pipeline_", "silvana_s
 const pct = (xs: ReadonlyArray<number>, q: number) => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length === 0 ? Number.NaN : s[Math.min(s.length - 1, Math.floor(q * s.length))]!
-}
-/** The whole machine's busy CPU time so far, ms (every core, every process: /proc/stat's first line less idle and iowait); undefined where there is no /proc. */
-const machineCpuMs = (): number | undefined => {
-  try {
-    const [, ...ticks] = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).map(Number)
-    // user nice system idle iowait irq softirq steal (guest time is inside user): 100 ticks a second
-    const busy = ticks.slice(0, 8).reduce((a, b) => a + b, 0) - ticks[3]! - ticks[4]!
-    return (busy * 1000) / 100
-  } catch {
-    return undefined
-  }
-}
-const ownCpuMs = () => {
-  const c = process.cpuUsage()
-  return (c.user + c.system) / 1000
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const load = () => os.loadavg().map((l) => l.toFixed(1)).join("/")
@@ -156,15 +142,7 @@ const main = async () => {
           child.kill("SIGTERM")
         }),
       /** The daemon's CPU time so far (user + system, from /proc; undefined where there is none). */
-      cpuMs: () => {
-        try {
-          const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]!.split(" ")
-          // utime and stime are fields 14 and 15 of stat, in clock ticks (100 a second on Linux)
-          return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
-        } catch {
-          return undefined
-        }
-      },
+      cpuMs: () => processCpuMs(child.pid),
       counters: () => scrapeCounters(`http://127.0.0.1:${port}`, readFileSync(path.join(env.STATE_DIR, "api-token"), "utf8").trim(), COUNTERS),
       // actions start once the daemon answers its health check (it follows the chain by then)
       healthy: async () => {
