@@ -21,13 +21,23 @@ export const SuiAddressFromString = Schema.transform(Schema.String.pipe(Schema.p
   encode: (a) => a
 })
 
+const sessionIdPattern = /^0x[0-9a-f]{64}$/
 /** A session is named by its Ed25519 key's Sui address. */
-export const SessionId = Schema.String.pipe(Schema.pattern(/^0x[0-9a-f]{64}$/), Schema.brand("SessionId"))
+export const SessionId = Schema.String.pipe(Schema.pattern(sessionIdPattern), Schema.brand("SessionId"))
 export type SessionId = typeof SessionId.Type
+/**
+ * `SessionId`'s own check as a plain guard, for the agent API's per-call path: a decode builds a
+ * parse result (and an Either around it) on each call, about half the cost of the job loop's
+ * validation and most of its garbage.
+ */
+export const isSessionId = (s: string): s is SessionId => sessionIdPattern.test(s)
 
+const jobIdPattern = /^sn[2-9A-HJ-NP-Za-km-np-z]+$/
 /** Opaque job id handed to agents; always begins with `sn`. */
-export const JobId = Schema.String.pipe(Schema.pattern(/^sn[2-9A-HJ-NP-Za-km-np-z]+$/), Schema.brand("JobId"))
+export const JobId = Schema.String.pipe(Schema.pattern(jobIdPattern), Schema.brand("JobId"))
 export type JobId = typeof JobId.Type
+/** `JobId`'s own check as a plain guard (as `isSessionId`). */
+export const isJobId = (s: string): s is JobId => jobIdPattern.test(s)
 
 /** An AppInstance object id as events carry it: 64 hex digits, no `0x`. */
 export const AppInstanceId = Schema.String.pipe(Schema.pattern(/^[0-9a-f]{64}$/), Schema.brand("AppInstanceId"))

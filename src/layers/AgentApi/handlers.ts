@@ -62,9 +62,10 @@ export const toWireJob = (job: StoredJob, chain: string): Job => ({
   appInstance: `0x${job.appInstance}`,
   appInstanceMethod: job.appInstanceMethod,
   blockNumber: job.blockNumber,
-  sequences: [...job.sequences],
-  sequences1: [...job.sequences1],
-  sequences2: [...job.sequences2],
+  // The stored arrays themselves: the encoder only reads them (three copies a call were garbage).
+  sequences: job.sequences as Array<bigint>,
+  sequences1: job.sequences1 as Array<bigint>,
+  sequences2: job.sequences2 as Array<bigint>,
   // A view of the stored bytes (a slab shared with other jobs), not a copy: the encoder only reads it.
   data: Buffer.from(job.data.buffer, job.data.byteOffset, job.data.byteLength),
   jobId: job.jobId ?? "",
@@ -130,7 +131,8 @@ export const getJob = (req: GetJobRequest, chain: string) =>
     }
     yield* (yield* Sessions).polled(sessionId)
     const store = yield* JobStore
-    const next = yield* store.takeNext(sessionId, t)
+    // the session's own id: the store keeps it with the job, not the request's copy of the string
+    const next = yield* store.takeNext(session.value.id, t)
     if (Option.isSome(next)) {
       const job = next.value
       yield* annotateSpan(() => ({
