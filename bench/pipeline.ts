@@ -21,8 +21,11 @@
  * figure a busy machine does not move) and, with BENCH_DAEMON_PROF=<dir>, a V8 CPU profile of it
  * (`npx tsx scripts/profile-top.ts <dir>`). BENCH_TIMELINE=<file> writes every transaction of the run
  * as a line (checkpoint time, the Move calls, the jobs it created, started or ended) to read where
- * a block's time went. BENCH_CHECKPOINT_MS sets the localnet's checkpoint interval (default 50; a
- * Sui network seals one every 200-300 ms).
+ * a block's time went. BENCH_IDLE_SECS=<n> first measures the daemon process idle for n seconds
+ * (following the chain, no actions): daemon_idle_cpu_ms_per_s=. BENCH_TIMERS: the pipeline
+ * programs' fallback periods, `deployed` (default: the daemon's own) or `test` (as the tests set
+ * them, 200-500 ms). BENCH_CHECKPOINT_MS sets the
+ * localnet's checkpoint interval (default 50; a Sui network seals one every 200-300 ms).
  */
 import { spawn } from "node:child_process"
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs"
@@ -36,7 +39,7 @@ import * as Metrics from "../src/layers/Metrics.js"
 import { daemonEnv } from "../test/e2e/fixture.js"
 import { freePort } from "../test/ops/processes.js"
 import { parsePrometheus } from "../test/ops/prometheus.js"
-import { startPipeline } from "../test/support/pipeline.js"
+import { startPipeline, TEST_PIPELINE_TIMERS } from "../test/support/pipeline.js"
 import { machineCpuMs, ownCpuMs, processCpuMs } from "./procCpu.js"
 
 const ACTIONS = Number(process.env.BENCH_ACTIONS ?? 2000)
@@ -50,6 +53,11 @@ if (!(RATE >= 0)) throw new Error(`BENCH_RATE must be a number of actions a seco
 const DAEMON = process.env.BENCH_DAEMON ?? "in-process"
 if (DAEMON !== "in-process" && DAEMON !== "process") throw new Error(`BENCH_DAEMON must be in-process or process, not ${DAEMON}`)
 const MAX_AGENTS = 4
+// BENCH_TIMERS: the pipeline programs' fallback periods — `deployed` (the daemon's defaults, seconds:
+// the programs run on events) or `test` (200-500 ms, as the tests run them; they cost the daemon
+// some 170 ms of CPU a second while idle, and a fifth of its CPU per action).
+const TIMERS = process.env.BENCH_TIMERS ?? "deployed"
+if (TIMERS !== "deployed" && TIMERS !== "test") throw new Error(`BENCH_TIMERS must be deployed or test, not ${TIMERS}`)
 const COUNTERS = ["silvana_grpc_requests_total", "silvana_pipeline_", "silvana_settlement_transactions_total", "silvana_settlement_ops_total", "silvana_container_exits_total", "silvana_jobs_", "silvana_node_requests_total"]
 
 const pct = (xs: ReadonlyArray<number>, q: number) => {
@@ -94,7 +102,7 @@ interface BlockTimes {
 
 const main = async () => {
   console.log(`load_avg_start=${load()}`)
-  const p = await startPipeline({ instances: 2, blockIntervalMs: BLOCK_MS, maxAgents: MAX_AGENTS, checkpointMs: CHECKPOINT_MS, coordinator: DAEMON === "process" ? "none" : "in-process" })
+  const p = await startPipeline({ instances: 2, blockIntervalMs: BLOCK_MS, maxAgents: MAX_AGENTS, checkpointMs: CHECKPOINT_MS, coordinator: DAEMON === "process" ? "none" : "in-process", timers: TIMERS })
   let daemon:
     | {
         readonly stop: () => Promise<void>
@@ -104,7 +112,7 @@ const main = async () => {
       }
     | undefined
   if (DAEMON === "process") {
-    // the same settings startPipeline gives its in-process coordinator
+    // the settings startPipeline gives its in-process coordinator
     const dir = path.join(p.dir, "daemon")
     mkdirSync(dir, { recursive: true })
     const port = await freePort()
@@ -115,9 +123,7 @@ const main = async () => {
       ...(process.env.BENCH_LOG_LEVEL === undefined ? {} : { LOG_LEVEL: process.env.BENCH_LOG_LEVEL }),
       ...(process.env.BENCH_AGENTS_PER_TRIPLE === undefined ? {} : { MAX_AGENTS_PER_TRIPLE: process.env.BENCH_AGENTS_PER_TRIPLE }),
       CONTAINER_TIMEOUT_SECS: "3600",
-      PIPELINE_BLOCKS_EVERY_MS: "200",
-      PIPELINE_MERGES_EVERY_MS: "500",
-      PIPELINE_SETTLE_EVERY_MS: "500",
+      ...(TIMERS === "test" ? TEST_PIPELINE_TIMERS : {}),
       HTTP_ADDRESS: `127.0.0.1:${port}`
     })
     const log = openSync(path.join(dir, "daemon.log"), "a")
@@ -174,6 +180,15 @@ const main = async () => {
   })
   try {
     await daemon?.healthy()
+    // BENCH_IDLE_SECS: the daemon's CPU while it only follows the chain (checkpoints, no actions),
+    // measured before the first action: the part of daemon_cpu_ms_per_action that is not per action.
+    const idleSecs = Number(process.env.BENCH_IDLE_SECS ?? 0)
+    if (daemon !== undefined && idleSecs > 0) {
+      const before = daemon.cpuMs()
+      await sleep(idleSecs * 1000)
+      const after = daemon.cpuMs()
+      if (before !== undefined && after !== undefined) console.log(`daemon_idle_cpu_ms_per_s=${((after - before) / idleSecs).toFixed(1)}`)
+    }
     const cpuAtStart = daemon?.cpuMs()
     const machineAtStart = machineCpuMs()
     const ownAtStart = ownCpuMs()
@@ -270,7 +285,7 @@ const main = async () => {
       }
     }
     const secs = ((complete ? lastSettled : Date.now()) - t0) / 1000
-    console.log(`actions=${ACTIONS} sent=${sent} batch=${BATCH} block_ms=${BLOCK_MS} checkpoint_ms=${CHECKPOINT_MS} instances=2 agent_permits=${MAX_AGENTS} daemon=${DAEMON} rate=${RATE} offered_actions_per_s=${(sent / sendSecs).toFixed(1)}`)
+    console.log(`actions=${ACTIONS} sent=${sent} batch=${BATCH} block_ms=${BLOCK_MS} checkpoint_ms=${CHECKPOINT_MS} instances=2 agent_permits=${MAX_AGENTS} daemon=${DAEMON} timers=${TIMERS} rate=${RATE} offered_actions_per_s=${(sent / sendSecs).toFixed(1)}`)
     console.log(`complete=${complete} actions_settled=${settled} blocks_settled=${p.ledger.entries().length} ledger_intact=${p.ledger.intact()} elapsed_s=${secs.toFixed(1)}`)
     console.log(`pipeline_actions_per_s=${(settled / secs).toFixed(1)}`)
     console.log(`action_to_settled_p50_ms=${pct(total, 0.5)}`)

@@ -60,6 +60,19 @@ export interface PipelineOptions {
   readonly proveMethod?: string
   /** The localnet's checkpoint interval (default 50 ms). */
   readonly checkpointMs?: number
+  /**
+   * The pipeline programs' fallback periods: `test` (the default here) runs them every 200-500 ms,
+   * so a test does not wait on a timer; `deployed` keeps the daemon's own defaults (seconds), as a
+   * benchmark of the daemon as it runs should.
+   */
+  readonly timers?: "test" | "deployed"
+}
+
+/** The fallback periods `timers: "test"` sets. */
+export const TEST_PIPELINE_TIMERS: Readonly<Record<string, string>> = {
+  PIPELINE_BLOCKS_EVERY_MS: "200",
+  PIPELINE_MERGES_EVERY_MS: "500",
+  PIPELINE_SETTLE_EVERY_MS: "500"
 }
 
 export interface InstanceReport {
@@ -85,9 +98,7 @@ export const startPipeline = async (o: PipelineOptions) => {
     GRPC_TCP_ADDRESS: "127.0.0.1:0",
     STATE_DIR: dir,
     AGENT_RUNTIME: "process",
-    PIPELINE_BLOCKS_EVERY_MS: "200",
-    PIPELINE_MERGES_EVERY_MS: "500",
-    PIPELINE_SETTLE_EVERY_MS: "500",
+    ...(o.timers === "deployed" ? {} : TEST_PIPELINE_TIMERS),
     ...o.env
   }
   const base = await Effect.runPromise(Effect.withConfigProvider(coordinatorConfig, ConfigProvider.fromMap(new Map(Object.entries(env)))))
