@@ -1,0 +1,99 @@
+/**
+ * bench:api (third part) — the CPU time of the coordinator's own GetJob + CompleteJob handling,
+ * without gRPC: the service table the AgentApi serves (routes.ts: signature check, session
+ * binding, admission, the fast path, the store, the report, metrics) called in-process, for
+ * BENCH_HANDLER_PAIRS pairs after a warm-up, over BENCH_JOBS started jobs. bench:api's ratio moves
+ * with whatever else the machine runs; this figure is CPU time, and is the part of a pair's cost
+ * that is the coordinator's alone. Runs from an esbuild bundle, as the daemon ships (tsx's
+ * `keepNames` would add a property write per closure made). Prints
+ * `api_handlers_cpu_ns_per_pair=` (the median of 5 runs) and the runs themselves.
+ */
+import { spawnSync } from "node:child_process"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { Context, Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
+import { buildSync } from "esbuild"
+import { type AppInstanceId, Triple } from "../src/domain/ids.js"
+import { makeAdmission } from "../src/layers/AgentApi/admission.js"
+import { makeCallAuth } from "../src/layers/AgentApi/callAuth.js"
+import { makeFastPath } from "../src/layers/AgentApi/fastPath.js"
+import { makeRateLimiter } from "../src/layers/AgentApi/rateLimit.js"
+import { coordinatorRequestBytes } from "../src/layers/AgentApi/requestBytes.js"
+import { type CallContext, coordinatorImplementation } from "../src/layers/AgentApi/routes.js"
+import { JobStore } from "../src/layers/JobStore.js"
+import { Reports } from "../src/layers/Reports.js"
+import { Sessions } from "../src/layers/Sessions.js"
+
+const JOBS = Number(process.env["BENCH_JOBS"] ?? 200_000)
+const PAIRS = Number(process.env["BENCH_HANDLER_PAIRS"] ?? 30_000)
+const triple = Triple.make({ developer: "bench", agent: "noop", agentMethod: "run" })
+
+const measure = async () => {
+  const layer = Layer.mergeAll(Sessions.layer, Reports.layerMemory).pipe(
+    Layer.provideMerge(JobStore.layerMemory()),
+    Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
+  )
+  const rt = ManagedRuntime.make(layer)
+  const runtime = await rt.runtime()
+  const sessionId = await rt.runPromise(
+    Effect.gen(function* () {
+      const store = yield* JobStore
+      const ai = "ab".repeat(32) as AppInstanceId
+      for (let i = 0; i < JOBS; i++) {
+        yield* store.addStarted({
+          appInstance: ai, jobSequence: BigInt(i), ...triple, app: "bench", appInstanceMethod: "run",
+          sequences: [], sequences1: [], sequences2: [], data: new TextEncoder().encode("[1,2,3]"),
+          attempts: 1, createdAt: 0n, updatedAt: 0n
+        })
+      }
+      return (yield* (yield* Sessions).create(triple)).id
+    })
+  )
+  const sessions = Context.get(runtime.context, Sessions)
+  const now = () => Date.now()
+  // as AgentApi.layerWith builds them (no tracer: the fast path is on)
+  const table = coordinatorImplementation(
+    {
+      admission: makeAdmission(runtime, 4096),
+      chain: "bench",
+      logLimiter: makeRateLimiter(),
+      withApp: false,
+      callAuth: makeCallAuth({ mode: "bound", macKeyOf: () => undefined }),
+      requests: coordinatorRequestBytes(),
+      fast: makeFastPath({ store: Context.get(runtime.context, JobStore), sessions, reports: Context.get(runtime.context, Reports), now, chain: "bench", withApp: false, logsInfo: false }),
+      now
+    },
+    () => ({ _tag: "SharedSocket" })
+  )
+  const ctx = { signal: new AbortController().signal, peer: "unix:", metadata: { get: () => undefined } } as CallContext as never
+  const run = async (n: number) => {
+    const t = process.cpuUsage()
+    for (let i = 0; i < n; i++) {
+      const got = await table.getJob({ ...triple, sessionId }, ctx)
+      if (got.job?.jobId === undefined) throw new Error(`bench ran out of jobs: ${got.message}`)
+      const done = await table.completeJob({ jobId: got.job.jobId, sessionId }, ctx)
+      if (done.success !== true) throw new Error(`complete refused: ${done.message}`)
+    }
+    const u = process.cpuUsage(t)
+    return ((u.user + u.system) * 1000) / n
+  }
+  await run(PAIRS)
+  const runs: Array<number> = []
+  for (let k = 0; k < 5; k++) runs.push(await run(PAIRS))
+  const sorted = [...runs].sort((a, b) => a - b)
+  console.log(`api_handlers_cpu_ns_per_pair=${sorted[2]!.toFixed(0)}`)
+  console.log(`api_handlers_cpu_ns_per_pair_runs=${runs.map((x) => x.toFixed(0)).join(",")}`)
+  await rt.dispose()
+}
+
+if (process.argv[2] === "measure") {
+  measure().then(() => process.exit(0), (e) => {
+    console.error(e)
+    process.exit(1)
+  })
+} else {
+  const file = path.resolve(".tmp", "bench-api", "handlers.mjs")
+  buildSync({ entryPoints: [fileURLToPath(import.meta.url)], outfile: file, bundle: true, packages: "external", platform: "node", format: "esm", target: "node22", logLevel: "warning" })
+  const r = spawnSync(process.execPath, [file, "measure"], { stdio: "inherit" })
+  process.exit(r.status ?? 1)
+}
