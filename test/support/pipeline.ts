@@ -156,7 +156,9 @@ export const startPipeline = async (o: PipelineOptions) => {
     settledAll: async (instance: string) => {
       const f = await read((c) => c.instance(instance))
       const settled = f.settlements.find((s) => s.chain === PIPELINE.chain)?.lastSettledBlockNumber ?? 0n
-      return f.sequence - 1n === BigInt(sent.get(instance)!.length) && f.previousBlockLastSequence === f.sequence - 1n && settled === f.blockNumber - 1n
+      // an instance that never had an action has `sequence` 0 (then 1, 2, … once actions take them)
+      const actions = f.sequence === 0n ? 0n : f.sequence - 1n
+      return actions === BigInt(sent.get(instance)!.length) && f.previousBlockLastSequence === actions && settled === f.blockNumber - 1n
     },
     /**
      * Checks the instance's ledger entries against the actions sent: blocks 1, 2, … in order, tiling
