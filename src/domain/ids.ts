@@ -26,9 +26,9 @@ const sessionIdPattern = /^0x[0-9a-f]{64}$/
 export const SessionId = Schema.String.pipe(Schema.pattern(sessionIdPattern), Schema.brand("SessionId"))
 export type SessionId = typeof SessionId.Type
 /**
- * `SessionId`'s own check as a plain guard, for the agent API's per-call path: a decode builds a
- * parse result (and an Either around it) on each call, about half the cost of the job loop's
- * validation and most of its garbage.
+ * `SessionId`'s own check as a plain guard, for the agent API's per-call path. A decode builds a
+ * parse result and an Either on each call: in bench:api's coordinator those were 5 % of all bytes
+ * allocated, the most after the gRPC stack's own.
  */
 export const isSessionId = (s: string): s is SessionId => sessionIdPattern.test(s)
 
