@@ -1,7 +1,7 @@
 /**
  * bench:api (third part) — the CPU time of the coordinator's own GetJob + CompleteJob handling,
- * without gRPC: the service table the AgentApi serves (routes.ts: signature check, session
- * binding, admission, the fast path, the store, the report, metrics) called in-process, for
+ * without gRPC: the service table the AgentApi layer serves (AgentApi/service.ts: signature check,
+ * session binding, admission, the fast path, the store, the report, metrics) called in-process, for
  * BENCH_HANDLER_PAIRS pairs after a warm-up, over BENCH_JOBS started jobs. bench:api's ratio moves
  * with whatever else the machine runs; this figure is CPU time, and is the part of a pair's cost
  * that is the coordinator's alone. Runs from an esbuild bundle, as the daemon ships (tsx's
@@ -11,15 +11,11 @@
 import { spawnSync } from "node:child_process"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { Context, Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
+import { Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 import { buildSync } from "esbuild"
 import { type AppInstanceId, Triple } from "../src/domain/ids.js"
-import { makeAdmission } from "../src/layers/AgentApi/admission.js"
-import { makeCallAuth } from "../src/layers/AgentApi/callAuth.js"
-import { makeFastPath } from "../src/layers/AgentApi/fastPath.js"
-import { makeRateLimiter } from "../src/layers/AgentApi/rateLimit.js"
-import { coordinatorRequestBytes } from "../src/layers/AgentApi/requestBytes.js"
-import { type CallContext, coordinatorImplementation } from "../src/layers/AgentApi/routes.js"
+import type { CallContext } from "../src/layers/AgentApi/routes.js"
+import { makeAgentService } from "../src/layers/AgentApi/service.js"
 import { JobStore } from "../src/layers/JobStore.js"
 import { Reports } from "../src/layers/Reports.js"
 import { Sessions } from "../src/layers/Sessions.js"
@@ -34,7 +30,6 @@ const measure = async () => {
     Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
   )
   const rt = ManagedRuntime.make(layer)
-  const runtime = await rt.runtime()
   const sessionId = await rt.runPromise(
     Effect.gen(function* () {
       const store = yield* JobStore
@@ -49,22 +44,9 @@ const measure = async () => {
       return (yield* (yield* Sessions).create(triple)).id
     })
   )
-  const sessions = Context.get(runtime.context, Sessions)
-  const now = () => Date.now()
-  // as AgentApi.layerWith builds them (no tracer: the fast path is on)
-  const table = coordinatorImplementation(
-    {
-      admission: makeAdmission(runtime, 4096),
-      chain: "bench",
-      logLimiter: makeRateLimiter(),
-      withApp: false,
-      callAuth: makeCallAuth({ mode: "bound", macKeyOf: () => undefined }),
-      requests: coordinatorRequestBytes(),
-      fast: makeFastPath({ store: Context.get(runtime.context, JobStore), sessions, reports: Context.get(runtime.context, Reports), now, chain: "bench", withApp: false, logsInfo: false }),
-      now
-    },
-    () => ({ _tag: "SharedSocket" })
-  )
+  // the table the layer serves on every listener (no tracer: the fast path is on)
+  const service = await rt.runPromise(makeAgentService({ chain: "bench", maxInFlight: 4096 }))
+  const table = service.implementation(() => ({ _tag: "SharedSocket" }))
   const ctx = { signal: new AbortController().signal, peer: "unix:", metadata: { get: () => undefined } } as CallContext as never
   const run = async (n: number) => {
     const t = process.cpuUsage()

@@ -12,25 +12,17 @@ import { readFileSync } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { Context, Duration, Effect, FiberRef, FiberRefs, Layer, LogLevel, Option, Redacted, type Scope } from "effect"
+import { Context, Duration, Effect, Layer, Option, type Scope } from "effect"
 import { HealthState } from "nice-grpc-server-health"
 import type { SessionId } from "../domain/ids.js"
 import { keepTickShape } from "../tickShape.js"
-import { makeAdmission, type ApiServices } from "./AgentApi/admission.js"
-import { makeCallAuth, type SessionAuth } from "./AgentApi/callAuth.js"
+import type { SessionAuth } from "./AgentApi/callAuth.js"
 import { makeHandshakeGuard } from "./AgentApi/handshakeGuard.js"
-import { makeRateLimiter, type RateLimitOptions } from "./AgentApi/rateLimit.js"
-import { coordinatorRequestBytes } from "./AgentApi/requestBytes.js"
-import { makeFastPath } from "./AgentApi/fastPath.js"
-import { coordinatorImplementation } from "./AgentApi/routes.js"
-import { tracingInstalled } from "./AgentApi/spans.js"
+import type { RateLimitOptions } from "./AgentApi/rateLimit.js"
+import { makeAgentService } from "./AgentApi/service.js"
 import { listenShared, SERVICE_NAME, serverFactory, sessionSocket, shutdownServer } from "./AgentApi/servers.js"
 import { AgentApiStartError, prepareSocketPath, resolveGroup } from "./AgentApi/sockets.js"
-import { AppApi } from "./AppApi.js"
 import { Config, type HostPort } from "./Config.js"
-import { JobStore } from "./JobStore.js"
-import { Reports } from "./Reports.js"
-import { Sessions } from "./Sessions.js"
 import { defaultTcpHost } from "./runtime/dockerImage.js"
 
 export interface AgentApiOptions {
@@ -109,50 +101,13 @@ export class AgentApi extends Context.Tag("silvana/AgentApi")<AgentApi, AgentApi
       Effect.gen(function* () {
         // every call goes through process.nextTick many times: keep it on V8's fast path (tickShape.ts)
         yield* Effect.sync(keepTickShape)
-        const runtime = yield* Effect.runtime<ApiServices>()
-        const admission = makeAdmission(runtime, options.maxInFlight)
+        const service = yield* makeAgentService(options)
+        const admission = service.admission
         const health = HealthState()
-        // one limiter for every listener: a session's log budget is its own wherever it calls from
-        const logLimiter = makeRateLimiter(options.logRateLimit)
-        const sessions = Context.get(runtime.context, Sessions)
-        const callAuth = makeCallAuth({
-          mode: options.sessionAuth ?? "bound",
-          ...(options.signatureWindowMs === undefined ? {} : { windowMs: options.signatureWindowMs }),
-          macKeyOf: (id) => {
-            const session = sessions.unsafeGet(id as SessionId)
-            return session === undefined ? undefined : Redacted.value(session.callKey)
-          }
-        })
-        const requests = coordinatorRequestBytes()
-        const clock = yield* Effect.clock
-        const now = () => clock.unsafeCurrentTimeMillis()
-        const withApp = Option.isSome(Context.getOption(runtime.context, AppApi))
-        // With a tracer installed every call runs as an Effect with its span (spans.ts).
-        const fast = (yield* tracingInstalled)
-          ? undefined
-          : makeFastPath({
-              store: Context.get(runtime.context, JobStore),
-              sessions,
-              reports: Context.get(runtime.context, Reports),
-              now,
-              chain: options.chain,
-              withApp,
-              logsInfo: LogLevel.greaterThanEqual(LogLevel.Info, FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentMinimumLogLevel))
-            })
         const makeServer = serverFactory(
-          { descriptorSet: descriptorSet(), maxMessageBytes: options.maxMessageBytes, idleTimeoutMs: options.idleTimeoutMs, definition: requests.definition },
+          { descriptorSet: descriptorSet(), maxMessageBytes: options.maxMessageBytes, idleTimeoutMs: options.idleTimeoutMs, definition: service.requests.definition },
           health,
-          (transport) =>
-            coordinatorImplementation({
-              admission,
-              chain: options.chain,
-              logLimiter,
-              withApp,
-              callAuth,
-              requests,
-              fast,
-              now
-            }, transport)
+          service.implementation
         )
         let tcpPort = options.tcp.port
         const servers = [
