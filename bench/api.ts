@@ -14,7 +14,6 @@ import { fileURLToPath } from "node:url"
 import { Duration, Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 import { buildSync } from "esbuild"
 import { createChannel, createClient, createServer } from "nice-grpc"
-import { type AppInstanceId, Triple } from "../src/domain/ids.js"
 import {
   CoordinatorServiceDefinition,
   type CoordinatorServiceImplementation,
@@ -24,13 +23,14 @@ import { AgentApi } from "../src/layers/AgentApi.js"
 import { JobStore } from "../src/layers/JobStore.js"
 import { Reports } from "../src/layers/Reports.js"
 import { Sessions } from "../src/layers/Sessions.js"
+import { addStartedJobs, benchTriple } from "./apiJobs.js"
 import { type StopProfile, startAllocationProfile, startCpuProfile } from "./profile.js"
 
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 32)
 const ROUND_MS = Number(process.env["BENCH_ROUND_MS"] ?? 2000)
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 8)
 const JOBS = Number(process.env["BENCH_JOBS"] ?? 200_000)
-const triple = Triple.make({ developer: "bench", agent: "noop", agentMethod: "run" })
+const triple = benchTriple
 
 const sampleJob = (seq: number): Job => ({
   jobSequence: BigInt(seq),
@@ -111,24 +111,7 @@ const serve = async (kind: string, socketPath: string) => {
   const rt = ManagedRuntime.make(layer)
   const sessions = await rt.runPromise(
     Effect.gen(function* () {
-      const store = yield* JobStore
-      const ai = "ab".repeat(32) as AppInstanceId
-      for (let i = 0; i < JOBS; i++) {
-        yield* store.addStarted({
-          appInstance: ai,
-          jobSequence: BigInt(i),
-          ...triple,
-          app: "bench",
-          appInstanceMethod: "run",
-          sequences: [],
-          sequences1: [],
-          sequences2: [],
-          data: new TextEncoder().encode("[1,2,3]"),
-          attempts: 1,
-          createdAt: 0n,
-          updatedAt: 0n
-        })
-      }
+      yield* addStartedJobs(JOBS)
       const s = yield* Sessions
       return yield* Effect.forEach(Array.from({ length: CONCURRENCY }), () => Effect.map(s.create(triple), (x) => x.id))
     })

@@ -13,16 +13,16 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 import { buildSync } from "esbuild"
-import { type AppInstanceId, Triple } from "../src/domain/ids.js"
 import type { CallContext } from "../src/layers/AgentApi/routes.js"
 import { makeAgentService } from "../src/layers/AgentApi/service.js"
 import { JobStore } from "../src/layers/JobStore.js"
 import { Reports } from "../src/layers/Reports.js"
 import { Sessions } from "../src/layers/Sessions.js"
+import { addStartedJobs, benchTriple } from "./apiJobs.js"
 
 const JOBS = Number(process.env["BENCH_JOBS"] ?? 200_000)
 const PAIRS = Number(process.env["BENCH_HANDLER_PAIRS"] ?? 30_000)
-const triple = Triple.make({ developer: "bench", agent: "noop", agentMethod: "run" })
+const triple = benchTriple
 
 const measure = async () => {
   const layer = Layer.mergeAll(Sessions.layer, Reports.layerMemory).pipe(
@@ -32,15 +32,7 @@ const measure = async () => {
   const rt = ManagedRuntime.make(layer)
   const sessionId = await rt.runPromise(
     Effect.gen(function* () {
-      const store = yield* JobStore
-      const ai = "ab".repeat(32) as AppInstanceId
-      for (let i = 0; i < JOBS; i++) {
-        yield* store.addStarted({
-          appInstance: ai, jobSequence: BigInt(i), ...triple, app: "bench", appInstanceMethod: "run",
-          sequences: [], sequences1: [], sequences2: [], data: new TextEncoder().encode("[1,2,3]"),
-          attempts: 1, createdAt: 0n, updatedAt: 0n
-        })
-      }
+      yield* addStartedJobs(JOBS)
       return (yield* (yield* Sessions).create(triple)).id
     })
   )
