@@ -20,10 +20,8 @@ import {
   type Job
 } from "../src/gen/silvana/coordinator/v1/coordinator.js"
 import { AgentApi } from "../src/layers/AgentApi.js"
-import { JobStore } from "../src/layers/JobStore.js"
-import { Reports } from "../src/layers/Reports.js"
 import { Sessions } from "../src/layers/Sessions.js"
-import { addStartedJobs, benchTriple } from "./apiJobs.js"
+import { addStartedJobs, apiStores, benchTriple } from "./apiJobs.js"
 import { type StopProfile, startAllocationProfile, startCpuProfile } from "./profile.js"
 
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 32)
@@ -104,8 +102,7 @@ const serve = async (kind: string, socketPath: string) => {
     maxInFlight: 4096,
     drainTimeout: Duration.seconds(1)
   }).pipe(
-    Layer.provideMerge(Layer.mergeAll(Sessions.layer, Reports.layerMemory)),
-    Layer.provideMerge(JobStore.layerMemory()),
+    Layer.provideMerge(apiStores),
     Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
   )
   const rt = ManagedRuntime.make(layer)

@@ -15,21 +15,15 @@ import { Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 import { buildSync } from "esbuild"
 import type { CallContext } from "../src/layers/AgentApi/routes.js"
 import { makeAgentService } from "../src/layers/AgentApi/service.js"
-import { JobStore } from "../src/layers/JobStore.js"
-import { Reports } from "../src/layers/Reports.js"
 import { Sessions } from "../src/layers/Sessions.js"
-import { addStartedJobs, benchTriple } from "./apiJobs.js"
+import { addStartedJobs, apiStores, benchTriple } from "./apiJobs.js"
 
 const JOBS = Number(process.env["BENCH_JOBS"] ?? 200_000)
 const PAIRS = Number(process.env["BENCH_HANDLER_PAIRS"] ?? 30_000)
 const triple = benchTriple
 
 const measure = async () => {
-  const layer = Layer.mergeAll(Sessions.layer, Reports.layerMemory).pipe(
-    Layer.provideMerge(JobStore.layerMemory()),
-    Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
-  )
-  const rt = ManagedRuntime.make(layer)
+  const rt = ManagedRuntime.make(apiStores.pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))))
   const sessionId = await rt.runPromise(
     Effect.gen(function* () {
       yield* addStartedJobs(JOBS)

@@ -1,11 +1,16 @@
 /**
- * The job loop benchmarks' store (bench:api's coordinator server and bench/apiHandlers.ts): the
- * triple their agents serve, and `count` started jobs of it in the store, as a daemon holds them
- * once they are started on chain.
+ * The job loop benchmarks' services (bench:api's coordinator server and bench/apiHandlers.ts): the
+ * sessions, an in-memory report sink and job store, the triple their agents serve, and `count`
+ * started jobs of it in the store, as a daemon holds them once they are started on chain.
  */
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { type AppInstanceId, Triple } from "../src/domain/ids.js"
 import { JobStore } from "../src/layers/JobStore.js"
+import { Reports } from "../src/layers/Reports.js"
+import { Sessions } from "../src/layers/Sessions.js"
+
+/** What the agent API needs; the benchmarks provide their log level around it. */
+export const apiStores = Layer.mergeAll(Sessions.layer, Reports.layerMemory).pipe(Layer.provideMerge(JobStore.layerMemory()))
 
 export const benchTriple = Triple.make({ developer: "bench", agent: "noop", agentMethod: "run" })
 
