@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { JobCreatedEvent } from "../../src/chain/moveTypes.js"
 import { normalizeAppInstance } from "../../src/domain/ids.js"
 import { startWalrusFake } from "../layers/walrusFake.js"
-import { startPipeline, type Pipeline, waitAllSettled } from "../support/pipeline.js"
+import { startPipeline, type Pipeline, TEST_PIPELINE_TIMERS, waitAllSettled } from "../support/pipeline.js"
 import { expectLedgerComplete } from "../support/pipelineExpect.js"
 import { waitUntil } from "../support/wait.js"
 import { daemonEnv, fundedKey } from "./fixture.js"
@@ -42,9 +42,7 @@ const startDaemon = (name: string, key: string) => {
     WALRUS_AGGREGATOR_URL: walrus.url,
     MAX_CONCURRENT_AGENTS: "4",
     CONTAINER_TIMEOUT_SECS: "3600",
-    PIPELINE_BLOCKS_EVERY_MS: "200",
-    PIPELINE_MERGES_EVERY_MS: "500",
-    PIPELINE_SETTLE_EVERY_MS: "500"
+    ...TEST_PIPELINE_TIMERS
   })
   // each run's log, for a failure's post-mortem
   const log = openSync(path.join(dir, "daemon.log"), "a")

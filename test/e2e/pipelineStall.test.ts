@@ -13,7 +13,7 @@ import { normalizeAppInstance } from "../../src/domain/ids.js"
 import type { PipelineStall } from "../../src/domain/stalls.js"
 import { daemonEnv } from "./fixture.js"
 import { apiToken, type Daemon, get, runCli, startDaemon } from "../ops/processes.js"
-import { startPipeline, type Pipeline, waitAllSettled } from "../support/pipeline.js"
+import { startPipeline, type Pipeline, TEST_PIPELINE_TIMERS, waitAllSettled } from "../support/pipeline.js"
 import { expectLedgerComplete } from "../support/pipelineExpect.js"
 import { waitUntil } from "../support/wait.js"
 
@@ -39,9 +39,7 @@ describe("a prove job that failed for good", () => {
       AGENT_PROCESS_COMMANDS: p.processCommands,
       MAX_CONCURRENT_AGENTS: "4",
       CONTAINER_TIMEOUT_SECS: "3600",
-      PIPELINE_BLOCKS_EVERY_MS: "200",
-      PIPELINE_MERGES_EVERY_MS: "500",
-      PIPELINE_SETTLE_EVERY_MS: "500"
+      ...TEST_PIPELINE_TIMERS
     })
     const keep = ["SUI_RPC_URL", "SUI_CHAIN", "SUI_PRIVATE_KEY", "SILVANA_REGISTRY_PACKAGE", "SILVANA_REGISTRY", "SILVANA_APP_INSTANCES", "AGENT_PROCESS_COMMANDS", "MAX_CONCURRENT_AGENTS", "CONTAINER_TIMEOUT_SECS", "PIPELINE_BLOCKS_EVERY_MS", "PIPELINE_MERGES_EVERY_MS", "PIPELINE_SETTLE_EVERY_MS"] as const
     daemon = await startDaemon("silvana-stall-", { ...Object.fromEntries(keep.map((k) => [k, String(env[k])])), LOG_LEVEL: "warn" }, 120_000)
